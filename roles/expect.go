@@ -1,0 +1,76 @@
+package roles
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func ruleName(r *Rule) string {
+	pats := make([]string, len(r.Match))
+	for i, p := range r.Match {
+		pats[i] = p.Raw
+	}
+	return "rule " + strconv.Itoa(r.Index) + " (" + strings.Join(pats, ", ") + ")"
+}
+
+// expect finds the first rule one of whose patterns matches. Role variables
+// resolve through the configuration's static vars; Self is role.
+func expect(c *Config, method string, u *url.URL, role string) Expectation {
+	b := Bindings{Self: role, Vars: c.staticVar}
+	for i := range c.Matrix.Rules {
+		r := &c.Matrix.Rules[i]
+		for _, p := range r.Match {
+			if !p.match(method, u, b) {
+				continue
+			}
+			e := Expectation{Rule: r.Name(), RuleIdx: r.Index}
+			if c.Allows(r.Allow, role) {
+				e.Allow = true
+			} else {
+				e.DenyAs = slices.Clone(r.DenyAs)
+			}
+			return e
+		}
+	}
+	if c.Matrix.Default == "unmapped" {
+		return Expectation{Rule: "default", Unmapped: true}
+	}
+	return Expectation{Rule: "default"}
+}
+
+// staticVar looks up a role's configured variable.
+func (c *Config) staticVar(role, name string) (string, bool) {
+	r := c.Role(role)
+	if r == nil {
+		return "", false
+	}
+	v, ok := r.Vars[name]
+	return v, ok
+}
+
+// allows walks role's inheritance breadth first; a cycle (a config error
+// Load rejects) cannot loop.
+func allows(c *Config, allow []string, role string) bool {
+	if slices.Contains(allow, "*") {
+		return true
+	}
+	seen := map[string]bool{}
+	queue := []string{role}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if slices.Contains(allow, name) {
+			return true
+		}
+		if r := c.Role(name); r != nil {
+			queue = append(queue, r.Inherits...)
+		}
+	}
+	return false
+}

@@ -1,0 +1,51 @@
+package roles
+
+import "net/url"
+
+// Matrix is the expected access matrix: rules in order, first match wins.
+type Matrix struct {
+	// Default applies to endpoints no rule covers: "deny" (the default) or
+	// "unmapped" (noted, not judged).
+	Default string
+	Rules   []Rule
+}
+
+// Rule is one matrix rule.
+type Rule struct {
+	Index  int       // 1-based position in matrix.rules
+	Line   int       // line of the rule in the config file
+	Match  []Pattern // the rule applies when any pattern matches
+	Allow  []string  // roles allowed; "*" means every role; inheritance applies
+	DenyAs []DenyForm
+}
+
+// Name identifies the rule in evidence: `rule 3 (GET /admin/**)`.
+func (r *Rule) Name() string { return ruleName(r) }
+
+// DenyForm is one acceptable form of denial: an answer class
+// ("unauthenticated", "forbidden", "hidden") or an exact status code.
+// Config spellings: 401 and "login" mean unauthenticated, 403 forbidden,
+// 404 and 410 hidden; any other code is kept as an exact status.
+type DenyForm struct {
+	Class  string // "unauthenticated", "forbidden", "hidden", or "" with Status set
+	Status int    // exact status when Class is ""; for 401/403/404/410 the spelled code
+}
+
+// Expectation is what the matrix says for one endpoint and role.
+type Expectation struct {
+	Allow    bool
+	DenyAs   []DenyForm // acceptable denial forms; empty means the role's usual forms
+	Rule     string     // Rule.Name(), or "default"
+	RuleIdx  int        // Rule.Index, 0 for the default
+	Unmapped bool       // no rule matched and the default is "unmapped"
+}
+
+// Expect returns the expectation for method and u requested as role.
+// u is an absolute URL; its path and query are matched.
+func (c *Config) Expect(method string, u *url.URL, role string) Expectation {
+	return expect(c, method, u, role)
+}
+
+// Allows reports whether a rule allow list admits role, through "*",
+// the role's name, or any role it inherits from (transitively).
+func (c *Config) Allows(allow []string, role string) bool { return allows(c, allow, role) }

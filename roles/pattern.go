@@ -1,0 +1,62 @@
+package roles
+
+import "net/url"
+
+// Pattern matches concrete endpoints: "GET /admin/**",
+// "GET /api/orders/{self.order_id}", "GET /wp-admin/admin.php?page=audit-*".
+//
+// The method is optional ("*" or absent matches any). Path segments: "*"
+// matches one segment, "**" any number (zero included), "{name}" one segment,
+// "{role.var}" one segment equal to that role variable ("{self.var}": the
+// role being probed). A "*" inside a segment ("audit-*") is a glob within
+// that segment. Query: the keys named must be present and match (a value
+// glob with "*"); other keys are ignored.
+type Pattern struct {
+	Raw    string // as written
+	Method string // upper case; "" matches any
+	segs   []segment
+	query  []queryMatcher
+}
+
+type segment struct {
+	kind   segKind
+	lit    string   // literal (decoded) or glob text (as written)
+	pieces []string // for segGlob: the decoded text around each '*'
+	role   string   // for segVar
+	name   string   // for segName and segVar
+}
+
+type segKind int
+
+const (
+	segLiteral    segKind = iota
+	segGlob               // contains '*' but is not exactly "*" or "**"
+	segStar               // "*"
+	segDoubleStar         // "**"
+	segName               // "{name}"
+	segVar                // "{role.var}"
+)
+
+type queryMatcher struct {
+	key    string   // decoded
+	glob   string   // as written; "*" when only the key is named
+	pieces []string // decoded text around each '*'; nil: any value
+}
+
+// Bindings resolves role variables while matching. Self is the role being
+// probed; Vars maps role name to its variables.
+type Bindings struct {
+	Self string
+	Vars func(role, name string) (string, bool)
+}
+
+// ParsePattern parses s. The error says what is wrong and where in s.
+func ParsePattern(s string) (Pattern, error) { return parsePattern(s) }
+
+// Match reports whether method and u (absolute, or path plus query) match p.
+func (p Pattern) Match(method string, u *url.URL, b Bindings) bool { return p.match(method, u, b) }
+
+// VarRefs returns the "role.var" references the pattern holds.
+func (p Pattern) VarRefs() []string { return p.varRefs() }
+
+func (p Pattern) String() string { return p.Raw }

@@ -1,0 +1,71 @@
+package roles
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Redactor replaces every known secret value in a string by a placeholder
+// naming it, "[REDACTED:roles.admin.login.bearer]". Every excerpt, log line
+// and error message that may hold a target's answer or a credential passes
+// through one Redactor. It is safe for concurrent use; secrets obtained at
+// run time are added with Add.
+type Redactor struct {
+	mu      sync.RWMutex
+	secrets map[string]string // value -> name
+	sorted  []string          // values, longest first, so overlapping secrets redact whole
+	repl    *strings.Replacer // one pass over the string: a placeholder is never redacted again
+}
+
+// NewRedactor returns an empty Redactor.
+func NewRedactor() *Redactor { return &Redactor{secrets: map[string]string{}} }
+
+// Add registers value as a secret called name. Values shorter than 4
+// bytes are still redacted; an empty value is ignored.
+func (r *Redactor) Add(name, value string) {
+	if value == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.secrets[value]; ok {
+		return
+	}
+	r.secrets[value] = name
+	r.sorted = append(r.sorted, value)
+	sort.Slice(r.sorted, func(i, j int) bool {
+		if len(r.sorted[i]) != len(r.sorted[j]) {
+			return len(r.sorted[i]) > len(r.sorted[j])
+		}
+		return r.sorted[i] < r.sorted[j]
+	})
+	pairs := make([]string, 0, 2*len(r.sorted))
+	for _, v := range r.sorted {
+		pairs = append(pairs, v, "[REDACTED:"+r.secrets[v]+"]")
+	}
+	r.repl = strings.NewReplacer(pairs...)
+}
+
+// Redact returns s with every secret value replaced by its placeholder.
+// A nil Redactor returns s unchanged.
+func (r *Redactor) Redact(s string) string {
+	if r == nil {
+		return s
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.repl == nil {
+		return s
+	}
+	// strings.Replacer tries the old strings in argument order at each
+	// position, so the longest secret wins where secrets overlap.
+	return r.repl.Replace(s)
+}
+
+// Values returns every secret value, for tests that assert none leaked.
+func (r *Redactor) Values() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]string(nil), r.sorted...)
+}
