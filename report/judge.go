@@ -1,0 +1,470 @@
+package report
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// anonymous is the role that always exists and never signs in.
+const anonymous = "anonymous"
+
+// judge fills run from cfg's matrix and obs. See Judge and the package
+// comment for the rules.
+func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
+	j := &judgement{
+		run:      run,
+		roleRank: map[string]int{},
+		unmapped: map[string]*group{},
+		noAuth:   map[string]*group{},
+	}
+	for i, n := range cfg.RoleNames() {
+		j.roleRank[n] = i
+	}
+	run.Observations = make([]Cell, 0, len(obs))
+	run.Findings = []Finding{}
+	run.Notes = []Finding{}
+
+	matched := map[int]bool{}
+	for i, o := range obs {
+		c := Cell{Observation: o, Template: crawl.Template(o.Method, o.URL)}
+		u, err := url.Parse(o.URL)
+		if err != nil {
+			c.Expected = "unknown"
+			c.Verdict = ErrorVerdict
+			run.Observations = append(run.Observations, c)
+			j.add(i, c, ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
+			continue
+		}
+		exp := cfg.Expect(o.Method, u, o.Role)
+		matched[exp.RuleIdx] = true
+		c.Rule = exp.Rule
+		c.Expected = expectedString(exp)
+		v, why := decide(exp, o)
+		c.Verdict = v
+		run.Observations = append(run.Observations, c)
+
+		switch v {
+		case Pass:
+		case Unmapped:
+			j.group(j.unmapped, &j.unmappedOrder, i, c)
+		default:
+			j.add(i, c, v, why)
+		}
+		if o.Status == 401 && !o.WWWAuth {
+			j.group(j.noAuth, &j.noAuthOrder, i, c)
+		}
+	}
+
+	for _, k := range j.unmappedOrder {
+		g := j.unmapped[k]
+		c := run.Observations[g.cell]
+		j.note(g, c, Unmapped, fmt.Sprintf("%s: no rule covers it and the matrix default is unmapped (%s; roles: %s)",
+			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
+	}
+	for _, k := range j.noAuthOrder {
+		g := j.noAuth[k]
+		c := run.Observations[g.cell]
+		j.note(g, c, MissingWWWAuth, fmt.Sprintf("%s: 401 without a WWW-Authenticate header (RFC 9110 requires one; %s; roles: %s)",
+			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
+	}
+	// A narrowed run (--role, --only), an incomplete one or one with no
+	// observation cannot tell a dead rule from one that was kept away.
+	if len(obs) > 0 && len(run.Filters.Roles) == 0 && len(run.Filters.Only) == 0 && run.Incomplete == "" {
+		for _, r := range cfg.Matrix.Rules {
+			if matched[r.Index] {
+				continue
+			}
+			pats := make([]string, len(r.Match))
+			for i, p := range r.Match {
+				pats[i] = p.String()
+			}
+			name := r.Name()
+			run.Notes = append(run.Notes, Finding{
+				Verdict:     DeadRule,
+				Severity:    Info,
+				Rule:        name,
+				Message:     fmt.Sprintf("%s at line %d matched no probed endpoint", name, r.Line),
+				Fingerprint: hashParts(string(DeadRule), strings.Join(pats, "\n")),
+				Cell:        -1,
+			})
+		}
+	}
+
+	j.sort()
+	j.count()
+}
+
+type judgement struct {
+	run      *Run
+	roleRank map[string]int
+
+	unmapped      map[string]*group
+	unmappedOrder []string
+	noAuth        map[string]*group
+	noAuthOrder   []string
+}
+
+// group gathers the cells of one template for a note that covers them all.
+type group struct {
+	cell  int // first cell
+	roles []string
+	urls  map[string]bool
+}
+
+func (j *judgement) group(m map[string]*group, order *[]string, i int, c Cell) {
+	g := m[c.Template]
+	if g == nil {
+		g = &group{cell: i, urls: map[string]bool{}}
+		m[c.Template] = g
+		*order = append(*order, c.Template)
+	}
+	g.urls[c.URL] = true
+	for _, r := range g.roles {
+		if r == c.Role {
+			return
+		}
+	}
+	g.roles = append(g.roles, c.Role)
+	sort.SliceStable(g.roles, func(a, b int) bool { return j.roleLess(g.roles[a], g.roles[b]) })
+}
+
+// add records the finding or note of one cell.
+func (j *judgement) add(i int, c Cell, v Verdict, why string) {
+	f := Finding{
+		Verdict:     v,
+		Severity:    severityOf(v),
+		Method:      c.Method,
+		URL:         c.URL,
+		Path:        pathOf(c.URL),
+		Template:    c.Template,
+		Role:        c.Role,
+		Expected:    c.Expected,
+		Observed:    observedString(c.Observation),
+		Rule:        c.Rule,
+		Message:     fmt.Sprintf("%s %s as %s: %s", c.Method, pathOf(c.URL), c.Role, why),
+		Fingerprint: fingerprint(v, c.Method, c.Template, c.Role),
+		Cell:        i,
+	}
+	if isFindingVerdict(v) {
+		j.run.Findings = append(j.run.Findings, f)
+	} else {
+		j.run.Notes = append(j.run.Notes, f)
+	}
+}
+
+// note records a note covering a group of cells; it names no role.
+func (j *judgement) note(g *group, c Cell, v Verdict, msg string) {
+	j.run.Notes = append(j.run.Notes, Finding{
+		Verdict:     v,
+		Severity:    Info,
+		Method:      c.Method,
+		URL:         c.URL,
+		Path:        pathOf(c.URL),
+		Template:    c.Template,
+		Expected:    c.Expected,
+		Observed:    observedString(c.Observation),
+		Rule:        c.Rule,
+		Message:     msg,
+		Fingerprint: fingerprint(v, c.Method, c.Template, ""),
+		Cell:        g.cell,
+	})
+}
+
+func (j *judgement) roleLess(a, b string) bool {
+	ra, oka := j.roleRank[a]
+	rb, okb := j.roleRank[b]
+	switch {
+	case oka && okb:
+		return ra < rb
+	case oka != okb:
+		return oka // known roles before unknown ones
+	}
+	return a < b
+}
+
+// findingLess orders by severity, path, method, role order, verdict, then
+// cell; notes sort first by verdict (noteVerdicts order).
+func (j *judgement) findingLess(a, b Finding) bool {
+	if a.Severity != b.Severity {
+		return severityRank(a.Severity) < severityRank(b.Severity)
+	}
+	if a.Verdict != b.Verdict && a.Severity == Info {
+		return noteRank(a.Verdict) < noteRank(b.Verdict)
+	}
+	if a.Path != b.Path {
+		return a.Path < b.Path
+	}
+	if a.Method != b.Method {
+		return a.Method < b.Method
+	}
+	if a.Role != b.Role {
+		return j.roleLess(a.Role, b.Role)
+	}
+	if a.Verdict != b.Verdict {
+		return a.Verdict < b.Verdict
+	}
+	return a.Cell < b.Cell
+}
+
+func (j *judgement) sort() {
+	for _, fs := range [][]Finding{j.run.Findings, j.run.Notes} {
+		sort.SliceStable(fs, func(a, b int) bool { return j.findingLess(fs[a], fs[b]) })
+	}
+}
+
+// count fills Counts (every verdict, zeros included: "pass" counts cells,
+// the others count findings and notes) and the gate outcome.
+func (j *judgement) count() {
+	run := j.run
+	run.Counts = map[Verdict]int{Pass: 0}
+	for _, v := range append(append([]Verdict{}, findingVerdicts...), noteVerdicts...) {
+		run.Counts[v] = 0
+	}
+	for _, c := range run.Observations {
+		if c.Verdict == Pass {
+			run.Counts[Pass]++
+		}
+	}
+	for _, f := range run.Findings {
+		run.Counts[f.Verdict]++
+	}
+	for _, f := range run.Notes {
+		run.Counts[f.Verdict]++
+	}
+	if run.Gate.FailOn == nil {
+		run.Gate.FailOn = DefaultFailOn
+	}
+	run.Gate.Failing = 0
+	for _, f := range run.Findings {
+		if containsVerdict(run.Gate.FailOn, f.Verdict) {
+			run.Gate.Failing++
+		}
+	}
+	run.Gate.Failed = run.Gate.Failing > 0
+}
+
+// decide compares one expectation with one observation and returns the
+// verdict and, for anything but a pass, why.
+func decide(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
+	if exp.Unmapped {
+		return Unmapped, ""
+	}
+	obs := observedString(o)
+	switch o.Class {
+	case crawl.Allowed, crawl.Unauthenticated, crawl.Forbidden, crawl.Hidden, crawl.Other:
+	case crawl.Error:
+		return ErrorVerdict, "no decision: " + errorReason(o)
+	default:
+		return ErrorVerdict, fmt.Sprintf("no decision: unknown answer class %q", string(o.Class))
+	}
+
+	if exp.Allow {
+		switch {
+		case o.Class == crawl.Allowed:
+			return Pass, ""
+		case o.Class == crawl.Other && !namesStatus(exp.DenyAs, o.Status):
+			return Inconclusive, fmt.Sprintf("expected allow, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
+		}
+		why := fmt.Sprintf("expected allow, got %s", obs)
+		if o.Class == crawl.Unauthenticated && o.Role != anonymous {
+			why += "; the application may not accept the role's credentials, or its session ended (session checks that prove liveness come with a later issue)"
+		}
+		return Blocked, why
+	}
+
+	if o.Class == crawl.Allowed {
+		return Leak, fmt.Sprintf("expected %s, got %s", expectedString(exp), obs)
+	}
+	if len(exp.DenyAs) > 0 {
+		for _, f := range exp.DenyAs {
+			if formMatches(f, o) {
+				return Pass, ""
+			}
+		}
+		want := expectedString(exp)
+		switch {
+		case o.Class == crawl.Other:
+			return Inconclusive, fmt.Sprintf("expected %s, got %s, which is not a denial form the rule names", want, obs)
+		case anyHidden(exp.DenyAs) && (o.Class == crawl.Unauthenticated || o.Class == crawl.Forbidden):
+			// The rule hides the resource (a missing one answers 404), so
+			// any other denial tells that it exists.
+			return ExistenceLeak, fmt.Sprintf("expected %s (hidden), got %s, which tells that the resource exists", want, obs)
+		}
+		return WrongCode, fmt.Sprintf("expected %s, got %s", want, obs)
+	}
+
+	switch o.Class {
+	case crawl.Hidden:
+		return Pass, ""
+	case crawl.Other:
+		return Inconclusive, fmt.Sprintf("expected deny, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
+	case crawl.Unauthenticated:
+		if o.Role == anonymous {
+			return Pass, ""
+		}
+		return WrongCode, fmt.Sprintf("401 to a signed-in role: got %s, expected forbidden (403) or hidden (404, 410); either the application mislabels a 403 or the role's session ended (session checks that prove liveness come with a later issue)", obs)
+	default: // crawl.Forbidden
+		if o.Role != anonymous {
+			return Pass, ""
+		}
+		return WrongCode, fmt.Sprintf("403 to anonymous: got %s, expected unauthenticated (401 or the login page) or hidden (404, 410)", obs)
+	}
+}
+
+// formMatches reports whether o is the denial form f: same class, or the
+// exact status for a form without a class.
+func formMatches(f roles.DenyForm, o crawl.Observation) bool {
+	if f.Class != "" {
+		return string(o.Class) == f.Class
+	}
+	return f.Status != 0 && o.Status == f.Status
+}
+
+// namesStatus reports whether forms hold an exact-status form for status.
+func namesStatus(forms []roles.DenyForm, status int) bool {
+	for _, f := range forms {
+		if f.Class == "" && f.Status != 0 && f.Status == status {
+			return true
+		}
+	}
+	return false
+}
+
+// anyHidden reports whether forms let the resource be hidden (404, 410).
+func anyHidden(forms []roles.DenyForm) bool {
+	for _, f := range forms {
+		if f.Class == string(crawl.Hidden) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectedString renders an expectation: "allow", "deny", "deny as 404",
+// "deny as 401 or 403", "unmapped".
+func expectedString(exp roles.Expectation) string {
+	switch {
+	case exp.Unmapped:
+		return "unmapped"
+	case exp.Allow:
+		return "allow"
+	case len(exp.DenyAs) == 0:
+		return "deny"
+	}
+	forms := make([]string, len(exp.DenyAs))
+	for i, f := range exp.DenyAs {
+		forms[i] = formString(f)
+	}
+	return "deny as " + strings.Join(forms, " or ")
+}
+
+// formString spells a denial form as the config did where it can: the code
+// when there is one, otherwise the class.
+func formString(f roles.DenyForm) string {
+	if f.Status != 0 {
+		return strconv.Itoa(f.Status)
+	}
+	return f.Class
+}
+
+// observedString renders an observation: "200 allowed",
+// "302 to /login (unauthenticated)", "403 forbidden (denial signature 1)",
+// "error: connection refused".
+func observedString(o crawl.Observation) string {
+	if o.Status == 0 {
+		return "error: " + errorReason(o)
+	}
+	var details []string
+	head := fmt.Sprintf("%d %s", o.Status, o.Class)
+	if o.Status >= 300 && o.Status < 400 && o.Location != "" {
+		head = fmt.Sprintf("%d to %s", o.Status, shortLocation(o.URL, o.Location))
+		details = append(details, string(o.Class))
+	} else if o.Why != "" && o.Why != statusWhy(o.Status) {
+		// "unavailable (status 503)" reads "503 error (unavailable)".
+		details = append(details, strings.TrimSuffix(o.Why, " ("+statusWhy(o.Status)+")"))
+	}
+	if o.Class == crawl.Error && o.Err != "" && o.Err != o.Why {
+		details = append(details, o.Err)
+	}
+	if n := redirects(o.Chain); n > 0 {
+		details = append(details, "after "+plural(n, "redirect"))
+	}
+	if len(details) == 0 {
+		return head
+	}
+	return head + " (" + strings.Join(details, "; ") + ")"
+}
+
+// errorReason says why an observation decides nothing.
+func errorReason(o crawl.Observation) string {
+	switch {
+	case o.Err != "":
+		return o.Err
+	case o.Why != "" && o.Why != statusWhy(o.Status):
+		return o.Why
+	case o.Status >= 500:
+		return fmt.Sprintf("%d without a denial signature", o.Status)
+	case o.Truncated:
+		return "the body was cut at the size cap"
+	case o.Status == 0:
+		return "no answer"
+	}
+	return statusWhy(o.Status)
+}
+
+// statusWhy is the Why of an answer classified by its status alone.
+func statusWhy(status int) string { return "status " + strconv.Itoa(status) }
+
+// redirects counts the redirects followed: Chain holds every answer, the
+// final one included.
+func redirects(chain []crawl.Hop) int {
+	if len(chain) < 2 {
+		return 0
+	}
+	return len(chain) - 1
+}
+
+// shortLocation shows a Location on the probed URL's origin as its path.
+func shortLocation(base, loc string) string {
+	b, err := url.Parse(base)
+	if err != nil {
+		return loc
+	}
+	l, err := b.Parse(loc)
+	if err != nil {
+		return loc
+	}
+	if l.Scheme == b.Scheme && l.Host == b.Host {
+		return pathOf(l.String())
+	}
+	return l.String()
+}
+
+// pathOf returns the path and query of rawURL ("/orders/1?x=2").
+func pathOf(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	p := u.EscapedPath()
+	if p == "" {
+		p = "/"
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

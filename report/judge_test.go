@@ -1,0 +1,581 @@
+package report
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// testConfig is the matrix every judge test uses (docs/config.md). Line
+// numbers matter to the dead-rule test.
+const testConfig = `target: http://127.0.0.1:8080
+login_url: /login
+roles:
+  customer:
+    login: {bearer: customer-token}
+    vars: {order_id: "17"}
+  admin:
+    inherits: [customer]
+    login: {bearer: admin-token}
+matrix:
+  default: deny
+  rules:
+    - match: "GET /"
+      allow: ["*"]
+    - match: "GET /admin/**"
+      allow: [admin]
+    - match: "GET /api/orders/{self.order_id}"
+      allow: [customer]
+    - match: "GET /api/orders/{id}"
+      allow: [admin]
+      deny_as: 404
+    - match: "GET /teapot"
+      allow: [admin]
+      deny_as: [403, 418]
+    - match: "GET /members/**"
+      allow: [customer]
+      deny_as: 401
+    - match: "GET /never/**"
+      allow: [admin]
+`
+
+const unmappedConfig = `target: http://127.0.0.1:8080
+roles:
+  customer:
+    login: {bearer: customer-token}
+matrix:
+  default: unmapped
+  rules:
+    - match: "GET /"
+      allow: ["*"]
+`
+
+func parseConfig(t *testing.T, yaml string) *roles.Config {
+	t.Helper()
+	cfg, err := roles.Parse("test.yaml", []byte(yaml), roles.LoadOptions{Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatalf("parse test config: %v", err)
+	}
+	return cfg
+}
+
+const base = "http://127.0.0.1:8080"
+
+// ob builds an observation; class and status are the answer, why how the
+// class was decided.
+func ob(role, path string, status int, class crawl.Class, why string) crawl.Observation {
+	return crawl.Observation{
+		Endpoint: crawl.Endpoint{Method: "GET", URL: base + path},
+		Role:     role,
+		Status:   status,
+		Class:    class,
+		Why:      why,
+	}
+}
+
+func withLocation(o crawl.Observation, loc string) crawl.Observation {
+	o.Location = loc
+	return o
+}
+
+func withChain(o crawl.Observation, statuses ...int) crawl.Observation {
+	for _, s := range statuses {
+		o.Chain = append(o.Chain, crawl.Hop{URL: o.URL, Status: s})
+	}
+	return o
+}
+
+func withErr(o crawl.Observation, err string) crawl.Observation {
+	o.Err = err
+	return o
+}
+
+func judgeOne(t *testing.T, cfg *roles.Config, o crawl.Observation) *Run {
+	t.Helper()
+	run := &Run{Gate: Gate{FailOn: DefaultFailOn}}
+	Judge(run, cfg, []crawl.Observation{o})
+	if len(run.Observations) != 1 {
+		t.Fatalf("judge: got %d cells, want 1", len(run.Observations))
+	}
+	return run
+}
+
+func TestJudgeVerdicts(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	tests := []struct {
+		name         string
+		obs          crawl.Observation
+		verdict      Verdict
+		expected     string
+		observed     string // checked when not empty
+		msgHas       string // checked when not empty
+		wantSeverity Severity
+	}{
+		// expected allow
+		{name: "allow allowed", obs: ob("anonymous", "/", 200, crawl.Allowed, "status 200"),
+			verdict: Pass, expected: "allow"},
+		{name: "allow inherited", obs: ob("admin", "/members/x", 200, crawl.Allowed, "status 200"),
+			verdict: Pass, expected: "allow"},
+		{name: "allow forbidden is blocked", obs: ob("admin", "/admin/", 403, crawl.Forbidden, "status 403"),
+			verdict: Blocked, expected: "allow", observed: "403 forbidden", wantSeverity: High},
+		{name: "allow hidden is blocked", obs: ob("admin", "/admin/users", 404, crawl.Hidden, "status 404"),
+			verdict: Blocked, expected: "allow", observed: "404 hidden", wantSeverity: High},
+		{name: "allow 401 to signed-in is blocked, session hinted", obs: ob("customer", "/api/orders/17", 401, crawl.Unauthenticated, "status 401"),
+			verdict: Blocked, expected: "allow", msgHas: "session", wantSeverity: High},
+		{name: "login redirect after a followed redirect", obs: withChain(withLocation(ob("admin", "/admin", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"), 301, 302),
+			verdict: Blocked, expected: "allow", observed: "302 to /login (unauthenticated; after 1 redirect)", wantSeverity: High},
+		{name: "allow login redirect is blocked", obs: withLocation(ob("anonymous", "/", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
+			verdict: Blocked, expected: "allow", observed: "302 to /login (unauthenticated)", wantSeverity: High},
+		{name: "allow other is inconclusive", obs: ob("admin", "/admin/", 405, crawl.Other, "status 405"),
+			verdict: Inconclusive, expected: "allow", observed: "405 other", msgHas: "deny_as", wantSeverity: Info},
+
+		// expected deny, no deny_as
+		{name: "deny allowed is a leak", obs: ob("customer", "/admin/", 200, crawl.Allowed, "status 200"),
+			verdict: Leak, expected: "deny", observed: "200 allowed", wantSeverity: Critical},
+		{name: "anonymous 401 passes", obs: ob("anonymous", "/admin/", 401, crawl.Unauthenticated, "status 401"),
+			verdict: Pass, expected: "deny"},
+		{name: "anonymous login redirect passes", obs: withLocation(ob("anonymous", "/admin/", 302, crawl.Unauthenticated, "redirect to login /login"), base+"/login?next=%2Fadmin%2F"),
+			verdict: Pass, expected: "deny", observed: "302 to /login?next=%2Fadmin%2F (unauthenticated)"},
+		{name: "anonymous 404 passes", obs: ob("anonymous", "/admin/", 404, crawl.Hidden, "status 404"),
+			verdict: Pass, expected: "deny"},
+		{name: "anonymous 403 is wrong-code", obs: ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403"),
+			verdict: WrongCode, expected: "deny", msgHas: "403 to anonymous", wantSeverity: Low},
+		{name: "anonymous denial signature is wrong-code", obs: ob("anonymous", "/admin/", 200, crawl.Forbidden, "denial signature 1"),
+			verdict: WrongCode, expected: "deny", observed: "200 forbidden (denial signature 1)", wantSeverity: Low},
+		{name: "signed-in 403 passes", obs: ob("customer", "/admin/", 403, crawl.Forbidden, "status 403"),
+			verdict: Pass, expected: "deny"},
+		{name: "signed-in 410 passes", obs: ob("customer", "/admin/", 410, crawl.Hidden, "status 410"),
+			verdict: Pass, expected: "deny"},
+		{name: "signed-in 401 is wrong-code", obs: ob("customer", "/admin/", 401, crawl.Unauthenticated, "status 401"),
+			verdict: WrongCode, expected: "deny", msgHas: "401 to a signed-in role", wantSeverity: Low},
+		{name: "leak after a followed redirect", obs: withChain(ob("customer", "/admin", 200, crawl.Allowed, "status 200"), 301, 200),
+			verdict: Leak, expected: "deny", observed: "200 allowed (after 1 redirect)", wantSeverity: Critical},
+		{name: "off-scope redirect is inconclusive", obs: withLocation(ob("customer", "/admin/go", 302, crawl.Other, "redirect off scope"), "https://other.example/x"),
+			verdict: Inconclusive, expected: "deny", observed: "302 to https://other.example/x (other)", wantSeverity: Info},
+		{name: "deny other is inconclusive", obs: ob("customer", "/admin/", 400, crawl.Other, "status 400"),
+			verdict: Inconclusive, expected: "deny", observed: "400 other", wantSeverity: Info},
+		{name: "default deny covers unknown paths", obs: ob("admin", "/elsewhere", 200, crawl.Allowed, "status 200"),
+			verdict: Leak, expected: "deny", wantSeverity: Critical},
+
+		// expected deny with deny_as 404 (hidden)
+		{name: "hidden 404 passes", obs: ob("customer", "/api/orders/99", 404, crawl.Hidden, "status 404"),
+			verdict: Pass, expected: "deny as 404"},
+		{name: "hidden 410 passes", obs: ob("customer", "/api/orders/99", 410, crawl.Hidden, "status 410"),
+			verdict: Pass, expected: "deny as 404"},
+		{name: "hidden 403 is an existence leak", obs: ob("customer", "/api/orders/99", 403, crawl.Forbidden, "status 403"),
+			verdict: ExistenceLeak, expected: "deny as 404", msgHas: "exists", wantSeverity: Medium},
+		{name: "hidden login redirect is an existence leak", obs: withLocation(ob("anonymous", "/api/orders/99", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
+			verdict: ExistenceLeak, expected: "deny as 404", wantSeverity: Medium},
+		{name: "hidden allowed is a leak", obs: ob("customer", "/api/orders/99", 200, crawl.Allowed, "status 200"),
+			verdict: Leak, expected: "deny as 404", wantSeverity: Critical},
+		{name: "hidden other is inconclusive", obs: ob("customer", "/api/orders/99", 422, crawl.Other, "status 422"),
+			verdict: Inconclusive, expected: "deny as 404", wantSeverity: Info},
+
+		// deny_as with an exact code
+		{name: "exact code passes", obs: ob("customer", "/teapot", 418, crawl.Other, "status 418"),
+			verdict: Pass, expected: "deny as 403 or 418"},
+		{name: "class form passes", obs: ob("customer", "/teapot", 403, crawl.Forbidden, "status 403"),
+			verdict: Pass, expected: "deny as 403 or 418"},
+		{name: "unlisted denial is wrong-code", obs: ob("customer", "/teapot", 404, crawl.Hidden, "status 404"),
+			verdict: WrongCode, expected: "deny as 403 or 418", wantSeverity: Low},
+		{name: "unlisted other is inconclusive", obs: ob("customer", "/teapot", 400, crawl.Other, "status 400"),
+			verdict: Inconclusive, expected: "deny as 403 or 418", wantSeverity: Info},
+
+		// deny_as 401 accepts the login page
+		{name: "401 form accepts login redirect", obs: withLocation(ob("anonymous", "/members/x", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
+			verdict: Pass, expected: "deny as 401"},
+		{name: "401 form accepts login page in place", obs: ob("anonymous", "/members/x", 200, crawl.Unauthenticated, "password field"),
+			verdict: Pass, expected: "deny as 401"},
+		{name: "401 form refuses 404", obs: ob("anonymous", "/members/x", 404, crawl.Hidden, "status 404"),
+			verdict: WrongCode, expected: "deny as 401", wantSeverity: Low},
+
+		// errors
+		{name: "transport error", obs: withErr(ob("customer", "/admin/", 0, crawl.Error, ""), "connection refused"),
+			verdict: ErrorVerdict, expected: "deny", observed: "error: connection refused", msgHas: "connection refused", wantSeverity: Medium},
+		{name: "5xx is an error", obs: ob("admin", "/admin/", 503, crawl.Error, "status 503"),
+			verdict: ErrorVerdict, expected: "allow", observed: "503 error", msgHas: "503 without a denial signature", wantSeverity: Medium},
+		{name: "503 says unavailable", obs: ob("admin", "/admin/", 503, crawl.Error, "unavailable (status 503)"),
+			verdict: ErrorVerdict, expected: "allow", observed: "503 error (unavailable)", msgHas: "no decision: unavailable (status 503)", wantSeverity: Medium},
+		{name: "body read error", obs: withErr(ob("admin", "/admin/", 200, crawl.Error, "reading body"), "unexpected EOF"),
+			verdict: ErrorVerdict, expected: "allow", observed: "200 error (reading body; unexpected EOF)", msgHas: "no decision: unexpected EOF", wantSeverity: Medium},
+		{name: "unknown class is an error", obs: ob("admin", "/admin/", 200, "", ""),
+			verdict: ErrorVerdict, expected: "allow", msgHas: "unknown answer class", wantSeverity: Medium},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := judgeOne(t, cfg, tt.obs)
+			c := run.Observations[0]
+			if c.Verdict != tt.verdict {
+				t.Errorf("verdict: got %q, want %q (cell %+v)", c.Verdict, tt.verdict, c)
+			}
+			if c.Expected != tt.expected {
+				t.Errorf("expected: got %q, want %q", c.Expected, tt.expected)
+			}
+			if c.Template == "" || c.Rule == "" {
+				t.Errorf("cell template %q, rule %q: want both set", c.Template, c.Rule)
+			}
+			// Dead rules and missing WWW-Authenticate have tests of their own.
+			all := append([]Finding{}, run.Findings...)
+			for _, n := range run.Notes {
+				if n.Verdict != DeadRule && n.Verdict != MissingWWWAuth {
+					all = append(all, n)
+				}
+			}
+			if tt.verdict == Pass {
+				if len(all) != 0 {
+					t.Errorf("pass: got findings/notes %+v, want none", all)
+				}
+				return
+			}
+			var f *Finding
+			for i := range all {
+				if all[i].Verdict == tt.verdict {
+					f = &all[i]
+				}
+			}
+			if f == nil {
+				t.Fatalf("no %s in findings %+v / notes %+v", tt.verdict, run.Findings, run.Notes)
+			}
+			if f.Severity != tt.wantSeverity {
+				t.Errorf("severity: got %q, want %q", f.Severity, tt.wantSeverity)
+			}
+			if tt.observed != "" && f.Observed != tt.observed {
+				t.Errorf("observed: got %q, want %q", f.Observed, tt.observed)
+			}
+			if tt.msgHas != "" && !strings.Contains(f.Message, tt.msgHas) {
+				t.Errorf("message %q: want it to contain %q", f.Message, tt.msgHas)
+			}
+			if f.Cell != 0 || f.Role != tt.obs.Role || f.Method != "GET" || f.Expected != tt.expected {
+				t.Errorf("finding %+v: want cell 0, role %s, method GET, expected %q", f, tt.obs.Role, tt.expected)
+			}
+			if f.Fingerprint != Fingerprint(f.Verdict, f.Method, f.Template, f.Role) {
+				t.Errorf("fingerprint %q: want Fingerprint of its fields", f.Fingerprint)
+			}
+			if len(all) != 1 || isFindingVerdict(f.Verdict) != (len(run.Findings) == 1) {
+				t.Errorf("got findings %+v, notes %+v: want one %s, filed as a finding only if it is one", run.Findings, run.Notes, f.Verdict)
+			}
+		})
+	}
+}
+
+func TestJudgeUnmappedGrouped(t *testing.T) {
+	cfg := parseConfig(t, unmappedConfig)
+	obs := []crawl.Observation{
+		ob("anonymous", "/", 200, crawl.Allowed, "status 200"),
+		ob("anonymous", "/orders/1", 200, crawl.Allowed, "status 200"),
+		ob("customer", "/orders/1", 200, crawl.Allowed, "status 200"),
+		ob("customer", "/orders/2", 503, crawl.Error, "status 503"), // not judged: unmapped
+		ob("customer", "/reports", 403, crawl.Forbidden, "status 403"),
+	}
+	run := &Run{Gate: Gate{FailOn: DefaultFailOn}}
+	Judge(run, cfg, obs)
+
+	if len(run.Findings) != 0 {
+		t.Errorf("findings: got %+v, want none (unmapped is not judged)", run.Findings)
+	}
+	var got []string
+	for _, n := range run.Notes {
+		if n.Verdict != Unmapped {
+			t.Errorf("note %+v: want only unmapped notes", n)
+			continue
+		}
+		got = append(got, n.Template+" | "+n.Message)
+	}
+	want := []string{
+		"GET /orders/{id} | GET /orders/{id}: no rule covers it and the matrix default is unmapped (2 endpoints; roles: anonymous, customer)",
+		"GET /reports | GET /reports: no rule covers it and the matrix default is unmapped (1 endpoint; roles: customer)",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("unmapped notes:\n got %q\nwant %q", got, want)
+	}
+	if n := run.Notes[0]; n.Cell != 1 || n.Role != "" || n.Expected != "unmapped" {
+		t.Errorf("first unmapped note: got cell %d, role %q, expected %q; want 1, empty, unmapped", n.Cell, n.Role, n.Expected)
+	}
+	for i, v := range []Verdict{Pass, Unmapped, Unmapped, Unmapped, Unmapped} {
+		if run.Observations[i].Verdict != v {
+			t.Errorf("cell %d: got %q, want %q", i, run.Observations[i].Verdict, v)
+		}
+	}
+	if run.Counts[Unmapped] != 2 || run.Counts[Pass] != 1 {
+		t.Errorf("counts: got unmapped %d, pass %d; want 2, 1", run.Counts[Unmapped], run.Counts[Pass])
+	}
+}
+
+func TestJudgeMissingWWWAuthenticate(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	withAuth := ob("anonymous", "/admin/b", 401, crawl.Unauthenticated, "status 401")
+	withAuth.WWWAuth = true
+	obs := []crawl.Observation{
+		ob("anonymous", "/admin/a", 401, crawl.Unauthenticated, "status 401"),
+		ob("customer", "/admin/a", 401, crawl.Unauthenticated, "status 401"),
+		withAuth,
+		withLocation(ob("anonymous", "/admin/c", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
+	}
+	run := &Run{Gate: Gate{FailOn: DefaultFailOn}, Filters: Filters{Only: []string{"GET /admin/**"}}}
+	Judge(run, cfg, obs)
+	var notes []Finding
+	for _, n := range run.Notes {
+		if n.Verdict == MissingWWWAuth {
+			notes = append(notes, n)
+		}
+	}
+	if len(notes) != 1 {
+		t.Fatalf("missing-www-authenticate notes: got %+v, want 1", notes)
+	}
+	if n := notes[0]; n.Template != "GET /admin/a" || n.Cell != 0 || !strings.Contains(n.Message, "roles: anonymous, customer") {
+		t.Errorf("note: got %+v, want template GET /admin/a, cell 0, both roles named", n)
+	}
+}
+
+func TestJudgeDeadRules(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	obs := []crawl.Observation{
+		ob("anonymous", "/", 200, crawl.Allowed, "status 200"),
+		ob("customer", "/admin/", 403, crawl.Forbidden, "status 403"),
+		ob("customer", "/api/orders/17", 200, crawl.Allowed, "status 200"),
+		ob("admin", "/api/orders/17", 200, crawl.Allowed, "status 200"),
+	}
+	tests := []struct {
+		name       string
+		filters    Filters
+		incomplete string
+		obs        []crawl.Observation
+		want       []string
+	}{
+		{name: "unmatched rules", obs: obs, want: []string{
+			"rule 5 (GET /teapot) at line 22 matched no probed endpoint",
+			"rule 6 (GET /members/**) at line 25 matched no probed endpoint",
+			"rule 7 (GET /never/**) at line 28 matched no probed endpoint",
+		}},
+		{name: "narrowed by --only", obs: obs, filters: Filters{Only: []string{"GET /admin/**"}}},
+		{name: "narrowed by --role", obs: obs, filters: Filters{Roles: []string{"customer"}}},
+		{name: "no observation", obs: nil},
+		{name: "incomplete", obs: obs, incomplete: "interrupted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &Run{Gate: Gate{FailOn: DefaultFailOn}, Filters: tt.filters, Incomplete: tt.incomplete}
+			Judge(run, cfg, tt.obs)
+			var got []string
+			for _, n := range run.Notes {
+				if n.Verdict != DeadRule {
+					continue
+				}
+				got = append(got, n.Message)
+				if n.Cell != -1 || n.Rule == "" || n.Fingerprint == "" || n.Severity != Info {
+					t.Errorf("dead-rule note %+v: want cell -1, rule, fingerprint, info", n)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("dead rules:\n got %q\nwant %q", got, tt.want)
+			}
+			if run.Counts[DeadRule] != len(tt.want) {
+				t.Errorf("counts[dead-rule]: got %d, want %d", run.Counts[DeadRule], len(tt.want))
+			}
+		})
+	}
+}
+
+// TestJudgeSortCountsGate judges a mixed set and checks the order of
+// findings and notes, the counts and the gate.
+func TestJudgeSortCountsGate(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	obs := []crawl.Observation{
+		ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403"),        // 0 wrong-code
+		ob("admin", "/admin/", 403, crawl.Forbidden, "status 403"),            // 1 blocked
+		ob("customer", "/admin/z", 200, crawl.Allowed, "status 200"),          // 2 leak
+		ob("customer", "/admin/", 200, crawl.Allowed, "status 200"),           // 3 leak
+		ob("anonymous", "/admin/", 200, crawl.Allowed, "status 200"),          // 4 leak
+		ob("customer", "/api/orders/5", 403, crawl.Forbidden, "status 403"),   // 5 existence-leak
+		ob("customer", "/", 502, crawl.Error, "status 502"),                   // 6 error
+		ob("anonymous", "/", 200, crawl.Allowed, "status 200"),                // 7 pass
+		ob("customer", "/admin/y", 405, crawl.Other, "status 405"),            // 8 inconclusive
+		ob("anonymous", "/admin/x", 401, crawl.Unauthenticated, "status 401"), // 9 pass + missing-www-authenticate
+		ob("anonymous", "/admin/a", 400, crawl.Other, "status 400"),           // 10 inconclusive
+		ob("customer", "/api/orders/17", 200, crawl.Allowed, "status 200"),    // 11 pass
+	}
+	tests := []struct {
+		name        string
+		failOn      []Verdict
+		wantFailing int
+	}{
+		{name: "default gate", failOn: DefaultFailOn, wantFailing: 6},
+		{name: "leak only", failOn: []Verdict{Leak}, wantFailing: 3},
+		{name: "wrong-code only", failOn: []Verdict{WrongCode}, wantFailing: 1},
+		{name: "empty gate", failOn: []Verdict{}, wantFailing: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := &Run{Gate: Gate{FailOn: tt.failOn}}
+			Judge(run, cfg, obs)
+
+			var got []string
+			for _, f := range run.Findings {
+				got = append(got, string(f.Verdict)+" "+f.Path+" "+f.Role)
+			}
+			want := []string{
+				"leak /admin/ anonymous",
+				"leak /admin/ customer",
+				"leak /admin/z customer",
+				"blocked /admin/ admin",
+				"error / customer",
+				"existence-leak /api/orders/5 customer",
+				"wrong-code /admin/ anonymous",
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("findings order:\n got %q\nwant %q", got, want)
+			}
+			got = nil
+			for _, f := range run.Notes {
+				got = append(got, string(f.Verdict)+" "+f.Path+" "+f.Role)
+			}
+			want = []string{
+				"inconclusive /admin/a anonymous",
+				"inconclusive /admin/y customer",
+				"dead-rule  ", "dead-rule  ", "dead-rule  ",
+				"missing-www-authenticate /admin/x ",
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("notes order:\n got %q\nwant %q", got, want)
+			}
+			for i, c := range run.Observations {
+				if c.URL != obs[i].URL || c.Role != obs[i].Role {
+					t.Errorf("cell %d: got %s as %s, want the given order (%s as %s)", i, c.URL, c.Role, obs[i].URL, obs[i].Role)
+				}
+			}
+
+			wantCounts := map[Verdict]int{
+				Pass: 3, Leak: 3, Blocked: 1, ExistenceLeak: 1, WrongCode: 1, ErrorVerdict: 1,
+				Inconclusive: 2, Unmapped: 0, DeadRule: 3, MissingWWWAuth: 1,
+			}
+			if !reflect.DeepEqual(run.Counts, wantCounts) {
+				t.Errorf("counts:\n got %v\nwant %v", run.Counts, wantCounts)
+			}
+			if run.Gate.Failing != tt.wantFailing || run.Gate.Failed != (tt.wantFailing > 0) {
+				t.Errorf("gate: got failing %d, failed %v; want %d, %v", run.Gate.Failing, run.Gate.Failed, tt.wantFailing, tt.wantFailing > 0)
+			}
+		})
+	}
+}
+
+// TestJudgeAgain checks that judging a run twice gives the same run.
+func TestJudgeAgain(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	obs := []crawl.Observation{
+		ob("customer", "/admin/", 200, crawl.Allowed, "status 200"),
+		ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403"),
+	}
+	run := &Run{Gate: Gate{FailOn: DefaultFailOn}}
+	Judge(run, cfg, obs)
+	first := *run
+	Judge(run, cfg, obs)
+	if !reflect.DeepEqual(first, *run) {
+		t.Errorf("judging again changed the run:\n got %+v\nwant %+v", *run, first)
+	}
+}
+
+func TestJudgeNilFailOn(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	run := &Run{}
+	Judge(run, cfg, []crawl.Observation{ob("customer", "/admin/", 200, crawl.Allowed, "status 200")})
+	if !reflect.DeepEqual(run.Gate.FailOn, DefaultFailOn) || !run.Gate.Failed {
+		t.Errorf("gate: got %+v, want the default gate, failed", run.Gate)
+	}
+}
+
+func TestFingerprintStable(t *testing.T) {
+	cfg := parseConfig(t, testConfig)
+	// Two runs of the same application on different ports and ids.
+	a := ob("customer", "/admin/orders/17?page=2&sort=asc", 200, crawl.Allowed, "status 200")
+	b := a
+	b.URL = "http://127.0.0.1:9999/admin/orders/18?sort=desc&page=3"
+	c := a
+	c.URL = "https://staging.example.test/admin/orders/19?sort=desc&page=3"
+	var fps []string
+	for _, o := range []crawl.Observation{a, b, c} {
+		run := judgeOne(t, cfg, o)
+		if len(run.Findings) != 1 {
+			t.Fatalf("%s: got findings %+v, want one leak", o.URL, run.Findings)
+		}
+		fps = append(fps, run.Findings[0].Fingerprint)
+	}
+	if fps[0] != fps[1] || fps[0] != fps[2] {
+		t.Errorf("fingerprints differ across ports, hosts and ids: %q", fps)
+	}
+
+	fp := Fingerprint(Leak, "GET", "GET /admin/orders/{id}?page={id}&sort=asc", "customer")
+	if fp != fps[0] {
+		t.Errorf("Fingerprint of the template: got %q, want the judged %q", fp, fps[0])
+	}
+	if len(fp) != 32 {
+		t.Errorf("fingerprint %q: want 32 hex characters", fp)
+	}
+	same := []string{
+		"/admin/orders/{id}?sort=x&page=y",
+		"http://127.0.0.1:1/admin/orders/42?page=1&sort=1",
+		"GET /admin/orders/abc123def456?sort=&page=",
+	}
+	for _, tmpl := range same {
+		if got := Fingerprint(Leak, "GET", tmpl, "customer"); got != fp {
+			t.Errorf("Fingerprint(%q): got %q, want %q", tmpl, got, fp)
+		}
+	}
+	differ := []struct {
+		name                   string
+		v                      Verdict
+		method, template, role string
+	}{
+		{"verdict", Blocked, "GET", "/admin/orders/{id}?page=1&sort=1", "customer"},
+		{"method", Leak, "HEAD", "/admin/orders/{id}?page=1&sort=1", "customer"},
+		{"path", Leak, "GET", "/admin/order/{id}?page=1&sort=1", "customer"},
+		{"query keys", Leak, "GET", "/admin/orders/{id}?page=1", "customer"},
+		{"role", Leak, "GET", "/admin/orders/{id}?page=1&sort=1", "admin"},
+	}
+	for _, d := range differ {
+		if got := Fingerprint(d.v, d.method, d.template, d.role); got == fp {
+			t.Errorf("changing the %s kept fingerprint %q", d.name, got)
+		}
+	}
+}
+
+func TestParseFailOn(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []Verdict
+		wantErr string
+	}{
+		{in: "leak", want: []Verdict{Leak}},
+		{in: " leak , blocked,existence-leak ", want: []Verdict{Leak, Blocked, ExistenceLeak}},
+		{in: "wrong-code,error,leak,blocked,existence-leak", want: []Verdict{WrongCode, ErrorVerdict, Leak, Blocked, ExistenceLeak}},
+		{in: "Leak,leak", want: []Verdict{Leak}},
+		{in: "none", want: []Verdict{}},
+		{in: " none ", want: []Verdict{}},
+		{in: "", wantErr: "empty verdict list"},
+		{in: "leak,,blocked", wantErr: "empty item"},
+		{in: "leak,none", wantErr: "none cannot be combined"},
+		{in: "inconclusive", wantErr: "is a note"},
+		{in: "dead-rule", wantErr: "is a note"},
+		{in: "pass", wantErr: "pass cannot fail"},
+		{in: "leaks", wantErr: `unknown verdict "leaks"; valid verdicts: leak, blocked, existence-leak, wrong-code, error`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseFailOn(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("ParseFailOn(%q): got error %v, want one containing %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseFailOn(%q): %v", tt.in, err)
+			}
+			if got == nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseFailOn(%q): got %#v, want %#v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

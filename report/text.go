@@ -1,0 +1,89 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// textWriter writes the human summary printed on stdout: a header, the
+// counts, the findings as a table, the notes and the gate outcome. Every
+// value that may come from the target goes through sanitize.
+type textWriter struct{}
+
+func (textWriter) Write(w io.Writer, r *Run) error {
+	var b bytes.Buffer
+	state := "complete"
+	if !r.Complete {
+		state = "INCOMPLETE"
+		if r.Incomplete != "" {
+			state += " (" + sanitize(r.Incomplete) + ")"
+		}
+	}
+	fmt.Fprintf(&b, "permaudit audit of %s, run %s: %s\n", sanitize(r.Target), sanitize(r.RunID), state)
+	fmt.Fprintf(&b, "endpoints: %d discovered, %d skipped; %s\n",
+		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
+	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, findingVerdicts))
+	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, noteVerdicts))
+	fmt.Fprintf(&b, "pass: %d\n", r.Counts[Pass])
+
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(&b, "\nfindings (%d):\n", len(r.Findings))
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  VERDICT\tSEVERITY\tMETHOD\tPATH\tROLE\tEXPECTED\tOBSERVED\tRULE")
+		for _, f := range r.Findings {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				sanitize(string(f.Verdict)), sanitize(string(f.Severity)), sanitize(f.Method), sanitize(f.Path),
+				sanitize(f.Role), sanitize(f.Expected), sanitize(f.Observed), sanitize(f.Rule))
+		}
+		if err := tw.Flush(); err != nil {
+			return fmt.Errorf("write text: %w", err)
+		}
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintf(&b, "\nnotes (%d):\n", len(r.Notes))
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, n := range r.Notes {
+			fmt.Fprintf(tw, "  %s\t%s\n", sanitize(string(n.Verdict)), sanitize(n.Message))
+		}
+		if err := tw.Flush(); err != nil {
+			return fmt.Errorf("write text: %w", err)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", gateLine(r.Gate))
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write text: %w", err)
+	}
+	return nil
+}
+
+// countList renders "leak 1, blocked 0, ..." in the order of vs.
+func countList(counts map[Verdict]int, vs []Verdict) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmt.Sprintf("%s %d", v, counts[v])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// gateLine is the last line of the summary.
+func gateLine(g Gate) string {
+	on := make([]string, len(g.FailOn))
+	for i, v := range g.FailOn {
+		on[i] = sanitize(string(v))
+	}
+	list := strings.Join(on, ",")
+	switch {
+	case g.Failed:
+		verb := "fail"
+		if g.Failing == 1 {
+			verb = "fails"
+		}
+		return fmt.Sprintf("gate: FAILED — %s %s on %s", plural(g.Failing, "finding"), verb, list)
+	case len(g.FailOn) == 0:
+		return "gate: passed (it fails on nothing: --fail-on none)"
+	}
+	return fmt.Sprintf("gate: passed (it fails on %s)", list)
+}

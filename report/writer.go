@@ -1,0 +1,47 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// writers maps each format to its Writer constructor.
+func writers() map[string]func() Writer {
+	return map[string]func() Writer{
+		"json": func() Writer { return jsonWriter{} },
+		"text": func() Writer { return textWriter{} },
+	}
+}
+
+func formats() []string {
+	var fs []string
+	for f := range writers() {
+		fs = append(fs, f)
+	}
+	sort.Strings(fs)
+	return fs
+}
+
+func writerFor(format string) (Writer, error) {
+	if mk, ok := writers()[format]; ok {
+		return mk(), nil
+	}
+	return nil, fmt.Errorf("unknown output format %q; formats: %s", format, strings.Join(formats(), ", "))
+}
+
+// jsonWriter writes the run as indented JSON in struct field order, with a
+// trailing newline. Map keys (counts, pages) are sorted by encoding/json.
+type jsonWriter struct{}
+
+func (jsonWriter) Write(w io.Writer, r *Run) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write run json: %w", err)
+	}
+	return nil
+}
