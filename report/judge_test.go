@@ -40,6 +40,9 @@ matrix:
       deny_as: 401
     - match: "GET /never/**"
       allow: [admin]
+    - match: "GET /notes/{id}"
+      allow: [admin]
+      deny_as: [401, 404]
 `
 
 const unmappedConfig = `target: http://127.0.0.1:8080
@@ -169,6 +172,10 @@ func TestJudgeVerdicts(t *testing.T) {
 			verdict: ExistenceLeak, expected: "deny as 404", msgHas: "exists", wantSeverity: Medium},
 		{name: "hidden login redirect is an existence leak", obs: withLocation(ob("anonymous", "/api/orders/99", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
 			verdict: ExistenceLeak, expected: "deny as 404", wantSeverity: Medium},
+		{name: "hidden or 401: 401 passes", obs: ob("anonymous", "/notes/5", 401, crawl.Unauthenticated, "status 401"),
+			verdict: Pass, expected: "deny as 401 or 404"},
+		{name: "hidden or 401: 403 is an existence leak", obs: ob("customer", "/notes/5", 403, crawl.Forbidden, "status 403"),
+			verdict: ExistenceLeak, expected: "deny as 401 or 404", msgHas: "exists", wantSeverity: Medium},
 		{name: "hidden allowed is a leak", obs: ob("customer", "/api/orders/99", 200, crawl.Allowed, "status 200"),
 			verdict: Leak, expected: "deny as 404", wantSeverity: Critical},
 		{name: "hidden other is inconclusive", obs: ob("customer", "/api/orders/99", 422, crawl.Other, "status 422"),
@@ -349,6 +356,7 @@ func TestJudgeDeadRules(t *testing.T) {
 			"rule 5 (GET /teapot) at line 22 matched no probed endpoint",
 			"rule 6 (GET /members/**) at line 25 matched no probed endpoint",
 			"rule 7 (GET /never/**) at line 28 matched no probed endpoint",
+			"rule 8 (GET /notes/{id}) at line 30 matched no probed endpoint",
 		}},
 		{name: "narrowed by --only", obs: obs, filters: Filters{Only: []string{"GET /admin/**"}}},
 		{name: "narrowed by --role", obs: obs, filters: Filters{Roles: []string{"customer"}}},
@@ -435,7 +443,7 @@ func TestJudgeSortCountsGate(t *testing.T) {
 			want = []string{
 				"inconclusive /admin/a anonymous",
 				"inconclusive /admin/y customer",
-				"dead-rule  ", "dead-rule  ", "dead-rule  ",
+				"dead-rule  ", "dead-rule  ", "dead-rule  ", "dead-rule  ",
 				"missing-www-authenticate /admin/x ",
 			}
 			if !reflect.DeepEqual(got, want) {
@@ -449,7 +457,7 @@ func TestJudgeSortCountsGate(t *testing.T) {
 
 			wantCounts := map[Verdict]int{
 				Pass: 3, Leak: 3, Blocked: 1, ExistenceLeak: 1, WrongCode: 1, ErrorVerdict: 1,
-				Inconclusive: 2, Unmapped: 0, DeadRule: 3, MissingWWWAuth: 1,
+				Inconclusive: 2, Unmapped: 0, DeadRule: 4, MissingWWWAuth: 1,
 			}
 			if !reflect.DeepEqual(run.Counts, wantCounts) {
 				t.Errorf("counts:\n got %v\nwant %v", run.Counts, wantCounts)
