@@ -1,0 +1,92 @@
+package crawl
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/permaudit/permaudit/roles"
+)
+
+// Scope decides what may be requested: the target's origin (scheme, host
+// and port, exactly), minus the exclusion words and patterns.
+type Scope struct {
+	origin   *url.URL
+	words    []string
+	excludes []roles.Pattern
+}
+
+// NewScope builds the scope of cfg.
+func NewScope(cfg *roles.Config) (*Scope, error) { return newScope(cfg) }
+
+// InOrigin reports whether u is on the target's origin (scheme, host and
+// port equal after normalisation).
+func (s *Scope) InOrigin(u *url.URL) bool { return s.inOrigin(u) }
+
+// Skip reports whether method u must never be requested, and why.
+func (s *Scope) Skip(method string, u *url.URL) (reason string, skip bool) { return s.skip(method, u) }
+
+// ClientOptions tune NewClient.
+type ClientOptions struct {
+	UserAgent string
+	Timeout   time.Duration
+	// Base is the underlying transport; nil means a fresh http.Transport.
+	Base http.RoundTripper
+}
+
+// NewClient returns the HTTP client of one role: its session's jar, a
+// transport that refuses every request outside the scope's origin (no
+// credential can leave it, redirects included) and attaches the session's
+// credentials to the others, the User-Agent, and no redirect following
+// (CheckRedirect returns http.ErrUseLastResponse).
+func NewClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Client {
+	return newClient(scope, sess, opts)
+}
+
+// Options are shared by Discover and Probe.
+type Options struct {
+	Config   *roles.Config
+	Scope    *Scope
+	Sessions []*roles.Session        // one per role, in role order
+	Clients  map[string]*http.Client // by role name, from NewClient
+	Logger   *slog.Logger            // nil: discard
+	// Progress, when set, is called after every request (from any goroutine).
+	Progress func(Progress)
+}
+
+// Progress is a progress event.
+type Progress struct {
+	Phase string // "discover" or "probe"
+	Role  string
+	Done  int // requests finished in this phase
+	Total int // probes to make; 0 while discovering
+}
+
+// Discover crawls the target as every role (colly, one collector per role)
+// from the configured start URLs and returns the inventory. It stops early,
+// returning what it found, when ctx is cancelled.
+func Discover(ctx context.Context, opts Options) (*Inventory, error) { return discover(ctx, opts) }
+
+// Probe requests every endpoint as every role in opts.Sessions with a
+// bounded worker pool and returns one observation per (endpoint, role),
+// sorted by URL, method, then role order. Cancelled probes are not returned.
+func Probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observation, error) {
+	return probe(ctx, opts, endpoints)
+}
+
+// Classifier reads answers into answer classes.
+type Classifier struct {
+	cfg      *roles.Config
+	loginURL *url.URL
+}
+
+// NewClassifier returns the classifier of cfg (its login URL and denial
+// signatures).
+func NewClassifier(cfg *roles.Config) *Classifier { return newClassifier(cfg) }
+
+// Classify returns the answer class of one final answer and why.
+func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (Class, string) {
+	return c.classify(status, h, body, final)
+}

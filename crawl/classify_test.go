@@ -1,0 +1,98 @@
+package crawl
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/permaudit/permaudit/roles"
+)
+
+func TestClassify(t *testing.T) {
+	const target = "http://127.0.0.1:8080"
+	withLogin := NewClassifier(parseConfig(t, target, `
+login_url: /login
+denials:
+  - body: "Sorry, you are not allowed"
+  - header: "X-Denied"
+  - header: "X-Reason: policy"
+    status: 500
+  - body: "maintenance"
+    status: 200
+`))
+	noLogin := NewClassifier(parseConfig(t, target, ""))
+	const loginForm = `<html><body><form action="/login?next=/x" method="post"><input name="u"></form></body></html>`
+	const pwField = `<html><body><form><INPUT TYPE=" Password " name="p"></form></body></html>`
+	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	tests := []struct {
+		name   string
+		c      *Classifier
+		status int
+		header http.Header
+		body   string
+		final  string
+		class  Class
+		why    string
+	}{
+		{"200", withLogin, 200, html, "<p>hello</p>", "/x", Allowed, "status 200"},
+		{"204", withLogin, 204, nil, "", "/x", Allowed, "status 204"},
+		{"unknown 2xx", withLogin, 299, nil, "", "/x", Allowed, "status 299"},
+		{"denial body on 200", withLogin, 200, html, "<p>Sorry, you are not allowed</p>", "/x", Forbidden, "denial signature 1"},
+		{"denial body on 500", withLogin, 500, html, "Sorry, you are not allowed", "/x", Forbidden, "denial signature 1"},
+		{"denial header present", withLogin, 200, http.Header{"X-Denied": {"1"}}, "", "/x", Forbidden, "denial signature 2"},
+		{"denial header value", withLogin, 500, http.Header{"X-Reason": {"blocked by policy"}}, "", "/x", Forbidden, "denial signature 3"},
+		{"denial header value mismatch", withLogin, 500, http.Header{"X-Reason": {"crash"}}, "", "/x", Error, "status 500"},
+		{"denial header status mismatch", withLogin, 200, http.Header{"X-Reason": {"policy"}}, "", "/x", Allowed, "status 200"},
+		{"denial status filter", withLogin, 503, nil, "maintenance", "/x", Error, "unavailable (status 503)"},
+		{"denial status filter match", withLogin, 200, nil, "maintenance", "/x", Forbidden, "denial signature 4"},
+		{"401", withLogin, 401, nil, "", "/x", Unauthenticated, "status 401"},
+		{"302 to login", withLogin, 302, http.Header{"Location": {"/login?next=%2Fx"}}, "", "/x", Unauthenticated, "redirect to login /login"},
+		{"303 to absolute login", withLogin, 303, http.Header{"Location": {target + "/login/"}}, "", "/x", Unauthenticated, "redirect to login /login/"},
+		{"relative to login", withLogin, 302, http.Header{"Location": {"../login"}}, "", "/a/b", Unauthenticated, "redirect to login /login"},
+		{"302 elsewhere", withLogin, 302, http.Header{"Location": {"/home"}}, "", "/x", Other, "status 302"},
+		{"302 to signin without login_url configured", withLogin, 302, http.Header{"Location": {"/users/sign_in"}}, "", "/x", Other, "status 302"},
+		{"guessed login", noLogin, 302, http.Header{"Location": {"/users/Sign-In?r=1"}}, "", "/x", Unauthenticated, "redirect to login /users/Sign-In"},
+		{"guessed log-in", noLogin, 301, http.Header{"Location": {"/log-in"}}, "", "/x", Unauthenticated, "redirect to login /log-in"},
+		{"guess misses", noLogin, 302, http.Header{"Location": {"/home"}}, "", "/x", Other, "status 302"},
+		{"304", withLogin, 304, nil, "", "/x", Other, "status 304"},
+		{"3xx without location", withLogin, 302, nil, "", "/x", Other, "status 302"},
+		{"login form in place", withLogin, 200, html, loginForm, "/account", Unauthenticated, "login page served in place (login form)"},
+		{"password field in place", noLogin, 200, html, pwField, "/account", Unauthenticated, "login page served in place (password field)"},
+		{"sniffed html", noLogin, 200, nil, "<html><body>" + pwField, "/account", Unauthenticated, "login page served in place (password field)"},
+		{"login page itself", withLogin, 200, html, loginForm + pwField, "/login", Allowed, "status 200"},
+		{"password field in json", noLogin, 200, http.Header{"Content-Type": {"application/json"}}, `{"x":"<input type=password>"}`, "/x", Allowed, "status 200"},
+		{"form elsewhere", withLogin, 200, html, `<form action="/search"><input name=q></form>`, "/x", Allowed, "status 200"},
+		{"403", withLogin, 403, nil, "", "/x", Forbidden, "status 403"},
+		{"404", withLogin, 404, nil, "", "/x", Hidden, "status 404"},
+		{"410", withLogin, 410, nil, "", "/x", Hidden, "status 410"},
+		{"429", withLogin, 429, nil, "", "/x", Error, "rate limited (status 429)"},
+		{"503", withLogin, 503, nil, "", "/x", Error, "unavailable (status 503)"},
+		{"500", withLogin, 500, nil, "", "/x", Error, "status 500"},
+		{"unknown 5xx", withLogin, 599, nil, "", "/x", Error, "status 599"},
+		{"400", withLogin, 400, nil, "", "/x", Other, "status 400"},
+		{"405", withLogin, 405, nil, "", "/x", Other, "status 405"},
+		{"422", withLogin, 422, nil, "", "/x", Other, "status 422"},
+		{"unknown 4xx", withLogin, 499, nil, "", "/x", Other, "status 499"},
+		{"unknown 4xx is not 401", withLogin, 461, nil, "", "/x", Other, "status 461"},
+		{"1xx", withLogin, 103, nil, "", "/x", Other, "status 103"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.header
+			if h == nil {
+				h = http.Header{}
+			}
+			class, why := tt.c.Classify(tt.status, h, []byte(tt.body), mustURL(t, target+tt.final))
+			if class != tt.class || why != tt.why {
+				t.Errorf("Classify(%d) = %s %q, want %s %q", tt.status, class, why, tt.class, tt.why)
+			}
+		})
+	}
+}
+
+func TestClassifyWithoutFinalURL(t *testing.T) {
+	c := NewClassifier(&roles.Config{Target: "http://127.0.0.1:8080", LoginURL: "/login"})
+	class, why := c.Classify(302, http.Header{"Location": {"/login"}}, nil, nil)
+	if class != Unauthenticated || why != "redirect to login /login" {
+		t.Errorf("Classify(302 /login, no final URL) = %s %q, want unauthenticated", class, why)
+	}
+}

@@ -1,0 +1,316 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/permaudit/permaudit/crawl/crawltest"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// keepDefault is the scope's default exclusion, written independently:
+// no default exclusion word in the path or query.
+func keepDefault(u *url.URL) bool {
+	s := strings.ToLower(u.EscapedPath() + "?" + u.RawQuery)
+	for _, w := range roles.DefaultExcludeWords {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func discoverSite(t *testing.T, site *crawltest.Site, crawl string) (*Inventory, Options) {
+	t.Helper()
+	opts := testOptions(t, siteConfig(t, site, crawl))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inv, err := Discover(ctx, opts)
+	if err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	return inv, opts
+}
+
+func foundBy(inv *Inventory, role string) []string {
+	var got []string
+	for _, e := range inv.Entries {
+		if e.Method == "GET" && slices.Contains(e.FoundBy, role) {
+			got = append(got, e.URL)
+		}
+	}
+	return got
+}
+
+func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
+	site := crawltest.NewDefaultSite()
+	defer site.Close()
+	inv, _ := discoverSite(t, site, "crawl: {concurrency: 4}\n")
+
+	for _, role := range []string{crawltest.Anonymous, crawltest.User, crawltest.Admin} {
+		want := site.Reachable(role, keepDefault)
+		if got := foundBy(inv, role); !slices.Equal(got, want) {
+			t.Errorf("role %s found:\n%s\nwant (the site's route table):\n%s", role, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+
+	// The server's log: every request in the origin, GET, none excluded,
+	// and as many per role as Pages says, each carrying its role's
+	// credentials.
+	siteHost := strings.TrimPrefix(site.URL, "http://")
+	perRole := map[string]int{}
+	for _, r := range site.Requests() {
+		perRole[r.Role]++
+		switch {
+		case r.Server != "site" || r.Host != siteHost:
+			t.Errorf("request to %s (host %q): out of scope", r.Server, r.Host)
+		case r.Method != "GET":
+			t.Errorf("%s %s: only GET may be sent", r.Method, r.URI)
+		case !keepDefault(&url.URL{Path: r.URI}):
+			t.Errorf("GET %s: an excluded URL was requested", r.URI)
+		case r.Role == crawltest.Invalid:
+			t.Errorf("GET %s: credentials the site does not know", r.URI)
+		}
+		if ua := r.Header.Get("User-Agent"); ua != "permaudit-test" {
+			t.Errorf("GET %s: User-Agent %q", r.URI, ua)
+		}
+	}
+	for _, role := range []string{crawltest.Anonymous, crawltest.User, crawltest.Admin} {
+		if perRole[role] != inv.Pages[role] {
+			t.Errorf("role %s: the site got %d requests, Pages says %d", role, perRole[role], inv.Pages[role])
+		}
+		if perRole[role] != len(site.Reachable(role, keepDefault)) {
+			t.Errorf("role %s: %d requests for %d reachable endpoints: each should be fetched once", role, perRole[role], len(site.Reachable(role, keepDefault)))
+		}
+	}
+
+	entry := func(url string) *Entry {
+		for i := range inv.Entries {
+			if inv.Entries[i].URL == url && inv.Entries[i].Method == "GET" {
+				return &inv.Entries[i]
+			}
+		}
+		return nil
+	}
+	entries := []struct {
+		path     string
+		foundBy  []string
+		sources  []string
+		template string
+	}{
+		{"/", []string{"admin", "anonymous", "user"}, []string{"link", "start"}, "GET /"},
+		{"/products/", []string{"admin", "anonymous", "user"}, []string{"redirect"}, "GET /products/"},
+		{"/products/?a=1&b=2", []string{"admin", "anonymous", "user"}, []string{"link"}, "GET /products/?a={id}&b={id}"},
+		{"/search", []string{"admin", "anonymous", "user"}, []string{"form"}, "GET /search"},
+		{"/admin/reports/7", []string{"admin"}, []string{"link"}, "GET /admin/reports/{id}"},
+		{"/login?next=%2Faccount", []string{"anonymous"}, []string{"redirect"}, "GET /login?next=%2Faccount"},
+		{"/admin/", []string{"admin", "anonymous", "user"}, []string{"link"}, "GET /admin/"},
+	}
+	for _, w := range entries {
+		e := entry(site.URL + w.path)
+		if e == nil {
+			t.Errorf("no entry GET %s", w.path)
+			continue
+		}
+		if !slices.Equal(e.FoundBy, w.foundBy) || !slices.Equal(e.Sources, w.sources) || e.Template != w.template {
+			t.Errorf("GET %s: found by %v from %v, template %q; want %v from %v, %q", w.path, e.FoundBy, e.Sources, e.Template, w.foundBy, w.sources, w.template)
+		}
+	}
+
+	skips := map[string]string{}
+	for _, s := range inv.Skipped {
+		skips[s.Method+" "+strings.Replace(s.URL, site.URL, "", 1)] = s.Reason
+	}
+	wantSkips := map[string]string{
+		"GET /logout":                          `excluded word "logout"`,
+		"GET /logout?all=1":                    `excluded word "logout"`,
+		"GET /account/delete":                  `excluded word "delete"`,
+		"POST /login":                          "method not probed",
+		"POST /account/settings":               "method not probed",
+		"GET " + site.Other.URL + "/elsewhere": "out of scope",
+		"GET " + strings.Replace(site.URL, "127.0.0.1", "localhost", 1) + "/about": "out of scope",
+		"GET " + site.Other.URL + "/landing":                                       "out of scope",
+	}
+	for k, want := range wantSkips {
+		if got, ok := skips[k]; !ok || got != want {
+			t.Errorf("skipped %s: reason %q (listed: %v), want %q", k, got, ok, want)
+		}
+	}
+	if !slices.IsSortedFunc(inv.Entries, func(a, b Entry) int { return cmpEndpoint(a.Endpoint, b.Endpoint) }) {
+		t.Errorf("entries not sorted by URL then method")
+	}
+}
+
+func cmpEndpoint(a, b Endpoint) int {
+	if c := strings.Compare(a.URL, b.URL); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Method, b.Method)
+}
+
+func TestDiscoverIsDeterministic(t *testing.T) {
+	site := crawltest.NewDefaultSite()
+	defer site.Close()
+	var runs []*Inventory
+	for range 3 {
+		inv, _ := discoverSite(t, site, "crawl: {concurrency: 8, max_requests: 12}\n")
+		runs = append(runs, inv)
+	}
+	for i := 1; i < len(runs); i++ {
+		if !reflect.DeepEqual(runs[0], runs[i]) {
+			t.Errorf("run %d differs from run 0:\n%+v\n%+v", i, runs[i], runs[0])
+		}
+	}
+}
+
+func TestDiscoverCaps(t *testing.T) {
+	var routes []crawltest.Route
+	for i := range 10 {
+		routes = append(routes, crawltest.Route{Path: fmt.Sprintf("/c%d", i), Links: []string{fmt.Sprintf("/c%d", i+1)}})
+	}
+	wide := crawltest.Route{Path: "/wide"}
+	for i := range 20 {
+		wide.Links = append(wide.Links, fmt.Sprintf("/w/%d", i))
+		routes = append(routes, crawltest.Route{Path: fmt.Sprintf("/w/%d", i)})
+	}
+	routes = append(routes, wide)
+	site := crawltest.NewSite(routes)
+	defer site.Close()
+
+	tests := []struct {
+		name, crawl string
+		requested   []string // by every role, in any order
+		found       int      // GET entries
+	}{
+		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n", []string{"/c0", "/c1", "/c2", "/c3"}, 5},
+		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n", []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site.Reset()
+			inv, opts := discoverSite(t, site, tt.crawl)
+			got := map[string][]string{}
+			for _, r := range site.Requests() {
+				got[r.Role] = append(got[r.Role], r.URI)
+			}
+			for _, s := range opts.Sessions {
+				g := got[crawltest.Identify(requestAs(t, s))]
+				slices.Sort(g)
+				want := slices.Sorted(slices.Values(tt.requested))
+				if !slices.Equal(g, want) {
+					t.Errorf("role %s requested %v, want %v", s.Name(), g, want)
+				}
+				if inv.Pages[s.Name()] != len(tt.requested) {
+					t.Errorf("role %s: Pages = %d, want %d", s.Name(), inv.Pages[s.Name()], len(tt.requested))
+				}
+			}
+			if len(inv.Entries) != tt.found {
+				t.Errorf("%d entries, want %d (links found past the caps are listed, not fetched)", len(inv.Entries), tt.found)
+			}
+		})
+	}
+}
+
+// requestAs returns a request carrying the credentials of s, to learn
+// which fixture role they identify.
+func requestAs(t *testing.T, s *roles.Session) *http.Request {
+	t.Helper()
+	req := httptest.NewRequest("GET", "/", nil)
+	s.Attach(req)
+	return req
+}
+
+func TestDiscoverStartVariables(t *testing.T) {
+	site := crawltest.NewSite([]crawltest.Route{{Path: "/users/1"}, {Path: "/users/2"}, {Path: "/orders/o-9"}, {Path: "/x/o-9"}})
+	defer site.Close()
+	cfg := parseConfig(t, site.URL, `
+crawl: {start: ["/users/{self.id}", "/orders/{user.order}", "/x/{self.order}", "/y/{id}"]}
+roles:
+  user:
+    login: {basic: {username: alice, password: "${USER_PASSWORD}"}}
+    vars: {id: "1", order: o-9}
+  admin:
+    login: {bearer: "${ADMIN_TOKEN}"}
+    vars: {id: "2"}
+`)
+	opts := testOptions(t, cfg)
+	if _, err := Discover(context.Background(), opts); err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	got := map[string][]string{}
+	for _, r := range site.Requests() {
+		got[r.Role] = append(got[r.Role], r.URI)
+	}
+	want := map[string][]string{
+		crawltest.Anonymous: {"/orders/o-9"},
+		crawltest.User:      {"/orders/o-9", "/users/1", "/x/o-9"},
+		crawltest.Admin:     {"/orders/o-9", "/users/2"},
+	}
+	for role, w := range want {
+		g := slices.Sorted(slices.Values(got[role]))
+		if !slices.Equal(g, w) {
+			t.Errorf("role %s requested %v, want %v", role, g, w)
+		}
+	}
+}
+
+// TestDiscoverIgnoresCollyEnvironment sets every COLLY_* variable colly
+// reads to a harmful value: the inventory must not change.
+func TestDiscoverIgnoresCollyEnvironment(t *testing.T) {
+	site := crawltest.NewDefaultSite()
+	defer site.Close()
+	clean, _ := discoverSite(t, site, "")
+	cache := t.TempDir()
+	for k, v := range map[string]string{
+		"COLLY_ALLOWED_DOMAINS": "example.com", "COLLY_CACHE_DIR": cache, "COLLY_DETECT_CHARSET": "y",
+		"COLLY_DISABLE_COOKIES": "y", "COLLY_DISALLOWED_DOMAINS": "127.0.0.1", "COLLY_IGNORE_ROBOTSTXT": "n",
+		"COLLY_FOLLOW_REDIRECTS": "y", "COLLY_MAX_BODY_SIZE": "10", "COLLY_MAX_DEPTH": "1", "COLLY_MAX_REQUESTS": "2",
+		"COLLY_PARSE_HTTP_ERROR_RESPONSE": "n", "COLLY_TRACE_HTTP": "y", "COLLY_USER_AGENT": "from-env",
+	} {
+		t.Setenv(k, v)
+	}
+	site.Reset()
+	dirty, _ := discoverSite(t, site, "")
+	if !reflect.DeepEqual(clean, dirty) {
+		t.Errorf("COLLY_* changed the inventory:\n%+v\nwant\n%+v", dirty, clean)
+	}
+	sawJar := false
+	for _, r := range site.Requests() {
+		sawJar = sawJar || strings.Contains(r.Header.Get("Cookie"), crawltest.JarCookie)
+	}
+	if !sawJar {
+		t.Errorf("COLLY_DISABLE_COOKIES disabled the role's jar")
+	}
+	if files, _ := os.ReadDir(cache); len(files) > 0 {
+		t.Errorf("COLLY_CACHE_DIR was used: %d files", len(files))
+	}
+}
+
+func TestDiscoverCancel(t *testing.T) {
+	site := crawltest.NewDefaultSite()
+	defer site.Close()
+	opts := testOptions(t, siteConfig(t, site, "crawl: {start: [/slow, /], timeout: 30s}\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	inv, err := Discover(ctx, opts)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Discover took %v after cancellation, want it prompt", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Discover error = %v, want the context's", err)
+	}
+	if inv == nil || len(inv.Entries) == 0 {
+		t.Errorf("Discover returned %+v, want what it found before the cancellation", inv)
+	}
+}

@@ -1,0 +1,81 @@
+// Package crawl requests the target as each role: it discovers the
+// endpoints every role can reach, probes every endpoint as every role and
+// reads each answer into an answer class.
+//
+// # Scope and credentials
+//
+// A Scope is the target's origin (scheme, host and port, exactly: another
+// port or host name of the same machine is out of scope) minus the
+// exclusion words (roles.DefaultExcludeWords unless the configuration
+// says otherwise, matched case-insensitively in the path and query,
+// escaped or not) and the exclusion patterns. Only GET and HEAD are ever
+// requested; other methods are skipped as "method not probed".
+//
+// NewClient builds the one HTTP client of a role. Its transport refuses,
+// before anything is sent, every request whose URL (or Host header) is
+// outside the origin, and attaches the session's credentials to the
+// others, on a copy of the request. It is the single place that keeps
+// credentials in scope: redirects are never followed by the client
+// (CheckRedirect returns http.ErrUseLastResponse), the role's cookie jar
+// is only read for requests the transport lets through, and the discovery
+// collector uses the same transport and jar. A fresh http.Transport is
+// made per client (proxy settings from the environment, as
+// http.DefaultTransport), keeping up to 64 idle connections per host.
+//
+// # Endpoints
+//
+// Every URL is normalised by Normalize before it is compared, recorded or
+// requested: fragment dropped, scheme and host lower-cased, default port
+// dropped, dot segments removed, escapes canonical, query parameters
+// sorted by key. Two spellings of one resource are one endpoint.
+//
+// # Discovery
+//
+// Discover crawls as every role at once, with one colly collector per
+// role (never Clone: clones share jars). Each role's crawl is breadth
+// first: all URLs of one link depth, sorted, are fetched by bounded
+// workers before the next depth, so that max_depth and max_requests cut
+// the same URLs on every run. Start URLs have depth 0; a link or redirect
+// target found on a page of depth d has depth d+1. Redirects are recorded,
+// never followed by the client; their in-scope targets are queued (source
+// "redirect"). Links are read from a[href], area[href], link[href],
+// iframe[src], frame[src] and form actions (a form's method decides the
+// endpoint's; POST forms are listed as skipped), in HTML answers of any
+// status. Every endpoint seen is in the inventory, also when the caps
+// stopped it from being fetched; Pages counts the requests made. Every URL
+// refused by the scope is listed in Inventory.Skipped with the reason.
+//
+// colly.NewCollector reads COLLY_* environment variables after its
+// options; every setting they reach is assigned again after construction,
+// so the environment changes nothing. The collector runs synchronously,
+// has no visited set (the crawl deduplicates), no cache, no robots.txt,
+// no HEAD before GET and no headers of its own.
+//
+// # Probing and classes
+//
+// Probe requests each endpoint as each role with Config.Crawl.Concurrency
+// workers and plain net/http. A redirect (301, 302, 303, 307, 308) is
+// followed, as the same role, up to 5 hops, when its target is in scope,
+// not excluded and not the login page; the final answer is classified and
+// the chain kept. Bodies are read up to Config.Crawl.MaxBody (Truncated
+// says when cut), hashed with SHA-256, and an excerpt of at most 512 bytes
+// is kept after passing through the configuration's redactor, as is every
+// error message and Location.
+//
+// The Classifier reads an answer, in this order:
+//
+//   - a configured denial signature (body substring, header, status; all
+//     given conditions must hold): forbidden, "denial signature N";
+//   - 401: unauthenticated;
+//   - 3xx to the login URL (its path compared, query ignored; without a
+//     login URL, a path naming log-in or sign-in): unauthenticated, "redirect
+//     to login /login"; any other 3xx: other;
+//   - 2xx holding a login page (an HTML form posting to the login URL, or a
+//     password field), unless the answer is the login URL itself:
+//     unauthenticated, "login page served in place"; other 2xx: allowed;
+//   - 403: forbidden; 404 and 410: hidden;
+//   - 429, 503 and every other 5xx: error;
+//   - anything else (1xx, 400, 405, 422, ...): other.
+//
+// A code http.StatusText does not know reads as the x00 of its class.
+package crawl

@@ -1,0 +1,118 @@
+package crawl
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestExtractLinks(t *testing.T) {
+	page := mustURL(t, "http://127.0.0.1:8080/dir/page?x=1")
+	tests := []struct {
+		name string
+		page string // "" = page
+		body string
+		want []string // "METHOD URL source"
+	}{
+		{"anchors and the like", "", `
+<a href="a">a</a><A HREF="/b#frag">b</A><area href="../c"><link rel=stylesheet href="/s.css">
+<iframe src="/frame?b=2&a=1"></iframe><frame src="//127.0.0.1:8080/f">
+<img src="/img.png"><script src="/app.js"></script>`, []string{
+			"GET http://127.0.0.1:8080/dir/a link",
+			"GET http://127.0.0.1:8080/b link",
+			"GET http://127.0.0.1:8080/c link",
+			"GET http://127.0.0.1:8080/s.css link",
+			"GET http://127.0.0.1:8080/frame?a=1&b=2 link",
+			"GET http://127.0.0.1:8080/f link",
+		}},
+		{"non-http and empty dropped", "", `<a href="javascript:void(0)">j</a><a href="mailto:a@b.c">m</a>
+<a href="tel:1">t</a><a href="data:text/html,x">d</a><a href="">e</a><a>no href</a><a href="#top">top</a>`, []string{
+			"GET http://127.0.0.1:8080/dir/page?x=1 link",
+		}},
+		{"other origins kept", "", `<a href="http://127.0.0.1:9999/x">p</a><a href="//localhost:8080/y">h</a>`, []string{
+			"GET http://127.0.0.1:9999/x link",
+			"GET http://localhost:8080/y link",
+		}},
+		{"duplicates once", "", `<a href="/x">1</a><a href="/x#a">2</a><a href="./../x">3</a>`, []string{
+			"GET http://127.0.0.1:8080/x link",
+		}},
+		{"base href", "", `<head><base href="/api/v2/"><base href="/ignored/"></head><a href="users">u</a>`, []string{
+			"GET http://127.0.0.1:8080/api/v2/users link",
+		}},
+		{"forms", "", `<form action="/search" method="GET"><input name=q></form>
+<form method="post" action="save"></form><form></form><form method="dialog"></form><form method="bogus" action="/b"></form>`, []string{
+			"GET http://127.0.0.1:8080/search form",
+			"POST http://127.0.0.1:8080/dir/save form",
+			"GET http://127.0.0.1:8080/dir/page?x=1 form",
+			"GET http://127.0.0.1:8080/b form",
+		}},
+		{"form without action ignores base", "", `<base href="/elsewhere/"><form></form>`, []string{
+			"GET http://127.0.0.1:8080/dir/page?x=1 form",
+		}},
+		{"entities and whitespace", "", `<a href=" /a?x=1&amp;y=2 ">x</a><a href="/b
+c">y</a>`, []string{
+			"GET http://127.0.0.1:8080/a?x=1&y=2 link",
+			"GET http://127.0.0.1:8080/bc link",
+		}},
+		{"broken html", "", `<a href="/ok">ok</a><a href="/unterminated`, []string{
+			"GET http://127.0.0.1:8080/ok link",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, l := range extractLinks(page, []byte(tt.body)) {
+				got = append(got, fmt.Sprintf("%s %s %s", l.Method, l.URL, l.Source))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("extractLinks:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzExtractLinks checks that every link is an http(s) URL in normal
+// form, listed once, and that the scope reads it like its origin says.
+func FuzzExtractLinks(f *testing.F) {
+	for _, s := range []string{
+		`<a href="/a">a</a><a href="../b?z=1&a=2#f">b</a>`,
+		`<base href="http://127.0.0.1:9/x/"><a href="y">`,
+		`<form method=post action="/save"></form><form></form>`,
+		`<a href="javascript:alert(1)"><a href="//evil.example/">`,
+		`<iframe src=" /%7efoo "><frame src="HTTP://127.0.0.1:8080:/">`,
+		`<a href="http://127.0.0.1:8080@evil.example/">`,
+	} {
+		f.Add(s)
+	}
+	page := mustURL(f, "http://127.0.0.1:8080/dir/page")
+	scope := &Scope{origin: mustURL(f, "http://127.0.0.1:8080")}
+	f.Fuzz(func(t *testing.T, body string) {
+		seen := map[string]bool{}
+		for _, l := range extractLinks(page, []byte(body)) {
+			s := l.URL.String()
+			k := l.Method + " " + s
+			if seen[k] {
+				t.Errorf("%s listed twice", k)
+			}
+			seen[k] = true
+			if l.Method != "GET" && l.Method != "POST" {
+				t.Errorf("%s: method %q", s, l.Method)
+			}
+			if l.Source != sourceLink && l.Source != sourceForm {
+				t.Errorf("%s: source %q", s, l.Source)
+			}
+			again, err := Normalize(nil, s)
+			if err != nil || again.String() != s {
+				t.Errorf("link %q is not normalised: %v %v", s, again, err)
+			}
+			wantIn := l.URL.Scheme == "http" && l.URL.Host == "127.0.0.1:8080"
+			if got := scope.InOrigin(l.URL); got != wantIn {
+				t.Errorf("InOrigin(%q) = %v, want %v", s, got, wantIn)
+			}
+			if strings.Contains(s, "#") {
+				t.Errorf("link %q has a fragment", s)
+			}
+		}
+	})
+}

@@ -1,0 +1,258 @@
+package crawl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/permaudit/permaudit/roles"
+)
+
+const (
+	// maxHops is how many in-scope redirects a probe follows.
+	maxHops = 5
+	// excerptLen is the most bytes of a body kept as an excerpt.
+	excerptLen = 512
+)
+
+// probeJob is one endpoint requested as one role.
+type probeJob struct {
+	ep   Endpoint
+	u    *url.URL
+	sess *roles.Session
+}
+
+func probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observation, error) {
+	opts, lim, err := prepare(opts)
+	if err != nil {
+		return nil, fmt.Errorf("probe: %w", err)
+	}
+	log := opts.Logger.With("phase", "probe")
+	eps := append([]Endpoint(nil), endpoints...)
+	sort.Slice(eps, func(i, j int) bool { return lessEndpoint(eps[i], eps[j]) })
+	var jobs []probeJob
+	for i, ep := range eps {
+		if i > 0 && ep == eps[i-1] {
+			continue
+		}
+		u, err := url.Parse(ep.URL)
+		if err != nil {
+			log.Warn("endpoint not probed: bad URL", "endpoint", opts.Config.Secrets.Redact(ep.String()), "error", err)
+			continue
+		}
+		if reason, skip := opts.Scope.Skip(ep.Method, u); skip {
+			log.Warn("endpoint not probed", "endpoint", opts.Config.Secrets.Redact(ep.String()), "reason", reason)
+			continue
+		}
+		for _, s := range opts.Sessions {
+			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s})
+		}
+	}
+
+	p := &prober{
+		cfg: opts.Config, scope: opts.Scope, lim: lim, classifier: NewClassifier(opts.Config),
+		clients: opts.Clients,
+		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
+	}
+	results := make([]Observation, len(jobs))
+	finished := make([]bool, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(lim.concurrency, len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				obs, ok := p.probe(ctx, jobs[i])
+				if !ok {
+					continue
+				}
+				results[i], finished[i] = obs, true
+				p.prog.step(jobs[i].sess.Name())
+			}
+		})
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	out := make([]Observation, 0, len(jobs))
+	for i, o := range results {
+		if finished[i] {
+			out = append(out, o)
+		}
+	}
+	return out, ctx.Err()
+}
+
+type prober struct {
+	cfg        *roles.Config
+	scope      *Scope
+	lim        limits
+	classifier *Classifier
+	clients    map[string]*http.Client
+	prog       *progressCounter
+}
+
+// probe requests one endpoint as one role, following in-scope redirects
+// that do not lead to the login page, and classifies the final answer.
+// It reports false when the probe was cut short by ctx.
+func (p *prober) probe(ctx context.Context, job probeJob) (Observation, bool) {
+	secrets := p.cfg.Secrets
+	obs := Observation{Endpoint: job.ep, Role: job.sess.Name()}
+	client := p.clients[job.sess.Name()]
+	start := time.Now()
+
+	cur := job.u
+	var chain []Hop
+	for hop := 0; ; hop++ {
+		a, err := p.request(ctx, client, job.ep.Method, cur)
+		if err != nil && ctx.Err() != nil {
+			return obs, false
+		}
+		if a == nil { // no HTTP answer
+			obs.Class, obs.Why = Error, "transport error"
+			obs.Err = secrets.Redact(err.Error())
+			break
+		}
+		loc := a.header.Get("Location")
+		chain = append(chain, Hop{URL: cur.String(), Status: a.status, Location: secrets.Redact(loc)})
+		if err != nil { // the body could not be read
+			obs.Class, obs.Why = Error, "reading body"
+			obs.Err = secrets.Redact(err.Error())
+			p.describe(&obs, a, loc)
+			break
+		}
+		nextURL, why := p.redirectTarget(job.ep.Method, cur, a, hop)
+		if nextURL != nil {
+			cur = nextURL
+			continue
+		}
+		obs.Class, obs.Why = p.classifier.Classify(a.status, a.header, a.body, cur)
+		if obs.Class == Other && why != "" {
+			obs.Why = why
+		}
+		p.describe(&obs, a, loc)
+		break
+	}
+	if len(chain) > 1 {
+		obs.Chain = chain
+	}
+	obs.Latency = time.Since(start)
+	return obs, true
+}
+
+// answer is one HTTP answer, its body read up to the cap.
+type answer struct {
+	status    int
+	header    http.Header
+	body      []byte
+	truncated bool
+}
+
+// request makes one request. With an HTTP answer whose body could not be
+// read it returns both the answer and the error.
+func (p *prober) request(ctx context.Context, client *http.Client, method string, u *url.URL) (*answer, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	a := &answer{status: resp.StatusCode, header: resp.Header}
+	a.body, err = io.ReadAll(io.LimitReader(resp.Body, p.lim.maxBody+1))
+	if int64(len(a.body)) > p.lim.maxBody {
+		a.body, a.truncated = a.body[:p.lim.maxBody], true
+	}
+	return a, err
+}
+
+// redirectTarget returns where a redirect answer is followed to, or nil
+// and, when a redirect is not followed, why.
+func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int) (*url.URL, string) {
+	switch a.status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, ""
+	}
+	loc := a.header.Get("Location")
+	if loc == "" {
+		return nil, ""
+	}
+	u, err := Normalize(cur, loc)
+	switch {
+	case err != nil:
+		return nil, "redirect to an unusable location"
+	case !p.scope.InOrigin(u):
+		return nil, "redirect off scope"
+	case p.classifier.isLogin(u):
+		return nil, "" // classified as a redirect to login
+	}
+	if reason, skip := p.scope.Skip(method, u); skip {
+		return nil, "redirect not followed: " + reason
+	}
+	if hop >= maxHops {
+		return nil, fmt.Sprintf("redirect not followed: more than %d hops", maxHops)
+	}
+	return u, ""
+}
+
+// describe fills in what the observation says of the final answer.
+func (p *prober) describe(obs *Observation, a *answer, loc string) {
+	obs.Status = a.status
+	obs.Location = p.cfg.Secrets.Redact(loc)
+	obs.ContentType = a.header.Get("Content-Type")
+	obs.WWWAuth = len(a.header.Values("WWW-Authenticate")) > 0
+	obs.Size = int64(len(a.body))
+	obs.Truncated = a.truncated
+	if len(a.body) > 0 {
+		sum := sha256.Sum256(a.body)
+		obs.BodySHA256 = hex.EncodeToString(sum[:])
+	}
+	obs.Excerpt = excerpt(a.body, p.cfg.Secrets)
+}
+
+// excerpt returns the start of body, redacted, as valid UTF-8 of at most
+// excerptLen bytes. It redacts a window longer than the excerpt by the
+// longest secret, so that a secret crossing the cut is redacted whole
+// rather than shown in part.
+func excerpt(body []byte, secrets *roles.Redactor) string {
+	if len(body) == 0 {
+		return ""
+	}
+	window := excerptLen
+	if secrets != nil {
+		for _, v := range secrets.Values() {
+			window = max(window, excerptLen+len(v))
+		}
+	}
+	s := string(body[:min(len(body), window)])
+	s = secrets.Redact(s)
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= excerptLen {
+		return s
+	}
+	cut := excerptLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

@@ -1,0 +1,107 @@
+package crawl
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/permaudit/permaudit/roles"
+)
+
+// Skip reasons.
+const (
+	reasonOutOfScope = "out of scope"
+	reasonMethod     = "method not probed"
+)
+
+func newScope(cfg *roles.Config) (*Scope, error) {
+	if cfg == nil {
+		return nil, errors.New("scope: no configuration")
+	}
+	t, err := url.Parse(cfg.Target)
+	if err != nil {
+		return nil, fmt.Errorf("scope: target %q: %w", cfg.Target, err)
+	}
+	t.Scheme = strings.ToLower(t.Scheme)
+	if t.Scheme != "http" && t.Scheme != "https" {
+		return nil, fmt.Errorf("scope: target %q: scheme must be http or https", cfg.Target)
+	}
+	host, err := normHost(t.Scheme, t)
+	if err != nil {
+		return nil, fmt.Errorf("scope: target %q: %w", cfg.Target, err)
+	}
+	words := cfg.Scope.ExcludeWords
+	if words == nil {
+		words = roles.DefaultExcludeWords
+	}
+	s := &Scope{origin: &url.URL{Scheme: t.Scheme, Host: host}, excludes: cfg.Scope.Exclude}
+	for _, w := range words {
+		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
+			s.words = append(s.words, w)
+		}
+	}
+	return s, nil
+}
+
+// Origin returns the target's origin, "http://127.0.0.1:8080", with a
+// lower-case host and no default port.
+func (s *Scope) Origin() string { return s.origin.String() }
+
+func (s *Scope) inOrigin(u *url.URL) bool {
+	if s == nil || u == nil || u.Opaque != "" {
+		return false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != s.origin.Scheme {
+		return false
+	}
+	host, err := normHost(scheme, u)
+	return err == nil && host == s.origin.Host
+}
+
+func (s *Scope) skip(method string, u *url.URL) (string, bool) {
+	if !s.inOrigin(u) {
+		return reasonOutOfScope, true
+	}
+	if w := s.excludedWord(u); w != "" {
+		return fmt.Sprintf("excluded word %q", w), true
+	}
+	method = strings.ToUpper(method)
+	// Exclusion patterns are matched with no role bound: one holding
+	// "{role.var}" or "{self.var}" never matches.
+	noVars := roles.Bindings{Vars: func(string, string) (string, bool) { return "", false }}
+	for _, p := range s.excludes {
+		if p.Match(method, u, noVars) {
+			return fmt.Sprintf("excluded by pattern %q", p.Raw), true
+		}
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		return reasonMethod, true
+	}
+	return "", false
+}
+
+// excludedWord returns the first exclusion word found in u's path and
+// query, escaped or not, ignoring case; "" if none.
+func (s *Scope) excludedWord(u *url.URL) string {
+	if len(s.words) == 0 {
+		return ""
+	}
+	forms := []string{u.EscapedPath() + "?" + u.RawQuery, u.Path}
+	if q, err := url.QueryUnescape(u.RawQuery); err == nil {
+		forms = append(forms, q)
+	}
+	for i, f := range forms {
+		forms[i] = strings.ToLower(f)
+	}
+	for _, w := range s.words {
+		for _, f := range forms {
+			if strings.Contains(f, w) {
+				return w
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,76 @@
+package crawl
+
+import "time"
+
+// Endpoint is a method and a concrete, normalised, absolute URL.
+type Endpoint struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+}
+
+func (e Endpoint) String() string { return e.Method + " " + e.URL }
+
+// Entry is one endpoint of the inventory with its provenance.
+type Entry struct {
+	Endpoint
+	Template string   `json:"template"` // "GET /orders/{id}": method and folded path+query
+	FoundBy  []string `json:"found_by"` // roles that discovered it, sorted
+	Sources  []string `json:"sources"`  // "start", "link", "form", "redirect"; sorted
+}
+
+// Skip records an endpoint that was never requested, and why.
+type Skip struct {
+	Endpoint
+	Reason string `json:"reason"` // `excluded word "logout"`, `excluded by pattern "/static/**"`, "out of scope", "method not probed"
+	Role   string `json:"role,omitempty"`
+}
+
+// Inventory is the union of the endpoints discovered by every role, sorted
+// by URL then method, with what was skipped.
+type Inventory struct {
+	Entries []Entry `json:"endpoints"`
+	Skipped []Skip  `json:"skipped"`
+	// Pages is the number of discovery requests made, per role.
+	Pages map[string]int `json:"pages"`
+}
+
+// Class is an answer class (DESIGN.md).
+type Class string
+
+// The answer classes.
+const (
+	Allowed         Class = "allowed"
+	Unauthenticated Class = "unauthenticated"
+	Forbidden       Class = "forbidden"
+	Hidden          Class = "hidden"
+	Other           Class = "other"
+	Error           Class = "error"
+)
+
+// Hop is one answer of a redirect chain.
+type Hop struct {
+	URL      string `json:"url"`
+	Status   int    `json:"status"`
+	Location string `json:"location,omitempty"`
+}
+
+// Observation is what one probe (one endpoint requested as one role) saw.
+// Status, Location and the body fields describe the final answer of the
+// chain; Chain holds every answer when redirects were followed.
+type Observation struct {
+	Endpoint
+	Role        string        `json:"role"`
+	Status      int           `json:"status"` // 0 when no HTTP answer
+	Location    string        `json:"location,omitempty"`
+	Chain       []Hop         `json:"chain,omitempty"`
+	Class       Class         `json:"class"`
+	Why         string        `json:"why"` // how the class was decided: "status 403", "redirect to login /login", "denial signature 1", "password field"
+	ContentType string        `json:"content_type,omitempty"`
+	Size        int64         `json:"size"`                // bytes read
+	Truncated   bool          `json:"truncated,omitempty"` // the body was cut at the size cap
+	BodySHA256  string        `json:"body_sha256,omitempty"`
+	Excerpt     string        `json:"excerpt,omitempty"` // redacted, at most 512 bytes, valid UTF-8
+	WWWAuth     bool          `json:"www_authenticate,omitempty"`
+	Latency     time.Duration `json:"latency_ns"`
+	Err         string        `json:"error,omitempty"` // redacted
+}
