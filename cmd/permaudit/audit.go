@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// auditFlags are the flags shared by audit and demo.
+type auditFlags struct {
+	Target  string
+	Roles   []string
+	Only    []string
+	Outs    []string
+	FailOn  string
+	Verbose int
+}
+
+func addAuditFlags(c *cobra.Command, f *auditFlags) {
+	fs := c.Flags()
+	fs.StringVar(&f.Target, "target", "", "base URL of the application, replacing the config's target")
+	fs.StringSliceVar(&f.Roles, "role", nil, "probe only these roles (repeatable or comma-separated); discovery still runs as every role")
+	fs.StringArrayVar(&f.Only, "only", nil, "probe only endpoints matching this pattern, e.g. 'GET /admin/**' (repeatable)")
+	fs.StringArrayVar(&f.Outs, "out", nil, "write an output, FORMAT=PATH ('-' for stdout); formats: "+strings.Join(report.Formats(), ", ")+" (repeatable)")
+	fs.StringVar(&f.FailOn, "fail-on", "", "verdicts that fail the gate, comma-separated, or 'none' (default leak,blocked,existence-leak,error)")
+	fs.CountVarP(&f.Verbose, "verbose", "v", "log more to stderr (-v info, -vv debug)")
+}
+
+type auditOptions struct {
+	IO         ioStreams
+	ConfigPath string
+	Flags      auditFlags
+	Now        func() time.Time
+	RunID      func() string
+}
+
+func newAuditCmd(io ioStreams) *cobra.Command {
+	opts := &auditOptions{IO: io, Now: time.Now, RunID: newRunID}
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Audit a target against the access matrix in a configuration",
+		Long: `audit signs in as every role of the configuration, discovers endpoints by
+crawling as every role, probes every endpoint as every role (GET only), judges each
+answer against the matrix, writes the outputs and exits with the gate's outcome.
+
+Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
+output; the text summary still goes to stdout unless some --out writes to '-'.
+Progress and logs go to stderr.`,
+		Example: `  permaudit audit -c permaudit.yaml
+  permaudit audit -c permaudit.yaml --target http://127.0.0.1:8080 --out json=run.json
+  permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'
+  permaudit audit -c permaudit.yaml --out json=- --fail-on leak`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c.Context(), opts) },
+	}
+	cmd.Flags().StringVarP(&opts.ConfigPath, "config", "c", "permaudit.yaml", "audit configuration (YAML)")
+	addAuditFlags(cmd, &opts.Flags)
+	return cmd
+}
+
+// runAudit loads the configuration and audits its target.
+func runAudit(ctx context.Context, opts *auditOptions) error {
+	cfg, err := loadConfig(opts.ConfigPath, opts.IO.Env)
+	if err != nil {
+		return err
+	}
+	_, err = audit(ctx, cfg, opts.Flags, opts.IO, opts.Now, opts.RunID)
+	return err
+}
+
+func loadConfig(path string, env func(string) (string, bool)) (*roles.Config, error) {
+	cfg, err := roles.Load(path, roles.LoadOptions{Env: env})
+	if err != nil {
+		var ce roles.ConfigErrors
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, usageErr(err)
+	}
+	return cfg, nil
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+// output is one parsed --out specification.
+type output struct {
+	Format, Path string
+	W            report.Writer
+}
+
+// plan is a checked audit invocation: everything that can be wrong with the
+// flags is found before any request.
+type plan struct {
+	probeRoles []string
+	only       []roles.Pattern
+	outputs    []output
+	failOn     []report.Verdict
+}
+
+func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
+	p := &plan{}
+	var problems []string
+	if f.Target != "" {
+		if err := cfg.SetTarget(f.Target); err != nil {
+			problems = append(problems, fmt.Sprintf("--target: %v", err))
+		}
+	}
+	for _, r := range f.Roles {
+		r = strings.TrimSpace(r)
+		if cfg.Role(r) == nil {
+			problems = append(problems, fmt.Sprintf("--role %q: no such role (roles: %s)", r, strings.Join(cfg.RoleNames(), ", ")))
+			continue
+		}
+		if !slices.Contains(p.probeRoles, r) {
+			p.probeRoles = append(p.probeRoles, r)
+		}
+	}
+	if len(p.probeRoles) == 0 {
+		p.probeRoles = cfg.RoleNames()
+	} else {
+		// Keep config order, so observations sort the same way.
+		var ordered []string
+		for _, n := range cfg.RoleNames() {
+			if slices.Contains(p.probeRoles, n) {
+				ordered = append(ordered, n)
+			}
+		}
+		p.probeRoles = ordered
+	}
+	for _, s := range f.Only {
+		pat, err := roles.ParsePattern(s)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--only %q: %v", s, err))
+			continue
+		}
+		p.only = append(p.only, pat)
+	}
+	outs := f.Outs
+	if len(outs) == 0 {
+		outs = cfg.Outputs
+	}
+	toStdout := false
+	for _, spec := range outs {
+		format, path, ok := strings.Cut(spec, "=")
+		if !ok || format == "" || path == "" {
+			problems = append(problems, fmt.Sprintf("--out %q: want FORMAT=PATH, such as json=run.json or text=-", spec))
+			continue
+		}
+		w, err := report.WriterFor(format)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--out %q: %v", spec, err))
+			continue
+		}
+		if path == "-" {
+			if toStdout {
+				problems = append(problems, fmt.Sprintf("--out %q: only one output can go to stdout", spec))
+				continue
+			}
+			toStdout = true
+		}
+		p.outputs = append(p.outputs, output{Format: format, Path: path, W: w})
+	}
+	if !toStdout {
+		w, _ := report.WriterFor("text")
+		p.outputs = append([]output{{Format: "text", Path: "-", W: w}}, p.outputs...)
+	}
+	p.failOn = report.DefaultFailOn
+	failOn := f.FailOn
+	if failOn == "" && cfg.FailOn != nil {
+		failOn = strings.Join(cfg.FailOn, ",")
+		if failOn == "" {
+			failOn = "none"
+		}
+	}
+	if failOn != "" {
+		v, err := report.ParseFailOn(failOn)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("--fail-on: %v", err))
+		}
+		p.failOn = v
+	}
+	if len(problems) > 0 {
+		return nil, usageErr(errors.New(strings.Join(problems, "\n")))
+	}
+	return p, nil
+}
+
+func newLogger(io ioStreams, verbose int) *slog.Logger {
+	level := slog.LevelWarn
+	switch {
+	case verbose >= 2:
+		level = slog.LevelDebug
+	case verbose == 1:
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: level}))
+}
+
+// audit runs one audit of cfg's target and writes its outputs. It returns
+// the run (nil when it failed before any request) and an error carrying the
+// exit code: usage (2), unreachable (3), interrupted (130) or
+// report.ErrGateFailed (1).
+func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*report.Run, error) {
+	p, err := makePlan(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Crawl.UserAgent == "" {
+		cfg.Crawl.UserAgent = "permaudit/" + version + " (+authorised permission audit)"
+	}
+	log := newLogger(io, f.Verbose)
+	started := now()
+	run := &report.Run{
+		Schema:            report.SchemaVersion,
+		Tool:              report.Tool{Name: "permaudit", Version: version},
+		RunID:             runID(),
+		Target:            cfg.Target,
+		Started:           started.UTC(),
+		ConfigFile:        cfg.File,
+		ConfigFingerprint: cfg.Fingerprint(),
+		Filters:           report.Filters{Only: f.Only},
+		Gate:              report.Gate{FailOn: p.failOn},
+	}
+	if len(f.Roles) > 0 {
+		run.Filters.Roles = p.probeRoles
+	}
+	for _, r := range cfg.Roles {
+		run.Roles = append(run.Roles, report.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
+	}
+
+	scope, err := crawl.NewScope(cfg)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	var sessions, probeSessions []*roles.Session
+	clients := map[string]*http.Client{}
+	for _, r := range cfg.Roles {
+		s := roles.NewSession(r)
+		sessions = append(sessions, s)
+		if slices.Contains(p.probeRoles, r.Name) {
+			probeSessions = append(probeSessions, s)
+		}
+		clients[r.Name] = crawl.NewClient(scope, s, crawl.ClientOptions{UserAgent: cfg.Crawl.UserAgent, Timeout: cfg.Crawl.Timeout})
+	}
+	if err := preflight(ctx, cfg, clients["anonymous"]); err != nil {
+		return nil, unreachableErr(err)
+	}
+
+	prog := newProgress(io, len(cfg.Roles))
+	opts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: prog.update}
+	inv, err := crawl.Discover(ctx, opts)
+	if err != nil && ctx.Err() == nil {
+		prog.done()
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	if inv == nil {
+		inv = &crawl.Inventory{}
+	}
+	run.Inventory = *inv
+
+	var endpoints []crawl.Endpoint
+	for _, e := range inv.Entries {
+		if matchesOnly(p.only, e.Endpoint) {
+			endpoints = append(endpoints, e.Endpoint)
+		}
+	}
+	var obs []crawl.Observation
+	if ctx.Err() == nil {
+		opts.Sessions = probeSessions
+		obs, err = crawl.Probe(ctx, opts, endpoints)
+		if err != nil && ctx.Err() == nil {
+			prog.done()
+			return nil, fmt.Errorf("probe: %w", err)
+		}
+	}
+	prog.done()
+
+	run.Complete = ctx.Err() == nil
+	if !run.Complete {
+		run.Incomplete = "interrupted"
+	}
+	report.Judge(run, cfg, obs)
+	run.Finished = now().UTC()
+	run.Duration = run.Finished.Sub(started)
+	writeErr := writeOutputs(run, p.outputs, io)
+	prog.summary(run)
+
+	switch {
+	case writeErr != nil:
+		return run, writeErr
+	case !run.Complete:
+		return run, &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case run.Gate.Failed:
+		return run, report.ErrGateFailed
+	}
+	return run, nil
+}
+
+// preflight proves the target answers before any role is audited.
+func preflight(ctx context.Context, cfg *roles.Config, c *http.Client) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Target, nil)
+	if err != nil {
+		return fmt.Errorf("target %s: %w", cfg.Target, err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("target %s is unreachable: %s; check --target and that the application is running", cfg.Target, cfg.Secrets.Redact(err.Error()))
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func matchesOnly(only []roles.Pattern, e crawl.Endpoint) bool {
+	if len(only) == 0 {
+		return true
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		return false
+	}
+	for _, p := range only {
+		if p.Match(e.Method, u, roles.Bindings{}) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeOutputs renders every output; one that fails does not stop the
+// others, and the error names each that failed.
+func writeOutputs(run *report.Run, outs []output, io ioStreams) error {
+	var errs []error
+	for _, o := range outs {
+		var buf bytes.Buffer
+		if err := o.W.Write(&buf, run); err != nil {
+			errs = append(errs, fmt.Errorf("output %s=%s: %w", o.Format, o.Path, err))
+			continue
+		}
+		if o.Path == "-" {
+			if _, err := io.Out.Write(buf.Bytes()); err != nil {
+				errs = append(errs, fmt.Errorf("output %s to stdout: %w", o.Format, err))
+			}
+			continue
+		}
+		if err := os.WriteFile(o.Path, buf.Bytes(), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("output %s: %w", o.Format, err))
+		}
+	}
+	if len(errs) > 0 {
+		return &exitError{code: exitUsage, err: errors.Join(errs...)}
+	}
+	return nil
+}
