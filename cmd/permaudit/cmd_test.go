@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -190,5 +191,33 @@ func TestCommandsHaveHelpAndCompletion(t *testing.T) {
 		if code != exitOK || stdout == "" {
 			t.Errorf("%v: exit %d, %d bytes of stdout, stderr %q", args, code, len(stdout), stderr)
 		}
+	}
+}
+
+func TestProgressOnTerminalOnly(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tty=%v", tty), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			opts := &demoOptions{
+				IO:    ioStreams{Out: &out, Err: &errb, TTY: &tty},
+				Bugs:  "none",
+				Dir:   t.TempDir(),
+				Now:   time.Now,
+				RunID: newRunID,
+			}
+			if err := runDemo(context.Background(), opts); err != nil {
+				t.Fatalf("demo: %v\n%s", err, errb.String())
+			}
+			bar := strings.Contains(errb.String(), "probing")
+			if bar != tty {
+				t.Errorf("progress bar shown = %v, want %v\nstderr:\n%s", bar, tty, errb.String())
+			}
+			if n := strings.Count(errb.String(), "permaudit: 4 roles"); n != 1 {
+				t.Errorf("summary line printed %d times, want once\nstderr:\n%s", n, errb.String())
+			}
+			if strings.Contains(out.String(), "probing") {
+				t.Errorf("progress reached stdout")
+			}
+		})
 	}
 }
