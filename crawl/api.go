@@ -16,6 +16,7 @@ type Scope struct {
 	origin   *url.URL
 	words    []string
 	excludes []roles.Pattern
+	allow    []roles.Pattern // scope.allow_methods
 }
 
 // NewScope builds the scope of cfg.
@@ -31,15 +32,23 @@ func (s *Scope) Skip(method string, u *url.URL) (reason string, skip bool) { ret
 // ClientOptions tune NewClient.
 type ClientOptions struct {
 	UserAgent string
-	Timeout   time.Duration
-	// Base is the underlying transport; nil means a fresh http.Transport.
-	Base http.RoundTripper
+	// Transport is the run's Transport, shared by every role: its rate,
+	// cap, time-out, retries and pauses apply. Nil: a Transport of the
+	// client's own with Timeout and Base and nothing else.
+	Transport *Transport
+	Timeout   time.Duration     // without Transport only
+	Base      http.RoundTripper // without Transport only; nil: a fresh http.Transport
+	// AllowPlainHTTP lets a role with credentials send them over plain
+	// HTTP to a host that is not loopback (allow_plain_http).
+	AllowPlainHTTP bool
 }
 
 // NewClient returns the HTTP client of one role: its session's jar, a
 // transport that refuses every request outside the scope's origin (no
-// credential can leave it, redirects included) and attaches the session's
-// credentials to the others, the User-Agent, and no redirect following
+// credential can leave it, redirects included) and every request carrying
+// credentials over plain HTTP to a host that is not loopback (unless
+// AllowPlainHTTP), attaches the session's credentials to the others, the
+// User-Agent, and sends them through opts.Transport; no redirect following
 // (CheckRedirect returns http.ErrUseLastResponse).
 func NewClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Client {
 	return newClient(scope, sess, opts)
@@ -54,6 +63,13 @@ type Options struct {
 	Logger   *slog.Logger            // nil: discard
 	// Progress, when set, is called after every request (from any goroutine).
 	Progress func(Progress)
+	// Keeper, when set, confirms the non-ok answers of signed-in roles
+	// with their checks, renews dead sessions and remembers session-ending
+	// URLs (session.go); nil takes every answer as it comes.
+	Keeper *Keeper
+	// Canaries makes Probe ask for existence canaries too (canary.go);
+	// the audit command always sets it.
+	Canaries bool
 }
 
 // Progress is a progress event.
@@ -72,6 +88,10 @@ func Discover(ctx context.Context, opts Options) (*Inventory, error) { return di
 // Probe requests every endpoint as every role in opts.Sessions with a
 // bounded worker pool and returns one observation per (endpoint, role),
 // sorted by URL, method, then role order. Cancelled probes are not returned.
+// With opts.Canaries, existence canaries follow them (CanaryOf set): for each template with an
+// id, two derived siblings that cannot exist, as every role the matrix
+// denies one of the template's URLs (see canary.go), sorted by URL then
+// role order.
 func Probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observation, error) {
 	return probe(ctx, opts, endpoints)
 }

@@ -21,24 +21,23 @@ const (
 )
 
 func newClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Client {
-	base := opts.Base
-	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns = 2 * maxConcurrency
-		t.MaxIdleConnsPerHost = maxConcurrency
-		base = t
-	}
 	ua := opts.UserAgent
 	if ua == "" {
 		ua = defaultUserAgent
 	}
-	timeout := opts.Timeout
-	if timeout <= 0 {
-		timeout = defaultTimeout
+	next := opts.Transport
+	if next == nil {
+		// A transport of its own: the time-out, nothing else.
+		t, err := NewTransport(TransportOptions{Timeout: opts.Timeout, Base: opts.Base})
+		if err != nil { // only the CA file and proxy can fail, and neither is set
+			panic(err)
+		}
+		next = t
 	}
 	c := &http.Client{
-		Transport: &scopedTransport{scope: scope, sess: sess, userAgent: ua, base: base},
-		Timeout:   timeout,
+		Transport: &scopedTransport{scope: scope, sess: sess, userAgent: ua, allowPlain: opts.AllowPlainHTTP, next: next},
+		// The transport times each attempt, so that a request already
+		// sent may finish after a cancellation (FinishInFlight).
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -50,13 +49,16 @@ func newClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Clie
 }
 
 // scopedTransport is the only way out of a role's client. It refuses every
-// request outside the scope's origin before anything is sent, and attaches
-// the session's credentials to the others.
+// request outside the scope's origin before anything is sent, and every
+// request of a role with credentials over plain HTTP to a host that is not
+// loopback (unless allowed); it attaches the session's credentials to the
+// others and hands them to the run's Transport.
 type scopedTransport struct {
-	scope     *Scope
-	sess      *roles.Session
-	userAgent string
-	base      http.RoundTripper
+	scope      *Scope
+	sess       *roles.Session
+	userAgent  string
+	allowPlain bool
+	next       *Transport
 }
 
 func (t *scopedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -64,10 +66,16 @@ func (t *scopedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
+		t.next.refuse()
 		return nil, err
 	}
-	r := req.Clone(req.Context())
+	ctx := req.Context()
 	if t.sess != nil {
+		ctx = withRole(ctx, t.sess.Name())
+	}
+	r := req.Clone(ctx)
+	if t.sess != nil {
+		t.sess.Ready(ctx) // renews a token about to expire (roles.Session)
 		t.sess.Attach(r)
 	}
 	// The jar and Attach may both have added a Cookie line; send one.
@@ -75,12 +83,12 @@ func (t *scopedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header["Cookie"] = []string{strings.Join(cs, "; ")}
 	}
 	r.Header.Set("User-Agent", t.userAgent)
-	return t.base.RoundTrip(r)
+	return t.next.RoundTrip(r)
 }
 
-// check refuses requests off the origin, and requests whose Host header
+// check refuses requests off the origin, requests whose Host header
 // names another host than their URL (another virtual host behind the
-// same address is another application).
+// same address is another application), and credentials in clear text.
 func (t *scopedTransport) check(req *http.Request) error {
 	u := req.URL
 	if u == nil {
@@ -97,6 +105,10 @@ func (t *scopedTransport) check(req *http.Request) error {
 			return fmt.Errorf("scoped transport: request with Host %q refused: outside the target origin %s",
 				req.Host, t.scope.Origin())
 		}
+	}
+	if plainHTTPRefused(u, t.sess, t.allowPlain) {
+		return fmt.Errorf("scoped transport: request of role %s to %s refused: its credentials would cross the network in clear text (plain HTTP to a host that is not loopback); use https or set allow_plain_http: true",
+			t.sess.Name(), originString(u.Scheme, u.Host))
 	}
 	return nil
 }

@@ -27,6 +27,10 @@ func discover(ctx context.Context, opts Options) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discover: %w", err)
 	}
+	srcs, err := loadSources(ctx, opts, lim, opts.Logger.With("phase", "discover"))
+	if err != nil {
+		return nil, fmt.Errorf("discover: %w", err)
+	}
 	prog := &progressCounter{fn: opts.Progress, phase: "discover"}
 	// One slot per request in flight, shared by every role: discovery is
 	// as polite as the probe phase.
@@ -35,18 +39,25 @@ func discover(ctx context.Context, opts Options) (*Inventory, error) {
 	var wg sync.WaitGroup
 	for i, sess := range opts.Sessions {
 		rc := &roleCrawl{
-			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog,
-			log:     opts.Logger.With("phase", "discover", "role", sess.Name()),
-			found:   map[Endpoint]map[string]bool{},
-			skipped: map[Skip]bool{},
-			queued:  map[string]bool{},
+			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs,
+			log:         opts.Logger.With("phase", "discover", "role", sess.Name()),
+			found:       map[Endpoint]map[string]bool{},
+			skipped:     map[Skip]bool{},
+			queued:      map[string]bool{},
+			metaQueued:  map[fetchItem]bool{},
+			values:      map[string]map[string]bool{},
+			perTemplate: map[string]int{},
+			cutTemplate: map[Endpoint]bool{},
+			cutLoop:     map[Endpoint]bool{},
+			fetched:     map[string]bool{},
+			notFetched:  map[string]string{},
 		}
 		rc.col = newCollector(ctx, opts.Clients[sess.Name()], lim)
 		crawls[i] = rc
 		wg.Go(func() { rc.run(ctx) })
 	}
 	wg.Wait()
-	return mergeInventory(crawls), ctx.Err()
+	return mergeInventory(crawls, lim.maxPerTemplate), ctx.Err()
 }
 
 // newCollector returns the discovery collector of one role: synchronous
@@ -82,7 +93,7 @@ func newCollector(ctx context.Context, client *http.Client, lim limits) *colly.C
 	// A copy: SetRedirectHandler writes CheckRedirect into the client it
 	// is given, and the role's client is shared with the probe phase.
 	cl := *client
-	cl.Timeout = lim.timeout
+	cl.Timeout = 0 // the client's Transport times each attempt (transport.go); a deadline here would cut its retries and pauses
 	c.SetClient(&cl)
 	c.SetRedirectHandler(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
 
@@ -120,11 +131,26 @@ type page struct {
 	err    error
 }
 
+// fetchKind says how an answer is read.
+type fetchKind int
+
+const (
+	kindPage    fetchKind = iota // an endpoint: its links, by Content-Type
+	kindRobots                   // robots.txt: not an endpoint
+	kindSitemap                  // a sitemap or sitemap index: not an endpoint
+)
+
+// fetchItem is a URL to fetch and how to read its answer.
+type fetchItem struct {
+	url  string
+	kind fetchKind
+}
+
 // roleCrawl is the discovery of one role: breadth first, one link depth
 // at a time, each depth's URLs fetched in sorted order by bounded
 // workers, so that the caps keep the same URLs on every run.
 //
-// Only run's goroutine touches found, skipped, queued and pages.
+// Only run's goroutine touches the maps and counters.
 type roleCrawl struct {
 	opts *Options
 	lim  limits
@@ -133,48 +159,130 @@ type roleCrawl struct {
 	log  *slog.Logger
 	sem  chan struct{}
 	prog *progressCounter
+	srcs *sourceSet
 
-	found   map[Endpoint]map[string]bool // endpoint -> sources
-	skipped map[Skip]bool
-	queued  map[string]bool // GET URLs fetched or to be fetched
-	pages   int
+	cands       []candidate                  // offered since the last flush
+	found       map[Endpoint]map[string]bool // endpoint -> sources
+	order       []Endpoint                   // found, in the order first found
+	learned     int                          // order[:learned] were read for API parameter values
+	skipped     map[Skip]bool
+	queued      map[string]bool    // GET URLs fetched or to be fetched
+	metaQueued  map[fetchItem]bool // robots.txt and sitemaps fetched or to be fetched
+	pages       int
+	pending     []apiOp                    // API operations not resolved yet
+	values      map[string]map[string]bool // paramKey -> values seen in JSON answers and URLs
+	perTemplate map[string]int             // template -> endpoints found
+	cutTemplate map[Endpoint]bool          // left out: the template had its share
+	cutLoop     map[Endpoint]bool          // left out: a crawl loop
+	fetched     map[string]bool            // URLs requested
+	notFetched  map[string]string          // URL -> why it was never requested (cutDepth, cutRequests)
 }
 
 func (rc *roleCrawl) run(ctx context.Context) {
-	var frontier []string
-	for _, s := range rc.lim.start {
-		raw, ok := rc.expand(s)
+	origin := rc.opts.Scope.origin
+	addSeed := func(s seed) {
+		exp, ok := rc.expand(s.raw)
 		if !ok {
-			rc.log.Warn("start URL skipped: unresolved variable", "start", s)
-			continue
+			rc.log.Warn(s.source+" entry skipped: unresolved variable", "url", rc.redact(s.raw), "at", s.where)
+			return
 		}
-		u, err := Normalize(rc.opts.Scope.origin, raw)
+		u, err := Normalize(origin, exp)
 		if err != nil {
-			rc.log.Warn("start URL skipped", "start", s, "error", err)
-			continue
+			rc.log.Warn(s.source+" entry skipped", "url", rc.redact(s.raw), "at", s.where, "error", rc.redact(err.Error()))
+			return
 		}
-		if rc.add(http.MethodGet, u, sourceStart) {
-			frontier = append(frontier, u.String())
-		}
+		rc.offerURL(s.method, u, s.source)
+	}
+	for _, s := range rc.lim.start {
+		addSeed(seed{method: http.MethodGet, raw: s, source: sourceStart, where: "crawl.start"})
+	}
+	for _, s := range rc.srcs.seeds {
+		addSeed(s)
+	}
+	frontier := rc.flush()
+	rc.pending = append([]apiOp(nil), rc.srcs.api...)
+	frontier = append(frontier, rc.resolveAPI()...)
+	if rc.opts.Config.Sources.Robots {
+		frontier = append(frontier, rc.meta(origin.String()+"/robots.txt", kindRobots)...)
+	}
+	if rc.opts.Config.Sources.Sitemap {
+		frontier = append(frontier, rc.meta(origin.String()+"/sitemap.xml", kindSitemap)...)
 	}
 	for depth := 0; len(frontier) > 0 && ctx.Err() == nil; depth++ {
 		if depth > rc.lim.maxDepth {
 			rc.log.Info("max depth reached", "depth", rc.lim.maxDepth, "not_fetched", len(frontier))
-			return
+			rc.notFetch(frontier, cutDepth)
+			break
 		}
-		sort.Strings(frontier)
-		if left := rc.lim.maxRequests - rc.pages; len(frontier) > left {
+		sort.Slice(frontier, func(i, j int) bool {
+			if frontier[i].url != frontier[j].url {
+				return frontier[i].url < frontier[j].url
+			}
+			return frontier[i].kind < frontier[j].kind
+		})
+		if left := max(rc.lim.maxRequests-rc.pages, 0); len(frontier) > left {
 			rc.log.Warn("max requests reached", "max_requests", rc.lim.maxRequests, "not_fetched", len(frontier)-left)
+			rc.notFetch(frontier[left:], cutRequests)
 			frontier = frontier[:left]
 		}
-		var next []string
-		for _, p := range rc.fetchAll(ctx, frontier) {
+		urls := make([]string, len(frontier))
+		for i, it := range frontier {
+			urls[i] = it.url
+		}
+		var next []fetchItem
+		for i, p := range rc.fetchAll(ctx, urls) {
 			if p != nil {
-				next = append(next, rc.follow(p)...)
+				next = append(next, rc.follow(p, frontier[i].kind)...)
 			}
 		}
+		next = append(next, rc.flush()...)
+		next = append(next, rc.resolveAPI()...)
 		frontier = next
 	}
+	rc.unresolved()
+}
+
+func (rc *roleCrawl) redact(s string) string { return rc.opts.Config.Secrets.Redact(s) }
+
+// notFetch records why the page URLs of items were never requested.
+func (rc *roleCrawl) notFetch(items []fetchItem, why string) {
+	for _, it := range items {
+		if it.kind == kindPage {
+			if _, ok := rc.notFetched[it.url]; !ok {
+				rc.notFetched[it.url] = why
+			}
+		}
+	}
+}
+
+// meta returns robots.txt or a sitemap to fetch, unless it was queued
+// before, the scope excludes it, or the role read maxSitemaps sitemaps
+// already.
+func (rc *roleCrawl) meta(raw string, kind fetchKind) []fetchItem {
+	it := fetchItem{url: raw, kind: kind}
+	if rc.metaQueued[it] {
+		return nil
+	}
+	if u, err := url.Parse(raw); err != nil {
+		return nil
+	} else if reason, skip := rc.opts.Scope.Skip(http.MethodGet, u); skip {
+		rc.log.Info("not read: the scope excludes it", "url", rc.redact(raw), "reason", reason)
+		return nil
+	}
+	if kind == kindSitemap {
+		n := 0
+		for q := range rc.metaQueued {
+			if q.kind == kindSitemap {
+				n++
+			}
+		}
+		if n >= maxSitemaps {
+			rc.log.Warn("sitemap skipped: too many sitemaps", "url", rc.redact(raw), "max", maxSitemaps)
+			return nil
+		}
+	}
+	rc.metaQueued[it] = true
+	return []fetchItem{it}
 }
 
 // expand replaces the {role.var} references of a start URL by the
@@ -210,18 +318,37 @@ func (rc *roleCrawl) variable(role, name string) (string, bool) {
 	return "", false
 }
 
-// add records an endpoint found by source, or why it is skipped, and
-// reports whether it is a GET URL not queued before.
+// add records an endpoint found by source, or why it is left out, and
+// reports whether it is a GET URL not queued before. An endpoint skipped
+// only for its method (POST forms, API operations) is in the inventory
+// and listed as skipped: it is never fetched while discovering. The
+// first time an endpoint is found, loops and the per-template cap may
+// leave it out (counted, see Cut).
 func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	ep := Endpoint{Method: method, URL: u.String()}
-	if reason, skip := rc.opts.Scope.Skip(method, u); skip {
+	reason, skip := rc.opts.Scope.Skip(method, u)
+	if skip && reason != reasonMethod {
 		rc.skipped[Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
 		return false
 	}
 	srcs := rc.found[ep]
 	if srcs == nil {
+		if isLoop(u) {
+			rc.cutLoop[ep] = true
+			return false
+		}
+		t := Template(method, ep.URL)
+		if rc.perTemplate[t] >= rc.lim.maxPerTemplate && !exemptFromCap(source) {
+			rc.cutTemplate[ep] = true
+			return false
+		}
+		rc.perTemplate[t]++
 		srcs = map[string]bool{}
 		rc.found[ep] = srcs
+		rc.order = append(rc.order, ep)
+		if skip {
+			rc.skipped[Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
+		}
 	}
 	srcs[source] = true
 	if method != http.MethodGet || rc.queued[ep.URL] {
@@ -229,6 +356,59 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	}
 	rc.queued[ep.URL] = true
 	return true
+}
+
+// candidate is an endpoint offered during one step of the crawl.
+type candidate struct {
+	method string
+	u      *url.URL
+	source string
+}
+
+// offer normalises ref against base and offers it for the next flush.
+func (rc *roleCrawl) offer(base *url.URL, ref, method, source string) {
+	if u, err := Normalize(base, ref); err == nil {
+		rc.offerURL(method, u, source)
+	}
+}
+
+func (rc *roleCrawl) offerURL(method string, u *url.URL, source string) {
+	rc.cands = append(rc.cands, candidate{method: method, u: u, source: source})
+}
+
+// flush adds what was offered since the last flush in URL, method, then
+// source order, so that the per-template cap keeps the first URLs in
+// sorted order whatever the order of the pages and links that named
+// them. It returns the GET pages to fetch.
+func (rc *roleCrawl) flush() []fetchItem {
+	cands := rc.cands
+	rc.cands = nil
+	keys := make([]string, len(cands))
+	for i, c := range cands {
+		keys[i] = c.u.String()
+	}
+	idx := make([]int, len(cands))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := cands[idx[a]], cands[idx[b]]
+		if keys[idx[a]] != keys[idx[b]] {
+			return keys[idx[a]] < keys[idx[b]]
+		}
+		if x.method != y.method {
+			return x.method < y.method
+		}
+		return x.source < y.source
+	})
+	var next []fetchItem
+	for _, i := range idx {
+		c := cands[i]
+		if rc.add(c.method, c.u, c.source) {
+			next = append(next, fetchItem{url: keys[i]})
+		}
+	}
+	return next
 }
 
 // fetchAll requests urls with up to lim.concurrency workers, each holding
@@ -241,14 +421,10 @@ func (rc *roleCrawl) fetchAll(ctx context.Context, urls []string) []*page {
 	for range min(rc.lim.concurrency, len(urls)) {
 		wg.Go(func() {
 			for i := range next {
-				select {
-				case rc.sem <- struct{}{}:
-				case <-ctx.Done():
-					continue
+				// fetchKept takes a slot of rc.sem per request (session.go).
+				if pages[i] = rc.fetchKept(ctx, urls[i]); pages[i] != nil {
+					rc.prog.step(rc.sess.Name())
 				}
-				pages[i] = rc.fetch(urls[i])
-				<-rc.sem
-				rc.prog.step(rc.sess.Name())
 			}
 		})
 	}
@@ -262,9 +438,10 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	for _, p := range pages {
+	for i, p := range pages {
 		if p != nil {
 			rc.pages++
+			rc.fetched[urls[i]] = true
 		}
 	}
 	return pages
@@ -279,101 +456,214 @@ func (rc *roleCrawl) fetch(raw string) *page {
 	if err := rc.col.Request(http.MethodGet, raw, nil, cctx, nil); err != nil && p.err == nil {
 		p.err = err
 	}
-	secrets := rc.opts.Config.Secrets
 	if p.err != nil {
-		rc.log.Debug("request failed", "url", secrets.Redact(raw), "status", p.status, "error", secrets.Redact(p.err.Error()))
+		rc.log.Debug("request failed", "url", rc.redact(raw), "status", p.status, "error", rc.redact(p.err.Error()))
 	} else {
-		rc.log.Debug("page", "url", secrets.Redact(raw), "status", p.status, "bytes", len(p.body))
+		rc.log.Debug("page", "url", rc.redact(raw), "status", p.status, "bytes", len(p.body))
 	}
 	return p
 }
 
-// follow records what a page points to and returns the GET URLs to fetch
-// next: its in-scope redirect target and the links of an HTML body,
-// whatever the status.
-func (rc *roleCrawl) follow(p *page) []string {
+// follow records what an answer points to and returns what to fetch
+// next.
+func (rc *roleCrawl) follow(p *page, kind fetchKind) []fetchItem {
 	if p.status == 0 {
 		return nil
 	}
-	var next []string
+	switch kind {
+	case kindRobots:
+		return rc.followRobots(p)
+	case kindSitemap:
+		return rc.followSitemap(p)
+	}
 	if p.status >= 300 && p.status < 400 {
 		if loc := p.header.Get("Location"); loc != "" {
-			if u, err := Normalize(p.url, loc); err == nil && rc.add(http.MethodGet, u, sourceRedirect) {
-				next = append(next, u.String())
+			rc.offer(p.url, loc, http.MethodGet, sourceRedirect)
+		}
+	}
+	if len(p.body) == 0 {
+		return nil
+	}
+	switch {
+	case isJSON(p.header):
+		rc.followJSON(p)
+	case isScript(p.header):
+		for _, s := range scriptURLs(string(p.body)) {
+			rc.offer(p.url, s, http.MethodGet, sourceScript)
+		}
+	case isHTML(p.header, p.body):
+		for _, l := range extractLinks(p.url, p.body) {
+			rc.offerURL(l.Method, l.URL, l.Source)
+		}
+	}
+	return nil
+}
+
+// ok2xx reports whether a meta document was served.
+func ok2xx(p *page) bool { return p.status >= 200 && p.status < 300 && p.err == nil }
+
+func (rc *roleCrawl) followRobots(p *page) []fetchItem {
+	if !ok2xx(p) {
+		return nil
+	}
+	r := parseRobots(p.body)
+	var next []fetchItem
+	if rc.opts.Config.Sources.Sitemap {
+		for _, s := range r.sitemaps {
+			if u, err := Normalize(p.url, s); err == nil && rc.opts.Scope.InOrigin(u) {
+				next = append(next, rc.meta(u.String(), kindSitemap)...)
 			}
 		}
 	}
-	if len(p.body) > 0 && isHTML(p.header, p.body) {
-		for _, l := range extractLinks(p.url, p.body) {
-			if rc.add(l.Method, l.URL, l.Source) {
-				next = append(next, l.URL.String())
-			}
+	for _, path := range r.paths {
+		rc.offer(p.url, path, http.MethodGet, sourceRobots)
+	}
+	return next
+}
+
+func (rc *roleCrawl) followSitemap(p *page) []fetchItem {
+	if !ok2xx(p) {
+		return nil
+	}
+	sm := parseSitemap(p.body, rc.lim.maxBody)
+	var next []fetchItem
+	for _, loc := range sm.locs {
+		if !sm.index {
+			rc.offer(p.url, loc, http.MethodGet, sourceSitemap)
+			continue
+		}
+		if u, err := Normalize(p.url, loc); err == nil && rc.opts.Scope.InOrigin(u) {
+			next = append(next, rc.meta(u.String(), kindSitemap)...)
 		}
 	}
 	return next
 }
 
-// mergeInventory unites the findings of every role: entries by endpoint
-// with their roles and sources, skips by endpoint and reason with the
-// first role (in role order) that met them.
-func mergeInventory(crawls []*roleCrawl) *Inventory {
-	inv := &Inventory{Entries: []Entry{}, Skipped: []Skip{}, Pages: map[string]int{}}
-	entries := map[Endpoint]*Entry{}
-	type skipKey struct {
-		ep     Endpoint
-		reason string
+// followJSON reads a JSON answer: its URL-looking strings, the
+// configured expansions that apply to it, and the values of its keys (for
+// API parameters).
+func (rc *roleCrawl) followJSON(p *page) {
+	v, ok := decodeJSON(p.body)
+	if !ok {
+		return
 	}
-	skips := map[skipKey]bool{}
-	for _, rc := range crawls {
-		role := rc.sess.Name()
-		inv.Pages[role] += rc.pages
-		for ep, srcs := range rc.found {
-			e := entries[ep]
-			if e == nil {
-				e = &Entry{Endpoint: ep, Template: Template(ep.Method, ep.URL)}
-				entries[ep] = e
-			}
-			e.FoundBy = appendNew(e.FoundBy, role)
-			for s := range srcs {
-				e.Sources = appendNew(e.Sources, s)
-			}
+	d := readJSON(v)
+	for _, s := range d.urls {
+		rc.offer(p.url, s, http.MethodGet, sourceJSON)
+	}
+	for k, vs := range d.keys {
+		if isCredentialParam(k) {
+			continue // a token in an answer never fills a URL
 		}
-		for s := range rc.skipped {
-			k := skipKey{s.Endpoint, s.Reason}
-			if !skips[k] {
-				skips[k] = true
-				inv.Skipped = append(inv.Skipped, s)
-			}
+		for _, x := range vs {
+			rc.learn(k, x)
 		}
 	}
-	for _, e := range entries {
-		sort.Strings(e.FoundBy)
-		sort.Strings(e.Sources)
-		inv.Entries = append(inv.Entries, *e)
-	}
-	sort.Slice(inv.Entries, func(i, j int) bool { return lessEndpoint(inv.Entries[i].Endpoint, inv.Entries[j].Endpoint) })
-	sort.Slice(inv.Skipped, func(i, j int) bool {
-		a, b := inv.Skipped[i], inv.Skipped[j]
-		if a.Endpoint != b.Endpoint {
-			return lessEndpoint(a.Endpoint, b.Endpoint)
+	b := roles.Bindings{Self: rc.sess.Name(), Vars: rc.variable}
+	for _, e := range rc.opts.Config.Sources.JSON {
+		caps, ok := e.Match.Capture(http.MethodGet, p.url, b)
+		if !ok {
+			continue
 		}
-		return a.Reason < b.Reason
-	})
-	return inv
+		for _, val := range jsonValues(v, e.Path) {
+			if raw, ok := expandURL(e, caps, val); ok {
+				rc.offer(rc.opts.Scope.origin, raw, http.MethodGet, sourceJSON)
+			}
+		}
+	}
 }
 
-func lessEndpoint(a, b Endpoint) bool {
-	if a.URL != b.URL {
-		return a.URL < b.URL
+// maxValues bounds the values kept per parameter name.
+const maxValues = 1000
+
+// learn keeps a value seen for a parameter name (paramKey).
+func (rc *roleCrawl) learn(key, v string) {
+	m := rc.values[key]
+	if m == nil {
+		m = map[string]bool{}
+		rc.values[key] = m
 	}
-	return a.Method < b.Method
+	if len(m) < maxValues {
+		m[v] = true
+	}
 }
 
-func appendNew(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
+// resolveAPI fills the parameters of the API operations still pending
+// and adds those it can; it returns the GET pages to fetch.
+func (rc *roleCrawl) resolveAPI() []fetchItem {
+	if len(rc.pending) == 0 {
+		return nil
+	}
+	// Values seen in the URLs found since the last time.
+	for ; rc.learned < len(rc.order); rc.learned++ {
+		ep := rc.order[rc.learned]
+		u, err := url.Parse(ep.URL)
+		if err != nil {
+			continue
+		}
+		for _, op := range rc.pending {
+			for k, v := range op.capture(u) {
+				rc.learn(paramKey(k), v)
+			}
 		}
 	}
-	return append(list, s)
+	var still []apiOp
+	for _, op := range rc.pending {
+		raw, missing := op.fill(rc.paramValue)
+		if missing != "" {
+			still = append(still, op)
+			continue
+		}
+		rc.offer(rc.opts.Scope.origin, raw, op.method, sourceOpenAPI)
+	}
+	rc.pending = still
+	return rc.flush()
+}
+
+// paramValue is the value of an API parameter for this role: a role
+// variable of that name (order_id fills orderId), else the document's
+// first example, else the smallest value seen while crawling (shortest
+// first), else "".
+func (rc *roleCrawl) paramValue(p apiParam) string {
+	if v, ok := rc.sess.Var(p.name); ok && v != "" {
+		return v
+	}
+	k := paramKey(p.name)
+	var names []string
+	for n := range rc.sess.Role.Vars {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if paramKey(n) == k {
+			if v, ok := rc.sess.Var(n); ok && v != "" {
+				return v
+			}
+		}
+	}
+	if len(p.examples) > 0 {
+		return p.examples[0]
+	}
+	best := ""
+	for v := range rc.values[k] {
+		if best == "" || len(v) < len(best) || len(v) == len(best) && v < best {
+			best = v
+		}
+	}
+	return best
+}
+
+// unresolved lists the API operations no value could be found for as
+// skipped, their URL holding the parameter's name.
+func (rc *roleCrawl) unresolved() {
+	for _, op := range rc.pending {
+		_, missing := op.fill(rc.paramValue)
+		u, err := Normalize(rc.opts.Scope.origin, op.path)
+		if err != nil {
+			continue
+		}
+		ep := Endpoint{Method: op.method, URL: u.String()}
+		rc.skipped[Skip{Endpoint: ep, Reason: fmt.Sprintf("unresolved parameter %q", missing), Role: rc.sess.Name()}] = true
+	}
+	rc.pending = nil
 }

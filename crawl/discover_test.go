@@ -66,11 +66,15 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 
 	// The server's log: every request in the origin, GET, none excluded,
 	// and as many per role as Pages says, each carrying its role's
-	// credentials.
+	// credentials; robots.txt and the sitemap once per role.
 	siteHost := strings.TrimPrefix(site.URL, "http://")
-	perRole := map[string]int{}
+	perRole, meta := map[string]int{}, map[string]int{}
 	for _, r := range site.Requests() {
-		perRole[r.Role]++
+		if r.URI == "/robots.txt" || r.URI == "/sitemap.xml" {
+			meta[r.Role+" "+r.URI]++
+		} else {
+			perRole[r.Role]++
+		}
 		switch {
 		case r.Server != "site" || r.Host != siteHost:
 			t.Errorf("request to %s (host %q): out of scope", r.Server, r.Host)
@@ -86,7 +90,12 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 		}
 	}
 	for _, role := range []string{crawltest.Anonymous, crawltest.User, crawltest.Admin} {
-		if perRole[role] != inv.Pages[role] {
+		for _, m := range []string{"/robots.txt", "/sitemap.xml"} {
+			if n := meta[role+" "+m]; n != 1 {
+				t.Errorf("role %s requested %s %d times, want once", role, m, n)
+			}
+		}
+		if perRole[role]+2 != inv.Pages[role] {
 			t.Errorf("role %s: the site got %d requests, Pages says %d", role, perRole[role], inv.Pages[role])
 		}
 		if perRole[role] != len(site.Reachable(role, keepDefault)) {
@@ -111,7 +120,7 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 		{"/", []string{"admin", "anonymous", "user"}, []string{"link", "start"}, "GET /"},
 		{"/products/", []string{"admin", "anonymous", "user"}, []string{"redirect"}, "GET /products/"},
 		{"/products/?a=1&b=2", []string{"admin", "anonymous", "user"}, []string{"link"}, "GET /products/?a={id}&b={id}"},
-		{"/search", []string{"admin", "anonymous", "user"}, []string{"form"}, "GET /search"},
+		{"/search?q=", []string{"admin", "anonymous", "user"}, []string{"form"}, "GET /search?q="},
 		{"/admin/reports/7", []string{"admin"}, []string{"link"}, "GET /admin/reports/{id}"},
 		{"/login?next=%2Faccount", []string{"anonymous"}, []string{"redirect"}, "GET /login?next=%2Faccount"},
 		{"/admin/", []string{"admin", "anonymous", "user"}, []string{"link"}, "GET /admin/"},
@@ -150,6 +159,10 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 		t.Errorf("entries not sorted by URL then method")
 	}
 }
+
+// noMeta switches robots.txt and the sitemap off, for tests that count
+// requests of links alone.
+const noMeta = "sources: {robots: false, sitemap: false}\n"
 
 func cmpEndpoint(a, b Endpoint) int {
 	if c := strings.Compare(a.URL, b.URL); c != 0 {
@@ -191,9 +204,11 @@ func TestDiscoverCaps(t *testing.T) {
 		name, crawl string
 		requested   []string // by every role, in any order
 		found       int      // GET entries
+		cut         Cut
 	}{
-		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n", []string{"/c0", "/c1", "/c2", "/c3"}, 5},
-		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n", []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21},
+		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n" + noMeta, []string{"/c0", "/c1", "/c2", "/c3"}, 5, Cut{MaxDepth: 1}},
+		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21, Cut{MaxRequests: 16}},
+		{"max per template", "crawl: {start: [/wide], max_per_template: 4}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 5, Cut{MaxPerTemplate: 16}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +230,10 @@ func TestDiscoverCaps(t *testing.T) {
 				}
 			}
 			if len(inv.Entries) != tt.found {
-				t.Errorf("%d entries, want %d (links found past the caps are listed, not fetched)", len(inv.Entries), tt.found)
+				t.Errorf("%d entries, want %d (links found past the depth and request caps are listed, not fetched)", len(inv.Entries), tt.found)
+			}
+			if inv.Cut != tt.cut {
+				t.Errorf("cut %+v, want %+v", inv.Cut, tt.cut)
 			}
 		})
 	}
@@ -233,7 +251,7 @@ func requestAs(t *testing.T, s *roles.Session) *http.Request {
 func TestDiscoverStartVariables(t *testing.T) {
 	site := crawltest.NewSite([]crawltest.Route{{Path: "/users/1"}, {Path: "/users/2"}, {Path: "/orders/o-9"}, {Path: "/x/o-9"}})
 	defer site.Close()
-	cfg := parseConfig(t, site.URL, `
+	cfg := parseConfig(t, site.URL, noMeta+`
 crawl: {start: ["/users/{self.id}", "/orders/{user.order}", "/x/{self.order}", "/y/{id}"]}
 roles:
   user:

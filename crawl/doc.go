@@ -8,8 +8,11 @@
 // port or host name of the same machine is out of scope) minus the
 // exclusion words (roles.DefaultExcludeWords unless the configuration
 // says otherwise, matched case-insensitively in the path and query,
-// escaped or not) and the exclusion patterns. Only GET and HEAD are ever
-// requested; other methods are skipped as "method not probed".
+// escaped or not) and the exclusion patterns. Only GET and HEAD are
+// requested; other methods are skipped as "method not probed", unless a
+// scope.allow_methods pattern opts in, and then Scope.Sendable lets the
+// probe phase send them only to declared endpoints (sources list,
+// openapi, har), never to crawled ones (safety.go).
 //
 // NewClient builds the one HTTP client of a role. Its transport refuses,
 // before anything is sent, every request whose URL (or Host header) is
@@ -18,9 +21,21 @@
 // credentials in scope: redirects are never followed by the client
 // (CheckRedirect returns http.ErrUseLastResponse), the role's cookie jar
 // is only read for requests the transport lets through, and the discovery
-// collector uses the same transport and jar. A fresh http.Transport is
-// made per client (proxy settings from the environment, as
-// http.DefaultTransport), keeping up to 64 idle connections per host.
+// collector uses the same transport and jar. It also refuses requests of
+// a role with credentials over plain HTTP to a host that is not loopback
+// (unless allow_plain_http).
+//
+// # Transport
+//
+// Below every role's client is the run's one Transport (transport.go):
+// the global and per-host rates (ratelimit.go), the cap on requests in
+// flight, a time-out per attempt covering the body, the body cap after
+// gzip decoding, retries of GET and HEAD after transient failures with
+// jittered exponential backoff, Retry-After, pauses of a failing host
+// (retry.go), the run id header, TLS and proxy settings, and dry runs.
+// With FinishInFlight, a cancelled context stops requests not yet sent
+// while those already sent finish or time out. One fresh http.Transport
+// is made per Transport, keeping up to 64 idle connections per host.
 //
 // # Endpoints
 //
@@ -34,15 +49,24 @@
 // Discover crawls as every role at once, with one colly collector per
 // role (never Clone: clones share jars). Each role's crawl is breadth
 // first: all URLs of one link depth, sorted, are fetched by bounded
-// workers before the next depth, so that max_depth and max_requests cut
-// the same URLs on every run. Start URLs have depth 0; a link or redirect
-// target found on a page of depth d has depth d+1. Redirects are recorded,
-// never followed by the client; their in-scope targets are queued (source
-// "redirect"). Links are read from a[href], area[href], link[href],
-// iframe[src], frame[src] and form actions (a form's method decides the
-// endpoint's; POST forms are listed as skipped), in HTML answers of any
-// status. Every endpoint seen is in the inventory, also when the caps
-// stopped it from being fetched; Pages counts the requests made. Every URL
+// workers before the next depth, and what a depth's answers point to is
+// added in URL order, so that max_depth, max_requests and
+// max_per_template cut the same URLs on every run. Start URLs and the
+// configured sources' endpoints (sources.list, HAR files, OpenAPI
+// operations; sources.go) have depth 0, as do robots.txt and
+// /sitemap.xml; what a page of depth d points to has depth d+1.
+// Redirects are recorded, never followed by the client; their in-scope
+// targets are queued (source "redirect"). HTML answers of any status give
+// links (extract.go: a, area, link, iframe, frame, script, meta refresh,
+// forms submitted with their default values, formaction, <base href>,
+// URL-looking strings in inline scripts); JSON answers give their
+// URL-looking strings and the configured expansions (jsonlinks.go);
+// JavaScript answers their string literals; robots.txt and sitemaps
+// (sitemap.go) their paths. Every endpoint seen is in the inventory, also
+// when the depth and request caps stopped it from being fetched, and
+// endpoints of other methods are listed there and as skipped; loops and
+// the per-template cap leave endpoints out (inventory.go). Inventory.Cut
+// counts what the bounds left out, Pages the requests made. Every URL
 // refused by the scope is listed in Inventory.Skipped with the reason.
 //
 // colly.NewCollector reads COLLY_* environment variables after its
@@ -60,7 +84,10 @@
 // the chain kept. Bodies are read up to Config.Crawl.MaxBody (Truncated
 // says when cut), hashed with SHA-256, and an excerpt of at most 512 bytes
 // is kept after passing through the configuration's redactor, as is every
-// error message and Location.
+// error message and Location. The body of a URL holding ids is also
+// hashed with those ids removed (StripIDs), and with Options.Canaries
+// every template with an id gets two existence canaries (canary.go): the
+// answers report compares to tell a hidden resource from a missing one.
 //
 // The Classifier reads an answer, in this order:
 //
@@ -78,4 +105,17 @@
 //   - anything else (1xx, 400, 405, 422, ...): other.
 //
 // A code http.StatusText does not know reads as the x00 of its class.
+//
+// # Sessions
+//
+// With Options.Keeper set, every non-ok answer (unauthenticated,
+// forbidden, hidden, other; an allowed answer holding the role's
+// logged-out text reads as unauthenticated) to a role with a check is
+// confirmed before it is recorded, in discovery and in probing: the
+// check proves the session live, or the session is renewed and the
+// request repeated once, alone. A URL after which the check fails on a
+// fresh session is session-ending: no signed-in role requests it again.
+// When renewal fails the session is lost and the role's answers since its
+// last passing check become errors. Keeper's comment has the rules;
+// Observation.Session records what was proven.
 package crawl

@@ -25,6 +25,7 @@ func TestExtractLinks(t *testing.T) {
 			"GET http://127.0.0.1:8080/s.css link",
 			"GET http://127.0.0.1:8080/frame?a=1&b=2 link",
 			"GET http://127.0.0.1:8080/f link",
+			"GET http://127.0.0.1:8080/app.js link",
 		}},
 		{"non-http and empty dropped", "", `<a href="javascript:void(0)">j</a><a href="mailto:a@b.c">m</a>
 <a href="tel:1">t</a><a href="data:text/html,x">d</a><a href="">e</a><a>no href</a><a href="#top">top</a>`, []string{
@@ -41,14 +42,55 @@ func TestExtractLinks(t *testing.T) {
 			"GET http://127.0.0.1:8080/api/v2/users link",
 		}},
 		{"forms", "", `<form action="/search" method="GET"><input name=q></form>
-<form method="post" action="save"></form><form></form><form method="dialog"></form><form method="bogus" action="/b"></form>`, []string{
-			"GET http://127.0.0.1:8080/search form",
-			"POST http://127.0.0.1:8080/dir/save form",
-			"GET http://127.0.0.1:8080/dir/page?x=1 form",
+<form method="post" action="save?k=v"><input name=a value=1></form><form></form><form method="dialog"></form><form method="bogus" action="/b?old=1"></form>`, []string{
+			"GET http://127.0.0.1:8080/search?q= form",
+			"POST http://127.0.0.1:8080/dir/save?k=v form",
+			"GET http://127.0.0.1:8080/dir/page form",
 			"GET http://127.0.0.1:8080/b form",
 		}},
 		{"form without action ignores base", "", `<base href="/elsewhere/"><form></form>`, []string{
-			"GET http://127.0.0.1:8080/dir/page?x=1 form",
+			"GET http://127.0.0.1:8080/dir/page form",
+		}},
+		{"GET form default values", "", `<form action="/find">
+<input name="q" value="lamp &amp; shade"><input type="hidden" name="h" value="1"><input name="off" value="x" disabled>
+<input type="checkbox" name="c" value="yes" checked><input type="checkbox" name="n" value="no"><input type="checkbox" name="on" checked>
+<input type="radio" name="r" value="a"><input type="radio" name="r" value="b" checked>
+<select name="s"><option value="1">one<option value="2" selected>two</select>
+<select name="first"><option disabled>none<option>  Plain   text </option></select>
+<select name="m" multiple><option value="x" selected><option value="y" selected></select>
+<select name="empty" multiple><option value="z"></select>
+<textarea name="t">
+line</textarea><input type="file" name="f"><input type="submit" name="go" value="Go"><input type="reset" name="rs">
+<button name="b" value="v">Go</button><input type="image" name="img"><input value="unnamed">
+</form>`, []string{
+			"GET http://127.0.0.1:8080/find?c=yes&first=Plain+text&h=1&m=x&m=y&on=on&q=lamp+%26+shade&r=b&s=2&t=line form",
+		}},
+		{"formaction and formmethod", "", `<form action="/a" method="post"><input name="k" value="v">
+<button formaction="/b">b</button><input type="submit" formaction="/c" formmethod="get"><button type="button" formaction="/never">n</button>
+<button formaction="/d" disabled>d</button></form><button formaction="/outside?x=1">o</button>`, []string{
+			"POST http://127.0.0.1:8080/a form",
+			"POST http://127.0.0.1:8080/b form",
+			"GET http://127.0.0.1:8080/c?k=v form",
+			"GET http://127.0.0.1:8080/outside?x=1 form",
+		}},
+		{"unclosed form and select", "", `<form action="/u"><select name="s"><option value="1">`, []string{
+			"GET http://127.0.0.1:8080/u?s=1 form",
+		}},
+		{"meta refresh", "", `<meta http-equiv="refresh" content="5; url=/next?a=1">
+<meta http-equiv="Refresh" content="0;URL='/quoted'"><meta http-equiv="refresh" content="0, /comma">
+<meta http-equiv="refresh" content="30"><meta name="refresh" content="0; url=/not-refresh">`, []string{
+			"GET http://127.0.0.1:8080/next?a=1 redirect",
+			"GET http://127.0.0.1:8080/quoted redirect",
+			"GET http://127.0.0.1:8080/comma redirect",
+		}},
+		{"script literals", "", `<base href="/app/"><script>
+fetch("/api/users?active=1"); const b = '/api/x', c = ` + "`/api/tpl/${id}`" + `, d = "text/html", e = "/", f = "//cdn.example/x";
+const g = "https://127.0.0.1:8080/abs", h = "/has space", i = "/a\"b", j = "/*comment", k = "</div>";
+</script><script src="/lib.js">fetch("/ignored")</script><style>a{background:url("/style.png")}</style>`, []string{
+			"GET http://127.0.0.1:8080/api/users?active=1 script",
+			"GET http://127.0.0.1:8080/api/x script",
+			"GET https://127.0.0.1:8080/abs script",
+			"GET http://127.0.0.1:8080/lib.js link",
 		}},
 		{"entities and whitespace", "", `<a href=" /a?x=1&amp;y=2 ">x</a><a href="/b
 c">y</a>`, []string{
@@ -82,11 +124,14 @@ func FuzzExtractLinks(f *testing.F) {
 		`<a href="javascript:alert(1)"><a href="//evil.example/">`,
 		`<iframe src=" /%7efoo "><frame src="HTTP://127.0.0.1:8080:/">`,
 		`<a href="http://127.0.0.1:8080@evil.example/">`,
+		`<form action="//evil.example/s"><input name=q value="x"><button formaction="http://127.0.0.1:8080/b">`,
+		`<meta http-equiv=refresh content="0;url=//evil.example/"><script>fetch("/api/a"); x="https://evil.example/"</script>`,
 	} {
 		f.Add(s)
 	}
 	page := mustURL(f, "http://127.0.0.1:8080/dir/page")
 	scope := &Scope{origin: mustURL(f, "http://127.0.0.1:8080")}
+	sources := []string{sourceLink, sourceForm, sourceRedirect, sourceScript}
 	f.Fuzz(func(t *testing.T, body string) {
 		seen := map[string]bool{}
 		for _, l := range extractLinks(page, []byte(body)) {
@@ -99,7 +144,7 @@ func FuzzExtractLinks(f *testing.F) {
 			if l.Method != "GET" && l.Method != "POST" {
 				t.Errorf("%s: method %q", s, l.Method)
 			}
-			if l.Source != sourceLink && l.Source != sourceForm {
+			if !slices.Contains(sources, l.Source) {
 				t.Errorf("%s: source %q", s, l.Source)
 			}
 			again, err := Normalize(nil, s)
@@ -109,6 +154,10 @@ func FuzzExtractLinks(f *testing.F) {
 			wantIn := l.URL.Scheme == "http" && l.URL.Host == "127.0.0.1:8080"
 			if got := scope.InOrigin(l.URL); got != wantIn {
 				t.Errorf("InOrigin(%q) = %v, want %v", s, got, wantIn)
+			}
+			// What discovery keeps (the scope lets it through) is in scope.
+			if _, skip := scope.Skip(l.Method, l.URL); !skip && !wantIn {
+				t.Errorf("%s %q survives the scope, out of the origin", l.Method, s)
 			}
 			if strings.Contains(s, "#") {
 				t.Errorf("link %q has a fragment", s)

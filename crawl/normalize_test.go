@@ -128,5 +128,15 @@ func FuzzNormalize(f *testing.F) {
 		if scope.InOrigin(u) && !rawIn {
 			t.Errorf("Normalize(%q) = %q is in the origin, the reference (%q) is not", ref, s, r)
 		}
+		// What the scope lets through is in the origin, whatever the method.
+		for _, m := range []string{"GET", "POST"} {
+			if _, skip := scope.Skip(m, u); !skip && !rawIn {
+				t.Errorf("%s %q (from %q) survives the scope, out of the origin", m, s, ref)
+			}
+		}
+		// The template of a normalised URL is stable.
+		if Template("GET", s) != Template("GET", again.String()) {
+			t.Errorf("template of %q changes when normalised again", s)
+		}
 	})
 }

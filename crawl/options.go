@@ -28,6 +28,8 @@ type limits struct {
 	maxBody     int64
 	userAgent   string
 	start       []string
+	// maxPerTemplate is the most concrete URLs of one template kept.
+	maxPerTemplate int
 }
 
 func limitsOf(cfg *roles.Config) limits {
@@ -58,6 +60,10 @@ func limitsOf(cfg *roles.Config) limits {
 	if len(l.start) == 0 {
 		l.start = []string{"/"}
 	}
+	l.maxPerTemplate = c.MaxPerTemplate
+	if l.maxPerTemplate <= 0 {
+		l.maxPerTemplate = roles.DefaultMaxPerTemplate
+	}
 	return l
 }
 
@@ -79,13 +85,21 @@ func prepare(opts Options) (Options, limits, error) {
 	}
 	lim := limitsOf(opts.Config)
 	clients := make(map[string]*http.Client, len(opts.Sessions))
+	var shared *Transport // for the roles without a client: the config's rules
 	for _, s := range opts.Sessions {
 		if s == nil || s.Role == nil {
 			return opts, limits{}, errors.New("session without role")
 		}
 		c := opts.Clients[s.Name()]
 		if c == nil {
-			c = NewClient(opts.Scope, s, ClientOptions{UserAgent: lim.userAgent, Timeout: lim.timeout})
+			if shared == nil {
+				t, err := NewTransport(TransportOptionsFor(opts.Config))
+				if err != nil {
+					return opts, limits{}, err
+				}
+				shared = t
+			}
+			c = NewClient(opts.Scope, s, ClientOptions{UserAgent: lim.userAgent, Transport: shared, AllowPlainHTTP: opts.Config.AllowPlainHTTP})
 		}
 		clients[s.Name()] = c
 	}

@@ -29,6 +29,9 @@ type probeJob struct {
 	ep   Endpoint
 	u    *url.URL
 	sess *roles.Session
+	// canaryOf is set for existence canaries (canary.go): the endpoint
+	// whose non-existent sibling ep is.
+	canaryOf string
 }
 
 func probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observation, error) {
@@ -57,12 +60,17 @@ func probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observati
 			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s})
 		}
 	}
+	if opts.Canaries {
+		jobs = append(jobs, canaryJobs(opts.Config, opts.Scope, jobs, opts.Sessions)...)
+	}
 
 	p := &prober{
 		cfg: opts.Config, scope: opts.Scope, lim: lim, classifier: NewClassifier(opts.Config),
 		clients: opts.Clients,
 		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
+	p.sessions = sessionsByName(opts.Sessions)
+	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
 	results := make([]Observation, len(jobs))
 	finished := make([]bool, len(jobs))
 	next := make(chan int)
@@ -70,12 +78,10 @@ func probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observati
 	for range min(lim.concurrency, len(jobs)) {
 		wg.Go(func() {
 			for i := range next {
-				obs, ok := p.probe(ctx, jobs[i])
-				if !ok {
-					continue
-				}
-				results[i], finished[i] = obs, true
-				p.prog.step(jobs[i].sess.Name())
+				p.probeKept(ctx, i, jobs[i], func(i int, obs Observation) {
+					results[i], finished[i] = obs, true
+					p.prog.step(jobs[i].sess.Name())
+				})
 			}
 		})
 	}
@@ -89,10 +95,12 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	p.settle(results, finished)
 
 	out := make([]Observation, 0, len(jobs))
 	for i, o := range results {
 		if finished[i] {
+			o.CanaryOf = jobs[i].canaryOf
 			out = append(out, o)
 		}
 	}
@@ -106,6 +114,8 @@ type prober struct {
 	classifier *Classifier
 	clients    map[string]*http.Client
 	prog       *progressCounter
+	sessions   map[string]*roles.Session // by role name, for body checks' role variables
+	keep       *probeRun                 // session confirmation (session.go)
 }
 
 // probe requests one endpoint as one role, following in-scope redirects
@@ -143,10 +153,17 @@ func (p *prober) probe(ctx context.Context, job probeJob) (Observation, bool) {
 			continue
 		}
 		obs.Class, obs.Why = p.classifier.Classify(a.status, a.header, a.body, cur)
+		obs.Class, obs.Why = loggedOut(job.sess, a.body, obs.Class, obs.Why)
 		if obs.Class == Other && why != "" {
 			obs.Why = why
 		}
+		if why == whyTooManyHops { // a redirect loop or an endless chain: no decision
+			obs.Class = Error
+		}
 		p.describe(&obs, a, loc)
+		if obs.Class == Allowed {
+			obs.BodyChecks = p.checkBody(job, a)
+		}
 		break
 	}
 	if len(chain) > 1 {
@@ -178,6 +195,7 @@ func (p *prober) request(ctx context.Context, client *http.Client, method string
 	defer resp.Body.Close()
 	a := &answer{status: resp.StatusCode, header: resp.Header}
 	a.body, err = io.ReadAll(io.LimitReader(resp.Body, p.lim.maxBody+1))
+	a.truncated = BodyTruncated(resp) // cut by the run's Transport (transport.go)
 	if int64(len(a.body)) > p.lim.maxBody {
 		a.body, a.truncated = a.body[:p.lim.maxBody], true
 	}
@@ -209,8 +227,11 @@ func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int)
 	if reason, skip := p.scope.Skip(method, u); skip {
 		return nil, "redirect not followed: " + reason
 	}
+	if !safeRequestMethod(method) { // an opted-in method is sent once, never replayed
+		return nil, "redirect not followed: method " + method
+	}
 	if hop >= maxHops {
-		return nil, fmt.Sprintf("redirect not followed: more than %d hops", maxHops)
+		return nil, whyTooManyHops
 	}
 	return u, ""
 }
@@ -228,6 +249,7 @@ func (p *prober) describe(obs *Observation, a *answer, loc string) {
 		obs.BodySHA256 = hex.EncodeToString(sum[:])
 	}
 	obs.Excerpt = excerpt(a.body, p.cfg.Secrets)
+	obs.BodySHA256WithoutIDs = bodyDigestWithoutIDs(obs.URL, a.body)
 }
 
 // excerpt returns the start of body, redacted, as valid UTF-8 of at most

@@ -182,7 +182,7 @@ func TestProbeRedirects(t *testing.T) {
 		status int
 		chain  int
 	}{
-		{"/loop", Other, "redirect not followed: more than 5 hops", 302, 6},
+		{"/loop", Error, "redirect not followed: more than 5 hops", 302, 6},
 		{"/bye", Other, `redirect not followed: excluded word "logout"`, 302, 0},
 		{"/weird", Other, "redirect to an unusable location", 302, 0},
 		{"/dir", Unauthenticated, "redirect to login /login", 302, 2},

@@ -3,7 +3,6 @@ package crawl
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -36,7 +35,7 @@ func newScope(cfg *roles.Config) (*Scope, error) {
 	if words == nil {
 		words = roles.DefaultExcludeWords
 	}
-	s := &Scope{origin: &url.URL{Scheme: t.Scheme, Host: host}, excludes: cfg.Scope.Exclude}
+	s := &Scope{origin: &url.URL{Scheme: t.Scheme, Host: host}, excludes: cfg.Scope.Exclude, allow: cfg.Scope.AllowMethods}
 	for _, w := range words {
 		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
 			s.words = append(s.words, w)
@@ -77,7 +76,7 @@ func (s *Scope) skip(method string, u *url.URL) (string, bool) {
 			return fmt.Sprintf("excluded by pattern %q", p.Raw), true
 		}
 	}
-	if method != http.MethodGet && method != http.MethodHead {
+	if !safeRequestMethod(method) && !s.allowsMethod(method, u) {
 		return reasonMethod, true
 	}
 	return "", false

@@ -1,6 +1,10 @@
 package crawl
 
-import "time"
+import (
+	"time"
+
+	"github.com/permaudit/permaudit/roles"
+)
 
 // Endpoint is a method and a concrete, normalised, absolute URL.
 type Endpoint struct {
@@ -15,7 +19,7 @@ type Entry struct {
 	Endpoint
 	Template string   `json:"template"` // "GET /orders/{id}": method and folded path+query
 	FoundBy  []string `json:"found_by"` // roles that discovered it, sorted
-	Sources  []string `json:"sources"`  // "start", "link", "form", "redirect"; sorted
+	Sources  []string `json:"sources"`  // "start", "link", "form", "redirect", "script", "json", "robots", "sitemap", "openapi", "har", "list"; sorted
 }
 
 // Skip records an endpoint that was never requested, and why.
@@ -32,6 +36,8 @@ type Inventory struct {
 	Skipped []Skip  `json:"skipped"`
 	// Pages is the number of discovery requests made, per role.
 	Pages map[string]int `json:"pages"`
+	// Cut counts what the crawl's bounds left out; omitted when nothing was.
+	Cut Cut `json:"cut,omitzero"`
 }
 
 // Class is an answer class (DESIGN.md).
@@ -73,4 +79,21 @@ type Observation struct {
 	WWWAuth     bool          `json:"www_authenticate,omitempty"`
 	Latency     time.Duration `json:"latency_ns"`
 	Err         string        `json:"error,omitempty"` // redacted
+	// Session says what is known of the role's session for this answer:
+	// "live" (a check after it passed), "renewed" (the session had ended;
+	// this is the repeated request after renewal, followed by a passing
+	// check), "lost", "not-signed-in", "check-error"; "" when nothing was
+	// confirmed (anonymous, an allowed answer, a role without a check).
+	Session string `json:"session,omitempty"`
+	// BodySHA256WithoutIDs is the hex SHA-256 of the body with the
+	// requested URL's ids removed (see StripIDs); omitted when the URL
+	// holds no id or there was no body. Existence canaries compare it.
+	BodySHA256WithoutIDs string `json:"body_sha256_without_ids,omitempty"`
+	// CanaryOf is set on existence canaries only: the URL of the endpoint
+	// whose non-existent sibling this observation requested.
+	CanaryOf string `json:"canary_of,omitempty"`
+	// BodyChecks are the results of the matrix rule's body checks for this
+	// role, made on the full body when the answer is allowed and the rule
+	// allows the role.
+	BodyChecks []roles.BodyCheckResult `json:"body_checks,omitempty"`
 }

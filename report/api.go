@@ -38,7 +38,8 @@ type Writer interface {
 // Formats lists the output formats, for --out and help text.
 func Formats() []string { return formats() }
 
-// WriterFor returns the writer of format ("text", "json").
+// WriterFor returns the writer of format: "text", "json", "html", "junit",
+// "sarif", "markdown" or "csv" (Formats lists them).
 func WriterFor(format string) (Writer, error) { return writerFor(format) }
 
 // ReadRun decodes a run JSON, checking its schema version.

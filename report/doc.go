@@ -63,4 +63,19 @@
 // (schema SchemaVersion, documented in docs/run-schema.md), which ReadRun
 // reads back so that a saved run can be rendered or judged again without
 // the network.
+//
+// "html" is the audit report (html.go, templates and assets in html/): one
+// file that loads nothing when opened, rendered with html/template under a
+// Content-Security-Policy that allows only its own inline style and script
+// (by hash). Each section is a {{define}} in html/*.tmpl listed in
+// htmlSections, so adding one is a template and a line. The matrix rows are
+// rendered on the server and filtered by toggling the hidden attribute;
+// the evidence of the cells is gzipped JSON in base64 chunks decoded on
+// click (html_evidence.go). "junit" is JUnit XML (a test case per endpoint
+// and role), "sarif" SARIF 2.1.0 (a rule per verdict, a result per finding
+// and note), "markdown" a short summary for pull requests and "csv" the
+// matrix. Every string from the target is sanitised (control and bidi
+// characters escaped) and then escaped for its format; the tests validate
+// JUnit against testdata/schemas/junit-10.xsd with xmllint and SARIF against
+// the OASIS schema, and drive the HTML report in headless Chromium.
 package report

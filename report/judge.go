@@ -26,6 +26,7 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 	for i, n := range cfg.RoleNames() {
 		j.roleRank[n] = i
 	}
+	obs = j.takeCanaries(obs)
 	run.Observations = make([]Cell, 0, len(obs))
 	run.Findings = []Finding{}
 	run.Notes = []Finding{}
@@ -61,6 +62,7 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 		}
 	}
 
+	j.compareCanaries()
 	for _, k := range j.unmappedOrder {
 		g := j.unmapped[k]
 		c := run.Observations[g.cell]
@@ -98,6 +100,7 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 
 	j.sort()
 	j.count()
+	run.Coverage = coverage(run, cfg)
 }
 
 type judgement struct {
@@ -267,13 +270,13 @@ func decide(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
 	if exp.Allow {
 		switch {
 		case o.Class == crawl.Allowed:
-			return Pass, ""
+			return bodyVerdict(exp, o)
 		case o.Class == crawl.Other && !namesStatus(exp.DenyAs, o.Status):
 			return Inconclusive, fmt.Sprintf("expected allow, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
 		}
 		why := fmt.Sprintf("expected allow, got %s", obs)
 		if o.Class == crawl.Unauthenticated && o.Role != anonymous {
-			why += "; the application may not accept the role's credentials, or its session ended (session checks that prove liveness come with a later issue)"
+			why += sessionNote(o)
 		}
 		return Blocked, why
 	}
@@ -308,7 +311,7 @@ func decide(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
 		if o.Role == anonymous {
 			return Pass, ""
 		}
-		return WrongCode, fmt.Sprintf("401 to a signed-in role: got %s, expected forbidden (403) or hidden (404, 410); either the application mislabels a 403 or the role's session ended (session checks that prove liveness come with a later issue)", obs)
+		return WrongCode, fmt.Sprintf("401 to a signed-in role: got %s, expected forbidden (403) or hidden (404, 410)%s", obs, sessionNote(o))
 	default: // crawl.Forbidden
 		if o.Role != anonymous {
 			return Pass, ""
@@ -467,4 +470,15 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// sessionNote says what is known of the session of a signed-in role that
+// was told to sign in: proven live by its check (so the application
+// mislabels a denial, or refuses the role), or unknown.
+func sessionNote(o crawl.Observation) string {
+	switch o.Session {
+	case crawl.SessionLive, crawl.SessionRenewed:
+		return "; the role's session was proven live by its check right after this answer, so the application itself refuses the signed-in role this way"
+	}
+	return "; the application may not accept the role's credentials, or its session ended (the role has no check to prove its session live)"
 }

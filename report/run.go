@@ -16,6 +16,7 @@ type Run struct {
 	Schema            string        `json:"schema"`
 	Tool              Tool          `json:"tool"`
 	RunID             string        `json:"run_id"`
+	RunIDHeader       string        `json:"run_id_header,omitempty"` // the header that carried RunID on every request
 	Target            string        `json:"target"`
 	Started           time.Time     `json:"started"`
 	Finished          time.Time     `json:"finished"`
@@ -27,12 +28,31 @@ type Run struct {
 	Gate              Gate          `json:"gate"`
 	Complete          bool          `json:"complete"`
 	Incomplete        string        `json:"incomplete_reason,omitempty"`
+	// Traffic counts what the run sent: requests, retries, pauses; nil
+	// in runs made before it was recorded.
+	Traffic *crawl.Stats `json:"traffic,omitempty"`
 
 	Inventory    crawl.Inventory `json:"inventory"`
 	Observations []Cell          `json:"observations"`
 	Findings     []Finding       `json:"findings"`
 	Notes        []Finding       `json:"notes"`
 	Counts       map[Verdict]int `json:"counts"` // per verdict, findings and notes; "pass" included
+	// Canaries are the existence canaries' observations (CanaryOf set),
+	// sorted by URL then role order; omitted when none were asked for.
+	Canaries []crawl.Observation `json:"canaries,omitempty"`
+	// Coverage says, per role, what discovery found and what was probed;
+	// nil until judged.
+	Coverage *Coverage `json:"coverage,omitempty"`
+
+	// Baseline is the outcome of the baseline the run was judged with
+	// (--baseline); nil without one.
+	Baseline *BaselineResult `json:"baseline,omitempty"`
+	// Rejudged records the configuration a saved run was judged again
+	// with (permaudit report -c); nil when judged at audit time.
+	Rejudged *Rejudged `json:"rejudged,omitempty"`
+	// Diff is what changed since an earlier run (permaudit report --diff
+	// OLD.json), for renderers to show; nil otherwise.
+	Diff *Diff `json:"diff,omitempty"`
 }
 
 // Tool names the program that made the run.
@@ -46,6 +66,18 @@ type RoleInfo struct {
 	Name     string   `json:"name"`
 	SignIn   string   `json:"sign_in"` // roles.Login.Kind()
 	Inherits []string `json:"inherits,omitempty"`
+
+	// What happened to the role's session (docs/run-schema.md, Role);
+	// every field is omitted when empty.
+	Check         string   `json:"check,omitempty"`          // the check's request, "GET /api/me"
+	SignInError   string   `json:"sign_in_error,omitempty"`  // why it could not sign in (--skip-failed-roles), redacted
+	SignIns       int      `json:"sign_ins,omitempty"`       // successful sign-ins, the first included
+	Renewals      int      `json:"renewals,omitempty"`       // renewals after the session was found ended
+	Refreshes     int      `json:"refreshes,omitempty"`      // renewals before a known token expiry
+	Checks        int      `json:"checks,omitempty"`         // session checks run
+	SessionLost   int      `json:"session_lost,omitempty"`   // observations recorded as error: session lost (or not signed in)
+	LostReason    string   `json:"lost_reason,omitempty"`    // why the session was lost, redacted
+	SessionEnding []string `json:"session_ending,omitempty"` // URLs after which its check failed, sorted
 }
 
 // Filters records how the run was narrowed (--role, --only).
@@ -119,4 +151,16 @@ type Finding struct {
 	Fingerprint string   `json:"fingerprint"`
 	// Cell indexes Run.Observations for the evidence; -1 for none (dead-rule).
 	Cell int `json:"cell"`
+	// Canary indexes Run.Canaries for the second piece of evidence of an
+	// existence leak found by a canary: the answer to a sibling that does
+	// not exist. Omitted otherwise.
+	Canary *int `json:"canary,omitempty"`
+	// Baseline is the finding's state against the baseline the run was
+	// judged with: "new", "baselined" (does not fail the gate) or
+	// "expired"; "" without a baseline, and for notes.
+	Baseline string `json:"baseline,omitempty"`
+	// BaselineReason and BaselineExpires copy the matching baseline
+	// entry's reason and expiry date.
+	BaselineReason  string `json:"baseline_reason,omitempty"`
+	BaselineExpires string `json:"baseline_expires,omitempty"`
 }

@@ -25,6 +25,7 @@ func (textWriter) Write(w io.Writer, r *Run) error {
 	fmt.Fprintf(&b, "permaudit audit of %s, run %s: %s\n", sanitize(r.Target), sanitize(r.RunID), state)
 	fmt.Fprintf(&b, "endpoints: %d discovered, %d skipped; %s\n",
 		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
+	writeCoverageText(&b, r)
 	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, findingVerdicts))
 	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, noteVerdicts))
 	fmt.Fprintf(&b, "pass: %d\n", r.Counts[Pass])
@@ -52,6 +53,8 @@ func (textWriter) Write(w io.Writer, r *Run) error {
 			return fmt.Errorf("write text: %w", err)
 		}
 	}
+	writeBaselineText(&b, r) // baseline.go
+	writeSessionsText(&b, r) // sessions.go
 	fmt.Fprintf(&b, "\n%s\n", gateLine(r.Gate))
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write text: %w", err)

@@ -11,8 +11,13 @@ import (
 // writers maps each format to its Writer constructor.
 func writers() map[string]func() Writer {
 	return map[string]func() Writer{
-		"json": func() Writer { return jsonWriter{} },
-		"text": func() Writer { return textWriter{} },
+		"csv":      func() Writer { return csvWriter{} },
+		"html":     func() Writer { return htmlWriter{} },
+		"json":     func() Writer { return jsonWriter{} },
+		"junit":    func() Writer { return junitWriter{} },
+		"markdown": func() Writer { return markdownWriter{} },
+		"sarif":    func() Writer { return sarifWriter{} },
+		"text":     func() Writer { return textWriter{} },
 	}
 }
 

@@ -171,12 +171,12 @@ func TestGateLine(t *testing.T) {
 }
 
 func TestWriterFor(t *testing.T) {
-	if got, want := Formats(), []string{"json", "text"}; !reflect.DeepEqual(got, want) {
+	if got, want := Formats(), []string{"csv", "html", "json", "junit", "markdown", "sarif", "text"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Formats: got %q, want %q", got, want)
 	}
 	_, err := WriterFor("xml")
-	if err == nil || !strings.Contains(err.Error(), `"xml"`) || !strings.Contains(err.Error(), "json, text") {
-		t.Errorf("WriterFor(xml): got error %v, want one naming xml and listing json, text", err)
+	if err == nil || !strings.Contains(err.Error(), `"xml"`) || !strings.Contains(err.Error(), "csv, html, json, junit, markdown, sarif, text") {
+		t.Errorf("WriterFor(xml): got error %v, want one naming xml and listing every format", err)
 	}
 }
 

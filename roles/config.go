@@ -24,6 +24,7 @@ type Config struct {
 
 	Scope   ScopeConfig
 	Crawl   CrawlConfig
+	Sources SourcesConfig
 	Roles   []*Role // config order; "anonymous" always first
 	Denials []Denial
 	Matrix  Matrix
@@ -32,6 +33,15 @@ type Config struct {
 	Outputs []string
 	// FailOn lists the verdicts that fail the gate; nil means the default.
 	FailOn []string
+
+	// AllowPlainHTTP lets credentials go over plain HTTP to a host that is
+	// not loopback; without it such a configuration is refused.
+	AllowPlainHTTP bool
+	// TLS says how the target's certificate is verified.
+	TLS TLSConfig
+	// Proxy is an http, https or socks5 proxy URL every request goes
+	// through (--proxy); empty: HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
+	Proxy string
 
 	// Secrets knows every secret value the configuration holds (credentials
 	// and every value expanded from ${ENV}), by name.
@@ -51,6 +61,10 @@ type ScopeConfig struct {
 	// and query of every endpoint; a match is never requested. Nil means
 	// DefaultExcludeWords; an empty, non-nil slice disables them.
 	ExcludeWords []string
+	// AllowMethods opts in to methods other than GET and HEAD, per
+	// pattern; each names its method. Such a method is sent only to
+	// endpoints declared (config, OpenAPI, HAR), never to crawled ones.
+	AllowMethods []Pattern
 }
 
 // DefaultExcludeWords are the session-ending and destructive words that no
@@ -65,10 +79,26 @@ type CrawlConfig struct {
 	Start       []string      // paths or in-scope URLs; default ["/"]
 	MaxDepth    int           // link depth from a start URL; default 6
 	MaxRequests int           // discovery requests per role; default 2000
-	Concurrency int           // probe workers; default 8
+	Concurrency int           // requests in flight at once, every role and phase; default 8
 	Timeout     time.Duration // per request; default 10s
 	MaxBody     int64         // bytes read of a body; default 1 MiB
 	UserAgent   string        // default "permaudit/<version> (+authorised permission audit)": Load leaves it "" and the caller, who knows the version, fills it in
+
+	// Politeness (docs/config.md). Rates are requests per second: 0 is
+	// "not configured" (the default for the target applies), Unlimited
+	// (+Inf) is no limit.
+	Rate          float64       // every request of the run
+	HostRate      float64       // each host
+	Retries       int           // of a GET or HEAD after a transient failure, 0..3; default 3
+	MaxRetryAfter time.Duration // longest Retry-After honoured; default 30s
+	MaxDuration   time.Duration // of the whole run; 0: none
+	MaxProbes     int           // probes of a run; default 100000
+	RunIDHeader   string        // header carrying the run id; default DefaultRunIDHeader; "": none
+
+	// MaxPerTemplate is how many concrete URLs of one template the
+	// inventory keeps (DefaultMaxPerTemplate); 0 in a configuration built
+	// in code means the default.
+	MaxPerTemplate int
 }
 
 // Denial is a denial signature: an answer that matches it is classified
@@ -85,6 +115,8 @@ type Role struct {
 	Inherits []string          // direct parents, as written
 	Vars     map[string]string // static variables; sign-in may add more
 	Login    Login
+	// Check proves the role's session is live; nil when not configured.
+	Check *Check
 }
 
 // Login holds a role's static credentials. Any combination may be set; all
@@ -94,6 +126,17 @@ type Login struct {
 	Bearer  string            // sent as "Authorization: Bearer <token>"
 	Headers map[string]string // header name to value
 	Cookies map[string]string // cookie name to value
+
+	// At most one sign-in flow (signin_config.go); its credentials are
+	// obtained at run time and sent with the static ones.
+	Form    *FormLogin
+	JSON    *JSONLogin
+	OAuth2  *OAuth2Login
+	Command *CommandLogin
+	// Capture takes role variables from the login answer.
+	Capture []Capture
+	// Renew bounds renewals; Load applies the defaults.
+	Renew Renew
 }
 
 // BasicAuth is HTTP Basic credentials.
@@ -103,7 +146,8 @@ type BasicAuth struct {
 }
 
 // Kind names how a role signs in, for reports: "none", "basic", "bearer",
-// "headers", "cookies", or several joined with "+". It never holds a secret.
+// "headers", "cookies", "form", "json", "oauth2", "command", or several
+// joined with "+". It never holds a secret.
 func (l Login) Kind() string {
 	var k []string
 	if l.Basic != nil {
@@ -117,6 +161,9 @@ func (l Login) Kind() string {
 	}
 	if len(l.Cookies) > 0 {
 		k = append(k, "cookies")
+	}
+	if f := l.Flow(); f != "" {
+		k = append(k, f)
 	}
 	if len(k) == 0 {
 		return "none"

@@ -28,6 +28,11 @@ func expect(c *Config, method string, u *url.URL, role string) Expectation {
 			e := Expectation{Rule: r.Name(), RuleIdx: r.Index}
 			if c.Allows(r.Allow, role) {
 				e.Allow = true
+				for _, chk := range r.Body {
+					if chk.AppliesTo(role) {
+						e.Body = append(e.Body, chk)
+					}
+				}
 			} else {
 				e.DenyAs = slices.Clone(r.DenyAs)
 			}

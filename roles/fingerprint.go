@@ -70,6 +70,9 @@ func canonical(c *Config, secret map[string]bool) string {
 	}
 	list("scope.exclude", pats(c.Scope.Exclude))
 	nilList("scope.exclude_words", c.Scope.ExcludeWords)
+	if len(c.Scope.AllowMethods) > 0 { // only when set: older fingerprints stay
+		list("scope.allow_methods", pats(c.Scope.AllowMethods))
+	}
 	list("crawl.start", c.Crawl.Start)
 	val("crawl.max_depth", strconv.Itoa(c.Crawl.MaxDepth))
 	val("crawl.max_requests", strconv.Itoa(c.Crawl.MaxRequests))
@@ -77,6 +80,7 @@ func canonical(c *Config, secret map[string]bool) string {
 	val("crawl.timeout", c.Crawl.Timeout.String())
 	val("crawl.max_body", strconv.FormatInt(c.Crawl.MaxBody, 10))
 	val("crawl.user_agent", c.Crawl.UserAgent)
+	sourcesCanonical(&b, c, val, list)
 	for _, r := range c.Roles {
 		p := join("roles", r.Name)
 		fmt.Fprintf(&b, "%s\n", p)
@@ -90,6 +94,7 @@ func canonical(c *Config, secret map[string]bool) string {
 		val(join(lp, "bearer"), r.Login.Bearer)
 		sortedMap(join(lp, "headers"), r.Login.Headers)
 		sortedMap(join(lp, "cookies"), r.Login.Cookies)
+		canonicalSignIn(c, r, p, val, list, sortedMap)
 	}
 	for i, d := range c.Denials {
 		p := fmt.Sprintf("denials[%d]", i)
@@ -107,6 +112,9 @@ func canonical(c *Config, secret map[string]bool) string {
 			forms[j] = f.Class + "/" + strconv.Itoa(f.Status)
 		}
 		list(join(p, "deny_as"), forms)
+		if len(r.Body) > 0 {
+			bodyCanonical(&b, p, r.Body, val, list)
+		}
 	}
 	nilList("outputs", c.Outputs)
 	nilList("fail_on", c.FailOn)

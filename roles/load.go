@@ -86,6 +86,9 @@ type walker struct {
 	// credential marks the paths of credentials, whose values no message
 	// quotes.
 	credential map[string]bool
+	// target is the validated target ("" when invalid), for sign-in and
+	// check URLs, which must be on its origin.
+	target string
 }
 
 func (w *walker) errorf(n *yaml.Node, field, format string, args ...any) {
@@ -149,7 +152,8 @@ func (w *walker) config(data []byte) *Config {
 		w.errorf(root, "", "the configuration must be a mapping of fields (target, roles, matrix, ...)")
 		return c
 	}
-	f := w.fields(root, "", "target", "login_url", "scope", "crawl", "roles", "denials", "matrix", "outputs", "fail_on")
+	f := w.fields(root, "", "target", "login_url", "scope", "crawl", "roles", "denials", "matrix", "outputs", "fail_on", "sources",
+		"allow_plain_http", "tls", "proxy")
 
 	if n := f["target"]; n != nil {
 		if s, ok := w.str(n, "target"); ok {
@@ -172,9 +176,12 @@ func (w *walker) config(data []byte) *Config {
 		}
 	}
 	// Roles come first: patterns and allow lists refer to them.
+	w.target = c.Target
 	c.Roles = w.roles(f["roles"])
 	c.Scope = w.scope(f["scope"], c)
 	c.Crawl = w.crawl(f["crawl"], c)
+	w.safety(f, c)
+	c.Sources = w.sources(f["sources"], c)
 	c.Denials = w.denials(f["denials"])
 	c.Matrix = w.matrix(f["matrix"], c)
 	if n := f["outputs"]; n != nil {
@@ -582,7 +589,7 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 			w.errorf(e.key, path, "\"self\" is reserved: {self.var} names the role being probed")
 			continue
 		}
-		f := w.fields(e.val, path, "login", "vars", "inherits")
+		f := w.fields(e.val, path, "login", "vars", "inherits", "check")
 		r := anon
 		if e.name != "anonymous" {
 			r = &Role{Name: e.name, Vars: map[string]string{}}
@@ -594,6 +601,13 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 				w.errorf(ln, join(path, "login"), "anonymous has no credentials")
 			} else {
 				r.Login = w.login(ln, join(path, "login"))
+			}
+		}
+		if cn := f["check"]; cn != nil {
+			if e.name == "anonymous" {
+				w.errorf(cn, join(path, "check"), "anonymous has no session to check")
+			} else {
+				r.Check = w.check(cn, join(path, "check"))
 			}
 		}
 		if vn := f["vars"]; vn != nil {
@@ -701,8 +715,9 @@ func findCycle(start string, byName map[string]*Role) []string {
 }
 
 func (w *walker) login(n *yaml.Node, path string) Login {
-	var l Login
-	f := w.fields(n, path, "basic", "bearer", "headers", "cookies")
+	l := Login{Renew: Renew{Max: DefaultMaxRenewals, Backoff: DefaultRenewBackoff}}
+	f := w.fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew")
+	w.signIn(f, path, &l)
 	if bn := f["basic"]; bn != nil {
 		bp := join(path, "basic")
 		bf := w.fields(bn, bp, "username", "password")
@@ -852,7 +867,10 @@ func (w *walker) scope(n *yaml.Node, c *Config) ScopeConfig {
 	if n == nil {
 		return s
 	}
-	f := w.fields(n, "scope", "exclude", "exclude_words")
+	f := w.fields(n, "scope", "exclude", "exclude_words", "allow_methods")
+	if an := f["allow_methods"]; an != nil {
+		s.AllowMethods = w.allowMethods(an, c)
+	}
 	if en := f["exclude"]; en != nil {
 		for _, it := range w.list(en, "scope.exclude") {
 			if p, ok := w.pattern(it, c); ok {
@@ -892,8 +910,7 @@ func (w *walker) pattern(it item, c *Config) (Pattern, bool) {
 }
 
 // checkRefs checks "role.var" references: the role must exist ("self" is
-// every role) and declare the variable. Variables captured at sign-in
-// are not known yet, so an undeclared one is an error for now.
+// every role) and declare the variable, in vars or in login.capture.
 func (w *walker) checkRefs(it item, refs []string, c *Config) bool {
 	ok := true
 	for _, ref := range refs {
@@ -907,7 +924,7 @@ func (w *walker) checkRefs(it item, refs []string, c *Config) bool {
 			ok = false
 			continue
 		}
-		if _, has := r.Vars[name]; !has {
+		if _, has := r.Vars[name]; !has && !r.Login.captures(name) {
 			w.errorf(it.n, it.path, "{%s}: role %s declares no variable %s", ref, role, name)
 			ok = false
 		}
@@ -925,11 +942,20 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 		Concurrency: defaultConcurrency,
 		Timeout:     defaultTimeout,
 		MaxBody:     defaultMaxBody,
+
+		Retries:       defaultRetries,
+		MaxRetryAfter: defaultMaxRetryAfter,
+		MaxProbes:     defaultMaxProbes,
+		RunIDHeader:   DefaultRunIDHeader,
+
+		MaxPerTemplate: DefaultMaxPerTemplate,
 	}
 	if n == nil {
 		return cc
 	}
-	f := w.fields(n, "crawl", "start", "max_depth", "max_requests", "concurrency", "timeout", "max_body", "user_agent")
+	f := w.fields(n, "crawl", "start", "max_depth", "max_requests", "concurrency", "timeout", "max_body", "user_agent", "max_per_template",
+		"rate", "host_rate", "retries", "max_retry_after", "max_duration", "max_probes", "run_id_header")
+	w.crawlSafety(f, &cc)
 	if sn := f["start"]; sn != nil {
 		var starts []string
 		for _, it := range w.list(sn, "crawl.start") {
@@ -967,6 +993,9 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 	}
 	if v, ok := w.optInt(f, "max_body", 1, 1<<30); ok {
 		cc.MaxBody = v
+	}
+	if v, ok := w.optInt(f, "max_per_template", 1, 1_000_000); ok {
+		cc.MaxPerTemplate = int(v)
 	}
 	if tn := f["timeout"]; tn != nil {
 		if s, ok := w.str(tn, "crawl.timeout"); ok {
@@ -1080,7 +1109,7 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 			continue
 		}
 		r := Rule{Index: i + 1, Line: it.n.Line}
-		rf := w.fields(it.n, it.path, "match", "allow", "deny_as")
+		rf := w.fields(it.n, it.path, "match", "allow", "deny_as", "body")
 		ok := true
 		if mn := rf["match"]; mn != nil {
 			items := w.list(mn, join(it.path, "match"))
@@ -1138,6 +1167,9 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 				}
 				r.DenyAs = append(r.DenyAs, form)
 			}
+		}
+		if bn := rf["body"]; bn != nil && r.Allow != nil {
+			ok = w.bodyChecks(bn, join(it.path, "body"), c, &r) && ok
 		}
 		if ok {
 			m.Rules = append(m.Rules, r)

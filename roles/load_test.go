@@ -75,7 +75,8 @@ func TestLoadValid(t *testing.T) {
 	check("Crawl", c.Crawl, CrawlConfig{
 		Start:    []string{"/", "/admin/", "/api/orders/{customer.order_id}"},
 		MaxDepth: 4, MaxRequests: 500, Concurrency: 4, Timeout: 5 * time.Second, MaxBody: 65536,
-		UserAgent: "permaudit-test (+authorised permission audit)",
+		UserAgent: "permaudit-test (+authorised permission audit)", MaxPerTemplate: 5,
+		Retries: 3, MaxRetryAfter: 30 * time.Second, MaxProbes: 100_000, RunIDHeader: DefaultRunIDHeader,
 	})
 	check("RoleNames", c.RoleNames(), []string{"anonymous", "customer", "admin"})
 	check("anonymous vars", c.Role("anonymous").Vars, map[string]string{"order_id": "0"})
@@ -98,7 +99,7 @@ func TestLoadValid(t *testing.T) {
 		"rule 1 (GET /)", "rule 2 (GET /admin/**, HEAD /admin/**)", "rule 3 (GET /api/orders/{self.order_id})",
 		"rule 4 (GET /api/orders/{id})", "rule 5 (GET /wp-admin/admin.php?page=audit-*)",
 	})
-	check("rule 2 line", c.Matrix.Rules[1].Line, 36)
+	check("rule 2 line", c.Matrix.Rules[1].Line, 37)
 	check("rule 5 allow", c.Matrix.Rules[4].Allow == nil, false)
 	check("rule 4 deny_as", c.Matrix.Rules[3].DenyAs, []DenyForm{{Class: "hidden", Status: 404}})
 	check("rule 5 deny_as", c.Matrix.Rules[4].DenyAs, []DenyForm{{Class: "unauthenticated"}, {Class: "forbidden", Status: 403}, {Status: 405}})
@@ -133,7 +134,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	want := CrawlConfig{Start: []string{"/"}, MaxDepth: 6, MaxRequests: 2000, Concurrency: 8, Timeout: 10 * time.Second, MaxBody: 1 << 20}
+	want := CrawlConfig{Start: []string{"/"}, MaxDepth: 6, MaxRequests: 2000, Concurrency: 8, Timeout: 10 * time.Second, MaxBody: 1 << 20, MaxPerTemplate: 20,
+		Retries: 3, MaxRetryAfter: 30 * time.Second, MaxProbes: 100_000, RunIDHeader: DefaultRunIDHeader}
 	if fmt.Sprint(c.Crawl) != fmt.Sprint(want) {
 		t.Errorf("Crawl = %+v, want %+v", c.Crawl, want)
 	}
@@ -167,7 +169,7 @@ func TestLoadBadFile(t *testing.T) {
 	}
 	file := filepath.Join("testdata", "bad.yaml")
 	want := []string{
-		file + ":7:7: roles.admin.login.bearr: unknown field (known: basic, bearer, headers, cookies)",
+		file + ":7:7: roles.admin.login.bearr: unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)",
 		file + `:14:14: matrix.rules[1].match: pattern "GET /admin/{id": unbalanced "{" at column 12`,
 		file + `:17:15: matrix.rules[2].allow[0]: unknown role "custmer" (roles: anonymous, admin, customer)`,
 	}
@@ -204,8 +206,11 @@ func TestDocsExample(t *testing.T) {
 	if got := c.Role("customer").Login.Kind(); got != "basic+bearer+headers+cookies" {
 		t.Errorf("customer Kind() = %q", got)
 	}
-	if len(c.Matrix.Rules) != 4 {
-		t.Errorf("%d rules, want 4", len(c.Matrix.Rules))
+	if len(c.Matrix.Rules) != 5 {
+		t.Errorf("%d rules, want 5", len(c.Matrix.Rules))
+	}
+	if got := len(c.Matrix.Rules[4].Body); got != 2 {
+		t.Errorf("rule 5 has %d body checks, want 2", got)
 	}
 }
 
@@ -237,7 +242,7 @@ func TestLoadErrors(t *testing.T) {
 		{"target bad port", "target: http://h:x/\n", nil, 1, 9, "target", "invalid URL"},
 		{"target list", "target: [a]\n", nil, 1, 9, "target", "must be a string, not a list"},
 		{"duplicate field", "target: http://h\ntarget: http://i\n", nil, 2, 1, "target", "duplicate field"},
-		{"unknown top field", "target: http://h\nrols: {}\n", nil, 2, 1, "rols", "unknown field (known: target, login_url, scope, crawl, roles, denials, matrix, outputs, fail_on)"},
+		{"unknown top field", "target: http://h\nrols: {}\n", nil, 2, 1, "rols", "unknown field (known: target, login_url, scope, crawl, roles, denials, matrix, outputs, fail_on, sources, allow_plain_http, tls, proxy)"},
 		{"merge key", "target: http://h\nroles:\n  a: &x {vars: {v: '1'}}\n  b:\n    <<: *x\n", nil, 5, 5, "roles.b", "merge keys"},
 		{"login_url other origin", "target: http://h\nlogin_url: http://evil/login\n", nil, 2, 12, "login_url", "not on the target's origin"},
 		{"login_url scheme-relative", "target: http://h\nlogin_url: //evil/login\n", nil, 2, 12, "login_url", "want a path"},
@@ -254,7 +259,7 @@ func TestLoadErrors(t *testing.T) {
 		{"crawl start empty", "target: http://h\ncrawl:\n  start: []\n", nil, 3, 10, "crawl.start", "empty"},
 		{"crawl start unknown role", "target: http://h\ncrawl:\n  start: [\"/o/{bob.id}\"]\n", nil, 3, 11, "crawl.start[0]", `unknown role "bob"`},
 		{"crawl user agent", "target: http://h\ncrawl:\n  user_agent: \"a\\nb\"\n", nil, 3, 15, "crawl.user_agent", "control characters"},
-		{"crawl unknown", "target: http://h\ncrawl:\n  rate: 50/s\n", nil, 3, 3, "crawl.rate", "unknown field"},
+		{"crawl unknown", "target: http://h\ncrawl:\n  speed: 50/s\n", nil, 3, 3, "crawl.speed", "unknown field"},
 		{"role name", "target: http://h\nroles:\n  Admin: {}\n", nil, 3, 3, "roles.Admin", "invalid role name"},
 		{"role self", "target: http://h\nroles:\n  self: {}\n", nil, 3, 3, "roles.self", "reserved"},
 		{"duplicate role", "target: http://h\nroles:\n  a: {}\n  a: {}\n", nil, 4, 3, "roles.a", "duplicate field"},
@@ -275,7 +280,7 @@ func TestLoadErrors(t *testing.T) {
 		{"header cookie", "target: http://h\nroles:\n  a:\n    login: {headers: {cookie: v}}\n", nil, 4, 23, "roles.a.login.headers.cookie", "use cookies"},
 		{"header value", "target: http://h\nroles:\n  a:\n    login: {headers: {X-K: \"a\\rb\"}}\n", nil, 4, 28, "roles.a.login.headers.X-K", "control characters"},
 		{"cookie value", "target: http://h\nroles:\n  a:\n    login: {cookies: {s: 'a;b'}}\n", nil, 4, 26, "roles.a.login.cookies.s", "without blanks"},
-		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {form: {}}\n", nil, 4, 13, "roles.a.login.form", "unknown field (known: basic, bearer, headers, cookies)"},
+		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {saml: {}}\n", nil, 4, 13, "roles.a.login.saml", "unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)"},
 		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body or a header"},
 		{"denial status", "target: http://h\ndenials:\n  - {body: x, status: 700}\n", nil, 3, 23, "denials[0].status", "out of range"},
 		{"denial header", "target: http://h\ndenials:\n  - {header: 'a b: c'}\n", nil, 3, 14, "denials[0].header", "want \"Name\""},
@@ -290,7 +295,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rule unknown var", "target: http://h\nroles: {bob: {}}\nmatrix:\n  rules:\n    - {match: '/o/{bob.id}', allow: []}\n", nil, 5, 15, "matrix.rules[0].match", "role bob declares no variable id"},
 		{"deny_as word", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: nope}\n", nil, 4, 38, "matrix.rules[0].deny_as", "want a status code"},
 		{"deny_as code", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: [403, 99]}\n", nil, 4, 44, "matrix.rules[0].deny_as[1]", "want a status code"},
-		{"rule field", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], expect: 200}\n", nil, 4, 29, "matrix.rules[0].expect", "unknown field (known: match, allow, deny_as)"},
+		{"rule field", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], expect: 200}\n", nil, 4, 29, "matrix.rules[0].expect", "unknown field (known: match, allow, deny_as, body)"},
 		{"outputs", "target: http://h\noutputs: [json]\n", nil, 2, 11, "outputs[0]", "want FORMAT=PATH"},
 		{"outputs empty path", "target: http://h\noutputs: ['json=']\n", nil, 2, 11, "outputs[0]", "want FORMAT=PATH"},
 		{"fail_on map", "target: http://h\nfail_on: {a: b}\n", nil, 2, 10, "fail_on", "must be a list"},

@@ -17,6 +17,8 @@ type Rule struct {
 	Match  []Pattern // the rule applies when any pattern matches
 	Allow  []string  // roles allowed; "*" means every role; inheritance applies
 	DenyAs []DenyForm
+	// Body holds the checks made on the body of an allowed answer.
+	Body []BodyCheck
 }
 
 // Name identifies the rule in evidence: `rule 3 (GET /admin/**)`.
@@ -38,6 +40,8 @@ type Expectation struct {
 	Rule     string     // Rule.Name(), or "default"
 	RuleIdx  int        // Rule.Index, 0 for the default
 	Unmapped bool       // no rule matched and the default is "unmapped"
+	// Body holds the rule's body checks that apply to the role, when Allow.
+	Body []BodyCheck
 }
 
 // Expect returns the expectation for method and u requested as role.

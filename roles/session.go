@@ -1,9 +1,16 @@
 package roles
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Session is a role's live signed-in state: its cookie jar, credential
@@ -12,23 +19,82 @@ import (
 //
 // Session never decides where credentials may go: its caller (crawl's
 // scoped transport) calls Attach only for requests to in-scope origins.
-// Sign-in flows that obtain credentials at run time (a later issue) update
-// the session under its lock and register the new secrets with the
-// configuration's Redactor.
+//
+// A role with a sign-in flow (form, json, oauth2, command) has no
+// credentials until SignIn; Configure gives the session the HTTP clients
+// and the redactor it needs first. Credentials obtained at run time
+// (cookies, tokens, CSRF values) are registered with the redactor the
+// moment they are obtained, before anything can log or report them.
 type Session struct {
 	Role *Role
 
-	mu     sync.RWMutex
-	jar    http.CookieJar
-	header http.Header       // credential headers, Authorization included
-	vars   map[string]string // static vars plus those captured at sign-in
+	jar *sessionJar // stable for the role's client; its cookies are replaced at sign-in
+
+	mu        sync.RWMutex
+	static    http.Header // configured credential headers (basic, bearer, headers, cookies)
+	obtained  http.Header // headers from the last sign-in (tokens, a command's cookies)
+	vars      map[string]string
+	refreshAt time.Time // when a token with a known expiry is renewed; zero: never
+	stats     SessionStats
+	lastTry   time.Time // start of the last sign-in attempt
+	failure   error     // why the first sign-in failed; nil when it did not
+
+	opts SessionOptions
+	// signMu is held for writing by a sign-in; Ready takes it for reading
+	// so that requests wait for a sign-in in progress instead of going
+	// out with a session about to be replaced.
+	signMu sync.RWMutex
+	gen    atomic.Uint64
 }
+
+// SessionOptions are what a session needs to sign in and check itself.
+type SessionOptions struct {
+	// Target is the base URL that sign-in and check URLs resolve against.
+	Target string
+	// Secrets is the redactor every obtained secret joins (Config.Secrets).
+	Secrets *Redactor
+	// SignIn is the client of the sign-in flows: scoped to the target and
+	// attaching no credentials of this session (crawl.NewClient with a nil
+	// session). Each sign-in gives it a fresh cookie jar; it must not
+	// follow redirects (the form flow follows them itself, on the origin).
+	SignIn *http.Client
+	// Client is the role's own client (attaching this session's
+	// credentials and using its jar), for the check.
+	Client *http.Client
+	// Logger gets sign-in, renewal and check events; nil discards. It is
+	// never given a secret.
+	Logger *slog.Logger
+	// Now and Sleep are the clock; nil means the real one.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// SessionStats count what happened to a session in one run.
+type SessionStats struct {
+	SignIns   int // successful sign-ins, the first included
+	Renewals  int // renewals attempted after the session was found dead
+	Refreshes int // renewals before a known expiry
+	Checks    int // checks run
+}
+
+// CheckResult is the outcome of a session check.
+type CheckResult struct {
+	Live bool
+	// Seen says what the check saw, for messages: "200", "401",
+	// "302 to /login", "200 without \"Signed in\"". Never a secret.
+	Seen string
+	// Err is set when the check could not be run (transport failure):
+	// nothing is known of the session.
+	Err error
+}
+
+// ErrRenewalCap is returned by Renew when the role's renewals are spent.
+var ErrRenewalCap = errors.New("renewal cap reached")
 
 // NewSession returns the session of r with its static credentials. The
 // anonymous role gets a session with an empty jar and no credentials.
 func NewSession(r *Role) *Session {
-	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without options
-	s := &Session{Role: r, jar: jar, header: http.Header{}, vars: map[string]string{}}
+	s := &Session{Role: r, jar: newSessionJar(), static: http.Header{}, obtained: http.Header{}, vars: map[string]string{}}
 	for k, v := range r.Vars {
 		s.vars[k] = v
 	}
@@ -36,24 +102,57 @@ func NewSession(r *Role) *Session {
 	if l.Basic != nil {
 		req := &http.Request{Header: http.Header{}}
 		req.SetBasicAuth(l.Basic.Username, l.Basic.Password)
-		s.header.Set("Authorization", req.Header.Get("Authorization"))
+		s.static.Set("Authorization", req.Header.Get("Authorization"))
 	}
 	if l.Bearer != "" {
-		s.header.Set("Authorization", "Bearer "+l.Bearer)
+		s.static.Set("Authorization", "Bearer "+l.Bearer)
 	}
 	for k, v := range l.Headers {
-		s.header.Set(k, v)
+		s.static.Set(k, v)
 	}
 	for k, v := range l.Cookies {
-		s.header.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
+		s.static.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
 	}
+	s.opts.Logger = slog.New(slog.DiscardHandler)
 	return s
+}
+
+// Configure gives the session its clients, redactor, logger and clock.
+// Call it once, before SignIn.
+func (s *Session) Configure(o SessionOptions) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.Logger = o.Logger.With("role", s.Role.Name)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	s.opts = o
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Name is the role's name.
 func (s *Session) Name() string { return s.Role.Name }
 
-// Jar is the session's cookie jar, for cookies the application sets.
+// Jar is the session's cookie jar, for cookies the application sets. It
+// stays the same object for the whole run; a sign-in replaces what it
+// holds.
 func (s *Session) Jar() http.CookieJar { return s.jar }
 
 // Attach adds the session's credentials to req. Call it only for requests
@@ -61,14 +160,16 @@ func (s *Session) Jar() http.CookieJar { return s.jar }
 func (s *Session) Attach(req *http.Request) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for k, vs := range s.header {
-		if k == "Cookie" {
-			for _, v := range vs {
-				req.Header.Add("Cookie", v)
+	for _, h := range []http.Header{s.static, s.obtained} {
+		for k, vs := range h {
+			if k == "Cookie" {
+				for _, v := range vs {
+					req.Header.Add("Cookie", v)
+				}
+				continue
 			}
-			continue
+			req.Header[k] = append([]string(nil), vs...)
 		}
-		req.Header[k] = append([]string(nil), vs...)
 	}
 }
 
@@ -85,4 +186,295 @@ func (s *Session) SetVar(name, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.vars[name] = value
+}
+
+// SignsIn reports whether the role obtains credentials at run time (it
+// has a sign-in flow), so that its session can be renewed.
+func (s *Session) SignsIn() bool { return s.Role.Login.Flow() != "" }
+
+// Checked reports whether the role declares a check, so that its
+// session's liveness can be proven.
+func (s *Session) Checked() bool { return s.Role.Check != nil }
+
+// LoggedOutMarker is the check's logged_out text, or "".
+func (s *Session) LoggedOutMarker() string {
+	if s.Role.Check == nil {
+		return ""
+	}
+	return s.Role.Check.LoggedOut
+}
+
+// Generation counts the session's successful sign-ins: it changes
+// whenever the credentials are replaced.
+func (s *Session) Generation() uint64 { return s.gen.Load() }
+
+// Stats returns what happened to the session so far.
+func (s *Session) Stats() SessionStats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.stats
+}
+
+// Failure returns why the first sign-in failed, or nil.
+func (s *Session) Failure() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.failure
+}
+
+// SignIn signs the role in with its flow, when it has one, and runs its
+// check, when it has one. A role with neither succeeds at once. The error
+// says what was seen and holds no secret; it is also kept (Failure).
+//
+// Variables captured at this first sign-in are also set in the role's
+// Vars, so that the matrix can use them: SignIn must run before anything
+// reads the configuration's variables concurrently.
+func (s *Session) SignIn(ctx context.Context) error {
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	err := s.signIn(ctx, true)
+	if err != nil {
+		s.mu.Lock()
+		s.failure = err
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// Renew signs the role in again after its session was found dead. It
+// waits first when the last attempt was recent (the backoff doubles with
+// every renewal), and refuses once the role's renewals are spent
+// (ErrRenewalCap), so that a staging account is never locked.
+func (s *Session) Renew(ctx context.Context) error {
+	if !s.SignsIn() {
+		return errors.New("static credentials cannot be renewed")
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	s.mu.Lock()
+	n := s.stats.Renewals
+	max := s.Role.Login.Renew.Max
+	if n >= max {
+		s.mu.Unlock()
+		return fmt.Errorf("%w (%d of %d renewals used)", ErrRenewalCap, n, max)
+	}
+	wait := backoff(s.Role.Login.Renew.Backoff, n) - s.opts.Now().Sub(s.lastTry)
+	s.stats.Renewals++
+	s.mu.Unlock()
+	if wait > 0 {
+		s.opts.Logger.Debug("renewal backoff", "wait", wait.String(), "renewal", n+1)
+		if err := s.opts.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	s.opts.Logger.Info("renewing session", "renewal", n+1, "max", max)
+	return s.signIn(ctx, false)
+}
+
+// maxBackoff bounds the doubling of the renewal backoff.
+const maxBackoff = 5 * time.Minute
+
+// backoff is the least time between the start of the last sign-in
+// attempt and renewal n+1: base doubled n times, at most maxBackoff (or
+// base, when larger).
+func backoff(base time.Duration, n int) time.Duration {
+	d := base
+	for i := 0; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, max(base, maxBackoff))
+}
+
+// Ready renews a token whose known expiry (JWT exp, OAuth2 expiry,
+// expires_in) is near, and waits for a sign-in in progress. crawl's
+// transport calls it before every request of the role. A failed refresh
+// is logged and leaves the session as it is: the confirmation of the
+// next non-ok answer takes over.
+func (s *Session) Ready(ctx context.Context) {
+	if inSignIn(ctx) || !s.SignsIn() {
+		return
+	}
+	s.signMu.RLock()
+	s.mu.RLock()
+	at := s.refreshAt
+	s.mu.RUnlock()
+	s.signMu.RUnlock()
+	if at.IsZero() || s.opts.Now().Before(at) {
+		return
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	s.mu.Lock()
+	at = s.refreshAt
+	if at.IsZero() || s.opts.Now().Before(at) { // another request refreshed it
+		s.mu.Unlock()
+		return
+	}
+	s.refreshAt = time.Time{} // one attempt per token
+	s.stats.Refreshes++
+	s.mu.Unlock()
+	s.opts.Logger.Info("refreshing token before it expires")
+	if err := s.signIn(ctx, false); err != nil {
+		s.opts.Logger.Warn("token refresh failed", "error", err.Error())
+	}
+}
+
+// Check runs the role's check with the role's client. A role without a
+// check is reported live.
+func (s *Session) Check(ctx context.Context) CheckResult {
+	if s.Role.Check == nil {
+		return CheckResult{Live: true, Seen: "no check"}
+	}
+	s.mu.Lock()
+	s.stats.Checks++
+	s.mu.Unlock()
+	return s.runCheck(ctx)
+}
+
+// signInKey marks the context of requests made while signing in: Ready
+// must not wait for the sign-in that makes them.
+type signInKey struct{}
+
+func inSignIn(ctx context.Context) bool { return ctx.Value(signInKey{}) != nil }
+
+// signIn runs the flow and the check; the caller holds signMu.
+func (s *Session) signIn(ctx context.Context, first bool) error {
+	ctx = context.WithValue(ctx, signInKey{}, true)
+	s.mu.Lock()
+	s.lastTry = s.opts.Now()
+	s.mu.Unlock()
+	flow := s.Role.Login.Flow()
+	if flow != "" {
+		if s.opts.SignIn == nil {
+			return errors.New("sign-in: no HTTP client configured")
+		}
+		cr, err := s.runFlow(ctx)
+		if err != nil {
+			return fmt.Errorf("sign-in (%s): %w", flow, err)
+		}
+		vars, err := capture(cr.answer, s.Role.Login.Capture)
+		if err != nil {
+			return fmt.Errorf("sign-in (%s): %w", flow, err)
+		}
+		s.install(cr, vars, first)
+	}
+	if s.Role.Check != nil {
+		s.mu.Lock()
+		s.stats.Checks++
+		s.mu.Unlock()
+		res := s.runCheck(ctx)
+		switch {
+		case res.Err != nil:
+			return fmt.Errorf("check %s: %w", s.Role.Check, res.Err)
+		case !res.Live:
+			if flow != "" {
+				return fmt.Errorf("signed in (%s), but the check %s saw %s", flow, s.Role.Check, res.Seen)
+			}
+			return fmt.Errorf("check %s saw %s: the configured credentials are not accepted", s.Role.Check, res.Seen)
+		}
+	}
+	if flow != "" {
+		s.opts.Logger.Debug("signed in", "flow", flow, "generation", s.gen.Load())
+	}
+	return nil
+}
+
+// install replaces the session's obtained credentials.
+func (s *Session) install(cr *credentials, vars map[string]string, first bool) {
+	now := s.opts.Now()
+	s.mu.Lock()
+	s.obtained = cr.header
+	if s.obtained == nil {
+		s.obtained = http.Header{}
+	}
+	for k, v := range vars {
+		if old, ok := s.vars[k]; ok && !first && old != v {
+			s.opts.Logger.Warn("captured variable changed at renewal; the matrix keeps the first value", "var", k)
+		}
+		s.vars[k] = v
+		if first {
+			s.Role.Vars[k] = v
+		}
+	}
+	s.refreshAt = time.Time{}
+	if !cr.expiry.IsZero() {
+		life := cr.expiry.Sub(now)
+		if life > 0 {
+			s.refreshAt = cr.expiry.Add(-min(life/4, time.Minute))
+		} else {
+			s.opts.Logger.Warn("the token obtained has already expired; it is not refreshed before expiry (check the clocks)")
+		}
+	}
+	s.stats.SignIns++
+	s.mu.Unlock()
+	s.jar.swap(cr.jar)
+	s.gen.Add(1)
+}
+
+// credentials are what a sign-in flow obtained.
+type credentials struct {
+	jar    http.CookieJar // the session's cookies
+	header http.Header    // headers to send (a token)
+	expiry time.Time      // when the token expires; zero: unknown
+	answer *loginAnswer   // what captures read
+}
+
+// loginAnswer is the answer captures read.
+type loginAnswer struct {
+	header http.Header
+	body   []byte
+	// field returns a top-level field of a token answer that was parsed
+	// already (oauth2); nil to parse body as JSON.
+	field func(name string) any
+}
+
+// addSecret registers an obtained secret value under a name that says
+// what it is, with its URL-encoded form.
+func (s *Session) addSecret(what, value string) {
+	if value == "" || s.opts.Secrets == nil {
+		return
+	}
+	name := "roles." + s.Role.Name + ".obtained." + what
+	s.opts.Secrets.Add(name, value)
+	if q := url.QueryEscape(value); q != value {
+		s.opts.Secrets.Add(name, q)
+	}
+	if p := url.PathEscape(value); p != value {
+		s.opts.Secrets.Add(name, p)
+	}
+}
+
+// redact redacts s with the session's redactor.
+func (s *Session) redact(v string) string { return s.opts.Secrets.Redact(v) }
+
+// sessionJar is the role's jar: a stable object whose cookies a sign-in
+// replaces at once.
+type sessionJar struct {
+	mu  sync.RWMutex
+	jar http.CookieJar
+}
+
+func newSessionJar() *sessionJar { return &sessionJar{jar: newJar()} }
+
+func newJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without options
+	return jar
+}
+
+func (j *sessionJar) current() http.CookieJar {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.jar
+}
+
+func (j *sessionJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.current().SetCookies(u, cs) }
+func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie        { return j.current().Cookies(u) }
+
+func (j *sessionJar) swap(jar http.CookieJar) {
+	if jar == nil {
+		jar = newJar()
+	}
+	j.mu.Lock()
+	j.jar = jar
+	j.mu.Unlock()
 }

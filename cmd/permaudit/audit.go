@@ -30,6 +30,12 @@ type auditFlags struct {
 	Outs    []string
 	FailOn  string
 	Verbose int
+	// Baseline is a baseline file: listed findings do not fail the gate.
+	Baseline string
+	// SkipFailedRoles audits the other roles when one cannot sign in.
+	SkipFailedRoles bool
+	// Safety: --dry-run, --max-duration, --rate, --insecure, --ca-file, --proxy (safety.go).
+	Safety safetyFlags
 }
 
 func addAuditFlags(c *cobra.Command, f *auditFlags) {
@@ -40,6 +46,9 @@ func addAuditFlags(c *cobra.Command, f *auditFlags) {
 	fs.StringArrayVar(&f.Outs, "out", nil, "write an output, FORMAT=PATH ('-' for stdout); formats: "+strings.Join(report.Formats(), ", ")+" (repeatable)")
 	fs.StringVar(&f.FailOn, "fail-on", "", "verdicts that fail the gate, comma-separated, or 'none' (default leak,blocked,existence-leak,error)")
 	fs.CountVarP(&f.Verbose, "verbose", "v", "log more to stderr (-v info, -vv debug)")
+	fs.BoolVar(&f.SkipFailedRoles, "skip-failed-roles", false, "when a role cannot sign in, audit the other roles (its cells are errors) instead of stopping with exit 3")
+	fs.StringVar(&f.Baseline, "baseline", "", "baseline file (YAML, see permaudit baseline): listed findings do not fail the gate, entries no longer seen are reported as fixed")
+	addSafetyFlags(c, &f.Safety)
 }
 
 type auditOptions struct {
@@ -56,16 +65,34 @@ func newAuditCmd(io ioStreams) *cobra.Command {
 		Use:   "audit",
 		Short: "Audit a target against the access matrix in a configuration",
 		Long: `audit signs in as every role of the configuration, discovers endpoints by
-crawling as every role, probes every endpoint as every role (GET only), judges each
+crawling as every role, probes every endpoint as every role, judges each
 answer against the matrix, writes the outputs and exits with the gate's outcome.
+
+Sign-in: roles with a login flow (form, json, oauth2, command) sign in first, at
+the same time, and run their check. A role that cannot sign in stops the audit
+before any probe with exit 3, naming the role and what was seen;
+--skip-failed-roles audits the other roles instead (that role's cells are
+errors). Every non-ok answer to a role with a check is confirmed by the check;
+a session found ended is renewed (renew.max, default 3) and the request repeated.
 
 Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
 output; the text summary still goes to stdout unless some --out writes to '-'.
-Progress and logs go to stderr.`,
+Progress and logs go to stderr.
+
+Safety: only GET and HEAD are sent unless scope.allow_methods opts in (declared
+endpoints only); at most crawl.rate requests/s (default 50/s, unlimited for a
+loopback target) and crawl.concurrency at once; transient failures are retried
+at most 3 times and a failing target is paused; every request carries the run id
+(printed first on stderr). --dry-run prints what would be sent and sends nothing.
+Ctrl-C stops sending, lets requests in flight finish, writes every output marked
+incomplete and exits 130; a second Ctrl-C ends at once. --max-duration and the
+caps end the run the same way with exit 4.`,
 		Example: `  permaudit audit -c permaudit.yaml
   permaudit audit -c permaudit.yaml --target http://127.0.0.1:8080 --out json=run.json
   permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'
-  permaudit audit -c permaudit.yaml --out json=- --fail-on leak`,
+  permaudit audit -c permaudit.yaml --out json=- --fail-on leak
+  permaudit audit -c permaudit.yaml --dry-run
+  permaudit audit -c permaudit.yaml --max-duration 30m --proxy http://127.0.0.1:8080`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c.Context(), opts) },
 	}
@@ -125,6 +152,7 @@ func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
 			problems = append(problems, fmt.Sprintf("--target: %v", err))
 		}
 	}
+	problems = append(problems, f.Safety.apply(cfg)...)
 	for _, r := range f.Roles {
 		r = strings.TrimSpace(r)
 		if cfg.Role(r) == nil {
@@ -213,21 +241,32 @@ func newLogger(io ioStreams, verbose int) *slog.Logger {
 	case verbose == 1:
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(io.Err, &slog.HandlerOptions{Level: level}))
+	w := io.Err
+	if io.Redact != nil {
+		w = redactWriter{w: w, redact: io.Redact}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // audit runs one audit of cfg's target and writes its outputs. It returns
 // the run (nil when it failed before any request) and an error carrying the
-// exit code: usage (2), unreachable (3), interrupted (130) or
-// report.ErrGateFailed (1).
+// exit code: usage (2), unreachable (3), interrupted (130),
+// report.ErrGateFailed (1) or incomplete (4), in that precedence.
 func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*report.Run, error) {
 	p, err := makePlan(cfg, f)
 	if err != nil {
 		return nil, err
 	}
+	var base *report.Baseline
+	if f.Baseline != "" {
+		if base, err = loadBaseline(f.Baseline); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Crawl.UserAgent == "" {
 		cfg.Crawl.UserAgent = "permaudit/" + version + " (+authorised permission audit)"
 	}
+	io.Redact = cfg.Secrets.Redact // every log line and output passes through it
 	log := newLogger(io, f.Verbose)
 	started := now()
 	run := &report.Run{
@@ -247,6 +286,14 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	for _, r := range cfg.Roles {
 		run.Roles = append(run.Roles, report.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
 	}
+	g, err := newGuard(ctx, cfg, f.Safety, run.RunID, log) // transport, max duration, dry run (safety.go)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	defer g.cancel()
+	ctx = g.ctx
+	run.RunIDHeader = cfg.Crawl.RunIDHeader
+	g.announce(io.Err, run.RunID)
 
 	scope, err := crawl.NewScope(cfg)
 	if err != nil {
@@ -260,15 +307,36 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 		if slices.Contains(p.probeRoles, r.Name) {
 			probeSessions = append(probeSessions, s)
 		}
-		clients[r.Name] = crawl.NewClient(scope, s, crawl.ClientOptions{UserAgent: cfg.Crawl.UserAgent, Timeout: cfg.Crawl.Timeout})
+		clients[r.Name] = crawl.NewClient(scope, s, g.clientOptions(cfg))
 	}
-	if err := preflight(ctx, cfg, clients["anonymous"]); err != nil {
-		return nil, unreachableErr(err)
+	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, clients["anonymous"]); err != nil && !g.dry {
+		return nil, g.stopped(unreachableErr(err))
+	}
+	signLog := log
+	if g.dry { // nothing answers a dry run: every sign-in fails
+		signLog = slog.New(slog.DiscardHandler)
+	}
+	failed, err := signInRoles(crawl.WithPhase(ctx, crawl.PhaseSignIn), cfg, g.signers(sessions), clients, signLog, f.SkipFailedRoles || g.dry)
+	if err != nil {
+		return nil, g.stopped(err)
+	}
+	if g.dry {
+		failed = nil
+	}
+	keeper := crawl.NewKeeper(cfg, sessions, log)
+	if g.dry { // no sign-in was answered: plan every role's requests as they come
+		keeper = nil
 	}
 
 	prog := newProgress(io, len(cfg.Roles))
-	opts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: prog.update}
-	inv, err := crawl.Discover(ctx, opts)
+	opts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: prog.update, Canaries: true}
+	opts.Keeper = keeper
+	for _, s := range sessions { // a role that could not sign in discovers nothing
+		if failed[s.Name()] != nil {
+			opts.Sessions = slices.DeleteFunc(slices.Clone(opts.Sessions), func(x *roles.Session) bool { return x == s })
+		}
+	}
+	inv, err := crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), opts)
 	if err != nil && ctx.Err() == nil {
 		prog.done()
 		return nil, fmt.Errorf("discovery: %w", err)
@@ -278,28 +346,31 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	}
 	run.Inventory = *inv
 
-	var endpoints []crawl.Endpoint
-	for _, e := range inv.Entries {
-		if matchesOnly(p.only, e.Endpoint) {
-			endpoints = append(endpoints, e.Endpoint)
-		}
-	}
+	// Sendable endpoints only, --only, max_probes (safety.go).
+	endpoints := g.endpoints(scope, &run.Inventory, p.only, len(probeSessions))
 	var obs []crawl.Observation
 	if ctx.Err() == nil {
 		opts.Sessions = probeSessions
-		obs, err = crawl.Probe(ctx, opts, endpoints)
+		obs, err = crawl.Probe(crawl.WithPhase(ctx, crawl.PhaseProbe), opts, endpoints)
 		if err != nil && ctx.Err() == nil {
 			prog.done()
 			return nil, fmt.Errorf("probe: %w", err)
 		}
 	}
 	prog.done()
-
-	run.Complete = ctx.Err() == nil
-	if !run.Complete {
-		run.Incomplete = "interrupted"
+	if g.dry { // no run: nothing was observed, no output is written
+		return nil, g.printPlan(io.Out, cfg, &run.Inventory)
 	}
+
+	run.Complete, run.Incomplete = g.completeness(&run.Inventory)
+	traffic := g.tr.Stats()
+	run.Traffic = &traffic
+	keeper.AddSkips(&run.Inventory)
+	sessionInfo(run, cfg, sessions, failed, keeper)
 	report.Judge(run, cfg, obs)
+	if base != nil {
+		report.ApplyBaseline(run, base, now())
+	}
 	run.Finished = now().UTC()
 	run.Duration = run.Finished.Sub(started)
 	writeErr := writeOutputs(run, p.outputs, io)
@@ -308,10 +379,12 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	switch {
 	case writeErr != nil:
 		return run, writeErr
-	case !run.Complete:
+	case g.interrupted():
 		return run, &exitError{code: exitInterrupted, err: errors.New("interrupted")}
-	case run.Gate.Failed:
+	case run.Gate.Failed: // even in an incomplete run
 		return run, report.ErrGateFailed
+	case !run.Complete:
+		return run, &exitError{code: exitIncomplete, err: errors.New("incomplete: " + run.Incomplete)}
 	}
 	return run, nil
 }
@@ -355,6 +428,11 @@ func writeOutputs(run *report.Run, outs []output, io ioStreams) error {
 		if err := o.W.Write(&buf, run); err != nil {
 			errs = append(errs, fmt.Errorf("output %s=%s: %w", o.Format, o.Path, err))
 			continue
+		}
+		if io.Redact != nil { // a last guard: no known secret leaves in an output
+			redacted := io.Redact(buf.String())
+			buf.Reset()
+			buf.WriteString(redacted)
 		}
 		if o.Path == "-" {
 			if _, err := io.Out.Write(buf.Bytes()); err != nil {

@@ -18,6 +18,9 @@ import (
 // demoRunFile is where the demo writes its run JSON, in the current directory.
 const demoRunFile = "permaudit-run.json"
 
+// demoReportFile is where the demo writes its HTML report, beside the run.
+const demoReportFile = "permaudit-report.html"
+
 type demoOptions struct {
 	IO    ioStreams
 	Bugs  string
@@ -40,8 +43,9 @@ func newDemoCmd(io ioStreams) *cobra.Command {
 		Short: "Audit the bundled demo application",
 		Long: `demo starts the bundled "Acme Orders" application on a random 127.0.0.1 port,
 audits it with its embedded configuration as anonymous, customer, support and admin,
-prints the findings, writes ` + demoRunFile + ` into the current directory (or --dir),
-and stops the application.
+prints the findings, writes ` + demoRunFile + ` and the HTML report
+` + demoReportFile + ` into the current directory (or --dir), and stops the
+application.
 
 The demo plants one bug of each kind on purpose, so by default it exits 1. Choose
 them with --bugs (all, none, or a comma-separated list):
@@ -53,7 +57,7 @@ them with --bugs (all, none, or a comma-separated list):
 		RunE: func(c *cobra.Command, _ []string) error { return runDemo(c.Context(), opts) },
 	}
 	cmd.Flags().StringVar(&opts.Bugs, "bugs", "all", "planted bugs to switch on: all, none, or a list")
-	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "directory to write "+demoRunFile+" into")
+	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "directory to write "+demoRunFile+" and "+demoReportFile+" into")
 	addAuditFlags(cmd, &opts.Flags)
 	_ = cmd.Flags().MarkHidden("target") // the demo chooses its own address
 	return cmd
@@ -86,6 +90,9 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	runPath := filepath.Join(opts.Dir, demoRunFile)
 	if !hasFormat(flags.Outs, "json") {
 		flags.Outs = append(append([]string(nil), flags.Outs...), "json="+runPath)
+	}
+	if !hasFormat(flags.Outs, "html") {
+		flags.Outs = append(append([]string(nil), flags.Outs...), "html="+filepath.Join(opts.Dir, demoReportFile))
 	}
 	run, err := audit(ctx, cfg, flags, opts.IO, opts.Now, opts.RunID)
 	if run != nil {

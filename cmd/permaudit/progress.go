@@ -100,6 +100,9 @@ func (p *progress) summary(run *report.Run) {
 	if run.Gate.Failed {
 		gate = fmt.Sprintf("FAILED (%d finding(s) on %s)", run.Gate.Failing, joinVerdicts(run.Gate.FailOn))
 	}
+	if b := run.Baseline; b != nil {
+		gate += fmt.Sprintf(" (baseline: %d new, %d baselined, %d expired, %d fixed)", b.New, b.Accepted, b.Expired, len(b.Fixed))
+	}
 	state := "complete"
 	if !run.Complete {
 		state = "INCOMPLETE: " + run.Incomplete

@@ -17,7 +17,8 @@ func TestReadmeExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"VIEWER_SESSION": "v-session", "ADMIN_TOKEN": "a-token"}
+	env := map[string]string{"VIEWER_SESSION": "v-session", "ADMIN_TOKEN": "a-token", "ALICE_TOKEN": "alice-token",
+		"EDITOR_PASSWORD": "e-pass", "API_PASSWORD": "a-pass", "REPORTING_SECRET": "r-secret"}
 	for k, v := range demoapp.Env() {
 		env[k] = v
 	}

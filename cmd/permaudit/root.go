@@ -34,6 +34,9 @@ type ioStreams struct {
 	Env func(string) (string, bool)
 	// TTY forces progress bars on (true) or off (false); nil detects stderr.
 	TTY *bool
+	// Redact, when set, is applied to every log line and output written
+	// (audit sets the configuration's redactor).
+	Redact func(string) string
 }
 
 // exitError carries an exit code with the error that caused it.
@@ -113,7 +116,8 @@ Exit codes:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
-	root.AddCommand(newAuditCmd(io), newValidateCmd(io), newDemoCmd(io), newVersionCmd(io))
+	root.AddCommand(newAuditCmd(io), newValidateCmd(io), newDemoCmd(io), newReportCmd(io), newVersionCmd(io))
+	root.AddCommand(newBaselineCmd(io), newDiffCmd(io), newLearnCmd(io))
 	return root
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/permaudit/permaudit/crawl"
 )
 
 type validateOptions struct {
@@ -18,7 +20,8 @@ func newValidateCmd(io ioStreams) *cobra.Command {
 		Use:   "validate",
 		Short: "Check a configuration without sending any request",
 		Long: `validate loads a configuration, expands its ${ENV} references and checks every
-field, reporting every problem at once as file:line:col: field: message.
+field, reporting every problem at once as file:line:col: field: message; then
+it reads the HAR files and OpenAPI documents that sources names as files.
 It exits 0 when the configuration is valid and 2 otherwise.`,
 		Example: `  permaudit validate -c permaudit.yaml
   ADMIN_TOKEN=x permaudit validate -c staging.yaml`,
@@ -33,6 +36,13 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	cfg, err := loadConfig(opts.ConfigPath, opts.IO.Env)
 	if err != nil {
 		return err
+	}
+	// The HAR files and OpenAPI documents given as files are read too.
+	if err := crawl.CheckSources(cfg); err != nil {
+		return usageErr(fmt.Errorf("%s: %w", opts.ConfigPath, err))
+	}
+	if err := crawl.CheckPlainHTTP(cfg); err != nil { // credentials in clear text (safety.go)
+		return usageErr(fmt.Errorf("%s: %w", opts.ConfigPath, err))
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s: valid: target %s, %d roles, %d matrix rules, fingerprint %s\n",
 		opts.ConfigPath, cfg.Target, len(cfg.Roles), len(cfg.Matrix.Rules), cfg.Fingerprint())

@@ -380,7 +380,8 @@ func (s *Site) expand(refs []string) []string {
 
 // Reachable returns the endpoints (absolute URLs, GET) that role can
 // discover from start (default "/") by following the redirects, links
-// and GET forms of the HTML answers it gets, in the site's origin and
+// and GET forms (submitted with their empty fields, as a browser does)
+// of the HTML answers it gets, in the site's origin and
 // where keep (nil: all) says so. The URLs have no fragment, no default
 // port and their query sorted. It requests nothing: it walks Answer.
 func (s *Site) Reachable(role string, keep func(*url.URL) bool, start ...string) []string {
@@ -436,7 +437,17 @@ func (s *Site) Reachable(role string, keep func(*url.URL) bool, start ...string)
 			if action == "" {
 				action = u.String()
 			}
-			visit(u, action)
+			// A browser submits a GET form untouched: its query is the
+			// fields render writes, empty.
+			r, err := url.Parse(strings.TrimSpace(action))
+			if err != nil {
+				continue
+			}
+			r.RawQuery = "q="
+			if f.Password {
+				r.RawQuery += "&password="
+			}
+			visit(u, r.String())
 		}
 	}
 	out := make([]string, 0, len(seen))

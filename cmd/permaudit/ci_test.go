@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/report"
+)
+
+// The CI examples users copy: the README shows them verbatim.
+var ciExamples = []string{"../../docs/ci/github-actions.yml", "../../docs/ci/gitlab-ci.yml"}
+
+// TestCIExamples parses each CI example and checks every permaudit command
+// line in it against the real commands and flags, so the examples cannot
+// rot: an unknown command or flag, a bad argument count, an unknown output
+// format or verdict fails.
+func TestCIExamples(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range ciExamples {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc any
+			if err := yaml.Unmarshal(data, &doc); err != nil {
+				t.Fatalf("not YAML: %v", err)
+			}
+			var lines []string
+			walkScripts(doc, func(s string) {
+				lines = append(lines, commandLines(s)...)
+			})
+			var verbs []string
+			for _, line := range lines {
+				args, err := shellWords(line)
+				if err != nil {
+					t.Errorf("%q: %v", line, err)
+					continue
+				}
+				if err := checkCommandLine(args); err != nil {
+					t.Errorf("%q: %v", line, err)
+				}
+				if len(args) > 1 {
+					verbs = append(verbs, args[1])
+				}
+			}
+			if !slices.Contains(verbs, "audit") || !slices.Contains(verbs, "validate") {
+				t.Errorf("permaudit commands found: %v; want at least validate and audit", verbs)
+			}
+			// What a complete job does: the example must keep doing it.
+			for _, want := range []string{"services:", "--baseline", "--out html=", "--out junit=", "--out sarif=", "--out json="} {
+				if !strings.Contains(string(data), want) {
+					t.Errorf("the example lost %q", want)
+				}
+			}
+			if !strings.Contains(string(readme), "```yaml\n"+string(data)+"```\n") {
+				t.Errorf("README.md does not show %s verbatim in a yaml block", file)
+			}
+		})
+	}
+}
+
+// walkScripts calls f with every shell script of a decoded CI file: the
+// values of GitHub's run and GitLab's script, before_script and
+// after_script keys (a string or a list of strings).
+func walkScripts(v any, f func(string)) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			walkScripts(e, f)
+		}
+	case map[string]any:
+		for k, e := range x {
+			switch k {
+			case "run", "script", "before_script", "after_script":
+				allStrings(e, f)
+			default:
+				walkScripts(e, f)
+			}
+		}
+	}
+}
+
+func allStrings(v any, f func(string)) {
+	switch x := v.(type) {
+	case string:
+		f(x)
+	case []any:
+		for _, e := range x {
+			allStrings(e, f)
+		}
+	}
+}
+
+// commandLines returns the shell lines of a script that run permaudit,
+// with backslash-newline continuations joined and folded scalars kept.
+func commandLines(script string) []string {
+	script = strings.ReplaceAll(script, "\\\n", " ")
+	var out []string
+	for _, line := range strings.Split(script, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "permaudit ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// shellWords splits a simple shell command line: words separated by
+// blanks, single and double quotes, backslash escapes; a word starting
+// with # ends the line. Expansions (${{ }}, $VAR) are kept as text.
+func shellWords(line string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '#' && !inWord:
+			return words, nil
+		case c == '\'':
+			j := strings.IndexByte(line[i+1:], '\'')
+			if j < 0 {
+				return nil, errUnterminated
+			}
+			cur.WriteString(line[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) && strings.IndexByte(`"\$`+"`", line[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, errUnterminated
+			}
+			inWord = true
+		case c == '\\' && i+1 < len(line):
+			i++
+			cur.WriteByte(line[i])
+			inWord = true
+		case c == ';' || c == '|' || c == '&':
+			return nil, errCompound
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+type ciError string
+
+func (e ciError) Error() string { return string(e) }
+
+const (
+	errUnterminated = ciError("unterminated quote")
+	errCompound     = ciError("a compound command: keep each permaudit command on its own line")
+)
+
+// checkCommandLine parses args ("permaudit", verb, ...) with the real
+// cobra commands, without running them, and checks the values the flags
+// name: output formats and verdicts.
+func checkCommandLine(args []string) error {
+	if len(args) < 2 || args[0] != "permaudit" {
+		return ciError("not a permaudit command")
+	}
+	var out, errb bytes.Buffer
+	root := newRootCmd(ioStreams{Out: &out, Err: &errb})
+	cmd, rest, err := root.Find(args[1:])
+	if err != nil {
+		return err
+	}
+	if cmd == root {
+		return ciError("no such command: " + args[1])
+	}
+	if err := cmd.ParseFlags(rest); err != nil {
+		return err
+	}
+	if err := cmd.ValidateArgs(cmd.Flags().Args()); err != nil {
+		return err
+	}
+	if f := cmd.Flags().Lookup("out"); f != nil {
+		outs, _ := cmd.Flags().GetStringArray("out")
+		for _, o := range outs {
+			format, path, ok := strings.Cut(o, "=")
+			if !ok || path == "" {
+				return ciError("--out " + o + ": want FORMAT=PATH")
+			}
+			if _, err := report.WriterFor(format); err != nil {
+				return err
+			}
+		}
+	}
+	if f := cmd.Flags().Lookup("fail-on"); f != nil && f.Changed {
+		if _, err := report.ParseFailOn(f.Value.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestCheckCommandLineCatchesMistakes(t *testing.T) {
+	cases := []struct {
+		line string
+		ok   bool
+	}{
+		{"permaudit audit -c p.yaml --out html=r.html --baseline b.yaml", true},
+		{`permaudit report run.json -c "my config.yaml" --out 'sarif=x.sarif'`, true},
+		{"permaudit diff a.json b.json --format markdown", true},
+		{"permaudit learn run.json", true},
+		{"permaudit baseline run.json --expires 2025-06-30", true},
+		{"permaudit audit --outt json=x", false},
+		{"permaudit audit --out pdf=x.pdf", false},
+		{"permaudit audit --fail-on leaks", false},
+		{"permaudit audits -c p.yaml", false},
+		{"permaudit diff a.json", false},
+		{"permaudit audit -c p.yaml; rm -rf /", false},
+	}
+	for _, tc := range cases {
+		args, err := shellWords(tc.line)
+		if err == nil {
+			err = checkCommandLine(args)
+		}
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: error %v, want ok=%v", tc.line, err, tc.ok)
+		}
+	}
+}

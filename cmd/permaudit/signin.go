@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// signInRoles signs every role in, concurrently, after the preflight and
+// before any discovery or probe: its flow (form, json, oauth2, command)
+// when it has one, then its check when it has one. A role that cannot
+// sign in stops the audit with exit 3, naming the role and what was seen,
+// unless skipFailed: then its error is returned in failed and the caller
+// audits the other roles (the keeper records the role's cells as
+// errors).
+//
+// Each session signs in with a copy of the anonymous client (scoped, no
+// credentials; the flow gives it a fresh cookie jar) and checks itself
+// with its role's own client.
+func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*roles.Session, clients map[string]*http.Client, log *slog.Logger, skipFailed bool) (failed map[string]error, err error) {
+	signer := clients["anonymous"]
+	for _, s := range sessions {
+		s.Configure(roles.SessionOptions{
+			Target:  cfg.Target,
+			Secrets: cfg.Secrets,
+			SignIn:  signer,
+			Client:  clients[s.Name()],
+			Logger:  log,
+		})
+	}
+	errs := make([]error, len(sessions))
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		if s.Name() == "anonymous" || (!s.SignsIn() && !s.Checked()) {
+			continue
+		}
+		wg.Go(func() { errs[i] = s.SignIn(ctx) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, &exitError{code: exitInterrupted, err: errors.New("interrupted while signing in")}
+	}
+	failed = map[string]error{}
+	var msgs []string
+	for i, s := range sessions {
+		if errs[i] == nil {
+			continue
+		}
+		msg := cfg.Secrets.Redact(errs[i].Error())
+		failed[s.Name()] = errors.New(msg)
+		msgs = append(msgs, fmt.Sprintf("role %s could not sign in: %s", s.Name(), msg))
+	}
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	if skipFailed {
+		for _, m := range msgs {
+			log.Warn(m + "; its cells are recorded as errors (--skip-failed-roles)")
+		}
+		return failed, nil
+	}
+	return nil, &exitError{code: exitUnreachable, err: errors.New(strings.Join(msgs, "\n") +
+		"\nfix the role's login or check, or run with --skip-failed-roles to audit the other roles")}
+}
+
+// sessionInfo fills the session fields of the run's roles: how each
+// signed in, its renewals and checks, and what the keeper saw.
+func sessionInfo(run *report.Run, cfg *roles.Config, sessions []*roles.Session, failed map[string]error, keeper *crawl.Keeper) {
+	byName := map[string]*roles.Session{}
+	for _, s := range sessions {
+		byName[s.Name()] = s
+	}
+	reports := map[string]crawl.SessionReport{}
+	if keeper != nil {
+		for _, r := range keeper.Reports(cfg.RoleNames()) {
+			reports[r.Role] = r
+		}
+	}
+	for i := range run.Roles {
+		ri := &run.Roles[i]
+		r := cfg.Role(ri.Name)
+		if r != nil && r.Check != nil {
+			ri.Check = r.Check.String()
+		}
+		if err := failed[ri.Name]; err != nil {
+			ri.SignInError = cfg.Secrets.Redact(err.Error())
+		}
+		if s := byName[ri.Name]; s != nil {
+			st := s.Stats()
+			ri.SignIns, ri.Renewals, ri.Refreshes, ri.Checks = st.SignIns, st.Renewals, st.Refreshes, st.Checks
+		}
+		if rep, ok := reports[ri.Name]; ok {
+			ri.SessionLost = rep.Lost
+			ri.LostReason = cfg.Secrets.Redact(rep.LostReason)
+			for _, u := range rep.SessionEnding {
+				ri.SessionEnding = append(ri.SessionEnding, cfg.Secrets.Redact(u))
+			}
+		}
+	}
+}
+
+// redactWriter passes everything written through a redactor. slog's
+// handlers write each record with one Write, so a secret is never split.
+type redactWriter struct {
+	w      io.Writer
+	redact func(string) string
+}
+
+func (r redactWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, r.redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -1,0 +1,42 @@
+package crawl
+
+import "github.com/permaudit/permaudit/roles"
+
+// checkBody makes the body checks the matrix sets for job's endpoint and
+// role on the full answer, before the body is reduced to an excerpt. It
+// returns nil when the rule does not allow the role or has no check for
+// it: a denied role's allowed answer is a leak whatever its body.
+func (p *prober) checkBody(job probeJob, a *answer) []roles.BodyCheckResult {
+	exp := p.cfg.Expect(job.ep.Method, job.u, job.sess.Name())
+	if !exp.Allow || len(exp.Body) == 0 {
+		return nil
+	}
+	env := roles.BodyEnv{Self: job.sess.Name(), Var: p.roleVar, Secrets: p.cfg.Secrets}
+	out := make([]roles.BodyCheckResult, len(exp.Body))
+	for i, chk := range exp.Body {
+		out[i] = chk.Evaluate(a.body, a.truncated, env)
+	}
+	return out
+}
+
+// roleVar looks a role variable up in the role's session (variables
+// captured at sign-in included), or, for a role not probed in this run,
+// in the configuration.
+func (p *prober) roleVar(role, name string) (string, bool) {
+	if s := p.sessions[role]; s != nil {
+		return s.Var(name)
+	}
+	if r := p.cfg.Role(role); r != nil {
+		v, ok := r.Vars[name]
+		return v, ok
+	}
+	return "", false
+}
+
+func sessionsByName(ss []*roles.Session) map[string]*roles.Session {
+	m := make(map[string]*roles.Session, len(ss))
+	for _, s := range ss {
+		m[s.Name()] = s
+	}
+	return m
+}

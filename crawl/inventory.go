@@ -1,0 +1,243 @@
+package crawl
+
+import (
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Cut counts the endpoints the crawl's bounds left out, each endpoint
+// once however many roles met it. An endpoint another role kept or
+// fetched is not counted.
+type Cut struct {
+	// MaxPerTemplate: seen, but not in the inventory, because its template
+	// already had crawl.max_per_template concrete URLs.
+	MaxPerTemplate int `json:"max_per_template,omitempty"`
+	// Loop: seen, but not in the inventory, because its URL repeats itself
+	// (a crawl trap such as /a/b/a/b/a/b, or a URL over 2048 bytes).
+	Loop int `json:"loop,omitempty"`
+	// MaxDepth: in the inventory, but never fetched to look for links:
+	// found at crawl.max_depth.
+	MaxDepth int `json:"max_depth,omitempty"`
+	// MaxRequests: in the inventory, but never fetched to look for links:
+	// the role had spent crawl.max_requests.
+	MaxRequests int `json:"max_requests,omitempty"`
+}
+
+// Reasons a URL was not fetched, for roleCrawl.notFetched.
+const (
+	cutDepth    = "max_depth"
+	cutRequests = "max_requests"
+)
+
+const (
+	// maxSegments is the most path segments a URL may have before it reads
+	// as a crawl loop.
+	maxSegments = 64
+	// loopRepeats is how many times in a row a group of segments, or one
+	// query parameter, may appear before the URL reads as a loop.
+	loopRepeats = 3
+	// maxLoopPeriod is the longest group of segments checked for repeats.
+	maxLoopPeriod = 4
+)
+
+// isLoop reports whether u looks like a crawl loop: longer than maxURLLen,
+// more than maxSegments path segments, a group of up to maxLoopPeriod
+// non-empty segments repeated loopRepeats times in a row (/a/a/a,
+// /x/y/x/y/x/y: relative links that nest themselves), or one query
+// parameter repeated loopRepeats times.
+func isLoop(u *url.URL) bool {
+	s := u.String()
+	if len(s) > maxURLLen {
+		return true
+	}
+	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
+	if len(segs) > maxSegments {
+		return true
+	}
+	for p := 1; p <= maxLoopPeriod; p++ {
+		need := p * (loopRepeats - 1) // segments equal to the one p earlier
+		run := 0
+		for i := p; i < len(segs); i++ {
+			if segs[i] != "" && segs[i] == segs[i-p] {
+				run++
+				if run >= need {
+					return true
+				}
+			} else {
+				run = 0
+			}
+		}
+	}
+	if u.RawQuery != "" {
+		count := map[string]int{}
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			count[kv]++
+			if count[kv] >= loopRepeats {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// exemptFromCap reports whether an endpoint found by source is kept
+// whatever the per-template cap: the user named it.
+func exemptFromCap(source string) bool { return source == sourceStart || source == sourceList }
+
+// mergeInventory unites the findings of every role: entries by endpoint
+// with their roles and sources, skips by endpoint and reason with the
+// first role (in role order) that met them. Then no template keeps more
+// than maxPerTemplate concrete URLs: the kept ones are those a user named
+// (start, list), then each finding role's first URL in role order, then
+// the first in URL order; so two runs keep the same ones.
+func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *Inventory {
+	inv := &Inventory{Entries: []Entry{}, Skipped: []Skip{}, Pages: map[string]int{}}
+	entries := map[Endpoint]*Entry{}
+	type skipKey struct {
+		ep     Endpoint
+		reason string
+	}
+	skips := map[skipKey]bool{}
+	cutTemplate, cutLoop := map[Endpoint]bool{}, map[Endpoint]bool{}
+	fetched := map[string]bool{}
+	notFetched := map[string]map[string]bool{cutDepth: {}, cutRequests: {}}
+	var roleOrder []string
+	for _, rc := range crawls {
+		role := rc.sess.Name()
+		roleOrder = append(roleOrder, role)
+		inv.Pages[role] += rc.pages + rc.srcs.pages[role]
+		for ep, srcs := range rc.found {
+			e := entries[ep]
+			if e == nil {
+				e = &Entry{Endpoint: ep, Template: Template(ep.Method, ep.URL)}
+				entries[ep] = e
+			}
+			e.FoundBy = appendNew(e.FoundBy, role)
+			for s := range srcs {
+				e.Sources = appendNew(e.Sources, s)
+			}
+		}
+		for s := range rc.skipped {
+			k := skipKey{s.Endpoint, s.Reason}
+			if !skips[k] {
+				skips[k] = true
+				inv.Skipped = append(inv.Skipped, s)
+			}
+		}
+		for ep := range rc.cutTemplate {
+			cutTemplate[ep] = true
+		}
+		for ep := range rc.cutLoop {
+			cutLoop[ep] = true
+		}
+		for u := range rc.fetched {
+			fetched[u] = true
+		}
+		for u, why := range rc.notFetched {
+			notFetched[why][u] = true
+		}
+	}
+	for _, e := range entries {
+		sort.Strings(e.FoundBy)
+		sort.Strings(e.Sources)
+	}
+	for _, ep := range capTemplates(entries, roleOrder, maxPerTemplate) {
+		delete(entries, ep)
+		cutTemplate[ep] = true
+	}
+	for _, e := range entries {
+		inv.Entries = append(inv.Entries, *e)
+	}
+	for ep := range cutTemplate {
+		if entries[ep] == nil {
+			inv.Cut.MaxPerTemplate++
+		}
+	}
+	inv.Cut.Loop = len(cutLoop)
+	kept := func(u string) bool { return entries[Endpoint{Method: "GET", URL: u}] != nil }
+	for u := range notFetched[cutDepth] {
+		if !fetched[u] && kept(u) {
+			inv.Cut.MaxDepth++
+		}
+	}
+	for u := range notFetched[cutRequests] {
+		if !fetched[u] && !notFetched[cutDepth][u] && kept(u) {
+			inv.Cut.MaxRequests++
+		}
+	}
+	sort.Slice(inv.Entries, func(i, j int) bool { return lessEndpoint(inv.Entries[i].Endpoint, inv.Entries[j].Endpoint) })
+	sort.Slice(inv.Skipped, func(i, j int) bool {
+		a, b := inv.Skipped[i], inv.Skipped[j]
+		if a.Endpoint != b.Endpoint {
+			return lessEndpoint(a.Endpoint, b.Endpoint)
+		}
+		return a.Reason < b.Reason
+	})
+	return inv
+}
+
+// capTemplates returns the endpoints to drop so that no template keeps
+// more than max concrete URLs (see mergeInventory for which are kept).
+func capTemplates(entries map[Endpoint]*Entry, roleOrder []string, max int) []Endpoint {
+	if max <= 0 {
+		return nil
+	}
+	groups := map[string][]*Entry{}
+	for _, e := range entries {
+		groups[e.Template] = append(groups[e.Template], e)
+	}
+	var drop []Endpoint
+	for _, g := range groups {
+		if len(g) <= max {
+			continue
+		}
+		sort.Slice(g, func(i, j int) bool { return lessEndpoint(g[i].Endpoint, g[j].Endpoint) })
+		keep := map[Endpoint]bool{}
+		for _, e := range g {
+			if slices.ContainsFunc(e.Sources, exemptFromCap) {
+				keep[e.Endpoint] = true
+			}
+		}
+		for _, role := range roleOrder {
+			if len(keep) >= max {
+				break
+			}
+			for _, e := range g {
+				if slices.Contains(e.FoundBy, role) {
+					keep[e.Endpoint] = true
+					break
+				}
+			}
+		}
+		for _, e := range g {
+			if len(keep) >= max {
+				break
+			}
+			keep[e.Endpoint] = true
+		}
+		for _, e := range g {
+			if !keep[e.Endpoint] {
+				drop = append(drop, e.Endpoint)
+			}
+		}
+	}
+	return drop
+}
+
+func lessEndpoint(a, b Endpoint) bool {
+	if a.URL != b.URL {
+		return a.URL < b.URL
+	}
+	return a.Method < b.Method
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,196 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults of the retry and pause policy (TransportOptions).
+const (
+	defaultRetryBase        = 500 * time.Millisecond
+	defaultRetryMax         = 8 * time.Second
+	defaultFailureThreshold = 5
+	defaultPauseBase        = time.Second
+	defaultPauseMax         = 60 * time.Second
+)
+
+// failureStatus reports whether an answer with status says the target is
+// in trouble rather than answering: 429, 500, 502, 503, 504. Such an
+// answer is retried (safe methods) and counts towards a pause.
+func failureStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryableError reports whether a transport error is worth another try:
+// the connection was reset, aborted or closed before an answer. A refused
+// connection (nothing listens), a time-out (the target is slow: trying
+// again adds load), a name or TLS error and every refusal of ours are not.
+func retryableError(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "server sent GOAWAY") || strings.Contains(s, "connection reset by peer")
+}
+
+// safeMethod reports whether method may be retried: GET, HEAD, OPTIONS.
+func safeMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, "":
+		return true
+	}
+	return false
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		if n > int64(24*time.Hour/time.Second) {
+			n = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// backoff is the wait before retry n (0-based): base·2ⁿ capped at max,
+// with "equal jitter": half of it fixed, half random, so that workers
+// that failed together do not retry together.
+func backoff(n int, base, max time.Duration, rnd func() float64) time.Duration {
+	d := base
+	for i := 0; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	half := d / 2
+	return half + time.Duration(rnd()*float64(d-half))
+}
+
+func defaultRand() float64 { return rand.Float64() }
+
+// breaker pauses requests to a host after threshold consecutive failures:
+// for base, then twice as long after each further failure, up to max.
+// Any answer that is not a failure ends the series. A Retry-After also
+// holds the host until it has passed.
+type breaker struct {
+	threshold int
+	base, max time.Duration
+
+	mu    sync.Mutex
+	hosts map[string]*hostState
+}
+
+type hostState struct {
+	fails int       // consecutive failures
+	level int       // pauses since the last success
+	until time.Time // no request starts before
+}
+
+func (b *breaker) state(host string) *hostState {
+	if b.hosts == nil {
+		b.hosts = map[string]*hostState{}
+	}
+	s := b.hosts[host]
+	if s == nil {
+		s = &hostState{}
+		b.hosts[host] = s
+	}
+	return s
+}
+
+// wait blocks while host is held, or until ctx is done.
+func (b *breaker) wait(ctx context.Context, host string) error {
+	for {
+		b.mu.Lock()
+		d := time.Until(b.state(host).until)
+		b.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err()
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// success ends a series of failures.
+func (b *breaker) success(host string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.state(host)
+	s.fails, s.level = 0, 0
+}
+
+// failure counts one and returns the pause it starts, or 0. Failures that
+// end while the host is held count for nothing: they began before the
+// pause. After a pause, one more failure starts the next, longer pause.
+func (b *breaker) failure(host string, now time.Time) time.Duration {
+	if b.threshold <= 0 {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.state(host)
+	if now.Before(s.until) {
+		return 0
+	}
+	s.fails++
+	if s.fails < b.threshold {
+		return 0
+	}
+	d := b.base
+	for i := 0; i < s.level && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	s.level++
+	s.fails = b.threshold - 1
+	s.until = now.Add(d)
+	return d
+}
+
+// hold keeps host from being requested for d (a Retry-After).
+func (b *breaker) hold(host string, now time.Time, d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.state(host)
+	if t := now.Add(d); t.After(s.until) {
+		s.until = t
+	}
+}

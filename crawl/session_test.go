@@ -1,0 +1,314 @@
+package crawl
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/permaudit/permaudit/internal/authapp"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// keptOptions loads yaml for target with env, signs every role in, and
+// returns the options with a keeper, as the audit command builds them.
+func keptOptions(t *testing.T, target, yaml string, env map[string]string) (Options, *Keeper) {
+	t.Helper()
+	cfg, err := roles.Parse("test.yaml", []byte("target: "+target+"\n"+yaml), roles.LoadOptions{Env: func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t, cfg)
+	for _, s := range opts.Sessions {
+		s.Configure(roles.SessionOptions{Target: cfg.Target, Secrets: cfg.Secrets, SignIn: opts.Clients["anonymous"], Client: opts.Clients[s.Name()]})
+		if s.Name() != "anonymous" {
+			_ = s.SignIn(context.Background()) // a failure is the test's business
+		}
+	}
+	k := NewKeeper(cfg, opts.Sessions, nil)
+	opts.Keeper = k
+	return opts, k
+}
+
+func endpoints(base string, paths ...string) []Endpoint {
+	var eps []Endpoint
+	for _, p := range paths {
+		eps = append(eps, Endpoint{Method: http.MethodGet, URL: base + p})
+	}
+	return eps
+}
+
+func byRoleURL(obs []Observation) map[string]Observation {
+	m := map[string]Observation{}
+	for _, o := range obs {
+		m[o.Role+" "+o.URL[strings.Index(o.URL[8:], "/")+8:]] = o
+	}
+	return m
+}
+
+const editorOnly = `login_url: /login
+crawl: {concurrency: 1}
+roles:
+  editor:
+    login:
+      form: {url: /login, fields: {username: editor, password: "${EDITOR_PASSWORD}"}}
+      renew: {backoff: 10ms}
+    check: {url: /api/me, contains: '"user":"editor"'}
+`
+
+func TestSessionEndingURLIsRemembered(t *testing.T) {
+	srv, err := authapp.Start(authapp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	opts, k := keptOptions(t, srv.URL(), editorOnly, authapp.Env())
+	ctx := context.Background()
+	eps := endpoints(srv.URL(), "/account/switch", "/dashboard", "/reports/")
+	obs, err := Probe(ctx, opts, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byRoleURL(obs)
+	if _, ok := got["editor /account/switch"]; ok {
+		t.Errorf("the session-ending URL was recorded for editor: %+v", got["editor /account/switch"])
+	}
+	if o := got["anonymous /account/switch"]; o.Class != Unauthenticated {
+		t.Errorf("anonymous /account/switch: %s (%s), want unauthenticated", o.Class, o.Why)
+	}
+	for _, p := range []string{"/dashboard", "/reports/"} {
+		if o := got["editor "+p]; o.Class != Allowed {
+			t.Errorf("editor %s: %s (%s) after the session-ending URL, want allowed", p, o.Class, o.Why)
+		}
+	}
+	// Requested once (it ended the session), then once alone on a fresh
+	// session (it ended it again): remembered.
+	if n := srv.App.Hits("/account/switch", authapp.Editor); n != 2 {
+		t.Errorf("/account/switch requested %d times as editor, want 2", n)
+	}
+	reps := k.Reports([]string{"anonymous", "editor"})
+	if len(reps) != 1 || len(reps[0].SessionEnding) != 1 || !strings.HasSuffix(reps[0].SessionEnding[0], "/account/switch") {
+		t.Errorf("reports %+v, want editor with /account/switch", reps)
+	}
+	skips := k.Skips()
+	if len(skips) != 1 || !strings.Contains(skips[0].Reason, "session-ending: the check of role editor failed right after it") {
+		t.Errorf("skips %+v", skips)
+	}
+	// Not requested again, in a later probe or in discovery.
+	if _, err := Probe(ctx, opts, eps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Discover(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.App.Hits("/account/switch", authapp.Editor); n != 2 {
+		t.Errorf("/account/switch requested again: %d times as editor", n)
+	}
+	if st := opts.Sessions[1].Stats(); st.Renewals != 2 {
+		t.Errorf("renewals %d, want 2 (after the first end, after the proof)", st.Renewals)
+	}
+}
+
+func TestSessionEndsEveryWay(t *testing.T) {
+	// Each user's session ends its own way; every answer after the end is
+	// confirmed, the session renewed, the probe repeated: the truth.
+	srv, err := authapp.Start(authapp.Options{EditorRequests: 5, AdminRequests: 5, ViewerTTL: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	opts, _ := keptOptions(t, srv.URL(), `login_url: /login
+crawl: {concurrency: 3}
+roles:
+  editor:
+    login: {form: {url: /login, fields: {username: editor, password: "${EDITOR_PASSWORD}"}}, renew: {max: 50, backoff: 0s}}
+    check: {url: /api/me, contains: '"user":"editor"'}
+  viewer:
+    login: {form: {url: /login, fields: {username: viewer, password: "${VIEWER_PASSWORD}"}}, renew: {max: 50, backoff: 0s}}
+    check: {url: /dashboard, contains: "Signed in as viewer", logged_out: "Please sign in"}
+  admin:
+    login: {form: {url: /login, fields: {username: admin, password: "${ADMIN_PASSWORD}"}}, renew: {max: 50, backoff: 0s}}
+    check: {url: /api/me, contains: '"user":"admin"'}
+`, authapp.Env())
+	paths := []string{"/dashboard", "/reports/", "/reports/export", "/admin/", "/admin/users", "/api/me", "/api/reports",
+		"/profile/1", "/profile/12", "/profile/13", "/profile/15"}
+	var eps []Endpoint
+	for n := range 3 { // the same endpoints three times over, with query strings
+		for _, p := range paths {
+			eps = append(eps, endpoints(srv.URL(), fmt.Sprintf("%s?n=%d", p, n))...)
+		}
+	}
+	// Twice, with the viewer's lifetime in between: its session has
+	// ended when the second round starts, however fast the first was.
+	obs, err := Probe(context.Background(), opts, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(350 * time.Millisecond)
+	again, err := Probe(context.Background(), opts, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs = append(obs, again...)
+	policy := authapp.Policy{}
+	renewed := map[string]int{}
+	for _, o := range obs {
+		path := o.URL[len(srv.URL()):]
+		path, _, _ = strings.Cut(path, "?")
+		user := o.Role
+		if user == "anonymous" {
+			user = ""
+		}
+		want := policy.Decide(user, path)
+		if string(o.Class) != want.Class {
+			t.Errorf("GET %s as %s: %s (%s, session %q), the policy says %s", o.URL, o.Role, o.Class, o.Why, o.Session, want.Class)
+		}
+		if o.Session == SessionRenewed {
+			renewed[o.Role]++
+		}
+	}
+	for _, s := range opts.Sessions[1:] {
+		st := s.Stats()
+		if st.Renewals == 0 || renewed[s.Name()] == 0 {
+			t.Errorf("role %s: %d renewals, %d repeated probes: its session never ended", s.Name(), st.Renewals, renewed[s.Name()])
+		}
+		if got := srv.App.LoginsOf(s.Name()); got != st.SignIns {
+			t.Errorf("role %s: %d sign-ins counted, the application saw %d", s.Name(), st.SignIns, got)
+		}
+	}
+}
+
+// expiringSite is a site whose sessions end ttl after sign-in and whose
+// pages take a while: a long audit needs many renewals.
+type expiringSite struct {
+	ttl time.Duration
+
+	mu     sync.Mutex
+	n      int
+	born   map[string]time.Time
+	logins []time.Time
+}
+
+func (s *expiringSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/api/login" {
+		s.mu.Lock()
+		s.n++
+		sid := fmt.Sprintf("session-%d-abcdefgh", s.n)
+		s.born[sid] = time.Now()
+		s.logins = append(s.logins, time.Now())
+		s.mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/"})
+		fmt.Fprint(w, `{"ok":true}`)
+		return
+	}
+	live := false
+	if c, err := r.Cookie("sid"); err == nil {
+		s.mu.Lock()
+		born, ok := s.born[c.Value]
+		s.mu.Unlock()
+		live = ok && time.Since(born) < s.ttl
+	}
+	if strings.HasPrefix(r.URL.Path, "/p/") {
+		time.Sleep(25 * time.Millisecond)
+	}
+	if !live {
+		http.Redirect(w, r, "/login", http.StatusFound)
+		return
+	}
+	fmt.Fprint(w, "Signed in")
+}
+
+func (s *expiringSite) loginTimes() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.logins...)
+}
+
+func TestRenewalCapLosesTheSession(t *testing.T) {
+	site := &expiringSite{ttl: 250 * time.Millisecond, born: map[string]time.Time{}}
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	opts, k := keptOptions(t, srv.URL, `login_url: /login
+crawl: {concurrency: 2}
+roles:
+  user:
+    login:
+      json: {url: /api/login, body: {user: u, password: "${USER_PASSWORD}"}}
+      renew: {max: 3, backoff: 40ms}
+    check: {url: /me, contains: Signed in}
+`, testEnv)
+	var paths []string
+	for i := range 120 {
+		paths = append(paths, fmt.Sprintf("/p/%03d", i))
+	}
+	opts.Sessions = opts.Sessions[1:] // the user only
+	obs, err := Probe(context.Background(), opts, endpoints(srv.URL, paths...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first sign-in and three renewals, no more.
+	logins := site.loginTimes()
+	if len(logins) != 4 {
+		t.Fatalf("%d sign-ins, want 4 (the cap is 3 renewals)", len(logins))
+	}
+	// Renewal n waits 40ms << (n-1) after the previous attempt began (the
+	// sign-in's own requests take a little; allow 5ms).
+	for i := 1; i < len(logins); i++ {
+		if gap, want := logins[i].Sub(logins[i-1]), 40*time.Millisecond<<(i-1)-5*time.Millisecond; gap < want {
+			t.Errorf("sign-in %d came %v after the previous, want at least %v", i+1, gap, want)
+		}
+	}
+	lost, allowed := 0, 0
+	for _, o := range obs {
+		switch {
+		case o.Class == Allowed:
+			allowed++
+		case o.Class == Error && o.Session == SessionLost && strings.Contains(o.Err, "session lost: the check GET /me saw 302 to /login and renewal failed: renewal cap reached"):
+			lost++
+		default:
+			t.Errorf("GET %s: %s (%s) %q: neither allowed nor session lost", o.URL, o.Class, o.Why, o.Err)
+		}
+	}
+	if lost == 0 || allowed == 0 || lost+allowed != len(paths) {
+		t.Errorf("%d allowed, %d lost of %d", allowed, lost, len(paths))
+	}
+	reps := k.Reports([]string{"user"})
+	if len(reps) != 1 || reps[0].Lost != lost || !strings.Contains(reps[0].LostReason, "renewal cap reached (3 of 3") {
+		t.Errorf("report %+v, want %d lost", reps, lost)
+	}
+}
+
+func TestRoleThatCouldNotSignIn(t *testing.T) {
+	srv, err := authapp.Start(authapp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	env := authapp.Env()
+	env["EDITOR_PASSWORD"] = "wrong-password-1234"
+	opts, k := keptOptions(t, srv.URL(), editorOnly, env)
+	before := len(srv.App.Requests())
+	opts.Sessions = opts.Sessions[1:]
+	obs, err := Probe(context.Background(), opts, endpoints(srv.URL(), "/dashboard", "/reports/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.App.Requests()) - before; n != 0 {
+		t.Errorf("%d requests made as a role that could not sign in", n)
+	}
+	for _, o := range obs {
+		if o.Class != Error || o.Session != SessionNotSignedIn || !strings.Contains(o.Err, "the role could not sign in") || strings.Contains(o.Err, "wrong-password-1234") {
+			t.Errorf("GET %s: %s %q %q", o.URL, o.Class, o.Session, o.Err)
+		}
+	}
+	if reps := k.Reports([]string{"editor"}); reps[0].Lost != 2 {
+		t.Errorf("lost %d, want 2", reps[0].Lost)
+	}
+}

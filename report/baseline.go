@@ -1,0 +1,526 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/roles"
+)
+
+// BaselineSchema names the baseline file format (docs/baseline.md).
+const BaselineSchema = "permaudit.baseline/v1"
+
+// The baseline states of a finding (Finding.Baseline), when the run was
+// judged with a baseline.
+const (
+	// BaselineNew: the baseline does not list the finding; it fails the
+	// gate as usual.
+	BaselineNew = "new"
+	// BaselineAccepted: the baseline lists the finding and the entry has
+	// not expired; the finding does not fail the gate.
+	BaselineAccepted = "baselined"
+	// BaselineExpired: the baseline lists the finding but the entry's
+	// expiry date has passed; the finding fails the gate again.
+	BaselineExpired = "expired"
+)
+
+// Baseline is a list of accepted findings, each with a reason and an
+// optional expiry date. It is read from a YAML file (ParseBaseline) and
+// written from a run (WriteBaseline).
+type Baseline struct {
+	File    string
+	Entries []BaselineEntry
+}
+
+// BaselineEntry is one accepted finding, identified by its fingerprint.
+type BaselineEntry struct {
+	Fingerprint string  `json:"fingerprint"`
+	Verdict     Verdict `json:"verdict,omitempty"`
+	Template    string  `json:"template,omitempty"` // "GET /api/orders/{id}"
+	Role        string  `json:"role,omitempty"`
+	Reason      string  `json:"reason"`
+	// Expires is the last day (UTC, "2006-01-02") the entry accepts its
+	// finding; "" for never.
+	Expires string `json:"expires,omitempty"`
+	// Line is the entry's line in the baseline file.
+	Line int `json:"-"`
+}
+
+// expired reports whether e no longer accepts its finding at now: from
+// the day after Expires, in UTC.
+func (e BaselineEntry) expired(now time.Time) bool {
+	if e.Expires == "" {
+		return false
+	}
+	d, err := time.Parse(time.DateOnly, e.Expires)
+	if err != nil {
+		return true // ParseBaseline rejects this; never accept on a bad date
+	}
+	return !now.UTC().Before(d.AddDate(0, 0, 1))
+}
+
+// BaselineResult is the outcome of judging a run with a baseline, stored
+// in the run (Run.Baseline).
+type BaselineResult struct {
+	File string `json:"file"`
+	// New, Accepted and Expired count findings by state.
+	New      int `json:"new"`
+	Accepted int `json:"baselined"`
+	Expired  int `json:"expired"`
+	// Fixed lists the entries whose endpoint and role were probed without
+	// giving their finding; Unseen those this run did not probe (a narrowed
+	// or interrupted run), which may or may not be fixed.
+	Fixed  []BaselineEntry `json:"fixed"`
+	Unseen []BaselineEntry `json:"unseen,omitempty"`
+}
+
+var fingerprintRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// ParseBaseline reads a baseline file. Unknown fields are errors, and
+// every problem is reported at once as roles.ConfigErrors, each with its
+// file:line:col and field.
+func ParseBaseline(file string, data []byte) (*Baseline, error) {
+	p := &baselineParser{file: file}
+	b := p.parse(data)
+	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool {
+			if p.errs[i].Line != p.errs[j].Line {
+				return p.errs[i].Line < p.errs[j].Line
+			}
+			return p.errs[i].Col < p.errs[j].Col
+		})
+		return nil, p.errs
+	}
+	return b, nil
+}
+
+type baselineParser struct {
+	file string
+	errs roles.ConfigErrors
+}
+
+func (p *baselineParser) errorf(n *yaml.Node, field, format string, args ...any) {
+	line, col := 1, 1
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	p.errs = append(p.errs, &roles.ConfigError{File: p.file, Line: line, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// mapping returns the values of mapping n by key in order, reporting
+// unknown and duplicate keys.
+func (p *baselineParser) mapping(n *yaml.Node, path string, known ...string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "must be a mapping")
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		name := joinFieldPath(path, k.Value)
+		switch {
+		case k.Kind != yaml.ScalarNode:
+			p.errorf(k, path, "a key must be a string")
+		case !hasString(known, k.Value):
+			p.errorf(k, name, "unknown field (known: %s)", strings.Join(known, ", "))
+		case out[k.Value] != nil:
+			p.errorf(k, name, "duplicate field")
+		case v.Kind == yaml.AliasNode:
+			p.errorf(v, name, "aliases are not supported in a baseline")
+		default:
+			out[k.Value] = v
+		}
+	}
+	return out
+}
+
+func (p *baselineParser) scalar(n *yaml.Node, path string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.errorf(n, path, "must be a string")
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (p *baselineParser) parse(data []byte) *Baseline {
+	b := &Baseline{File: p.file, Entries: []BaselineEntry{}}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := decodeYAMLNode(dec, &doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.errorf(nil, "", "empty baseline: want schema: %s and a findings list", BaselineSchema)
+		} else {
+			p.errorf(nil, "", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		return b
+	}
+	if len(doc.Content) == 0 {
+		p.errorf(&doc, "", "empty baseline: want schema: %s and a findings list", BaselineSchema)
+		return b
+	}
+	top := p.mapping(doc.Content[0], "", "schema", "findings")
+	if n := top["schema"]; n == nil {
+		p.errorf(doc.Content[0], "schema", "required: schema: %s", BaselineSchema)
+	} else if s, ok := p.scalar(n, "schema"); ok && s != BaselineSchema {
+		p.errorf(n, "schema", "unsupported baseline schema %q; this permaudit reads %s", s, BaselineSchema)
+	}
+	fn := top["findings"]
+	if fn == nil || fn.Tag == "!!null" {
+		return b
+	}
+	if fn.Kind != yaml.SequenceNode {
+		p.errorf(fn, "findings", "must be a list of entries")
+		return b
+	}
+	seen := map[string]int{}
+	for i, en := range fn.Content {
+		path := fmt.Sprintf("findings[%d]", i)
+		if e, ok := p.entry(en, path); ok {
+			if line, dup := seen[e.Fingerprint]; dup {
+				p.errorf(en, path, "fingerprint %s is already listed at line %d", e.Fingerprint, line)
+				continue
+			}
+			seen[e.Fingerprint] = e.Line
+			b.Entries = append(b.Entries, e)
+		}
+	}
+	return b
+}
+
+func (p *baselineParser) entry(n *yaml.Node, path string) (BaselineEntry, bool) {
+	e := BaselineEntry{Line: n.Line}
+	f := p.mapping(n, path, "fingerprint", "verdict", "template", "role", "reason", "expires")
+	if n.Kind != yaml.MappingNode {
+		return e, false
+	}
+	ok := true
+	str := func(key string) (string, *yaml.Node) {
+		v := f[key]
+		if v == nil {
+			return "", nil
+		}
+		s, good := p.scalar(v, joinFieldPath(path, key))
+		ok = ok && good
+		return s, v
+	}
+	fp, fpn := str("fingerprint")
+	verdict, vn := str("verdict")
+	tmpl, tn := str("template")
+	role, rn := str("role")
+	reason, reasonN := str("reason")
+	expires, en := str("expires")
+
+	if strings.TrimSpace(reason) == "" {
+		at := reasonN
+		if at == nil {
+			at = n
+		}
+		p.errorf(at, joinFieldPath(path, "reason"), "required: say why this finding is accepted")
+		ok = false
+	}
+	e.Reason = reason
+	if vn != nil {
+		v := Verdict(verdict)
+		if !isFindingVerdict(v) {
+			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, joinVerdictList(findingVerdicts))
+			ok = false
+		}
+		e.Verdict = v
+	}
+	method := ""
+	if tn != nil {
+		m, rest, cut := strings.Cut(tmpl, " ")
+		if !cut || !isMethodToken(m) || !strings.HasPrefix(rest, "/") {
+			p.errorf(tn, joinFieldPath(path, "template"), "%q: want METHOD /path, as in a finding's template (\"GET /orders/{id}\")", tmpl)
+			ok = false
+		}
+		method = m
+		e.Template = tmpl
+	}
+	if rn != nil {
+		e.Role = role
+	}
+	switch {
+	case fpn != nil:
+		if !fingerprintRE.MatchString(fp) {
+			p.errorf(fpn, joinFieldPath(path, "fingerprint"), "%q: want 32 lower-case hex characters, as in a finding's fingerprint", fp)
+			ok = false
+			break
+		}
+		e.Fingerprint = fp
+		if ok && vn != nil && tn != nil && rn != nil {
+			if want := fingerprint(e.Verdict, method, tmpl, role); want != fp {
+				p.errorf(fpn, joinFieldPath(path, "fingerprint"), "does not match verdict, template and role, which give %s; fix one or leave the fingerprint out", want)
+				ok = false
+			}
+		}
+	case vn != nil && tn != nil && rn != nil:
+		if ok {
+			e.Fingerprint = fingerprint(e.Verdict, method, tmpl, role)
+		}
+	default:
+		p.errorf(n, path, "give a fingerprint, or the verdict, template and role it is computed from")
+		ok = false
+	}
+	if en != nil {
+		if _, err := time.Parse(time.DateOnly, expires); err != nil {
+			p.errorf(en, joinFieldPath(path, "expires"), "%q: want a date such as 2025-06-30", expires)
+			ok = false
+		}
+		e.Expires = expires
+	}
+	return e, ok
+}
+
+// decodeYAMLNode is dec.Decode with a panic of the YAML library turned into
+// an error: hostile input must never crash the tool.
+func decodeYAMLNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+func joinFieldPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func hasString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// applyBaseline marks every finding of run new, baselined or expired,
+// lists the entries that no finding matched, and recomputes the gate:
+// baselined findings do not fail it.
+func applyBaseline(run *Run, b *Baseline, now time.Time) {
+	byFP := map[string]BaselineEntry{}
+	for _, e := range b.Entries {
+		byFP[e.Fingerprint] = e
+	}
+	res := &BaselineResult{File: b.File, Fixed: []BaselineEntry{}}
+	matched := map[string]bool{}
+	for i := range run.Findings {
+		f := &run.Findings[i]
+		e, ok := byFP[f.Fingerprint]
+		f.BaselineReason, f.BaselineExpires = "", ""
+		switch {
+		case !ok:
+			f.Baseline = BaselineNew
+			res.New++
+		case e.expired(now):
+			f.Baseline = BaselineExpired
+			res.Expired++
+		default:
+			f.Baseline = BaselineAccepted
+			res.Accepted++
+		}
+		if ok {
+			matched[e.Fingerprint] = true
+			f.BaselineReason, f.BaselineExpires = e.Reason, e.Expires
+		}
+	}
+	probed := map[string]bool{}
+	for _, c := range run.Observations {
+		probed[probeKey(c.Method, c.Template, c.Role)] = true
+	}
+	for _, e := range b.Entries {
+		if matched[e.Fingerprint] {
+			continue
+		}
+		method, _, _ := strings.Cut(e.Template, " ")
+		if e.Template != "" && probed[probeKey(method, e.Template, e.Role)] {
+			res.Fixed = append(res.Fixed, e)
+		} else {
+			res.Unseen = append(res.Unseen, e)
+		}
+	}
+	run.Baseline = res
+	run.Gate.Failing = 0
+	for _, f := range run.Findings {
+		if containsVerdict(run.Gate.FailOn, f.Verdict) && f.Baseline != BaselineAccepted {
+			run.Gate.Failing++
+		}
+	}
+	run.Gate.Failed = run.Gate.Failing > 0
+}
+
+// probeKey identifies an endpoint template probed as a role, as the
+// fingerprint sees it (ids folded, query values dropped).
+func probeKey(method, template, role string) string {
+	return method + " " + templateKey(method, template) + " " + role
+}
+
+// BaselineOptions tune WriteBaseline.
+type BaselineOptions struct {
+	// Reason is given to every entry the run does not already carry a
+	// reason for (from the baseline it was judged with).
+	Reason string
+	// Expires, "2006-01-02" or "", is given to those same entries.
+	Expires string
+}
+
+// writeBaseline writes one entry per distinct fingerprint of run's
+// findings, in the findings' order. A finding already accepted by the
+// baseline the run was judged with keeps its reason and expiry.
+func writeBaseline(w io.Writer, run *Run, opts BaselineOptions) error {
+	if opts.Expires != "" {
+		if _, err := time.Parse(time.DateOnly, opts.Expires); err != nil {
+			return fmt.Errorf("expiry %q: want a date such as 2025-06-30", opts.Expires)
+		}
+	}
+	reason := opts.Reason
+	if strings.TrimSpace(reason) == "" {
+		reason = "accepted when the baseline was written from run " + run.RunID
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# permaudit baseline: findings accepted for now. Listed findings do not fail\n")
+	fmt.Fprintf(&b, "# the gate (until their expiry date); any other finding does. Written from\n")
+	fmt.Fprintf(&b, "# run %s of %s (%s).\n", sanitize(run.RunID), sanitize(run.Target), run.Started.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "# Give each entry a real reason; `expires: 2025-06-30` makes it fail again\n")
+	fmt.Fprintf(&b, "# from the next day. Entries match findings by fingerprint.\n")
+	fmt.Fprintf(&b, "schema: %s\n", BaselineSchema)
+
+	type agg struct {
+		f     Finding
+		paths []string
+	}
+	var order []string
+	byFP := map[string]*agg{}
+	for _, f := range run.Findings {
+		a := byFP[f.Fingerprint]
+		if a == nil {
+			a = &agg{f: f}
+			byFP[f.Fingerprint] = a
+			order = append(order, f.Fingerprint)
+		}
+		if !hasString(a.paths, f.Path) {
+			a.paths = append(a.paths, f.Path)
+		}
+	}
+	if len(order) == 0 {
+		b.WriteString("findings: []\n")
+	} else {
+		b.WriteString("findings:\n")
+	}
+	for _, fp := range order {
+		a := byFP[fp]
+		f := a.f
+		r, exp := reason, opts.Expires
+		if f.BaselineReason != "" {
+			r, exp = f.BaselineReason, f.BaselineExpires
+		}
+		fmt.Fprintf(&b, "  # %s (%s): %s on %s %s\n", sanitize(string(f.Verdict)), sanitize(string(f.Severity)),
+			sanitize(f.Role), sanitize(f.Method), sanitize(strings.Join(a.paths, ", ")))
+		role := yamlDQ(f.Role)
+		if isPlainRole(f.Role) {
+			role = f.Role
+		}
+		fmt.Fprintf(&b, "  - fingerprint: %s\n", fp)
+		verdict := yamlDQ(string(f.Verdict))
+		if isFindingVerdict(f.Verdict) {
+			verdict = string(f.Verdict)
+		}
+		fmt.Fprintf(&b, "    verdict: %s\n", verdict)
+		fmt.Fprintf(&b, "    template: %s\n", yamlDQ(f.Template))
+		fmt.Fprintf(&b, "    role: %s\n", role)
+		fmt.Fprintf(&b, "    reason: %s\n", yamlDQ(r))
+		if exp != "" {
+			fmt.Fprintf(&b, "    expires: %s\n", exp)
+		}
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write baseline: %w", err)
+	}
+	return nil
+}
+
+// yamlDQ writes s as a YAML double-quoted scalar. Go's escapes for
+// valid UTF-8 (\n, \t, \", \\, \xNN below 0x80, \uNNNN, \UNNNNNNNN) are
+// all YAML escapes with the same meaning.
+func yamlDQ(s string) string {
+	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// ApplyBaseline marks every finding of a judged run "new", "baselined" or
+// "expired" against b (an entry expires from the day after its date, in
+// UTC, at now), records in run.Baseline the counts and the entries no
+// finding matched (fixed when their endpoint and role were probed, unseen
+// otherwise), and recomputes the gate: baselined findings do not fail it,
+// expired ones do again. Call it after Judge.
+func ApplyBaseline(run *Run, b *Baseline, now time.Time) { applyBaseline(run, b, now) }
+
+// WriteBaseline writes a baseline file accepting every finding of run:
+// one entry per fingerprint, in the findings' order, each with the reason
+// and expiry of opts, or those it already had in the baseline the run was
+// judged with.
+func WriteBaseline(w io.Writer, run *Run, opts BaselineOptions) error {
+	return writeBaseline(w, run, opts)
+}
+
+// writeBaselineText adds the baseline outcome to the text summary: the
+// counts, the findings that fail because the baseline does not accept
+// them (new, expired), and the entries no longer seen.
+func writeBaselineText(b *bytes.Buffer, r *Run) {
+	res := r.Baseline
+	if res == nil {
+		return
+	}
+	fmt.Fprintf(b, "\nbaseline %s: %d new, %d baselined, %d expired, %d fixed", sanitize(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
+	if len(res.Unseen) > 0 {
+		fmt.Fprintf(b, ", %d not probed", len(res.Unseen))
+	}
+	b.WriteString("\n")
+	for _, f := range r.Findings {
+		switch f.Baseline {
+		case BaselineNew:
+			fmt.Fprintf(b, "  new: %s %s %s as %s\n", sanitize(string(f.Verdict)), sanitize(f.Method), sanitize(f.Path), sanitize(f.Role))
+		case BaselineExpired:
+			fmt.Fprintf(b, "  expired on %s: %s %s %s as %s (%s)\n", sanitize(f.BaselineExpires), sanitize(string(f.Verdict)),
+				sanitize(f.Method), sanitize(f.Path), sanitize(f.Role), sanitize(f.BaselineReason))
+		}
+	}
+	for _, e := range res.Fixed {
+		fmt.Fprintf(b, "  fixed: %s (%s)\n", entryString(e), sanitize(e.Reason))
+	}
+	for _, e := range res.Unseen {
+		fmt.Fprintf(b, "  not probed: %s (%s)\n", entryString(e), sanitize(e.Reason))
+	}
+}
+
+// entryString names a baseline entry: "leak GET /x/{id} as support", or
+// its fingerprint when the entry gives no more.
+func entryString(e BaselineEntry) string {
+	if e.Template == "" {
+		return "fingerprint " + sanitize(e.Fingerprint)
+	}
+	return fmt.Sprintf("%s %s as %s", sanitize(string(e.Verdict)), sanitize(e.Template), sanitize(e.Role))
+}
+
+// baselinedMessage says why a finding does not fail the gate: "baselined:
+// REASON (until 2025-06-30)".
+func baselinedMessage(f Finding) string {
+	m := "baselined: " + sanitize(f.BaselineReason)
+	if f.BaselineExpires != "" {
+		m += " (until " + sanitize(f.BaselineExpires) + ")"
+	}
+	return m
+}

@@ -1,0 +1,107 @@
+package report
+
+import "fmt"
+
+// The HTML report's "Changes" section (html/changes.tmpl): the baseline
+// outcome and the diff with an earlier run, when the run carries them.
+
+type changesHTML struct {
+	Baseline *baselineHTML
+	Diff     *diffHTML
+}
+
+type baselineHTML struct {
+	File                          string
+	New, Accepted, Expired, Fixed int
+	Unseen                        int
+	Rows                          []baselineRowHTML
+}
+
+type baselineRowHTML struct {
+	State, Verdict, Endpoint, Role, Reason string
+}
+
+type diffHTML struct {
+	OldRun, OldTarget          string
+	NewFindings, FixedFindings []diffFindingHTML
+	Changed                    []diffChangeHTML
+	Added, Removed             int
+}
+
+type diffFindingHTML struct {
+	Verdict, Endpoint, Role, Expected, Observed string
+}
+
+type diffChangeHTML struct {
+	Endpoint, Role, Old, New, OldVerdict, NewVerdict string
+}
+
+// withChanges adds the "Changes" section after the summary when the run
+// was judged with a baseline or rendered with an earlier run to compare
+// with (report --diff); other runs have no such section.
+func withChanges(r *Run, sections []htmlSection) []htmlSection {
+	v := changesOf(r)
+	if v.Baseline == nil && v.Diff == nil {
+		return sections
+	}
+	out := make([]htmlSection, 0, len(sections)+1)
+	for _, s := range sections {
+		out = append(out, s)
+		if s.ID == "summary" {
+			out = append(out, htmlSection{ID: "changes", Title: "Changes", Tmpl: "changes", Data: v})
+		}
+	}
+	if len(out) == len(sections) { // no summary: first
+		out = append([]htmlSection{{ID: "changes", Title: "Changes", Tmpl: "changes", Data: v}}, sections...)
+	}
+	return out
+}
+
+func changesOf(r *Run) changesHTML {
+	var v changesHTML
+	if b := r.Baseline; b != nil {
+		bv := &baselineHTML{File: sanitize(b.File), New: b.New, Accepted: b.Accepted, Expired: b.Expired,
+			Fixed: len(b.Fixed), Unseen: len(b.Unseen)}
+		for _, f := range r.Findings {
+			if f.Baseline == "" {
+				continue
+			}
+			bv.Rows = append(bv.Rows, baselineRowHTML{State: sanitize(f.Baseline), Verdict: sanitize(string(f.Verdict)),
+				Endpoint: sanitize(f.Method + " " + f.Path), Role: sanitize(f.Role), Reason: sanitize(f.BaselineReason)})
+		}
+		for _, list := range []struct {
+			state   string
+			entries []BaselineEntry
+		}{{"fixed", b.Fixed}, {"not probed", b.Unseen}} {
+			for _, e := range list.entries {
+				endpoint := e.Template
+				if endpoint == "" {
+					endpoint = "fingerprint " + e.Fingerprint
+				}
+				bv.Rows = append(bv.Rows, baselineRowHTML{State: list.state, Verdict: sanitize(string(e.Verdict)),
+					Endpoint: sanitize(endpoint), Role: sanitize(e.Role), Reason: sanitize(e.Reason)})
+			}
+		}
+		v.Baseline = bv
+	}
+	if d := r.Diff; d != nil {
+		dv := &diffHTML{OldRun: sanitize(d.Old.RunID), OldTarget: sanitize(d.Old.Target),
+			Added: len(d.AddedEndpoints), Removed: len(d.RemovedEndpoints)}
+		finding := func(f Finding) diffFindingHTML {
+			return diffFindingHTML{Verdict: sanitize(string(f.Verdict)), Endpoint: sanitize(f.Method + " " + f.Path),
+				Role: sanitize(f.Role), Expected: sanitize(f.Expected), Observed: sanitize(f.Observed)}
+		}
+		for _, f := range d.NewFindings {
+			dv.NewFindings = append(dv.NewFindings, finding(f))
+		}
+		for _, f := range d.FixedFindings {
+			dv.FixedFindings = append(dv.FixedFindings, finding(f))
+		}
+		for _, c := range d.Changed {
+			dv.Changed = append(dv.Changed, diffChangeHTML{Endpoint: sanitize(fmt.Sprintf("%s %s", c.Method, c.Path)), Role: sanitize(c.Role),
+				Old: sanitize(c.Old), New: sanitize(c.New), OldVerdict: sanitize(string(c.OldVerdict)), NewVerdict: sanitize(string(c.NewVerdict))})
+		}
+		v.Diff = dv
+	}
+	return v
+}

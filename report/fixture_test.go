@@ -1,0 +1,232 @@
+package report
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/permaudit/permaudit/crawl"
+)
+
+// probe is one hand-written cell of a fixture run.
+type probe struct {
+	role     string
+	status   int
+	class    crawl.Class
+	why      string
+	location string
+	verdict  Verdict
+	excerpt  string
+	chain    []crawl.Hop
+	err      string
+}
+
+// fixtureEndpoint is one row of a fixture run.
+type fixtureEndpoint struct {
+	path, template, expected, rule string
+	probes                         []probe
+}
+
+// fixtureRoles are the roles of richRun, in configuration order.
+var fixtureRoles = []RoleInfo{
+	{Name: "anonymous", SignIn: "none"},
+	{Name: "customer", SignIn: "cookies"},
+	{Name: "support", SignIn: "bearer", Inherits: []string{"customer"}},
+	{Name: "admin", SignIn: "basic", Inherits: []string{"support"}},
+}
+
+// richEndpoints has one row per situation the report must show: every
+// verdict, a redirect chain, a login redirect, a denial signature, an
+// error without an answer and a role that did not probe an endpoint.
+func richEndpoints() []fixtureEndpoint {
+	login := probe{role: "anonymous", status: 302, class: crawl.Unauthenticated, why: "redirect to login /login", location: "/login", verdict: Pass}
+	ok := func(role string) probe {
+		return probe{role: role, status: 200, class: crawl.Allowed, why: "status 200", verdict: Pass, excerpt: "<h1>Acme</h1>"}
+	}
+	forbid := func(role string, v Verdict) probe {
+		return probe{role: role, status: 403, class: crawl.Forbidden, why: "status 403", verdict: v, excerpt: "Forbidden"}
+	}
+	return []fixtureEndpoint{
+		{path: "/", template: "GET /", expected: "allow", rule: "rule 1 (GET /)",
+			probes: []probe{ok("anonymous"), ok("customer"), ok("support"), ok("admin")}},
+		{path: "/account/", template: "GET /account/", expected: "allow", rule: "rule 2 (GET /account/)",
+			probes: []probe{login, {role: "customer", status: 200, class: crawl.Allowed, why: "status 200", verdict: Pass,
+				chain: []crawl.Hop{{URL: "http://127.0.0.1:8080/account", Status: 301, Location: "/account/"}, {URL: "http://127.0.0.1:8080/account/", Status: 200}}},
+				ok("support"), ok("admin")}},
+		{path: "/admin/", template: "GET /admin/", expected: "deny", rule: "rule 5 (GET /admin/**)",
+			probes: []probe{login, forbid("customer", Pass),
+				{role: "support", status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak, excerpt: "<h1>Admin</h1><p>users: 3</p>"}, ok("admin")}},
+		{path: "/api/admin/stats", template: "GET /api/admin/stats", expected: "deny", rule: "rule 6 (GET /api/admin/**)",
+			probes: []probe{forbid("anonymous", WrongCode), forbid("customer", Pass), forbid("support", Pass),
+				{role: "admin", status: 0, class: crawl.Error, why: "transport error", verdict: ErrorVerdict, err: "read tcp 127.0.0.1:8080: connection reset by peer"}}},
+		{path: "/api/orders/17", template: "GET /api/orders/{id}", expected: "deny as 404", rule: "rule 4 (GET /api/orders/{id})",
+			probes: []probe{{role: "anonymous", status: 404, class: crawl.Hidden, why: "status 404", verdict: Pass}, ok("customer"), ok("support"), ok("admin")}},
+		{path: "/api/orders/18", template: "GET /api/orders/{id}", expected: "deny as 404", rule: "rule 4 (GET /api/orders/{id})",
+			probes: []probe{{role: "anonymous", status: 401, class: crawl.Unauthenticated, why: "status 401", verdict: ExistenceLeak}, forbid("customer", ExistenceLeak), ok("support")}},
+		{path: "/search?q=x", template: "GET /search?q={id}", expected: "allow", rule: "rule 1 (GET /search)",
+			probes: []probe{ok("anonymous"), {role: "customer", status: 405, class: crawl.Other, why: "status 405", verdict: Inconclusive}, ok("support"), ok("admin")}},
+		{path: "/support/tickets", template: "GET /support/tickets", expected: "allow", rule: "rule 7 (GET /support/**)",
+			probes: []probe{login, {role: "customer", status: 200, class: crawl.Forbidden, why: "denial signature 1", verdict: Pass, excerpt: "Sorry, you are not allowed to see this page"},
+				forbid("support", Blocked), ok("admin")}},
+	}
+}
+
+// hostileEndpoints carry markup, script, javascript: URLs and quotes in
+// every string a target controls: paths, locations, bodies, errors.
+func hostileEndpoints() []fixtureEndpoint {
+	const body = `</script><script>window.__pwned="excerpt"</script><!-- <img src=x onerror="window.__pwned='img'"> ` + "\u2028" + `'"`
+	return []fixtureEndpoint{
+		{path: `/a/<script>window.__pwned="path"</script>`, template: `GET /a/<script>window.__pwned="path"</script>`, expected: "deny", rule: `rule 1 (GET /a/**) <b onmouseover="window.__pwned='rule'">`,
+			probes: []probe{
+				{role: "anonymous", status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak, excerpt: body},
+				{role: `cust"'><img src=x onerror=window.__pwned=1>`, status: 302, class: crawl.Other, why: "redirect off scope", location: `javascript:window.__pwned="location"`, verdict: Inconclusive},
+			}},
+		{path: `/b/"'><svg onload="window.__pwned='svg'">`, template: "GET /b/{id}", expected: `deny as 404 <script>window.__pwned="exp"</script>`, rule: "rule 2",
+			probes: []probe{
+				{role: "anonymous", status: 0, class: crawl.Error, why: "transport error", verdict: ErrorVerdict, err: `dial: </script><script>window.__pwned="err"</script>`},
+				{role: `cust"'><img src=x onerror=window.__pwned=1>`, status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak, excerpt: "{{.}} ${window.__pwned='tpl'} javascript:alert(1)",
+					chain: []crawl.Hop{{URL: `http://127.0.0.1:8080/b/javascript:window.__pwned=1`, Status: 302, Location: `javascript:window.__pwned="hop"`}, {URL: "http://127.0.0.1:8080/b/", Status: 200}}},
+			}},
+	}
+}
+
+// fixtureRun builds a run from endpoints, with findings and notes made
+// from each cell's verdict: golden files and browser tests pin rendering,
+// never what the judge decides.
+func fixtureRun(roles []RoleInfo, endpoints []fixtureEndpoint) *Run {
+	const target = "http://127.0.0.1:8080"
+	started := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+	r := &Run{
+		Schema:            SchemaVersion,
+		Tool:              Tool{Name: "permaudit", Version: "0.1.0"},
+		RunID:             "20250314T092653Z-fixture",
+		Target:            target,
+		Started:           started,
+		Finished:          started.Add(3 * time.Second),
+		Duration:          3 * time.Second,
+		ConfigFile:        "permaudit.yaml",
+		ConfigFingerprint: "9f86d081884c7d659a2feaa0c55ad015",
+		Roles:             roles,
+		Gate:              Gate{FailOn: DefaultFailOn},
+		Complete:          true,
+		Inventory:         crawl.Inventory{Pages: map[string]int{}},
+		Findings:          []Finding{},
+		Notes:             []Finding{},
+		Counts:            map[Verdict]int{},
+	}
+	for _, ri := range roles {
+		r.Inventory.Pages[ri.Name] = 7
+	}
+	for _, e := range endpoints {
+		u := target + e.path
+		r.Inventory.Entries = append(r.Inventory.Entries, crawl.Entry{Endpoint: crawl.Endpoint{Method: "GET", URL: u}, Template: e.template,
+			FoundBy: []string{"admin"}, Sources: []string{"link"}})
+		for _, p := range e.probes {
+			c := Cell{
+				Observation: crawl.Observation{
+					Endpoint: crawl.Endpoint{Method: "GET", URL: u}, Role: p.role, Status: p.status, Location: p.location,
+					Chain: p.chain, Class: p.class, Why: p.why, Excerpt: p.excerpt, Err: p.err,
+					Latency: 1500 * time.Microsecond,
+				},
+				Template: e.template, Expected: e.expected, Rule: e.rule, Verdict: p.verdict,
+			}
+			if p.excerpt != "" {
+				c.ContentType, c.Size, c.BodySHA256 = "text/html; charset=utf-8", int64(len(p.excerpt)), strings.Repeat("ab", 32)
+			}
+			r.Observations = append(r.Observations, c)
+			i := len(r.Observations) - 1
+			r.Counts[p.verdict]++
+			if p.verdict == Pass {
+				continue
+			}
+			f := Finding{
+				Verdict: p.verdict, Severity: severityOf(p.verdict), Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
+				Role: p.role, Expected: e.expected, Observed: observedString(c.Observation), Rule: e.rule,
+				Message:     fmt.Sprintf("GET %s as %s: expected %s, got %s", pathOf(u), p.role, e.expected, observedString(c.Observation)),
+				Fingerprint: Fingerprint(p.verdict, "GET", e.template, p.role), Cell: i,
+			}
+			if isFindingVerdict(p.verdict) {
+				r.Findings = append(r.Findings, f)
+				if containsVerdict(r.Gate.FailOn, p.verdict) {
+					r.Gate.Failing++
+				}
+			} else {
+				r.Notes = append(r.Notes, f)
+			}
+			if p.status == 401 {
+				r.Notes = append(r.Notes, Finding{Verdict: MissingWWWAuth, Severity: Info, Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
+					Message: e.template + ": 401 without a WWW-Authenticate header (1 endpoint; roles: " + p.role + ")", Fingerprint: Fingerprint(MissingWWWAuth, "GET", e.template, ""), Cell: i})
+				r.Counts[MissingWWWAuth]++
+			}
+		}
+	}
+	r.Notes = append(r.Notes, Finding{Verdict: DeadRule, Severity: Info, Rule: "rule 9 (GET /never/**)", Message: "rule 9 (GET /never/**) at line 40 matched no probed endpoint",
+		Fingerprint: hashParts(string(DeadRule), "GET /never/**"), Cell: -1})
+	r.Counts[DeadRule]++
+	r.Inventory.Skipped = []crawl.Skip{{Endpoint: crawl.Endpoint{Method: "GET", URL: target + "/logout"}, Reason: `excluded word "logout"`}}
+	r.Gate.Failed = r.Gate.Failing > 0
+	return r
+}
+
+// cellsWithVerdict returns the display paths of the rows that have a
+// cell with verdict v.
+func rowsWithVerdict(r *Run, v Verdict) map[string]bool {
+	rows := map[string]bool{}
+	for _, c := range r.Observations {
+		if c.Verdict == v {
+			rows[c.Method+" "+sanitize(displayPath(r.Target, c.URL))] = true
+		}
+	}
+	return rows
+}
+
+// bigRun is a run of endpoints x roles, shaped like a real application:
+// 50 path prefixes of 10 templates each, ids under every template; the
+// first half of the roles may read everything and get a body of 300 bytes
+// of their own for every endpoint (no two alike, the worst case for the
+// report's size), the others get the same 403 page; about 1% of the cells
+// are leaks, 1% blocked and 1% errors.
+func bigRun(endpoints, nRoles int) *Run {
+	var roles []RoleInfo
+	kinds := []string{"none", "cookies", "bearer", "basic", "headers", "cookies+headers"}
+	for i := 0; i < nRoles; i++ {
+		name := "anonymous"
+		if i > 0 {
+			name = fmt.Sprintf("role%02d", i)
+		}
+		roles = append(roles, RoleInfo{Name: name, SignIn: kinds[i%len(kinds)]})
+	}
+	denied := strings.Repeat("<p>Forbidden: you may not see this page.</p>", 8)[:300]
+	var eps []fixtureEndpoint
+	for i := 0; i < endpoints; i++ {
+		prefix, tpl, id := i%50, (i/50)%10, i/500
+		path := fmt.Sprintf("/area%02d/section%d/items/%d", prefix, tpl, 1000+id)
+		e := fixtureEndpoint{path: path, template: fmt.Sprintf("GET /area%02d/section%d/items/{id}", prefix, tpl), expected: "allow", rule: fmt.Sprintf("rule %d (GET /area%02d/**)", prefix+1, prefix)}
+		for j, ri := range roles {
+			allowed := j < nRoles/2
+			body := fmt.Sprintf("<h1>Item %d of %s</h1><p>Seen by %s.</p>", 1000+id, path, ri.Name)
+			body += strings.Repeat(fmt.Sprintf("<li>order %d-%d shipped</li>", i, j), 20)
+			p := probe{role: ri.Name, status: 200, class: crawl.Allowed, why: "status 200", verdict: Pass, excerpt: body[:300]}
+			if !allowed {
+				p = probe{role: ri.Name, status: 403, class: crawl.Forbidden, why: "status 403", verdict: Pass, excerpt: denied}
+			}
+			switch (i*7 + j*13) % 100 {
+			case 0:
+				p.status, p.class, p.why, p.verdict, p.excerpt = 200, crawl.Allowed, "status 200", Leak, body[:300]
+			case 1:
+				p.status, p.class, p.why, p.verdict, p.excerpt = 403, crawl.Forbidden, "status 403", Blocked, denied
+			case 2:
+				p.status, p.class, p.why, p.verdict, p.excerpt = 500, crawl.Error, "status 500", ErrorVerdict, "Internal Server Error"
+			}
+			e.probes = append(e.probes, p)
+		}
+		eps = append(eps, e)
+	}
+	return fixtureRun(roles, eps)
+}
+
+// fileURL is the file:// URL of a local path.
+func fileURL(path string) string {
+	return (&url.URL{Scheme: "file", Path: path}).String()
+}

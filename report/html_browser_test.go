@@ -1,0 +1,432 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/performance"
+	"github.com/chromedp/chromedp"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/internal/browsertest"
+)
+
+// writeReport renders r as HTML into a temporary file and returns its
+// file:// URL and size.
+func writeReport(tb testing.TB, r *Run) (string, int) {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := (htmlWriter{}).Write(&b, r); err != nil {
+		tb.Fatalf("write html: %v", err)
+	}
+	path := filepath.Join(tb.TempDir(), "report.html")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return fileURL(path), b.Len()
+}
+
+// openReport renders r and loads it in a new tab of br.
+func openReport(tb testing.TB, br *browsertest.Browser, r *Run) (*browsertest.Page, string) {
+	tb.Helper()
+	u, _ := writeReport(tb, r)
+	page := br.NewPage(tb)
+	ctx, cancel := context.WithTimeout(page.Ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+		tb.Fatalf("open %s: %v", u, err)
+	}
+	return page, u
+}
+
+// eval evaluates a JavaScript expression in the page (awaiting a promise).
+func eval[T any](tb testing.TB, page *browsertest.Page, expr string) T {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(page.Ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// click clicks the element sel with the mouse, as a person would, after
+// scrolling it to the middle of the window (away from the sticky filter
+// bar).
+func click(tb testing.TB, page *browsertest.Page, sel string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(page.Ctx, 30*time.Second)
+	defer cancel()
+	// Wait two frames after scrolling: a section with content-visibility
+	// takes its real size once on screen, which moves what is below.
+	center := fmt.Sprintf(`new Promise(res => { const e = document.querySelector(%q); if (!e) { res(false); return }
+		e.scrollIntoView({block: 'center', inline: 'nearest'});
+		requestAnimationFrame(() => requestAnimationFrame(() => { e.scrollIntoView({block: 'center', inline: 'nearest'}); res(true) })) })`, sel)
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](center, chromedp.EvalAwaitPromise))
+	if err != nil || !found {
+		tb.Fatalf("click %s: no such element (%v)", sel, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		tb.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+// openEvidence clicks sel and waits until the evidence of cell i shows
+// (the evidence is decoded asynchronously on the first click).
+func openEvidence(tb testing.TB, page *browsertest.Page, sel string, i int) {
+	tb.Helper()
+	click(tb, page, sel)
+	ok := eval[bool](tb, page, fmt.Sprintf(`new Promise(res => { const t0 = performance.now(); (function poll() {
+		const p = document.getElementById('evidence');
+		if (!p.hidden && p.getAttribute('data-cell') === '%d') { res(true) }
+		else if (performance.now() - t0 > 10000) { res(false) } else { setTimeout(poll, 10) } })() })`, i))
+	if !ok {
+		tb.Fatalf("clicking %s did not show the evidence of cell %d", sel, i)
+	}
+}
+
+// visibleRows are the endpoint cells of the matrix rows shown.
+const visibleRows = `Array.from(document.querySelectorAll('#matrix tr.row'))
+	.filter(tr => tr.closest('[hidden]') === null)
+	.map(tr => tr.cells[0].textContent)`
+
+// visibleListed are the verdicts of the findings and notes rows shown.
+const visibleListed = `Array.from(document.querySelectorAll('tr.frow'))
+	.filter(tr => !tr.hidden).map(tr => tr.dataset.verdict)`
+
+// checkClean fails when the page sent any request but the report's own,
+// or logged any error.
+func checkClean(t *testing.T, page *browsertest.Page, u string) {
+	t.Helper()
+	for _, req := range page.Requests() {
+		if req != u && !strings.HasPrefix(req, "data:") {
+			t.Errorf("the report sent a request to %q; it must load nothing", req)
+		}
+	}
+	if errs := page.Errors(); len(errs) > 0 {
+		t.Errorf("the report logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// TestHTMLReportInChromium drives the report in a real headless Chromium
+// (one browser for every subtest; skipped without one unless CI=true).
+func TestHTMLReportInChromium(t *testing.T) {
+	br := browsertest.Start(t)
+	t.Run("rich", func(t *testing.T) { testRichReport(t, br) })
+	t.Run("hostile", func(t *testing.T) { testHostileReport(t, br) })
+}
+
+// testRichReport: no console error, no request, the right number of
+// cells, filters hide the right rows, a click shows a cell's evidence.
+func testRichReport(t *testing.T, br *browsertest.Browser) {
+	r := fixtureRun(fixtureRoles, richEndpoints())
+	page, u := openReport(t, br, r)
+
+	endpoints := len(richEndpoints())
+	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td').length`), endpoints*len(fixtureRoles); got != want {
+		t.Errorf("matrix cells: got %d, want %d (%d endpoints x %d roles)", got, want, endpoints, len(fixtureRoles))
+	}
+	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td[data-i]').length`), len(r.Observations); got != want {
+		t.Errorf("matrix cells with evidence: got %d, want %d (one per observation)", got, want)
+	}
+	if got, want := eval[[]string](t, page, `Array.from(document.querySelectorAll('main > section')).map(s => s.id)`),
+		[]string{"summary", "matrix", "findings", "notes", "coverage"}; !slices.Equal(got, want) {
+		t.Errorf("sections: got %q, want %q", got, want)
+	}
+
+	filters := []struct {
+		name    string
+		clicks  []string
+		role    string
+		rows    []string
+		listed  []string
+		cleared bool
+	}{
+		{
+			name:   "leak",
+			clicks: []string{`#filters button[data-verdict="leak"]`},
+			rows:   sortedKeys(rowsWithVerdict(r, Leak)),
+			listed: []string{"leak"},
+		},
+		{
+			name:   "leak or existence-leak",
+			clicks: []string{`#filters button[data-verdict="leak"]`, `#filters button[data-verdict="existence-leak"]`},
+			rows:   sortedKeys(union(rowsWithVerdict(r, Leak), rowsWithVerdict(r, ExistenceLeak))),
+			listed: []string{"leak", "existence-leak", "existence-leak"},
+		},
+		{
+			name:   "error as admin",
+			clicks: []string{`#filters button[data-verdict="error"]`},
+			role:   "admin",
+			rows:   []string{"GET /api/admin/stats"},
+			listed: []string{"error"},
+		},
+		{
+			name:   "existence-leak as admin shows nothing",
+			clicks: []string{`#filters button[data-verdict="existence-leak"]`},
+			role:   "admin",
+			rows:   []string{},
+			listed: []string{},
+		},
+	}
+	allRows := eval[[]string](t, page, visibleRows)
+	for _, f := range filters {
+		t.Run(f.name, func(t *testing.T) {
+			for _, c := range f.clicks {
+				click(t, page, c)
+			}
+			if f.role != "" {
+				eval[bool](t, page, fmt.Sprintf(`(() => { const s = document.getElementById('f-role'); s.value = %q; s.dispatchEvent(new Event('change')); return true })()`, f.role))
+			}
+			got := eval[[]string](t, page, visibleRows)
+			sort.Strings(got)
+			if !slices.Equal(got, f.rows) {
+				t.Errorf("rows shown: got %q, want %q", got, f.rows)
+			}
+			listed := eval[[]string](t, page, visibleListed)
+			if !slices.Equal(listed, f.listed) {
+				t.Errorf("findings and notes shown: got %q, want %q", listed, f.listed)
+			}
+			click(t, page, `#f-clear`)
+			if got := eval[[]string](t, page, visibleRows); len(got) != len(allRows) {
+				t.Errorf("after Clear: %d rows shown, want all %d", len(got), len(allRows))
+			}
+		})
+	}
+
+	evidence := []struct {
+		role, path string
+		want       []string
+	}{
+		{"support", "/admin/", []string{
+			"✖ leak: GET /admin/ as support",
+			"GET /admin/ HTTP/1.1", "Host: 127.0.0.1:8080",
+			"support (signs in with bearer)", "Status200", "Latency1.5ms",
+			"Expecteddeny", "Rulerule 5 (GET /admin/**)",
+			"<h1>Admin</h1><p>users: 3</p>",
+			`curl -sS -i 'http://127.0.0.1:8080/admin/' -H "Authorization: Bearer $PERMAUDIT_SUPPORT_TOKEN"`,
+			Fingerprint(Leak, "GET", "GET /admin/", "support"),
+		}},
+		{"anonymous", "/admin/", []string{"Status302", "Location/login", "unauthenticated (redirect to login /login)", "curl -sS -i 'http://127.0.0.1:8080/admin/'\n"}},
+		{"customer", "/account/", []string{"Redirect chain", "301 http://127.0.0.1:8080/account → /account/", "200 http://127.0.0.1:8080/account/", `-b "$PERMAUDIT_CUSTOMER_COOKIE"`}},
+		{"admin", "/api/admin/stats", []string{"Statusno answer", "read tcp 127.0.0.1:8080: connection reset by peer", `-u "$PERMAUDIT_ADMIN_USERNAME:$PERMAUDIT_ADMIN_PASSWORD"`}},
+	}
+	for _, ev := range evidence {
+		t.Run("evidence "+ev.role+" "+ev.path, func(t *testing.T) {
+			i := cellIndex(t, r, ev.role, ev.path)
+			openEvidence(t, page, fmt.Sprintf(`#matrix td[data-i="%d"]`, i), i)
+			text := eval[string](t, page, `document.getElementById('evidence').innerText.replace(/\n\t/g, '').replace(/\t/g, '')`)
+			flat := strings.ReplaceAll(text, "\n", "")
+			for _, w := range ev.want {
+				if !strings.Contains(text, w) && !strings.Contains(flat, strings.ReplaceAll(w, "\n", "")) {
+					t.Errorf("evidence lacks %q; it shows:\n%s", w, text)
+				}
+			}
+			click(t, page, `#evidence [data-close]`)
+		})
+	}
+
+	// A finding's row opens the same evidence.
+	openEvidence(t, page, `#findings tr.frow[data-verdict="leak"]`, cellIndex(t, r, "support", "/admin/"))
+	if got := eval[string](t, page, `document.querySelector('#evidence .ev-title').textContent`); got != "✖ leak: GET /admin/ as support" {
+		t.Errorf("evidence from the findings list: got title %q", got)
+	}
+
+	// Sorting the findings by role puts them in role name order.
+	click(t, page, `#findings-table th:nth-child(4)`)
+	roles := eval[[]string](t, page, `Array.from(document.querySelectorAll('#findings-table tbody tr')).map(tr => tr.cells[3].textContent)`)
+	if !slices.IsSorted(roles) {
+		t.Errorf("findings sorted by role: got %q", roles)
+	}
+	checkClean(t, page, u)
+}
+
+func union(a, b map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+func cellIndex(t *testing.T, r *Run, role, path string) int {
+	t.Helper()
+	for i, c := range r.Observations {
+		if c.Role == role && pathOf(c.URL) == path {
+			return i
+		}
+	}
+	t.Fatalf("no cell %s as %s in the fixture", path, role)
+	return -1
+}
+
+// testHostileReport: endpoints, bodies, roles and messages holding
+// markup, script, javascript: URLs and quotes run nothing and load
+// nothing, whatever is clicked.
+func testHostileReport(t *testing.T, br *browsertest.Browser) {
+	r := hostileRun()
+	page, u := openReport(t, br, r)
+
+	// Open the evidence of every cell and every finding.
+	for i := range r.Observations {
+		openEvidence(t, page, fmt.Sprintf(`#matrix td[data-i="%d"]`, i), i)
+	}
+	for _, f := range r.Findings {
+		openEvidence(t, page, fmt.Sprintf(`#findings tr.frow[data-i="%d"]`, f.Cell), f.Cell)
+	}
+	for _, n := range r.Notes {
+		if n.Cell >= 0 {
+			openEvidence(t, page, fmt.Sprintf(`#notes tr.frow[data-i="%d"]`, n.Cell), n.Cell)
+		}
+	}
+	openEvidence(t, page, `#matrix td[data-i="0"]`, 0)
+	if got := eval[string](t, page, `document.querySelector('#evidence pre.excerpt').textContent`); !strings.Contains(got, `</script><script>window.__pwned="excerpt"</script>`) {
+		t.Errorf("the hostile excerpt is not shown as text: %q", got)
+	}
+	// Type a filter too: the path text is untrusted.
+	eval[bool](t, page, `(() => { const i = document.getElementById('f-text'); i.value = '<script>'; i.dispatchEvent(new Event('input')); return true })()`)
+	time.Sleep(300 * time.Millisecond)
+
+	checks := []struct{ name, expr string }{
+		{"no script ran", `typeof window.__pwned === 'undefined'`},
+		{"only the report's script and data", `Array.from(document.scripts).every(s => (s.type === '' && s === document.scripts[document.scripts.length - 1]) ||
+			(s.type === 'application/json' && s.id === 'pa-matrix') || (s.type === 'application/octet-stream' && s.className === 'pa-evidence'))`},
+		{"no event-handler attribute", `!Array.from(document.querySelectorAll('*')).some(e => Array.from(e.attributes).some(a => a.name.startsWith('on')))`},
+		{"no injected element", `document.querySelectorAll('img, svg, iframe, object, embed, a[href^="javascript"], b[onmouseover]').length === 0`},
+		{"title intact", `document.title.startsWith('permaudit report: ')`},
+	}
+	for _, c := range checks {
+		if !eval[bool](t, page, c.expr) {
+			t.Errorf("%s: %s is false", c.name, c.expr)
+		}
+	}
+	checkClean(t, page, u)
+}
+
+// hostileRun is a run whose every target-controlled string is hostile.
+func hostileRun() *Run {
+	roles := append(append([]RoleInfo(nil), fixtureRoles[:1]...), RoleInfo{Name: `cust"'><img src=x onerror=window.__pwned=1>`, SignIn: `cookies<script>window.__pwned="signin"</script>`})
+	r := fixtureRun(roles, hostileEndpoints())
+	r.RunID = `<script>window.__pwned="runid"</script>`
+	r.ConfigFile = `"><script>window.__pwned="cfg"</script>`
+	r.Complete, r.Incomplete = false, `<img src=x onerror="window.__pwned='incomplete'">`
+	r.Inventory.Skipped = append(r.Inventory.Skipped, crawl.Skip{
+		Endpoint: crawl.Endpoint{Method: "GET", URL: `http://127.0.0.1:8080/x/<iframe src="javascript:window.__pwned=1">`},
+		Reason:   `out of scope <script>window.__pwned="skip"</script>`,
+	})
+	return r
+}
+
+// BenchmarkHTMLReportInChromium opens a report of 5,000 endpoints x 8
+// roles in headless Chromium and applies a verdict filter. It reports:
+//
+//   - open-ms: from navigation start to the first frame after the load
+//     event (every row parsed, styled and the first screen painted),
+//     plus the round trip of the measuring call;
+//   - filter-ms: from the click on a verdict filter to the frame that
+//     shows the result;
+//   - evidence-ms: from the first click on a cell (which parses the
+//     evidence JSON) to the frame showing it;
+//   - MB: the size of the report;
+//   - open-cpu-ms, filter-cpu-ms, evidence-cpu-ms: the CPU time of the
+//     page's main thread for the same steps (Performance.getMetrics
+//     TaskDuration in thread ticks), which a busy machine does not
+//     inflate as it does the wall-clock figures.
+//
+// The median and the worst of b.N runs are reported; the first run is
+// the cold one (the browser has just started). Run it with
+//
+//	go test ./report -run '^$' -bench HTMLReportInChromium -benchtime 5x
+func BenchmarkHTMLReportInChromium(b *testing.B) {
+	br := browsertest.Start(b)
+	r := bigRun(5000, 8)
+	u, size := writeReport(b, r)
+	page := br.NewPage(b)
+	// The main thread's CPU time, which other processes on the machine
+	// do not inflate: Performance metrics in thread ticks.
+	if _, err := chromedp.Call(page.Ctx, performance.Enable, performance.EnableParams{TimeDomain: performance.EnableTimeDomainThreadTicks}); err != nil {
+		b.Fatalf("enable performance metrics: %v", err)
+	}
+	cpu := func() float64 {
+		m, err := chromedp.Call(page.Ctx, performance.GetMetrics, cdp.Empty{})
+		if err != nil {
+			b.Fatalf("performance metrics: %v", err)
+		}
+		for _, x := range m.Metrics {
+			if x.Name == "TaskDuration" {
+				return x.Value * 1000
+			}
+		}
+		b.Fatal("no TaskDuration metric")
+		return 0
+	}
+	var open, filter, evidence, openCPU, filterCPU, evidenceCPU []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ctx, cancel := context.WithTimeout(page.Ctx, 60*time.Second)
+		if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+			cancel()
+			b.Fatalf("open: %v", err)
+		}
+		cancel()
+		// performance.now() counts from navigation start; read after the
+		// first frame that follows the load event, it also counts the
+		// round trip of this evaluation, so it errs on the slow side.
+		o := eval[float64](b, page, `new Promise(res => requestAnimationFrame(() => requestAnimationFrame(() => res(performance.now()))))`)
+		c1 := cpu()
+		f := eval[float64](b, page, `(async () => {
+			const t0 = performance.now();
+			document.querySelector('#filters button[data-verdict="leak"]').click();
+			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			return performance.now() - t0; })()`)
+		c2 := cpu()
+		e := eval[float64](b, page, `(async () => {
+			const t0 = performance.now();
+			document.querySelector('#matrix td[data-i]').click();
+			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			while (!document.getElementById('evidence').hasAttribute('data-cell')) { await new Promise(r => setTimeout(r, 5)); }
+			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			return performance.now() - t0; })()`)
+		c3 := cpu()
+		open, filter, evidence = append(open, o), append(filter, f), append(evidence, e)
+		// The metrics start again with each document, so c1 is the
+		// document's whole CPU time until it showed.
+		openCPU, filterCPU, evidenceCPU = append(openCPU, c1), append(filterCPU, c2-c1), append(evidenceCPU, c3-c2)
+		eval[bool](b, page, `(() => { document.getElementById('f-clear').click(); return true })()`)
+	}
+	b.StopTimer()
+	if n := eval[int](b, page, `document.querySelectorAll('#matrix tr.row td').length`); n != 5000*8 {
+		b.Fatalf("matrix cells: got %d, want 40000", n)
+	}
+	for _, m := range []struct {
+		name string
+		v    []float64
+	}{{"open", open}, {"filter", filter}, {"evidence", evidence}, {"open-cpu", openCPU}, {"filter-cpu", filterCPU}, {"evidence-cpu", evidenceCPU}} {
+		sort.Float64s(m.v)
+		b.ReportMetric(m.v[len(m.v)/2], m.name+"-ms-median")
+		b.ReportMetric(m.v[len(m.v)-1], m.name+"-ms-max")
+	}
+	b.ReportMetric(float64(size)/1e6, "MB")
+}

@@ -1,0 +1,274 @@
+package report
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The evidence of the cells travels in the report as JSON documents of
+// evidenceChunk cells each, gzipped and base64-encoded, each in a
+// <script type="application/octet-stream" class="pa-evidence"
+// data-first="N"> element (N is the index of its first cell): base64
+// holds no "<", so nothing from the target can end the element, and gzip
+// keeps a report of 40,000 cells small enough to open fast. A click
+// decodes only the chunk of its cell (DecompressionStream), once.
+//
+// A document is {"v": 1, "s": strings, "c": cells}. Every string is
+// stored once in "s" (index 0 is ""), and each cell is an array of
+// indexes into it, in the order of the evField constants, except
+// evStatus and evWWWAuth (numbers), evChain (a list of string indexes)
+// and evFindings (a list of [verdict, message, fingerprint] indexes).
+// report.js reads the same positions.
+const (
+	evVerdict = iota
+	evSymbol
+	evEndpoint
+	evRole
+	evSignIn
+	evRequest
+	evStatus
+	evAnswer
+	evClass
+	evWhy
+	evLocation
+	evChain
+	evLatency
+	evContentType
+	evSize
+	evWWWAuth
+	evExpected
+	evRule
+	evTemplate
+	evError
+	evExcerpt
+	evCurl
+	evFindings
+	evFields
+)
+
+// evidenceVersion names the layout above; report.js checks it.
+const evidenceVersion = 1
+
+// evidenceChunk is the number of cells per evidence document.
+const evidenceChunk = 1000
+
+// evidenceBlob is one encoded evidence document.
+type evidenceBlob struct {
+	First int // index of its first cell
+	// Data is base64 (A-Z, a-z, 0-9, +, /, =: nothing HTML reads as
+	// markup); typed HTML only so that html/template does not turn "+"
+	// into "&#43;" inside the script element.
+	Data template.HTML
+}
+
+// evidenceDoc is the decoded evidence document.
+type evidenceDoc struct {
+	Version int      `json:"v"`
+	Strings []string `json:"s"`
+	Cells   [][]any  `json:"c"`
+}
+
+// evFind is a finding or note attached to a cell.
+type evFind struct {
+	Verdict     Verdict
+	Message     string
+	Fingerprint string
+}
+
+// stringTable interns strings.
+type stringTable struct {
+	index   map[string]int
+	strings []string
+}
+
+func newStringTable() *stringTable {
+	return &stringTable{index: map[string]int{"": 0}, strings: []string{""}}
+}
+
+func (t *stringTable) id(s string) int {
+	if i, ok := t.index[s]; ok {
+		return i
+	}
+	t.index[s] = len(t.strings)
+	t.strings = append(t.strings, s)
+	return len(t.strings) - 1
+}
+
+// encodeEvidence builds, compresses and encodes the evidence of every
+// cell of r, evidenceChunk cells per document. Every string from the
+// target is sanitised; the page shows them with textContent only.
+func encodeEvidence(r *Run, signIn map[string]string, byCell map[int][]evFind) []evidenceBlob {
+	var blobs []evidenceBlob
+	for first := 0; first < len(r.Observations); first += evidenceChunk {
+		end := min(first+evidenceChunk, len(r.Observations))
+		t := newStringTable()
+		doc := evidenceDoc{Version: evidenceVersion, Cells: make([][]any, 0, end-first)}
+		for i := first; i < end; i++ {
+			c := r.Observations[i]
+			doc.Cells = append(doc.Cells, cellEvidence(t, c, signIn[c.Role], byCell[i]))
+		}
+		doc.Strings = t.strings
+		blobs = append(blobs, evidenceBlob{First: first, Data: template.HTML(encodeDoc(doc))}) // base64 only
+	}
+	return blobs
+}
+
+// encodeDoc is base64(gzip(json(doc))).
+func encodeDoc(doc evidenceDoc) string {
+	var raw bytes.Buffer
+	enc := json.NewEncoder(&raw)
+	enc.SetEscapeHTML(false) // base64 follows: no character is special
+	_ = enc.Encode(doc)      // strings, ints and slices of them: cannot fail
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // a valid level: no error
+	_, _ = zw.Write(raw.Bytes())                            // into a bytes.Buffer: no error
+	_ = zw.Close()
+	return base64.StdEncoding.EncodeToString(gz.Bytes())
+}
+
+// decodeEvidence reverses encodeDoc (for tests and tools).
+func decodeEvidence(s string) (*evidenceDoc, error) {
+	gz, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: base64: %w", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, fmt.Errorf("evidence: gzip: %w", err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: gzip: %w", err)
+	}
+	var doc evidenceDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("evidence: json: %w", err)
+	}
+	return &doc, nil
+}
+
+// cellEvidence is one cell's record: what a click on it shows.
+func cellEvidence(t *stringTable, c Cell, signIn string, finds []evFind) []any {
+	rec := make([]any, evFields)
+	s := func(field int, v string) { rec[field] = t.id(v) }
+	s(evVerdict, string(c.Verdict))
+	s(evSymbol, symbolOf(c.Verdict))
+	s(evEndpoint, sanitize(c.Method+" "+pathOf(c.URL)))
+	s(evRole, sanitize(c.Role))
+	s(evSignIn, sanitize(signIn))
+	s(evRequest, sanitizeBlock(requestLine(c.Method, c.URL)))
+	rec[evStatus] = c.Status
+	s(evAnswer, sanitize(observedString(c.Observation)))
+	s(evClass, sanitize(string(c.Class)))
+	s(evWhy, sanitize(c.Why))
+	s(evLocation, sanitize(c.Location))
+	chain := []int{}
+	for _, h := range c.Chain {
+		hop := strconv.Itoa(h.Status) + " " + h.URL
+		if h.Location != "" {
+			hop += " → " + h.Location
+		}
+		chain = append(chain, t.id(sanitize(hop)))
+	}
+	rec[evChain] = chain
+	s(evLatency, formatDuration(c.Latency))
+	s(evContentType, sanitize(c.ContentType))
+	size := ""
+	if c.Size > 0 || c.BodySHA256 != "" {
+		size = strconv.FormatInt(c.Size, 10) + " bytes"
+		if c.Truncated {
+			size += " (cut at the size cap)"
+		}
+	}
+	s(evSize, size)
+	rec[evWWWAuth] = 0
+	if c.WWWAuth {
+		rec[evWWWAuth] = 1
+	}
+	s(evExpected, sanitize(c.Expected))
+	s(evRule, sanitize(c.Rule))
+	s(evTemplate, sanitize(c.Template))
+	s(evError, sanitize(c.Err))
+	s(evExcerpt, sanitizeBlock(c.Excerpt))
+	s(evCurl, curlCommand(c.Method, c.URL, c.Role, signIn))
+	fs := [][3]int{}
+	for _, f := range finds {
+		fs = append(fs, [3]int{t.id(string(f.Verdict)), t.id(f.Message), t.id(f.Fingerprint)})
+	}
+	rec[evFindings] = fs
+	return rec
+}
+
+// requestLine renders the request as HTTP/1.1 would send it, without any
+// credential: "GET /admin/?a=1 HTTP/1.1\nHost: 127.0.0.1:8080".
+func requestLine(method, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return method + " " + raw
+	}
+	return method + " " + u.RequestURI() + " HTTP/1.1\nHost: " + u.Host
+}
+
+// curlCommand replays a probe with curl, the role's credentials replaced
+// by environment-variable placeholders named after the role
+// (PERMAUDIT_SUPPORT_TOKEN): the run never holds a secret, so the command
+// cannot either. The URL is single-quoted for POSIX shells.
+func curlCommand(method, raw, role, signIn string) string {
+	parts := []string{"curl -sS -i"}
+	if method != "GET" && method != "" {
+		parts = append(parts, "-X "+shellQuote(method))
+	}
+	parts = append(parts, shellQuote(raw))
+	env := "PERMAUDIT_" + envName(role)
+	seen := map[string]bool{}
+	for _, kind := range strings.Split(signIn, "+") {
+		kind = strings.TrimSpace(kind)
+		if seen[kind] {
+			continue
+		}
+		seen[kind] = true
+		switch kind {
+		case "", "none":
+		case "basic":
+			parts = append(parts, `-u "$`+env+`_USERNAME:$`+env+`_PASSWORD"`)
+		case "bearer":
+			parts = append(parts, `-H "Authorization: Bearer $`+env+`_TOKEN"`)
+		case "headers":
+			parts = append(parts, `-H "$`+env+`_HEADER"`)
+		default: // cookies, and every sign-in that ends in a session cookie
+			parts = append(parts, `-b "$`+env+`_COOKIE"`)
+		}
+	}
+	return sanitize(strings.Join(parts, " "))
+}
+
+// envName turns a role name into an environment variable name part:
+// upper case, every other character than A-Z and 0-9 an underscore.
+func envName(role string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(role) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "ROLE"
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell: inside single quotes nothing is
+// special except the single quote itself.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,234 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+)
+
+// TestHTMLHostileStaysText parses the report of the hostile run as a
+// browser would, without one: only the report's own elements may carry
+// script, and no attribute may hold a handler or a javascript: URL.
+func TestHTMLHostileStaysText(t *testing.T) {
+	out := render(t, htmlWriter{}, hostileRun())
+	z := html.NewTokenizer(bytes.NewReader(out))
+	var scripts, data int
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			if z.Err() != io.EOF {
+				t.Fatalf("tokenize: %v", z.Err())
+			}
+			break
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		switch tok.Data {
+		case "script":
+			scripts++
+			if attr(tok, "class") == "pa-evidence" && attr(tok, "type") == "application/octet-stream" ||
+				attr(tok, "id") == "pa-matrix" && attr(tok, "type") == "application/json" {
+				data++
+			}
+		case "a": // the table of contents only
+			if !strings.HasPrefix(attr(tok, "href"), "#") {
+				t.Errorf("the report holds a link out: %v", tok.Attr)
+			}
+		case "form": // the filters only
+			if attr(tok, "id") != "filters" {
+				t.Errorf("the report holds a form: %v", tok.Attr)
+			}
+		case "img", "svg", "iframe", "object", "embed", "base", "link", "meta":
+			if tok.Data == "link" && attr(tok, "href") == "data:," || tok.Data == "meta" {
+				continue // the empty favicon; the report's own meta elements
+			}
+			t.Errorf("the report holds a <%s> element: %v", tok.Data, tok.Attr)
+		}
+		for _, a := range tok.Attr {
+			if strings.HasPrefix(a.Key, "on") {
+				t.Errorf("<%s> has an event handler attribute %s=%q", tok.Data, a.Key, a.Val)
+			}
+			if strings.Contains(strings.ToLower(a.Val), "javascript:") && a.Key != "content" {
+				t.Errorf("<%s %s=%q> holds a javascript: URL", tok.Data, a.Key, a.Val)
+			}
+		}
+	}
+	if scripts != data+1 {
+		t.Errorf("script elements: %d, want the report's script and its %d data elements", scripts, data)
+	}
+	// The hostile strings are there, as text.
+	if !bytes.Contains(out, []byte(`/a/&lt;script&gt;window.__pwned=&#34;path&#34;&lt;/script&gt;`)) && !bytes.Contains(out, []byte(`/a/%3Cscript%3E`)) {
+		t.Error("the hostile endpoint is not shown, escaped")
+	}
+}
+
+func attr(tok html.Token, key string) string {
+	for _, a := range tok.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// TestHTMLContentSecurityPolicy checks that the policy forbids every
+// network request and allows exactly the inline style and script the
+// report carries.
+func TestHTMLContentSecurityPolicy(t *testing.T) {
+	out := string(render(t, htmlWriter{}, fixtureRun(fixtureRoles, richEndpoints())))
+	m := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]+)">`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no Content-Security-Policy meta element")
+	}
+	csp := html.UnescapeString(m[1])
+	for _, want := range []string{"default-src 'none'", "base-uri 'none'", "form-action 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	hash := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	style := between(t, out, "<style>", "</style>")
+	script := between(t, out, "<script>", "</script>")
+	if !strings.Contains(csp, "style-src "+hash(style)) {
+		t.Errorf("CSP %q does not allow the inline style by its hash %s", csp, hash(style))
+	}
+	if !strings.Contains(csp, "script-src "+hash(script)) {
+		t.Errorf("CSP %q does not allow the inline script by its hash %s", csp, hash(script))
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "http") {
+		t.Errorf("CSP %q allows inline code or a network source", csp)
+	}
+}
+
+func between(t *testing.T, s, start, end string) string {
+	t.Helper()
+	i := strings.Index(s, start)
+	if i < 0 {
+		t.Fatalf("no %s", start)
+	}
+	j := strings.Index(s[i+len(start):], end)
+	if j < 0 {
+		t.Fatalf("no %s after %s", end, start)
+	}
+	return s[i+len(start) : i+len(start)+j]
+}
+
+// TestHTMLEvidence decodes the evidence chunks of a report and checks
+// each cell's record against its observation.
+func TestHTMLEvidence(t *testing.T) {
+	r := bigRun(30, 3)
+	for i := range r.Observations {
+		r.Observations[i].Location = "/next?i=" + strings.Repeat("x", i%3)
+	}
+	out := string(render(t, htmlWriter{}, r))
+	chunks := regexp.MustCompile(`<script type="application/octet-stream" class="pa-evidence" data-first="(\d+)">([^<]*)</script>`).FindAllStringSubmatch(out, -1)
+	if want := (len(r.Observations) + evidenceChunk - 1) / evidenceChunk; len(chunks) != want {
+		t.Fatalf("evidence chunks: got %d, want %d", len(chunks), want)
+	}
+	var cells [][]any
+	var strs [][]string
+	for _, c := range chunks {
+		doc, err := decodeEvidence(c[2])
+		if err != nil {
+			t.Fatalf("chunk at %s: %v", c[1], err)
+		}
+		if doc.Version != evidenceVersion {
+			t.Errorf("version %d, want %d", doc.Version, evidenceVersion)
+		}
+		for _, cell := range doc.Cells {
+			cells = append(cells, cell)
+			strs = append(strs, doc.Strings)
+		}
+	}
+	if len(cells) != len(r.Observations) {
+		t.Fatalf("evidence cells: got %d, want %d", len(cells), len(r.Observations))
+	}
+	for i, c := range r.Observations {
+		rec, s := cells[i], strs[i]
+		str := func(field int) string { return s[int(rec[field].(float64))] }
+		if len(rec) != evFields {
+			t.Fatalf("cell %d: %d fields, want %d", i, len(rec), evFields)
+		}
+		for _, tt := range []struct {
+			field int
+			want  string
+		}{
+			{evVerdict, string(c.Verdict)}, {evRole, c.Role}, {evLocation, c.Location}, {evExcerpt, c.Excerpt},
+			{evExpected, c.Expected}, {evRule, c.Rule}, {evRequest, requestLine(c.Method, c.URL)},
+			{evCurl, curlCommand(c.Method, c.URL, c.Role, r.Roles[roleIndex(r, c.Role)].SignIn)},
+		} {
+			if got := str(tt.field); got != tt.want {
+				t.Errorf("cell %d field %d: got %q, want %q", i, tt.field, got, tt.want)
+			}
+		}
+		if got := int(rec[evStatus].(float64)); got != c.Status {
+			t.Errorf("cell %d status: got %d, want %d", i, got, c.Status)
+		}
+	}
+}
+
+func roleIndex(r *Run, name string) int {
+	for i, ri := range r.Roles {
+		if ri.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestCurlCommand(t *testing.T) {
+	tests := []struct {
+		method, url, role, signIn, want string
+	}{
+		{"GET", "http://h/a", "anonymous", "none", `curl -sS -i 'http://h/a'`},
+		{"GET", "http://h/a?x=1&y=2", "support", "bearer", `curl -sS -i 'http://h/a?x=1&y=2' -H "Authorization: Bearer $PERMAUDIT_SUPPORT_TOKEN"`},
+		{"GET", "http://h/a", "admin", "basic", `curl -sS -i 'http://h/a' -u "$PERMAUDIT_ADMIN_USERNAME:$PERMAUDIT_ADMIN_PASSWORD"`},
+		{"GET", "http://h/a", "ops-team", "cookies+headers", `curl -sS -i 'http://h/a' -b "$PERMAUDIT_OPS_TEAM_COOKIE" -H "$PERMAUDIT_OPS_TEAM_HEADER"`},
+		{"GET", "http://h/a", "viewer", "form", `curl -sS -i 'http://h/a' -b "$PERMAUDIT_VIEWER_COOKIE"`},
+		{"HEAD", "http://h/it's", "x", "none", `curl -sS -i -X 'HEAD' 'http://h/it'\''s'`},
+		{"GET", "http://h/$(rm -rf ~)`id`", "r", "none", "curl -sS -i 'http://h/$(rm -rf ~)`id`'"},
+	}
+	for _, tt := range tests {
+		if got := curlCommand(tt.method, tt.url, tt.role, tt.signIn); got != tt.want {
+			t.Errorf("curlCommand(%s %s as %s, %s):\n got %s\nwant %s", tt.method, tt.url, tt.role, tt.signIn, got, tt.want)
+		}
+	}
+}
+
+func TestAnswerOf(t *testing.T) {
+	r := fixtureRun(fixtureRoles, richEndpoints())
+	want := map[string]string{
+		"/admin/ as anonymous":          "login",
+		"/admin/ as support":            "200",
+		"/account/ as customer":         "↪200",
+		"/support/tickets as customer":  "denial",
+		"/api/admin/stats as admin":     "error",
+		"/api/orders/18 as anonymous":   "401",
+		"/api/orders/17 as anonymous":   "404",
+		"/search?q=x as customer":       "405",
+		"/api/admin/stats as anonymous": "403",
+	}
+	for _, c := range r.Observations {
+		k := pathOf(c.URL) + " as " + c.Role
+		if w, ok := want[k]; ok {
+			if got := answerOf(c); got != w {
+				t.Errorf("%s: answer %q, want %q", k, got, w)
+			}
+			delete(want, k)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("cells not in the fixture: %v", want)
+	}
+}

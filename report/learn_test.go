@@ -1,0 +1,248 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/roles"
+)
+
+// withMatrix replaces the matrix section (the end) of a configuration.
+func withMatrix(t *testing.T, config, matrix string) string {
+	t.Helper()
+	i := strings.Index(config, "\nmatrix:\n")
+	if i < 0 {
+		t.Fatal("configuration without a matrix section at its end")
+	}
+	return config[:i+1] + matrix
+}
+
+// learnYAML drafts a matrix from run and checks that it loads as the
+// matrix of testConfig's roles.
+func learnYAML(t *testing.T, run *Run, opts LearnOptions) (*Draft, string, *roles.Config) {
+	t.Helper()
+	d := Learn(run, opts)
+	var buf bytes.Buffer
+	if err := d.WriteYAML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := roles.Parse("draft.yaml", []byte(withMatrix(t, testConfig, buf.String())), roles.LoadOptions{})
+	if err != nil {
+		t.Fatalf("the draft does not load: %v\n%s", err, buf.String())
+	}
+	return d, buf.String(), cfg
+}
+
+func observationsOf(run *Run) []crawl.Observation {
+	obs := make([]crawl.Observation, len(run.Observations))
+	for i, c := range run.Observations {
+		obs[i] = c.Observation
+	}
+	return obs
+}
+
+func TestLearnDescribesTheRun(t *testing.T) {
+	for _, vars := range []bool{false, true} {
+		t.Run(fmt.Sprintf("vars=%v", vars), func(t *testing.T) {
+			run := shopRun(t, false, false, false)
+			var opts LearnOptions
+			if vars {
+				opts.Vars = map[string]map[string]string{"customer": {"order_id": "17"}}
+			}
+			d, text, cfg := learnYAML(t, run, opts)
+			// Judged against its own draft, the run has no finding.
+			again := &Run{Gate: Gate{FailOn: DefaultFailOn}, Complete: true}
+			Judge(again, cfg, observationsOf(run))
+			if len(again.Findings) != 0 {
+				t.Errorf("the run judged against its draft has findings %+v\n%s", again.Findings, text)
+			}
+			for _, n := range again.Notes {
+				if n.Verdict == DeadRule {
+					t.Errorf("the draft has a dead rule: %s\n%s", n.Message, text)
+				}
+			}
+			if len(d.Suspicious) != 0 {
+				t.Errorf("suspicious answers in a correct run: %+v", d.Suspicious)
+			}
+			if !strings.Contains(text, `"GET /admin/**"`) {
+				t.Errorf("the admin subtree is not grouped with **:\n%s", text)
+			}
+			own := `"GET /api/orders/17"`
+			if vars {
+				own = `"GET /api/orders/{self.order_id}"`
+			}
+			if !strings.Contains(text, own) {
+				t.Errorf("the draft does not hold %s:\n%s", own, text)
+			}
+			if d.Endpoints != 8 || len(d.Rules) > d.Endpoints/2 {
+				t.Errorf("%d rules for %d endpoints", len(d.Rules), d.Endpoints)
+			}
+		})
+	}
+}
+
+func TestLearnSuspicious(t *testing.T) {
+	run := shopRun(t, true, true, true)
+	d, text, _ := learnYAML(t, run, LearnOptions{})
+	golden(t, "learn.yaml.golden", []byte(text))
+	want := []struct{ kind, template, role string }{
+		{SuspectAllowedOutlier, "GET /admin/users/{id}", "customer"},
+		{SuspectAnonymous403, "GET /admin/", "anonymous"},
+		{SuspectExistence, "GET /api/orders/{id}", "customer"},
+	}
+	for _, w := range want {
+		found := false
+		for _, s := range d.Suspicious {
+			if s.Kind == w.kind && s.Template == w.template && s.Role == w.role {
+				found = true
+				if !strings.Contains(text, "# suspicious: "+s.Message) {
+					t.Errorf("suspicion %q is not a comment of the draft", s.Message)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %s suspicion for %s as %s; got %+v", w.kind, w.template, w.role, d.Suspicious)
+		}
+	}
+	if len(d.Suspicious) != len(want) {
+		t.Errorf("got %d suspicions, want %d: %+v", len(d.Suspicious), len(want), d.Suspicious)
+	}
+}
+
+// cells builds a run from a table: for each path, the answer class of
+// each role (anonymous, customer, admin) as a letter: a allowed,
+// u unauthenticated (401), f forbidden (403), h hidden (404), o other
+// (405), e error (503).
+func cells(table map[string]string) *Run {
+	classes := map[byte]struct {
+		status int
+		class  crawl.Class
+	}{
+		'a': {200, crawl.Allowed}, 'u': {401, crawl.Unauthenticated}, 'f': {403, crawl.Forbidden},
+		'h': {404, crawl.Hidden}, 'o': {405, crawl.Other}, 'e': {503, crawl.Error},
+	}
+	run := &Run{RunID: "t", Target: base, Complete: true,
+		Roles: []RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}}}
+	var paths []string
+	for p := range table {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		for i, role := range []string{"anonymous", "customer", "admin"} {
+			c := classes[table[p][i]]
+			o := ob(role, p, c.status, c.class, fmt.Sprintf("status %d", c.status))
+			run.Observations = append(run.Observations, Cell{Observation: o, Template: crawl.Template("GET", o.URL)})
+		}
+	}
+	return run
+}
+
+func TestLearnSuspicionKinds(t *testing.T) {
+	cases := []struct {
+		name  string
+		table map[string]string
+		kind  string
+		role  string
+	}{
+		{"401 to a signed-in role", map[string]string{"/a": "uua"}, SuspectSignedIn401, "customer"},
+		{"403 to anonymous", map[string]string{"/a": "ffa"}, SuspectAnonymous403, "anonymous"},
+		{"hidden and forbidden", map[string]string{"/o/1": "hfa"}, SuspectExistence, "customer"},
+		{"a higher role denied", map[string]string{"/a": "uaf", "/b": "uaa"}, SuspectInheritance, "admin"},
+		{"a role sees everything a higher role sees", map[string]string{"/a": "uaa", "/b": "uaa"}, SuspectSeesAll, "customer"},
+		{"allowed unlike its subtree", map[string]string{"/x/a": "ufa", "/x/b": "ufa", "/x/c": "uaa"}, SuspectAllowedOutlier, "customer"},
+		{"denied unlike its subtree", map[string]string{"/x/a": "uaa", "/x/b": "uaa", "/x/c": "ufa", "/y": "ufa"}, SuspectDeniedOutlier, "customer"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, text, _ := learnYAML(t, cells(tc.table), LearnOptions{})
+			for _, s := range d.Suspicious {
+				if s.Kind == tc.kind && s.Role == tc.role {
+					return
+				}
+			}
+			t.Errorf("no %s suspicion for %s; got %+v\n%s", tc.kind, tc.role, d.Suspicious, text)
+		})
+	}
+}
+
+func TestLearnNotes(t *testing.T) {
+	_, text, _ := learnYAML(t, cells(map[string]string{"/m": "uoa", "/down": "uea"}), LearnOptions{})
+	for _, want := range []string{"note: customer gets 405 other on /m", "note: customer gets 503 error on /down"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the draft does not say %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestLearnHostilePaths(t *testing.T) {
+	// Paths with pattern syntax, quotes and control characters must give a
+	// draft that loads and still matches them.
+	run := cells(map[string]string{
+		"/a/%2A%2A":           "uaa",
+		"/a/%7Bx%7D":          "ufa",
+		"/a/x%22%0A%20y":      "uha",
+		"/a/report-%2A.csv":   "ufa",
+		"/b/x%3Fy=1":          "aaa",
+		"/c/%E2%80%AEevil":    "ufa",
+		"/d/1?page=%0A--%0Ax": "ufa",
+	})
+	_, text, cfg := learnYAML(t, run, LearnOptions{})
+	again := &Run{Gate: Gate{FailOn: DefaultFailOn}, Complete: true}
+	Judge(again, cfg, observationsOf(run))
+	if len(again.Findings) != 0 {
+		t.Errorf("findings against the draft: %+v\n%s", again.Findings, text)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.ContainsAny(line, "\x1b\r\u202e") {
+			t.Errorf("unsafe character in line %q", line)
+		}
+	}
+}
+
+func FuzzLearn(f *testing.F) {
+	f.Add("/a", "uaa", "/a/b", "ufa")
+	f.Add("/x/%2A", "hfa", "/x/{y}", "uea")
+	f.Add("/", "aaa", "/o/1?x=2", "hha")
+	f.Fuzz(func(t *testing.T, p1, c1, p2, c2 string) {
+		table := map[string]string{}
+		for _, pc := range [][2]string{{p1, c1}, {p2, c2}} {
+			if !strings.HasPrefix(pc[0], "/") || len(pc[1]) != 3 || strings.Trim(pc[1], "aufhoe") != "" {
+				return
+			}
+			table[pc[0]] = pc[1]
+		}
+		run := cells(table)
+		for _, c := range run.Observations {
+			if _, err := url.Parse(c.URL); err != nil {
+				return
+			}
+		}
+		d := Learn(run, LearnOptions{})
+		var buf bytes.Buffer
+		if err := d.WriteYAML(&buf); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := roles.Parse("draft.yaml", []byte(withMatrix(t, testConfig, buf.String())), roles.LoadOptions{})
+		if err != nil {
+			t.Fatalf("the draft does not load: %v\n%s", err, buf.String())
+		}
+		// Every answer a matrix can accept passes against the draft,
+		// unless the draft said it cannot express it.
+		if strings.Contains(buf.String(), "cannot express") {
+			return
+		}
+		again := &Run{Gate: Gate{FailOn: DefaultFailOn}, Complete: true}
+		Judge(again, cfg, observationsOf(run))
+		for _, fd := range again.Findings {
+			if fd.Verdict == Leak || fd.Verdict == Blocked && !strings.Contains(buf.String(), "inherits") {
+				t.Fatalf("finding %s against the draft:\n%s", fd.Message, buf.String())
+			}
+		}
+	})
+}

@@ -1,0 +1,99 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// markdownWriter writes a short summary for pull-request comments and CI
+// job summaries (GitHub-flavoured Markdown): the gate's outcome as the
+// heading, the counts, the first findings as a table and the notes folded
+// in <details>. Every value from the target or the configuration is
+// escaped (markdownText), so it can neither inject markup nor break the
+// table.
+type markdownWriter struct{}
+
+// markdownMaxRows caps the findings and notes tables; the HTML report has
+// them all.
+const markdownMaxRows = 50
+
+func (markdownWriter) Write(w io.Writer, r *Run) error {
+	var b bytes.Buffer
+	if r.Gate.Failed {
+		fmt.Fprintf(&b, "## ✖ permaudit: %s\n\n", markdownText(strings.TrimPrefix(gateLine(r.Gate), "gate: ")))
+	} else {
+		fmt.Fprintf(&b, "## ✓ permaudit: %s\n\n", markdownText(strings.TrimPrefix(gateLine(r.Gate), "gate: ")))
+	}
+	state := "complete"
+	if !r.Complete {
+		state = "**incomplete**"
+		if r.Incomplete != "" {
+			state += " (" + markdownText(r.Incomplete) + ")"
+		}
+	}
+	roles := matrixRoles(r)
+	fmt.Fprintf(&b, "Audit of %s, run %s: %s; %s of %s as %s.\n\n",
+		markdownText(r.Target), markdownText(r.RunID), state,
+		plural(len(r.Observations), "probe"), plural(len(r.Inventory.Entries), "endpoint"), plural(len(roles), "role"))
+
+	b.WriteString("| verdict | severity | count | fails the gate |\n| --- | --- | ---: | --- |\n")
+	gated := map[Verdict]bool{}
+	for _, v := range r.Gate.FailOn {
+		gated[v] = true
+	}
+	for _, v := range findingVerdicts {
+		fails := "no"
+		if gated[v] {
+			fails = "yes"
+		}
+		fmt.Fprintf(&b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, severityOf(v), r.Counts[v], fails)
+	}
+	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, noteVerdicts), r.Counts[Pass])
+
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(&b, "\n### Findings (%d)\n\n", len(r.Findings))
+		b.WriteString("| severity | verdict | endpoint | role | expected | observed |\n| --- | --- | --- | --- | --- | --- |\n")
+		for i, f := range r.Findings {
+			if i == markdownMaxRows {
+				fmt.Fprintf(&b, "\n…and %d more: see the HTML report (`--out html=report.html`).\n", len(r.Findings)-markdownMaxRows)
+				break
+			}
+			fmt.Fprintf(&b, "| %s | %s %s | %s %s | %s | %s | %s |\n", f.Severity, symbolOf(f.Verdict), f.Verdict,
+				markdownText(f.Method), markdownText(f.Path), markdownText(f.Role), markdownText(f.Expected), markdownText(f.Observed))
+		}
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintf(&b, "\n<details><summary>Notes (%d)</summary>\n\n", len(r.Notes))
+		for i, n := range r.Notes {
+			if i == markdownMaxRows {
+				fmt.Fprintf(&b, "- …and %d more\n", len(r.Notes)-markdownMaxRows)
+				break
+			}
+			fmt.Fprintf(&b, "- %s %s: %s\n", symbolOf(n.Verdict), n.Verdict, markdownText(n.Message))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	return nil
+}
+
+// markdownText makes untrusted text literal in Markdown: control
+// characters are escaped as sanitize does, and every ASCII punctuation
+// character that can start markup (emphasis, code, links, images, HTML,
+// entities, headings, strike-through, mentions, math) or end a table
+// cell gets a backslash, which CommonMark renders literally.
+func markdownText(s string) string {
+	s = sanitize(s)
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x80 && strings.ContainsRune("\\`*_[]()<>|&!~#@$", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,89 @@
+package roles
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// FuzzBodyCheck parses a JSON path and checks a body with it. Invariants:
+// nothing panics; every selection has a path; a check's result names the
+// check; on a whole body, equals and not_equals of the same value agree
+// with what the path selects (both pass only when it selects nothing, and
+// exactly one passes when it selects one value); contains agrees with
+// bytes.Contains; a cut body never lets a path check decide; and no
+// detail shows a secret.
+func FuzzBodyCheck(f *testing.F) {
+	f.Add("items[*].owner", `{"items":[{"owner":"u1"},{"owner":"u2"}]}`, "u1")
+	f.Add("totalItems", `{"totalItems":0}`, "0")
+	f.Add("$.data[0].links[*]", `{"data":[{"links":["a","SeCrEt-1"]}]}`, "a")
+	f.Add("a[99999999999]", `[]`, "")
+	f.Add("$[*]", `[1,2,3]`, "2")
+	f.Add("a..b", `{"a":{"":{"b":1}}}`, "1")
+	f.Fuzz(func(t *testing.T, path, body, value string) {
+		secrets := NewRedactor()
+		secrets.Add("roles.alice.login.bearer", "SeCrEt-1")
+		env := BodyEnv{Self: "alice", Secrets: secrets}
+		value = strings.ReplaceAll(value, "{", "(") // no role variables here
+		str := BodyValue{Kind: StringValue, Text: value}
+
+		if value != "" {
+			c := BodyCheck{Op: OpContains, Value: str}
+			r := c.Evaluate([]byte(body), false, env)
+			if (r.Result == BodyPass) != bytes.Contains([]byte(body), []byte(value)) {
+				t.Fatalf("contains %q on %q: %s", value, body, r.Result)
+			}
+			noSecretIn(t, r.Detail)
+		}
+
+		steps, err := ParseJSONPath(path)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("ParseJSONPath(%q): empty error", path)
+			}
+			return
+		}
+		eq := BodyCheck{Path: path, Steps: steps, Op: OpEquals, Value: str}
+		ne := BodyCheck{Path: path, Steps: steps, Op: OpNotEquals, Value: str}
+		re, rn := eq.Evaluate([]byte(body), false, env), ne.Evaluate([]byte(body), false, env)
+		for _, r := range []BodyCheckResult{re, rn} {
+			if r.Result != BodyPass && r.Result != BodyFail {
+				t.Fatalf("%s on %q: %s %q; only a cut body or a missing variable leaves a check undecided", r.Check, body, r.Result, r.Detail)
+			}
+			noSecretIn(t, r.Detail)
+		}
+		if re.Check != eq.String() || rn.Check != ne.String() {
+			t.Fatalf("results name %q and %q", re.Check, rn.Check)
+		}
+		if doc, err := decodeBodyJSON([]byte(body)); err == nil {
+			sel := SelectJSON(doc, steps)
+			found := 0
+			for _, s := range sel {
+				if s.Path == "" {
+					t.Fatalf("SelectJSON(%q) on %q: a selection without a path", path, body)
+				}
+				if s.Found {
+					found++
+				}
+			}
+			if re.Result == BodyPass && rn.Result == BodyPass && len(sel) != 0 {
+				t.Fatalf("%q on %q: equals and not_equals %q both pass, selecting %d", path, body, value, len(sel))
+			}
+			if len(sel) == 1 && found == 1 && (re.Result == BodyPass) == (rn.Result == BodyPass) {
+				t.Fatalf("%q on %q selects one value: equals %s, not_equals %s", path, body, re.Result, rn.Result)
+			}
+		} else if re.Result != BodyFail || rn.Result != BodyFail {
+			t.Fatalf("%q on a body that is not JSON (%v): %s, %s", path, err, re.Result, rn.Result)
+		}
+		if r := eq.Evaluate([]byte(body), true, env); r.Result != BodyUndecided {
+			t.Fatalf("%s on a cut body: %s", r.Check, r.Result)
+		}
+	})
+}
+
+func noSecretIn(t *testing.T, s string) {
+	t.Helper()
+	if strings.Contains(s, "SeCrEt-1") {
+		t.Fatalf("detail shows a secret: %q", s)
+	}
+}

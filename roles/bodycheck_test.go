@@ -1,0 +1,262 @@
+package roles
+
+import (
+	"strings"
+	"testing"
+)
+
+// bodyConfig has one rule with body checks of every kind; users own
+// records, staff sees all of them.
+const bodyConfig = `target: http://127.0.0.1:8080
+roles:
+  alice:
+    login: {bearer: alice-token}
+    vars: {user_id: "u1", marker: "alice-marker"}
+  bob:
+    login: {bearer: bob-token}
+    vars: {user_id: "u2"}
+  staff:
+    login: {bearer: staff-token}
+matrix:
+  rules:
+    - match: "GET /api/notes"
+      allow: ["*"]
+      body:
+        - {path: "items[*].owner", equals: "{self.user_id}", roles: [alice, bob]}
+        - {path: totalItems, equals: 0, roles: [anonymous]}
+        - {path: "items[*].owner", not_equals: "{alice.user_id}", roles: [bob]}
+        - contains: "page"
+    - match: "GET /api/health"
+      allow: [staff]
+      body:
+        - {path: data.ready, equals: true}
+        - {path: data.error, equals: null}
+        - {path: data.state, not_equals: "down"}
+        - not_contains: "${MARKER}"
+    - match: "GET /**"
+      allow: [alice]
+`
+
+func TestBodyChecksLoad(t *testing.T) {
+	c := parseTest(t, bodyConfig, map[string]string{"MARKER": "secret-marker"})
+	r := c.Matrix.Rules[0]
+	var got []string
+	for _, chk := range r.Body {
+		got = append(got, chk.String()+" roles="+strings.Join(chk.Roles, ","))
+	}
+	want := []string{
+		`items[*].owner equals "{self.user_id}" roles=alice,bob`,
+		`totalItems equals 0 roles=anonymous`,
+		`items[*].owner not_equals "{alice.user_id}" roles=bob`,
+		`body contains "page" roles=`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rule 1 body checks:\n got %q\nwant %q", got, want)
+	}
+	if r.Body[0].Line != 16 {
+		t.Errorf("first check line = %d, want 16", r.Body[0].Line)
+	}
+	kinds := []ValueKind{}
+	for _, chk := range c.Matrix.Rules[1].Body {
+		kinds = append(kinds, chk.Value.Kind)
+	}
+	if want := []ValueKind{BoolValue, NullValue, StringValue, StringValue}; strings.Join(toStrings(kinds), ",") != strings.Join(toStrings(want), ",") {
+		t.Errorf("rule 2 value kinds = %v, want %v", kinds, want)
+	}
+	big := parseTest(t, strings.Replace(bodyConfig, "equals: 0", "equals: 99999999999999999999", 1), map[string]string{"MARKER": "m"})
+	if v := big.Matrix.Rules[0].Body[1].Value; v != (BodyValue{Kind: NumberValue, Text: "99999999999999999999"}) {
+		t.Errorf("a big integer reads as %+v, want its exact text", v)
+	}
+	if got := c.Secrets.Redact("x secret-marker y"); !strings.Contains(got, "[REDACTED:matrix.rules[1].body[3].not_contains]") {
+		t.Errorf("a ${ENV} marker is not a secret: %q", got)
+	}
+	// A check from the environment shows its name, never its value.
+	secret := c.Matrix.Rules[1].Body[3]
+	if got, want := secret.String(), `body not_contains "${MARKER}"`; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	res := secret.Evaluate([]byte("x secret-marker y"), false, BodyEnv{Self: "staff", Secrets: c.Secrets})
+	if res.Result != BodyFail || strings.Contains(res.Check+res.Detail, "secret-marker") {
+		t.Errorf("Evaluate = %+v, want a failure that does not show the marker", res)
+	}
+
+	// Expect hands each role the checks that apply to it.
+	for _, tc := range []struct {
+		role string
+		want []string
+	}{
+		{"anonymous", []string{"totalItems equals 0", `body contains "page"`}},
+		{"alice", []string{`items[*].owner equals "{self.user_id}"`, `body contains "page"`}},
+		{"bob", []string{`items[*].owner equals "{self.user_id}"`, `items[*].owner not_equals "{alice.user_id}"`, `body contains "page"`}},
+		{"staff", []string{`body contains "page"`}},
+	} {
+		exp := c.Expect("GET", mustURL(t, "http://127.0.0.1:8080/api/notes"), tc.role)
+		var got []string
+		for _, chk := range exp.Body {
+			got = append(got, chk.String())
+		}
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("Expect(%s).Body = %q, want %q", tc.role, got, tc.want)
+		}
+	}
+	// A denied role gets no checks.
+	if exp := c.Expect("GET", mustURL(t, "http://127.0.0.1:8080/api/health"), "alice"); exp.Allow || exp.Body != nil {
+		t.Errorf("Expect(health, alice) = %+v, want deny without checks", exp)
+	}
+
+	// Checks are part of the fingerprint; a secret marker enters by name.
+	other := parseTest(t, strings.Replace(bodyConfig, "equals: 0", "equals: 1", 1), map[string]string{"MARKER": "secret-marker"})
+	if other.Fingerprint() == c.Fingerprint() {
+		t.Errorf("changing a body check keeps the fingerprint")
+	}
+	moved := parseTest(t, bodyConfig, map[string]string{"MARKER": "another-marker"})
+	if moved.Fingerprint() != c.Fingerprint() {
+		t.Errorf("changing a secret marker changes the fingerprint")
+	}
+}
+
+func toStrings[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
+func TestBodyChecksLoadErrors(t *testing.T) {
+	head := `target: http://127.0.0.1:8080
+roles:
+  alice:
+    login: {bearer: alice-token}
+    vars: {user_id: "u1"}
+matrix:
+  rules:
+    - match: "GET /x"
+      allow: [alice]
+`
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"no operator", "      body: [{path: a}]", "test.yaml:10:14: matrix.rules[0].body[0]: no operator"},
+		{"two operators", "      body: [{path: a, equals: 1, not_equals: 2}]", "test.yaml:10:35: matrix.rules[0].body[0].not_equals: one operator per check, not equals and not_equals"},
+		{"unknown field", "      body: [{path: a, equal: 1}]", "test.yaml:10:24: matrix.rules[0].body[0].equal: unknown field"},
+		{"equals needs a path", "      body: [{equals: 1}]", "test.yaml:10:14: matrix.rules[0].body[0].path: required with equals"},
+		{"contains takes no path", "      body: [{path: a, contains: x}]", "test.yaml:10:15: matrix.rules[0].body[0].path: contains looks at the whole body"},
+		{"bad path", "      body: [{path: \"a[x]\", equals: 1}]", "test.yaml:10:21: matrix.rules[0].body[0].path: JSON path \"a[x]\""},
+		{"list value", "      body: [{path: a, equals: [1]}]", "test.yaml:10:32: matrix.rules[0].body[0].equals: must be a string, number, true, false or null, not a list"},
+		{"empty contains", "      body: [{contains: \"\"}]", "test.yaml:10:25: matrix.rules[0].body[0].contains: empty"},
+		{"null contains", "      body: [{contains: null}]", "test.yaml:10:25: matrix.rules[0].body[0].contains: must be the text to look for"},
+		{"unknown role var", "      body: [{path: a, equals: \"{carol.user_id}\"}]", "test.yaml:10:32: matrix.rules[0].body[0].equals: {carol.user_id}: unknown role \"carol\""},
+		{"undeclared var", "      body: [{path: a, equals: \"{alice.team}\"}]", "test.yaml:10:32: matrix.rules[0].body[0].equals: {alice.team}: role alice declares no variable team"},
+		{"role not allowed", "      body: [{path: a, equals: 1, roles: [anonymous]}]", "test.yaml:10:43: matrix.rules[0].body[0].roles[0]: role anonymous is not allowed by this rule"},
+		{"unknown role", "      body: [{path: a, equals: 1, roles: [carol]}]", "test.yaml:10:43: matrix.rules[0].body[0].roles[0]: unknown role \"carol\""},
+		{"empty list", "      body: []", "test.yaml:10:13: matrix.rules[0].body: empty"},
+		{"not a mapping", "      body: [totalItems]", "test.yaml:10:14: matrix.rules[0].body[0]: a body check must be a mapping"},
+		{"infinite number", "      body: [{path: a, equals: .inf}]", "test.yaml:10:32: matrix.rules[0].body[0].equals: number \".inf\": write it as JSON does"},
+		{"hex number", "      body: [{path: a, equals: 0x1F}]", "test.yaml:10:32: matrix.rules[0].body[0].equals: number \"0x1F\": write it as JSON does"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := parseErrs(t, head+tc.body+"\n", nil)
+			if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), tc.want) {
+				t.Errorf("errors:\n%v\nwant one starting %q", errs, tc.want)
+			}
+		})
+	}
+
+	// A rule that allows nobody has no body to check.
+	errs := parseErrs(t, strings.Replace(head, "allow: [alice]", "allow: []", 1)+"      body: [{contains: x}]\n", nil)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "the rule allows no role") {
+		t.Errorf("errors: %v, want the rule allows no role", errs)
+	}
+}
+
+func TestBodyCheckEvaluate(t *testing.T) {
+	vars := map[string]map[string]string{"alice": {"user_id": "u1"}, "bob": {"user_id": "u2"}, "num": {"id": "21"}}
+	env := BodyEnv{Self: "alice", Var: func(role, name string) (string, bool) {
+		v, ok := vars[role][name]
+		return v, ok
+	}}
+	check := func(path string, op BodyOp, v BodyValue) BodyCheck {
+		steps, err := ParseJSONPath(path)
+		if path != "" && err != nil {
+			t.Fatalf("ParseJSONPath(%q): %v", path, err)
+		}
+		return BodyCheck{Path: path, Steps: steps, Op: op, Value: v}
+	}
+	str := func(s string) BodyValue { return BodyValue{Kind: StringValue, Text: s} }
+	num := func(s string) BodyValue { return BodyValue{Kind: NumberValue, Text: s} }
+	own := `{"items":[{"owner":"u1"},{"owner":"u1"}],"totalItems":2}`
+	mixed := `{"items":[{"owner":"u1"},{"owner":"u2"}],"totalItems":2}`
+	for _, tc := range []struct {
+		name      string
+		chk       BodyCheck
+		body      string
+		truncated bool
+		want      BodyOutcome
+		detail    string
+	}{
+		{"every item is mine", check("items[*].owner", OpEquals, str("{self.user_id}")), own, false, BodyPass, ""},
+		{"another user's item", check("items[*].owner", OpEquals, str("{self.user_id}")), mixed, false, BodyFail, `items[1].owner is "u2", want "u1"`},
+		{"empty list passes", check("items[*].owner", OpEquals, str("{self.user_id}")), `{"items":[]}`, false, BodyPass, ""},
+		{"item without owner", check("items[*].owner", OpEquals, str("{self.user_id}")), `{"items":[{"id":1}]}`, false, BodyFail, "items[0].owner: not found"},
+		{"not a list", check("items[*].owner", OpEquals, str("u1")), `{"items":{}}`, false, BodyFail, "items[*]: not found"},
+		{"no other user's item", check("items[*].owner", OpNotEquals, str("{bob.user_id}")), own, false, BodyPass, ""},
+		{"bob's item", check("items[*].owner", OpNotEquals, str("{bob.user_id}")), mixed, false, BodyFail, `items[1].owner is "u2"`},
+		{"total is 0", check("totalItems", OpEquals, num("0")), `{"totalItems":0}`, false, BodyPass, ""},
+		{"total 0.0 is 0", check("totalItems", OpEquals, num("0")), `{"totalItems":0.0e5}`, false, BodyPass, ""},
+		{"total is 2", check("totalItems", OpEquals, num("0")), own, false, BodyFail, "totalItems is 2, want 0"},
+		{"big numbers compare exactly", check("n", OpEquals, num("99999999999999999999")), `{"n":100000000000000000000}`, false, BodyFail, "n is 100000000000000000000, want 99999999999999999999"},
+		{"big numbers equal", check("n", OpEquals, num("99999999999999999999")), `{"n":99999999999999999999}`, false, BodyPass, ""},
+		{"string 0 is not number 0", check("totalItems", OpEquals, num("0")), `{"totalItems":"0"}`, false, BodyFail, `totalItems is "0", want 0`},
+		{"string matches number text", check("id", OpEquals, str("21")), `{"id":21}`, false, BodyPass, ""},
+		{"string does not match 21.0", check("id", OpEquals, str("21")), `{"id":21.0}`, false, BodyFail, "id is 21.0"},
+		{"missing key", check("total", OpEquals, num("0")), own, false, BodyFail, "total: not found"},
+		{"index", check("items[1].owner", OpEquals, str("u2")), mixed, false, BodyPass, ""},
+		{"index past the end", check("items[5].owner", OpEquals, str("u2")), mixed, false, BodyFail, "items[5]: not found"},
+		{"root list", check("$[*].id", OpNotEquals, num("3")), `[{"id":1},{"id":2}]`, false, BodyPass, ""},
+		{"bool", check("ok", OpEquals, BodyValue{Kind: BoolValue, Text: "true"}), `{"ok":true}`, false, BodyPass, ""},
+		{"bool mismatch", check("ok", OpEquals, BodyValue{Kind: BoolValue, Text: "true"}), `{"ok":"true"}`, false, BodyFail, `ok is "true", want true`},
+		{"null", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{"err":null}`, false, BodyPass, ""},
+		{"null is not a missing key", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{}`, false, BodyFail, "err: not found"},
+		{"object value", check("items", OpEquals, str("x")), own, false, BodyFail, "items is a list of 2"},
+		{"not JSON", check("a", OpEquals, str("x")), `<html>`, false, BodyFail, "the body is not JSON"},
+		{"two documents", check("a", OpEquals, str("x")), `{"a":"x"} {"a":"x"}`, false, BodyFail, "the body is not JSON: more than one value"},
+		{"empty body", check("a", OpEquals, str("x")), ``, false, BodyFail, "the body is not JSON: empty"},
+		{"cut JSON", check("a", OpEquals, str("x")), `{"a":"x"`, true, BodyUndecided, "the body was cut at the size cap"},
+		{"unknown variable", check("a", OpEquals, str("{self.team}")), `{"a":"x"}`, false, BodyUndecided, "role alice has no variable team for {self.team}"},
+		{"contains", check("", OpContains, str("marker")), "a marker b", false, BodyPass, ""},
+		{"contains in a cut body", check("", OpContains, str("marker")), "a marker", true, BodyPass, ""},
+		{"does not contain", check("", OpContains, str("marker")), "nothing", false, BodyFail, `the body does not hold "marker"`},
+		{"not found before the cut", check("", OpContains, str("marker")), "nothing", true, BodyUndecided, "the body was cut"},
+		{"not_contains", check("", OpNotContains, str("u2")), own, false, BodyPass, ""},
+		{"not_contains fails", check("", OpNotContains, str("{bob.user_id}")), mixed, false, BodyFail, `the body holds "u2"`},
+		{"not_contains in a cut body", check("", OpNotContains, str("u2")), own, true, BodyUndecided, "the body was cut"},
+		{"found in a cut body", check("", OpNotContains, str("u2")), mixed, true, BodyFail, `the body holds "u2"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.chk.Evaluate([]byte(tc.body), tc.truncated, env)
+			if got.Check != tc.chk.String() {
+				t.Errorf("Check = %q, want %q", got.Check, tc.chk.String())
+			}
+			if got.Result != tc.want || !strings.HasPrefix(got.Detail, tc.detail) || (tc.detail == "") != (got.Detail == "") {
+				t.Errorf("Evaluate(%s) on %q = %s %q, want %s %q", tc.chk, tc.body, got.Result, got.Detail, tc.want, tc.detail)
+			}
+		})
+	}
+}
+
+func TestBodyCheckDetailIsRedactedAndShort(t *testing.T) {
+	secrets := NewRedactor()
+	secrets.Add("roles.alice.login.bearer", "tok-SECRET-1")
+	chk := BodyCheck{Path: "token", Steps: []JSONStep{{Key: "token"}}, Op: OpEquals, Value: BodyValue{Kind: StringValue, Text: "x"}}
+	long := strings.Repeat("é", 100)
+	for _, body := range []string{`{"token":"tok-SECRET-1"}`, `{"token":"` + long + `"}`} {
+		got := chk.Evaluate([]byte(body), false, BodyEnv{Self: "alice", Secrets: secrets})
+		if strings.Contains(got.Detail, "tok-SECRET-1") {
+			t.Errorf("detail shows a secret: %q", got.Detail)
+		}
+		if len(got.Detail) > 2*maxQuoted || !strings.Contains(got.Detail, "...") && strings.Contains(body, long) {
+			t.Errorf("detail not shortened: %q", got.Detail)
+		}
+	}
+}

@@ -1,0 +1,686 @@
+package roles
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// signIn reads the sign-in flow, capture and renew fields of a login
+// mapping (docs/config.md, "Signing in").
+func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
+	var flows []string
+	for _, k := range []string{"form", "json", "oauth2", "command"} {
+		if f[k] != nil {
+			flows = append(flows, k)
+		}
+	}
+	if len(flows) > 1 {
+		w.errorf(f[flows[1]], join(path, flows[1]), "a role signs in one way: %s is already set", flows[0])
+	}
+	if n := f["form"]; n != nil {
+		l.Form = w.formLogin(n, join(path, "form"))
+	}
+	if n := f["json"]; n != nil {
+		l.JSON = w.jsonLogin(n, join(path, "json"))
+	}
+	if n := f["oauth2"]; n != nil {
+		l.OAuth2 = w.oauth2Login(n, join(path, "oauth2"))
+	}
+	if n := f["command"]; n != nil {
+		l.Command = w.commandLogin(n, join(path, "command"))
+	}
+	if n := f["capture"]; n != nil {
+		cp := join(path, "capture")
+		if len(flows) == 0 {
+			w.errorf(n, cp, "capture needs a sign-in flow (form, json, oauth2 or command) to capture from")
+		}
+		for _, e := range w.entries(n, cp) {
+			p := join(cp, e.name)
+			if !isIdent(e.name) {
+				w.errorf(e.key, p, "invalid variable name: letters, digits, '_' and '-' only")
+				continue
+			}
+			s, ok := w.str(e.val, p)
+			if !ok {
+				continue
+			}
+			if err := checkCaptureFrom(s); err != nil {
+				w.errorf(e.val, p, "%v", err)
+				continue
+			}
+			l.Capture = append(l.Capture, Capture{Var: e.name, From: s})
+		}
+	}
+	if n := f["renew"]; n != nil {
+		rp := join(path, "renew")
+		rf := w.fields(n, rp, "max", "backoff")
+		if mn := rf["max"]; mn != nil {
+			if v, ok := w.integer(mn, join(rp, "max"), 0, 100); ok {
+				l.Renew.Max = int(v)
+			}
+		}
+		if bn := rf["backoff"]; bn != nil {
+			if d, ok := w.durationIn(bn, join(rp, "backoff"), 0, 10*time.Minute); ok {
+				l.Renew.Backoff = d
+			}
+		}
+	}
+}
+
+// checkCaptureFrom validates where a variable is captured from.
+func checkCaptureFrom(s string) error {
+	switch {
+	case strings.HasPrefix(s, "header:"):
+		if !isToken(strings.TrimSpace(strings.TrimPrefix(s, "header:"))) {
+			return errorString("want header:Name with a valid header name")
+		}
+		return nil
+	case strings.HasPrefix(s, "regex:"):
+		re, err := regexp.Compile(strings.TrimPrefix(s, "regex:"))
+		if err != nil {
+			return errorString("invalid regular expression: " + err.Error())
+		}
+		if re.NumSubexp() > 1 {
+			return errorString("the regular expression may have at most one group, whose match is captured")
+		}
+		return nil
+	}
+	return checkJSONPath(s)
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// checkJSONPath validates a path into a JSON document: names separated
+// by dots, a number indexing a list ("items.0.id").
+func checkJSONPath(s string) error {
+	if s == "" {
+		return errorString("empty path: want a path such as token or data.access_token")
+	}
+	for _, seg := range strings.Split(s, ".") {
+		if seg == "" || hasCtl(seg) || strings.ContainsAny(seg, " \t") {
+			return errorString("path " + strconv.Quote(s) + ": want names separated by dots, such as data.access_token")
+		}
+	}
+	return nil
+}
+
+// inScope reads a path or in-scope URL.
+func (w *walker) inScope(n *yaml.Node, path string) (string, bool) {
+	s, ok := w.str(n, path)
+	if !ok {
+		return "", false
+	}
+	if err := checkInScope(s, w.target); err != nil {
+		w.errorf(n, path, "%v", err)
+		return "", false
+	}
+	return s, true
+}
+
+func (w *walker) durationIn(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
+	s, ok := w.str(n, path)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		w.errorf(n, path, "%q is not a Go duration such as 10s or 1m30s", s)
+		return 0, false
+	case d < lo || d > hi || d == 0 && lo > 0:
+		w.errorf(n, path, "%v is out of range %v..%v", d, lo, hi)
+		return 0, false
+	}
+	return d, true
+}
+
+// method reads an HTTP method, upper-cased.
+func (w *walker) method(n *yaml.Node, path string) (string, bool) {
+	s, ok := w.str(n, path)
+	if !ok {
+		return "", false
+	}
+	if !isToken(s) {
+		w.errorf(n, path, "%q is not an HTTP method", s)
+		return "", false
+	}
+	return strings.ToUpper(s), true
+}
+
+// headerMap reads a mapping of header names to values; every value is a
+// credential (a header of a sign-in or check request may carry one).
+func (w *walker) headerMap(n *yaml.Node, path string) map[string]string {
+	out := map[string]string{}
+	seen := map[string]bool{}
+	for _, e := range w.entries(n, path) {
+		p := join(path, e.name)
+		s, ok := w.str(e.val, p)
+		w.addCredential(p, s)
+		ck := http.CanonicalHeaderKey(e.name)
+		switch {
+		case !isToken(e.name):
+			w.errorf(e.key, p, "invalid header name")
+			continue
+		case seen[ck]:
+			w.errorf(e.key, p, "duplicate header %s", ck)
+			continue
+		case ck == "Host" || ck == "Content-Length":
+			w.errorf(e.key, p, "header %s may not be set", ck)
+			continue
+		}
+		seen[ck] = true
+		if !ok {
+			continue
+		}
+		if hasCtl(s) {
+			w.errorf(e.val, p, "the value must not hold control characters")
+			continue
+		}
+		out[e.name] = s
+	}
+	return out
+}
+
+// tokenUse reads the header and scheme fields that say how a token is
+// sent. defScheme applies when scheme is absent; `scheme: ""` sends the
+// bare token.
+func (w *walker) tokenUse(f map[string]*yaml.Node, path, defScheme string) TokenUse {
+	u := TokenUse{Header: "Authorization", Scheme: defScheme}
+	if hn := f["header"]; hn != nil {
+		if s, ok := w.str(hn, join(path, "header")); ok {
+			ck := http.CanonicalHeaderKey(s)
+			switch {
+			case !isToken(s):
+				w.errorf(hn, join(path, "header"), "invalid header name %q", s)
+			case ck == "Cookie" || ck == "Host" || ck == "Content-Length":
+				w.errorf(hn, join(path, "header"), "the token cannot be sent in %s", ck)
+			default:
+				u.Header = s
+			}
+		}
+	}
+	if sn := f["scheme"]; sn != nil {
+		if s, ok := w.str(sn, join(path, "scheme")); ok {
+			if hasCtl(s) || strings.ContainsAny(s, " \t") {
+				w.errorf(sn, join(path, "scheme"), "want one word such as Bearer or Token, or \"\" for none")
+			} else {
+				u.Scheme = s
+			}
+		}
+	}
+	return u
+}
+
+func (w *walker) formLogin(n *yaml.Node, path string) *FormLogin {
+	fl := &FormLogin{Fields: map[string]string{}}
+	f := w.fields(n, path, "url", "action", "fields")
+	ok := true
+	if un := f["url"]; un != nil {
+		fl.URL, ok = w.inScope(un, join(path, "url"))
+	} else {
+		w.errorf(n, join(path, "url"), "required: the page holding the login form, such as /login")
+		ok = false
+	}
+	if an := f["action"]; an != nil {
+		s, good := w.inScope(an, join(path, "action"))
+		fl.Action, ok = s, ok && good
+	}
+	if fn := f["fields"]; fn != nil {
+		fp := join(path, "fields")
+		for _, e := range w.entries(fn, fp) {
+			p := join(fp, e.name)
+			s, good := w.str(e.val, p)
+			if secretFieldName(e.name) {
+				w.addCredential(p, s)
+			}
+			if !good {
+				ok = false
+				continue
+			}
+			if e.name == "" || hasCtl(e.name) {
+				w.errorf(e.key, p, "invalid field name")
+				ok = false
+				continue
+			}
+			fl.Fields[e.name] = s
+			fl.FieldOrder = append(fl.FieldOrder, e.name)
+		}
+		if len(fl.Fields) == 0 && ok {
+			w.errorf(fn, fp, "empty: name the fields to fill, such as username and password")
+			ok = false
+		}
+	} else {
+		w.errorf(n, join(path, "fields"), "required: the fields to fill, such as {username: alice, password: \"${ALICE_PASSWORD}\"}")
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
+	return fl
+}
+
+func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
+	jl := &JSONLogin{Method: http.MethodPost, Encoding: "json"}
+	f := w.fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme")
+	ok := true
+	if un := f["url"]; un != nil {
+		jl.URL, ok = w.inScope(un, join(path, "url"))
+	} else {
+		w.errorf(n, join(path, "url"), "required: the login endpoint, such as /api/login")
+		ok = false
+	}
+	if mn := f["method"]; mn != nil {
+		m, good := w.method(mn, join(path, "method"))
+		jl.Method, ok = m, ok && good
+	}
+	if en := f["encoding"]; en != nil {
+		if s, good := w.str(en, join(path, "encoding")); good && (s == "json" || s == "form") {
+			jl.Encoding = s
+		} else {
+			if good {
+				w.errorf(en, join(path, "encoding"), "%q: want json or form", s)
+			}
+			ok = false
+		}
+	}
+	if bn := f["body"]; bn != nil {
+		bp := join(path, "body")
+		if bn.Kind != yaml.MappingNode {
+			w.errorf(bn, bp, "must be a mapping, not %s", kindName(bn))
+			ok = false
+		} else if jl.Encoding == "form" {
+			vals := url.Values{}
+			for _, e := range w.entries(bn, bp) {
+				p := join(bp, e.name)
+				v := deref(e.val)
+				if v == nil || v.Kind != yaml.ScalarNode {
+					w.errorf(e.val, p, "a form-encoded body holds strings only")
+					ok = false
+					continue
+				}
+				s, good := w.str(v, p)
+				if secretFieldName(e.name) {
+					w.addCredential(p, s)
+				}
+				ok = ok && good
+				vals.Add(e.name, s)
+			}
+			jl.Body = []byte(vals.Encode())
+		} else {
+			var buf bytes.Buffer
+			ok = w.jsonValue(bn, bp, false, &buf, 0) && ok
+			jl.Body = buf.Bytes()
+		}
+	}
+	if hn := f["headers"]; hn != nil {
+		jl.Headers = w.headerMap(hn, join(path, "headers"))
+	}
+	if tn := f["token"]; tn != nil {
+		if s, good := w.str(tn, join(path, "token")); good {
+			if err := checkJSONPath(s); err != nil {
+				w.errorf(tn, join(path, "token"), "%v", err)
+				ok = false
+			}
+			jl.Token = s
+		}
+	}
+	if cn := f["token_cookie"]; cn != nil {
+		if s, good := w.str(cn, join(path, "token_cookie")); good {
+			if !isToken(s) {
+				w.errorf(cn, join(path, "token_cookie"), "invalid cookie name %q", s)
+				ok = false
+			}
+			jl.TokenCookie = s
+		}
+		if f["token"] != nil {
+			w.errorf(cn, join(path, "token_cookie"), "give token or token_cookie, not both")
+			ok = false
+		}
+	}
+	if en := f["expires_in"]; en != nil {
+		if s, good := w.str(en, join(path, "expires_in")); good {
+			if err := checkJSONPath(s); err != nil {
+				w.errorf(en, join(path, "expires_in"), "%v", err)
+				ok = false
+			}
+			jl.ExpiresIn = s
+		}
+	}
+	jl.Use = w.tokenUse(f, path, "Bearer")
+	if !ok {
+		return nil
+	}
+	return jl
+}
+
+// jsonValue writes the JSON form of YAML node n to buf, keeping the order
+// of mappings. Strings are expanded; a string under a key that names a
+// secret is registered as a credential.
+func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes.Buffer, depth int) bool {
+	n = deref(n)
+	if depth > 32 {
+		w.errorf(n, path, "nested too deeply")
+		return false
+	}
+	switch {
+	case n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		buf.WriteString("null")
+		return true
+	case n.Kind == yaml.MappingNode:
+		buf.WriteByte('{')
+		for i, e := range w.entries(n, path) {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			k, _ := json.Marshal(e.name)
+			buf.Write(k)
+			buf.WriteByte(':')
+			if !w.jsonValue(e.val, join(path, e.name), secretFieldName(e.name), buf, depth+1) {
+				return false
+			}
+		}
+		buf.WriteByte('}')
+		return true
+	case n.Kind == yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if !w.jsonValue(c, path+"["+strconv.Itoa(i)+"]", secretKey, buf, depth+1) {
+				return false
+			}
+		}
+		buf.WriteByte(']')
+		return true
+	case n.Kind == yaml.ScalarNode:
+		switch n.Tag {
+		case "!!bool":
+			b, err := strconv.ParseBool(strings.ToLower(n.Value))
+			if err != nil {
+				w.errorf(n, path, "invalid boolean %q", n.Value)
+				return false
+			}
+			buf.WriteString(strconv.FormatBool(b))
+			return true
+		case "!!int", "!!float":
+			v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+			if err != nil {
+				if iv, ierr := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); ierr == nil {
+					buf.WriteString(strconv.FormatInt(iv, 10))
+					return true
+				}
+				w.errorf(n, path, "invalid number %q: quote it for a string", n.Value)
+				return false
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				w.errorf(n, path, "invalid number %q: quote it for a string", n.Value)
+				return false
+			}
+			buf.Write(b)
+			return true
+		}
+		s, ok := w.str(n, path)
+		if secretKey {
+			w.addCredential(path, s)
+		}
+		if !ok {
+			return false
+		}
+		b, _ := json.Marshal(s)
+		buf.Write(b)
+		return true
+	}
+	w.errorf(n, path, "unsupported value")
+	return false
+}
+
+func (w *walker) oauth2Login(n *yaml.Node, path string) *OAuth2Login {
+	ol := &OAuth2Login{}
+	f := w.fields(n, path, "token_url", "client_id", "client_secret", "scopes", "params", "auth", "header", "scheme")
+	ok := true
+	if un := f["token_url"]; un != nil {
+		ol.TokenURL, ok = w.inScope(un, join(path, "token_url"))
+	} else {
+		w.errorf(n, join(path, "token_url"), "required: the token endpoint, such as /oauth/token")
+		ok = false
+	}
+	if cn := f["client_id"]; cn != nil {
+		s, good := w.str(cn, join(path, "client_id"))
+		if good && s == "" {
+			w.errorf(cn, join(path, "client_id"), "empty")
+			good = false
+		}
+		ol.ClientID, ok = s, ok && good
+	} else {
+		w.errorf(n, join(path, "client_id"), "required")
+		ok = false
+	}
+	if sn := f["client_secret"]; sn != nil {
+		s, good := w.str(sn, join(path, "client_secret"))
+		w.addCredential(join(path, "client_secret"), s)
+		ol.ClientSecret, ok = s, ok && good
+	} else {
+		w.errorf(n, join(path, "client_secret"), "required")
+		ok = false
+	}
+	if sn := f["scopes"]; sn != nil {
+		for _, it := range w.list(sn, join(path, "scopes")) {
+			if s, good := w.str(it.n, it.path); good {
+				if s == "" || strings.ContainsAny(s, " \t") || hasCtl(s) {
+					w.errorf(it.n, it.path, "a scope is one non-empty word")
+					ok = false
+					continue
+				}
+				ol.Scopes = append(ol.Scopes, s)
+			}
+		}
+	}
+	if pn := f["params"]; pn != nil {
+		ol.Params = map[string]string{}
+		for _, e := range w.entries(pn, join(path, "params")) {
+			p := join(join(path, "params"), e.name)
+			if s, good := w.str(e.val, p); good {
+				if secretFieldName(e.name) {
+					w.addCredential(p, s)
+				}
+				ol.Params[e.name] = s
+			}
+		}
+	}
+	if an := f["auth"]; an != nil {
+		if s, good := w.str(an, join(path, "auth")); good && (s == "header" || s == "body") {
+			ol.Auth = s
+		} else if good {
+			w.errorf(an, join(path, "auth"), "%q: want header or body", s)
+			ok = false
+		}
+	}
+	ol.Use = w.tokenUse(f, path, "")
+	if !ok {
+		return nil
+	}
+	return ol
+}
+
+func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
+	cl := &CommandLogin{Timeout: DefaultCommandTimeout, Gives: "token"}
+	f := w.fields(n, path, "run", "timeout", "gives", "header", "scheme")
+	ok := true
+	if rn := f["run"]; rn != nil {
+		if rn.Kind != yaml.SequenceNode {
+			w.errorf(rn, join(path, "run"), "must be a list: the program and its arguments, run without a shell")
+			ok = false
+		}
+		for _, it := range w.list(rn, join(path, "run")) {
+			s, good := w.str(it.n, it.path)
+			if !good {
+				ok = false
+				continue
+			}
+			if len(cl.Argv) == 0 && strings.TrimSpace(s) == "" {
+				w.errorf(it.n, it.path, "empty program name")
+				ok = false
+			}
+			cl.Argv = append(cl.Argv, s)
+		}
+		if len(cl.Argv) == 0 && ok {
+			w.errorf(rn, join(path, "run"), "empty: give the program and its arguments")
+			ok = false
+		}
+	} else {
+		w.errorf(n, join(path, "run"), "required: the program and its arguments, such as [\"./sso-token\", \"alice\"]")
+		ok = false
+	}
+	if tn := f["timeout"]; tn != nil {
+		d, good := w.durationIn(tn, join(path, "timeout"), time.Millisecond, 10*time.Minute)
+		if good {
+			cl.Timeout = d
+		}
+		ok = ok && good
+	}
+	if gn := f["gives"]; gn != nil {
+		if s, good := w.str(gn, join(path, "gives")); good && (s == "token" || s == "cookie") {
+			cl.Gives = s
+		} else if good {
+			w.errorf(gn, join(path, "gives"), "%q: want token or cookie", s)
+			ok = false
+		}
+	}
+	cl.Use = w.tokenUse(f, path, "Bearer")
+	if cl.Gives == "cookie" && (f["header"] != nil || f["scheme"] != nil) {
+		w.errorf(n, path, "header and scheme apply to a token, not to gives: cookie")
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
+	return cl
+}
+
+func (w *walker) check(n *yaml.Node, path string) *Check {
+	c := &Check{Method: http.MethodGet}
+	f := w.fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
+	ok := true
+	if un := f["url"]; un != nil {
+		c.URL, ok = w.inScope(un, join(path, "url"))
+	} else {
+		w.errorf(n, join(path, "url"), "required: a page only a signed-in role sees, such as /api/me")
+		ok = false
+	}
+	if mn := f["method"]; mn != nil {
+		m, good := w.method(mn, join(path, "method"))
+		c.Method, ok = m, ok && good
+	}
+	if bn := f["body"]; bn != nil {
+		s, good := w.str(bn, join(path, "body"))
+		c.Body, ok = s, ok && good
+	}
+	if hn := f["headers"]; hn != nil {
+		c.Headers = w.headerMap(hn, join(path, "headers"))
+	}
+	if sn := f["status"]; sn != nil {
+		v, good := w.integer(sn, join(path, "status"), 100, 599)
+		c.Status, ok = int(v), ok && good
+	}
+	for _, k := range []string{"contains", "logged_out"} {
+		kn := f[k]
+		if kn == nil {
+			continue
+		}
+		s, good := w.str(kn, join(path, k))
+		if good && s == "" {
+			w.errorf(kn, join(path, k), "empty: it would match every body")
+			good = false
+		}
+		ok = ok && good
+		if k == "contains" {
+			c.Contains = s
+		} else {
+			c.LoggedOut = s
+		}
+	}
+	if c.Contains != "" && c.Contains == c.LoggedOut {
+		w.errorf(f["logged_out"], join(path, "logged_out"), "the same text as contains: a live and a signed-out answer must differ")
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
+	return c
+}
+
+// canonicalSignIn renders a role's sign-in flow, capture, renew and check
+// for the fingerprint, with the helpers of canonical. A JSON body is
+// rendered with every secret value replaced by its name.
+func canonicalSignIn(c *Config, r *Role, rp string, val func(path, v string), list func(path string, vs []string), sortedMap func(path string, m map[string]string)) {
+	lp := join(rp, "login")
+	l := r.Login
+	if fl := l.Form; fl != nil {
+		p := join(lp, "form")
+		val(join(p, "url"), fl.URL)
+		val(join(p, "action"), fl.Action)
+		sortedMap(join(p, "fields"), fl.Fields)
+	}
+	use := func(p string, u TokenUse) {
+		val(join(p, "header"), u.Header)
+		val(join(p, "scheme"), u.Scheme)
+	}
+	if jl := l.JSON; jl != nil {
+		p := join(lp, "json")
+		val(join(p, "url"), jl.URL)
+		val(join(p, "method"), jl.Method)
+		val(join(p, "encoding"), jl.Encoding)
+		val(join(p, "body"), c.Secrets.Redact(string(jl.Body)))
+		sortedMap(join(p, "headers"), jl.Headers)
+		val(join(p, "token"), jl.Token)
+		val(join(p, "token_cookie"), jl.TokenCookie)
+		val(join(p, "expires_in"), jl.ExpiresIn)
+		use(p, jl.Use)
+	}
+	if ol := l.OAuth2; ol != nil {
+		p := join(lp, "oauth2")
+		val(join(p, "token_url"), ol.TokenURL)
+		val(join(p, "client_id"), ol.ClientID)
+		val(join(p, "client_secret"), ol.ClientSecret)
+		list(join(p, "scopes"), ol.Scopes)
+		sortedMap(join(p, "params"), ol.Params)
+		val(join(p, "auth"), ol.Auth)
+		use(p, ol.Use)
+	}
+	if cl := l.Command; cl != nil {
+		p := join(lp, "command")
+		list(join(p, "run"), cl.Argv)
+		val(join(p, "timeout"), cl.Timeout.String())
+		val(join(p, "gives"), cl.Gives)
+		use(p, cl.Use)
+	}
+	caps := make([]string, len(l.Capture))
+	for i, cp := range l.Capture {
+		caps[i] = cp.Var + "=" + cp.From
+	}
+	list(join(lp, "capture"), caps)
+	val(join(lp, "renew.max"), strconv.Itoa(l.Renew.Max))
+	val(join(lp, "renew.backoff"), l.Renew.Backoff.String())
+	if ck := r.Check; ck != nil {
+		p := join(rp, "check")
+		val(join(p, "method"), ck.Method)
+		val(join(p, "url"), ck.URL)
+		val(join(p, "body"), ck.Body)
+		sortedMap(join(p, "headers"), ck.Headers)
+		val(join(p, "status"), strconv.Itoa(ck.Status))
+		val(join(p, "contains"), ck.Contains)
+		val(join(p, "logged_out"), ck.LoggedOut)
+	}
+}

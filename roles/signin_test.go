@@ -1,0 +1,479 @@
+package roles
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/permaudit/permaudit/internal/authapp"
+)
+
+// TestMain lets the test binary stand in for a login command: run as
+// "<binary> permaudit-login-helper MODE ARG", it acts the program out.
+func TestMain(m *testing.M) {
+	if len(os.Args) >= 3 && os.Args[1] == "permaudit-login-helper" {
+		os.Exit(loginHelper(os.Args[2], os.Args[3:]))
+	}
+	os.Exit(m.Run())
+}
+
+func loginHelper(mode string, args []string) int {
+	switch mode {
+	case "print": // print the argument on stdout
+		fmt.Println(args[0])
+		return 0
+	case "fail": // complain on stderr, quoting the argument, and fail
+		fmt.Fprintf(os.Stderr, "sso: login refused for secret %s\n", args[0])
+		return 3
+	case "sleep":
+		time.Sleep(10 * time.Second)
+		return 0
+	}
+	return 2
+}
+
+// signInClient is a client like crawl's: no redirect following.
+func signInClient() *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// authSession loads yaml (target replaced by srv) and returns the
+// session of role, configured with plain loopback clients.
+func authSession(t *testing.T, target, yaml, role string, env map[string]string, opts SessionOptions) (*Session, *Config) {
+	t.Helper()
+	if env == nil {
+		env = authapp.Env()
+	}
+	c := parseTest(t, "target: "+target+"\nlogin_url: /login\n"+yaml, env)
+	s := NewSession(c.Role(role))
+	roleClient := signInClient()
+	roleClient.Jar = s.Jar()
+	roleClient.Transport = attachTransport{s}
+	opts.Target = c.Target
+	opts.Secrets = c.Secrets
+	opts.SignIn = signInClient()
+	opts.Client = roleClient
+	s.Configure(opts)
+	return s, c
+}
+
+// attachTransport attaches the session's credentials, as crawl's scoped
+// transport does.
+type attachTransport struct{ s *Session }
+
+func (a attachTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	a.s.Ready(r.Context())
+	a.s.Attach(r)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func startAuthApp(t *testing.T, opts authapp.Options) *authapp.Server {
+	t.Helper()
+	srv, err := authapp.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+const formEditor = `roles:
+  editor:
+    login:
+      form: {url: /login, fields: {username: editor, password: "${EDITOR_PASSWORD}"}}
+      capture: {user_id: "regex:user (\\d+)"}
+    check: {url: /api/me, contains: '"user":"editor"'}
+`
+
+func TestSignInFlows(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, yaml, role string
+		header           string // credential header expected after sign-in ("" for a cookie session)
+		vars             map[string]string
+		kind             string
+	}{
+		{"form with CSRF token", formEditor, "editor", "", map[string]string{"user_id": "12"}, "form"},
+		{"json with a JWT", `roles:
+  api:
+    login:
+      json: {url: /api/login, body: {username: api, password: "${API_PASSWORD}", remember: true}, token: data.access_token}
+      capture: {user_id: data.user.id, name: data.user.name}
+    check: {url: /api/me, contains: '"user":"api"'}
+`, "api", "Authorization", map[string]string{"user_id": "14", "name": "api"}, "json"},
+		{"oauth2 client credentials", `roles:
+  service:
+    login:
+      oauth2: {token_url: /oauth/token, client_id: reporting, client_secret: "${SERVICE_SECRET}", scopes: [reports]}
+      capture: {scope: scope}
+    check: {url: /api/me, contains: '"user":"service"'}
+`, "service", "Authorization", map[string]string{"scope": "reports"}, "oauth2"},
+		{"oauth2 secret in the body", `roles:
+  service:
+    login:
+      oauth2: {token_url: /oauth/token, client_id: reporting, client_secret: "${SERVICE_SECRET}", auth: body}
+    check: {url: /api/me, contains: '"user":"service"'}
+`, "service", "Authorization", nil, "oauth2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startAuthApp(t, authapp.Options{})
+			s, c := authSession(t, srv.URL(), tc.yaml, tc.role, nil, SessionOptions{})
+			if got := c.Role(tc.role).Login.Kind(); got != tc.kind {
+				t.Errorf("Kind() = %q, want %q", got, tc.kind)
+			}
+			before := srv.App.LoginsOf(tc.role)
+			if err := s.SignIn(ctx); err != nil {
+				t.Fatalf("SignIn: %v", err)
+			}
+			if got := srv.App.LoginsOf(tc.role) - before; got != 1 {
+				t.Errorf("the application saw %d sign-ins, want 1", got)
+			}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/api/me", nil)
+			s.Attach(req)
+			if tc.header != "" && !strings.HasPrefix(req.Header.Get(tc.header), "Bearer ") {
+				t.Errorf("%s = %q, want a Bearer token", tc.header, req.Header.Get(tc.header))
+			}
+			if res := s.Check(ctx); !res.Live {
+				t.Errorf("check after sign-in: %s", res.Seen)
+			}
+			for k, want := range tc.vars {
+				if got, _ := s.Var(k); got != want {
+					t.Errorf("var %s = %q, want %q", k, got, want)
+				}
+				if got := c.Role(tc.role).Vars[k]; got != want {
+					t.Errorf("role var %s = %q, want %q (the matrix reads it)", k, got, want)
+				}
+			}
+			// Every secret the application issued is known to the redactor.
+			known := c.Secrets.Values()
+			if len(srv.App.Secrets()) == 0 {
+				t.Errorf("the application issued no secret")
+			}
+			for _, v := range srv.App.Secrets() {
+				if !slices.Contains(known, v) {
+					t.Errorf("obtained secret %q... is not redacted", v[:4])
+				}
+			}
+			if st := s.Stats(); st.SignIns != 1 || s.Generation() != 1 {
+				t.Errorf("stats %+v, generation %d; want 1 sign-in", st, s.Generation())
+			}
+		})
+	}
+}
+
+func TestSignInRefused(t *testing.T) {
+	srv := startAuthApp(t, authapp.Options{})
+	ctx := context.Background()
+	bad := "Not-The-Password-93"
+	for _, tc := range []struct {
+		name, yaml, role string
+		env              map[string]string
+		want             []string // in the error
+	}{
+		{"form, wrong password", formEditor, "editor", map[string]string{"EDITOR_PASSWORD": bad},
+			[]string{"sign-in (form)", "POST /login answered 200", "still holds the login form"}},
+		{"form, field missing", `roles:
+  editor:
+    login:
+      form: {url: /login, fields: {usernme: editor, password: "${EDITOR_PASSWORD}"}}
+`, "editor", map[string]string{"EDITOR_PASSWORD": bad}, []string{`no field "usernme"`, "csrf_token", "password"}},
+		{"form, no form on the page", `roles:
+  editor:
+    login:
+      form: {url: /api/me, fields: {username: editor, password: "${EDITOR_PASSWORD}"}}
+`, "editor", map[string]string{"EDITOR_PASSWORD": bad}, []string{"form at /api/me: the login page answered 401"}},
+		{"form, the page holds another form", `roles:
+  editor:
+    login:
+      form: {url: /login, action: /search, fields: {username: editor, password: "${EDITOR_PASSWORD}"}}
+`, "editor", nil, []string{`form at /login has no field "username" (fields: q)`}},
+		{"json, wrong password", `roles:
+  api:
+    login:
+      json: {url: /api/login, body: {username: api, password: "${API_PASSWORD}"}, token: data.access_token}
+`, "api", map[string]string{"API_PASSWORD": bad}, []string{"POST /api/login answered 401", "invalid credentials"}},
+		{"json, token path wrong", `roles:
+  api:
+    login:
+      json: {url: /api/login, body: {username: api, password: "${API_PASSWORD}"}, token: data.token}
+`, "api", nil, []string{"without a token at data.token"}},
+		{"oauth2, wrong secret", `roles:
+  service:
+    login:
+      oauth2: {token_url: /oauth/token, client_id: reporting, client_secret: "${SERVICE_SECRET}"}
+`, "service", map[string]string{"SERVICE_SECRET": bad}, []string{"token request to /oauth/token", "invalid_client"}},
+		{"check fails", `roles:
+  editor:
+    login:
+      form: {url: /login, fields: {username: editor, password: "${EDITOR_PASSWORD}"}}
+    check: {url: /admin/, contains: Admin}
+`, "editor", nil, []string{"signed in (form), but the check GET /admin/ saw 403"}},
+		{"capture missing", `roles:
+  api:
+    login:
+      json: {url: /api/login, body: {username: api, password: "${API_PASSWORD}"}, token: data.access_token}
+      capture: {uid: data.user.uid}
+`, "api", nil, []string{"capture uid: no text or number at data.user.uid"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := authSession(t, srv.URL(), tc.yaml, tc.role, tc.env, SessionOptions{})
+			err := s.SignIn(ctx)
+			if err == nil {
+				t.Fatal("SignIn succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not hold %q", err, w)
+				}
+			}
+			for _, secret := range []string{bad, authapp.EditorPassword, authapp.APIPassword, authapp.ServiceSecret} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q holds a password", err)
+				}
+			}
+			if s.Failure() == nil {
+				t.Errorf("Failure() is nil after a failed sign-in")
+			}
+		})
+	}
+}
+
+func TestCommandFlow(t *testing.T) {
+	srv := startAuthApp(t, authapp.Options{})
+	ctx := context.Background()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "cmd-token-5c1e90aa77"
+	for _, tc := range []struct {
+		name  string
+		login string
+		ok    bool
+		want  string // header value, or error text
+	}{
+		{"token", fmt.Sprintf(`command: {run: [%q, permaudit-login-helper, print, %q]}`, bin, token), true, "Bearer " + token},
+		{"token, custom header", fmt.Sprintf(`command: {run: [%q, permaudit-login-helper, print, %q], header: X-Api-Key, scheme: ""}`, bin, token), true, token},
+		{"cookie", fmt.Sprintf(`command: {run: [%q, permaudit-login-helper, print, "sid=%s; theme=dark"], gives: cookie}`, bin, token), true, "sid=" + token},
+		{"fails, stderr redacted", fmt.Sprintf(`command: {run: [%q, permaudit-login-helper, fail, "${EDITOR_PASSWORD}"]}`, bin), false, "exit status 3; stderr: \"sso: login refused for secret [REDACTED:roles.x.login.command.run[3]]\""},
+		{"times out", fmt.Sprintf(`command: {run: [%q, permaudit-login-helper, sleep], timeout: 200ms}`, bin), false, "timed out after 200ms"},
+		{"not found", `command: {run: [/nonexistent/sso-login]}`, false, "command /nonexistent/sso-login:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := authSession(t, srv.URL(), "roles:\n  x:\n    login:\n      "+tc.login+"\n", "x", nil, SessionOptions{})
+			start := time.Now()
+			err := s.SignIn(ctx)
+			if time.Since(start) > 5*time.Second {
+				t.Errorf("SignIn took %v", time.Since(start))
+			}
+			if !tc.ok {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want one holding %q", err, tc.want)
+				}
+				if strings.Contains(err.Error(), authapp.EditorPassword) {
+					t.Errorf("error holds the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/", nil)
+			s.Attach(req)
+			if req.Header.Get("Authorization")+req.Header.Get("X-Api-Key") == tc.want {
+				return
+			}
+			var cookies []string
+			for _, ck := range s.Jar().Cookies(req.URL) {
+				cookies = append(cookies, ck.String())
+			}
+			if !slices.Contains(cookies, tc.want) {
+				t.Errorf("no %q in the headers %v or cookies %v", tc.want, req.Header, cookies)
+			}
+			if got := c.Secrets.Redact("x " + token + " y"); strings.Contains(got, token) {
+				t.Errorf("the command's output is not a secret: %q", got)
+			}
+		})
+	}
+}
+
+// fakeClock is a settable clock with a recorded sleep.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleeps = append(c.sleeps, d)
+	c.now = c.now.Add(d)
+	return nil
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestTokenRefreshedBeforeExpiry(t *testing.T) {
+	// The JWT lives 4s by the application's real clock; the session's
+	// clock is moved by hand, so the test takes no time.
+	srv := startAuthApp(t, authapp.Options{JWTTTL: 4 * time.Second})
+	clk := &fakeClock{now: time.Now()}
+	s, _ := authSession(t, srv.URL(), `roles:
+  api:
+    login:
+      json: {url: /api/login, body: {username: api, password: "${API_PASSWORD}"}, token: data.access_token}
+    check: {url: /api/me, contains: '"user":"api"'}
+`, "api", nil, SessionOptions{Now: clk.Now, Sleep: clk.Sleep})
+	ctx := context.Background()
+	if err := s.SignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	token := func() string {
+		r, _ := http.NewRequest(http.MethodGet, "http://x/", nil)
+		s.Attach(r)
+		return r.Header.Get("Authorization")
+	}
+	first := token()
+	for _, step := range []struct {
+		advance time.Duration
+		logins  int
+	}{
+		{0, 1},
+		{2 * time.Second, 1},                    // 2s of 4s used: not yet
+		{time.Second + 100*time.Millisecond, 2}, // within the last quarter: renewed
+		{0, 2},                                  // once
+	} {
+		clk.advance(step.advance)
+		s.Ready(ctx)
+		if got := srv.App.LoginsOf(authapp.API); got != step.logins {
+			t.Errorf("after %v more: %d sign-ins, want %d", step.advance, got, step.logins)
+		}
+	}
+	if token() == first {
+		t.Errorf("the token was not replaced")
+	}
+	if st := s.Stats(); st.Refreshes != 1 || st.Renewals != 0 {
+		t.Errorf("stats %+v, want 1 refresh and no renewal", st)
+	}
+	if res := s.Check(ctx); !res.Live {
+		t.Errorf("check with the new token: %s", res.Seen)
+	}
+}
+
+func TestRenewCapAndBackoff(t *testing.T) {
+	srv := startAuthApp(t, authapp.Options{})
+	clk := &fakeClock{now: time.Now()}
+	yaml := strings.Replace(formEditor, "      capture:", "      renew: {max: 3, backoff: 100ms}\n      capture:", 1)
+	s, _ := authSession(t, srv.URL(), yaml, "editor", nil,
+		SessionOptions{Now: clk.Now, Sleep: clk.Sleep})
+	ctx := context.Background()
+	if err := s.SignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(30 * time.Millisecond) // the session dies 30ms after sign-in
+	for i := range 3 {
+		if err := s.Renew(ctx); err != nil {
+			t.Fatalf("renewal %d: %v", i+1, err)
+		}
+	}
+	err := s.Renew(ctx)
+	if err == nil || !strings.Contains(err.Error(), "renewal cap reached (3 of 3 renewals used)") {
+		t.Errorf("fourth renewal: %v, want the cap", err)
+	}
+	if got := srv.App.LoginsOf(authapp.Editor); got != 4 {
+		t.Errorf("the application saw %d sign-ins, want 4", got)
+	}
+	// Each renewal waits for backoff << n since the last attempt.
+	want := []time.Duration{70 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
+	if !slices.Equal(clk.sleeps, want) {
+		t.Errorf("backoff sleeps %v, want %v", clk.sleeps, want)
+	}
+	if st := s.Stats(); st.Renewals != 3 || st.SignIns != 4 || s.Generation() != 4 {
+		t.Errorf("stats %+v generation %d", st, s.Generation())
+	}
+}
+
+func TestStaticCredentialsCannotRenew(t *testing.T) {
+	s := NewSession(&Role{Name: "r", Login: Login{Bearer: "tok"}})
+	if err := s.Renew(context.Background()); err == nil {
+		t.Errorf("Renew of static credentials succeeded")
+	}
+}
+
+func TestCheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/live":
+			fmt.Fprint(w, "Signed in as alice")
+		case "/out":
+			fmt.Fprint(w, "Signed in as alice. Please sign in")
+		case "/post":
+			if r.Method != http.MethodPost || r.Header.Get("X-Q") != "1" {
+				w.WriteHeader(400)
+			}
+			fmt.Fprint(w, "Signed in as alice")
+		case "/teapot":
+			w.WriteHeader(418)
+		default:
+			http.Redirect(w, r, "/login?next=x", http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		check string
+		live  bool
+		seen  string
+	}{
+		{"{url: /live, contains: Signed in as alice}", true, "200"},
+		{"{url: /live, contains: Signed in as bob}", false, `200 without "Signed in as bob"`},
+		{"{url: /out, logged_out: Please sign in}", false, `200 with the logged-out text "Please sign in"`},
+		{"{url: /gone}", false, "302 to /login?next=x"},
+		{"{url: /teapot, status: 418}", true, "418"},
+		{"{url: /post, method: post, body: 'q', headers: {X-Q: '1'}}", true, "200"},
+		{"{url: /post}", false, `400: "Signed in as alice"`},
+	} {
+		t.Run(tc.check, func(t *testing.T) {
+			s, _ := authSession(t, srv.URL, "roles:\n  x:\n    check: "+tc.check+"\n", "x", nil, SessionOptions{})
+			res := s.Check(context.Background())
+			if res.Live != tc.live || res.Seen != tc.seen || res.Err != nil {
+				t.Errorf("Check = %+v, want live %v seen %q", res, tc.live, tc.seen)
+			}
+		})
+	}
+}
+
+func TestJWTExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		token string
+		want  time.Time
+	}{
+		{"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDAuNX0.sig", time.Unix(1700000000, 5e8)},
+		{"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3MDAwMDAwMDB9.sig", time.Unix(1700000000, 0)},
+		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig", time.Time{}},
+		{"not-a-jwt", time.Time{}},
+		{"a.%%%.c", time.Time{}},
+	} {
+		if got := jwtExpiry(tc.token); !got.Equal(tc.want) {
+			t.Errorf("jwtExpiry(%q) = %v, want %v", tc.token, got, tc.want)
+		}
+	}
+}
