@@ -8,12 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -47,6 +48,15 @@ type pbCase struct {
 	leaks  []string
 }
 
+// pbCollections are the collections PocketBase's /api/collections names:
+// the fixture's and PocketBase's own.
+var pbCollections = []string{"_authOrigins", "_externalAuths", "_mfas", "_otps", "_superusers",
+	"announcements", "notes", "posts", "staff_docs", "users", "vault"}
+
+// pbStarts is the number of crawl.start URLs in permaudit.yaml that no
+// JSON answer names (/_/, where /_ redirects, counted).
+const pbStarts = 9
+
 func pbCases() []pbCase {
 	leaks := func(paths []string, roles ...string) []string {
 		var out []string
@@ -72,8 +82,17 @@ func pbCases() []pbCase {
 		// The locked collection answers everyone.
 		{loosen: "locked", leaks: leaks([]string{recs + "vault/records", recs + "vault/records/vault0000000001"}, "anonymous", "alice", "bob", "staff")},
 		// PocketBase's own superuser APIs lose their guard.
-		{loosen: "superuser", leaks: leaks([]string{"/api/backups", "/api/collections", recs + "notes", "/api/logs", "/api/settings"}, "anonymous", "alice", "bob", "staff")},
+		// Every collection's view is one of them.
+		{loosen: "superuser", leaks: leaks(append([]string{"/api/backups", "/api/collections", "/api/logs", "/api/settings"}, pbCollectionViews()...), "anonymous", "alice", "bob", "staff")},
 	}
+}
+
+func pbCollectionViews() []string {
+	var out []string
+	for _, c := range pbCollections {
+		out = append(out, "/api/collections/"+c)
+	}
+	return out
 }
 
 func TestPocketBase(t *testing.T) {
@@ -113,6 +132,10 @@ func TestPocketBase(t *testing.T) {
 			}
 			checkPocketBaseRun(t, run)
 			if tc.loosen == "" {
+				// The token check recognises PocketBase's real tokens.
+				if tok := pbToken(t, pb.URL, "alice@example.test", pb.Passwords["PB_ALICE_PASSWORD"]); !pbJWT.MatchString(tok) {
+					t.Errorf("a PocketBase token of %d bytes does not match %s: the outputs' token check is blind", len(tok), pbJWT)
+				}
 				// No 401 of PocketBase carries WWW-Authenticate: a note,
 				// never a finding.
 				noted := false
@@ -147,16 +170,72 @@ func checkPocketBaseRun(t *testing.T, run *report.Run) {
 	if !run.Complete {
 		t.Errorf("run incomplete: %s", run.Incomplete)
 	}
-	// Every configured endpoint was probed as every role; the body
-	// checks were made.
+	// Every role but anonymous signed in once with the JSON login, ran its
+	// check (auth-refresh) at least once, and kept its session.
+	for _, ri := range run.Roles {
+		if ri.Name == "anonymous" {
+			continue
+		}
+		if ri.SignIn != "json" || ri.SignIns != 1 || ri.Checks == 0 || ri.Renewals != 0 || ri.SessionLost != 0 || ri.SignInError != "" ||
+			!strings.HasPrefix(ri.Check, "POST ") || !strings.HasSuffix(ri.Check, "/auth-refresh") {
+			t.Errorf("role %s: %+v, want one json sign-in, auth-refresh checks and no renewal", ri.Name, ri)
+		}
+	}
+	// Discovery found, from JSON answers, every collection (its view and
+	// its list) and every record of the fixture's own collections, and no
+	// record of a system collection (scope.exclude).
+	found := map[string][]string{}
+	for _, e := range run.Inventory.Entries {
+		u, err := url.Parse(e.URL)
+		if err != nil {
+			t.Fatalf("inventory URL %q: %v", e.URL, err)
+		}
+		found[u.Path] = e.Sources
+		if strings.HasPrefix(u.Path, "/api/collections/_") && strings.Count(u.Path, "/") > 4 {
+			t.Errorf("a system collection's record is in the inventory: %s", e.URL)
+		}
+		if testing.Verbose() {
+			t.Logf("%s %q", u.Path, e.Sources)
+		}
+	}
+	if testing.Verbose() {
+		for _, sk := range run.Inventory.Skipped {
+			t.Logf("skipped %s %s: %s", sk.Method, sk.URL, sk.Reason)
+		}
+	}
+	// PocketBase's answers name /api/ and /api/batch too (404 to GET, for
+	// everyone: the matrix's default deny).
+	want := []string{"/api/", "/api/batch"}
+	for _, c := range pbCollections {
+		want = append(want, "/api/collections/"+c, "/api/collections/"+c+"/records")
+	}
+	for _, id := range []string{"posts/records/post00000000001", "announcements/records/annc00000000001",
+		"notes/records/notealice000001", "notes/records/notebob00000001", "staff_docs/records/staffdoc0000001",
+		"vault/records/vault0000000001", "users/records/usralice0000001", "users/records/usrbob000000001",
+		"users/records/usrstaff0000001"} {
+		want = append(want, "/api/collections/"+id)
+	}
+	for _, u := range want {
+		if !slices.Contains(found[u], "json") {
+			t.Errorf("discovery did not find %s in a JSON answer (sources %q)", u, found[u])
+		}
+	}
+	if len(run.Inventory.Entries) != len(want)+pbStarts {
+		var all []string
+		for _, e := range run.Inventory.Entries {
+			all = append(all, e.String())
+		}
+		t.Errorf("inventory of %d endpoints, want %d: %q", len(all), len(want)+pbStarts, all)
+	}
+	// Every endpoint was probed as every role; the body checks were made.
 	roles := map[string]bool{}
 	checks := 0
 	for _, c := range run.Observations {
 		roles[c.Role] = true
 		checks += len(c.BodyChecks)
 	}
-	if len(roles) != 5 || len(run.Observations) < 28*5 {
-		t.Errorf("%d observations of roles %v, want at least %d of 5 roles", len(run.Observations), roles, 28*5)
+	if len(roles) != 5 || len(run.Observations) != len(run.Inventory.Entries)*5 {
+		t.Errorf("%d observations of roles %v, want %d of 5 roles", len(run.Observations), roles, len(run.Inventory.Entries)*5)
 	}
 	if checks == 0 {
 		t.Errorf("no body check was made")
@@ -266,13 +345,13 @@ type pbFixture struct {
 
 // pocketBase is one running fixture.
 type pocketBase struct {
-	URL    string
-	Tokens map[string]string // permaudit role -> auth token
+	URL       string
+	Passwords map[string]string // environment variable -> password
 }
 
 // startPocketBase creates the superuser with PocketBase's own command,
-// serves on a free 127.0.0.1 port with a temporary data directory, seeds
-// users and records through the API, and signs every role in. It is
+// serves on a free 127.0.0.1 port with a temporary data directory, and
+// seeds users and records through the API. It is
 // stopped when the test ends.
 func startPocketBase(t *testing.T, bin, loosen string) *pocketBase {
 	t.Helper()
@@ -304,16 +383,19 @@ func startPocketBase(t *testing.T, bin, loosen string) *pocketBase {
 	if err := json.Unmarshal(seedOut.Bytes(), &fx); err != nil {
 		t.Fatalf("pocketbase seed printed %q: %v", seedOut.String(), err)
 	}
-	// TODO(issue 3): permaudit's JSON login signs the roles in; until
-	// then the test does, and hands the tokens over as bearers.
-	pb := &pocketBase{URL: base, Tokens: map[string]string{}}
-	pb.Tokens["superuser"] = pbLogin(ctx, t, base, "_superusers", fx.Superuser.Email, fx.Superuser.Password, "")
+	// permaudit signs every role in itself (permaudit.yaml); the test
+	// only hands it the passwords, and checks the seed's accounts are
+	// the ones the configuration names.
+	pb := &pocketBase{URL: base, Passwords: map[string]string{"PB_SUPERUSER_PASSWORD": fx.Superuser.Password}}
+	if fx.Superuser.Email != "root@example.test" {
+		t.Fatalf("the seed's superuser is %s, permaudit.yaml signs in root@example.test", fx.Superuser.Email)
+	}
 	for _, role := range []string{"alice", "bob", "staff"} {
 		u, ok := fx.Users[role]
-		if !ok {
-			t.Fatalf("the seed has no user %s", role)
+		if !ok || u.Email != role+"@example.test" || u.Password == "" {
+			t.Fatalf("the seed has no user %s@example.test with a password: %+v", role, u)
 		}
-		pb.Tokens[role] = pbLogin(ctx, t, base, "users", u.Email, u.Password, u.ID)
+		pb.Passwords["PB_"+strings.ToUpper(role)+"_PASSWORD"] = u.Password
 	}
 	return pb
 }
@@ -371,74 +453,26 @@ func servePocketBase(t *testing.T, bin, dir, loosen string) (string, error) {
 	}
 }
 
-// pbLogin signs in with PocketBase's password login, checks the answer's
-// record id, and proves the token live with auth-refresh: PocketBase reads
-// an invalid token as anonymous rather than refusing it.
-func pbLogin(ctx context.Context, t *testing.T, base, collection, email, password, wantID string) string {
-	t.Helper()
-	var login struct {
-		Token  string `json:"token"`
-		Record struct {
-			ID string `json:"id"`
-		} `json:"record"`
-	}
-	body, _ := json.Marshal(map[string]string{"identity": email, "password": password})
-	if err := pbPost(ctx, base+"/api/collections/"+collection+"/auth-with-password", "", body, &login); err != nil {
-		t.Fatalf("sign in %s as %s: %v", collection, email, err)
-	}
-	if login.Token == "" || wantID != "" && login.Record.ID != wantID {
-		t.Fatalf("sign in %s as %s: token %d bytes, record id %q, want a token and id %q", collection, email, len(login.Token), login.Record.ID, wantID)
-	}
-	if err := pbPost(ctx, base+"/api/collections/"+collection+"/auth-refresh", login.Token, nil, nil); err != nil {
-		t.Fatalf("auth-refresh as %s: %v", email, err)
-	}
-	return login.Token
-}
-
-func pbPost(ctx context.Context, url, token string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", resp.Status, data)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
-}
-
 // auditPocketBase runs `permaudit audit` with the fixture's configuration
 // through the command's entry point, and returns the exit code, the saved
 // run and everything printed.
 func auditPocketBase(t *testing.T, pb *pocketBase) (int, *report.Run, string) {
 	t.Helper()
-	env := map[string]string{
-		"PB_ALICE_TOKEN":     pb.Tokens["alice"],
-		"PB_BOB_TOKEN":       pb.Tokens["bob"],
-		"PB_STAFF_TOKEN":     pb.Tokens["staff"],
-		"PB_SUPERUSER_TOKEN": pb.Tokens["superuser"],
+	env := pb.Passwords
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.json")
+	args := []string{"audit", "-c", filepath.Join(pbDir, "permaudit.yaml"), "--target", pb.URL, "--out", "json=" + path}
+	// Every other output too, for the secrets check.
+	for _, format := range report.Formats() {
+		if format != "json" && format != "text" {
+			args = append(args, "--out", format+"="+filepath.Join(dir, "run."+format))
+		}
 	}
-	path := filepath.Join(t.TempDir(), "run.json")
 	var out, errb bytes.Buffer
 	tty := false
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	code := run(ctx, []string{"audit", "-c", filepath.Join(pbDir, "permaudit.yaml"), "--target", pb.URL, "--out", "json=" + path}, ioStreams{
+	code := run(ctx, args, ioStreams{
 		Out: &out, Err: &errb, TTY: &tty,
 		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	})
@@ -452,14 +486,68 @@ func auditPocketBase(t *testing.T, pb *pocketBase) (int, *report.Run, string) {
 	if err != nil {
 		t.Fatalf("read run: %v", err)
 	}
-	data, _ := os.ReadFile(path)
-	for role, tok := range pb.Tokens {
-		if strings.Contains(printed, tok) || bytes.Contains(data, []byte(tok)) {
-			t.Errorf("the outputs show %s's token", role)
-		}
+	outputs := []string{printed}
+	written, _ := filepath.Glob(filepath.Join(dir, "run.*"))
+	if len(written) != len(report.Formats())-1 {
+		t.Errorf("outputs written: %q, want one of each format but text", written)
 	}
+	for _, w := range written {
+		data, err := os.ReadFile(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs = append(outputs, string(data))
+	}
+	checkNoSecrets(t, pb, outputs...)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatalf("the audit took more than 2 minutes")
 	}
 	return code, r, printed
+}
+
+// pbJWT is a token PocketBase issues: a JWT, whose header and payload
+// are base64url JSON objects ("eyJ" is `{"`).
+var pbJWT = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+
+// checkNoSecrets fails the test when an output shows a password the test
+// gave or a token permaudit obtained (signing in, or renewing with the
+// check, whose answer holds a fresh token).
+func checkNoSecrets(t *testing.T, pb *pocketBase, outputs ...string) {
+	t.Helper()
+	for i, out := range outputs {
+		for name, pw := range pb.Passwords {
+			if strings.Contains(out, pw) {
+				t.Errorf("output %d shows the password of %s", i, name)
+			}
+		}
+		if tok := pbJWT.FindString(out); tok != "" {
+			t.Errorf("output %d shows a PocketBase token (%d bytes starting %.12s)", i, len(tok), tok)
+		}
+	}
+}
+
+// pbToken signs a user in with PocketBase's password login, as permaudit
+// does, and returns the token.
+func pbToken(t *testing.T, base, email, password string) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"identity": email, "password": password})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/collections/users/auth-with-password", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", email, err)
+	}
+	defer resp.Body.Close()
+	var login struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&login); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign in as %s: %s, %v", email, resp.Status, err)
+	}
+	return login.Token
 }
