@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
@@ -95,6 +96,34 @@ func openEvidence(tb testing.TB, page *browsertest.Page, sel string, i int) {
 	}
 }
 
+// cellSel marks the matrix cell of observation i, found from the layout
+// the server rendered, and returns a selector for it. A click on it must
+// then show the evidence of i: the page maps cells to observations by
+// its own index.
+func cellSel(tb testing.TB, page *browsertest.Page, r *Run, i int) string {
+	tb.Helper()
+	m := buildMatrix(r, matrixRoles(r))
+	k := 0
+	for _, g := range m.Groups {
+		for _, t := range g.Templates {
+			for _, row := range t.Rows {
+				for j, c := range row.Cells {
+					if c.Index == i {
+						eval[bool](tb, page, fmt.Sprintf(`(() => {
+							document.querySelectorAll('[data-test-cell]').forEach(e => e.removeAttribute('data-test-cell'));
+							document.querySelectorAll('#matrix tr.row')[%d].cells[%d].setAttribute('data-test-cell', '');
+							return true })()`, k, j+1))
+						return `#matrix td[data-test-cell]`
+					}
+				}
+				k++
+			}
+		}
+	}
+	tb.Fatalf("observation %d is in no matrix cell", i)
+	return ""
+}
+
 // visibleRows are the endpoint cells of the matrix rows shown.
 const visibleRows = `Array.from(document.querySelectorAll('#matrix tr.row'))
 	.filter(tr => tr.closest('[hidden]') === null)
@@ -145,7 +174,7 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td').length`), endpoints*len(fixtureRoles); got != want {
 		t.Errorf("matrix cells: got %d, want %d (%d endpoints x %d roles)", got, want, endpoints, len(fixtureRoles))
 	}
-	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td[data-i]').length`), len(r.Observations); got != want {
+	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td:not(.v-none)').length`), len(r.Observations); got != want {
 		t.Errorf("matrix cells with evidence: got %d, want %d (one per observation)", got, want)
 	}
 	if got, want := eval[[]string](t, page, `Array.from(document.querySelectorAll('main > section')).map(s => s.id)`),
@@ -228,12 +257,14 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 		}},
 		{"anonymous", "/admin/", []string{"Status302", "Location/login", "unauthenticated (redirect to login /login)", "curl -sS -i 'http://127.0.0.1:8080/admin/'\n"}},
 		{"customer", "/account/", []string{"Redirect chain", "301 http://127.0.0.1:8080/account → /account/", "200 http://127.0.0.1:8080/account/", `-b "$PERMAUDIT_CUSTOMER_COOKIE"`}},
+		{"customer", "/", []string{"✓ pass: GET / as customer", `-b "$PERMAUDIT_CUSTOMER_COOKIE"`}},
+		{"admin", "/", []string{"✓ pass: GET / as admin"}},
 		{"admin", "/api/admin/stats", []string{"Statusno answer", "read tcp 127.0.0.1:8080: connection reset by peer", `-u "$PERMAUDIT_ADMIN_USERNAME:$PERMAUDIT_ADMIN_PASSWORD"`}},
 	}
 	for _, ev := range evidence {
 		t.Run("evidence "+ev.role+" "+ev.path, func(t *testing.T) {
 			i := cellIndex(t, r, ev.role, ev.path)
-			openEvidence(t, page, fmt.Sprintf(`#matrix td[data-i="%d"]`, i), i)
+			openEvidence(t, page, cellSel(t, page, r, i), i)
 			text := eval[string](t, page, `document.getElementById('evidence').innerText.replace(/\n\t/g, '').replace(/\t/g, '')`)
 			flat := strings.ReplaceAll(text, "\n", "")
 			for _, w := range ev.want {
@@ -256,6 +287,27 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 	roles := eval[[]string](t, page, `Array.from(document.querySelectorAll('#findings-table tbody tr')).map(tr => tr.cells[3].textContent)`)
 	if !slices.IsSorted(roles) {
 		t.Errorf("findings sorted by role: got %q", roles)
+	}
+	// Printed, every section and every row shows, collapsed groups and
+	// templates included, and the filters do not.
+	eval[bool](t, page, `(() => { document.querySelector('#matrix details.group').open = false;
+		document.querySelector('#matrix tbody.tpl .tpl-toggle').click(); return true })()`)
+	ctx, cancel := context.WithTimeout(page.Ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatalf("emulate print: %v", err)
+	}
+	for _, c := range []struct{ name, expr string }{
+		{"every matrix row has a height", `Array.from(document.querySelectorAll('#matrix tr.row')).every(tr => tr.checkVisibility() && tr.getBoundingClientRect().height > 0)`},
+		{"every section has a height", `Array.from(document.querySelectorAll('main > section')).every(s => s.getBoundingClientRect().height > 0)`},
+		{"the filters are not printed", `getComputedStyle(document.getElementById('filters')).display === 'none'`},
+	} {
+		if !eval[bool](t, page, c.expr) {
+			t.Errorf("print: %s: %s is false", c.name, c.expr)
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatalf("stop emulating print: %v", err)
 	}
 	checkClean(t, page, u)
 }
@@ -291,7 +343,7 @@ func testHostileReport(t *testing.T, br *browsertest.Browser) {
 
 	// Open the evidence of every cell and every finding.
 	for i := range r.Observations {
-		openEvidence(t, page, fmt.Sprintf(`#matrix td[data-i="%d"]`, i), i)
+		openEvidence(t, page, cellSel(t, page, r, i), i)
 	}
 	for _, f := range r.Findings {
 		openEvidence(t, page, fmt.Sprintf(`#findings tr.frow[data-i="%d"]`, f.Cell), f.Cell)
@@ -301,7 +353,7 @@ func testHostileReport(t *testing.T, br *browsertest.Browser) {
 			openEvidence(t, page, fmt.Sprintf(`#notes tr.frow[data-i="%d"]`, n.Cell), n.Cell)
 		}
 	}
-	openEvidence(t, page, `#matrix td[data-i="0"]`, 0)
+	openEvidence(t, page, cellSel(t, page, r, 0), 0)
 	if got := eval[string](t, page, `document.querySelector('#evidence pre.excerpt').textContent`); !strings.Contains(got, `</script><script>window.__pwned="excerpt"</script>`) {
 		t.Errorf("the hostile excerpt is not shown as text: %q", got)
 	}
@@ -404,7 +456,7 @@ func BenchmarkHTMLReportInChromium(b *testing.B) {
 		c2 := cpu()
 		e := eval[float64](b, page, `(async () => {
 			const t0 = performance.now();
-			document.querySelector('#matrix td[data-i]').click();
+			document.querySelector('#matrix tr.row td:not(.v-none)').click();
 			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 			while (!document.getElementById('evidence').hasAttribute('data-cell')) { await new Promise(r => setTimeout(r, 5)); }
 			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));

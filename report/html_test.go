@@ -232,3 +232,14 @@ func TestAnswerOf(t *testing.T) {
 		t.Errorf("cells not in the fixture: %v", want)
 	}
 }
+
+// BenchmarkHTMLWriter renders the report of 5,000 endpoints x 8 roles.
+func BenchmarkHTMLWriter(b *testing.B) {
+	r := bigRun(5000, 8)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := (htmlWriter{}).Write(io.Discard, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

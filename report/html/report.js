@@ -148,11 +148,32 @@
     if (selected) { selected.classList.remove('sel'); selected = null; }
   }
 
+  // evidenceTarget finds the cell or the finding clicked, and the index
+  // of its observation.
   function evidenceTarget(node) {
-    var el = node && node.closest ? node.closest('#matrix-groups td[data-i], tr.frow[data-i]') : null;
+    if (!node || !node.closest) { return null; }
+    var td = node.closest('#matrix-groups tr.row > td');
+    if (td) {
+      var c = cellIndexOf(td);
+      return c >= 0 ? { el: td, i: c } : null;
+    }
+    var el = node.closest('tr.frow[data-i]');
     if (!el) { return null; }
     var i = parseInt(el.getAttribute('data-i'), 10);
     return i >= 0 ? { el: el, i: i } : null;
+  }
+
+  // cellIndexOf maps a matrix cell to its observation (pa-matrix "cells").
+  function cellIndexOf(td) {
+    if (matrix === null) { indexMatrix(); }
+    var k = matrix.rowOf.get(td.parentNode);
+    var j = td.cellIndex - 1;
+    if (k === undefined || j < 0) { return -1; }
+    var codes = matrix.rows[k].codes, c = matrix.cells[k];
+    if (codes.charAt(j) === '-') { return -1; }
+    if (typeof c !== 'number') { return c[j]; }
+    for (var x = 0; x < j; x++) { if (codes.charAt(x) !== '-') { c++; } }
+    return c;
   }
 
   doc.addEventListener('click', function (e) {
@@ -193,15 +214,16 @@
     var heads = all('#matrix-groups .group:first-child thead th[data-role]');
     heads.forEach(function (th, j) { roleColumn[th.getAttribute('data-role')] = j; });
     var src = doc.getElementById('pa-matrix');
-    var idx = src ? JSON.parse(src.textContent) : { codes: {}, rows: [], tbody: [], group: [] };
+    var idx = src ? JSON.parse(src.textContent) : { codes: {}, rows: [], tbody: [], group: [], cells: [] };
     var trs = doc.querySelectorAll('#matrix-groups tr.row');
     var tbs = doc.querySelectorAll('#matrix-groups tbody.tpl');
     var gs = doc.querySelectorAll('#matrix-groups details.group');
-    matrix = { rows: [], tbodies: [], groups: [], codes: idx.codes };
+    matrix = { rows: [], tbodies: [], groups: [], codes: idx.codes, cells: idx.cells || [], rowOf: new Map() };
     for (var g = 0; g < gs.length; g++) { matrix.groups.push({ el: gs[g], shown: 1 }); }
     for (var t = 0; t < tbs.length; t++) { matrix.tbodies.push({ el: tbs[t], group: idx.group[t], shown: 1 }); }
     for (var k = 0; k < trs.length; k++) {
       matrix.rows.push({ tr: trs[k], tbody: idx.tbody[k], codes: idx.rows[k] || '', text: null, hidden: false });
+      matrix.rowOf.set(trs[k], k);
     }
   }
 
@@ -254,12 +276,13 @@
       listed = all('tr.frow').map(function (tr) {
         return {
           tr: tr, verdict: tr.getAttribute('data-verdict'), severity: tr.getAttribute('data-severity'),
-          role: tr.getAttribute('data-role'), text: (tr.cells[1].textContent + ' ' + tr.cells[2].textContent).toLowerCase()
+          role: tr.getAttribute('data-role'), text: null
         };
       });
     }
     var nListed = 0;
     listed.forEach(function (f) {
+      if (text && f.text === null) { f.text = (f.tr.cells[1].textContent + ' ' + f.tr.cells[2].textContent).toLowerCase(); }
       var show = (!state.any || state.verdicts[f.verdict] === true) &&
         (!state.severity || f.severity === state.severity) &&
         (!role || f.role === role) &&
