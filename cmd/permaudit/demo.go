@@ -30,6 +30,8 @@ type demoOptions struct {
 	RunID func() string
 	// Started, when set, is told the demo's address once it listens (tests).
 	Started func(*demoapp.Server)
+	// LogRequests keeps the demo app's request log (tests read it).
+	LogRequests bool
 }
 
 func newDemoCmd(io ioStreams) *cobra.Command {
@@ -75,7 +77,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if err != nil {
 		return fmt.Errorf("the demo's embedded configuration: %w", err) // a bug of ours, not the user's
 	}
-	srv, err := demoapp.Start(demoapp.Options{Bugs: bugs})
+	srv, err := demoapp.Start(demoapp.Options{Bugs: bugs, Log: opts.LogRequests})
 	if err != nil {
 		return unreachableErr(err)
 	}

@@ -73,6 +73,8 @@ func runDemoAudit(t *testing.T, bugs, failOn string) (int, *report.Run, *demoapp
 		Now:     time.Now,
 		RunID:   func() string { return "test" },
 		Started: func(s *demoapp.Server) { app = s.App },
+
+		LogRequests: true,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -150,6 +152,9 @@ func TestDemoAuditFindsExactlyThePlantedBugs(t *testing.T) {
 			if n := app.LogoutHits(); n != 0 {
 				t.Errorf("/logout was requested %d times", n)
 			}
+			if len(app.Requests()) < len(run.Observations) {
+				t.Fatalf("the demo logged %d requests for %d observations", len(app.Requests()), len(run.Observations))
+			}
 			for _, r := range app.Requests() {
 				for _, ex := range demoapp.Excluded() {
 					if r.Target == ex.Path {
@@ -165,5 +170,60 @@ func TestDemoAuditFindsExactlyThePlantedBugs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInterruptedDemoWritesIncompleteOutputs cancels the demo's audit in
+// the middle, as the first Ctrl-C does (main cancels the context): the run
+// JSON and the HTML report are still written, both marked incomplete, and
+// the exit code is 130.
+func TestInterruptedDemoWritesIncompleteOutputs(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	var served int
+	opts := &demoOptions{
+		IO:          ioStreams{Out: &out, Err: &errb, Env: func(string) (string, bool) { return "", false }},
+		Bugs:        "all",
+		Dir:         dir,
+		Now:         time.Now,
+		RunID:       func() string { return "test" },
+		LogRequests: true,
+		Started: func(s *demoapp.Server) {
+			go func() { // interrupt once the audit is well under way
+				for ctx.Err() == nil && len(s.App.Requests()) < 120 {
+					time.Sleep(time.Millisecond)
+				}
+				served = len(s.App.Requests())
+				cancel()
+			}()
+		},
+	}
+	code := exitCode(runDemo(ctx, opts), &errb)
+	if code != exitInterrupted {
+		t.Fatalf("exit code = %d, want %d (the audit finished before the interrupt?)\n%s", code, exitInterrupted, errb.String())
+	}
+	f, err := os.Open(filepath.Join(dir, demoRunFile))
+	if err != nil {
+		t.Fatalf("no run JSON after the interrupt: %v", err)
+	}
+	defer f.Close()
+	run, err := report.ReadRun(f)
+	if err != nil {
+		t.Fatalf("run JSON after the interrupt is not valid: %v", err)
+	}
+	if run.Complete || run.Incomplete == "" {
+		t.Errorf("run complete = %v, reason %q; want incomplete", run.Complete, run.Incomplete)
+	}
+	if served == 0 {
+		t.Errorf("the demo served nothing before the interrupt")
+	}
+	html, err := os.ReadFile(filepath.Join(dir, demoReportFile))
+	if err != nil {
+		t.Fatalf("no HTML report after the interrupt: %v", err)
+	}
+	if !strings.Contains(string(html), "INCOMPLETE") {
+		t.Errorf("the HTML report does not say the run is incomplete")
 	}
 }
