@@ -187,31 +187,11 @@ func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
 	if len(outs) == 0 {
 		outs = cfg.Outputs
 	}
-	toStdout := false
-	for _, spec := range outs {
-		format, path, ok := strings.Cut(spec, "=")
-		if !ok || format == "" || path == "" {
-			problems = append(problems, fmt.Sprintf("--out %q: want FORMAT=PATH, such as json=run.json or text=-", spec))
-			continue
-		}
-		w, err := report.WriterFor(format)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("--out %q: %v", spec, err))
-			continue
-		}
-		if path == "-" {
-			if toStdout {
-				problems = append(problems, fmt.Sprintf("--out %q: only one output can go to stdout", spec))
-				continue
-			}
-			toStdout = true
-		}
-		p.outputs = append(p.outputs, output{Format: format, Path: path, W: w})
+	outputs, err := parseOuts(outs)
+	if err != nil {
+		problems = append(problems, errors.Unwrap(err).Error())
 	}
-	if !toStdout {
-		w, _ := report.WriterFor("text")
-		p.outputs = append([]output{{Format: "text", Path: "-", W: w}}, p.outputs...)
-	}
+	p.outputs = outputs
 	p.failOn = report.DefaultFailOn
 	failOn := f.FailOn
 	if failOn == "" && cfg.FailOn != nil {
