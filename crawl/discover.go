@@ -614,7 +614,7 @@ func (rc *roleCrawl) resolveAPI() []fetchItem {
 			still = append(still, op)
 			continue
 		}
-		rc.offer(rc.opts.Scope.origin, raw, op.method, sourceOpenAPI)
+		rc.offer(rc.opts.Scope.origin, raw, op.method, SourceOpenAPI)
 	}
 	rc.pending = still
 	return rc.flush()

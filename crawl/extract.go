@@ -19,9 +19,8 @@ const (
 	sourceJSON     = "json"     // a URL-looking string in a JSON answer, or a configured expansion
 	sourceRobots   = "robots"   // an Allow or Disallow path of robots.txt
 	sourceSitemap  = "sitemap"  // a <loc> of a sitemap
-	sourceOpenAPI  = "openapi"  // an operation of an OpenAPI or Swagger document
-	sourceHAR      = "har"      // a request recorded in a HAR file
-	sourceList     = "list"     // sources.list or sources.list_file
+	// The declared sources, SourceOpenAPI, SourceHAR and SourceList, are
+	// in safety.go: opted-in methods are sent only to their endpoints.
 )
 
 // link is one URL a page points to.

@@ -84,7 +84,7 @@ func isLoop(u *url.URL) bool {
 
 // exemptFromCap reports whether an endpoint found by source is kept
 // whatever the per-template cap: the user named it.
-func exemptFromCap(source string) bool { return source == sourceStart || source == sourceList }
+func exemptFromCap(source string) bool { return source == sourceStart || source == SourceList }
 
 // mergeInventory unites the findings of every role: entries by endpoint
 // with their roles and sources, skips by endpoint and reason with the

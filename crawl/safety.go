@@ -15,9 +15,9 @@ import (
 // an OpenAPI or Swagger document, a HAR file. A method other than GET and
 // HEAD opted in by scope.allow_methods is sent only to these.
 const (
-	SourceList    = "list"
-	SourceOpenAPI = "openapi"
-	SourceHAR     = "har"
+	SourceList    = "list"    // sources.list or sources.list_file
+	SourceOpenAPI = "openapi" // an operation of an OpenAPI or Swagger document
+	SourceHAR     = "har"     // a request recorded in a HAR file
 )
 
 // Declared reports whether source names a declared source.

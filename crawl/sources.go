@@ -43,7 +43,7 @@ func CheckSources(cfg *roles.Config) error {
 func readSourceFiles(cfg *roles.Config) (*sourceSet, error) {
 	s := &sourceSet{pages: map[string]int{}}
 	for _, e := range cfg.Sources.List {
-		s.seeds = append(s.seeds, seed{method: e.Method, raw: e.URL, source: sourceList, where: e.Where})
+		s.seeds = append(s.seeds, seed{method: e.Method, raw: e.URL, source: SourceList, where: e.Where})
 	}
 	for i, p := range cfg.Sources.HAR {
 		data, err := os.ReadFile(p)
@@ -55,7 +55,7 @@ func readSourceFiles(cfg *roles.Config) (*sourceSet, error) {
 			return nil, fmt.Errorf("sources.har[%d] %s: %w", i, p, err)
 		}
 		for _, r := range reqs {
-			s.seeds = append(s.seeds, seed{method: r.method, raw: r.url, source: sourceHAR, where: p})
+			s.seeds = append(s.seeds, seed{method: r.method, raw: r.url, source: SourceHAR, where: p})
 		}
 	}
 	for i, spec := range cfg.Sources.OpenAPI {
