@@ -770,36 +770,8 @@ func (w *walker) login(n *yaml.Node, path string) Login {
 		}
 	}
 	if hn := f["headers"]; hn != nil {
-		hp := join(path, "headers")
-		seen := map[string]bool{}
-		for _, e := range w.entries(hn, hp) {
-			p := join(hp, e.name)
-			s, ok := w.str(e.val, p)
-			w.addCredential(p, s)
-			ck := http.CanonicalHeaderKey(e.name)
-			switch {
-			case !isToken(e.name):
-				w.errorf(e.key, p, "invalid header name")
-				continue
-			case seen[ck]:
-				w.errorf(e.key, p, "duplicate header %s", ck)
-				continue
-			case ck == "Cookie" || ck == "Host" || ck == "Content-Length":
-				w.errorf(e.key, p, "header %s may not be set here (use cookies for cookies)", ck)
-				continue
-			}
-			seen[ck] = true
-			if !ok {
-				continue
-			}
-			if s == "" || hasCtl(s) {
-				w.errorf(e.val, p, "the value must be non-empty, without control characters")
-				continue
-			}
-			if l.Headers == nil {
-				l.Headers = map[string]string{}
-			}
-			l.Headers[e.name] = s
+		if h := w.headerMap(hn, join(path, "headers"), true); len(h) > 0 {
+			l.Headers = h
 		}
 	}
 	if cn := f["cookies"]; cn != nil {

@@ -159,7 +159,9 @@ func (w *walker) method(n *yaml.Node, path string) (string, bool) {
 
 // headerMap reads a mapping of header names to values; every value is a
 // credential (a header of a sign-in or check request may carry one).
-func (w *walker) headerMap(n *yaml.Node, path string) map[string]string {
+// With static set, it reads a role's static credential headers, which
+// may not set Cookie (cookies has its own field) nor be empty.
+func (w *walker) headerMap(n *yaml.Node, path string, static bool) map[string]string {
 	out := map[string]string{}
 	seen := map[string]bool{}
 	for _, e := range w.entries(n, path) {
@@ -174,12 +176,19 @@ func (w *walker) headerMap(n *yaml.Node, path string) map[string]string {
 		case seen[ck]:
 			w.errorf(e.key, p, "duplicate header %s", ck)
 			continue
+		case static && ck == "Cookie":
+			w.errorf(e.key, p, "header %s may not be set here (use cookies for cookies)", ck)
+			continue
 		case ck == "Host" || ck == "Content-Length":
 			w.errorf(e.key, p, "header %s may not be set", ck)
 			continue
 		}
 		seen[ck] = true
 		if !ok {
+			continue
+		}
+		if static && s == "" {
+			w.errorf(e.val, p, "the value must be non-empty")
 			continue
 		}
 		if hasCtl(s) {
@@ -323,7 +332,7 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		}
 	}
 	if hn := f["headers"]; hn != nil {
-		jl.Headers = w.headerMap(hn, join(path, "headers"))
+		jl.Headers = w.headerMap(hn, join(path, "headers"), false)
 	}
 	if tn := f["token"]; tn != nil {
 		if s, good := w.str(tn, join(path, "token")); good {
@@ -588,7 +597,7 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 		c.Body, ok = s, ok && good
 	}
 	if hn := f["headers"]; hn != nil {
-		c.Headers = w.headerMap(hn, join(path, "headers"))
+		c.Headers = w.headerMap(hn, join(path, "headers"), false)
 	}
 	if sn := f["status"]; sn != nil {
 		v, good := w.integer(sn, join(path, "status"), 100, 599)
