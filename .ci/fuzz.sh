@@ -22,7 +22,9 @@ fuzz_one() {
   for attempt in 1 2; do
     out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -parallel 2 "$pkg" 2>&1) && { echo "$out" | tail -n 3; return 0; }
     echo "$out" | grep -v 'elapsed:' | tail -n 20
-    if echo "$out" | grep -q 'Failing input written' || ! echo "$out" | grep -q 'context deadline exceeded'; then
+    # Here-strings, not `echo | grep -q`: grep -q stops reading at the
+    # first match, and under pipefail echo's SIGPIPE would read as "no".
+    if grep -q 'Failing input written' <<<"$out" || ! grep -q 'context deadline exceeded' <<<"$out"; then
       return 1
     fi
     echo "-- $name: the fuzzing engine's deadline, not a failing input (attempt $attempt)"
