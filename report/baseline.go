@@ -515,6 +515,31 @@ func entryString(e BaselineEntry) string {
 	return fmt.Sprintf("%s %s as %s", sanitize(string(e.Verdict)), sanitize(e.Template), sanitize(e.Role))
 }
 
+// baselineState is a finding's state against the baseline as the
+// Markdown and CSV reports show it: "new", "baselined", or "expired on
+// 2025-06-30"; "" when the run was judged without a baseline. It is
+// sanitised.
+func baselineState(f Finding) string {
+	if f.Baseline == BaselineExpired && f.BaselineExpires != "" {
+		return "expired on " + sanitize(f.BaselineExpires)
+	}
+	return sanitize(f.Baseline)
+}
+
+// baselineRank orders findings for the Markdown report: those failing
+// the gate because the baseline does not list them first, then those
+// whose entry expired, then those it accepts. A state this version does
+// not know ranks with the new ones, which is the safe side.
+func baselineRank(state string) int {
+	switch state {
+	case BaselineExpired:
+		return 1
+	case BaselineAccepted:
+		return 2
+	}
+	return 0
+}
+
 // baselinedMessage says why a finding does not fail the gate: "baselined:
 // REASON (until 2025-06-30)".
 func baselinedMessage(f Finding) string {

@@ -47,3 +47,66 @@ func findBodyResult(rs []roles.BodyCheckResult, want string) (roles.BodyCheckRes
 	}
 	return roles.BodyCheckResult{}, false
 }
+
+// bodyOutcome reduces the body-check results of one answer to one
+// outcome, as the matrix and the CSV show it: fail when any check failed,
+// else undecided when any could not decide (or holds a result this
+// version does not know), else pass; "" when no check was made.
+func bodyOutcome(rs []roles.BodyCheckResult) roles.BodyOutcome {
+	if len(rs) == 0 {
+		return ""
+	}
+	out := roles.BodyPass
+	for _, r := range rs {
+		switch r.Result {
+		case roles.BodyFail:
+			return roles.BodyFail
+		case roles.BodyPass:
+		default:
+			out = roles.BodyUndecided
+		}
+	}
+	return out
+}
+
+// bodyMarks are the marks a matrix cell appends for its body checks.
+var bodyMarks = map[roles.BodyOutcome]string{
+	roles.BodyPass:      " b✓",
+	roles.BodyFail:      " b✖",
+	roles.BodyUndecided: " b?",
+}
+
+// bodyNotes are what a CSV cell appends for its body checks.
+var bodyNotes = map[roles.BodyOutcome]string{
+	roles.BodyPass:      " (body check passed)",
+	roles.BodyFail:      " (body check failed)",
+	roles.BodyUndecided: " (body check undecided)",
+}
+
+// bodyCheckLines render the body-check results of one answer for the
+// evidence panel, in the order the checks were made: "pass: CHECK",
+// "fail: CHECK: DETAIL", "undecided: CHECK: DETAIL". A result this
+// version does not know reads as undecided, as bodyVerdict judges it.
+// Each line is sanitised.
+func bodyCheckLines(rs []roles.BodyCheckResult) []string {
+	lines := make([]string, 0, len(rs))
+	for _, r := range rs {
+		var l string
+		switch r.Result {
+		case roles.BodyPass:
+			l = "pass: " + r.Check
+		case roles.BodyFail:
+			l = "fail: " + r.Check
+		default:
+			l = "undecided: " + r.Check
+			if r.Detail == "" && r.Result != roles.BodyUndecided {
+				r.Detail = fmt.Sprintf("result %q", string(r.Result))
+			}
+		}
+		if r.Detail != "" && r.Result != roles.BodyPass {
+			l += ": " + r.Detail
+		}
+		lines = append(lines, sanitize(l))
+	}
+	return lines
+}

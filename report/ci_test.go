@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -23,7 +24,10 @@ func testRuns() map[string]*Run {
 		"rich":    fixtureRun(fixtureRoles, richEndpoints()),
 		"hostile": hostileRun(),
 		"no gate": narrowed,
-		"empty":   {Schema: SchemaVersion, Tool: Tool{Name: "permaudit"}, Complete: true, Gate: Gate{FailOn: DefaultFailOn}, Counts: map[Verdict]int{}},
+		// Body checks and a baseline; the same with markup everywhere.
+		"baselined":         baselinedRun(),
+		"hostile baselined": hostileBaselinedRun(),
+		"empty":             {Schema: SchemaVersion, Tool: Tool{Name: "permaudit"}, Complete: true, Gate: Gate{FailOn: DefaultFailOn}, Counts: map[Verdict]int{}},
 	}
 }
 
@@ -243,28 +247,57 @@ func TestSARIFResults(t *testing.T) {
 }
 
 func TestMarkdownEscapesUntrustedText(t *testing.T) {
-	out := string(render(t, markdownWriter{}, hostileRun()))
+	for name, r := range map[string]*Run{"hostile": hostileRun(), "hostile, with a baseline": hostileBaselinedRun()} {
+		t.Run(name, func(t *testing.T) { checkMarkdownEscapes(t, string(render(t, markdownWriter{}, r))) })
+	}
+}
+
+// hostileBaselinedRun is hostileRun judged with a baseline whose file
+// name, reasons, templates and roles hold markup: one entry accepts a
+// finding, one lists a finding since fixed, one an endpoint not probed.
+func hostileBaselinedRun() *Run {
+	r := hostileRun()
+	const reason = "*x* [l](javascript:y) |`<b>` @team"
+	tpl := r.Findings[0].Template
+	ApplyBaseline(r, &Baseline{File: "`b|<i>ase_.yaml", Entries: []BaselineEntry{
+		{Fingerprint: r.Findings[0].Fingerprint, Reason: reason, Expires: "2025-01-01"},
+		{Fingerprint: Fingerprint(ErrorVerdict, "GET", tpl, "anonymous"), Verdict: ErrorVerdict, Template: tpl, Role: "anonymous", Reason: reason},
+		{Fingerprint: Fingerprint(Leak, "GET", "GET /z/<b>|`", "r|x"), Verdict: "leak|`x`", Template: "GET /z/<b>|`", Role: "r|x", Reason: reason},
+	}}, time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
+	return r
+}
+
+// checkMarkdownEscapes fails on a markup character the writer did not
+// escape and on a findings row with more or fewer cells than the header.
+func checkMarkdownEscapes(t *testing.T, out string) {
+	t.Helper()
 	ours := strings.NewReplacer("<details><summary>", "", "</summary>", "", "</details>", "", "**incomplete**", "").Replace(out)
 	for i := 0; i < len(ours); i++ {
 		if strings.IndexByte("<[`|&@$*_", ours[i]) >= 0 && (i == 0 || ours[i-1] != '\\') && !strings.HasPrefix(ours[i:], "| ") && !strings.HasPrefix(ours[i:], "|\n") {
 			t.Errorf("markdown holds an unescaped %q at %d: %q", ours[i], i, ours[max(0, i-30):min(len(ours), i+30)])
 		}
 	}
-	// Every row of the findings table has exactly its six cells: no "|"
-	// from the target ends a cell.
-	inTable := false
+	// Every row of the findings table has exactly the header's cells: no
+	// "|" from the target ends a cell.
+	borders := -1
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "| severity |") {
-			inTable = true
+			borders = strings.Count(line, "|")
 			continue
 		}
-		if inTable && strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| ---") {
+		if borders >= 0 && strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| ---") {
 			unescaped := strings.Count(line, "|") - strings.Count(line, `\|`)
-			if unescaped != 7 {
-				t.Errorf("findings row has %d cell borders, want 7: %s", unescaped, line)
+			if unescaped != borders {
+				t.Errorf("findings row has %d cell borders, want %d: %s", unescaped, borders, line)
 			}
 		}
 	}
+	if borders < 0 {
+		t.Errorf("no findings table:\n%s", out)
+	}
+}
+
+func TestMarkdownText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain words", "plain words"},
 		{"a|b", `a\|b`},

@@ -13,14 +13,24 @@ import (
 // template, path) with its method, path, template and one column per role
 // holding "verdict: answer" ("leak: 200", "pass: login", "error: no
 // answer"; the answers of the HTML matrix), empty when the role did not
-// probe it. A value that a spreadsheet would read as a
-// formula (starting with =, +, -, @, tab or carriage return) is prefixed
-// with a single quote.
+// probe it. When the rule checked the body, the outcome follows in words
+// rather than the matrix's mark: "leak: 200 (body check failed)", "(body
+// check passed)", "(body check undecided)". When the run was judged with
+// a baseline, a cell with a finding ends with the finding's state: "leak:
+// 200 [baselined]", "[new]", "[expired on 2025-06-30]". A value that a
+// spreadsheet would read as a formula (starting with =, +, -, @, tab or
+// carriage return) is prefixed with a single quote.
 type csvWriter struct{}
 
 func (csvWriter) Write(w io.Writer, r *Run) error {
 	roles := matrixRoles(r)
 	m := buildMatrix(r, roles)
+	states := map[int]string{} // cell -> baseline state of its finding
+	for _, f := range r.Findings {
+		if _, seen := states[f.Cell]; !seen && f.Baseline != "" && f.Cell >= 0 && f.Cell < len(r.Observations) {
+			states[f.Cell] = baselineState(f)
+		}
+	}
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
 	header := []string{"method", "path", "template"}
@@ -40,11 +50,15 @@ func (csvWriter) Write(w io.Writer, r *Run) error {
 						continue
 					}
 					o := r.Observations[c.Index]
-					answer := c.Answer
+					answer := statusAnswer(o)
 					if o.Status == 0 {
 						answer = "no answer"
 					}
-					rec = append(rec, csvCell(string(o.Verdict)+": "+answer))
+					cell := string(o.Verdict) + ": " + answer + bodyNotes[bodyOutcome(o.BodyChecks)]
+					if s := states[c.Index]; s != "" {
+						cell += " [" + s + "]"
+					}
+					rec = append(rec, csvCell(cell))
 				}
 				if err := cw.Write(rec); err != nil {
 					return fmt.Errorf("write csv: %w", err)

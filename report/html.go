@@ -581,11 +581,18 @@ func buildMatrix(r *Run, roles []string) matrixView {
 	return m
 }
 
-// answerOf is the short answer a matrix cell shows: the final status, or
-// "login" for a redirect to (or a page of) the login, "denial" for a
-// denial signature on another status, "error" when nothing decided, with
-// "↪" when redirects were followed.
+// answerOf is the short answer a matrix cell shows: statusAnswer, then
+// " b✓" when every body check passed, " b✖" when one failed, " b?" when
+// one could not decide (bodyOutcome).
 func answerOf(c Cell) string {
+	return statusAnswer(c) + bodyMarks[bodyOutcome(c.BodyChecks)]
+}
+
+// statusAnswer is a cell's answer without its body checks: the final
+// status, or "login" for a redirect to (or a page of) the login, "denial"
+// for a denial signature on another status, "error" when nothing
+// decided, with "↪" when redirects were followed.
+func statusAnswer(c Cell) string {
 	var a string
 	switch {
 	case c.Class == crawl.Error:
@@ -602,7 +609,6 @@ func answerOf(c Cell) string {
 	default:
 		a = strconv.Itoa(c.Status)
 	}
-	// Body-check results join here once observations carry them.
 	if redirects(c.Chain) > 0 {
 		a = "↪" + a
 	}

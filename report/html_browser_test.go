@@ -162,6 +162,45 @@ func TestHTMLReportInChromium(t *testing.T) {
 	br := browsertest.Start(t)
 	t.Run("rich", func(t *testing.T) { testRichReport(t, br) })
 	t.Run("hostile", func(t *testing.T) { testHostileReport(t, br) })
+	t.Run("body checks and baseline", func(t *testing.T) { testBaselinedReport(t, br) })
+}
+
+// testBaselinedReport: a cell whose rule checked the body shows the
+// checks in its evidence, one item each; a cell without shows no such
+// row; the Changes section follows the summary.
+func testBaselinedReport(t *testing.T, br *browsertest.Browser) {
+	r := baselinedRun()
+	page, u := openReport(t, br, r)
+	if got, want := eval[[]string](t, page, `Array.from(document.querySelectorAll('main > section')).map(s => s.id)`),
+		[]string{"summary", "changes", "matrix", "findings", "notes", "coverage"}; !slices.Equal(got, want) {
+		t.Errorf("sections: got %q, want %q", got, want)
+	}
+	const checks = `(() => { const dt = Array.from(document.querySelectorAll('#evidence dt')).find(e => e.textContent === 'Body checks');
+		return dt ? Array.from(dt.nextElementSibling.querySelectorAll('ul > li')).map(li => li.textContent) : null })()`
+	for _, tc := range []struct {
+		role, path, answer string
+		want               []string
+	}{
+		{"customer", "/api/notes", "✖ 200 b✖", []string{`pass: body contains "items"`, `fail: items[*].owner equals "{self.user_id}": items[1].owner is "u2", want "u1"`}},
+		{"support", "/api/notes", "⚠ 200 b?", []string{`undecided: items[*].owner equals "{self.user_id}": the body was cut at the size cap before the check could decide; raise crawl.max_body`, `pass: body contains "items"`}},
+		{"admin", "/api/notes", "✓ 200 b✓", []string{`pass: items[*].owner equals "{self.user_id}"`, `pass: body contains "items"`}},
+		{"support", "/admin/", "✖ 200", nil},
+	} {
+		t.Run(tc.role+" "+tc.path, func(t *testing.T) {
+			i := cellIndex(t, r, tc.role, tc.path)
+			sel := cellSel(t, page, r, i)
+			if got := eval[string](t, page, `document.querySelector('`+sel+`').textContent`); got != tc.answer {
+				t.Errorf("cell text: got %q, want %q", got, tc.answer)
+			}
+			openEvidence(t, page, sel, i)
+			got := eval[[]string](t, page, checks)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Body checks row: got %q, want %q", got, tc.want)
+			}
+			click(t, page, `#evidence [data-close]`)
+		})
+	}
+	checkClean(t, page, u)
 }
 
 // testRichReport: no console error, no request, the right number of

@@ -24,9 +24,10 @@ import (
 // A document is {"v": 1, "s": strings, "c": cells}. Every string is
 // stored once in "s" (index 0 is ""), and each cell is an array of
 // indexes into it, in the order of the evField constants, except
-// evStatus and evWWWAuth (numbers), evChain (a list of string indexes)
-// and evFindings (a list of [verdict, message, fingerprint] indexes).
-// report.js reads the same positions.
+// evStatus and evWWWAuth (numbers), evChain and evBodyChecks (lists of
+// string indexes) and evFindings (a list of [verdict, message,
+// fingerprint] indexes). report.js reads the same positions; a field is
+// added at the end, before evFields, so that both keep their order.
 const (
 	evVerdict = iota
 	evSymbol
@@ -51,6 +52,7 @@ const (
 	evExcerpt
 	evCurl
 	evFindings
+	evBodyChecks
 	evFields
 )
 
@@ -204,6 +206,11 @@ func cellEvidence(t *stringTable, c Cell, signIn string, finds []evFind) []any {
 		fs = append(fs, [3]int{t.id(string(f.Verdict)), t.id(f.Message), t.id(f.Fingerprint)})
 	}
 	rec[evFindings] = fs
+	checks := []int{}
+	for _, l := range bodyCheckLines(c.BodyChecks) { // sanitised
+		checks = append(checks, t.id(l))
+	}
+	rec[evBodyChecks] = checks
 	return rec
 }
 

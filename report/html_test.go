@@ -132,25 +132,10 @@ func TestHTMLEvidence(t *testing.T) {
 		r.Observations[i].Location = "/next?i=" + strings.Repeat("x", i%3)
 	}
 	out := string(render(t, htmlWriter{}, r))
-	chunks := regexp.MustCompile(`<script type="application/octet-stream" class="pa-evidence" data-first="(\d+)">([^<]*)</script>`).FindAllStringSubmatch(out, -1)
-	if want := (len(r.Observations) + evidenceChunk - 1) / evidenceChunk; len(chunks) != want {
-		t.Fatalf("evidence chunks: got %d, want %d", len(chunks), want)
+	if got, want := strings.Count(out, `class="pa-evidence"`), (len(r.Observations)+evidenceChunk-1)/evidenceChunk; got != want {
+		t.Fatalf("evidence chunks: got %d, want %d", got, want)
 	}
-	var cells [][]any
-	var strs [][]string
-	for _, c := range chunks {
-		doc, err := decodeEvidence(c[2])
-		if err != nil {
-			t.Fatalf("chunk at %s: %v", c[1], err)
-		}
-		if doc.Version != evidenceVersion {
-			t.Errorf("version %d, want %d", doc.Version, evidenceVersion)
-		}
-		for _, cell := range doc.Cells {
-			cells = append(cells, cell)
-			strs = append(strs, doc.Strings)
-		}
-	}
+	cells, strs := evidenceCells(t, out)
 	if len(cells) != len(r.Observations) {
 		t.Fatalf("evidence cells: got %d, want %d", len(cells), len(r.Observations))
 	}
@@ -176,6 +161,27 @@ func TestHTMLEvidence(t *testing.T) {
 			t.Errorf("cell %d status: got %d, want %d", i, got, c.Status)
 		}
 	}
+}
+
+// evidenceCells decodes every evidence chunk of a report: the record of
+// each cell in order, and the string table it indexes.
+func evidenceCells(t *testing.T, out string) (cells [][]any, strs [][]string) {
+	t.Helper()
+	chunks := regexp.MustCompile(`<script type="application/octet-stream" class="pa-evidence" data-first="(\d+)">([^<]*)</script>`).FindAllStringSubmatch(out, -1)
+	for _, c := range chunks {
+		doc, err := decodeEvidence(c[2])
+		if err != nil {
+			t.Fatalf("chunk at %s: %v", c[1], err)
+		}
+		if doc.Version != evidenceVersion {
+			t.Errorf("version %d, want %d", doc.Version, evidenceVersion)
+		}
+		for _, cell := range doc.Cells {
+			cells = append(cells, cell)
+			strs = append(strs, doc.Strings)
+		}
+	}
+	return cells, strs
 }
 
 func roleIndex(r *Run, name string) int {

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
 // markdownWriter writes a short summary for pull-request comments and CI
 // job summaries (GitHub-flavoured Markdown): the gate's outcome as the
 // heading, the counts, the first findings as a table and the notes folded
-// in <details>. Every value from the target or the configuration is
-// escaped (markdownText), so it can neither inject markup nor break the
-// table.
+// in <details>. A run judged with a baseline also gets the baseline's
+// counts, a baseline column with the findings ordered new, expired, then
+// baselined (so that the row cap hides accepted findings first), and the
+// entries fixed or not probed, folded. Every value from the target or the
+// configuration is escaped (markdownText), so it can neither inject
+// markup nor break the table.
 type markdownWriter struct{}
 
 // markdownMaxRows caps the findings and notes tables; the HTML report has
@@ -51,18 +55,41 @@ func (markdownWriter) Write(w io.Writer, r *Run) error {
 		fmt.Fprintf(&b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, severityOf(v), r.Counts[v], fails)
 	}
 	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, noteVerdicts), r.Counts[Pass])
+	res := r.Baseline
+	if res != nil {
+		fmt.Fprintf(&b, "\nBaseline %s: %d new, %d baselined, %d expired, %d fixed", markdownText(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
+		if len(res.Unseen) > 0 {
+			fmt.Fprintf(&b, ", %d not probed", len(res.Unseen))
+		}
+		b.WriteString(".\n")
+	}
 
 	if len(r.Findings) > 0 {
+		findings := r.Findings
 		fmt.Fprintf(&b, "\n### Findings (%d)\n\n", len(r.Findings))
-		b.WriteString("| severity | verdict | endpoint | role | expected | observed |\n| --- | --- | --- | --- | --- | --- |\n")
-		for i, f := range r.Findings {
+		if res == nil {
+			b.WriteString("| severity | verdict | endpoint | role | expected | observed |\n| --- | --- | --- | --- | --- | --- |\n")
+		} else {
+			findings = slices.Clone(r.Findings)
+			slices.SortStableFunc(findings, func(x, y Finding) int { return baselineRank(x.Baseline) - baselineRank(y.Baseline) })
+			b.WriteString("| severity | verdict | endpoint | role | expected | observed | baseline |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+		}
+		for i, f := range findings {
 			if i == markdownMaxRows {
-				fmt.Fprintf(&b, "\n…and %d more: see the HTML report (`--out html=report.html`).\n", len(r.Findings)-markdownMaxRows)
+				fmt.Fprintf(&b, "\n…and %d more: see the HTML report (`--out html=report.html`).\n", len(findings)-markdownMaxRows)
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s %s | %s %s | %s | %s | %s |\n", f.Severity, symbolOf(f.Verdict), f.Verdict,
+			fmt.Fprintf(&b, "| %s | %s %s | %s %s | %s | %s | %s |", f.Severity, symbolOf(f.Verdict), f.Verdict,
 				markdownText(f.Method), markdownText(f.Path), markdownText(f.Role), markdownText(f.Expected), markdownText(f.Observed))
+			if res != nil {
+				fmt.Fprintf(&b, " %s |", markdownText(baselineState(f)))
+			}
+			b.WriteString("\n")
 		}
+	}
+	if res != nil {
+		writeMarkdownEntries(&b, "Fixed since the baseline", res.Fixed)
+		writeMarkdownEntries(&b, "Listed in the baseline but not probed by this run", res.Unseen)
 	}
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>Notes (%d)</summary>\n\n", len(r.Notes))
@@ -79,6 +106,23 @@ func (markdownWriter) Write(w io.Writer, r *Run) error {
 		return fmt.Errorf("write markdown: %w", err)
 	}
 	return nil
+}
+
+// writeMarkdownEntries lists baseline entries folded in <details> under
+// title, each with its reason; nothing when there are none.
+func writeMarkdownEntries(b *bytes.Buffer, title string, entries []BaselineEntry) {
+	if len(entries) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n<details><summary>%s (%d)</summary>\n\n", title, len(entries))
+	for i, e := range entries {
+		if i == markdownMaxRows {
+			fmt.Fprintf(b, "- …and %d more\n", len(entries)-markdownMaxRows)
+			break
+		}
+		fmt.Fprintf(b, "- %s (%s)\n", markdownText(entryString(e)), markdownText(e.Reason))
+	}
+	b.WriteString("\n</details>\n")
 }
 
 // markdownText makes untrusted text literal in Markdown: control

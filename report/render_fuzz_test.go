@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/permaudit/permaudit/roles"
 )
 
 // FuzzRenderers puts arbitrary text from the target (a path, a body, a
@@ -26,10 +28,11 @@ func FuzzRenderers(f *testing.F) {
 		if role == "" {
 			role = "r"
 		}
-		roles := []RoleInfo{{Name: "anonymous", SignIn: "none"}, {Name: role, SignIn: "cookies"}}
-		r := fixtureRun(roles, []fixtureEndpoint{{path: "/" + path, template: "GET /" + path, expected: "deny " + body, rule: "rule 1 " + location,
+		infos := []RoleInfo{{Name: "anonymous", SignIn: "none"}, {Name: role, SignIn: "cookies"}}
+		r := fixtureRun(infos, []fixtureEndpoint{{path: "/" + path, template: "GET /" + path, expected: "deny " + body, rule: "rule 1 " + location,
 			probes: []probe{
-				{role: "anonymous", status: 200, class: "allowed", why: "status 200", verdict: Leak, excerpt: body, location: location},
+				{role: "anonymous", status: 200, class: "allowed", why: "status 200", verdict: Leak, excerpt: body, location: location,
+					body: []roles.BodyCheckResult{{Check: location, Result: roles.BodyFail, Detail: errText}, {Check: body, Result: roles.BodyOutcome(role)}}},
 				{role: role, status: 0, class: "error", why: "transport", verdict: ErrorVerdict, err: errText},
 			}}})
 

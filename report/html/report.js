@@ -18,7 +18,7 @@
   // indexes in FIELDS order]]}, one script element per chunk.
   var FIELDS = ['verdict', 'symbol', 'endpoint', 'role', 'sign_in', 'request', 'status', 'answer',
     'class', 'why', 'location', 'chain', 'latency', 'content_type', 'size', 'www_authenticate',
-    'expected', 'rule', 'template', 'error', 'excerpt', 'curl', 'findings'];
+    'expected', 'rule', 'template', 'error', 'excerpt', 'curl', 'findings', 'body_checks'];
   var NUMBERS = { status: true, www_authenticate: true };
   var chunks = all('script.pa-evidence').map(function (el) {
     return { first: parseInt(el.getAttribute('data-first'), 10), el: el, data: null };
@@ -55,6 +55,7 @@
     var S = data.s, ev = {};
     FIELDS.forEach(function (f, k) { ev[f] = NUMBERS[f] ? c[k] : S[c[k]]; });
     ev.chain = c[FIELDS.indexOf('chain')].map(function (x) { return S[x]; });
+    ev.body_checks = c[FIELDS.indexOf('body_checks')].map(function (x) { return S[x]; });
     ev.findings = c[FIELDS.indexOf('findings')].map(function (f) {
       return { verdict: S[f[0]], message: S[f[1]], fingerprint: S[f[2]] };
     });
@@ -115,6 +116,11 @@
     addRow(dl, 'Latency', ev.latency);
     addRow(dl, 'Content-Type', ev.content_type);
     addRow(dl, 'Body', ev.size);
+    if (ev.body_checks && ev.body_checks.length) {
+      var ul = make('ul');
+      ev.body_checks.forEach(function (b) { ul.appendChild(make('li', null, b)); });
+      addRow(dl, 'Body checks', ul);
+    }
     addRow(dl, 'WWW-Authenticate', ev.www_authenticate ? 'present' : '');
     addRow(dl, 'Expected', ev.expected);
     addRow(dl, 'Rule', ev.rule);
