@@ -67,7 +67,8 @@
 // known (a JWT's exp, expires_in, OAuth 2.0's expiry) when a quarter of
 // its lifetime is left. Every value obtained is registered with the
 // configuration's Redactor the moment it is obtained: cookies set during
-// a sign-in (8 bytes or more), CSRF-like hidden values, tokens and the
+// a sign-in (8 bytes or more, raw and URL-decoded), CSRF-like hidden
+// values, a JSON login's XSRF token (JSONLogin.XSRF), tokens and the
 // header values built from them, a command's output. Deciding when a
 // session has ended, and what that does to observations, is crawl's
 // (crawl.Keeper).

@@ -68,7 +68,8 @@ func (s *Session) runFlow(ctx context.Context) (*credentials, error) {
 
 // secretJar is the jar of a sign-in: every cookie value set while
 // signing in (the session's, a pre-session's, a CSRF cookie) joins the
-// redactor the moment it is set, even when a later answer deletes it.
+// redactor the moment it is set, even when a later answer deletes it,
+// URL-decoded too (pages and scripts show the decoded form).
 type secretJar struct {
 	http.CookieJar
 	s *Session
@@ -78,6 +79,9 @@ func (j *secretJar) SetCookies(u *url.URL, cs []*http.Cookie) {
 	for _, c := range cs {
 		if len(c.Value) >= minObtainedSecret {
 			j.s.addSecret("cookie."+c.Name, c.Value)
+			if d, err := url.PathUnescape(c.Value); err == nil && len(d) >= minObtainedSecret {
+				j.s.addSecret("cookie."+c.Name, d)
+			}
 		}
 	}
 	j.CookieJar.SetCookies(u, cs)

@@ -67,6 +67,25 @@ type JSONLogin struct {
 	// that are not JWTs with an exp claim; optional.
 	ExpiresIn string
 	Use       TokenUse
+	// XSRF, when set, echoes an anti-forgery cookie into a header of the
+	// login request, as single-page applications do; nil sends none.
+	XSRF *XSRF
+}
+
+// Defaults of JSONLogin.XSRF: the names Laravel, Axios and Angular use.
+const (
+	DefaultXSRFCookie = "XSRF-TOKEN"
+	DefaultXSRFHeader = "X-XSRF-TOKEN"
+)
+
+// XSRF is the cookie-to-header pattern of single-page applications
+// (Laravel Sanctum, Django, Angular): GET URL with the sign-in's cookie
+// jar, which sets the cookie Cookie; the login request then carries its
+// value, URL-decoded, in the header Header.
+type XSRF struct {
+	URL    string // required: a path or an in-scope URL, such as /sanctum/csrf-cookie
+	Cookie string // default DefaultXSRFCookie
+	Header string // default DefaultXSRFHeader
 }
 
 // OAuth2Login obtains a token with the OAuth 2.0 client credentials grant

@@ -127,6 +127,53 @@ func (w *walker) inScope(n *yaml.Node, path string) (string, bool) {
 	return s, true
 }
 
+// requiredInScope reads the path or in-scope URL f[key] of the mapping n
+// at path; when it is missing, the error says it is required, then hint.
+func (w *walker) requiredInScope(f map[string]*yaml.Node, n *yaml.Node, path, key, hint string) (string, bool) {
+	if un := f[key]; un != nil {
+		return w.inScope(un, join(path, key))
+	}
+	w.errorf(n, join(path, key), "required: %s", hint)
+	return "", false
+}
+
+// cookieName reads the name of a cookie.
+func (w *walker) cookieName(n *yaml.Node, path string) (string, bool) {
+	s, ok := w.str(n, path)
+	switch {
+	case !ok:
+		return "", false
+	case s == "":
+		w.errorf(n, path, "empty: want a cookie name")
+		return "", false
+	case !isToken(s):
+		w.errorf(n, path, "invalid cookie name %q", s)
+		return "", false
+	}
+	return s, true
+}
+
+// sendHeader reads the name of the header that carries what ("the
+// token"): a valid name, neither Cookie nor a header net/http owns.
+func (w *walker) sendHeader(n *yaml.Node, path, what string) (string, bool) {
+	s, ok := w.str(n, path)
+	if !ok {
+		return "", false
+	}
+	ck := http.CanonicalHeaderKey(s)
+	switch {
+	case s == "":
+		w.errorf(n, path, "empty: want a header name")
+	case !isToken(s):
+		w.errorf(n, path, "invalid header name %q", s)
+	case ck == "Cookie" || ck == "Host" || ck == "Content-Length":
+		w.errorf(n, path, "%s cannot be sent in %s", what, ck)
+	default:
+		return s, true
+	}
+	return "", false
+}
+
 func (w *walker) durationIn(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
 	s, ok := w.str(n, path)
 	if !ok {
@@ -206,16 +253,8 @@ func (w *walker) headerMap(n *yaml.Node, path string, static bool) map[string]st
 func (w *walker) tokenUse(f map[string]*yaml.Node, path, defScheme string) TokenUse {
 	u := TokenUse{Header: "Authorization", Scheme: defScheme}
 	if hn := f["header"]; hn != nil {
-		if s, ok := w.str(hn, join(path, "header")); ok {
-			ck := http.CanonicalHeaderKey(s)
-			switch {
-			case !isToken(s):
-				w.errorf(hn, join(path, "header"), "invalid header name %q", s)
-			case ck == "Cookie" || ck == "Host" || ck == "Content-Length":
-				w.errorf(hn, join(path, "header"), "the token cannot be sent in %s", ck)
-			default:
-				u.Header = s
-			}
+		if s, ok := w.sendHeader(hn, join(path, "header"), "the token"); ok {
+			u.Header = s
 		}
 	}
 	if sn := f["scheme"]; sn != nil {
@@ -233,13 +272,8 @@ func (w *walker) tokenUse(f map[string]*yaml.Node, path, defScheme string) Token
 func (w *walker) formLogin(n *yaml.Node, path string) *FormLogin {
 	fl := &FormLogin{Fields: map[string]string{}}
 	f := w.fields(n, path, "url", "action", "fields")
-	ok := true
-	if un := f["url"]; un != nil {
-		fl.URL, ok = w.inScope(un, join(path, "url"))
-	} else {
-		w.errorf(n, join(path, "url"), "required: the page holding the login form, such as /login")
-		ok = false
-	}
+	var ok bool
+	fl.URL, ok = w.requiredInScope(f, n, path, "url", "the page holding the login form, such as /login")
 	if an := f["action"]; an != nil {
 		s, good := w.inScope(an, join(path, "action"))
 		fl.Action, ok = s, ok && good
@@ -280,14 +314,9 @@ func (w *walker) formLogin(n *yaml.Node, path string) *FormLogin {
 
 func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 	jl := &JSONLogin{Method: http.MethodPost, Encoding: "json"}
-	f := w.fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme")
-	ok := true
-	if un := f["url"]; un != nil {
-		jl.URL, ok = w.inScope(un, join(path, "url"))
-	} else {
-		w.errorf(n, join(path, "url"), "required: the login endpoint, such as /api/login")
-		ok = false
-	}
+	f := w.fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme", "xsrf")
+	var ok bool
+	jl.URL, ok = w.requiredInScope(f, n, path, "url", "the login endpoint, such as /api/login")
 	if mn := f["method"]; mn != nil {
 		m, good := w.method(mn, join(path, "method"))
 		jl.Method, ok = m, ok && good
@@ -344,13 +373,8 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		}
 	}
 	if cn := f["token_cookie"]; cn != nil {
-		if s, good := w.str(cn, join(path, "token_cookie")); good {
-			if !isToken(s) {
-				w.errorf(cn, join(path, "token_cookie"), "invalid cookie name %q", s)
-				ok = false
-			}
-			jl.TokenCookie = s
-		}
+		s, good := w.cookieName(cn, join(path, "token_cookie"))
+		jl.TokenCookie, ok = s, ok && good
 		if f["token"] != nil {
 			w.errorf(cn, join(path, "token_cookie"), "give token or token_cookie, not both")
 			ok = false
@@ -366,10 +390,44 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		}
 	}
 	jl.Use = w.tokenUse(f, path, "Bearer")
+	if xn := f["xsrf"]; xn != nil {
+		x, good := w.xsrf(xn, join(path, "xsrf"))
+		if good && jl.Headers != nil {
+			for k := range jl.Headers {
+				if http.CanonicalHeaderKey(k) == http.CanonicalHeaderKey(x.Header) {
+					w.errorf(xn, join(path, "xsrf"), "headers sets %s too: the XSRF token goes in it", k)
+					good = false
+				}
+			}
+		}
+		jl.XSRF, ok = x, ok && good
+	}
 	if !ok {
 		return nil
 	}
 	return jl
+}
+
+// xsrf reads json.xsrf: the page that sets the anti-forgery cookie, the
+// cookie, and the header of the login request that echoes it.
+func (w *walker) xsrf(n *yaml.Node, path string) (*XSRF, bool) {
+	if n.Kind != yaml.MappingNode {
+		w.errorf(n, path, "must be a mapping such as {url: /sanctum/csrf-cookie}, not %s", kindName(n))
+		return nil, false
+	}
+	x := &XSRF{Cookie: DefaultXSRFCookie, Header: DefaultXSRFHeader}
+	f := w.fields(n, path, "url", "cookie", "header")
+	var ok bool
+	x.URL, ok = w.requiredInScope(f, n, path, "url", "the page that sets the cookie, requested (GET) before the login, such as /sanctum/csrf-cookie")
+	if cn := f["cookie"]; cn != nil {
+		s, good := w.cookieName(cn, join(path, "cookie"))
+		x.Cookie, ok = s, ok && good
+	}
+	if hn := f["header"]; hn != nil {
+		s, good := w.sendHeader(hn, join(path, "header"), "the XSRF token")
+		x.Header, ok = s, ok && good
+	}
+	return x, ok
 }
 
 // jsonValue writes the JSON form of YAML node n to buf, keeping the order
@@ -458,13 +516,8 @@ func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes
 func (w *walker) oauth2Login(n *yaml.Node, path string) *OAuth2Login {
 	ol := &OAuth2Login{}
 	f := w.fields(n, path, "token_url", "client_id", "client_secret", "scopes", "params", "auth", "header", "scheme")
-	ok := true
-	if un := f["token_url"]; un != nil {
-		ol.TokenURL, ok = w.inScope(un, join(path, "token_url"))
-	} else {
-		w.errorf(n, join(path, "token_url"), "required: the token endpoint, such as /oauth/token")
-		ok = false
-	}
+	var ok bool
+	ol.TokenURL, ok = w.requiredInScope(f, n, path, "token_url", "the token endpoint, such as /oauth/token")
 	if cn := f["client_id"]; cn != nil {
 		s, good := w.str(cn, join(path, "client_id"))
 		if good && s == "" {
@@ -581,13 +634,8 @@ func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 func (w *walker) check(n *yaml.Node, path string) *Check {
 	c := &Check{Method: http.MethodGet}
 	f := w.fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
-	ok := true
-	if un := f["url"]; un != nil {
-		c.URL, ok = w.inScope(un, join(path, "url"))
-	} else {
-		w.errorf(n, join(path, "url"), "required: a page only a signed-in role sees, such as /api/me")
-		ok = false
-	}
+	var ok bool
+	c.URL, ok = w.requiredInScope(f, n, path, "url", "a page only a signed-in role sees, such as /api/me")
 	if mn := f["method"]; mn != nil {
 		m, good := w.method(mn, join(path, "method"))
 		c.Method, ok = m, ok && good
@@ -657,6 +705,11 @@ func canonicalSignIn(c *Config, r *Role, rp string, val func(path, v string), li
 		val(join(p, "token_cookie"), jl.TokenCookie)
 		val(join(p, "expires_in"), jl.ExpiresIn)
 		use(p, jl.Use)
+		if x := jl.XSRF; x != nil {
+			val(join(p, "xsrf.url"), x.URL)
+			val(join(p, "xsrf.cookie"), x.Cookie)
+			val(join(p, "xsrf.header"), x.Header)
+		}
 	}
 	if ol := l.OAuth2; ol != nil {
 		p := join(lp, "oauth2")

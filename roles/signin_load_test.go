@@ -46,6 +46,15 @@ func TestLoadSignIn(t *testing.T) {
 	if string(l.Body) != "login=legacy&passwd=legacy-pw-Secret8" || l.TokenCookie != "PHPSESSID" || l.Use != (TokenUse{Header: "Authorization", Scheme: "Bearer"}) {
 		t.Errorf("legacy %+v body %s", l, l.Body)
 	}
+	if l.XSRF == nil || *l.XSRF != (XSRF{URL: "/login.php", Cookie: "csrftoken", Header: "X-CSRFToken"}) {
+		t.Errorf("legacy xsrf %+v", l.XSRF)
+	}
+	if x := c.Role("spa").Login.JSON.XSRF; x == nil || *x != (XSRF{URL: "/sanctum/csrf-cookie", Cookie: DefaultXSRFCookie, Header: DefaultXSRFHeader}) {
+		t.Errorf("spa xsrf %+v, want the defaults XSRF-TOKEN and X-XSRF-TOKEN", x)
+	}
+	if j.XSRF != nil {
+		t.Errorf("api xsrf %+v, want none", j.XSRF)
+	}
 	o := c.Role("service").Login.OAuth2
 	if o == nil || o.ClientID != "reporting" || o.Auth != "header" || o.Params["audience"] != "api" || o.Use.Scheme != "" {
 		t.Errorf("oauth2 %+v", o)
@@ -54,7 +63,7 @@ func TestLoadSignIn(t *testing.T) {
 	if cm == nil || !slices.Equal(cm.Argv, []string{"./sso-token", "--user", "sso"}) || cm.Timeout != 30*time.Second || cm.Gives != "cookie" {
 		t.Errorf("command %+v", cm)
 	}
-	for role, kind := range map[string]string{"editor": "form", "api": "json", "legacy": "json", "service": "oauth2", "sso": "bearer+command", "anonymous": "none"} {
+	for role, kind := range map[string]string{"editor": "form", "api": "json", "legacy": "json", "service": "oauth2", "sso": "bearer+command", "spa": "json", "anonymous": "none"} {
 		if got := c.Role(role).Login.Kind(); got != kind {
 			t.Errorf("%s Kind() = %q, want %q", role, got, kind)
 		}
@@ -88,6 +97,10 @@ func TestLoadSignIn(t *testing.T) {
 	if c3.Fingerprint() == c.Fingerprint() {
 		t.Errorf("the fingerprint did not change with renew.max")
 	}
+	c4 := parseTest(t, strings.Replace(string(mustRead(t, "testdata/signin.yaml")), "header: X-CSRFToken", "header: X-CSRF-Token", 1), signInEnv)
+	if c4.Fingerprint() == c.Fingerprint() {
+		t.Errorf("the fingerprint did not change with xsrf.header")
+	}
 }
 
 func mustRead(t *testing.T, name string) []byte {
@@ -113,6 +126,15 @@ func TestLoadSignInErrors(t *testing.T) {
 		{"json token and cookie", "login: {json: {url: /j, token: a, token_cookie: b}}", 3, 55, "roles.r.login.json.token_cookie", "give token or token_cookie, not both"},
 		{"json bad path", "login: {json: {url: /j, token: 'a..b'}}", 3, 38, "roles.r.login.json.token", "want names separated by dots"},
 		{"token header Cookie", "login: {json: {url: /j, token: t, header: Cookie}}", 3, 49, "roles.r.login.json.header", "the token cannot be sent in Cookie"},
+		{"xsrf without url", "login: {json: {url: /j, xsrf: {cookie: c}}}", 3, 37, "roles.r.login.json.xsrf.url", "required: the page that sets the cookie"},
+		{"xsrf a string", "login: {json: {url: /j, xsrf: /c}}", 3, 37, "roles.r.login.json.xsrf", "must be a mapping such as {url: /sanctum/csrf-cookie}, not a scalar"},
+		{"xsrf unknown", "login: {json: {url: /j, xsrf: {url: /c, name: c}}}", 3, 47, "roles.r.login.json.xsrf.name", "unknown field (known: url, cookie, header)"},
+		{"xsrf off origin", "login: {json: {url: /j, xsrf: {url: 'http://evil.test/c'}}}", 3, 43, "roles.r.login.json.xsrf.url", "not on the target's origin"},
+		{"xsrf empty cookie", "login: {json: {url: /j, xsrf: {url: /c, cookie: ''}}}", 3, 55, "roles.r.login.json.xsrf.cookie", "empty: want a cookie name"},
+		{"xsrf bad cookie", "login: {json: {url: /j, xsrf: {url: /c, cookie: 'a b'}}}", 3, 55, "roles.r.login.json.xsrf.cookie", `invalid cookie name "a b"`},
+		{"xsrf empty header", "login: {json: {url: /j, xsrf: {url: /c, header: ''}}}", 3, 55, "roles.r.login.json.xsrf.header", "empty: want a header name"},
+		{"xsrf header Cookie", "login: {json: {url: /j, xsrf: {url: /c, header: cookie}}}", 3, 55, "roles.r.login.json.xsrf.header", "the XSRF token cannot be sent in Cookie"},
+		{"xsrf header in headers", "login: {json: {url: /j, headers: {x-xsrf-token: a}, xsrf: {url: /c}}}", 3, 65, "roles.r.login.json.xsrf", "headers sets x-xsrf-token too"},
 		{"oauth2 without secret", "login: {oauth2: {token_url: /t, client_id: c}}", 3, 23, "roles.r.login.oauth2.client_secret", "required"},
 		{"oauth2 auth", "login: {oauth2: {token_url: /t, client_id: c, client_secret: s, auth: basic}}", 3, 77, "roles.r.login.oauth2.auth", `"basic": want header or body`},
 		{"command a string", "login: {command: {run: 'sso-login --user x'}}", 3, 30, "roles.r.login.command.run", "must be a list"},
@@ -166,10 +188,13 @@ func TestDocsSignInExample(t *testing.T) {
 		t.Fatal("no yaml block under \"## Signing in\" in docs/config.md")
 	}
 	c := parseTest(t, "target: http://127.0.0.1:8080\n"+example, map[string]string{
-		"EDITOR_PASSWORD": "e-pw-1", "API_PASSWORD": "a-pw-2", "SERVICE_SECRET": "s-3"})
-	for role, kind := range map[string]string{"editor": "form", "api": "json", "service": "oauth2", "sso": "command"} {
+		"EDITOR_PASSWORD": "e-pw-1", "API_PASSWORD": "a-pw-2", "SERVICE_SECRET": "s-3", "SPA_PASSWORD": "p-4"})
+	for role, kind := range map[string]string{"editor": "form", "api": "json", "service": "oauth2", "sso": "command", "spa": "json"} {
 		if got := c.Role(role).Login.Kind(); got != kind {
 			t.Errorf("%s: Kind() = %q, want %q", role, got, kind)
 		}
+	}
+	if x := c.Role("spa").Login.JSON.XSRF; x == nil || x.URL != "/sanctum/csrf-cookie" {
+		t.Errorf("spa xsrf %+v", x)
 	}
 }

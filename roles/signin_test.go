@@ -85,6 +85,19 @@ func startAuthApp(t *testing.T, opts authapp.Options) *authapp.Server {
 	return srv
 }
 
+// spaLogin is authapp's SPA login: GET /sanctum/csrf-cookie, then the
+// login echoes XSRF-TOKEN, decoded, in X-XSRF-TOKEN.
+const spaLogin = `roles:
+  spa:
+    login:
+      json:
+        url: /spa/login
+        body: {email: spa@authapp.test, password: "${SPA_PASSWORD}"}
+        xsrf: {url: /sanctum/csrf-cookie}
+      capture: {user_id: user.id}
+    check: {url: /api/me, contains: '"user":"spa"'}
+`
+
 const formEditor = `roles:
   editor:
     login:
@@ -109,6 +122,7 @@ func TestSignInFlows(t *testing.T) {
       capture: {user_id: data.user.id, name: data.user.name}
     check: {url: /api/me, contains: '"user":"api"'}
 `, "api", "Authorization", map[string]string{"user_id": "14", "name": "api"}, "json"},
+		{"json behind an XSRF cookie", spaLogin, "spa", "", map[string]string{"user_id": "16"}, "json"},
 		{"oauth2 client credentials", `roles:
   service:
     login:
@@ -205,6 +219,10 @@ func TestSignInRefused(t *testing.T) {
     login:
       json: {url: /api/login, body: {username: api, password: "${API_PASSWORD}"}, token: data.token}
 `, "api", nil, []string{"without a token at data.token"}},
+		{"json without the xsrf its login needs", strings.Replace(spaLogin, "        xsrf: {url: /sanctum/csrf-cookie}\n", "", 1), "spa", nil,
+			[]string{"sign-in (json): POST /spa/login answered 419", "CSRF token mismatch", "an SPA login may need xsrf"}},
+		{"json with xsrf, wrong password", spaLogin, "spa", map[string]string{"SPA_PASSWORD": bad},
+			[]string{"POST /spa/login answered 422", "do not match our records"}},
 		{"oauth2, wrong secret", `roles:
   service:
     login:
@@ -224,17 +242,22 @@ func TestSignInRefused(t *testing.T) {
 `, "api", nil, []string{"capture uid: no text or number at data.user.uid"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, _ := authSession(t, srv.URL(), tc.yaml, tc.role, tc.env, SessionOptions{})
+			s, c := authSession(t, srv.URL(), tc.yaml, tc.role, tc.env, SessionOptions{})
 			err := s.SignIn(ctx)
 			if err == nil {
 				t.Fatal("SignIn succeeded")
+			}
+			for _, secret := range c.Secrets.Values() { // obtained ones included: cookies, the XSRF token
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q holds the secret %q...", err, secret[:min(4, len(secret))])
+				}
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not hold %q", err, w)
 				}
 			}
-			for _, secret := range []string{bad, authapp.EditorPassword, authapp.APIPassword, authapp.ServiceSecret} {
+			for _, secret := range []string{bad, authapp.EditorPassword, authapp.APIPassword, authapp.ServiceSecret, authapp.SPAPassword} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q holds a password", err)
 				}
@@ -243,6 +266,162 @@ func TestSignInRefused(t *testing.T) {
 				t.Errorf("Failure() is nil after a failed sign-in")
 			}
 		})
+	}
+}
+
+// xsrfSite is a login behind an anti-forgery cookie whose value needs
+// URL-decoding, that serves only requests whose Origin and Referer are
+// its own, as Laravel Sanctum does for its SPA. Its refusals quote the token and cookie they were sent,
+// as careless applications do, so that a message that forgot to redact
+// them shows it.
+type xsrfSite struct {
+	mu   sync.Mutex
+	log  []string // method and path of every request
+	sent []string // the X-XSRF-TOKEN or X-CSRFToken of every login
+}
+
+// The token xsrfSite issues: its cookie is the URL-encoded form.
+const (
+	xsrfToken   = "x5Rf+Tok/en9Q=="
+	xsrfCookie  = "x5Rf%2BTok%2Fen9Q%3D%3D"
+	djangoToken = "dj4ng0CsrfT0ken77"
+)
+
+func (x *xsrfSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x.mu.Lock()
+	x.log = append(x.log, r.Method+" "+r.URL.Path)
+	x.mu.Unlock()
+	switch r.URL.Path {
+	case "/csrf": // Laravel's and Django's cookies at once
+		http.SetCookie(w, &http.Cookie{Name: "XSRF-TOKEN", Value: xsrfCookie, Path: "/"})
+		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: djangoToken, Path: "/"})
+		w.WriteHeader(http.StatusNoContent)
+	case "/csrf-moved":
+		http.Redirect(w, r, "/csrf", http.StatusFound)
+	case "/csrf-gone":
+		http.Redirect(w, r, "/nowhere", http.StatusFound)
+	case "/csrf-narrow": // a cookie the login URL never gets
+		http.SetCookie(w, &http.Cookie{Name: "XSRF-TOKEN", Value: xsrfCookie, Path: "/csrf-narrow"})
+	case "/csrf-none":
+		fmt.Fprint(w, "no cookie here")
+	case "/login":
+		laravel := r.Header.Get("X-XSRF-TOKEN")
+		django := r.Header.Get("X-CSRFToken")
+		x.mu.Lock()
+		x.sent = append(x.sent, laravel+django)
+		x.mu.Unlock()
+		if r.Header.Get("Origin") != "http://"+r.Host || r.Header.Get("Referer") != "http://"+r.Host+"/" {
+			w.WriteHeader(http.StatusUnauthorized) // Sanctum: not its SPA, so no session
+			fmt.Fprint(w, `{"message":"Unauthenticated."}`)
+			return
+		}
+		if laravel != xsrfToken && django != djangoToken {
+			cookie, _ := r.Cookie("XSRF-TOKEN")
+			w.WriteHeader(419)
+			fmt.Fprintf(w, `{"message":"CSRF token mismatch.","sent":%q,"cookie":%q}`, laravel, cookie)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "xsrf-session-7d2a90c1", Path: "/"})
+		fmt.Fprint(w, `{"ok":true}`)
+	case "/me":
+		if c, err := r.Cookie("sid"); err != nil || c.Value != "xsrf-session-7d2a90c1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, "signed in")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func TestSignInXSRF(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		xsrf   string // the json login's xsrf field
+		issued bool   // the site set XSRF-TOKEN
+		sent   string // the header value the login got; "" when no login was sent
+		err    string // the error's text after "sign-in (json): "; "" for a sign-in
+	}{
+		{"laravel: decoded and echoed", "{url: /csrf}", true, xsrfToken, ""},
+		{"django's names", "{url: /csrf, cookie: csrftoken, header: X-CSRFToken}", true, djangoToken, ""},
+		{"redirects on the origin followed", "{url: /csrf-moved}", true, xsrfToken, ""},
+		{"no cookie", "{url: /csrf-none}", false, "", "GET /csrf-none answered 200 without setting the cookie XSRF-TOKEN"},
+		{"another cookie", "{url: /csrf, cookie: XSRF}", true, "", "GET /csrf answered 204 without setting the cookie XSRF"},
+		{"cookie for another path", "{url: /csrf-narrow}", true, "", "GET /csrf-narrow answered 200 setting the cookie XSRF-TOKEN for a path, domain or scheme that /login is not on"},
+		{"not 2xx", "{url: /csrf-gone}", false, "", `GET /csrf-gone, then /nowhere answered 404: "404 page not found": want a 2xx answer setting the cookie XSRF-TOKEN`},
+		{"header the application ignores", "{url: /csrf, header: X-CSRF-TOKEN}", true, "", `POST /login answered 419: "{\"message\":\"CSRF token mismatch.\",\"sent\":\"\",\"cookie\":\"XSRF-TOKEN=[REDACTED:roles.x.obtained.cookie.XSRF-TOKEN]\"}": the sign-in was refused (419 reads as an anti-forgery refusal: check that the application expects the cookie XSRF-TOKEN in the header X-CSRF-TOKEN)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			site := &xsrfSite{}
+			srv := httptest.NewServer(site)
+			defer srv.Close()
+			s, c := authSession(t, srv.URL, `roles:
+  x:
+    login:
+      json: {url: /login, body: {user: x, password: "${EDITOR_PASSWORD}"}, xsrf: `+tc.xsrf+`}
+    check: {url: /me}
+`, "x", nil, SessionOptions{})
+			err := s.SignIn(context.Background())
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("SignIn: %v", err)
+			case tc.err != "" && (err == nil || err.Error() != "sign-in (json): "+tc.err):
+				t.Fatalf("SignIn: %v\nwant sign-in (json): %s", err, tc.err)
+			}
+			site.mu.Lock()
+			defer site.mu.Unlock()
+			if len(site.log) == 0 || !strings.HasPrefix(site.log[0], "GET /csrf") {
+				t.Errorf("requests %q, want the xsrf GET first", site.log)
+			}
+			wantPost := tc.err == "" || strings.HasPrefix(tc.err, "POST ")
+			if posted := slices.Contains(site.log, "POST /login"); posted != wantPost {
+				t.Errorf("requests %q: the login was sent = %v, want %v", site.log, posted, wantPost)
+			}
+			if tc.sent != "" && (len(site.sent) != 1 || site.sent[0] != tc.sent) {
+				t.Errorf("the login carried %q, want %q", site.sent, tc.sent)
+			}
+			// The token, as the cookie holds it and as it is echoed, is a
+			// secret from the moment it is obtained, and in no message.
+			for _, v := range []string{xsrfToken, xsrfCookie} {
+				if got := c.Secrets.Redact("a " + v + " b"); tc.issued && strings.Contains(got, v) {
+					t.Errorf("%q is not redacted: %q", v, got)
+				}
+				if err != nil && strings.Contains(err.Error(), v) {
+					t.Errorf("the error holds the token: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestSignInXSRFRenewal(t *testing.T) {
+	// A cookie session behind an XSRF cookie: a renewal runs the whole
+	// flow again, the GET of the cookie included, with a fresh jar.
+	srv := startAuthApp(t, authapp.Options{})
+	s, _ := authSession(t, srv.URL(), strings.Replace(spaLogin, "      capture:", "      renew: {max: 2, backoff: 0s}\n      capture:", 1), "spa", nil, SessionOptions{})
+	ctx := context.Background()
+	if err := s.SignIn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Renew(ctx); err != nil {
+		t.Fatalf("renewal: %v", err)
+	}
+	if got := srv.App.LoginsOf(authapp.SPA); got != 2 {
+		t.Errorf("the application saw %d sign-ins, want 2", got)
+	}
+	var seq []string
+	for _, r := range srv.App.Requests() {
+		seq = append(seq, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
+	}
+	want := []string{
+		"GET /sanctum/csrf-cookie 204", "POST /spa/login 200", "GET /api/me 200",
+		"GET /sanctum/csrf-cookie 204", "POST /spa/login 200", "GET /api/me 200",
+	}
+	if !slices.Equal(seq, want) {
+		t.Errorf("requests\n got  %q\n want %q", seq, want)
+	}
+	if res := s.Check(ctx); !res.Live {
+		t.Errorf("check after renewal: %s", res.Seen)
 	}
 }
 

@@ -19,11 +19,18 @@ import (
 
 // json signs in by sending the configured body to a login endpoint and
 // takes the token from the answer (by path or cookie); without a token
-// the session is the cookies the answer set.
+// the session is the cookies the answer set. With xsrf, it first obtains
+// the anti-forgery cookie and echoes it in a header of the login request.
 func (f *flow) json(ctx context.Context, jl *JSONLogin) (*credentials, error) {
 	u, err := f.resolve(jl.URL)
 	if err != nil {
 		return nil, err
+	}
+	xsrf := ""
+	if jl.XSRF != nil {
+		if xsrf, err = f.xsrfToken(ctx, jl.XSRF, u); err != nil {
+			return nil, err
+		}
 	}
 	var body io.Reader
 	if jl.Body != nil {
@@ -44,13 +51,25 @@ func (f *flow) json(ctx context.Context, jl *JSONLogin) (*credentials, error) {
 	for k, v := range jl.Headers {
 		req.Header.Set(k, v)
 	}
+	if jl.XSRF != nil {
+		req.Header.Set(jl.XSRF.Header, xsrf)
+		// As the application's own pages would send it: Laravel Sanctum
+		// treats a request as its SPA's only when Origin or Referer names
+		// a stateful domain.
+		origin := f.base.Scheme + "://" + f.base.Host
+		for _, kv := range [][2]string{{"Origin", origin}, {"Referer", origin + "/"}} {
+			if req.Header.Get(kv[0]) == "" {
+				req.Header.Set(kv[0], kv[1])
+			}
+		}
+	}
 	what := fmt.Sprintf("%s %s", jl.Method, pathOf(u))
 	r, err := f.do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if r.status < 200 || r.status > 299 {
-		return nil, fmt.Errorf("%s answered %s: the sign-in was refused", what, f.seen(r))
+		return nil, fmt.Errorf("%s answered %s: the sign-in was refused%s", what, f.seen(r), forgeryHint(jl.XSRF, r))
 	}
 	cr := &credentials{jar: f.jar, answer: &loginAnswer{header: r.header, body: r.body}}
 	token := ""
@@ -67,11 +86,7 @@ func (f *flow) json(ctx context.Context, jl *JSONLogin) (*credentials, error) {
 		}
 		token = s
 	case jl.TokenCookie != "":
-		for _, c := range f.jar.Cookies(u) {
-			if c.Name == jl.TokenCookie {
-				token = c.Value
-			}
-		}
+		token, _ = cookieValue(f.jar.Cookies(u), jl.TokenCookie)
 		if token == "" {
 			return nil, fmt.Errorf("%s answered %d without setting the cookie %s", what, r.status, jl.TokenCookie)
 		}
@@ -94,6 +109,76 @@ func (f *flow) json(ctx context.Context, jl *JSONLogin) (*credentials, error) {
 		cr.expiry = f.s.opts.Now().Add(time.Duration(sec * float64(time.Second)))
 	}
 	return cr, nil
+}
+
+// xsrfToken obtains the anti-forgery token of x: it GETs x.URL with the
+// sign-in's jar, following redirects on the origin, and returns the value
+// of the cookie x.Cookie that the jar would send to login, URL-decoded as
+// Axios and Angular do (a value that does not decode is sent as it is).
+// The value, in both forms, is a secret before anything can quote it.
+func (f *flow) xsrfToken(ctx context.Context, x *XSRF, login *url.URL) (string, error) {
+	page, err := f.resolve(x.URL)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	what := "GET " + pathOf(page)
+	r, err := f.do(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if r, err = f.followRedirects(ctx, r, http.MethodGet, nil, nil); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if r.url != req.URL {
+		what += ", then " + pathOf(r.url)
+	}
+	if r.status < 200 || r.status > 299 {
+		return "", fmt.Errorf("%s answered %s: want a 2xx answer setting the cookie %s", what, f.seen(r), x.Cookie)
+	}
+	raw, found := cookieValue(f.jar.Cookies(login), x.Cookie)
+	if !found {
+		if _, elsewhere := cookieValue(f.jar.Cookies(r.url), x.Cookie); elsewhere {
+			return "", fmt.Errorf("%s answered %d setting the cookie %s for a path, domain or scheme that %s is not on", what, r.status, x.Cookie, pathOf(login))
+		}
+		return "", fmt.Errorf("%s answered %d without setting the cookie %s", what, r.status, x.Cookie)
+	}
+	f.s.addSecret("xsrf."+x.Cookie, raw)
+	token, err := url.PathUnescape(raw)
+	if err != nil {
+		token = raw
+	}
+	f.s.addSecret("xsrf."+x.Cookie, token)
+	if token == "" || hasCtl(token) {
+		return "", fmt.Errorf("%s answered %d with a cookie %s that is empty or holds control characters", what, r.status, x.Cookie)
+	}
+	return token, nil
+}
+
+// cookieValue returns the value of the cookie called name among cs.
+func cookieValue(cs []*http.Cookie, name string) (string, bool) {
+	for _, c := range cs {
+		if c.Name == name {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
+// forgeryHint explains a refused login that looks like an anti-forgery
+// refusal: a 419 (Laravel's "CSRF token mismatch"), or a 403 that says
+// CSRF (Django). x is the login's xsrf, nil when none is configured.
+func forgeryHint(x *XSRF, r *reply) string {
+	if r.status != 419 && (r.status != http.StatusForbidden || !bytes.Contains(bytes.ToLower(r.body), []byte("csrf"))) {
+		return ""
+	}
+	if x == nil {
+		return fmt.Sprintf(" (%d reads as an anti-forgery refusal: an SPA login may need xsrf, its cookie echoed in a header)", r.status)
+	}
+	return fmt.Sprintf(" (%d reads as an anti-forgery refusal: check that the application expects the cookie %s in the header %s)", r.status, x.Cookie, x.Header)
 }
 
 // useToken registers token as a secret and sends it as u says. A JWT's

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -454,8 +455,9 @@ func TestProxyFlag(t *testing.T) {
 
 // TestDryRunSignIn dry-runs an audit of the sign-in fixture: the
 // application gets nothing, and the plan lists the first request of each
-// sign-in flow (the login page of a form, the POST of a JSON login, the
-// token request of OAuth2), sent without credentials.
+// sign-in flow (the login page of a form, the POST of a JSON login or the
+// GET of its XSRF cookie, the token request of OAuth2), sent without
+// credentials.
 func TestDryRunSignIn(t *testing.T) {
 	a := runAuthAudit(t, quickSessions(authapp.Policy{}), nil, nil, auditFlags{Safety: safetyFlags{DryRun: true}})
 	if a.code != exitOK {
@@ -468,6 +470,10 @@ func TestDryRunSignIn(t *testing.T) {
 	signIn, _, _ = strings.Cut(signIn, "\nrole ")
 	if !ok || !strings.Contains(signIn, "  sign-in   GET ") || !strings.Contains(signIn, "  sign-in   POST ") {
 		t.Errorf("the plan lists no sign-in requests (want a GET and a POST):\n%s", a.stdout)
+	}
+	// A JSON login behind an XSRF cookie starts with the GET of the cookie.
+	if !regexp.MustCompile(`(?m)^  sign-in   GET http://127\.0\.0\.1:\d+/sanctum/csrf-cookie$`).MatchString(signIn) {
+		t.Errorf("the plan does not list the XSRF cookie's GET of role spa:\n%s", signIn)
 	}
 	if a.json != nil {
 		t.Errorf("a dry run wrote the run JSON")

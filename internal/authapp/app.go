@@ -12,6 +12,7 @@ import (
 	"html"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,7 @@ type App struct {
 	key  []byte // JWT signing key
 
 	mu       sync.Mutex
-	pre      map[string]string   // pre-session cookie -> CSRF token
+	pre      map[string]string   // pre-session cookie (form's pre, the SPA's spa_session) -> CSRF token
 	sessions map[string]*session // sid -> session
 	tokens   map[string]*token   // OAuth access token -> token
 	log      []Request
@@ -248,6 +249,12 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request, id who) {
 	case path == "/oauth/token" && r.Method == http.MethodPost:
 		a.oauthToken(w, r)
 		return
+	case path == "/spa/login" && r.Method == http.MethodPost:
+		a.spaLogin(w, r)
+		return
+	case path == "/sanctum/csrf-cookie" && r.Method == http.MethodGet:
+		a.xsrfCookie(w)
+		return
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -400,7 +407,7 @@ func (a *App) formLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	user := r.PostForm.Get("username")
 	pw, known := passwords[user]
-	if !known || user == API || !same(r.PostForm.Get("password"), pw) || r.PostForm.Get("remember") != "1" || r.PostForm.Get("action") != "sign-in" {
+	if !known || user == API || user == SPA || !same(r.PostForm.Get("password"), pw) || r.PostForm.Get("remember") != "1" || r.PostForm.Get("action") != "sign-in" {
 		a.loginPage(w, "Wrong user name or password.")
 		return
 	}
@@ -442,6 +449,62 @@ func (a *App) jsonLogin(w http.ResponseWriter, r *http.Request) {
 	a.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"data":{"access_token":%q,"user":{"id":%d,"name":"api"}}}`, tok, userIDs[API])
+}
+
+// xsrfCookie starts the pre-session of the SPA login, as Laravel
+// Sanctum's GET /sanctum/csrf-cookie does: the cookie spa_session and the
+// cookie XSRF-TOKEN bound to it, whose value is URL-encoded (the token
+// always holds "=", so only a client that decodes it echoes it right).
+func (a *App) xsrfCookie(w http.ResponseWriter) {
+	pre := random()
+	b := make([]byte, 28)
+	_, _ = rand.Read(b)
+	tok := base64.StdEncoding.EncodeToString(b) // 28 bytes: ends in "=="
+	a.mu.Lock()
+	a.pre[pre] = tok
+	a.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: "spa_session", Value: pre, Path: "/", HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: "XSRF-TOKEN", Value: url.QueryEscape(tok), Path: "/"})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// spaLogin is the SPA's JSON login {email, password}. Without the header
+// X-XSRF-TOKEN holding the decoded token bound to the pre-session, it
+// answers 419 "CSRF token mismatch.", as Laravel does; wrong credentials
+// answer 422. Success sets the session cookie sid.
+func (a *App) spaLogin(w http.ResponseWriter, r *http.Request) {
+	c, err := r.Cookie("spa_session")
+	a.mu.Lock()
+	want, ok := "", false
+	if err == nil {
+		want, ok = a.pre[c.Value]
+	}
+	a.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if !ok || !same(r.Header.Get("X-XSRF-TOKEN"), want) {
+		w.WriteHeader(419)
+		fmt.Fprint(w, `{"message":"CSRF token mismatch."}`)
+		return
+	}
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil || in.Email != SPAEmail || !same(in.Password, SPAPassword) {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprint(w, `{"message":"These credentials do not match our records."}`)
+		return
+	}
+	sid := random()
+	a.mu.Lock()
+	delete(a.pre, c.Value)
+	a.sessions[sid] = &session{user: SPA, created: time.Now(), csrf: want}
+	a.logins = append(a.logins, Login{Time: time.Now(), User: SPA, Kind: "json"})
+	a.secrets = append(a.secrets, sid, c.Value, want, url.QueryEscape(want))
+	a.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/", HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: "spa_session", Value: "", Path: "/", MaxAge: -1})
+	fmt.Fprintf(w, `{"user":{"id":%d,"name":"spa"}}`, userIDs[SPA])
 }
 
 func (a *App) oauthToken(w http.ResponseWriter, r *http.Request) {

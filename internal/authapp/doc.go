@@ -18,6 +18,12 @@
 //   - POST /oauth/token: the OAuth 2.0 client credentials grant (HTTP
 //     Basic or body parameters); answers a Bearer token with expires_in.
 //     Used by service.
+//   - POST /spa/login: a single-page application's JSON login {email,
+//     password} behind Laravel Sanctum's anti-forgery pattern: GET
+//     /sanctum/csrf-cookie first sets a pre-session cookie and a
+//     URL-encoded XSRF-TOKEN cookie bound to it; the login must echo the
+//     decoded token in X-XSRF-TOKEN, or it answers 419 "CSRF token
+//     mismatch.". Success sets the session cookie sid. Used by spa.
 //
 // # How sessions end
 //

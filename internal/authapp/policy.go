@@ -12,6 +12,7 @@ const (
 	Admin   = "admin"   // form login; the session ends after Options.AdminRequests requests: 403 "invalid nonce"
 	API     = "api"     // JSON login, a JWT valid Options.JWTTTL: 401 when expired
 	Service = "service" // OAuth 2.0 client credentials, a token valid Options.OAuthTTL: 401 when expired
+	SPA     = "spa"     // JSON login behind an XSRF cookie echoed in a header (Laravel Sanctum's way); a cookie session
 )
 
 // Passwords and the service's client credentials, as the configuration
@@ -23,15 +24,20 @@ const (
 	APIPassword    = "Api-Pass-c4b7aa"
 	ServiceID      = "reporting"
 	ServiceSecret  = "Svc-Secret-0a9f3e7d"
+	SPAPassword    = "Spa-Pass-3d61b0"
+	SPAEmail       = "spa@authapp.test" // the spa user's sign-in name
 )
 
 // userIDs are the users' ids; frank (15) exists but signs in nowhere.
-var userIDs = map[string]int{Admin: 1, Editor: 12, Viewer: 13, API: 14, Service: 0, "frank": 15}
+var userIDs = map[string]int{Admin: 1, Editor: 12, Viewer: 13, API: 14, Service: 0, "frank": 15, SPA: 16}
 
-var passwords = map[string]string{Editor: EditorPassword, Viewer: ViewerPassword, Admin: AdminPassword, API: APIPassword}
+// profileIDs are the ids whose profile exists, in order.
+var profileIDs = []int{1, 12, 13, 14, 15, 16}
+
+var passwords = map[string]string{Editor: EditorPassword, Viewer: ViewerPassword, Admin: AdminPassword, API: APIPassword, SPA: SPAPassword}
 
 // Users lists the users that sign in, in the configuration's order.
-func Users() []string { return []string{Editor, Viewer, Admin, API, Service} }
+func Users() []string { return []string{Editor, Viewer, Admin, API, Service, SPA} }
 
 // UserID returns a user's id (0 for the service, which has no profile).
 func UserID(user string) int { return userIDs[user] }
@@ -44,6 +50,7 @@ func Env() map[string]string {
 		"ADMIN_PASSWORD":  AdminPassword,
 		"API_PASSWORD":    APIPassword,
 		"SERVICE_SECRET":  ServiceSecret,
+		"SPA_PASSWORD":    SPAPassword,
 	}
 }
 
@@ -66,7 +73,7 @@ func Routes() []Route {
 		{Path: "/api/me"}, {Path: "/api/reports"},
 		{Path: "/account/switch", EndsSession: true},
 	}
-	for _, id := range []int{1, 12, 13, 14, 15} {
+	for _, id := range profileIDs {
 		rs = append(rs, Route{Path: "/profile/" + strconv.Itoa(id)})
 	}
 	return rs
@@ -172,7 +179,7 @@ func nav(user string) []string {
 		}
 	}
 	if user == Admin {
-		for _, id := range []int{1, 12, 13, 14, 15} {
+		for _, id := range profileIDs {
 			links = append(links, "/profile/"+strconv.Itoa(id))
 		}
 	}
