@@ -400,19 +400,17 @@ func matchesOnly(only []roles.Pattern, e crawl.Endpoint) bool {
 }
 
 // writeOutputs renders every output; one that fails does not stop the
-// others, and the error names each that failed.
+// others, and the error names each that failed. With io.Redact, the run's
+// strings are redacted first (report.RedactRun): no known secret reaches
+// any output, and no output's structure depends on what the secrets are.
 func writeOutputs(run *report.Run, outs []output, io ioStreams) error {
+	report.RedactRun(run, io.Redact)
 	var errs []error
 	for _, o := range outs {
 		var buf bytes.Buffer
 		if err := o.W.Write(&buf, run); err != nil {
 			errs = append(errs, fmt.Errorf("output %s=%s: %w", o.Format, o.Path, err))
 			continue
-		}
-		if io.Redact != nil { // a last guard: no known secret leaves in an output
-			redacted := io.Redact(buf.String())
-			buf.Reset()
-			buf.WriteString(redacted)
 		}
 		if o.Path == "-" {
 			if _, err := io.Out.Write(buf.Bytes()); err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -219,5 +221,48 @@ func TestProgressOnTerminalOnly(t *testing.T) {
 				t.Errorf("progress reached stdout")
 			}
 		})
+	}
+}
+
+// TestShortSecretKeepsOutputsReadable: a secret that reads like JSON
+// ("true") is redacted in the strings that hold it, never in the
+// structure of an output: the run JSON, SARIF and JUnit stay valid, and
+// the saved run renders again.
+func TestShortSecretKeepsOutputsReadable(t *testing.T) {
+	srv, _ := startDemo(t, demoapp.Bugs{})
+	yaml := regexp.MustCompile(`(?m)^roles:.*$`).ReplaceAllString(string(demoapp.Config()),
+		"$0\n  keyed:\n    login:\n      headers: {X-Key: \"$${SHORT_KEY}\"}") // $$: a literal $ in a regexp template
+	cfg := writeFile(t, "short.yaml", yaml)
+	env := demoapp.Env()
+	env["SHORT_KEY"] = "true"
+	dir := t.TempDir()
+	out := func(f string) string { return filepath.Join(dir, "out."+f) }
+	code, _, stderr := runCLI(t, env, "audit", "-c", cfg, "--target", srv.URL(),
+		"--out", "json="+out("json"), "--out", "sarif="+out("sarif"), "--out", "junit="+out("junit"), "--out", "html="+out("html"))
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\n%s", code, stderr)
+	}
+	for _, f := range []string{"json", "sarif"} {
+		b, _ := os.ReadFile(out(f))
+		if !json.Valid(b) {
+			t.Errorf("%s output is not valid JSON", f)
+		}
+	}
+	b, _ := os.ReadFile(out("junit"))
+	for d := xml.NewDecoder(bytes.NewReader(b)); ; {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("junit output is not well-formed XML: %v", err)
+		}
+	}
+	var run report.Run
+	b, _ = os.ReadFile(out("json"))
+	if err := json.Unmarshal(b, &run); err != nil || !run.Complete {
+		t.Fatalf("run JSON: %v, complete %v", err, run.Complete)
+	}
+	code, _, stderr = runCLI(t, env, "report", out("json"), "--out", "text="+out("txt"))
+	if code != exitOK {
+		t.Errorf("permaudit report on the saved run: exit %d\n%s", code, stderr)
 	}
 }

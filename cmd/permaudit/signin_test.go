@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -288,7 +292,14 @@ func TestAuditSkipFailedRoles(t *testing.T) {
 }
 
 func TestAuditNoSecretInAnyOutput(t *testing.T) {
-	a := runAuthAudit(t, quickSessions(authapp.Policy{}), nil, nil, auditFlags{Verbose: 2, Outs: []string{"text=-"}})
+	dir := t.TempDir()
+	outs := []string{"text=-"}
+	files := map[string]string{}
+	for _, format := range []string{"html", "junit", "sarif", "markdown", "csv"} {
+		files[format] = filepath.Join(dir, "out."+format)
+		outs = append(outs, format+"="+files[format])
+	}
+	a := runAuthAudit(t, quickSessions(authapp.Policy{}), nil, nil, auditFlags{Verbose: 2, Outs: outs})
 	if a.run == nil {
 		t.Fatalf("no run: exit %d: %v\n%s", a.code, a.err, a.stderr)
 	}
@@ -306,9 +317,21 @@ func TestAuditNoSecretInAnyOutput(t *testing.T) {
 	if a.err != nil {
 		errText = a.err.Error()
 	}
-	for _, where := range []struct{ name, text string }{
+	places := []struct{ name, text string }{
 		{"run JSON", string(a.json)}, {"stdout", a.stdout}, {"log", a.stderr}, {"error", errText},
-	} {
+	}
+	for format, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		places = append(places, struct{ name, text string }{format, string(b)})
+	}
+	// The HTML report's evidence is gzipped and base64-encoded: a secret
+	// in it would not show in the file's bytes.
+	html, _ := os.ReadFile(files["html"])
+	places = append(places, struct{ name, text string }{"HTML evidence", htmlEvidenceText(t, string(html))})
+	for _, where := range places {
 		if where.text == "" && where.name != "error" {
 			t.Errorf("%s is empty", where.name)
 		}
@@ -321,4 +344,31 @@ func TestAuditNoSecretInAnyOutput(t *testing.T) {
 	if !errors.Is(a.err, nil) && a.code != exitOK {
 		t.Logf("exit %d: %v", a.code, a.err)
 	}
+}
+
+// htmlEvidenceText decodes every evidence chunk of an HTML report
+// (base64 of gzipped JSON, report/html_evidence.go) into one text.
+func htmlEvidenceText(t *testing.T, page string) string {
+	t.Helper()
+	var all strings.Builder
+	chunks := regexp.MustCompile(`class="pa-evidence" data-first="\d+">([^<]*)</script>`).FindAllStringSubmatch(page, -1)
+	if len(chunks) == 0 {
+		t.Fatal("the HTML report has no evidence chunk")
+	}
+	for _, c := range chunks {
+		gz, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c[1]))
+		if err != nil {
+			t.Fatalf("evidence: %v", err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatalf("evidence: %v", err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatalf("evidence: %v", err)
+		}
+		all.Write(raw)
+	}
+	return all.String()
 }

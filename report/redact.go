@@ -1,0 +1,80 @@
+package report
+
+import "reflect"
+
+// RedactRun passes every free-text string of r through redact (a
+// roles.Redactor's Redact): URLs, excerpts, messages, errors, locations,
+// sign-in descriptions, baseline reasons. Every output is rendered from
+// the run, so redacting the run once, before any writer runs, keeps every
+// known secret out of every output, the HTML report's compressed
+// evidence included, where a pass over the rendered bytes could not look.
+//
+// It redacts values, never the rendered text: a secret that happens to
+// read like JSON ("true", "1") or like a key of the run cannot break a
+// document's structure. Vocabulary (strings of a named type: verdicts,
+// classes, severities, body-check outcomes) and map keys are left alone,
+// so a secret equal to a word cannot change a verdict or a count, and so
+// are the tool's own identifiers (toolMade), which no secret can be in.
+// Apply it once: a placeholder may itself hold a short secret.
+func RedactRun(r *Run, redact func(string) string) {
+	if r == nil || redact == nil {
+		return
+	}
+	redactValue(reflect.ValueOf(r).Elem(), redact)
+}
+
+var plainString = reflect.TypeFor[string]()
+
+// toolMade names the string fields the tool writes itself: the schema and
+// version, the run id, and hashes (fingerprints, body digests). A secret
+// of a few characters could otherwise rewrite the schema that reads the
+// run back, or the fingerprints that match a baseline.
+var toolMade = map[string]bool{
+	"Schema": true, "Version": true, "RunID": true,
+	"ConfigFingerprint": true, "Fingerprint": true,
+	"BodySHA256": true, "BodySHA256WithoutIDs": true,
+}
+
+func redactValue(v reflect.Value, redact func(string) string) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.Type() == plainString && v.CanSet() {
+			v.SetString(redact(v.String()))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			redactValue(v.Elem(), redact)
+		}
+	case reflect.Interface:
+		if v.IsNil() || !v.CanSet() {
+			return
+		}
+		// The value inside an interface is not addressable: redact a copy
+		// and put it back.
+		c := reflect.New(v.Elem().Type()).Elem()
+		c.Set(v.Elem())
+		redactValue(c, redact)
+		v.Set(c)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() && !toolMade[f.Name] {
+				redactValue(v.Field(i), redact)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			redactValue(v.Index(i), redact)
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		iter := v.MapRange()
+		for iter.Next() {
+			c := reflect.New(v.Type().Elem()).Elem()
+			c.Set(iter.Value())
+			redactValue(c, redact)
+			v.SetMapIndex(iter.Key(), c)
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/permaudit/permaudit/roles"
+)
+
+// TestRedactRunReachesEveryOutput plants a secret in every plain string of
+// a run (every field a target, a configuration or a sign-in could fill),
+// redacts the run, and renders every format: no output may hold the
+// secret, the HTML report's compressed evidence included. This is what
+// lets the audit redact the run instead of the rendered bytes: no writer
+// renders a string that does not come from the run.
+func TestRedactRunReachesEveryOutput(t *testing.T) {
+	const secret = "s3cr3t-Tok3n-9f3a"
+	r := baselinedRun()
+	planted := 0
+	redactValue(reflect.ValueOf(r).Elem(), func(s string) string {
+		planted++
+		return s + secret
+	})
+	if planted < 100 {
+		t.Fatalf("planted the secret in %d strings only; the walk misses fields", planted)
+	}
+	red := roles.NewRedactor()
+	red.Add("roles.admin.login.bearer", secret)
+	RedactRun(r, red.Redact)
+
+	for _, format := range formats() {
+		w, err := writerFor(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := w.Write(&buf, r); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		out := buf.String()
+		if strings.Contains(out, secret) {
+			t.Errorf("%s output holds the secret", format)
+		}
+		if !strings.Contains(out, "REDACTED:roles.admin.login.bearer") { // markdown escapes the brackets
+			t.Errorf("%s output shows no placeholder: the run's strings never reach it, so this test proves nothing for it", format)
+		}
+		if format != "html" {
+			continue
+		}
+		_, strs := evidenceCells(t, out)
+		if len(strs) == 0 {
+			t.Fatal("the HTML report has no evidence")
+		}
+		placeholders := 0
+		for _, table := range strs {
+			for _, s := range table {
+				if strings.Contains(s, secret) {
+					t.Fatalf("HTML evidence holds the secret: %q", s)
+				}
+				if strings.Contains(s, "[REDACTED:") {
+					placeholders++
+				}
+			}
+		}
+		if placeholders == 0 {
+			t.Error("the HTML evidence shows no placeholder")
+		}
+	}
+}
+
+// TestRedactRunKeepsStructure: secrets that read like JSON values, numbers,
+// words of the vocabulary or keys of the run ("true", "200", "leak",
+// "complete", a role name) are redacted in the strings that hold them and
+// nowhere else. The run JSON stays valid and reads back with the same
+// verdicts and counts, which a pass over the rendered bytes could not
+// promise.
+func TestRedactRunKeepsStructure(t *testing.T) {
+	r := baselinedRun()
+	counts := map[Verdict]int{}
+	for k, v := range r.Counts {
+		counts[k] = v
+	}
+	verdicts := make([]Verdict, len(r.Observations))
+	for i, o := range r.Observations {
+		verdicts[i] = o.Verdict
+	}
+	red := roles.NewRedactor()
+	for _, s := range []string{"true", "200", "leak", "complete", "admin", "GET", "1"} {
+		red.Add("roles.x.login.password", s)
+	}
+	RedactRun(r, red.Redact)
+
+	var buf bytes.Buffer
+	if err := (jsonWriter{}).Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(buf.Bytes()) {
+		t.Fatal("the redacted run JSON is not valid JSON")
+	}
+	back, err := ReadRun(&buf)
+	if err != nil {
+		t.Fatalf("the redacted run does not read back: %v", err)
+	}
+	if !back.Complete || !reflect.DeepEqual(back.Counts, counts) {
+		t.Errorf("complete %v, counts %v; want true, %v", back.Complete, back.Counts, counts)
+	}
+	for i, o := range back.Observations {
+		if o.Verdict != verdicts[i] || o.Status == 0 && verdicts[i] == Pass {
+			t.Fatalf("observation %d: verdict %s status %d, want verdict %s", i, o.Verdict, o.Status, verdicts[i])
+		}
+	}
+	if !strings.Contains(back.Observations[0].Method, "[REDACTED:") {
+		t.Errorf("method %q: the plain strings were not redacted", back.Observations[0].Method)
+	}
+}
