@@ -275,8 +275,14 @@ func decide(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
 			return Inconclusive, fmt.Sprintf("expected allow, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
 		}
 		why := fmt.Sprintf("expected allow, got %s", obs)
-		if o.Class == crawl.Unauthenticated && o.Role != anonymous {
+		switch {
+		case o.Role == anonymous:
+		case o.Class == crawl.Unauthenticated:
 			why += sessionNote(o)
+		case o.Session == "":
+			// DESIGN: blocked is confirmed with a live session; without a
+			// check nothing confirmed it, and the reader must know.
+			why += "; unconfirmed: the role has no check to prove its session live, so an expired credential reads the same"
 		}
 		return Blocked, why
 	}

@@ -587,3 +587,31 @@ func TestParseFailOn(t *testing.T) {
 		})
 	}
 }
+
+// TestBlockedSaysWhetherALiveSessionConfirmedIt: DESIGN's blocked is
+// "confirmed with a live session"; a denial to a role whose session no
+// check proved says it is unconfirmed, one a check proved does not.
+func TestBlockedSaysWhetherALiveSessionConfirmedIt(t *testing.T) {
+	allow := roles.Expectation{Allow: true}
+	for _, tc := range []struct {
+		role, session string
+		class         crawl.Class
+		status        int
+		unconfirmed   bool
+	}{
+		{"support", "", crawl.Forbidden, 403, true},
+		{"support", "", crawl.Hidden, 404, true},
+		{"support", crawl.SessionLive, crawl.Forbidden, 403, false},
+		{"support", crawl.SessionRenewed, crawl.Hidden, 404, false},
+		{"anonymous", "", crawl.Forbidden, 403, false},
+	} {
+		o := crawl.Observation{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1/x"}, Role: tc.role, Status: tc.status, Class: tc.class, Session: tc.session}
+		v, why := decide(allow, o)
+		if v != Blocked {
+			t.Fatalf("%+v: verdict %s, want blocked", tc, v)
+		}
+		if got := strings.Contains(why, "unconfirmed"); got != tc.unconfirmed {
+			t.Errorf("%s with session %q: %q; want unconfirmed %v", tc.role, tc.session, why, tc.unconfirmed)
+		}
+	}
+}

@@ -265,6 +265,9 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	}
 	for _, r := range cfg.Roles {
 		run.Roles = append(run.Roles, report.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
+		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
+			log.Warn("role has no check: its denials cannot be confirmed with a live session, and an expired or refused credential reads as blocked; add check: {url: ...} to the role (docs/config.md, \"Signing in\")", "role", r.Name)
+		}
 	}
 	g, err := newGuard(ctx, cfg, f.Safety, run.RunID, log) // transport, max duration, dry run (safety.go)
 	if err != nil {

@@ -281,13 +281,16 @@ an answer is not listed: links found on pages, redirects, later sign-in steps, s
 checks and renewals; max_requests (%d per role) and max_probes (%d) bound them.
 `, cfg.Crawl.MaxRequests, cfg.Crawl.MaxProbes)
 	counts := map[string]int{}
-	line := func(p crawl.PlannedRequest) {
+	line := func(p crawl.PlannedRequest, notes ...string) {
 		counts[p.Phase]++
-		body := ""
 		if p.Body {
-			body = " (with a body)"
+			notes = append(notes, "with a body")
 		}
-		fmt.Fprintf(&b, "  %-9s %s %s%s\n", p.Phase, p.Method, p.URL, body)
+		note := ""
+		if len(notes) > 0 {
+			note = " (" + strings.Join(notes, ", ") + ")"
+		}
+		fmt.Fprintf(&b, "  %-9s %s %s%s\n", p.Phase, p.Method, p.URL, note)
 	}
 	var signIn []crawl.PlannedRequest
 	for _, p := range planned {
@@ -296,9 +299,20 @@ checks and renewals; max_requests (%d per role) and max_probes (%d) bound them.
 		}
 	}
 	if len(signIn) > 0 || len(g.commands) > 0 {
-		fmt.Fprintf(&b, "\nsign-in (sent without the role's credentials: the flows obtain them)\n")
+		fmt.Fprintf(&b, "\nsign-in (a flow's first request goes without the role's credentials, which the flow obtains;\na role with static credentials only has its check sent, with them)\n")
+		flows := map[string]bool{}
+		for _, r := range cfg.Roles {
+			flows[r.Name] = r.Login.Flow() != ""
+		}
 		for _, p := range signIn {
-			line(p)
+			switch {
+			case p.Role == "anonymous": // a flow's request, sent with no role's credentials
+				line(p)
+			case flows[p.Role]:
+				line(p, p.Role+"'s sign-in")
+			default:
+				line(p, p.Role+"'s check")
+			}
 		}
 		for _, r := range g.commands {
 			fmt.Fprintf(&b, "  role %s signs in with a command, not run in a dry run\n", r)

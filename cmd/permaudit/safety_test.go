@@ -349,7 +349,10 @@ func TestDryRunSendsNothing(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"permaudit dry run: nothing was sent", "\n  preflight GET " + u + "\n", " 0 sign-in, ", " 4 probe\n"} {
+	// The demo's roles have static credentials and a check each: the
+	// checks are the sign-in phase's requests, sent with the credentials.
+	for _, want := range []string{"permaudit dry run: nothing was sent", "\n  preflight GET " + u + "\n", " 3 sign-in, ", " 4 probe\n",
+		"\n  sign-in   GET " + u + "/api/profile (customer's check)\n", "\n  sign-in   GET " + u + "/api/profile (admin's check)\n"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the plan lacks %q:\n%s", want, stdout)
 		}

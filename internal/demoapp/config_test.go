@@ -42,7 +42,10 @@ type demoConfig struct {
 	Roles map[string]struct {
 		Inherits []string          `yaml:"inherits"`
 		Vars     map[string]string `yaml:"vars"`
-		Login    struct {
+		Check    *struct {
+			URL string `yaml:"url"`
+		} `yaml:"check"`
+		Login struct {
 			Basic *struct {
 				Username string `yaml:"username"`
 				Password string `yaml:"password"`
@@ -144,6 +147,21 @@ func TestConfig(t *testing.T) {
 		t.Fatalf("denials %+v, want one with status 200", c.Denials)
 	}
 	f := newFixture(t, Options{})
+	// Each signed-in role's check answers 200 to the role and not to
+	// anonymous: it proves the role's credentials, not just a live app.
+	for _, role := range Roles()[1:] {
+		chk := c.Roles[role].Check
+		if chk == nil {
+			t.Errorf("role %s has no check", role)
+			continue
+		}
+		if got := f.get(t, role, chk.URL); got.Status != 200 {
+			t.Errorf("check GET %s as %s = %d, want 200", chk.URL, role, got.Status)
+		}
+		if got := f.get(t, Anonymous, chk.URL); got.Status == 200 {
+			t.Errorf("check GET %s answers 200 to anonymous: it proves nothing", chk.URL)
+		}
+	}
 	if got := f.get(t, Customer, "/support/"); got.Status != 200 || !strings.Contains(got.Body, c.Denials[0].Body) {
 		t.Errorf("GET /support/ as customer = %d, body without the denial signature %q", got.Status, c.Denials[0].Body)
 	}
