@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -106,9 +107,22 @@ func samePath(a, b *url.URL) bool {
 	return pa == pb
 }
 
-// loginPage says why an HTML body is a login page ("password field",
-// "login form"), or "". The login page itself, requested at its own URL,
-// is not a login page served in place.
+// loginPage says why an HTML body is a login page ("login form",
+// "password field"), or "". The login page itself, requested at its own
+// URL, is not a login page served in place.
+//
+// The signature is the configured login URL's form (a form whose action
+// resolves to it), or the password field of a sign-in form: a form
+// holding exactly one password input, not marked
+// autocomplete="new-password". A form with two or more (change password,
+// registration, confirmation) is not a sign-in form. With a login URL
+// configured, such a form counts only when it posts back in place
+// (action missing, empty, "#", or the page's own path); a form setting a
+// password elsewhere (a new user's, on an admin page full of data) is
+// part of an answer, and reading it as a login page would turn a leak
+// into a pass. Password inputs outside any form count as one form
+// without an action. An input's form="ID" attribute puts it in the form
+// with that id, or, when the page has none, outside any form.
 func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) string {
 	if final != nil && c.isLogin(final) {
 		return ""
@@ -117,34 +131,124 @@ func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) strin
 		return ""
 	}
 	base := c.base(final)
+	for _, f := range pageForms(body) {
+		if c.loginURL != nil && f.hasAction && strings.TrimSpace(f.action) != "" {
+			if u, err := resolve(base, f.action); err == nil && samePath(u, c.loginURL) {
+				return "login form"
+			}
+		}
+		if f.passwords == 1 && f.newPasswords == 0 && (c.loginURL == nil || postsInPlace(f, base)) {
+			return "password field"
+		}
+	}
+	return ""
+}
+
+// pwForm is what loginPage needs of one form of a page, or of the inputs
+// outside any form (orphans).
+type pwForm struct {
+	id           string
+	action       string
+	hasAction    bool
+	passwords    int // password inputs
+	newPasswords int // those marked autocomplete="new-password"
+}
+
+// pwInput is a password input naming its form with form="ID".
+type pwInput struct {
+	form  string
+	newPw bool
+}
+
+// pageForms reads the forms of an HTML body in document order, counting
+// their password inputs; the inputs outside any form make one more form
+// (without an action) where the first of them appears. A form start tag
+// inside an open form is ignored, as browsers do.
+func pageForms(body []byte) []*pwForm {
+	var (
+		forms  []*pwForm
+		cur    *pwForm // the open form
+		orphan *pwForm
+		owned  []pwInput // placed once every form's id is known
+	)
+	add := func(f *pwForm, newPw bool) {
+		f.passwords++
+		if newPw {
+			f.newPasswords++
+		}
+	}
+	addOrphan := func(newPw bool) {
+		if orphan == nil {
+			orphan = &pwForm{}
+			forms = append(forms, orphan)
+		}
+		add(orphan, newPw)
+	}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return ""
+			byID := map[string]*pwForm{}
+			for _, f := range forms {
+				if _, dup := byID[f.id]; f.id != "" && !dup {
+					byID[f.id] = f
+				}
+			}
+			for _, in := range owned {
+				if f := byID[in.form]; f != nil {
+					add(f, in.newPw)
+				} else {
+					addOrphan(in.newPw)
+				}
+			}
+			return forms
+		case html.EndTagToken:
+			if name, _ := z.TagName(); string(name) == "form" {
+				cur = nil
+			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
-			if !hasAttr {
+			tag := string(name)
+			if tag != "form" && (tag != "input" || !hasAttr) {
 				continue
 			}
-			attrs := tagAttrs(z)
-			switch string(name) {
-			case "input":
-				if strings.EqualFold(strings.TrimSpace(attrs["type"]), "password") {
-					return "password field"
+			var attrs map[string]string // nil reads as empty
+			if hasAttr {
+				attrs = tagAttrs(z)
+			}
+			if tag == "form" {
+				if cur == nil {
+					action, hasAction := attrs["action"]
+					cur = &pwForm{id: attrs["id"], action: action, hasAction: hasAction}
+					forms = append(forms, cur)
 				}
-			case "form":
-				if c.loginURL == nil {
-					continue
-				}
-				if a, ok := attrs["action"]; ok && strings.TrimSpace(a) != "" {
-					if u, err := resolve(base, a); err == nil && samePath(u, c.loginURL) {
-						return "login form"
-					}
-				}
+				continue
+			}
+			if !strings.EqualFold(strings.TrimSpace(attrs["type"]), "password") {
+				continue
+			}
+			newPw := slices.Contains(strings.Fields(strings.ToLower(attrs["autocomplete"])), "new-password")
+			switch id, ok := attrs["form"]; {
+			case ok:
+				owned = append(owned, pwInput{form: id, newPw: newPw})
+			case cur != nil:
+				add(cur, newPw)
+			default:
+				addOrphan(newPw)
 			}
 		}
 	}
+}
+
+// postsInPlace reports whether form f posts back to the page it is on,
+// base: no action, an empty one, "#", or one resolving to the same path.
+func postsInPlace(f *pwForm, base *url.URL) bool {
+	a := strings.TrimSpace(f.action)
+	if !f.hasAction || a == "" || strings.HasPrefix(a, "#") {
+		return true
+	}
+	u, err := resolve(base, a)
+	return err == nil && base != nil && samePath(u, base)
 }
 
 // tagAttrs returns the attributes of the current tag, names lower-cased

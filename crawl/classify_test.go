@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/permaudit/permaudit/roles"
@@ -84,6 +85,76 @@ denials:
 			class, why := tt.c.Classify(tt.status, h, []byte(tt.body), mustURL(t, target+tt.final))
 			if class != tt.class || why != tt.why {
 				t.Errorf("Classify(%d) = %s %q, want %s %q", tt.status, class, why, tt.class, tt.why)
+			}
+		})
+	}
+}
+
+// TestLoginPage: a password field is a login signature only as the
+// password field of a sign-in form. A page full of data with a form that
+// sets someone's password is an answer, not a login page: reading it as
+// one would turn a leak into a pass.
+func TestLoginPage(t *testing.T) {
+	const target = "http://127.0.0.1:8080"
+	withLogin := NewClassifier(parseConfig(t, target, "login_url: /login\n"))
+	noLogin := NewClassifier(parseConfig(t, target, ""))
+	page := func(forms string) string {
+		return `<!doctype html><html><body><h1>Users</h1><table><tr><td>alice@example.com</td><td>admin</td></tr></table>` + forms + `</body></html>`
+	}
+	const (
+		signIn     = `<form method="post"%s><input name="username"><input type="password" name="password"><button>Sign in</button></form>`
+		newUser    = `<form method="post" action="/admin/users"><input name="email"><input type="password" name="password"><button>Create user</button></form>`
+		changePw   = `<form method="post" action=""><input type="password" name="current" autocomplete="current-password"><input type="password" name="new"><input type="password" name="confirm"></form>`
+		newPwField = `<form method="post"><input name="email"><input type="password" name="password" autocomplete="section-x New-Password"></form>`
+	)
+	const (
+		pwField   = "login page served in place (password field)"
+		loginForm = "login page served in place (login form)"
+	)
+	tests := []struct {
+		name  string
+		c     *Classifier
+		body  string
+		final string
+		class Class
+		why   string
+	}{
+		// The reviewer's page: data, and a form setting a new user's password.
+		{"new-user form posting elsewhere", withLogin, page(newUser), "/admin/", Allowed, "status 200"},
+		{"new-user page posting to the list", withLogin, page(newUser), "/admin/users/new", Allowed, "status 200"},
+		{"change password, action empty", withLogin, page(changePw), "/account/password", Allowed, "status 200"},
+		{"change password without login_url", noLogin, page(changePw), "/account/password", Allowed, "status 200"},
+		{"new-password field", withLogin, page(newPwField), "/admin/users/new", Allowed, "status 200"},
+		{"new-password field without login_url", noLogin, page(newPwField), "/admin/users/new", Allowed, "status 200"},
+		{"registration: password and confirmation", noLogin, page(`<form><input type=password name=p><input type=password name=p2></form>`), "/register", Allowed, "status 200"},
+		{"nested form start ignored", withLogin, page(`<form action="/admin/users"><form action=""><input type=password></form>`), "/admin/", Allowed, "status 200"},
+		{"form= names a form posting elsewhere", withLogin, page(`<form id="nu" action="/admin/users"></form><input type="password" form="nu">`), "/admin/", Allowed, "status 200"},
+		{"form= overrides the enclosing form", withLogin, page(`<form action=""><input type=password form="out"></form><form id="out" action="/admin/users"></form>`), "/admin/", Allowed, "status 200"},
+		{"orphans: two password fields", withLogin, page(`<input type=password><input type=password>`), "/admin/", Allowed, "status 200"},
+
+		// A login served in place: posted back to the page, or to the login URL.
+		{"sign-in, action empty", withLogin, page(strings.Replace(signIn, "%s", ` action=""`, 1)), "/account", Unauthenticated, pwField},
+		{"sign-in, no action", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/account", Unauthenticated, pwField},
+		{"sign-in, action #", withLogin, page(strings.Replace(signIn, "%s", ` action="#"`, 1)), "/account", Unauthenticated, pwField},
+		{"sign-in, action the same path", withLogin, page(strings.Replace(signIn, "%s", ` action="/account?next=%2Faccount"`, 1)), "/account/", Unauthenticated, pwField},
+		{"sign-in, action the login URL", withLogin, page(strings.Replace(signIn, "%s", ` action="/login?next=/account"`, 1)), "/account", Unauthenticated, loginForm},
+		{"sign-in, absolute login URL", withLogin, page(strings.Replace(signIn, "%s", ` action="`+target+`/login"`, 1)), "/account", Unauthenticated, loginForm},
+		{"sign-in next to a search form", withLogin, page(`<form action="/search"><input name=q></form>` + strings.Replace(signIn, "%s", "", 1)), "/account", Unauthenticated, pwField},
+		{"sign-in next to a new-user form", withLogin, page(newUser + strings.Replace(signIn, "%s", ` action=""`, 1)), "/admin/users", Unauthenticated, pwField},
+		{"current-password field", withLogin, page(`<form><input type=password autocomplete="current-password"></form>`), "/account", Unauthenticated, pwField},
+		{"form= names the sign-in form", withLogin, page(`<form id="si" action=""></form><input type="password" form="si">`), "/account", Unauthenticated, pwField},
+		{"form= names no form: outside any form", withLogin, page(`<input type="password" form="gone">`), "/account", Unauthenticated, pwField},
+		{"password field outside any form", withLogin, page(`<input type="password">`), "/account", Unauthenticated, pwField},
+		{"single password field, no login_url", noLogin, page(`<form action="/session"><input type=password></form>`), "/account", Unauthenticated, pwField},
+		{"single password field outside a form, no login_url", noLogin, page(`<input type=password>`), "/account", Unauthenticated, pwField},
+		{"login page itself", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/login", Allowed, "status 200"},
+	}
+	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			class, why := tt.c.Classify(200, html, []byte(tt.body), mustURL(t, target+tt.final))
+			if class != tt.class || why != tt.why {
+				t.Errorf("Classify(200 %s) = %s %q, want %s %q\n%s", tt.final, class, why, tt.class, tt.why, tt.body)
 			}
 		})
 	}

@@ -97,9 +97,12 @@
 //   - 3xx to the login URL (its path compared, query ignored; without a
 //     login URL, a path naming log-in or sign-in): unauthenticated, "redirect
 //     to login /login"; any other 3xx: other;
-//   - 2xx holding a login page (an HTML form posting to the login URL, or a
-//     password field), unless the answer is the login URL itself:
-//     unauthenticated, "login page served in place"; other 2xx: allowed;
+//   - 2xx holding a login page (an HTML form posting to the login URL, or
+//     the password field of a sign-in form: one password input, not
+//     autocomplete="new-password", in a form that posts back in place when
+//     a login URL is configured), unless the answer is the login URL
+//     itself: unauthenticated, "login page served in place"; other 2xx
+//     (a page with a change-password or new-user form): allowed;
 //   - 403: forbidden; 404 and 410: hidden;
 //   - 429, 503 and every other 5xx: error;
 //   - anything else (1xx, 400, 405, 422, ...): other.
@@ -115,6 +118,8 @@
 // check proves the session live, or the session is renewed and the
 // request repeated once, alone. A URL after which the check fails on a
 // fresh session is session-ending: no signed-in role requests it again.
+// An answer unauthenticated only by the logged-out text, with the session
+// then proven live, is recorded as an error: the text proved nothing.
 // When renewal fails the session is lost and the role's answers since its
 // last passing check become errors. Keeper's comment has the rules;
 // Observation.Session records what was proven.

@@ -28,6 +28,9 @@ import (
 //     that started after the answer arrived already passed (sessions do not
 //     come back to life, so a later passing check proves the earlier
 //     answer was given to a live session);
+//   - an answer unauthenticated only by the logged-out text, followed by
+//     a passing check, is recorded as an error: the text contradicts the
+//     check, and the answer may be data that merely holds the text;
 //   - a failing check renews the session (roles.Session.Renew: capped,
 //     with backoff); the request is then repeated once, alone (no other
 //     request of the role in flight), between two checks. When the check
@@ -502,6 +505,10 @@ func needsConfirm(c Class) bool {
 	return false
 }
 
+// whyLoggedOut is the Why of an answer unauthenticated only because it
+// holds the role's logged-out text.
+const whyLoggedOut = "logged-out text"
+
 // loggedOut reads an allowed answer holding the role's logged-out text as
 // unauthenticated.
 func loggedOut(sess *roles.Session, body []byte, c Class, why string) (Class, string) {
@@ -509,9 +516,24 @@ func loggedOut(sess *roles.Session, body []byte, c Class, why string) (Class, st
 		return c, why
 	}
 	if m := sess.LoggedOutMarker(); m != "" && bytes.Contains(body, []byte(m)) {
-		return Unauthenticated, "logged-out text"
+		return Unauthenticated, whyLoggedOut
 	}
 	return c, why
+}
+
+// markerContradicted turns an answer unauthenticated only by the role's
+// logged-out text into an error when a check passed right after it
+// (session live or renewed): the text proved nothing, and the answer
+// (which may be a page of data that merely holds the text) must not
+// become a denial, which would hide a leak. Any other answer is
+// returned as it is.
+func markerContradicted(obs Observation) Observation {
+	if obs.Class != Unauthenticated || obs.Why != whyLoggedOut || (obs.Session != SessionLive && obs.Session != SessionRenewed) {
+		return obs
+	}
+	obs.Class = Error
+	obs.Why = fmt.Sprintf("the answer holds the logged-out text, but the session check passed right after it: the marker is not reliable here; the answer was %d", obs.Status)
+	return obs
 }
 
 // probeRun is the keeper's bookkeeping for one Probe call.
@@ -545,6 +567,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 		return
 	case outKept:
 		obs.Session = res.session
+		obs = markerContradicted(obs)
 		p.keep.sendSeq[i] = res.sendSeq
 	default:
 		if obs.Role == "" { // nothing was sent

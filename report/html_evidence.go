@@ -227,10 +227,16 @@ func requestLine(method, raw string) string {
 // curlCommand replays a probe with curl, the role's credentials replaced
 // by environment-variable placeholders named after the role
 // (PERMAUDIT_SUPPORT_TOKEN): the run never holds a secret, so the command
-// cannot either. The URL is single-quoted for POSIX shells.
+// cannot either. The URL is single-quoted for POSIX shells. HEAD is
+// curl's -I (--head): with -X HEAD curl would wait for a body that never
+// comes.
 func curlCommand(method, raw, role, signIn string) string {
 	parts := []string{"curl -sS -i"}
-	if method != "GET" && method != "" {
+	switch method {
+	case "GET", "":
+	case "HEAD":
+		parts[0] = "curl -sS -I"
+	default:
 		parts = append(parts, "-X "+shellQuote(method))
 	}
 	parts = append(parts, shellQuote(raw))

@@ -202,7 +202,9 @@ func TestCurlCommand(t *testing.T) {
 		{"GET", "http://h/a", "admin", "basic", `curl -sS -i 'http://h/a' -u "$PERMAUDIT_ADMIN_USERNAME:$PERMAUDIT_ADMIN_PASSWORD"`},
 		{"GET", "http://h/a", "ops-team", "cookies+headers", `curl -sS -i 'http://h/a' -b "$PERMAUDIT_OPS_TEAM_COOKIE" -H "$PERMAUDIT_OPS_TEAM_HEADER"`},
 		{"GET", "http://h/a", "viewer", "form", `curl -sS -i 'http://h/a' -b "$PERMAUDIT_VIEWER_COOKIE"`},
-		{"HEAD", "http://h/it's", "x", "none", `curl -sS -i -X 'HEAD' 'http://h/it'\''s'`},
+		{"HEAD", "http://h/it's", "x", "none", `curl -sS -I 'http://h/it'\''s'`}, // -X HEAD would wait for a body
+		{"HEAD", "http://h/a", "admin", "basic", `curl -sS -I 'http://h/a' -u "$PERMAUDIT_ADMIN_USERNAME:$PERMAUDIT_ADMIN_PASSWORD"`},
+		{"POST", "http://h/a", "x", "none", `curl -sS -i -X 'POST' 'http://h/a'`},
 		{"GET", "http://h/$(rm -rf ~)`id`", "r", "none", "curl -sS -i 'http://h/$(rm -rf ~)`id`'"},
 	}
 	for _, tt := range tests {

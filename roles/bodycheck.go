@@ -105,7 +105,8 @@ const (
 	BodyPass BodyOutcome = "pass"
 	BodyFail BodyOutcome = "fail"
 	// BodyUndecided: the check could not decide (a body cut at the size
-	// cap, a role variable with no value).
+	// cap, a path check on a body that is not JSON, a role variable with
+	// no value).
 	BodyUndecided BodyOutcome = "undecided"
 )
 
@@ -164,7 +165,9 @@ func (c BodyCheck) evaluate(body []byte, truncated bool, env BodyEnv) BodyCheckR
 	}
 	doc, err := decodeBodyJSON(body)
 	if err != nil {
-		return BodyCheckResult{Result: BodyFail, Detail: "the body is not JSON: " + err.Error()}
+		// A maintenance or error page on a JSON endpoint says nothing of
+		// what the role may read: no decision, never a failure (a leak).
+		return BodyCheckResult{Result: BodyUndecided, Detail: "the body is not JSON (" + err.Error() + "): a path check cannot decide"}
 	}
 	sel := SelectJSON(doc, c.Steps)
 	for _, s := range sel {

@@ -219,9 +219,14 @@ func TestBodyCheckEvaluate(t *testing.T) {
 		{"null", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{"err":null}`, false, BodyPass, ""},
 		{"null is not a missing key", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{}`, false, BodyFail, "err: not found"},
 		{"object value", check("items", OpEquals, str("x")), own, false, BodyFail, "items is a list of 2"},
-		{"not JSON", check("a", OpEquals, str("x")), `<html>`, false, BodyFail, "the body is not JSON"},
-		{"two documents", check("a", OpEquals, str("x")), `{"a":"x"} {"a":"x"}`, false, BodyFail, "the body is not JSON: more than one value"},
-		{"empty body", check("a", OpEquals, str("x")), ``, false, BodyFail, "the body is not JSON: empty"},
+		// A body that is not JSON (a maintenance page, an error page) cannot
+		// decide a path check: undecided, never a failure (a leak).
+		{"not JSON", check("a", OpEquals, str("x")), `<html>`, false, BodyUndecided, "the body is not JSON (invalid character '<'"},
+		{"HTML not_equals", check("items[*].owner", OpNotEquals, str("u2")), `<html><p>down for maintenance</p></html>`, false, BodyUndecided, "the body is not JSON ("},
+		{"two documents", check("a", OpEquals, str("x")), `{"a":"x"} {"a":"x"}`, false, BodyUndecided, "the body is not JSON (more than one value): a path check cannot decide"},
+		{"empty body", check("a", OpEquals, str("x")), ``, false, BodyUndecided, "the body is not JSON (empty): a path check cannot decide"},
+		{"contains on HTML", check("", OpContains, str("u2")), `<html><p>u2</p></html>`, false, BodyPass, ""},
+		{"not_contains on HTML", check("", OpNotContains, str("u2")), `<html><p>u2</p></html>`, false, BodyFail, `the body holds "u2"`},
 		{"cut JSON", check("a", OpEquals, str("x")), `{"a":"x"`, true, BodyUndecided, "the body was cut at the size cap"},
 		{"unknown variable", check("a", OpEquals, str("{self.team}")), `{"a":"x"}`, false, BodyUndecided, "role alice has no variable team for {self.team}"},
 		{"contains", check("", OpContains, str("marker")), "a marker b", false, BodyPass, ""},

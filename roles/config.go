@@ -19,7 +19,8 @@ type Config struct {
 
 	// LoginURL is the application's sign-in page, as a path ("/login") or an
 	// absolute in-scope URL. A redirect to it, or a page served in place that
-	// holds its form, is read as "unauthenticated". Empty when not configured.
+	// holds its form (or a sign-in form posting back in place), is read as
+	// "unauthenticated". Empty when not configured.
 	LoginURL string
 
 	Scope   ScopeConfig
