@@ -18,7 +18,7 @@ import (
 // renders a string that does not come from the run.
 func TestRedactRunReachesEveryOutput(t *testing.T) {
 	const secret = "s3cr3t-Tok3n-9f3a"
-	r := baselinedRun()
+	r := ownRun(t, baselinedRun())
 	planted := 0
 	redactValue(reflect.ValueOf(r).Elem(), func(s string) string {
 		planted++
@@ -78,7 +78,7 @@ func TestRedactRunReachesEveryOutput(t *testing.T) {
 // verdicts and counts, which a pass over the rendered bytes could not
 // promise.
 func TestRedactRunKeepsStructure(t *testing.T) {
-	r := baselinedRun()
+	r := ownRun(t, baselinedRun())
 	counts := map[Verdict]int{}
 	for k, v := range r.Counts {
 		counts[k] = v
@@ -115,4 +115,19 @@ func TestRedactRunKeepsStructure(t *testing.T) {
 	if !strings.Contains(back.Observations[0].Method, "[REDACTED:") {
 		t.Errorf("method %q: the plain strings were not redacted", back.Observations[0].Method)
 	}
+}
+
+// ownRun returns a deep copy of r (through its JSON), so that a test that
+// rewrites the run's strings cannot change the fixtures other tests share.
+func ownRun(t *testing.T, r *Run) *Run {
+	t.Helper()
+	var b bytes.Buffer
+	if err := (jsonWriter{}).Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	own, err := ReadRun(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return own
 }
