@@ -411,15 +411,7 @@ func (a *App) formLogin(w http.ResponseWriter, r *http.Request) {
 		a.loginPage(w, "Wrong user name or password.")
 		return
 	}
-	sid := random()
-	a.mu.Lock()
-	delete(a.pre, c.Value)
-	a.sessions[sid] = &session{user: user, created: time.Now(), csrf: got}
-	a.logins = append(a.logins, Login{Time: time.Now(), User: user, Kind: "form"})
-	a.secrets = append(a.secrets, sid, c.Value, got)
-	a.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/", HttpOnly: true})
-	http.SetCookie(w, &http.Cookie{Name: "pre", Value: "", Path: "/", MaxAge: -1})
+	a.startSession(w, user, "form", c.Value, got, "pre", got)
 	next := r.PostForm.Get("next")
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		next = "/dashboard"
@@ -495,15 +487,7 @@ func (a *App) spaLogin(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"message":"These credentials do not match our records."}`)
 		return
 	}
-	sid := random()
-	a.mu.Lock()
-	delete(a.pre, c.Value)
-	a.sessions[sid] = &session{user: SPA, created: time.Now(), csrf: want}
-	a.logins = append(a.logins, Login{Time: time.Now(), User: SPA, Kind: "json"})
-	a.secrets = append(a.secrets, sid, c.Value, want, url.QueryEscape(want))
-	a.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/", HttpOnly: true})
-	http.SetCookie(w, &http.Cookie{Name: "spa_session", Value: "", Path: "/", MaxAge: -1})
+	a.startSession(w, SPA, "json", c.Value, want, "spa_session", want, url.QueryEscape(want))
 	fmt.Fprintf(w, `{"user":{"id":%d,"name":"spa"}}`, userIDs[SPA])
 }
 
@@ -602,4 +586,20 @@ func (s *Server) Close() error {
 		return fmt.Errorf("close authapp at %s: %w", s.url, err)
 	}
 	return nil
+}
+
+// startSession signs user in after a login of kind: it ends the
+// pre-session pre (its cookie preCookie is deleted), sets the session
+// cookie "sid" holding csrf as the session's token, and records the login
+// and the secrets it issued (the session id, the pre-session id, more).
+func (a *App) startSession(w http.ResponseWriter, user, kind, pre, csrf, preCookie string, more ...string) {
+	sid := random()
+	a.mu.Lock()
+	delete(a.pre, pre)
+	a.sessions[sid] = &session{user: user, created: time.Now(), csrf: csrf}
+	a.logins = append(a.logins, Login{Time: time.Now(), User: user, Kind: kind})
+	a.secrets = append(a.secrets, append([]string{sid, pre}, more...)...)
+	a.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: "sid", Value: sid, Path: "/", HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: "", Path: "/", MaxAge: -1})
 }
