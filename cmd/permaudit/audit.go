@@ -265,9 +265,9 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	}
 	for _, r := range cfg.Roles {
 		run.Roles = append(run.Roles, report.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
-		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
-			log.Warn("role has no check: its denials cannot be confirmed with a live session, and an expired or refused credential reads as blocked; add check: {url: ...} to the role (docs/config.md, \"Signing in\")", "role", r.Name)
-		}
+	}
+	for _, name := range uncheckedRoles(cfg) {
+		log.Warn("role "+noCheckWarning, "role", name)
 	}
 	g, err := newGuard(ctx, cfg, f.Safety, run.RunID, log) // transport, max duration, dry run (safety.go)
 	if err != nil {
@@ -429,4 +429,21 @@ func writeOutputs(run *report.Run, outs []output, io ioStreams) error {
 		return &exitError{code: exitUsage, err: errors.Join(errs...)}
 	}
 	return nil
+}
+
+// noCheckWarning is what audit and validate say of a role in
+// uncheckedRoles.
+const noCheckWarning = "has no check: its denials cannot be confirmed with a live session, and an expired or refused credential reads as blocked; add check: {url: ...} to the role (docs/config.md, \"Signing in\")"
+
+// uncheckedRoles names the roles that send credentials but have no check
+// to prove their session live (DESIGN: blocked is confirmed with a live
+// session).
+func uncheckedRoles(cfg *roles.Config) []string {
+	var out []string
+	for _, r := range cfg.Roles {
+		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
+			out = append(out, r.Name)
+		}
+	}
+	return out
 }

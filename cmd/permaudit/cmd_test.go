@@ -77,8 +77,15 @@ func TestValidateReportsEveryMistake(t *testing.T) {
 
 func TestValidateGoodConfig(t *testing.T) {
 	code, stdout, stderr := runCLI(t, demoapp.Env(), "validate", "-c", writeFile(t, "demo.yaml", string(demoapp.Config())))
-	if code != exitOK || !strings.Contains(stdout, "valid") {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and 'valid'", code, stdout, stderr)
+	if code != exitOK || !strings.Contains(stdout, "valid") || stderr != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0, 'valid' and nothing on stderr", code, stdout, stderr)
+	}
+	// A role with credentials and no check is valid, with a warning that
+	// names it: its denials cannot be confirmed.
+	yaml := strings.Replace(string(demoapp.Config()), "    check: {url: /api/profile}\n", "", 1)
+	code, stdout, stderr = runCLI(t, demoapp.Env(), "validate", "-c", writeFile(t, "demo.yaml", yaml))
+	if code != exitOK || !strings.Contains(stdout, "valid") || !strings.Contains(stderr, "warning: role support has no check") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0, 'valid' and a warning about support", code, stdout, stderr)
 	}
 }
 
