@@ -318,6 +318,9 @@ func (rc *roleCrawl) variable(role, name string) (string, bool) {
 	return "", false
 }
 
+// reasonSecret is why a discovered URL holding a known secret is skipped.
+const reasonSecret = "holds a role's secret: never requested, so that no role sends another's credential"
+
 // add records an endpoint found by source, or why it is left out, and
 // reports whether it is a GET URL not queued before. An endpoint skipped
 // only for its method (POST forms, API operations) is in the inventory
@@ -326,6 +329,14 @@ func (rc *roleCrawl) variable(role, name string) (string, bool) {
 // leave it out (counted, see Cut).
 func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	ep := Endpoint{Method: method, URL: u.String()}
+	if red := rc.redact(ep.URL); red != ep.URL && !exemptFromCap(source) {
+		// A discovered URL that holds a known secret (a token in a link,
+		// a JSON string that is a token): probing it would send one
+		// role's credential as every role, and its answers could not be
+		// judged as any one role's. A URL the user named is kept.
+		rc.skipped[Skip{Endpoint: Endpoint{Method: method, URL: red}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
+		return false
+	}
 	reason, skip := rc.opts.Scope.Skip(method, u)
 	if skip && reason != reasonMethod {
 		rc.skipped[Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true

@@ -332,3 +332,48 @@ func TestDiscoverCancel(t *testing.T) {
 		t.Errorf("Discover returned %+v, want what it found before the cancellation", inv)
 	}
 }
+
+// TestDiscoverSkipsURLsHoldingASecret: a link that carries a role's
+// credential (here the admin's bearer token in a query) is never
+// requested, by any role, and is listed as skipped with the token
+// redacted; a start URL the user wrote with a secret is kept.
+func TestDiscoverSkipsURLsHoldingASecret(t *testing.T) {
+	site := crawltest.NewSite([]crawltest.Route{
+		{Path: "/", Links: []string{"/files?sig=" + crawltest.AdminToken, "/about"}},
+		{Path: "/about"},
+		{Path: "/files"},
+		{Path: "/named"},
+	})
+	defer site.Close()
+	cfg := parseConfig(t, site.URL, noMeta+`crawl: {start: ["/", "/named?key=${ADMIN_TOKEN}"]}`+siteRoles)
+	inv, err := Discover(context.Background(), testOptions(t, cfg))
+	if err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	for _, r := range site.Requests() {
+		if strings.HasPrefix(r.URI, "/files") {
+			t.Errorf("%s requested %s: a URL holding a secret", r.Role, r.URI)
+		}
+	}
+	about, named := false, false
+	for _, e := range inv.Entries {
+		if strings.Contains(e.URL, "/files") {
+			t.Errorf("the inventory holds %s", e.URL)
+		}
+		about = about || strings.HasSuffix(e.URL, "/about")
+		named = named || strings.Contains(e.URL, "/named")
+	}
+	if !about || !named {
+		t.Errorf("the inventory lost /about (%v) or the named start URL (%v)", about, named)
+	}
+	skipped := false
+	for _, s := range inv.Skipped {
+		noSecret(t, "skip", s.URL)
+		if strings.Contains(s.URL, "/files?sig=[REDACTED:") && s.Reason == reasonSecret {
+			skipped = true
+		}
+	}
+	if !skipped {
+		t.Errorf("the secret-holding link is not listed as skipped: %+v", inv.Skipped)
+	}
+}

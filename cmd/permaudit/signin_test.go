@@ -132,7 +132,10 @@ func TestAuditSignInReportsTheTruth(t *testing.T) {
 			// only as anonymous.
 			seen := map[string]bool{}
 			for _, c := range a.run.Observations {
-				u, _ := url.Parse(c.URL)
+				u, err := url.Parse(c.URL)
+				if err != nil {
+					t.Fatalf("observation of %s as %s: the URL does not parse: %v", c.URL, c.Role, err)
+				}
 				seen[u.RequestURI()+" as "+c.Role] = true
 				if au := map[bool]string{true: "", false: c.Role}[c.Role == "anonymous"]; !strings.Contains(u.RequestURI(), "?") {
 					if d := tc.policy.Decide(au, u.RequestURI()); c.Class != "error" && string(c.Class) != d.Class && d.Class != "" && knownRoute(u.RequestURI()) {
