@@ -132,7 +132,7 @@ func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) strin
 	}
 	base := c.base(final)
 	for _, f := range pageForms(body) {
-		if c.loginURL != nil && f.hasAction && strings.TrimSpace(f.action) != "" {
+		if c.loginURL != nil && strings.TrimSpace(f.action) != "" {
 			if u, err := resolve(base, f.action); err == nil && samePath(u, c.loginURL) {
 				return "login form"
 			}
@@ -148,10 +148,9 @@ func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) strin
 // outside any form (orphans).
 type pwForm struct {
 	id           string
-	action       string
-	hasAction    bool
-	passwords    int // password inputs
-	newPasswords int // those marked autocomplete="new-password"
+	action       string // "" when missing
+	passwords    int    // password inputs
+	newPasswords int    // those marked autocomplete="new-password"
 }
 
 // pwInput is a password input naming its form with form="ID".
@@ -218,8 +217,7 @@ func pageForms(body []byte) []*pwForm {
 			}
 			if tag == "form" {
 				if cur == nil {
-					action, hasAction := attrs["action"]
-					cur = &pwForm{id: attrs["id"], action: action, hasAction: hasAction}
+					cur = &pwForm{id: attrs["id"], action: attrs["action"]}
 					forms = append(forms, cur)
 				}
 				continue
@@ -244,7 +242,7 @@ func pageForms(body []byte) []*pwForm {
 // base: no action, an empty one, "#", or one resolving to the same path.
 func postsInPlace(f *pwForm, base *url.URL) bool {
 	a := strings.TrimSpace(f.action)
-	if !f.hasAction || a == "" || strings.HasPrefix(a, "#") {
+	if a == "" || strings.HasPrefix(a, "#") {
 		return true
 	}
 	u, err := resolve(base, a)

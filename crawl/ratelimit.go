@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/permaudit/permaudit/roles"
 )
 
 // limiter spaces requests at a steady rate: the n-th request may start no
@@ -54,7 +56,7 @@ func (l *limiter) wait(ctx context.Context) error {
 	if l == nil {
 		return ctx.Err()
 	}
-	return sleep(ctx, l.reserve(time.Now()))
+	return roles.Sleep(ctx, l.reserve(time.Now()))
 }
 
 // hostLimiters holds one limiter per host, made on first use.
@@ -80,19 +82,4 @@ func (h *hostLimiters) get(host string) *limiter {
 		h.hosts[host] = l
 	}
 	return l
-}
-
-// sleep waits d, or until ctx is done (its error then).
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

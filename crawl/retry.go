@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/permaudit/permaudit/roles"
 )
 
 // Defaults of the retry and pause policy (TransportOptions).
@@ -141,7 +143,7 @@ func (b *breaker) wait(ctx context.Context, host string) error {
 		if d <= 0 {
 			return ctx.Err()
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := roles.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}

@@ -364,7 +364,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		t.retries.Add(1)
 		t.log.Debug("retrying", "method", req.Method, "url", t.redact(req.URL.String()), "after", what, "wait", wait, "try", n+2)
-		if err := sleep(ctx, wait); err != nil {
+		if err := roles.Sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("%w: retry: %w", errNotSent, err)
 		}
 	}

@@ -461,14 +461,7 @@ func pathOf(rawURL string) string {
 	if err != nil {
 		return rawURL
 	}
-	p := u.EscapedPath()
-	if p == "" {
-		p = "/"
-	}
-	if u.RawQuery != "" {
-		p += "?" + u.RawQuery
-	}
-	return p
+	return u.RequestURI()
 }
 
 func plural(n int, word string) string {

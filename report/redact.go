@@ -45,36 +45,17 @@ func redactValue(v reflect.Value, redact func(string) string) {
 		if !v.IsNil() {
 			redactValue(v.Elem(), redact)
 		}
-	case reflect.Interface:
-		if v.IsNil() || !v.CanSet() {
-			return
-		}
-		// The value inside an interface is not addressable: redact a copy
-		// and put it back.
-		c := reflect.New(v.Elem().Type()).Elem()
-		c.Set(v.Elem())
-		redactValue(c, redact)
-		v.Set(c)
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if f := v.Type().Field(i); f.IsExported() && !toolMade[f.Name] {
 				redactValue(v.Field(i), redact)
 			}
 		}
-	case reflect.Slice, reflect.Array:
+	case reflect.Slice:
 		for i := range v.Len() {
 			redactValue(v.Index(i), redact)
 		}
-	case reflect.Map:
-		if v.IsNil() {
-			return
-		}
-		iter := v.MapRange()
-		for iter.Next() {
-			c := reflect.New(v.Type().Elem()).Elem()
-			c.Set(iter.Value())
-			redactValue(c, redact)
-			v.SetMapIndex(iter.Key(), c)
-		}
 	}
+	// The run holds no interface, array, or map of anything but counts:
+	// TestRedactRunCoversEveryField fails when one is added.
 }

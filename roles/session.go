@@ -128,12 +128,14 @@ func (s *Session) Configure(o SessionOptions) {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = Sleep
 	}
 	s.opts = o
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx is done (its error then): the real clock's
+// SessionOptions.Sleep, and the wait of every backoff and rate limit.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -183,14 +183,7 @@ func pathOf(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	p := u.EscapedPath()
-	if p == "" {
-		p = "/"
-	}
-	if u.RawQuery != "" {
-		p += "?" + u.RawQuery
-	}
-	return p
+	return u.RequestURI()
 }
 
 // seen describes an answer for a message: its status, where it
