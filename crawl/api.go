@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -83,7 +84,9 @@ type Progress struct {
 // Discover crawls the target as every role (colly, one collector per role)
 // from the configured start URLs and returns the inventory. It stops early,
 // returning what it found, when ctx is cancelled.
-func Discover(ctx context.Context, opts Options) (*Inventory, error) { return discover(ctx, opts) }
+func Discover(ctx context.Context, opts Options) (*model.Inventory, error) {
+	return discover(ctx, opts)
+}
 
 // Probe requests every endpoint as every role in opts.Sessions with a
 // bounded worker pool and returns one observation per (endpoint, role),
@@ -92,7 +95,7 @@ func Discover(ctx context.Context, opts Options) (*Inventory, error) { return di
 // id, two derived siblings that cannot exist, as every role the matrix
 // denies one of the template's URLs (see canary.go), sorted by URL then
 // role order.
-func Probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observation, error) {
+func Probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
 	return probe(ctx, opts, endpoints)
 }
 
@@ -107,6 +110,6 @@ type Classifier struct {
 func NewClassifier(cfg *roles.Config) *Classifier { return newClassifier(cfg) }
 
 // Classify returns the answer class of one final answer and why.
-func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (Class, string) {
+func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
 	return c.classify(status, h, body, final)
 }

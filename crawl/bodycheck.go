@@ -1,18 +1,21 @@
 package crawl
 
-import "github.com/permaudit/permaudit/roles"
+import (
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
+)
 
 // checkBody makes the body checks the matrix sets for job's endpoint and
 // role on the full answer, before the body is reduced to an excerpt. It
 // returns nil when the rule does not allow the role or has no check for
 // it: a denied role's allowed answer is a leak whatever its body.
-func (p *prober) checkBody(job probeJob, a *answer) []roles.BodyCheckResult {
+func (p *prober) checkBody(job probeJob, a *answer) []model.BodyCheckResult {
 	exp := p.cfg.Expect(job.ep.Method, job.u, job.sess.Name())
 	if !exp.Allow || len(exp.Body) == 0 {
 		return nil
 	}
 	env := roles.BodyEnv{Self: job.sess.Name(), Var: p.roleVar, Secrets: p.cfg.Secrets}
-	out := make([]roles.BodyCheckResult, len(exp.Body))
+	out := make([]model.BodyCheckResult, len(exp.Body))
 	for i, chk := range exp.Body {
 		out[i] = chk.Evaluate(a.body, a.truncated, env)
 	}

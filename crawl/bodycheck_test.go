@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -61,7 +62,7 @@ matrix:
         - {path: marker, equals: "end-marker"}
 `
 
-func probeNotes(t *testing.T, leak bool) map[string]Observation {
+func probeNotes(t *testing.T, leak bool) map[string]model.Observation {
 	t.Helper()
 	srv := notesServer(leak)
 	defer srv.Close()
@@ -73,11 +74,11 @@ func probeNotes(t *testing.T, leak bool) map[string]Observation {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	obs, err := Probe(ctx, testOptions(t, cfg), []Endpoint{{"GET", srv.URL + "/api/notes"}, {"GET", srv.URL + "/api/big"}})
+	obs, err := Probe(ctx, testOptions(t, cfg), []model.Endpoint{{Method: "GET", URL: srv.URL + "/api/notes"}, {Method: "GET", URL: srv.URL + "/api/big"}})
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
-	out := map[string]Observation{}
+	out := map[string]model.Observation{}
 	for _, o := range obs {
 		out[strings.TrimPrefix(o.URL, srv.URL)+" "+o.Role] = o
 		for _, r := range o.BodyChecks {
@@ -90,8 +91,8 @@ func probeNotes(t *testing.T, leak bool) map[string]Observation {
 }
 
 func TestProbeMakesBodyChecks(t *testing.T) {
-	type res = roles.BodyCheckResult
-	pass := func(check string) res { return res{Check: check, Result: roles.BodyPass} }
+	type res = model.BodyCheckResult
+	pass := func(check string) res { return res{Check: check, Result: model.BodyPass} }
 	own := `items[*].owner equals "{self.user_id}"`
 	notAlice := `items[*].owner not_equals "{alice.user_id}"`
 	for _, tc := range []struct {
@@ -106,16 +107,16 @@ func TestProbeMakesBodyChecks(t *testing.T) {
 			"/api/big anonymous":   nil, // denied: its answer is judged, its body is not checked
 			"/api/big bob":         nil,
 			"/api/big alice": {
-				{Check: `body contains "end-marker"`, Result: roles.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"},
-				{Check: `marker equals "end-marker"`, Result: roles.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"},
+				{Check: `body contains "end-marker"`, Result: model.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"},
+				{Check: `marker equals "end-marker"`, Result: model.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"},
 			},
 		}},
 		{"the list leaks", true, map[string][]res{
-			"/api/notes anonymous": {{Check: "totalItems equals 0", Result: roles.BodyFail, Detail: "totalItems is 2, want 0"}},
-			"/api/notes alice":     {{Check: own, Result: roles.BodyFail, Detail: `items[1].owner is "u2", want "u1"`}},
+			"/api/notes anonymous": {{Check: "totalItems equals 0", Result: model.BodyFail, Detail: "totalItems is 2, want 0"}},
+			"/api/notes alice":     {{Check: own, Result: model.BodyFail, Detail: `items[1].owner is "u2", want "u1"`}},
 			"/api/notes bob": {
-				{Check: own, Result: roles.BodyFail, Detail: `items[0].owner is "u1", want "u2"`},
-				{Check: notAlice, Result: roles.BodyFail, Detail: `items[0].owner is "u1"`},
+				{Check: own, Result: model.BodyFail, Detail: `items[0].owner is "u1", want "u2"`},
+				{Check: notAlice, Result: model.BodyFail, Detail: `items[0].owner is "u1"`},
 			},
 		}},
 	} {

@@ -8,9 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -38,14 +37,14 @@ const maxCanaryTries = 8
 // role of sessions that the matrix denies at least one of the template's
 // URLs. They come sorted by URL, then role order.
 func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*roles.Session) []probeJob {
-	groups := map[string][]Endpoint{}
+	groups := map[string][]model.Endpoint{}
 	real := map[string]bool{}
 	for _, j := range jobs {
 		real[j.ep.URL] = true
-		if j.ep.Method != http.MethodGet || !hasID(j.ep.URL) {
+		if j.ep.Method != http.MethodGet || !model.HasID(j.ep.URL) {
 			continue
 		}
-		t := Template(j.ep.Method, j.ep.URL)
+		t := model.Template(j.ep.Method, j.ep.URL)
 		g := groups[t]
 		if len(g) == 0 || g[len(g)-1] != j.ep {
 			groups[t] = append(g, j.ep)
@@ -84,7 +83,7 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*ro
 				continue
 			}
 			for _, c := range canaries {
-				out = append(out, probeJob{ep: Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.URL})
+				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.URL})
 			}
 		}
 	}
@@ -99,7 +98,7 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*ro
 
 // deniesAny reports whether the matrix denies role at least one of eps
 // (unmapped endpoints are not judged, so they need no canary).
-func deniesAny(cfg *roles.Config, eps []Endpoint, role string) bool {
+func deniesAny(cfg *roles.Config, eps []model.Endpoint, role string) bool {
 	for _, ep := range eps {
 		u, err := url.Parse(ep.URL)
 		if err != nil {
@@ -112,30 +111,6 @@ func deniesAny(cfg *roles.Config, eps []Endpoint, role string) bool {
 	return false
 }
 
-// idParts returns the id-like parts of a URL: its path segments and
-// query values that IsID accepts, decoded, path first.
-func idParts(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil
-	}
-	var ids []string
-	for _, s := range strings.Split(u.EscapedPath(), "/") {
-		if d, err := url.PathUnescape(s); err == nil && IsID(d) {
-			ids = append(ids, d)
-		}
-	}
-	for _, kv := range strings.Split(u.RawQuery, "&") {
-		_, v, _ := strings.Cut(kv, "=")
-		if d, err := url.QueryUnescape(v); err == nil && IsID(d) {
-			ids = append(ids, d)
-		}
-	}
-	return ids
-}
-
-func hasID(raw string) bool { return len(idParts(raw)) > 0 }
-
 // canaryURL returns raw with its last id-like path segment (or, without
 // one, its last id-like query value) replaced by canaryID(id, seed, n).
 func canaryURL(raw, seed string, n int) (*url.URL, bool) {
@@ -145,23 +120,23 @@ func canaryURL(raw, seed string, n int) (*url.URL, bool) {
 	}
 	segs := strings.Split(u.EscapedPath(), "/")
 	for i := len(segs) - 1; i >= 0; i-- {
-		if d, err := url.PathUnescape(segs[i]); err == nil && IsID(d) {
+		if d, err := url.PathUnescape(segs[i]); err == nil && model.IsID(d) {
 			segs[i] = url.PathEscape(canaryID(d, seed, n))
 			c := *u
 			c.RawPath = strings.Join(segs, "/")
 			c.Path, _ = url.PathUnescape(c.RawPath)
-			nu, err := Normalize(nil, c.String())
+			nu, err := model.Normalize(nil, c.String())
 			return nu, err == nil
 		}
 	}
 	params := strings.Split(u.RawQuery, "&")
 	for i := len(params) - 1; i >= 0; i-- {
 		k, v, _ := strings.Cut(params[i], "=")
-		if d, err := url.QueryUnescape(v); err == nil && IsID(d) {
+		if d, err := url.QueryUnescape(v); err == nil && model.IsID(d) {
 			params[i] = k + "=" + url.QueryEscape(canaryID(d, seed, n))
 			c := *u
 			c.RawQuery = strings.Join(params, "&")
-			nu, err := Normalize(nil, c.String())
+			nu, err := model.Normalize(nil, c.String())
 			return nu, err == nil
 		}
 	}
@@ -197,8 +172,8 @@ func canaryID(id, seed string, n int) string {
 		return b
 	}
 	lower, upper := strings.ToLower(id) == id, strings.ToUpper(id) == id
-	switch {
-	case reNumber.MatchString(id):
+	switch model.IDKind(id) {
+	case model.IDNumber:
 		length := max(len(id), 9)
 		b := pick(length, "0123456789")
 		b[0] = '9'
@@ -206,7 +181,7 @@ func canaryID(id, seed string, n int) string {
 			b[0] = '1'
 		}
 		return string(b)
-	case reUUID.MatchString(id):
+	case model.IDUUID:
 		x := hex.EncodeToString(h[:16])
 		x = x[:12] + "4" + x[13:16] + string("89ab"[int(h[17])%4]) + x[17:]
 		s := x[:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
@@ -214,7 +189,7 @@ func canaryID(id, seed string, n int) string {
 			s = strings.ToUpper(s)
 		}
 		return s
-	case reHex.MatchString(id):
+	case model.IDHex:
 		b := pick(len(id), "0123456789abcdef")
 		b[0] = '9' // IsID wants a digit in hex
 		if upper && !lower {
@@ -236,80 +211,12 @@ func canaryID(id, seed string, n int) string {
 	return string(b)
 }
 
-// StripIDs removes the id-like parts of rawURL (its path segments and
-// query values that IsID accepts) from text, as whole tokens: an id
-// preceded or followed by a letter or digit (of any script) is left
-// alone, so that
-// removing "17" keeps "2017" and "a17". Escaped slashes ("%2F") are read
-// as "/" first, so that an id inside an escaped path is a token too.
-// Matching ignores ASCII case. Comparing two answers with StripIDs
-// applied tells whether they differ by more than the id each echoes.
-func StripIDs(rawURL, text string) string {
-	ids := idParts(rawURL)
-	if len(ids) == 0 || text == "" {
-		return text
-	}
-	text = strings.NewReplacer("%2F", "/", "%2f", "/").Replace(text)
-	sort.SliceStable(ids, func(i, j int) bool { return len(ids[i]) > len(ids[j]) })
-	for _, id := range ids {
-		text = removeToken(text, id)
-	}
-	return text
-}
-
-// removeToken removes the whole-token occurrences of tok in s (not
-// preceded or followed by a letter or digit of any script), ignoring
-// ASCII case.
-func removeToken(s, tok string) string {
-	if tok == "" {
-		return s
-	}
-	ls, lt := asciiLower(s), asciiLower(tok)
-	var b strings.Builder
-	last := 0
-	for i := 0; i+len(lt) <= len(ls); {
-		j := strings.Index(ls[i:], lt)
-		if j < 0 {
-			break
-		}
-		at := i + j
-		end := at + len(lt)
-		before, _ := utf8.DecodeLastRuneInString(ls[:at])
-		after, _ := utf8.DecodeRuneInString(ls[end:])
-		if (at == 0 || !isWordRune(before)) && (end == len(ls) || !isWordRune(after)) {
-			b.WriteString(s[last:at])
-			last = end
-			i = end
-			continue
-		}
-		i = at + 1
-	}
-	b.WriteString(s[last:])
-	return b.String()
-}
-
-// asciiLower lower-cases ASCII letters only, so that byte offsets stay
-// those of s.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// isWordRune reports whether r continues a word: a letter or a digit of
-// any script.
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
-
 // bodyDigestWithoutIDs is the hex SHA-256 of body with rawURL's ids
 // removed (StripIDs), or "" when the URL holds no id or there is no body.
 func bodyDigestWithoutIDs(rawURL string, body []byte) string {
-	if len(body) == 0 || !hasID(rawURL) {
+	if len(body) == 0 || !model.HasID(rawURL) {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(StripIDs(rawURL, string(body))))
+	sum := sha256.Sum256([]byte(model.StripIDs(rawURL, string(body))))
 	return hex.EncodeToString(sum[:])
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
+	"github.com/permaudit/permaudit/model"
 )
 
 func TestCanaryID(t *testing.T) {
@@ -15,20 +16,20 @@ func TestCanaryID(t *testing.T) {
 		id   string
 		want func(string) bool
 	}{
-		{"17", func(s string) bool { return len(s) == 9 && s[0] == '9' && reNumber.MatchString(s) }},
-		{"123456789012", func(s string) bool { return len(s) == 12 && s[0] == '9' && reNumber.MatchString(s) }},
+		{"17", func(s string) bool { return len(s) == 9 && s[0] == '9' && model.IDKind(s) == model.IDNumber }},
+		{"123456789012", func(s string) bool { return len(s) == 12 && s[0] == '9' && model.IDKind(s) == model.IDNumber }},
 		{"1234567890123456789", func(s string) bool { return len(s) == 19 && s[0] == '1' }},
-		{"550e8400-e29b-41d4-a716-446655440000", func(s string) bool { return reUUID.MatchString(s) && s == strings.ToLower(s) && s[14] == '4' }},
-		{"550E8400-E29B-41D4-A716-446655440000", func(s string) bool { return reUUID.MatchString(s) && s == strings.ToUpper(s) }},
-		{"deadbeef01", func(s string) bool { return len(s) == 10 && reHex.MatchString(s) && s == strings.ToLower(s) }},
+		{"550e8400-e29b-41d4-a716-446655440000", func(s string) bool { return model.IDKind(s) == model.IDUUID && s == strings.ToLower(s) && s[14] == '4' }},
+		{"550E8400-E29B-41D4-A716-446655440000", func(s string) bool { return model.IDKind(s) == model.IDUUID && s == strings.ToUpper(s) }},
+		{"deadbeef01", func(s string) bool { return len(s) == 10 && model.IDKind(s) == model.IDHex && s == strings.ToLower(s) }},
 		{"ab12cd34ef56gh7", func(s string) bool { return len(s) == 15 && s == strings.ToLower(s) }},
-		{"Ab12Cd34Ef56Gh7", func(s string) bool { return len(s) == 15 && reMixed.MatchString(s) }},
+		{"Ab12Cd34Ef56Gh7", func(s string) bool { return len(s) == 15 && model.IDKind(s) == model.IDToken }},
 		{"AB12CD34EF56GH7", func(s string) bool { return len(s) == 15 && s == strings.ToUpper(s) }},
 	}
 	for _, tt := range tests {
 		a, b := canaryID(tt.id, "GET /x/{id}", 1), canaryID(tt.id, "GET /x/{id}", 2)
 		for _, c := range []string{a, b} {
-			if !tt.want(c) || !IsID(c) {
+			if !tt.want(c) || !model.IsID(c) {
 				t.Errorf("canaryID(%q) = %q: not an id of its kind", tt.id, c)
 			}
 		}
@@ -50,55 +51,18 @@ func TestCanaryURL(t *testing.T) {
 		{"http://h/report?id=42&year=2024&x=y", "http://h/report?id=42&x=y&year=9"},
 	}
 	for _, tt := range tests {
-		u, ok := canaryURL(tt.raw, Template("GET", tt.raw), 1)
+		u, ok := canaryURL(tt.raw, model.Template("GET", tt.raw), 1)
 		if !ok || !strings.HasPrefix(u.String(), tt.keep) {
 			t.Errorf("canaryURL(%q) = %v %v, want a sibling starting %q", tt.raw, u, ok, tt.keep)
 			continue
 		}
-		if Template("GET", u.String()) != Template("GET", tt.raw) {
+		if model.Template("GET", u.String()) != model.Template("GET", tt.raw) {
 			t.Errorf("canary %s has another template than %s", u, tt.raw)
 		}
 	}
 	if _, ok := canaryURL("http://h/about", "GET /about", 1); ok {
 		t.Errorf("a canary for a URL without id")
 	}
-}
-
-func TestStripIDs(t *testing.T) {
-	tests := []struct{ url, text, want string }{
-		{"http://h/notes/17", "Note 17 is private. (c) 2017, id17, 17a, 1717", "Note  is private. (c) 2017, id17, 17a, 1717"},
-		{"http://h/notes/17", `{"path":"/notes/17","next":"/login?next=%2Fnotes%2F17"}`, `{"path":"/notes/","next":"/login?next=/notes/"}`},
-		{"http://h/u/DEADBEEF01", "user deadbeef01 gone", "user  gone"},
-		{"http://h/u/7?q=123", "7 of 123: 71", " of : 71"},
-		{"http://h/about", "7 stays", "7 stays"},
-		{"http://h/p/1", "İ1 1", "İ1 "},
-	}
-	for _, tt := range tests {
-		if got := StripIDs(tt.url, tt.text); got != tt.want {
-			t.Errorf("StripIDs(%s, %q) = %q, want %q", tt.url, tt.text, got, tt.want)
-		}
-	}
-}
-
-// FuzzStripIDs checks that removing ids is idempotent and leaves no id of
-// the URL as a whole token.
-func FuzzStripIDs(f *testing.F) {
-	f.Add("17", "Note 17 (2017) 17a a17 %2F17")
-	f.Add("deadbeef01", "DEADBEEF01deadbeef01 deadbeef01")
-	f.Add("1", "1111 1 1")
-	f.Fuzz(func(t *testing.T, id, text string) {
-		if !IsID(id) {
-			return
-		}
-		raw := "http://h/x/" + id
-		once := StripIDs(raw, text)
-		if twice := StripIDs(raw, once); twice != once {
-			t.Errorf("not idempotent: %q -> %q -> %q", text, once, twice)
-		}
-		if removeToken(asciiLower(once), asciiLower(id)) != asciiLower(once) {
-			t.Errorf("%q still holds %q as a token", once, id)
-		}
-	})
 }
 
 func TestProbeAsksForCanaries(t *testing.T) {
@@ -118,9 +82,9 @@ matrix:
 `)
 	opts := testOptions(t, cfg)
 	opts.Canaries = true
-	var eps []Endpoint
+	var eps []model.Endpoint
 	for _, p := range []string{"/notes/17", "/notes/18", "/public/5", "/about"} {
-		eps = append(eps, Endpoint{Method: "GET", URL: site.URL + p})
+		eps = append(eps, model.Endpoint{Method: "GET", URL: site.URL + p})
 	}
 	obs, err := Probe(context.Background(), opts, eps)
 	if err != nil {
@@ -135,7 +99,7 @@ matrix:
 			continue
 		}
 		canaries = append(canaries, o.Role+" "+strings.TrimPrefix(o.URL, site.URL)+" of "+strings.TrimPrefix(o.CanaryOf, site.URL))
-		if o.Class != Hidden || o.BodySHA256WithoutIDs == "" {
+		if o.Class != model.Hidden || o.BodySHA256WithoutIDs == "" {
 			t.Errorf("canary %s as %s: %s, digest %q", o.URL, o.Role, o.Class, o.BodySHA256WithoutIDs)
 		}
 	}
@@ -149,7 +113,7 @@ matrix:
 			t.Errorf("canary %q", c)
 		}
 	}
-	if !slices.IsSortedFunc(obs[len(obs)-4:], func(a, b Observation) int { return strings.Compare(a.URL, b.URL) }) {
+	if !slices.IsSortedFunc(obs[len(obs)-4:], func(a, b model.Observation) int { return strings.Compare(a.URL, b.URL) }) {
 		t.Errorf("canaries not sorted by URL")
 	}
 	sent := 0

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -35,15 +36,15 @@ func newClassifier(cfg *roles.Config) *Classifier {
 // so that a login URL given as a path is still recognised.
 func resolve(base *url.URL, ref string) (*url.URL, error) {
 	if base != nil && base.Scheme != "" && base.Host != "" {
-		return Normalize(base, ref)
+		return model.Normalize(base, ref)
 	}
-	return Normalize(&url.URL{Scheme: "http", Host: "target.invalid"}, ref)
+	return model.Normalize(&url.URL{Scheme: "http", Host: "target.invalid"}, ref)
 }
 
-func (c *Classifier) classify(status int, h http.Header, body []byte, final *url.URL) (Class, string) {
+func (c *Classifier) classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
 	for i, d := range c.cfg.Denials {
 		if denialMatches(d, status, h, body) {
-			return Forbidden, fmt.Sprintf("denial signature %d", i+1)
+			return model.Forbidden, fmt.Sprintf("denial signature %d", i+1)
 		}
 	}
 	code := status
@@ -53,31 +54,31 @@ func (c *Classifier) classify(status int, h http.Header, body []byte, final *url
 	why := fmt.Sprintf("status %d", status)
 	switch {
 	case code == http.StatusUnauthorized:
-		return Unauthenticated, why
+		return model.Unauthenticated, why
 	case code >= 300 && code < 400:
 		if loc := h.Get("Location"); loc != "" {
 			if u, err := resolve(c.base(final), loc); err == nil && c.isLogin(u) {
-				return Unauthenticated, "redirect to login " + u.EscapedPath()
+				return model.Unauthenticated, "redirect to login " + u.EscapedPath()
 			}
 		}
-		return Other, why
+		return model.Other, why
 	case code >= 200 && code < 300:
 		if form := c.loginPage(h, body, final); form != "" {
-			return Unauthenticated, "login page served in place (" + form + ")"
+			return model.Unauthenticated, "login page served in place (" + form + ")"
 		}
-		return Allowed, why
+		return model.Allowed, why
 	case code == http.StatusForbidden:
-		return Forbidden, why
+		return model.Forbidden, why
 	case code == http.StatusNotFound, code == http.StatusGone:
-		return Hidden, why
+		return model.Hidden, why
 	case code == http.StatusTooManyRequests:
-		return Error, "rate limited (status 429)"
+		return model.Error, "rate limited (status 429)"
 	case code == http.StatusServiceUnavailable:
-		return Error, fmt.Sprintf("unavailable (status %d)", status)
+		return model.Error, fmt.Sprintf("unavailable (status %d)", status)
 	case code >= 500 && code < 600:
-		return Error, why
+		return model.Error, why
 	}
-	return Other, why
+	return model.Other, why
 }
 
 // base is what relative locations and form actions resolve against.

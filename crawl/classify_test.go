@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -31,50 +32,50 @@ denials:
 		header http.Header
 		body   string
 		final  string
-		class  Class
+		class  model.Class
 		why    string
 	}{
-		{"200", withLogin, 200, html, "<p>hello</p>", "/x", Allowed, "status 200"},
-		{"204", withLogin, 204, nil, "", "/x", Allowed, "status 204"},
-		{"unknown 2xx", withLogin, 299, nil, "", "/x", Allowed, "status 299"},
-		{"denial body on 200", withLogin, 200, html, "<p>Sorry, you are not allowed</p>", "/x", Forbidden, "denial signature 1"},
-		{"denial body on 500", withLogin, 500, html, "Sorry, you are not allowed", "/x", Forbidden, "denial signature 1"},
-		{"denial header present", withLogin, 200, http.Header{"X-Denied": {"1"}}, "", "/x", Forbidden, "denial signature 2"},
-		{"denial header value", withLogin, 500, http.Header{"X-Reason": {"blocked by policy"}}, "", "/x", Forbidden, "denial signature 3"},
-		{"denial header value mismatch", withLogin, 500, http.Header{"X-Reason": {"crash"}}, "", "/x", Error, "status 500"},
-		{"denial header status mismatch", withLogin, 200, http.Header{"X-Reason": {"policy"}}, "", "/x", Allowed, "status 200"},
-		{"denial status filter", withLogin, 503, nil, "maintenance", "/x", Error, "unavailable (status 503)"},
-		{"denial status filter match", withLogin, 200, nil, "maintenance", "/x", Forbidden, "denial signature 4"},
-		{"401", withLogin, 401, nil, "", "/x", Unauthenticated, "status 401"},
-		{"302 to login", withLogin, 302, http.Header{"Location": {"/login?next=%2Fx"}}, "", "/x", Unauthenticated, "redirect to login /login"},
-		{"303 to absolute login", withLogin, 303, http.Header{"Location": {target + "/login/"}}, "", "/x", Unauthenticated, "redirect to login /login/"},
-		{"relative to login", withLogin, 302, http.Header{"Location": {"../login"}}, "", "/a/b", Unauthenticated, "redirect to login /login"},
-		{"302 elsewhere", withLogin, 302, http.Header{"Location": {"/home"}}, "", "/x", Other, "status 302"},
-		{"302 to signin without login_url configured", withLogin, 302, http.Header{"Location": {"/users/sign_in"}}, "", "/x", Other, "status 302"},
-		{"guessed login", noLogin, 302, http.Header{"Location": {"/users/Sign-In?r=1"}}, "", "/x", Unauthenticated, "redirect to login /users/Sign-In"},
-		{"guessed log-in", noLogin, 301, http.Header{"Location": {"/log-in"}}, "", "/x", Unauthenticated, "redirect to login /log-in"},
-		{"guess misses", noLogin, 302, http.Header{"Location": {"/home"}}, "", "/x", Other, "status 302"},
-		{"304", withLogin, 304, nil, "", "/x", Other, "status 304"},
-		{"3xx without location", withLogin, 302, nil, "", "/x", Other, "status 302"},
-		{"login form in place", withLogin, 200, html, loginForm, "/account", Unauthenticated, "login page served in place (login form)"},
-		{"password field in place", noLogin, 200, html, pwField, "/account", Unauthenticated, "login page served in place (password field)"},
-		{"sniffed html", noLogin, 200, nil, "<html><body>" + pwField, "/account", Unauthenticated, "login page served in place (password field)"},
-		{"login page itself", withLogin, 200, html, loginForm + pwField, "/login", Allowed, "status 200"},
-		{"password field in json", noLogin, 200, http.Header{"Content-Type": {"application/json"}}, `{"x":"<input type=password>"}`, "/x", Allowed, "status 200"},
-		{"form elsewhere", withLogin, 200, html, `<form action="/search"><input name=q></form>`, "/x", Allowed, "status 200"},
-		{"403", withLogin, 403, nil, "", "/x", Forbidden, "status 403"},
-		{"404", withLogin, 404, nil, "", "/x", Hidden, "status 404"},
-		{"410", withLogin, 410, nil, "", "/x", Hidden, "status 410"},
-		{"429", withLogin, 429, nil, "", "/x", Error, "rate limited (status 429)"},
-		{"503", withLogin, 503, nil, "", "/x", Error, "unavailable (status 503)"},
-		{"500", withLogin, 500, nil, "", "/x", Error, "status 500"},
-		{"unknown 5xx", withLogin, 599, nil, "", "/x", Error, "status 599"},
-		{"400", withLogin, 400, nil, "", "/x", Other, "status 400"},
-		{"405", withLogin, 405, nil, "", "/x", Other, "status 405"},
-		{"422", withLogin, 422, nil, "", "/x", Other, "status 422"},
-		{"unknown 4xx", withLogin, 499, nil, "", "/x", Other, "status 499"},
-		{"unknown 4xx is not 401", withLogin, 461, nil, "", "/x", Other, "status 461"},
-		{"1xx", withLogin, 103, nil, "", "/x", Other, "status 103"},
+		{"200", withLogin, 200, html, "<p>hello</p>", "/x", model.Allowed, "status 200"},
+		{"204", withLogin, 204, nil, "", "/x", model.Allowed, "status 204"},
+		{"unknown 2xx", withLogin, 299, nil, "", "/x", model.Allowed, "status 299"},
+		{"denial body on 200", withLogin, 200, html, "<p>Sorry, you are not allowed</p>", "/x", model.Forbidden, "denial signature 1"},
+		{"denial body on 500", withLogin, 500, html, "Sorry, you are not allowed", "/x", model.Forbidden, "denial signature 1"},
+		{"denial header present", withLogin, 200, http.Header{"X-Denied": {"1"}}, "", "/x", model.Forbidden, "denial signature 2"},
+		{"denial header value", withLogin, 500, http.Header{"X-Reason": {"blocked by policy"}}, "", "/x", model.Forbidden, "denial signature 3"},
+		{"denial header value mismatch", withLogin, 500, http.Header{"X-Reason": {"crash"}}, "", "/x", model.Error, "status 500"},
+		{"denial header status mismatch", withLogin, 200, http.Header{"X-Reason": {"policy"}}, "", "/x", model.Allowed, "status 200"},
+		{"denial status filter", withLogin, 503, nil, "maintenance", "/x", model.Error, "unavailable (status 503)"},
+		{"denial status filter match", withLogin, 200, nil, "maintenance", "/x", model.Forbidden, "denial signature 4"},
+		{"401", withLogin, 401, nil, "", "/x", model.Unauthenticated, "status 401"},
+		{"302 to login", withLogin, 302, http.Header{"Location": {"/login?next=%2Fx"}}, "", "/x", model.Unauthenticated, "redirect to login /login"},
+		{"303 to absolute login", withLogin, 303, http.Header{"Location": {target + "/login/"}}, "", "/x", model.Unauthenticated, "redirect to login /login/"},
+		{"relative to login", withLogin, 302, http.Header{"Location": {"../login"}}, "", "/a/b", model.Unauthenticated, "redirect to login /login"},
+		{"302 elsewhere", withLogin, 302, http.Header{"Location": {"/home"}}, "", "/x", model.Other, "status 302"},
+		{"302 to signin without login_url configured", withLogin, 302, http.Header{"Location": {"/users/sign_in"}}, "", "/x", model.Other, "status 302"},
+		{"guessed login", noLogin, 302, http.Header{"Location": {"/users/Sign-In?r=1"}}, "", "/x", model.Unauthenticated, "redirect to login /users/Sign-In"},
+		{"guessed log-in", noLogin, 301, http.Header{"Location": {"/log-in"}}, "", "/x", model.Unauthenticated, "redirect to login /log-in"},
+		{"guess misses", noLogin, 302, http.Header{"Location": {"/home"}}, "", "/x", model.Other, "status 302"},
+		{"304", withLogin, 304, nil, "", "/x", model.Other, "status 304"},
+		{"3xx without location", withLogin, 302, nil, "", "/x", model.Other, "status 302"},
+		{"login form in place", withLogin, 200, html, loginForm, "/account", model.Unauthenticated, "login page served in place (login form)"},
+		{"password field in place", noLogin, 200, html, pwField, "/account", model.Unauthenticated, "login page served in place (password field)"},
+		{"sniffed html", noLogin, 200, nil, "<html><body>" + pwField, "/account", model.Unauthenticated, "login page served in place (password field)"},
+		{"login page itself", withLogin, 200, html, loginForm + pwField, "/login", model.Allowed, "status 200"},
+		{"password field in json", noLogin, 200, http.Header{"Content-Type": {"application/json"}}, `{"x":"<input type=password>"}`, "/x", model.Allowed, "status 200"},
+		{"form elsewhere", withLogin, 200, html, `<form action="/search"><input name=q></form>`, "/x", model.Allowed, "status 200"},
+		{"403", withLogin, 403, nil, "", "/x", model.Forbidden, "status 403"},
+		{"404", withLogin, 404, nil, "", "/x", model.Hidden, "status 404"},
+		{"410", withLogin, 410, nil, "", "/x", model.Hidden, "status 410"},
+		{"429", withLogin, 429, nil, "", "/x", model.Error, "rate limited (status 429)"},
+		{"503", withLogin, 503, nil, "", "/x", model.Error, "unavailable (status 503)"},
+		{"500", withLogin, 500, nil, "", "/x", model.Error, "status 500"},
+		{"unknown 5xx", withLogin, 599, nil, "", "/x", model.Error, "status 599"},
+		{"400", withLogin, 400, nil, "", "/x", model.Other, "status 400"},
+		{"405", withLogin, 405, nil, "", "/x", model.Other, "status 405"},
+		{"422", withLogin, 422, nil, "", "/x", model.Other, "status 422"},
+		{"unknown 4xx", withLogin, 499, nil, "", "/x", model.Other, "status 499"},
+		{"unknown 4xx is not 401", withLogin, 461, nil, "", "/x", model.Other, "status 461"},
+		{"1xx", withLogin, 103, nil, "", "/x", model.Other, "status 103"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,38 +117,38 @@ func TestLoginPage(t *testing.T) {
 		c     *Classifier
 		body  string
 		final string
-		class Class
+		class model.Class
 		why   string
 	}{
 		// The reviewer's page: data, and a form setting a new user's password.
-		{"new-user form posting elsewhere", withLogin, page(newUser), "/admin/", Allowed, "status 200"},
-		{"new-user page posting to the list", withLogin, page(newUser), "/admin/users/new", Allowed, "status 200"},
-		{"change password, action empty", withLogin, page(changePw), "/account/password", Allowed, "status 200"},
-		{"change password without login_url", noLogin, page(changePw), "/account/password", Allowed, "status 200"},
-		{"new-password field", withLogin, page(newPwField), "/admin/users/new", Allowed, "status 200"},
-		{"new-password field without login_url", noLogin, page(newPwField), "/admin/users/new", Allowed, "status 200"},
-		{"registration: password and confirmation", noLogin, page(`<form><input type=password name=p><input type=password name=p2></form>`), "/register", Allowed, "status 200"},
-		{"nested form start ignored", withLogin, page(`<form action="/admin/users"><form action=""><input type=password></form>`), "/admin/", Allowed, "status 200"},
-		{"form= names a form posting elsewhere", withLogin, page(`<form id="nu" action="/admin/users"></form><input type="password" form="nu">`), "/admin/", Allowed, "status 200"},
-		{"form= overrides the enclosing form", withLogin, page(`<form action=""><input type=password form="out"></form><form id="out" action="/admin/users"></form>`), "/admin/", Allowed, "status 200"},
-		{"orphans: two password fields", withLogin, page(`<input type=password><input type=password>`), "/admin/", Allowed, "status 200"},
+		{"new-user form posting elsewhere", withLogin, page(newUser), "/admin/", model.Allowed, "status 200"},
+		{"new-user page posting to the list", withLogin, page(newUser), "/admin/users/new", model.Allowed, "status 200"},
+		{"change password, action empty", withLogin, page(changePw), "/account/password", model.Allowed, "status 200"},
+		{"change password without login_url", noLogin, page(changePw), "/account/password", model.Allowed, "status 200"},
+		{"new-password field", withLogin, page(newPwField), "/admin/users/new", model.Allowed, "status 200"},
+		{"new-password field without login_url", noLogin, page(newPwField), "/admin/users/new", model.Allowed, "status 200"},
+		{"registration: password and confirmation", noLogin, page(`<form><input type=password name=p><input type=password name=p2></form>`), "/register", model.Allowed, "status 200"},
+		{"nested form start ignored", withLogin, page(`<form action="/admin/users"><form action=""><input type=password></form>`), "/admin/", model.Allowed, "status 200"},
+		{"form= names a form posting elsewhere", withLogin, page(`<form id="nu" action="/admin/users"></form><input type="password" form="nu">`), "/admin/", model.Allowed, "status 200"},
+		{"form= overrides the enclosing form", withLogin, page(`<form action=""><input type=password form="out"></form><form id="out" action="/admin/users"></form>`), "/admin/", model.Allowed, "status 200"},
+		{"orphans: two password fields", withLogin, page(`<input type=password><input type=password>`), "/admin/", model.Allowed, "status 200"},
 
 		// A login served in place: posted back to the page, or to the login URL.
-		{"sign-in, action empty", withLogin, page(strings.Replace(signIn, "%s", ` action=""`, 1)), "/account", Unauthenticated, pwField},
-		{"sign-in, no action", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/account", Unauthenticated, pwField},
-		{"sign-in, action #", withLogin, page(strings.Replace(signIn, "%s", ` action="#"`, 1)), "/account", Unauthenticated, pwField},
-		{"sign-in, action the same path", withLogin, page(strings.Replace(signIn, "%s", ` action="/account?next=%2Faccount"`, 1)), "/account/", Unauthenticated, pwField},
-		{"sign-in, action the login URL", withLogin, page(strings.Replace(signIn, "%s", ` action="/login?next=/account"`, 1)), "/account", Unauthenticated, loginForm},
-		{"sign-in, absolute login URL", withLogin, page(strings.Replace(signIn, "%s", ` action="`+target+`/login"`, 1)), "/account", Unauthenticated, loginForm},
-		{"sign-in next to a search form", withLogin, page(`<form action="/search"><input name=q></form>` + strings.Replace(signIn, "%s", "", 1)), "/account", Unauthenticated, pwField},
-		{"sign-in next to a new-user form", withLogin, page(newUser + strings.Replace(signIn, "%s", ` action=""`, 1)), "/admin/users", Unauthenticated, pwField},
-		{"current-password field", withLogin, page(`<form><input type=password autocomplete="current-password"></form>`), "/account", Unauthenticated, pwField},
-		{"form= names the sign-in form", withLogin, page(`<form id="si" action=""></form><input type="password" form="si">`), "/account", Unauthenticated, pwField},
-		{"form= names no form: outside any form", withLogin, page(`<input type="password" form="gone">`), "/account", Unauthenticated, pwField},
-		{"password field outside any form", withLogin, page(`<input type="password">`), "/account", Unauthenticated, pwField},
-		{"single password field, no login_url", noLogin, page(`<form action="/session"><input type=password></form>`), "/account", Unauthenticated, pwField},
-		{"single password field outside a form, no login_url", noLogin, page(`<input type=password>`), "/account", Unauthenticated, pwField},
-		{"login page itself", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/login", Allowed, "status 200"},
+		{"sign-in, action empty", withLogin, page(strings.Replace(signIn, "%s", ` action=""`, 1)), "/account", model.Unauthenticated, pwField},
+		{"sign-in, no action", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/account", model.Unauthenticated, pwField},
+		{"sign-in, action #", withLogin, page(strings.Replace(signIn, "%s", ` action="#"`, 1)), "/account", model.Unauthenticated, pwField},
+		{"sign-in, action the same path", withLogin, page(strings.Replace(signIn, "%s", ` action="/account?next=%2Faccount"`, 1)), "/account/", model.Unauthenticated, pwField},
+		{"sign-in, action the login URL", withLogin, page(strings.Replace(signIn, "%s", ` action="/login?next=/account"`, 1)), "/account", model.Unauthenticated, loginForm},
+		{"sign-in, absolute login URL", withLogin, page(strings.Replace(signIn, "%s", ` action="`+target+`/login"`, 1)), "/account", model.Unauthenticated, loginForm},
+		{"sign-in next to a search form", withLogin, page(`<form action="/search"><input name=q></form>` + strings.Replace(signIn, "%s", "", 1)), "/account", model.Unauthenticated, pwField},
+		{"sign-in next to a new-user form", withLogin, page(newUser + strings.Replace(signIn, "%s", ` action=""`, 1)), "/admin/users", model.Unauthenticated, pwField},
+		{"current-password field", withLogin, page(`<form><input type=password autocomplete="current-password"></form>`), "/account", model.Unauthenticated, pwField},
+		{"form= names the sign-in form", withLogin, page(`<form id="si" action=""></form><input type="password" form="si">`), "/account", model.Unauthenticated, pwField},
+		{"form= names no form: outside any form", withLogin, page(`<input type="password" form="gone">`), "/account", model.Unauthenticated, pwField},
+		{"password field outside any form", withLogin, page(`<input type="password">`), "/account", model.Unauthenticated, pwField},
+		{"single password field, no login_url", noLogin, page(`<form action="/session"><input type=password></form>`), "/account", model.Unauthenticated, pwField},
+		{"single password field outside a form, no login_url", noLogin, page(`<input type=password>`), "/account", model.Unauthenticated, pwField},
+		{"login page itself", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/login", model.Allowed, "status 200"},
 	}
 	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
 	for _, tt := range tests {
@@ -163,7 +164,7 @@ func TestLoginPage(t *testing.T) {
 func TestClassifyWithoutFinalURL(t *testing.T) {
 	c := NewClassifier(&roles.Config{Target: "http://127.0.0.1:8080", LoginURL: "/login"})
 	class, why := c.Classify(302, http.Header{"Location": {"/login"}}, nil, nil)
-	if class != Unauthenticated || why != "redirect to login /login" {
+	if class != model.Unauthenticated || why != "redirect to login /login" {
 		t.Errorf("Classify(302 /login, no final URL) = %s %q, want unauthenticated", class, why)
 	}
 }

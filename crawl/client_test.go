@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -42,7 +43,7 @@ func TestCredentialsStayInOrigin(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Discover: %v", err)
 			}
-			eps := []Endpoint{{"GET", site.Other.URL + "/direct"}}
+			eps := []model.Endpoint{{Method: "GET", URL: site.Other.URL + "/direct"}}
 			for _, e := range inv.Entries {
 				eps = append(eps, e.Endpoint)
 			}
@@ -91,7 +92,7 @@ func TestCredentialsStayInOrigin(t *testing.T) {
 			for _, o := range obs {
 				if strings.HasPrefix(o.URL, site.URL+"/r30") {
 					redirects++
-					if o.Class != Other || o.Why != "redirect off scope" || o.Chain != nil {
+					if o.Class != model.Other || o.Why != "redirect off scope" || o.Chain != nil {
 						t.Errorf("%s as %s: %s %q chain %v, want other \"redirect off scope\" and no chain", o.URL, o.Role, o.Class, o.Why, o.Chain)
 					}
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -22,7 +23,7 @@ var (
 	rePlaceholder = regexp.MustCompile(`\{[^{}/]*\}`)
 )
 
-func discover(ctx context.Context, opts Options) (*Inventory, error) {
+func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 	opts, lim, err := prepare(opts)
 	if err != nil {
 		return nil, fmt.Errorf("discover: %w", err)
@@ -41,14 +42,14 @@ func discover(ctx context.Context, opts Options) (*Inventory, error) {
 		rc := &roleCrawl{
 			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs,
 			log:         opts.Logger.With("phase", "discover", "role", sess.Name()),
-			found:       map[Endpoint]map[string]bool{},
-			skipped:     map[Skip]bool{},
+			found:       map[model.Endpoint]map[string]bool{},
+			skipped:     map[model.Skip]bool{},
 			queued:      map[string]bool{},
 			metaQueued:  map[fetchItem]bool{},
 			values:      map[string]map[string]bool{},
 			perTemplate: map[string]int{},
-			cutTemplate: map[Endpoint]bool{},
-			cutLoop:     map[Endpoint]bool{},
+			cutTemplate: map[model.Endpoint]bool{},
+			cutLoop:     map[model.Endpoint]bool{},
 			fetched:     map[string]bool{},
 			notFetched:  map[string]string{},
 		}
@@ -161,19 +162,19 @@ type roleCrawl struct {
 	prog *progressCounter
 	srcs *sourceSet
 
-	cands       []candidate                  // offered since the last flush
-	found       map[Endpoint]map[string]bool // endpoint -> sources
-	order       []Endpoint                   // found, in the order first found
-	learned     int                          // order[:learned] were read for API parameter values
-	skipped     map[Skip]bool
+	cands       []candidate                        // offered since the last flush
+	found       map[model.Endpoint]map[string]bool // endpoint -> sources
+	order       []model.Endpoint                   // found, in the order first found
+	learned     int                                // order[:learned] were read for API parameter values
+	skipped     map[model.Skip]bool
 	queued      map[string]bool    // GET URLs fetched or to be fetched
 	metaQueued  map[fetchItem]bool // robots.txt and sitemaps fetched or to be fetched
 	pages       int
 	pending     []apiOp                    // API operations not resolved yet
 	values      map[string]map[string]bool // paramKey -> values seen in JSON answers and URLs
 	perTemplate map[string]int             // template -> endpoints found
-	cutTemplate map[Endpoint]bool          // left out: the template had its share
-	cutLoop     map[Endpoint]bool          // left out: a crawl loop
+	cutTemplate map[model.Endpoint]bool    // left out: the template had its share
+	cutLoop     map[model.Endpoint]bool    // left out: a crawl loop
 	fetched     map[string]bool            // URLs requested
 	notFetched  map[string]string          // URL -> why it was never requested (cutDepth, cutRequests)
 }
@@ -186,7 +187,7 @@ func (rc *roleCrawl) run(ctx context.Context) {
 			rc.log.Warn(s.source+" entry skipped: unresolved variable", "url", rc.redact(s.raw), "at", s.where)
 			return
 		}
-		u, err := Normalize(origin, exp)
+		u, err := model.Normalize(origin, exp)
 		if err != nil {
 			rc.log.Warn(s.source+" entry skipped", "url", rc.redact(s.raw), "at", s.where, "error", rc.redact(err.Error()))
 			return
@@ -328,18 +329,18 @@ const reasonSecret = "holds a role's secret: never requested, so that no role se
 // first time an endpoint is found, loops and the per-template cap may
 // leave it out (counted, see Cut).
 func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
-	ep := Endpoint{Method: method, URL: u.String()}
+	ep := model.Endpoint{Method: method, URL: u.String()}
 	if red := rc.redact(ep.URL); red != ep.URL && !exemptFromCap(source) {
 		// A discovered URL that holds a known secret (a token in a link,
 		// a JSON string that is a token): probing it would send one
 		// role's credential as every role, and its answers could not be
 		// judged as any one role's. A URL the user named is kept.
-		rc.skipped[Skip{Endpoint: Endpoint{Method: method, URL: red}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
+		rc.skipped[model.Skip{Endpoint: model.Endpoint{Method: method, URL: red}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
 		return false
 	}
 	reason, skip := rc.opts.Scope.Skip(method, u)
 	if skip && reason != reasonMethod {
-		rc.skipped[Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
+		rc.skipped[model.Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
 		return false
 	}
 	srcs := rc.found[ep]
@@ -348,7 +349,7 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 			rc.cutLoop[ep] = true
 			return false
 		}
-		t := Template(method, ep.URL)
+		t := model.Template(method, ep.URL)
 		if rc.perTemplate[t] >= rc.lim.maxPerTemplate && !exemptFromCap(source) {
 			rc.cutTemplate[ep] = true
 			return false
@@ -358,7 +359,7 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 		rc.found[ep] = srcs
 		rc.order = append(rc.order, ep)
 		if skip {
-			rc.skipped[Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
+			rc.skipped[model.Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
 		}
 	}
 	srcs[source] = true
@@ -378,7 +379,7 @@ type candidate struct {
 
 // offer normalises ref against base and offers it for the next flush.
 func (rc *roleCrawl) offer(base *url.URL, ref, method, source string) {
-	if u, err := Normalize(base, ref); err == nil {
+	if u, err := model.Normalize(base, ref); err == nil {
 		rc.offerURL(method, u, source)
 	}
 }
@@ -521,7 +522,7 @@ func (rc *roleCrawl) followRobots(p *page) []fetchItem {
 	var next []fetchItem
 	if rc.opts.Config.Sources.Sitemap {
 		for _, s := range r.sitemaps {
-			if u, err := Normalize(p.url, s); err == nil && rc.opts.Scope.InOrigin(u) {
+			if u, err := model.Normalize(p.url, s); err == nil && rc.opts.Scope.InOrigin(u) {
 				next = append(next, rc.meta(u.String(), kindSitemap)...)
 			}
 		}
@@ -543,7 +544,7 @@ func (rc *roleCrawl) followSitemap(p *page) []fetchItem {
 			rc.offer(p.url, loc, http.MethodGet, sourceSitemap)
 			continue
 		}
-		if u, err := Normalize(p.url, loc); err == nil && rc.opts.Scope.InOrigin(u) {
+		if u, err := model.Normalize(p.url, loc); err == nil && rc.opts.Scope.InOrigin(u) {
 			next = append(next, rc.meta(u.String(), kindSitemap)...)
 		}
 	}
@@ -669,12 +670,12 @@ func (rc *roleCrawl) paramValue(p apiParam) string {
 func (rc *roleCrawl) unresolved() {
 	for _, op := range rc.pending {
 		_, missing := op.fill(rc.paramValue)
-		u, err := Normalize(rc.opts.Scope.origin, op.path)
+		u, err := model.Normalize(rc.opts.Scope.origin, op.path)
 		if err != nil {
 			continue
 		}
-		ep := Endpoint{Method: op.method, URL: u.String()}
-		rc.skipped[Skip{Endpoint: ep, Reason: fmt.Sprintf("unresolved parameter %q", missing), Role: rc.sess.Name()}] = true
+		ep := model.Endpoint{Method: op.method, URL: u.String()}
+		rc.skipped[model.Skip{Endpoint: ep, Reason: fmt.Sprintf("unresolved parameter %q", missing), Role: rc.sess.Name()}] = true
 	}
 	rc.pending = nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -30,7 +31,7 @@ func keepDefault(u *url.URL) bool {
 	return true
 }
 
-func discoverSite(t *testing.T, site *crawltest.Site, crawl string) (*Inventory, Options) {
+func discoverSite(t *testing.T, site *crawltest.Site, crawl string) (*model.Inventory, Options) {
 	t.Helper()
 	opts := testOptions(t, siteConfig(t, site, crawl))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -42,7 +43,7 @@ func discoverSite(t *testing.T, site *crawltest.Site, crawl string) (*Inventory,
 	return inv, opts
 }
 
-func foundBy(inv *Inventory, role string) []string {
+func foundBy(inv *model.Inventory, role string) []string {
 	var got []string
 	for _, e := range inv.Entries {
 		if e.Method == "GET" && slices.Contains(e.FoundBy, role) {
@@ -103,7 +104,7 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 		}
 	}
 
-	entry := func(url string) *Entry {
+	entry := func(url string) *model.Entry {
 		for i := range inv.Entries {
 			if inv.Entries[i].URL == url && inv.Entries[i].Method == "GET" {
 				return &inv.Entries[i]
@@ -155,7 +156,7 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 			t.Errorf("skipped %s: reason %q (listed: %v), want %q", k, got, ok, want)
 		}
 	}
-	if !slices.IsSortedFunc(inv.Entries, func(a, b Entry) int { return cmpEndpoint(a.Endpoint, b.Endpoint) }) {
+	if !slices.IsSortedFunc(inv.Entries, func(a, b model.Entry) int { return cmpEndpoint(a.Endpoint, b.Endpoint) }) {
 		t.Errorf("entries not sorted by URL then method")
 	}
 }
@@ -164,7 +165,7 @@ func TestDiscoverFindsWhatEachRoleCanReach(t *testing.T) {
 // requests of links alone.
 const noMeta = "sources: {robots: false, sitemap: false}\n"
 
-func cmpEndpoint(a, b Endpoint) int {
+func cmpEndpoint(a, b model.Endpoint) int {
 	if c := strings.Compare(a.URL, b.URL); c != 0 {
 		return c
 	}
@@ -174,7 +175,7 @@ func cmpEndpoint(a, b Endpoint) int {
 func TestDiscoverIsDeterministic(t *testing.T) {
 	site := crawltest.NewDefaultSite()
 	defer site.Close()
-	var runs []*Inventory
+	var runs []*model.Inventory
 	for range 3 {
 		inv, _ := discoverSite(t, site, "crawl: {concurrency: 8, max_requests: 12}\n")
 		runs = append(runs, inv)
@@ -204,11 +205,11 @@ func TestDiscoverCaps(t *testing.T) {
 		name, crawl string
 		requested   []string // by every role, in any order
 		found       int      // GET entries
-		cut         Cut
+		cut         model.Cut
 	}{
-		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n" + noMeta, []string{"/c0", "/c1", "/c2", "/c3"}, 5, Cut{MaxDepth: 1}},
-		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21, Cut{MaxRequests: 16}},
-		{"max per template", "crawl: {start: [/wide], max_per_template: 4}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 5, Cut{MaxPerTemplate: 16}},
+		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n" + noMeta, []string{"/c0", "/c1", "/c2", "/c3"}, 5, model.Cut{MaxDepth: 1}},
+		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21, model.Cut{MaxRequests: 16}},
+		{"max per template", "crawl: {start: [/wide], max_per_template: 4}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 5, model.Cut{MaxPerTemplate: 16}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

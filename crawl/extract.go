@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/permaudit/permaudit/model"
 	"golang.org/x/net/html"
 )
 
@@ -134,7 +135,7 @@ func (e *extractor) add(method, ref, source string) {
 }
 
 func (e *extractor) addURL(method string, base *url.URL, ref, source string) {
-	u, err := Normalize(base, ref)
+	u, err := model.Normalize(base, ref)
 	if err != nil {
 		return
 	}
@@ -153,7 +154,7 @@ func (e *extractor) startTag(tag string, attrs map[string]string) {
 			return
 		}
 		if href, ok := attrs["href"]; ok {
-			if u, err := Normalize(e.page, href); err == nil {
+			if u, err := model.Normalize(e.page, href); err == nil {
 				e.base, e.baseSet = u, true
 			}
 		}
@@ -358,7 +359,7 @@ func (e *extractor) submit(f *htmlForm, action, method string) {
 	if strings.TrimSpace(action) == "" {
 		action, base = e.page.String(), nil // the page itself: <base> does not apply
 	}
-	u, err := Normalize(base, action)
+	u, err := model.Normalize(base, action)
 	if err != nil {
 		return
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 func TestExtractLinks(t *testing.T) {
@@ -147,7 +149,7 @@ func FuzzExtractLinks(f *testing.F) {
 			if !slices.Contains(sources, l.Source) {
 				t.Errorf("%s: source %q", s, l.Source)
 			}
-			again, err := Normalize(nil, s)
+			again, err := model.Normalize(nil, s)
 			if err != nil || again.String() != s {
 				t.Errorf("link %q is not normalised: %v %v", s, again, err)
 			}

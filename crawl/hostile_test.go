@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/permaudit/permaudit/crawl/hostiletest"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -100,7 +101,7 @@ func TestHostileServer(t *testing.T) {
 		t.Errorf("the server got %d requests, more than the bound %d", total, budget)
 	}
 
-	byPath := map[string][]Observation{}
+	byPath := map[string][]model.Observation{}
 	for _, o := range obs {
 		p := strings.TrimPrefix(o.URL, srv.URL)
 		byPath[p] = append(byPath[p], o)
@@ -123,7 +124,7 @@ func TestHostileServer(t *testing.T) {
 				t.Errorf("%s as %s: %s %q (error %q) truncated %v; want %s %q truncated %v",
 					rt.Path, o.Role, o.Class, o.Why, o.Err, o.Truncated, rt.Want, rt.Why, rt.Truncated)
 			}
-			if o.Class == Error && o.Err == "" && o.Why == "" {
+			if o.Class == model.Error && o.Err == "" && o.Why == "" {
 				t.Errorf("%s as %s: an error without a reason", rt.Path, o.Role)
 			}
 		}
@@ -135,8 +136,8 @@ func TestHostileServer(t *testing.T) {
 		}
 	}
 	if _, err := json.Marshal(struct {
-		I *Inventory
-		O []Observation
+		I *model.Inventory
+		O []model.Observation
 	}{inv, obs}); err != nil {
 		t.Errorf("the results do not encode as JSON: %v", err)
 	}
@@ -178,7 +179,7 @@ func TestFlakyServerRecovers(t *testing.T) {
 		t.Fatalf("%d observations, want 4", len(obs))
 	}
 	for _, o := range obs {
-		if o.Class != Allowed || o.Status != 200 {
+		if o.Class != model.Allowed || o.Status != 200 {
 			t.Errorf("%s: %s %d, want allowed 200 after the recovery", o.URL, o.Class, o.Status)
 		}
 	}

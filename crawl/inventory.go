@@ -5,25 +5,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-)
 
-// Cut counts the endpoints the crawl's bounds left out, each endpoint
-// once however many roles met it. An endpoint another role kept or
-// fetched is not counted.
-type Cut struct {
-	// MaxPerTemplate: seen, but not in the inventory, because its template
-	// already had crawl.max_per_template concrete URLs.
-	MaxPerTemplate int `json:"max_per_template,omitempty"`
-	// Loop: seen, but not in the inventory, because its URL repeats itself
-	// (a crawl trap such as /a/b/a/b/a/b, or a URL over 2048 bytes).
-	Loop int `json:"loop,omitempty"`
-	// MaxDepth: in the inventory, but never fetched to look for links:
-	// found at crawl.max_depth.
-	MaxDepth int `json:"max_depth,omitempty"`
-	// MaxRequests: in the inventory, but never fetched to look for links:
-	// the role had spent crawl.max_requests.
-	MaxRequests int `json:"max_requests,omitempty"`
-}
+	"github.com/permaudit/permaudit/model"
+)
 
 // Reasons a URL was not fetched, for roleCrawl.notFetched.
 const (
@@ -92,15 +76,15 @@ func exemptFromCap(source string) bool { return source == sourceStart || source 
 // than maxPerTemplate concrete URLs: the kept ones are those a user named
 // (start, list), then each finding role's first URL in role order, then
 // the first in URL order; so two runs keep the same ones.
-func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *Inventory {
-	inv := &Inventory{Entries: []Entry{}, Skipped: []Skip{}, Pages: map[string]int{}}
-	entries := map[Endpoint]*Entry{}
+func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
+	inv := &model.Inventory{Entries: []model.Entry{}, Skipped: []model.Skip{}, Pages: map[string]int{}}
+	entries := map[model.Endpoint]*model.Entry{}
 	type skipKey struct {
-		ep     Endpoint
+		ep     model.Endpoint
 		reason string
 	}
 	skips := map[skipKey]bool{}
-	cutTemplate, cutLoop := map[Endpoint]bool{}, map[Endpoint]bool{}
+	cutTemplate, cutLoop := map[model.Endpoint]bool{}, map[model.Endpoint]bool{}
 	fetched := map[string]bool{}
 	notFetched := map[string]map[string]bool{cutDepth: {}, cutRequests: {}}
 	var roleOrder []string
@@ -111,7 +95,7 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *Inventory {
 		for ep, srcs := range rc.found {
 			e := entries[ep]
 			if e == nil {
-				e = &Entry{Endpoint: ep, Template: Template(ep.Method, ep.URL)}
+				e = &model.Entry{Endpoint: ep, Template: model.Template(ep.Method, ep.URL)}
 				entries[ep] = e
 			}
 			e.FoundBy = appendNew(e.FoundBy, role)
@@ -156,7 +140,7 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *Inventory {
 		}
 	}
 	inv.Cut.Loop = len(cutLoop)
-	kept := func(u string) bool { return entries[Endpoint{Method: "GET", URL: u}] != nil }
+	kept := func(u string) bool { return entries[model.Endpoint{Method: "GET", URL: u}] != nil }
 	for u := range notFetched[cutDepth] {
 		if !fetched[u] && kept(u) {
 			inv.Cut.MaxDepth++
@@ -180,21 +164,21 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *Inventory {
 
 // capTemplates returns the endpoints to drop so that no template keeps
 // more than max concrete URLs (see mergeInventory for which are kept).
-func capTemplates(entries map[Endpoint]*Entry, roleOrder []string, max int) []Endpoint {
+func capTemplates(entries map[model.Endpoint]*model.Entry, roleOrder []string, max int) []model.Endpoint {
 	if max <= 0 {
 		return nil
 	}
-	groups := map[string][]*Entry{}
+	groups := map[string][]*model.Entry{}
 	for _, e := range entries {
 		groups[e.Template] = append(groups[e.Template], e)
 	}
-	var drop []Endpoint
+	var drop []model.Endpoint
 	for _, g := range groups {
 		if len(g) <= max {
 			continue
 		}
 		sort.Slice(g, func(i, j int) bool { return lessEndpoint(g[i].Endpoint, g[j].Endpoint) })
-		keep := map[Endpoint]bool{}
+		keep := map[model.Endpoint]bool{}
 		for _, e := range g {
 			if slices.ContainsFunc(e.Sources, exemptFromCap) {
 				keep[e.Endpoint] = true
@@ -226,7 +210,7 @@ func capTemplates(entries map[Endpoint]*Entry, roleOrder []string, max int) []En
 	return drop
 }
 
-func lessEndpoint(a, b Endpoint) bool {
+func lessEndpoint(a, b model.Endpoint) bool {
 	if a.URL != b.URL {
 		return a.URL < b.URL
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -26,7 +27,7 @@ const (
 
 // probeJob is one endpoint requested as one role.
 type probeJob struct {
-	ep   Endpoint
+	ep   model.Endpoint
 	u    *url.URL
 	sess *roles.Session
 	// canaryOf is set for existence canaries (canary.go): the endpoint
@@ -34,13 +35,13 @@ type probeJob struct {
 	canaryOf string
 }
 
-func probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observation, error) {
+func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
 	opts, lim, err := prepare(opts)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	log := opts.Logger.With("phase", "probe")
-	eps := append([]Endpoint(nil), endpoints...)
+	eps := append([]model.Endpoint(nil), endpoints...)
 	sort.Slice(eps, func(i, j int) bool { return lessEndpoint(eps[i], eps[j]) })
 	var jobs []probeJob
 	for i, ep := range eps {
@@ -71,14 +72,14 @@ func probe(ctx context.Context, opts Options, endpoints []Endpoint) ([]Observati
 	}
 	p.sessions = sessionsByName(opts.Sessions)
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
-	results := make([]Observation, len(jobs))
+	results := make([]model.Observation, len(jobs))
 	finished := make([]bool, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(lim.concurrency, len(jobs)) {
 		wg.Go(func() {
 			for i := range next {
-				p.probeKept(ctx, i, jobs[i], func(i int, obs Observation) {
+				p.probeKept(ctx, i, jobs[i], func(i int, obs model.Observation) {
 					results[i], finished[i] = obs, true
 					p.prog.step(jobs[i].sess.Name())
 				})
@@ -97,7 +98,7 @@ feed:
 	wg.Wait()
 	p.settle(results, finished)
 
-	out := make([]Observation, 0, len(jobs))
+	out := make([]model.Observation, 0, len(jobs))
 	for i, o := range results {
 		if finished[i] {
 			o.CanaryOf = jobs[i].canaryOf
@@ -121,28 +122,28 @@ type prober struct {
 // probe requests one endpoint as one role, following in-scope redirects
 // that do not lead to the login page, and classifies the final answer.
 // It reports false when the probe was cut short by ctx.
-func (p *prober) probe(ctx context.Context, job probeJob) (Observation, bool) {
+func (p *prober) probe(ctx context.Context, job probeJob) (model.Observation, bool) {
 	secrets := p.cfg.Secrets
-	obs := Observation{Endpoint: job.ep, Role: job.sess.Name()}
+	obs := model.Observation{Endpoint: job.ep, Role: job.sess.Name()}
 	client := p.clients[job.sess.Name()]
 	start := time.Now()
 
 	cur := job.u
-	var chain []Hop
+	var chain []model.Hop
 	for hop := 0; ; hop++ {
 		a, err := p.request(ctx, client, job.ep.Method, cur)
 		if err != nil && ctx.Err() != nil {
 			return obs, false
 		}
 		if a == nil { // no HTTP answer
-			obs.Class, obs.Why = Error, "transport error"
+			obs.Class, obs.Why = model.Error, "transport error"
 			obs.Err = secrets.Redact(err.Error())
 			break
 		}
 		loc := a.header.Get("Location")
-		chain = append(chain, Hop{URL: cur.String(), Status: a.status, Location: secrets.Redact(loc)})
+		chain = append(chain, model.Hop{URL: cur.String(), Status: a.status, Location: secrets.Redact(loc)})
 		if err != nil { // the body could not be read
-			obs.Class, obs.Why = Error, "reading body"
+			obs.Class, obs.Why = model.Error, "reading body"
 			obs.Err = secrets.Redact(err.Error())
 			p.describe(&obs, a, loc)
 			break
@@ -154,14 +155,14 @@ func (p *prober) probe(ctx context.Context, job probeJob) (Observation, bool) {
 		}
 		obs.Class, obs.Why = p.classifier.Classify(a.status, a.header, a.body, cur)
 		obs.Class, obs.Why = loggedOut(job.sess, a.body, obs.Class, obs.Why)
-		if obs.Class == Other && why != "" {
+		if obs.Class == model.Other && why != "" {
 			obs.Why = why
 		}
 		if why == whyTooManyHops { // a redirect loop or an endless chain: no decision
-			obs.Class = Error
+			obs.Class = model.Error
 		}
 		p.describe(&obs, a, loc)
-		if obs.Class == Allowed {
+		if obs.Class == model.Allowed {
 			obs.BodyChecks = p.checkBody(job, a)
 		}
 		break
@@ -215,7 +216,7 @@ func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int)
 	if loc == "" {
 		return nil, ""
 	}
-	u, err := Normalize(cur, loc)
+	u, err := model.Normalize(cur, loc)
 	switch {
 	case err != nil:
 		return nil, "redirect to an unusable location"
@@ -237,7 +238,7 @@ func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int)
 }
 
 // describe fills in what the observation says of the final answer.
-func (p *prober) describe(obs *Observation, a *answer, loc string) {
+func (p *prober) describe(obs *model.Observation, a *answer, loc string) {
 	obs.Status = a.status
 	obs.Location = p.cfg.Secrets.Redact(loc)
 	obs.ContentType = a.header.Get("Content-Type")

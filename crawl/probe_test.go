@@ -14,14 +14,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
+	"github.com/permaudit/permaudit/model"
 )
 
-func probeSite(t *testing.T, site *crawltest.Site, crawl string, paths ...string) ([]Observation, Options) {
+func probeSite(t *testing.T, site *crawltest.Site, crawl string, paths ...string) ([]model.Observation, Options) {
 	t.Helper()
 	opts := testOptions(t, siteConfig(t, site, crawl))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var eps []Endpoint
+	var eps []model.Endpoint
 	if len(paths) == 0 {
 		inv, err := Discover(ctx, opts)
 		if err != nil {
@@ -32,7 +33,7 @@ func probeSite(t *testing.T, site *crawltest.Site, crawl string, paths ...string
 		}
 	}
 	for _, p := range paths {
-		eps = append(eps, Endpoint{Method: "GET", URL: site.URL + p})
+		eps = append(eps, model.Endpoint{Method: "GET", URL: site.URL + p})
 	}
 	obs, err := Probe(ctx, opts, eps)
 	if err != nil {
@@ -45,7 +46,7 @@ func TestProbeClassifiesWhatTheSiteAnswers(t *testing.T) {
 	site := crawltest.NewDefaultSite()
 	defer site.Close()
 	obs, opts := probeSite(t, site, "crawl: {concurrency: 4}\n")
-	byKey := map[string]Observation{}
+	byKey := map[string]model.Observation{}
 	for _, o := range obs {
 		byKey[strings.TrimPrefix(o.URL, site.URL)+" "+o.Role] = o
 	}
@@ -54,7 +55,7 @@ func TestProbeClassifiesWhatTheSiteAnswers(t *testing.T) {
 	for _, o := range obs {
 		hops := o.Chain
 		if hops == nil {
-			hops = []Hop{{URL: o.URL, Status: o.Status, Location: o.Location}}
+			hops = []model.Hop{{URL: o.URL, Status: o.Status, Location: o.Location}}
 		}
 		for _, h := range hops {
 			u, _ := url.Parse(h.URL)
@@ -72,35 +73,35 @@ func TestProbeClassifiesWhatTheSiteAnswers(t *testing.T) {
 	}
 
 	type want struct {
-		class Class
+		class model.Class
 		why   string
 	}
-	allowed := want{Allowed, "status 200"}
-	login := want{Unauthenticated, "redirect to login /login"}
-	inPlace := want{Unauthenticated, "login page served in place (login form)"}
+	allowed := want{model.Allowed, "status 200"}
+	login := want{model.Unauthenticated, "redirect to login /login"}
+	inPlace := want{model.Unauthenticated, "login page served in place (login form)"}
 	tests := []struct {
 		path              string
 		anon, user, admin want
 	}{
 		{"/", allowed, allowed, allowed},
 		{"/account", login, allowed, allowed},
-		{"/admin/", login, want{Forbidden, "status 403"}, allowed},
+		{"/admin/", login, want{model.Forbidden, "status 403"}, allowed},
 		{"/admin/users", want{}, want{}, allowed}, // found by admin only, probed as everyone
-		{"/admin/reports/7", want{Hidden, "status 404"}, want{Hidden, "status 404"}, allowed},
+		{"/admin/reports/7", want{model.Hidden, "status 404"}, want{model.Hidden, "status 404"}, allowed},
 		{"/inbox", inPlace, allowed, allowed},
-		{"/reports", inPlace, want{Forbidden, "denial signature 1"}, allowed},
-		{"/private", want{Unauthenticated, "status 401"}, allowed, allowed},
+		{"/reports", inPlace, want{model.Forbidden, "denial signature 1"}, allowed},
+		{"/private", want{model.Unauthenticated, "status 401"}, allowed, allowed},
 		{"/products", allowed, allowed, allowed},
 		{"/old", allowed, allowed, allowed},
-		{"/r307", want{Other, "redirect off scope"}, want{Other, "redirect off scope"}, want{Other, "redirect off scope"}},
-		{"/error", want{Error, "status 500"}, want{Error, "status 500"}, want{Error, "status 500"}},
+		{"/r307", want{model.Other, "redirect off scope"}, want{model.Other, "redirect off scope"}, want{model.Other, "redirect off scope"}},
+		{"/error", want{model.Error, "status 500"}, want{model.Error, "status 500"}, want{model.Error, "status 500"}},
 		{"/api/status", allowed, allowed, allowed},
 		{"/login?next=%2Faccount", allowed, allowed, allowed},
 	}
 	for _, tt := range tests {
 		for role, w := range map[string]want{"anonymous": tt.anon, "user": tt.user, "admin": tt.admin} {
 			if w == (want{}) {
-				w = map[string]want{"anonymous": login, "user": {Forbidden, "status 403"}}[role]
+				w = map[string]want{"anonymous": login, "user": {model.Forbidden, "status 403"}}[role]
 			}
 			o, ok := byKey[tt.path+" "+role]
 			if !ok {
@@ -144,7 +145,7 @@ func TestProbeClassifiesWhatTheSiteAnswers(t *testing.T) {
 	for i, s := range opts.Sessions {
 		order[s.Name()] = i
 	}
-	if !slices.IsSortedFunc(obs, func(a, b Observation) int {
+	if !slices.IsSortedFunc(obs, func(a, b model.Observation) int {
 		if c := cmpEndpoint(a.Endpoint, b.Endpoint); c != 0 {
 			return c
 		}
@@ -177,15 +178,15 @@ func TestProbeRedirects(t *testing.T) {
 	obs, _ := probeSite(t, site, "", "/loop", "/bye", "/weird", "/dir")
 	tests := []struct {
 		path   string
-		class  Class
+		class  model.Class
 		why    string
 		status int
 		chain  int
 	}{
-		{"/loop", Error, "redirect not followed: more than 5 hops", 302, 6},
-		{"/bye", Other, `redirect not followed: excluded word "logout"`, 302, 0},
-		{"/weird", Other, "redirect to an unusable location", 302, 0},
-		{"/dir", Unauthenticated, "redirect to login /login", 302, 2},
+		{"/loop", model.Error, "redirect not followed: more than 5 hops", 302, 6},
+		{"/bye", model.Other, `redirect not followed: excluded word "logout"`, 302, 0},
+		{"/weird", model.Other, "redirect to an unusable location", 302, 0},
+		{"/dir", model.Unauthenticated, "redirect to login /login", 302, 2},
 	}
 	for _, tt := range tests {
 		for _, o := range obs {
@@ -229,15 +230,15 @@ roles:
 `)
 	opts := testOptions(t, cfg)
 	opts.Sessions = opts.Sessions[1:] // admin only
-	var eps []Endpoint
+	var eps []model.Endpoint
 	for _, p := range []string{"/echo", "/loc", "/big", "/bin"} {
-		eps = append(eps, Endpoint{"GET", echo.URL + p})
+		eps = append(eps, model.Endpoint{Method: "GET", URL: echo.URL + p})
 	}
 	obs, err := Probe(context.Background(), opts, eps)
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
-	got := map[string]Observation{}
+	got := map[string]model.Observation{}
 	for _, o := range obs {
 		got[strings.TrimPrefix(o.URL, echo.URL)] = o
 		noSecret(t, o.URL+" excerpt", o.Excerpt)
@@ -255,7 +256,7 @@ roles:
 	if e := got["/echo"]; !strings.Contains(e.Excerpt, "[REDACTED:") || e.Size != 1001 || !e.Truncated {
 		t.Errorf("/echo: excerpt %q, size %d, truncated %v; want a redaction, 1001 bytes, truncated", e.Excerpt, e.Size, e.Truncated)
 	}
-	if l := got["/loc"]; !strings.Contains(l.Location, "[REDACTED:") || l.Class != Other {
+	if l := got["/loc"]; !strings.Contains(l.Location, "[REDACTED:") || l.Class != model.Other {
 		t.Errorf("/loc: location %q class %s, want redacted, other", l.Location, l.Class)
 	}
 	if b := got["/big"]; b.Size != 1001 || !b.Truncated || len(b.Excerpt) != 512 {
@@ -271,11 +272,11 @@ func TestProbeTransportError(t *testing.T) {
 	target := dead.URL
 	dead.Close() // nothing listens any more
 	cfg := parseConfig(t, target, "crawl: {timeout: 2s}\n")
-	obs, err := Probe(context.Background(), testOptions(t, cfg), []Endpoint{{"GET", target + "/x"}})
+	obs, err := Probe(context.Background(), testOptions(t, cfg), []model.Endpoint{{Method: "GET", URL: target + "/x"}})
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
-	if len(obs) != 1 || obs[0].Class != Error || obs[0].Status != 0 || obs[0].Err == "" {
+	if len(obs) != 1 || obs[0].Class != model.Error || obs[0].Status != 0 || obs[0].Err == "" {
 		t.Errorf("got %+v, want one error observation with status 0 and a message", obs)
 	}
 }
@@ -284,9 +285,9 @@ func TestProbeCancel(t *testing.T) {
 	site := crawltest.NewDefaultSite()
 	defer site.Close()
 	opts := testOptions(t, siteConfig(t, site, "crawl: {concurrency: 2, timeout: 30s}\n"))
-	var eps []Endpoint
+	var eps []model.Endpoint
 	for i := range 20 {
-		eps = append(eps, Endpoint{"GET", fmt.Sprintf("%s/slow?n=%02d", site.URL, i)})
+		eps = append(eps, model.Endpoint{Method: "GET", URL: fmt.Sprintf("%s/slow?n=%02d", site.URL, i)})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -317,7 +318,7 @@ func TestProbeProgress(t *testing.T) {
 		defer mu.Unlock()
 		events = append(events, p)
 	}
-	eps := []Endpoint{{"GET", site.URL + "/"}, {"GET", site.URL + "/about"}, {"GET", site.URL + "/logout"}, {"POST", site.URL + "/about"}}
+	eps := []model.Endpoint{{Method: "GET", URL: site.URL + "/"}, {Method: "GET", URL: site.URL + "/about"}, {Method: "GET", URL: site.URL + "/logout"}, {Method: "POST", URL: site.URL + "/about"}}
 	obs, err := Probe(context.Background(), opts, eps)
 	if err != nil {
 		t.Fatalf("Probe: %v", err)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -51,7 +52,7 @@ func (s *Scope) allowsMethod(method string, u *url.URL) bool {
 // HEAD are sent; another method only when a scope.allow_methods pattern
 // opts in to it and one of e's sources is declared (Declared), never for
 // an endpoint found only by crawling.
-func (s *Scope) Sendable(e Entry) (reason string, ok bool) {
+func (s *Scope) Sendable(e model.Entry) (reason string, ok bool) {
 	u, err := url.Parse(e.URL)
 	if err != nil {
 		return "unusable URL", false
@@ -75,12 +76,12 @@ func (s *Scope) Sendable(e Entry) (reason string, ok bool) {
 // SendableEndpoints returns the endpoints of inv that the probe phase may
 // send, in inventory order, and records every other one in inv.Skipped
 // with its reason (keeping Skipped sorted).
-func SendableEndpoints(s *Scope, inv *Inventory) []Endpoint {
-	var out []Endpoint
+func SendableEndpoints(s *Scope, inv *model.Inventory) []model.Endpoint {
+	var out []model.Endpoint
 	added := false
-	have := map[Skip]bool{}
+	have := map[model.Skip]bool{}
 	for _, sk := range inv.Skipped {
-		have[Skip{Endpoint: sk.Endpoint, Reason: sk.Reason}] = true
+		have[model.Skip{Endpoint: sk.Endpoint, Reason: sk.Reason}] = true
 	}
 	for _, e := range inv.Entries {
 		reason, ok := s.Sendable(e)
@@ -88,7 +89,7 @@ func SendableEndpoints(s *Scope, inv *Inventory) []Endpoint {
 			out = append(out, e.Endpoint)
 			continue
 		}
-		if k := (Skip{Endpoint: e.Endpoint, Reason: reason}); !have[k] {
+		if k := (model.Skip{Endpoint: e.Endpoint, Reason: reason}); !have[k] {
 			have[k] = true
 			inv.Skipped = append(inv.Skipped, k)
 			added = true

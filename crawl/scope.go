@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -23,19 +24,16 @@ func newScope(cfg *roles.Config) (*Scope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scope: target %q: %w", cfg.Target, err)
 	}
-	t.Scheme = strings.ToLower(t.Scheme)
-	if t.Scheme != "http" && t.Scheme != "https" {
-		return nil, fmt.Errorf("scope: target %q: scheme must be http or https", cfg.Target)
-	}
-	host, err := normHost(t.Scheme, t)
+	origin, err := model.Origin(t)
 	if err != nil {
 		return nil, fmt.Errorf("scope: target %q: %w", cfg.Target, err)
 	}
+	o, _ := url.Parse(origin)
 	words := cfg.Scope.ExcludeWords
 	if words == nil {
 		words = roles.DefaultExcludeWords
 	}
-	s := &Scope{origin: &url.URL{Scheme: t.Scheme, Host: host}, excludes: cfg.Scope.Exclude, allow: cfg.Scope.AllowMethods}
+	s := &Scope{origin: o, excludes: cfg.Scope.Exclude, allow: cfg.Scope.AllowMethods}
 	for _, w := range words {
 		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
 			s.words = append(s.words, w)
@@ -52,12 +50,7 @@ func (s *Scope) inOrigin(u *url.URL) bool {
 	if s == nil || u == nil || u.Opaque != "" {
 		return false
 	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme != s.origin.Scheme {
-		return false
-	}
-	host, err := normHost(scheme, u)
-	return err == nil && host == s.origin.Host
+	return model.SameOrigin(u, s.origin)
 }
 
 func (s *Scope) skip(method string, u *url.URL) (string, bool) {

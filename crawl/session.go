@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -53,7 +54,7 @@ type Keeper struct {
 	roles   map[string]*roleKeeper
 
 	mu     sync.Mutex
-	ending map[Endpoint]string // session-ending endpoint -> the role that found it
+	ending map[model.Endpoint]string // session-ending endpoint -> the role that found it
 }
 
 // SessionReport is what the keeper saw of one role's session.
@@ -74,7 +75,7 @@ func NewKeeper(cfg *roles.Config, sessions []*roles.Session, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: cfg.Secrets, cls: NewClassifier(cfg), roles: map[string]*roleKeeper{}, ending: map[Endpoint]string{}}
+	k := &Keeper{log: logger, secrets: cfg.Secrets, cls: NewClassifier(cfg), roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue
@@ -103,12 +104,12 @@ func (k *Keeper) Reports(names []string) []SessionReport {
 }
 
 // Skips returns the session-ending endpoints as inventory skips, sorted.
-func (k *Keeper) Skips() []Skip {
+func (k *Keeper) Skips() []model.Skip {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	out := make([]Skip, 0, len(k.ending))
+	out := make([]model.Skip, 0, len(k.ending))
 	for ep, role := range k.ending {
-		out = append(out, Skip{Endpoint: ep, Reason: fmt.Sprintf("session-ending: the check of role %s failed right after it; no signed-in role requests it", role)})
+		out = append(out, model.Skip{Endpoint: ep, Reason: fmt.Sprintf("session-ending: the check of role %s failed right after it; no signed-in role requests it", role)})
 	}
 	sort.Slice(out, func(i, j int) bool { return lessEndpoint(out[i].Endpoint, out[j].Endpoint) })
 	return out
@@ -116,7 +117,7 @@ func (k *Keeper) Skips() []Skip {
 
 // AddSkips adds the session-ending endpoints to inv.Skipped, keeping its
 // order (endpoint, then reason).
-func (k *Keeper) AddSkips(inv *Inventory) {
+func (k *Keeper) AddSkips(inv *model.Inventory) {
 	if k == nil || inv == nil {
 		return
 	}
@@ -131,14 +132,14 @@ func (k *Keeper) AddSkips(inv *Inventory) {
 }
 
 // isEnding reports whether ep was found to end sessions.
-func (k *Keeper) isEnding(ep Endpoint) bool {
+func (k *Keeper) isEnding(ep model.Endpoint) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	_, ok := k.ending[ep]
 	return ok
 }
 
-func (k *Keeper) markEnding(ep Endpoint, rk *roleKeeper) {
+func (k *Keeper) markEnding(ep model.Endpoint, rk *roleKeeper) {
 	k.mu.Lock()
 	_, had := k.ending[ep]
 	if !had {
@@ -208,7 +209,7 @@ type sendFunc[T any] func(ctx context.Context) (val T, confirm bool, ok bool)
 // keepRequest makes one request of ep as sess under the keeper's rules.
 // park, when not nil, sets the whole request aside while the role
 // renews (it reports whether it did).
-func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep Endpoint, park func(*roleKeeper) bool, send sendFunc[T]) kept[T] {
+func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep model.Endpoint, park func(*roleKeeper) bool, send sendFunc[T]) kept[T] {
 	var rk *roleKeeper
 	if k != nil {
 		rk = k.roles[sess.Name()]
@@ -278,7 +279,7 @@ func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep 
 // the check right after it failed: a session that ends after N requests
 // or T seconds must not get an innocent URL blamed. A repeat on a session
 // that is not fresh and ends is tried once more on a fresh one.
-func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep Endpoint, gen uint64, seen string, send sendFunc[T]) kept[T] {
+func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model.Endpoint, gen uint64, seen string, send sendFunc[T]) kept[T] {
 	rk.solo.Lock()
 	defer rk.solo.Unlock()
 	rk.mu.Lock()
@@ -497,9 +498,9 @@ func (rk *roleKeeper) park(fn func()) bool {
 
 // needsConfirm reports whether an answer of class c to a signed-in role
 // must be confirmed.
-func needsConfirm(c Class) bool {
+func needsConfirm(c model.Class) bool {
 	switch c {
-	case Unauthenticated, Forbidden, Hidden, Other:
+	case model.Unauthenticated, model.Forbidden, model.Hidden, model.Other:
 		return true
 	}
 	return false
@@ -511,12 +512,12 @@ const whyLoggedOut = "logged-out text"
 
 // loggedOut reads an allowed answer holding the role's logged-out text as
 // unauthenticated.
-func loggedOut(sess *roles.Session, body []byte, c Class, why string) (Class, string) {
-	if sess == nil || c != Allowed {
+func loggedOut(sess *roles.Session, body []byte, c model.Class, why string) (model.Class, string) {
+	if sess == nil || c != model.Allowed {
 		return c, why
 	}
 	if m := sess.LoggedOutMarker(); m != "" && bytes.Contains(body, []byte(m)) {
-		return Unauthenticated, whyLoggedOut
+		return model.Unauthenticated, whyLoggedOut
 	}
 	return c, why
 }
@@ -527,11 +528,11 @@ func loggedOut(sess *roles.Session, body []byte, c Class, why string) (Class, st
 // (which may be a page of data that merely holds the text) must not
 // become a denial, which would hide a leak. Any other answer is
 // returned as it is.
-func markerContradicted(obs Observation) Observation {
-	if obs.Class != Unauthenticated || obs.Why != whyLoggedOut || (obs.Session != SessionLive && obs.Session != SessionRenewed) {
+func markerContradicted(obs model.Observation) model.Observation {
+	if obs.Class != model.Unauthenticated || obs.Why != whyLoggedOut || (obs.Session != SessionLive && obs.Session != SessionRenewed) {
 		return obs
 	}
-	obs.Class = Error
+	obs.Class = model.Error
 	obs.Why = fmt.Sprintf("the answer holds the logged-out text, but the session check passed right after it: the marker is not reliable here; the answer was %d", obs.Status)
 	return obs
 }
@@ -546,7 +547,7 @@ type probeRun struct {
 // observation to record, possibly later and from another goroutine (when
 // the job was set aside during a renewal). Nothing is recorded for a
 // session-ending endpoint or a cancelled probe.
-func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func(int, Observation)) {
+func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func(int, model.Observation)) {
 	if p.keep == nil || p.keep.k == nil {
 		if obs, ok := p.probe(ctx, job); ok {
 			record(i, obs)
@@ -557,7 +558,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 	park = func(rk *roleKeeper) bool {
 		return rk.park(func() { p.probeKept(ctx, i, job, record) })
 	}
-	res := keepRequest(ctx, p.keep.k, job.sess, job.ep, park, func(ctx context.Context) (Observation, bool, bool) {
+	res := keepRequest(ctx, p.keep.k, job.sess, job.ep, park, func(ctx context.Context) (model.Observation, bool, bool) {
 		obs, ok := p.probe(ctx, job)
 		return obs, ok && needsConfirm(obs.Class), ok
 	})
@@ -571,9 +572,9 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 		p.keep.sendSeq[i] = res.sendSeq
 	default:
 		if obs.Role == "" { // nothing was sent
-			obs = Observation{Endpoint: job.ep, Role: job.sess.Name()}
+			obs = model.Observation{Endpoint: job.ep, Role: job.sess.Name()}
 		}
-		obs.Class, obs.Err = Error, p.cfg.Secrets.Redact(res.why)
+		obs.Class, obs.Err = model.Error, p.cfg.Secrets.Redact(res.why)
 		switch res.out {
 		case outLost:
 			obs.Why, obs.Session = "session lost", SessionLost
@@ -592,7 +593,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 
 // settle records as "session lost" every kept answer of a lost role sent
 // after its last passing check.
-func (p *prober) settle(results []Observation, finished []bool) {
+func (p *prober) settle(results []model.Observation, finished []bool) {
 	if p.keep == nil || p.keep.k == nil {
 		return
 	}
@@ -606,7 +607,7 @@ func (p *prober) settle(results []Observation, finished []bool) {
 			continue
 		}
 		if lost, why := rk.lostSince(p.keep.sendSeq[i]); lost {
-			o.Class, o.Why, o.Session = Error, "session lost", SessionLost
+			o.Class, o.Why, o.Session = model.Error, "session lost", SessionLost
 			o.Err = p.cfg.Secrets.Redact(why)
 			o.BodyChecks = nil
 			rk.countLost()
@@ -634,7 +635,7 @@ func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
 		c, _ = loggedOut(rc.sess, p.body, c, "")
 		return p, needsConfirm(c), true
 	}
-	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
+	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, model.Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
 	switch res.out {
 	case outKept:
 		return res.val

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/internal/authapp"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -37,16 +38,16 @@ func keptOptions(t *testing.T, target, yaml string, env map[string]string) (Opti
 	return opts, k
 }
 
-func endpoints(base string, paths ...string) []Endpoint {
-	var eps []Endpoint
+func endpoints(base string, paths ...string) []model.Endpoint {
+	var eps []model.Endpoint
 	for _, p := range paths {
-		eps = append(eps, Endpoint{Method: http.MethodGet, URL: base + p})
+		eps = append(eps, model.Endpoint{Method: http.MethodGet, URL: base + p})
 	}
 	return eps
 }
 
-func byRoleURL(obs []Observation) map[string]Observation {
-	m := map[string]Observation{}
+func byRoleURL(obs []model.Observation) map[string]model.Observation {
+	m := map[string]model.Observation{}
 	for _, o := range obs {
 		m[o.Role+" "+o.URL[strings.Index(o.URL[8:], "/")+8:]] = o
 	}
@@ -80,11 +81,11 @@ func TestSessionEndingURLIsRemembered(t *testing.T) {
 	if _, ok := got["editor /account/switch"]; ok {
 		t.Errorf("the session-ending URL was recorded for editor: %+v", got["editor /account/switch"])
 	}
-	if o := got["anonymous /account/switch"]; o.Class != Unauthenticated {
+	if o := got["anonymous /account/switch"]; o.Class != model.Unauthenticated {
 		t.Errorf("anonymous /account/switch: %s (%s), want unauthenticated", o.Class, o.Why)
 	}
 	for _, p := range []string{"/dashboard", "/reports/"} {
-		if o := got["editor "+p]; o.Class != Allowed {
+		if o := got["editor "+p]; o.Class != model.Allowed {
 			t.Errorf("editor %s: %s (%s) after the session-ending URL, want allowed", p, o.Class, o.Why)
 		}
 	}
@@ -139,7 +140,7 @@ roles:
 `, authapp.Env())
 	paths := []string{"/dashboard", "/reports/", "/reports/export", "/admin/", "/admin/users", "/api/me", "/api/reports",
 		"/profile/1", "/profile/12", "/profile/13", "/profile/15"}
-	var eps []Endpoint
+	var eps []model.Endpoint
 	for n := range 3 { // the same endpoints three times over, with query strings
 		for _, p := range paths {
 			eps = append(eps, endpoints(srv.URL(), fmt.Sprintf("%s?n=%d", p, n))...)
@@ -274,9 +275,9 @@ roles:
 	lost, allowed := 0, 0
 	for _, o := range obs {
 		switch {
-		case o.Class == Allowed:
+		case o.Class == model.Allowed:
 			allowed++
-		case o.Class == Error && o.Session == SessionLost && strings.Contains(o.Err, "session lost: the check GET /me saw 302 to /login and renewal failed: renewal cap reached"):
+		case o.Class == model.Error && o.Session == SessionLost && strings.Contains(o.Err, "session lost: the check GET /me saw 302 to /login and renewal failed: renewal cap reached"):
 			lost++
 		default:
 			t.Errorf("GET %s: %s (%s) %q: neither allowed nor session lost", o.URL, o.Class, o.Why, o.Err)
@@ -310,7 +311,7 @@ func TestRoleThatCouldNotSignIn(t *testing.T) {
 		t.Errorf("%d requests made as a role that could not sign in", n)
 	}
 	for _, o := range obs {
-		if o.Class != Error || o.Session != SessionNotSignedIn || !strings.Contains(o.Err, "the role could not sign in") || strings.Contains(o.Err, "wrong-password-1234") {
+		if o.Class != model.Error || o.Session != SessionNotSignedIn || !strings.Contains(o.Err, "the role could not sign in") || strings.Contains(o.Err, "wrong-password-1234") {
 			t.Errorf("GET %s: %s %q %q", o.URL, o.Class, o.Session, o.Err)
 		}
 	}
@@ -360,13 +361,13 @@ roles:
 		t.Fatal(err)
 	}
 	want := map[string]struct {
-		class Class
+		class model.Class
 		why   string
 	}{
-		"editor /board":   {Error, "the answer holds the logged-out text, but the session check passed right after it: the marker is not reliable here; the answer was 200"},
-		"editor /plain":   {Allowed, "status 200"},
-		"editor /private": {Unauthenticated, "status 401"},
-		"editor /moved":   {Unauthenticated, "redirect to login /login"},
+		"editor /board":   {model.Error, "the answer holds the logged-out text, but the session check passed right after it: the marker is not reliable here; the answer was 200"},
+		"editor /plain":   {model.Allowed, "status 200"},
+		"editor /private": {model.Unauthenticated, "status 401"},
+		"editor /moved":   {model.Unauthenticated, "redirect to login /login"},
 	}
 	got := byRoleURL(obs)
 	if len(got) != len(want) {
@@ -377,7 +378,7 @@ roles:
 		if o.Class != w.class || o.Why != w.why {
 			t.Errorf("%s: %s %q, want %s %q", key, o.Class, o.Why, w.class, w.why)
 		}
-		if w.class != Allowed && o.Session != SessionLive {
+		if w.class != model.Allowed && o.Session != SessionLive {
 			t.Errorf("%s: session %q, want %q", key, o.Session, SessionLive)
 		}
 	}

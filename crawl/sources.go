@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -89,7 +90,7 @@ func loadSources(ctx context.Context, opts Options, lim limits, log *slog.Logger
 		if spec.URL == "" {
 			continue
 		}
-		u, err := Normalize(opts.Scope.origin, spec.URL)
+		u, err := model.Normalize(opts.Scope.origin, spec.URL)
 		if err != nil {
 			return nil, fmt.Errorf("sources.openapi[%d]: %w", i, err)
 		}

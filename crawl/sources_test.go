@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
+	"github.com/permaudit/permaudit/model"
 )
 
 // sourcesCrawl is the crawl section of the SourcesSite tests: deep enough
@@ -24,7 +25,7 @@ import (
 const sourcesCrawl = "crawl: {max_depth: 8, max_per_template: 5, concurrency: 4}\n"
 
 // discoverSources audits the SourcesSite with every source switched on.
-func discoverSources(t *testing.T, site *crawltest.SourcesSite) (*Inventory, Options) {
+func discoverSources(t *testing.T, site *crawltest.SourcesSite) (*model.Inventory, Options) {
 	t.Helper()
 	har := filepath.Join(t.TempDir(), "recorded.har")
 	if err := os.WriteFile(har, site.HAR(), 0o644); err != nil {
@@ -186,7 +187,7 @@ func TestDiscoverEverySource(t *testing.T) {
 			t.Errorf("the inventory holds the HAR secret %q", secret)
 		}
 	}
-	if !slices.IsSortedFunc(inv.Entries, func(a, b Entry) int { return cmpEndpoint(a.Endpoint, b.Endpoint) }) {
+	if !slices.IsSortedFunc(inv.Entries, func(a, b model.Entry) int { return cmpEndpoint(a.Endpoint, b.Endpoint) }) {
 		t.Errorf("entries not sorted by URL then method")
 	}
 }
@@ -212,7 +213,7 @@ func TestProbeAsksEveryRoleForWhatOneFound(t *testing.T) {
 	site := crawltest.NewSourcesSite()
 	defer site.Close()
 	inv, opts := discoverSources(t, site)
-	var eps []Endpoint
+	var eps []model.Endpoint
 	for _, e := range inv.Entries {
 		eps = append(eps, e.Endpoint)
 	}
@@ -446,13 +447,13 @@ func TestIsLoop(t *testing.T) {
 }
 
 func TestCapTemplates(t *testing.T) {
-	entry := func(path string, foundBy []string, sources ...string) *Entry {
+	entry := func(path string, foundBy []string, sources ...string) *model.Entry {
 		u := "http://h" + path
-		return &Entry{Endpoint: Endpoint{Method: "GET", URL: u}, Template: Template("GET", u), FoundBy: foundBy, Sources: sources}
+		return &model.Entry{Endpoint: model.Endpoint{Method: "GET", URL: u}, Template: model.Template("GET", u), FoundBy: foundBy, Sources: sources}
 	}
 	all := []string{"admin", "anonymous", "user"}
-	entries := map[Endpoint]*Entry{}
-	for _, e := range []*Entry{
+	entries := map[model.Endpoint]*model.Entry{}
+	for _, e := range []*model.Entry{
 		entry("/o/1", all, "link"), entry("/o/2", all, "link"), entry("/o/3", all, "link"),
 		entry("/o/17", []string{"user"}, "link"), entry("/o/99", nil, "list"), entry("/other", all, "link"),
 	} {

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -109,16 +110,6 @@ type Transport struct {
 
 	sent, retries, pauses, refused, truncated atomic.Int64
 	pausedNS                                  atomic.Int64
-}
-
-// Stats counts what a Transport did.
-type Stats struct {
-	Requests  int64         `json:"requests"`  // attempts sent to the network
-	Retries   int64         `json:"retries"`   // attempts that were retries
-	Pauses    int64         `json:"pauses"`    // pauses after consecutive failures
-	Paused    time.Duration `json:"paused_ns"` // their total length
-	Refused   int64         `json:"refused"`   // requests refused or not sent (scope, plain HTTP, stopped run)
-	Truncated int64         `json:"truncated"` // bodies cut at the size cap
 }
 
 // ErrDryRun is the error of every request of a dry run.
@@ -261,8 +252,8 @@ func IsLoopback(host string) bool {
 }
 
 // Stats returns what the transport did so far.
-func (t *Transport) Stats() Stats {
-	return Stats{
+func (t *Transport) Stats() model.Stats {
+	return model.Stats{
 		Requests: t.sent.Load(), Retries: t.retries.Load(), Pauses: t.pauses.Load(),
 		Paused: time.Duration(t.pausedNS.Load()), Refused: t.refused.Load(), Truncated: t.truncated.Load(),
 	}

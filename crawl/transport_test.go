@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/crawl/hostiletest"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -719,18 +720,18 @@ func TestSendable(t *testing.T) {
 		if strings.HasPrefix(u, "/") {
 			u = "http://h" + u
 		}
-		reason, ok := s.Sendable(Entry{Endpoint: Endpoint{tt.method, u}, Sources: tt.sources})
+		reason, ok := s.Sendable(model.Entry{Endpoint: model.Endpoint{Method: tt.method, URL: u}, Sources: tt.sources})
 		if ok != (tt.reason == "") || !strings.Contains(reason, tt.reason) {
 			t.Errorf("Sendable(%s %s from %v) = %q, %v; want %q", tt.method, tt.path, tt.sources, reason, ok, tt.reason)
 		}
 	}
-	inv := &Inventory{Entries: []Entry{
-		{Endpoint: Endpoint{"GET", "http://h/a"}, Sources: []string{"link"}},
-		{Endpoint: Endpoint{"POST", "http://h/api/x"}, Sources: []string{"form"}},
-		{Endpoint: Endpoint{"POST", "http://h/api/y"}, Sources: []string{"openapi"}},
-	}, Skipped: []Skip{{Endpoint: Endpoint{"GET", "http://h/logout"}, Reason: `excluded word "logout"`}}}
+	inv := &model.Inventory{Entries: []model.Entry{
+		{Endpoint: model.Endpoint{Method: "GET", URL: "http://h/a"}, Sources: []string{"link"}},
+		{Endpoint: model.Endpoint{Method: "POST", URL: "http://h/api/x"}, Sources: []string{"form"}},
+		{Endpoint: model.Endpoint{Method: "POST", URL: "http://h/api/y"}, Sources: []string{"openapi"}},
+	}, Skipped: []model.Skip{{Endpoint: model.Endpoint{Method: "GET", URL: "http://h/logout"}, Reason: `excluded word "logout"`}}}
 	got := SendableEndpoints(s, inv)
-	if want := []Endpoint{{"GET", "http://h/a"}, {"POST", "http://h/api/y"}}; !slices.Equal(got, want) {
+	if want := []model.Endpoint{{Method: "GET", URL: "http://h/a"}, {Method: "POST", URL: "http://h/api/y"}}; !slices.Equal(got, want) {
 		t.Errorf("SendableEndpoints = %v, want %v", got, want)
 	}
 	if len(inv.Skipped) != 2 || inv.Skipped[0].URL != "http://h/api/x" || inv.Skipped[1].URL != "http://h/logout" {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -18,21 +18,21 @@ var ErrGateFailed = errors.New("the gate failed")
 // severity, then path, method, role order), Counts and Gate.
 // run.Gate.FailOn must be set (DefaultFailOn when the user gave none).
 // Judge sends no request: a saved run can be judged again.
-func Judge(run *Run, cfg *roles.Config, obs []crawl.Observation) { judge(run, cfg, obs) }
+func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) { judge(run, cfg, obs) }
 
 // ParseFailOn parses a comma-separated list of verdicts ("leak,blocked").
 // Only finding verdicts are accepted; "none" gives an empty gate.
-func ParseFailOn(s string) ([]Verdict, error) { return parseFailOn(s) }
+func ParseFailOn(s string) ([]model.Verdict, error) { return parseFailOn(s) }
 
 // Fingerprint is the stable identity of a finding: verdict, method,
 // template path and query keys (no scheme, host or port), role.
-func Fingerprint(v Verdict, method, template, role string) string {
+func Fingerprint(v model.Verdict, method, template, role string) string {
 	return fingerprint(v, method, template, role)
 }
 
 // Writer renders a run in one format.
 type Writer interface {
-	Write(w io.Writer, r *Run) error
+	Write(w io.Writer, r *model.Run) error
 }
 
 // Formats lists the output formats, for --out and help text.
@@ -43,4 +43,4 @@ func Formats() []string { return formats() }
 func WriterFor(format string) (Writer, error) { return writerFor(format) }
 
 // ReadRun decodes a run JSON, checking its schema version.
-func ReadRun(r io.Reader) (*Run, error) { return readRun(r) }
+func ReadRun(r io.Reader) (*model.Run, error) { return model.ReadRun(r) }

@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -38,49 +39,7 @@ const (
 // written from a run (WriteBaseline).
 type Baseline struct {
 	File    string
-	Entries []BaselineEntry
-}
-
-// BaselineEntry is one accepted finding, identified by its fingerprint.
-type BaselineEntry struct {
-	Fingerprint string  `json:"fingerprint"`
-	Verdict     Verdict `json:"verdict,omitempty"`
-	Template    string  `json:"template,omitempty"` // "GET /api/orders/{id}"
-	Role        string  `json:"role,omitempty"`
-	Reason      string  `json:"reason"`
-	// Expires is the last day (UTC, "2006-01-02") the entry accepts its
-	// finding; "" for never.
-	Expires string `json:"expires,omitempty"`
-	// Line is the entry's line in the baseline file.
-	Line int `json:"-"`
-}
-
-// expired reports whether e no longer accepts its finding at now: from
-// the day after Expires, in UTC.
-func (e BaselineEntry) expired(now time.Time) bool {
-	if e.Expires == "" {
-		return false
-	}
-	d, err := time.Parse(time.DateOnly, e.Expires)
-	if err != nil {
-		return true // ParseBaseline rejects this; never accept on a bad date
-	}
-	return !now.UTC().Before(d.AddDate(0, 0, 1))
-}
-
-// BaselineResult is the outcome of judging a run with a baseline, stored
-// in the run (Run.Baseline).
-type BaselineResult struct {
-	File string `json:"file"`
-	// New, Accepted and Expired count findings by state.
-	New      int `json:"new"`
-	Accepted int `json:"baselined"`
-	Expired  int `json:"expired"`
-	// Fixed lists the entries whose endpoint and role were probed without
-	// giving their finding; Unseen those this run did not probe (a narrowed
-	// or interrupted run), which may or may not be fixed.
-	Fixed  []BaselineEntry `json:"fixed"`
-	Unseen []BaselineEntry `json:"unseen,omitempty"`
+	Entries []model.BaselineEntry
 }
 
 var fingerprintRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -152,7 +111,7 @@ func (p *baselineParser) scalar(n *yaml.Node, path string) (string, bool) {
 }
 
 func (p *baselineParser) parse(data []byte) *Baseline {
-	b := &Baseline{File: p.file, Entries: []BaselineEntry{}}
+	b := &Baseline{File: p.file, Entries: []model.BaselineEntry{}}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := decodeYAMLNode(dec, &doc); err != nil {
@@ -196,8 +155,8 @@ func (p *baselineParser) parse(data []byte) *Baseline {
 	return b
 }
 
-func (p *baselineParser) entry(n *yaml.Node, path string) (BaselineEntry, bool) {
-	e := BaselineEntry{Line: n.Line}
+func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, bool) {
+	e := model.BaselineEntry{Line: n.Line}
 	f := p.mapping(n, path, "fingerprint", "verdict", "template", "role", "reason", "expires")
 	if n.Kind != yaml.MappingNode {
 		return e, false
@@ -229,7 +188,7 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (BaselineEntry, bool) 
 	}
 	e.Reason = reason
 	if vn != nil {
-		v := Verdict(verdict)
+		v := model.Verdict(verdict)
 		if !isFindingVerdict(v) {
 			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, joinVerdictList(findingVerdicts))
 			ok = false
@@ -311,12 +270,12 @@ func hasString(list []string, s string) bool {
 // applyBaseline marks every finding of run new, baselined or expired,
 // lists the entries that no finding matched, and recomputes the gate:
 // baselined findings do not fail it.
-func applyBaseline(run *Run, b *Baseline, now time.Time) {
-	byFP := map[string]BaselineEntry{}
+func applyBaseline(run *model.Run, b *Baseline, now time.Time) {
+	byFP := map[string]model.BaselineEntry{}
 	for _, e := range b.Entries {
 		byFP[e.Fingerprint] = e
 	}
-	res := &BaselineResult{File: b.File, Fixed: []BaselineEntry{}}
+	res := &model.BaselineResult{File: b.File, Fixed: []model.BaselineEntry{}}
 	matched := map[string]bool{}
 	for i := range run.Findings {
 		f := &run.Findings[i]
@@ -326,7 +285,7 @@ func applyBaseline(run *Run, b *Baseline, now time.Time) {
 		case !ok:
 			f.Baseline = BaselineNew
 			res.New++
-		case e.expired(now):
+		case e.Expired(now):
 			f.Baseline = BaselineExpired
 			res.Expired++
 		default:
@@ -381,7 +340,7 @@ type BaselineOptions struct {
 // writeBaseline writes one entry per distinct fingerprint of run's
 // findings, in the findings' order. A finding already accepted by the
 // baseline the run was judged with keeps its reason and expiry.
-func writeBaseline(w io.Writer, run *Run, opts BaselineOptions) error {
+func writeBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 	if opts.Expires != "" {
 		if _, err := time.Parse(time.DateOnly, opts.Expires); err != nil {
 			return fmt.Errorf("expiry %q: want a date such as 2025-06-30", opts.Expires)
@@ -400,7 +359,7 @@ func writeBaseline(w io.Writer, run *Run, opts BaselineOptions) error {
 	fmt.Fprintf(&b, "schema: %s\n", BaselineSchema)
 
 	type agg struct {
-		f     Finding
+		f     model.Finding
 		paths []string
 	}
 	var order []string
@@ -466,20 +425,20 @@ func yamlDQ(s string) string {
 // finding matched (fixed when their endpoint and role were probed, unseen
 // otherwise), and recomputes the gate: baselined findings do not fail it,
 // expired ones do again. Call it after Judge.
-func ApplyBaseline(run *Run, b *Baseline, now time.Time) { applyBaseline(run, b, now) }
+func ApplyBaseline(run *model.Run, b *Baseline, now time.Time) { applyBaseline(run, b, now) }
 
 // WriteBaseline writes a baseline file accepting every finding of run:
 // one entry per fingerprint, in the findings' order, each with the reason
 // and expiry of opts, or those it already had in the baseline the run was
 // judged with.
-func WriteBaseline(w io.Writer, run *Run, opts BaselineOptions) error {
+func WriteBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 	return writeBaseline(w, run, opts)
 }
 
 // writeBaselineText adds the baseline outcome to the text summary: the
 // counts, the findings that fail because the baseline does not accept
 // them (new, expired), and the entries no longer seen.
-func writeBaselineText(b *bytes.Buffer, r *Run) {
+func writeBaselineText(b *bytes.Buffer, r *model.Run) {
 	res := r.Baseline
 	if res == nil {
 		return
@@ -508,7 +467,7 @@ func writeBaselineText(b *bytes.Buffer, r *Run) {
 
 // entryString names a baseline entry: "leak GET /x/{id} as support", or
 // its fingerprint when the entry gives no more.
-func entryString(e BaselineEntry) string {
+func entryString(e model.BaselineEntry) string {
 	if e.Template == "" {
 		return "fingerprint " + sanitize(e.Fingerprint)
 	}
@@ -519,7 +478,7 @@ func entryString(e BaselineEntry) string {
 // Markdown and CSV reports show it: "new", "baselined", or "expired on
 // 2025-06-30"; "" when the run was judged without a baseline. It is
 // sanitised.
-func baselineState(f Finding) string {
+func baselineState(f model.Finding) string {
 	if f.Baseline == BaselineExpired && f.BaselineExpires != "" {
 		return "expired on " + sanitize(f.BaselineExpires)
 	}
@@ -542,7 +501,7 @@ func baselineRank(state string) int {
 
 // baselinedMessage says why a finding does not fail the gate: "baselined:
 // REASON (until 2025-06-30)".
-func baselinedMessage(f Finding) string {
+func baselinedMessage(f model.Finding) string {
 	m := "baselined: " + sanitize(f.BaselineReason)
 	if f.BaselineExpires != "" {
 		m += " (until " + sanitize(f.BaselineExpires) + ")"

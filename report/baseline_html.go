@@ -1,6 +1,10 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/permaudit/permaudit/model"
+)
 
 // The HTML report's "Changes" section (html/changes.tmpl): the baseline
 // outcome and the diff with an earlier run, when the run carries them.
@@ -39,7 +43,7 @@ type diffChangeHTML struct {
 // withChanges adds the "Changes" section after the summary when the run
 // was judged with a baseline or rendered with an earlier run to compare
 // with (report --diff); other runs have no such section.
-func withChanges(r *Run, sections []htmlSection) []htmlSection {
+func withChanges(r *model.Run, sections []htmlSection) []htmlSection {
 	v := changesOf(r)
 	if v.Baseline == nil && v.Diff == nil {
 		return sections
@@ -57,7 +61,7 @@ func withChanges(r *Run, sections []htmlSection) []htmlSection {
 	return out
 }
 
-func changesOf(r *Run) changesHTML {
+func changesOf(r *model.Run) changesHTML {
 	var v changesHTML
 	if b := r.Baseline; b != nil {
 		bv := &baselineHTML{File: sanitize(b.File), New: b.New, Accepted: b.Accepted, Expired: b.Expired,
@@ -71,7 +75,7 @@ func changesOf(r *Run) changesHTML {
 		}
 		for _, list := range []struct {
 			state   string
-			entries []BaselineEntry
+			entries []model.BaselineEntry
 		}{{"fixed", b.Fixed}, {"not probed", b.Unseen}} {
 			for _, e := range list.entries {
 				endpoint := e.Template
@@ -87,7 +91,7 @@ func changesOf(r *Run) changesHTML {
 	if d := r.Diff; d != nil {
 		dv := &diffHTML{OldRun: sanitize(d.Old.RunID), OldTarget: sanitize(d.Old.Target),
 			Added: len(d.AddedEndpoints), Removed: len(d.RemovedEndpoints)}
-		finding := func(f Finding) diffFindingHTML {
+		finding := func(f model.Finding) diffFindingHTML {
 			return diffFindingHTML{Verdict: sanitize(string(f.Verdict)), Endpoint: sanitize(f.Method + " " + f.Path),
 				Role: sanitize(f.Role), Expected: sanitize(f.Expected), Observed: sanitize(f.Observed)}
 		}

@@ -1,5 +1,7 @@
 package report
 
+import "github.com/permaudit/permaudit/model"
+
 // The SARIF side of baselines (sarif.go calls these): with a baseline,
 // every finding's result has a baselineState, a baselined finding is
 // suppressed (kind external, status accepted, the entry's reason as the
@@ -16,7 +18,7 @@ type sarifSuppression struct {
 // baseline: "new" when the baseline does not list it, "unchanged" when it
 // does (expired entries included: the finding fails again), suppressed
 // when the entry accepts it.
-func sarifBaselineState(r *Run, f Finding, res *sarifResult) {
+func sarifBaselineState(r *model.Run, f model.Finding, res *sarifResult) {
 	if r.Baseline == nil || !isFindingVerdict(f.Verdict) {
 		return
 	}
@@ -34,7 +36,7 @@ func sarifBaselineState(r *Run, f Finding, res *sarifResult) {
 
 // sarifAbsentResults are the baseline entries this run probed without
 // their finding: results with baselineState "absent", kind "pass".
-func sarifAbsentResults(r *Run, index map[Verdict]int) []sarifResult {
+func sarifAbsentResults(r *model.Run, index map[model.Verdict]int) []sarifResult {
 	if r.Baseline == nil {
 		return nil
 	}

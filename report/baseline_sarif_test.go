@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -17,7 +18,7 @@ import (
 // leak, judged with a baseline that accepts the leak, whose entry for the
 // existence leak has expired, and that lists a blocked finding no longer
 // seen.
-func baselinedShop(t *testing.T) *Run {
+func baselinedShop(t *testing.T) *model.Run {
 	t.Helper()
 	run := shopRun(t, true, true, true)
 	b := parseBaselineText(t, `schema: permaudit.baseline/v1

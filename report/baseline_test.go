@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -20,46 +20,46 @@ import (
 // judge: leak lets customer read /admin/users/{id} (leak), code answers
 // 403 to anonymous on /admin/ (wrong-code), hide answers 403 to customer
 // for another customer's order (existence-leak).
-func shop(leak, code, hide bool) []crawl.Observation {
-	login := func(o crawl.Observation) crawl.Observation { return withLocation(o, "/login") }
-	var obs []crawl.Observation
-	add := func(path string, anon, cust, admin crawl.Observation) {
+func shop(leak, code, hide bool) []model.Observation {
+	login := func(o model.Observation) model.Observation { return withLocation(o, "/login") }
+	var obs []model.Observation
+	add := func(path string, anon, cust, admin model.Observation) {
 		obs = append(obs, anon, cust, admin)
 	}
-	add("/", ob("anonymous", "/", 200, crawl.Allowed, "status 200"), ob("customer", "/", 200, crawl.Allowed, "status 200"), ob("admin", "/", 200, crawl.Allowed, "status 200"))
-	anonAdmin := login(ob("anonymous", "/admin/", 302, crawl.Unauthenticated, "redirect to login /login"))
+	add("/", ob("anonymous", "/", 200, model.Allowed, "status 200"), ob("customer", "/", 200, model.Allowed, "status 200"), ob("admin", "/", 200, model.Allowed, "status 200"))
+	anonAdmin := login(ob("anonymous", "/admin/", 302, model.Unauthenticated, "redirect to login /login"))
 	if code {
-		anonAdmin = ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403")
+		anonAdmin = ob("anonymous", "/admin/", 403, model.Forbidden, "status 403")
 	}
-	add("/admin/", anonAdmin, ob("customer", "/admin/", 403, crawl.Forbidden, "status 403"), ob("admin", "/admin/", 200, crawl.Allowed, "status 200"))
+	add("/admin/", anonAdmin, ob("customer", "/admin/", 403, model.Forbidden, "status 403"), ob("admin", "/admin/", 200, model.Allowed, "status 200"))
 	for _, p := range []string{"/admin/settings", "/admin/users/1", "/admin/users/2"} {
-		cust := ob("customer", p, 403, crawl.Forbidden, "status 403")
+		cust := ob("customer", p, 403, model.Forbidden, "status 403")
 		if leak && strings.HasPrefix(p, "/admin/users/") {
-			cust = ob("customer", p, 200, crawl.Allowed, "status 200")
+			cust = ob("customer", p, 200, model.Allowed, "status 200")
 		}
-		add(p, login(ob("anonymous", p, 302, crawl.Unauthenticated, "redirect to login /login")), cust, ob("admin", p, 200, crawl.Allowed, "status 200"))
+		add(p, login(ob("anonymous", p, 302, model.Unauthenticated, "redirect to login /login")), cust, ob("admin", p, 200, model.Allowed, "status 200"))
 	}
-	add("/api/orders/17", ob("anonymous", "/api/orders/17", 404, crawl.Hidden, "status 404"),
-		ob("customer", "/api/orders/17", 200, crawl.Allowed, "status 200"), ob("admin", "/api/orders/17", 200, crawl.Allowed, "status 200"))
+	add("/api/orders/17", ob("anonymous", "/api/orders/17", 404, model.Hidden, "status 404"),
+		ob("customer", "/api/orders/17", 200, model.Allowed, "status 200"), ob("admin", "/api/orders/17", 200, model.Allowed, "status 200"))
 	for _, p := range []string{"/api/orders/18", "/api/orders/19"} {
-		cust := ob("customer", p, 404, crawl.Hidden, "status 404")
+		cust := ob("customer", p, 404, model.Hidden, "status 404")
 		if hide {
-			cust = ob("customer", p, 403, crawl.Forbidden, "status 403")
+			cust = ob("customer", p, 403, model.Forbidden, "status 403")
 		}
-		add(p, ob("anonymous", p, 404, crawl.Hidden, "status 404"), cust, ob("admin", p, 200, crawl.Allowed, "status 200"))
+		add(p, ob("anonymous", p, 404, model.Hidden, "status 404"), cust, ob("admin", p, 200, model.Allowed, "status 200"))
 	}
 	return obs
 }
 
 // shopRun judges shop(...) with testConfig into a complete run.
-func shopRun(t *testing.T, leak, code, hide bool) *Run {
+func shopRun(t *testing.T, leak, code, hide bool) *model.Run {
 	t.Helper()
 	cfg := parseConfig(t, testConfig)
-	run := &Run{
-		Schema: SchemaVersion, RunID: "shop", Target: base, Complete: true,
+	run := &model.Run{
+		Schema: model.SchemaVersion, RunID: "shop", Target: base, Complete: true,
 		Started: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC),
-		Roles:   []RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}},
-		Gate:    Gate{FailOn: DefaultFailOn},
+		Roles:   []model.RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}},
+		Gate:    model.Gate{FailOn: model.DefaultFailOn},
 	}
 	Judge(run, cfg, shop(leak, code, hide))
 	return run
@@ -133,9 +133,9 @@ func TestApplyBaseline(t *testing.T) {
 	leakFP, hideFP := "", ""
 	for _, f := range old.Findings {
 		switch f.Verdict {
-		case Leak:
+		case model.Leak:
 			leakFP = f.Fingerprint
-		case ExistenceLeak:
+		case model.ExistenceLeak:
 			hideFP = f.Fingerprint
 		}
 	}
@@ -153,14 +153,14 @@ func TestApplyBaseline(t *testing.T) {
 		wantExpired           int
 		wantFixed, wantUnseen int
 		wantFailing           int
-		state                 map[Verdict]string
+		state                 map[model.Verdict]string
 	}{
 		{"same findings", true, false, true, day(2025, 4, 30), 0, 4, 0, 0, 1, 0,
-			map[Verdict]string{Leak: BaselineAccepted, ExistenceLeak: BaselineAccepted}},
+			map[model.Verdict]string{model.Leak: BaselineAccepted, model.ExistenceLeak: BaselineAccepted}},
 		{"expired the next day", true, false, true, day(2025, 5, 1), 0, 2, 2, 0, 1, 2,
-			map[Verdict]string{Leak: BaselineAccepted, ExistenceLeak: BaselineExpired}},
+			map[model.Verdict]string{model.Leak: BaselineAccepted, model.ExistenceLeak: BaselineExpired}},
 		{"new wrong-code, leak fixed", false, true, true, day(2025, 4, 1), 1, 2, 0, 1, 1, 0,
-			map[Verdict]string{WrongCode: BaselineNew, ExistenceLeak: BaselineAccepted}},
+			map[model.Verdict]string{model.WrongCode: BaselineNew, model.ExistenceLeak: BaselineAccepted}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -213,7 +213,7 @@ func TestApplyBaseline(t *testing.T) {
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
 
 func TestParseBaselineErrors(t *testing.T) {
-	fp := fingerprint(Leak, "GET", "GET /admin/users/{id}", "customer")
+	fp := fingerprint(model.Leak, "GET", "GET /admin/users/{id}", "customer")
 	cases := []struct {
 		name string
 		text string

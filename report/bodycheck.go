@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -12,7 +12,7 @@ import (
 // holding another user's records), one that could not decide (a body cut
 // at the size cap) or was never made is an error. The first check in
 // rule order that did not pass decides; failures come before errors.
-func bodyVerdict(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
+func bodyVerdict(exp roles.Expectation, o model.Observation) (model.Verdict, string) {
 	var undecided string
 	for _, chk := range exp.Body {
 		want := chk.String()
@@ -22,9 +22,9 @@ func bodyVerdict(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
 			if undecided == "" {
 				undecided = fmt.Sprintf("no decision: body check `%s` was not made when the endpoint was probed (a saved run judged with a newer configuration?)", want)
 			}
-		case r.Result == roles.BodyFail:
-			return Leak, fmt.Sprintf("expected allow with body check `%s`, got %s, and the check failed: %s", want, observedString(o), r.Detail)
-		case r.Result != roles.BodyPass && undecided == "":
+		case r.Result == model.BodyFail:
+			return model.Leak, fmt.Sprintf("expected allow with body check `%s`, got %s, and the check failed: %s", want, observedString(o), r.Detail)
+		case r.Result != model.BodyPass && undecided == "":
 			detail := r.Detail
 			if detail == "" {
 				detail = fmt.Sprintf("result %q", string(r.Result))
@@ -33,54 +33,54 @@ func bodyVerdict(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
 		}
 	}
 	if undecided != "" {
-		return ErrorVerdict, undecided
+		return model.ErrorVerdict, undecided
 	}
-	return Pass, ""
+	return model.Pass, ""
 }
 
 // findBodyResult finds the result of the check rendered as want.
-func findBodyResult(rs []roles.BodyCheckResult, want string) (roles.BodyCheckResult, bool) {
+func findBodyResult(rs []model.BodyCheckResult, want string) (model.BodyCheckResult, bool) {
 	for _, r := range rs {
 		if r.Check == want {
 			return r, true
 		}
 	}
-	return roles.BodyCheckResult{}, false
+	return model.BodyCheckResult{}, false
 }
 
 // bodyOutcome reduces the body-check results of one answer to one
 // outcome, as the matrix and the CSV show it: fail when any check failed,
 // else undecided when any could not decide (or holds a result this
 // version does not know), else pass; "" when no check was made.
-func bodyOutcome(rs []roles.BodyCheckResult) roles.BodyOutcome {
+func bodyOutcome(rs []model.BodyCheckResult) model.BodyOutcome {
 	if len(rs) == 0 {
 		return ""
 	}
-	out := roles.BodyPass
+	out := model.BodyPass
 	for _, r := range rs {
 		switch r.Result {
-		case roles.BodyFail:
-			return roles.BodyFail
-		case roles.BodyPass:
+		case model.BodyFail:
+			return model.BodyFail
+		case model.BodyPass:
 		default:
-			out = roles.BodyUndecided
+			out = model.BodyUndecided
 		}
 	}
 	return out
 }
 
 // bodyMarks are the marks a matrix cell appends for its body checks.
-var bodyMarks = map[roles.BodyOutcome]string{
-	roles.BodyPass:      " b✓",
-	roles.BodyFail:      " b✖",
-	roles.BodyUndecided: " b?",
+var bodyMarks = map[model.BodyOutcome]string{
+	model.BodyPass:      " b✓",
+	model.BodyFail:      " b✖",
+	model.BodyUndecided: " b?",
 }
 
 // bodyNotes are what a CSV cell appends for its body checks.
-var bodyNotes = map[roles.BodyOutcome]string{
-	roles.BodyPass:      " (body check passed)",
-	roles.BodyFail:      " (body check failed)",
-	roles.BodyUndecided: " (body check undecided)",
+var bodyNotes = map[model.BodyOutcome]string{
+	model.BodyPass:      " (body check passed)",
+	model.BodyFail:      " (body check failed)",
+	model.BodyUndecided: " (body check undecided)",
 }
 
 // bodyCheckLines render the body-check results of one answer for the
@@ -88,22 +88,22 @@ var bodyNotes = map[roles.BodyOutcome]string{
 // "fail: CHECK: DETAIL", "undecided: CHECK: DETAIL". A result this
 // version does not know reads as undecided, as bodyVerdict judges it.
 // Each line is sanitised.
-func bodyCheckLines(rs []roles.BodyCheckResult) []string {
+func bodyCheckLines(rs []model.BodyCheckResult) []string {
 	lines := make([]string, 0, len(rs))
 	for _, r := range rs {
 		var l string
 		switch r.Result {
-		case roles.BodyPass:
+		case model.BodyPass:
 			l = "pass: " + r.Check
-		case roles.BodyFail:
+		case model.BodyFail:
 			l = "fail: " + r.Check
 		default:
 			l = "undecided: " + r.Check
-			if r.Detail == "" && r.Result != roles.BodyUndecided {
+			if r.Detail == "" && r.Result != model.BodyUndecided {
 				r.Detail = fmt.Sprintf("result %q", string(r.Result))
 			}
 		}
-		if r.Detail != "" && r.Result != roles.BodyPass {
+		if r.Detail != "" && r.Result != model.BodyPass {
 			l += ": " + r.Detail
 		}
 		lines = append(lines, sanitize(l))

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permaudit/permaudit/crawl"
-	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/model"
 )
 
 const bodyCheckConfig = `target: http://127.0.0.1:8080
@@ -26,7 +25,7 @@ matrix:
         - contains: "items"
 `
 
-func withBody(o crawl.Observation, rs ...roles.BodyCheckResult) crawl.Observation {
+func withBody(o model.Observation, rs ...model.BodyCheckResult) model.Observation {
 	o.BodyChecks = rs
 	return o
 }
@@ -35,39 +34,39 @@ func TestJudgeBodyChecks(t *testing.T) {
 	cfg := parseConfig(t, bodyCheckConfig)
 	own := `items[*].owner equals "{self.user_id}"`
 	items := `body contains "items"`
-	pass := func(c string) roles.BodyCheckResult { return roles.BodyCheckResult{Check: c, Result: roles.BodyPass} }
-	fail := func(c, d string) roles.BodyCheckResult {
-		return roles.BodyCheckResult{Check: c, Result: roles.BodyFail, Detail: d}
+	pass := func(c string) model.BodyCheckResult { return model.BodyCheckResult{Check: c, Result: model.BodyPass} }
+	fail := func(c, d string) model.BodyCheckResult {
+		return model.BodyCheckResult{Check: c, Result: model.BodyFail, Detail: d}
 	}
-	cut := func(c string) roles.BodyCheckResult {
-		return roles.BodyCheckResult{Check: c, Result: roles.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"}
+	cut := func(c string) model.BodyCheckResult {
+		return model.BodyCheckResult{Check: c, Result: model.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"}
 	}
-	allowed := func(role string) crawl.Observation { return ob(role, "/api/notes", 200, crawl.Allowed, "status 200") }
+	allowed := func(role string) model.Observation { return ob(role, "/api/notes", 200, model.Allowed, "status 200") }
 	for _, tc := range []struct {
 		name    string
-		obs     crawl.Observation
-		verdict Verdict
+		obs     model.Observation
+		verdict model.Verdict
 		msg     string
 	}{
-		{"every check passes", withBody(allowed("alice"), pass(own), pass(items)), Pass, ""},
-		{"another user's record is a leak", withBody(allowed("alice"), fail(own, `items[1].owner is "u2", want "u1"`), pass(items)), Leak,
+		{"every check passes", withBody(allowed("alice"), pass(own), pass(items)), model.Pass, ""},
+		{"another user's record is a leak", withBody(allowed("alice"), fail(own, `items[1].owner is "u2", want "u1"`), pass(items)), model.Leak,
 			"GET /api/notes as alice: expected allow with body check `" + own + "`, got 200 allowed, and the check failed: items[1].owner is \"u2\", want \"u1\""},
-		{"a failure outweighs a cut body", withBody(allowed("alice"), cut(own), fail(items, `the body does not hold "items"`)), Leak,
+		{"a failure outweighs a cut body", withBody(allowed("alice"), cut(own), fail(items, `the body does not hold "items"`)), model.Leak,
 			"and the check failed: the body does not hold \"items\""},
-		{"a cut body is an error", withBody(allowed("alice"), cut(own), pass(items)), ErrorVerdict,
+		{"a cut body is an error", withBody(allowed("alice"), cut(own), pass(items)), model.ErrorVerdict,
 			"GET /api/notes as alice: no decision: body check `" + own + "` could not decide: the body was cut at the size cap"},
-		{"a check never made is an error", withBody(allowed("alice"), pass(items)), ErrorVerdict,
+		{"a check never made is an error", withBody(allowed("alice"), pass(items)), model.ErrorVerdict,
 			"body check `" + own + "` was not made when the endpoint was probed"},
-		{"checks of other roles do not apply", withBody(allowed("staff"), pass(items)), Pass, ""},
-		{"a denied role's allowed answer is a leak", allowed("anonymous"), Leak, "expected deny, got 200 allowed"},
-		{"a denial of an allowed role is blocked, bodies aside", ob("alice", "/api/notes", 403, crawl.Forbidden, "status 403"), Blocked, "expected allow, got 403 forbidden"},
+		{"checks of other roles do not apply", withBody(allowed("staff"), pass(items)), model.Pass, ""},
+		{"a denied role's allowed answer is a leak", allowed("anonymous"), model.Leak, "expected deny, got 200 allowed"},
+		{"a denial of an allowed role is blocked, bodies aside", ob("alice", "/api/notes", 403, model.Forbidden, "status 403"), model.Blocked, "expected allow, got 403 forbidden"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run := judgeOne(t, cfg, tc.obs)
 			if got := run.Observations[0].Verdict; got != tc.verdict {
 				t.Fatalf("verdict = %s, want %s", got, tc.verdict)
 			}
-			if tc.verdict == Pass {
+			if tc.verdict == model.Pass {
 				if len(run.Findings) != 0 {
 					t.Errorf("findings = %+v, want none", run.Findings)
 				}
@@ -81,25 +80,25 @@ func TestJudgeBodyChecks(t *testing.T) {
 }
 
 func TestAnswerOfBodyChecks(t *testing.T) {
-	res := func(out roles.BodyOutcome) roles.BodyCheckResult {
-		return roles.BodyCheckResult{Check: `body contains "x"`, Result: out}
+	res := func(out model.BodyOutcome) model.BodyCheckResult {
+		return model.BodyCheckResult{Check: `body contains "x"`, Result: out}
 	}
-	pass, fail, undecided := res(roles.BodyPass), res(roles.BodyFail), res(roles.BodyUndecided)
+	pass, fail, undecided := res(model.BodyPass), res(model.BodyFail), res(model.BodyUndecided)
 	for _, tc := range []struct {
 		name   string
-		checks []roles.BodyCheckResult
-		chain  []crawl.Hop
+		checks []model.BodyCheckResult
+		chain  []model.Hop
 		want   string
 	}{
 		{"no check", nil, nil, "200"},
-		{"every check passes", []roles.BodyCheckResult{pass, pass}, nil, "200 b✓"},
-		{"one undecided", []roles.BodyCheckResult{pass, undecided}, nil, "200 b?"},
-		{"a failure outweighs undecided", []roles.BodyCheckResult{undecided, fail, pass}, nil, "200 b✖"},
-		{"an unknown result is undecided", []roles.BodyCheckResult{pass, res("later")}, nil, "200 b?"},
-		{"after redirects", []roles.BodyCheckResult{fail}, []crawl.Hop{{URL: "http://h/a", Status: 302, Location: "/b"}, {URL: "http://h/b", Status: 200}}, "↪200 b✖"},
+		{"every check passes", []model.BodyCheckResult{pass, pass}, nil, "200 b✓"},
+		{"one undecided", []model.BodyCheckResult{pass, undecided}, nil, "200 b?"},
+		{"a failure outweighs undecided", []model.BodyCheckResult{undecided, fail, pass}, nil, "200 b✖"},
+		{"an unknown result is undecided", []model.BodyCheckResult{pass, res("later")}, nil, "200 b?"},
+		{"after redirects", []model.BodyCheckResult{fail}, []model.Hop{{URL: "http://h/a", Status: 302, Location: "/b"}, {URL: "http://h/b", Status: 200}}, "↪200 b✖"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := Cell{Observation: crawl.Observation{Status: 200, Class: crawl.Allowed, Chain: tc.chain, BodyChecks: tc.checks}}
+			c := model.Cell{Observation: model.Observation{Status: 200, Class: model.Allowed, Chain: tc.chain, BodyChecks: tc.checks}}
 			if got := answerOf(c); got != tc.want {
 				t.Errorf("answerOf = %q, want %q", got, tc.want)
 			}
@@ -116,8 +115,8 @@ func TestEvidenceBodyChecks(t *testing.T) {
 	r := baselinedRun()
 	hostile := cellIndex(t, r, "admin", "/api/notes")
 	r.Observations[hostile].BodyChecks = append(r.Observations[hostile].BodyChecks,
-		roles.BodyCheckResult{Check: "body contains \"\x1b[2J\"", Result: roles.BodyFail, Detail: "bidi\u202e<b>"},
-		roles.BodyCheckResult{Check: "c", Result: "later"})
+		model.BodyCheckResult{Check: "body contains \"\x1b[2J\"", Result: model.BodyFail, Detail: "bidi\u202e<b>"},
+		model.BodyCheckResult{Check: "c", Result: "later"})
 	cells, strs := evidenceCells(t, string(render(t, htmlWriter{}, r)))
 	if len(cells) != len(r.Observations) {
 		t.Fatalf("evidence cells: got %d, want %d", len(cells), len(r.Observations))

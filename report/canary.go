@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 )
 
 // Existence canaries (crawl/canary.go): for each template with an id, the
@@ -21,9 +21,9 @@ import (
 // takeCanaries moves the canaries of obs into run.Canaries and returns
 // the other observations. Without canaries in obs (a saved run judged
 // again), run.Canaries is kept as it is.
-func (j *judgement) takeCanaries(obs []crawl.Observation) []crawl.Observation {
-	rest := make([]crawl.Observation, 0, len(obs))
-	var canaries []crawl.Observation
+func (j *judgement) takeCanaries(obs []model.Observation) []model.Observation {
+	rest := make([]model.Observation, 0, len(obs))
+	var canaries []model.Observation
 	for _, o := range obs {
 		if o.CanaryOf != "" {
 			canaries = append(canaries, o)
@@ -48,14 +48,14 @@ func (j *judgement) compareCanaries() {
 	type key struct{ template, role string }
 	byKey := map[key][]int{}
 	for i, c := range run.Canaries {
-		k := key{crawl.Template(c.Method, c.URL), c.Role}
+		k := key{model.Template(c.Method, c.URL), c.Role}
 		byKey[k] = append(byKey[k], i)
 	}
 	// Existence leaks the matrix found (a 403 where deny_as says 404) get
 	// the canary's answer as evidence too.
 	leakOf := map[int]int{}
 	for fi, f := range run.Findings {
-		if f.Verdict == ExistenceLeak && f.Cell >= 0 {
+		if f.Verdict == model.ExistenceLeak && f.Cell >= 0 {
 			leakOf[f.Cell] = fi
 		}
 	}
@@ -66,7 +66,7 @@ func (j *judgement) compareCanaries() {
 			continue
 		}
 		a, b := run.Canaries[idx[0]], run.Canaries[idx[1]]
-		if fi, ok := leakOf[i]; ok && c.Verdict == ExistenceLeak {
+		if fi, ok := leakOf[i]; ok && c.Verdict == model.ExistenceLeak {
 			if isDenial(a.Class) && a.Class == b.Class && a.Status == b.Status {
 				f := &run.Findings[fi]
 				f.Observed += fmt.Sprintf("; missing sibling %s: %s", pathOf(a.URL), observedString(a))
@@ -75,15 +75,15 @@ func (j *judgement) compareCanaries() {
 			}
 			continue
 		}
-		if c.Verdict != Pass || c.Expected == "allow" || c.Expected == "unmapped" || !isDenial(c.Class) {
+		if c.Verdict != model.Pass || c.Expected == "allow" || c.Expected == "unmapped" || !isDenial(c.Class) {
 			continue
 		}
 		why, leak := existenceDiff(c.Observation, a, b)
 		if !leak {
 			continue
 		}
-		c.Verdict = ExistenceLeak
-		j.add(i, *c, ExistenceLeak, why)
+		c.Verdict = model.ExistenceLeak
+		j.add(i, *c, model.ExistenceLeak, why)
 		f := &run.Findings[len(run.Findings)-1]
 		f.Observed = fmt.Sprintf("%s; missing sibling %s: %s", observedString(c.Observation), pathOf(a.URL), observedString(a))
 		ci := idx[0]
@@ -92,14 +92,14 @@ func (j *judgement) compareCanaries() {
 }
 
 // isDenial reports whether an answer class denies.
-func isDenial(c crawl.Class) bool {
-	return c == crawl.Unauthenticated || c == crawl.Forbidden || c == crawl.Hidden
+func isDenial(c model.Class) bool {
+	return c == model.Unauthenticated || c == model.Forbidden || c == model.Hidden
 }
 
 // existenceDiff compares the answer o to a hidden resource with the
 // answers a and b to two siblings that do not exist, and says how it
 // tells that the resource exists.
-func existenceDiff(o, a, b crawl.Observation) (string, bool) {
+func existenceDiff(o, a, b model.Observation) (string, bool) {
 	if !isDenial(a.Class) || a.Class != b.Class || a.Status != b.Status {
 		return "", false // the canaries tell nothing: not denied, or not alike
 	}
@@ -108,8 +108,8 @@ func existenceDiff(o, a, b crawl.Observation) (string, bool) {
 		return fmt.Sprintf("answered %s, but %s, which does not exist, answered %s: the different answer tells that the resource exists",
 			observedString(o), missing, observedString(a)), true
 	}
-	la, lb := crawl.StripIDs(a.URL, a.Location), crawl.StripIDs(b.URL, b.Location)
-	if la == lb && crawl.StripIDs(o.URL, o.Location) != la {
+	la, lb := model.StripIDs(a.URL, a.Location), model.StripIDs(b.URL, b.Location)
+	if la == lb && model.StripIDs(o.URL, o.Location) != la {
 		return fmt.Sprintf("answered %s, like %s, which does not exist, but to another location once the ids are removed (%s, not %s): the location tells that the resource exists",
 			observedString(o), missing, o.Location, a.Location), true
 	}
@@ -123,7 +123,7 @@ func existenceDiff(o, a, b crawl.Observation) (string, bool) {
 
 // bodyWithoutIDs is the digest of o's body with its URL's ids removed,
 // or of the body as it is when the URL has none.
-func bodyWithoutIDs(o crawl.Observation) string {
+func bodyWithoutIDs(o model.Observation) string {
 	if o.BodySHA256WithoutIDs != "" {
 		return o.BodySHA256WithoutIDs
 	}

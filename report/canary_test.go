@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -26,15 +26,15 @@ matrix:
 }
 
 // obs builds an observation; body is hashed as the probe does.
-func obsOf(path, role string, status int, class crawl.Class, loc, body string) crawl.Observation {
+func obsOf(path, role string, status int, class model.Class, loc, body string) model.Observation {
 	u := "http://h" + path
-	o := crawl.Observation{Endpoint: crawl.Endpoint{Method: "GET", URL: u}, Role: role, Status: status, Class: class, Location: loc}
+	o := model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: u}, Role: role, Status: status, Class: class, Location: loc}
 	o.BodySHA256 = "raw:" + body
-	o.BodySHA256WithoutIDs = "noids:" + crawl.StripIDs(u, body)
+	o.BodySHA256WithoutIDs = "noids:" + model.StripIDs(u, body)
 	return o
 }
 
-func canary(o crawl.Observation) crawl.Observation {
+func canary(o model.Observation) model.Observation {
 	o.CanaryOf = "http://h/notes/17"
 	return o
 }
@@ -45,59 +45,59 @@ func TestCompareCanaries(t *testing.T) {
 	tests := []struct {
 		name     string
 		denyAs   string
-		obs      []crawl.Observation
+		obs      []model.Observation
 		want     []string // "verdict role path"
 		evidence bool     // the finding points at a canary
 	}{
-		{"consistent 404", ", deny_as: 404", []crawl.Observation{
-			obsOf("/notes/17", "other", 404, crawl.Hidden, "", missing("/notes/17")),
-			canary(obsOf(c1, "other", 404, crawl.Hidden, "", missing(c1))),
-			canary(obsOf(c2, "other", 404, crawl.Hidden, "", missing(c2))),
+		{"consistent 404", ", deny_as: 404", []model.Observation{
+			obsOf("/notes/17", "other", 404, model.Hidden, "", missing("/notes/17")),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
 		}, nil, false},
-		{"403 where missing is 404", "", []crawl.Observation{
-			obsOf("/notes/17", "other", 403, crawl.Forbidden, "", "forbidden"),
-			canary(obsOf(c1, "other", 404, crawl.Hidden, "", missing(c1))),
-			canary(obsOf(c2, "other", 404, crawl.Hidden, "", missing(c2))),
+		{"403 where missing is 404", "", []model.Observation{
+			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
 		}, []string{"existence-leak other /notes/17"}, true},
-		{"another message", ", deny_as: 404", []crawl.Observation{
-			obsOf("/notes/17", "other", 404, crawl.Hidden, "", "Note 17 is private (c) 2017"),
-			canary(obsOf(c1, "other", 404, crawl.Hidden, "", missing(c1))),
-			canary(obsOf(c2, "other", 404, crawl.Hidden, "", missing(c2))),
+		{"another message", ", deny_as: 404", []model.Observation{
+			obsOf("/notes/17", "other", 404, model.Hidden, "", "Note 17 is private (c) 2017"),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
 		}, []string{"existence-leak other /notes/17"}, true},
-		{"canaries disagree: body not compared", ", deny_as: 404", []crawl.Observation{
-			obsOf("/notes/17", "other", 404, crawl.Hidden, "", "Note 17 is private, nonce 1"),
-			canary(obsOf(c1, "other", 404, crawl.Hidden, "", "nonce 2")),
-			canary(obsOf(c2, "other", 404, crawl.Hidden, "", "nonce 3")),
+		{"canaries disagree: body not compared", ", deny_as: 404", []model.Observation{
+			obsOf("/notes/17", "other", 404, model.Hidden, "", "Note 17 is private, nonce 1"),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", "nonce 2")),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", "nonce 3")),
 		}, nil, false},
-		{"another login location", "", []crawl.Observation{
-			obsOf("/notes/17", "anonymous", 302, crawl.Unauthenticated, "/login?next=%2Fnotes%2F17&exists=1", ""),
-			canary(obsOf(c1, "anonymous", 302, crawl.Unauthenticated, "/login?next=%2Fnotes%2F911111111", "")),
-			canary(obsOf(c2, "anonymous", 302, crawl.Unauthenticated, "/login?next=%2Fnotes%2F922222222", "")),
+		{"another login location", "", []model.Observation{
+			obsOf("/notes/17", "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F17&exists=1", ""),
+			canary(obsOf(c1, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F911111111", "")),
+			canary(obsOf(c2, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F922222222", "")),
 		}, []string{"existence-leak anonymous /notes/17"}, true},
-		{"same login location", "", []crawl.Observation{
-			obsOf("/notes/17", "anonymous", 302, crawl.Unauthenticated, "/login?next=%2Fnotes%2F17", ""),
-			canary(obsOf(c1, "anonymous", 302, crawl.Unauthenticated, "/login?next=%2Fnotes%2F911111111", "")),
-			canary(obsOf(c2, "anonymous", 302, crawl.Unauthenticated, "/login?next=%2Fnotes%2F922222222", "")),
+		{"same login location", "", []model.Observation{
+			obsOf("/notes/17", "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F17", ""),
+			canary(obsOf(c1, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F911111111", "")),
+			canary(obsOf(c2, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F922222222", "")),
 		}, nil, false},
-		{"canaries allowed: nothing to compare", "", []crawl.Observation{
-			obsOf("/notes/17", "other", 403, crawl.Forbidden, "", "forbidden"),
-			canary(obsOf(c1, "other", 200, crawl.Allowed, "", "spa shell")),
-			canary(obsOf(c2, "other", 200, crawl.Allowed, "", "spa shell")),
+		{"canaries allowed: nothing to compare", "", []model.Observation{
+			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
+			canary(obsOf(c1, "other", 200, model.Allowed, "", "spa shell")),
+			canary(obsOf(c2, "other", 200, model.Allowed, "", "spa shell")),
 		}, nil, false},
-		{"allowed role not compared", "", []crawl.Observation{
-			obsOf("/notes/17", "owner", 200, crawl.Allowed, "", "Note 17"),
-			canary(obsOf(c1, "owner", 404, crawl.Hidden, "", missing(c1))),
-			canary(obsOf(c2, "owner", 404, crawl.Hidden, "", missing(c2))),
+		{"allowed role not compared", "", []model.Observation{
+			obsOf("/notes/17", "owner", 200, model.Allowed, "", "Note 17"),
+			canary(obsOf(c1, "owner", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "owner", 404, model.Hidden, "", missing(c2))),
 		}, nil, false},
-		{"matrix existence leak gets the evidence", ", deny_as: 404", []crawl.Observation{
-			obsOf("/notes/17", "other", 403, crawl.Forbidden, "", "forbidden"),
-			canary(obsOf(c1, "other", 404, crawl.Hidden, "", missing(c1))),
-			canary(obsOf(c2, "other", 404, crawl.Hidden, "", missing(c2))),
+		{"matrix existence leak gets the evidence", ", deny_as: 404", []model.Observation{
+			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
 		}, []string{"existence-leak other /notes/17"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			run := &Run{}
+			run := &model.Run{}
 			Judge(run, canaryConfig(t, tt.denyAs), tt.obs)
 			var got []string
 			for _, f := range run.Findings {
@@ -117,11 +117,11 @@ func TestCompareCanaries(t *testing.T) {
 			if len(run.Observations) != 1 || len(run.Canaries) != 2 {
 				t.Errorf("%d cells and %d canaries, want 1 and 2", len(run.Observations), len(run.Canaries))
 			}
-			if run.Counts[ExistenceLeak] != len(tt.want) || run.Counts[Pass] != 1-len(tt.want) {
+			if run.Counts[model.ExistenceLeak] != len(tt.want) || run.Counts[model.Pass] != 1-len(tt.want) {
 				t.Errorf("counts %v", run.Counts)
 			}
 			// Judged again without the canaries (a saved run), the same.
-			obs := []crawl.Observation{run.Observations[0].Observation}
+			obs := []model.Observation{run.Observations[0].Observation}
 			Judge(run, canaryConfig(t, tt.denyAs), obs)
 			if len(run.Findings) != len(tt.want) || len(run.Canaries) != 2 {
 				t.Errorf("judged again: %d findings, %d canaries", len(run.Findings), len(run.Canaries))
@@ -132,23 +132,23 @@ func TestCompareCanaries(t *testing.T) {
 
 func TestCoverage(t *testing.T) {
 	cfg := canaryConfig(t, "")
-	e := func(path string, foundBy []string, sources ...string) crawl.Entry {
-		return crawl.Entry{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://h" + path}, Template: crawl.Template("GET", "http://h"+path), FoundBy: foundBy, Sources: sources}
+	e := func(path string, foundBy []string, sources ...string) model.Entry {
+		return model.Entry{Endpoint: model.Endpoint{Method: "GET", URL: "http://h" + path}, Template: model.Template("GET", "http://h"+path), FoundBy: foundBy, Sources: sources}
 	}
-	run := &Run{Inventory: crawl.Inventory{
-		Entries: []crawl.Entry{
+	run := &model.Run{Inventory: model.Inventory{
+		Entries: []model.Entry{
 			e("/notes/17", []string{"anonymous", "other", "owner"}, "link", "start"),
 			e("/notes/18", []string{"owner"}, "json"),
-			{Endpoint: crawl.Endpoint{Method: "POST", URL: "http://h/notes/"}, Template: "POST /notes/", FoundBy: []string{"other", "owner"}, Sources: []string{"form"}},
+			{Endpoint: model.Endpoint{Method: "POST", URL: "http://h/notes/"}, Template: "POST /notes/", FoundBy: []string{"other", "owner"}, Sources: []string{"form"}},
 		},
 		Pages: map[string]int{"anonymous": 2, "owner": 5, "other": 3},
 	}}
-	var obs []crawl.Observation
+	var obs []model.Observation
 	for _, role := range []string{"anonymous", "owner", "other"} {
 		for _, p := range []string{"/notes/17", "/notes/18"} {
-			class := crawl.Hidden
+			class := model.Hidden
 			if role == "owner" {
-				class = crawl.Allowed
+				class = model.Allowed
 			}
 			obs = append(obs, obsOf(p, role, 200, class, "", ""))
 		}
@@ -158,7 +158,7 @@ func TestCoverage(t *testing.T) {
 	if c == nil || c.Endpoints != 3 || c.Probed != 2 || c.NotProbed != 1 {
 		t.Fatalf("coverage %+v", c)
 	}
-	want := map[string]RoleCoverage{
+	want := map[string]model.RoleCoverage{
 		"anonymous": {Role: "anonymous", Found: 1, Pages: 2, Probed: 2},
 		"owner":     {Role: "owner", Found: 3, Only: 1, Pages: 5, Probed: 2, Allowed: 2},
 		"other":     {Role: "other", Found: 2, Pages: 3, Probed: 2},

@@ -12,14 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // testRuns are the runs every CI output is checked with.
-func testRuns() map[string]*Run {
+func testRuns() map[string]*model.Run {
 	narrowed := fixtureRun(fixtureRoles, richEndpoints())
-	narrowed.Gate = Gate{FailOn: []Verdict{}}
-	return map[string]*Run{
+	narrowed.Gate = model.Gate{FailOn: []model.Verdict{}}
+	return map[string]*model.Run{
 		"small":   fixedRun(),
 		"rich":    fixtureRun(fixtureRoles, richEndpoints()),
 		"hostile": hostileRun(),
@@ -27,11 +28,11 @@ func testRuns() map[string]*Run {
 		// Body checks and a baseline; the same with markup everywhere.
 		"baselined":         baselinedRun(),
 		"hostile baselined": hostileBaselinedRun(),
-		"empty":             {Schema: SchemaVersion, Tool: Tool{Name: "permaudit"}, Complete: true, Gate: Gate{FailOn: DefaultFailOn}, Counts: map[Verdict]int{}},
+		"empty":             {Schema: model.SchemaVersion, Tool: model.Tool{Name: "permaudit"}, Complete: true, Gate: model.Gate{FailOn: model.DefaultFailOn}, Counts: map[model.Verdict]int{}},
 	}
 }
 
-func render(t *testing.T, w Writer, r *Run) []byte {
+func render(t *testing.T, w Writer, r *model.Run) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := w.Write(&b, r); err != nil {
@@ -132,7 +133,7 @@ func TestJUnitCases(t *testing.T) {
 			wantFail++
 		case isFindingVerdict(c.Verdict):
 			wantOut++
-		case c.Verdict != Pass:
+		case c.Verdict != model.Pass:
 			wantSkip++
 		}
 	}
@@ -221,7 +222,7 @@ func TestSARIFResults(t *testing.T) {
 	if got, want := len(run.Tool.Driver.Rules), len(findingVerdicts)+len(noteVerdicts); got != want {
 		t.Errorf("rules: got %d, want one per verdict (%d)", got, want)
 	}
-	all := append(append([]Finding(nil), r.Findings...), r.Notes...)
+	all := append(append([]model.Finding(nil), r.Findings...), r.Notes...)
 	if len(run.Results) != len(all) {
 		t.Fatalf("results: got %d, want one per finding and note (%d)", len(run.Results), len(all))
 	}
@@ -247,7 +248,7 @@ func TestSARIFResults(t *testing.T) {
 }
 
 func TestMarkdownEscapesUntrustedText(t *testing.T) {
-	for name, r := range map[string]*Run{"hostile": hostileRun(), "hostile, with a baseline": hostileBaselinedRun()} {
+	for name, r := range map[string]*model.Run{"hostile": hostileRun(), "hostile, with a baseline": hostileBaselinedRun()} {
 		t.Run(name, func(t *testing.T) { checkMarkdownEscapes(t, string(render(t, markdownWriter{}, r))) })
 	}
 }
@@ -255,14 +256,14 @@ func TestMarkdownEscapesUntrustedText(t *testing.T) {
 // hostileBaselinedRun is hostileRun judged with a baseline whose file
 // name, reasons, templates and roles hold markup: one entry accepts a
 // finding, one lists a finding since fixed, one an endpoint not probed.
-func hostileBaselinedRun() *Run {
+func hostileBaselinedRun() *model.Run {
 	r := hostileRun()
 	const reason = "*x* [l](javascript:y) |`<b>` @team"
 	tpl := r.Findings[0].Template
-	ApplyBaseline(r, &Baseline{File: "`b|<i>ase_.yaml", Entries: []BaselineEntry{
+	ApplyBaseline(r, &Baseline{File: "`b|<i>ase_.yaml", Entries: []model.BaselineEntry{
 		{Fingerprint: r.Findings[0].Fingerprint, Reason: reason, Expires: "2025-01-01"},
-		{Fingerprint: Fingerprint(ErrorVerdict, "GET", tpl, "anonymous"), Verdict: ErrorVerdict, Template: tpl, Role: "anonymous", Reason: reason},
-		{Fingerprint: Fingerprint(Leak, "GET", "GET /z/<b>|`", "r|x"), Verdict: "leak|`x`", Template: "GET /z/<b>|`", Role: "r|x", Reason: reason},
+		{Fingerprint: Fingerprint(model.ErrorVerdict, "GET", tpl, "anonymous"), Verdict: model.ErrorVerdict, Template: tpl, Role: "anonymous", Reason: reason},
+		{Fingerprint: Fingerprint(model.Leak, "GET", "GET /z/<b>|`", "r|x"), Verdict: "leak|`x`", Template: "GET /z/<b>|`", Role: "r|x", Reason: reason},
 	}}, time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
 	return r
 }

@@ -6,61 +6,18 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
-// Coverage says what discovery found, role by role, and what the probe
-// asked: an endpoint never requested is a leak never found.
-type Coverage struct {
-	// Endpoints is the number of inventory entries.
-	Endpoints int `json:"endpoints"`
-	// Probed is the number of entries probed as at least one role.
-	Probed int `json:"probed"`
-	// NotProbed is the number of entries never probed: methods not sent,
-	// --only, or a run cut short.
-	NotProbed int `json:"not_probed"`
-	// Roles has one line per configured role, in configuration order.
-	Roles []RoleCoverage `json:"roles"`
-	// Sources is source name to the number of entries it found (an entry
-	// found by several sources counts for each).
-	Sources map[string]int `json:"sources"`
-	// Partial lists the entries that only some of the roles that crawled
-	// found, in inventory order: what one role sees and another does not.
-	Partial []PartialEntry `json:"partial"`
-}
-
-// RoleCoverage is what one role found and was asked.
-type RoleCoverage struct {
-	Role string `json:"role"`
-	// Found is the number of entries the role discovered.
-	Found int `json:"found"`
-	// Only is the number of entries no other role discovered.
-	Only int `json:"only"`
-	// Pages is the number of discovery requests the role made.
-	Pages int `json:"pages"`
-	// Probed is the number of endpoints probed as the role.
-	Probed int `json:"probed"`
-	// Allowed is the number of those answered "allowed".
-	Allowed int `json:"allowed"`
-}
-
-// PartialEntry is an inventory entry only some roles found.
-type PartialEntry struct {
-	Method   string   `json:"method"`
-	URL      string   `json:"url"`
-	Template string   `json:"template"`
-	FoundBy  []string `json:"found_by"`
-}
-
 // coverage computes the coverage of a judged run from its inventory and
 // cells.
-func coverage(run *Run, cfg *roles.Config) *Coverage {
+func coverage(run *model.Run, cfg *roles.Config) *model.Coverage {
 	inv := run.Inventory
-	cov := &Coverage{Endpoints: len(inv.Entries), Roles: []RoleCoverage{}, Sources: map[string]int{}, Partial: []PartialEntry{}}
-	byRole := map[string]*RoleCoverage{}
+	cov := &model.Coverage{Endpoints: len(inv.Entries), Roles: []model.RoleCoverage{}, Sources: map[string]int{}, Partial: []model.PartialEntry{}}
+	byRole := map[string]*model.RoleCoverage{}
 	for _, n := range cfg.RoleNames() {
-		cov.Roles = append(cov.Roles, RoleCoverage{Role: n, Pages: inv.Pages[n]})
+		cov.Roles = append(cov.Roles, model.RoleCoverage{Role: n, Pages: inv.Pages[n]})
 	}
 	for i := range cov.Roles {
 		byRole[cov.Roles[i].Role] = &cov.Roles[i]
@@ -71,12 +28,12 @@ func coverage(run *Run, cfg *roles.Config) *Coverage {
 			crawled++
 		}
 	}
-	probed := map[crawl.Endpoint]bool{}
+	probed := map[model.Endpoint]bool{}
 	for _, c := range run.Observations {
 		probed[c.Endpoint] = true
 		if rc := byRole[c.Role]; rc != nil {
 			rc.Probed++
-			if c.Class == crawl.Allowed {
+			if c.Class == model.Allowed {
 				rc.Allowed++
 			}
 		}
@@ -97,7 +54,7 @@ func coverage(run *Run, cfg *roles.Config) *Coverage {
 			}
 		}
 		if len(e.FoundBy) < crawled {
-			p := PartialEntry{Method: e.Method, URL: e.URL, Template: e.Template, FoundBy: append([]string(nil), e.FoundBy...)}
+			p := model.PartialEntry{Method: e.Method, URL: e.URL, Template: e.Template, FoundBy: append([]string(nil), e.FoundBy...)}
 			sort.Strings(p.FoundBy)
 			cov.Partial = append(cov.Partial, p)
 		}
@@ -109,7 +66,7 @@ func coverage(run *Run, cfg *roles.Config) *Coverage {
 // writeCoverageText adds the coverage lines of the text summary: per
 // role, what it found and was asked; what only some roles found; what
 // the crawl's bounds cut. Nothing without coverage.
-func writeCoverageText(b io.Writer, r *Run) {
+func writeCoverageText(b io.Writer, r *model.Run) {
 	cov := r.Coverage
 	if cov == nil {
 		return

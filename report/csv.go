@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // csvWriter writes the matrix for spreadsheets (RFC 4180): a header row,
@@ -22,7 +24,7 @@ import (
 // carriage return) is prefixed with a single quote.
 type csvWriter struct{}
 
-func (csvWriter) Write(w io.Writer, r *Run) error {
+func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	roles := matrixRoles(r)
 	m := buildMatrix(r, roles)
 	states := map[int]string{} // cell -> baseline state of its finding

@@ -8,69 +8,15 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
+
+	"github.com/permaudit/permaudit/model"
 )
 
-// DiffSchema names the JSON form of a Diff (docs/baseline.md, "Diff").
-const DiffSchema = "permaudit.diff/v1"
-
-// Diff is what changed between two runs of the same application: the
-// findings only the new run has, those only the old run had, and the
-// cells (an endpoint requested as a role) whose answer changed. Runs are
-// matched by path and query, never by scheme, host or port, so two runs
-// of one application on different ports compare.
-type Diff struct {
-	Schema string  `json:"schema"`
-	Old    RunInfo `json:"old"`
-	New    RunInfo `json:"new"`
-	// NewFindings are the new run's findings whose fingerprint the old
-	// run did not have, in the new run's order.
-	NewFindings []Finding `json:"new_findings"`
-	// FixedFindings are the old run's findings whose fingerprint the new
-	// run does not have, in the old run's order.
-	FixedFindings []Finding `json:"fixed_findings"`
-	// Changed are the cells both runs probed whose status or answer class
-	// differs, sorted by path, method and role.
-	Changed []CellChange `json:"changed"`
-	// AddedEndpoints and RemovedEndpoints are the endpoints ("GET /path")
-	// only the new, or only the old, run probed, sorted.
-	AddedEndpoints   []string `json:"added_endpoints"`
-	RemovedEndpoints []string `json:"removed_endpoints"`
-}
-
-// RunInfo identifies a run in a diff.
-type RunInfo struct {
-	RunID             string    `json:"run_id"`
-	Target            string    `json:"target"`
-	Started           time.Time `json:"started"`
-	ConfigFingerprint string    `json:"config_fingerprint"`
-	Complete          bool      `json:"complete"`
-	Findings          int       `json:"findings"`
-}
-
-// CellChange is one endpoint requested as one role whose answer changed.
-type CellChange struct {
-	Method     string  `json:"method"`
-	Path       string  `json:"path"` // path and query
-	Template   string  `json:"template"`
-	Role       string  `json:"role"`
-	Old        string  `json:"old"` // "403 forbidden"
-	New        string  `json:"new"` // "200 allowed"
-	OldVerdict Verdict `json:"old_verdict"`
-	NewVerdict Verdict `json:"new_verdict"`
-}
-
-// Empty reports whether nothing changed.
-func (d *Diff) Empty() bool {
-	return len(d.NewFindings) == 0 && len(d.FixedFindings) == 0 && len(d.Changed) == 0 &&
-		len(d.AddedEndpoints) == 0 && len(d.RemovedEndpoints) == 0
-}
-
 // Compare returns what changed from old to new.
-func Compare(old, new *Run) *Diff {
-	d := &Diff{
-		Schema: DiffSchema, Old: runInfo(old), New: runInfo(new),
-		NewFindings: []Finding{}, FixedFindings: []Finding{}, Changed: []CellChange{},
+func Compare(old, new *model.Run) *model.Diff {
+	d := &model.Diff{
+		Schema: model.DiffSchema, Old: runInfo(old), New: runInfo(new),
+		NewFindings: []model.Finding{}, FixedFindings: []model.Finding{}, Changed: []model.CellChange{},
 		AddedEndpoints: []string{}, RemovedEndpoints: []string{},
 	}
 	oldFP, newFP := fingerprints(old.Findings), fingerprints(new.Findings)
@@ -86,7 +32,7 @@ func Compare(old, new *Run) *Diff {
 	}
 
 	type key struct{ method, path, role string }
-	oldCells := map[key]Cell{}
+	oldCells := map[key]model.Cell{}
 	oldEP, newEP := map[string]bool{}, map[string]bool{}
 	for _, c := range old.Observations {
 		p := pathOf(c.URL)
@@ -100,7 +46,7 @@ func Compare(old, new *Run) *Diff {
 		if !ok || (o.Status == c.Status && o.Class == c.Class) {
 			continue
 		}
-		d.Changed = append(d.Changed, CellChange{
+		d.Changed = append(d.Changed, model.CellChange{
 			Method: c.Method, Path: p, Template: c.Template, Role: c.Role,
 			Old: observedString(o.Observation), New: observedString(c.Observation),
 			OldVerdict: o.Verdict, NewVerdict: c.Verdict,
@@ -135,12 +81,12 @@ func Compare(old, new *Run) *Diff {
 	return d
 }
 
-func runInfo(r *Run) RunInfo {
-	return RunInfo{RunID: r.RunID, Target: r.Target, Started: r.Started, ConfigFingerprint: r.ConfigFingerprint,
+func runInfo(r *model.Run) model.RunInfo {
+	return model.RunInfo{RunID: r.RunID, Target: r.Target, Started: r.Started, ConfigFingerprint: r.ConfigFingerprint,
 		Complete: r.Complete, Findings: len(r.Findings)}
 }
 
-func fingerprints(fs []Finding) map[string]bool {
+func fingerprints(fs []model.Finding) map[string]bool {
 	m := map[string]bool{}
 	for _, f := range fs {
 		m[f.Fingerprint] = true
@@ -153,7 +99,7 @@ func DiffFormats() []string { return []string{"json", "markdown", "text"} }
 
 // WriteDiff renders d as "text", "markdown" or "json". The same diff gives
 // the same bytes.
-func WriteDiff(w io.Writer, d *Diff, format string) error {
+func WriteDiff(w io.Writer, d *model.Diff, format string) error {
 	var b bytes.Buffer
 	switch format {
 	case "text":
@@ -176,17 +122,7 @@ func WriteDiff(w io.Writer, d *Diff, format string) error {
 	return nil
 }
 
-// String says a cell change in words: "403 forbidden became 200
-// allowed for support on GET /admin/export (pass became leak)".
-func (c CellChange) String() string {
-	s := fmt.Sprintf("%s became %s for %s on %s %s", c.Old, c.New, c.Role, c.Method, c.Path)
-	if c.OldVerdict != c.NewVerdict {
-		s += fmt.Sprintf(" (%s became %s)", c.OldVerdict, c.NewVerdict)
-	}
-	return s
-}
-
-func writeDiffText(b *bytes.Buffer, d *Diff) {
+func writeDiffText(b *bytes.Buffer, d *model.Diff) {
 	fmt.Fprintf(b, "permaudit diff: run %s (%s) -> run %s (%s)\n",
 		sanitize(d.Old.RunID), sanitize(d.Old.Target), sanitize(d.New.RunID), sanitize(d.New.Target))
 	if d.Old.ConfigFingerprint != d.New.ConfigFingerprint {
@@ -195,7 +131,7 @@ func writeDiffText(b *bytes.Buffer, d *Diff) {
 	if !d.Old.Complete || !d.New.Complete {
 		b.WriteString("a run is incomplete: what it did not probe shows as removed or added\n")
 	}
-	section := func(title string, fs []Finding) {
+	section := func(title string, fs []model.Finding) {
 		fmt.Fprintf(b, "\n%s (%d):\n", title, len(fs))
 		if len(fs) == 0 {
 			return
@@ -223,7 +159,7 @@ func writeDiffText(b *bytes.Buffer, d *Diff) {
 	}
 }
 
-func writeDiffMarkdown(b *bytes.Buffer, d *Diff) {
+func writeDiffMarkdown(b *bytes.Buffer, d *model.Diff) {
 	fmt.Fprintf(b, "## permaudit diff\n\nRun `%s` (%s) → run `%s` (%s).\n",
 		diffMDCode(d.Old.RunID), diffMDText(d.Old.Target), diffMDCode(d.New.RunID), diffMDText(d.New.Target))
 	if d.Old.ConfigFingerprint != d.New.ConfigFingerprint {
@@ -235,7 +171,7 @@ func writeDiffMarkdown(b *bytes.Buffer, d *Diff) {
 	fmt.Fprintf(b, "\n**%d new**, **%d fixed** findings; %s; %s added, %d removed.\n",
 		len(d.NewFindings), len(d.FixedFindings), plural(len(d.Changed), "changed answer"),
 		plural(len(d.AddedEndpoints), "endpoint"), len(d.RemovedEndpoints))
-	section := func(title string, fs []Finding) {
+	section := func(title string, fs []model.Finding) {
 		fmt.Fprintf(b, "\n### %s (%d)\n\n", title, len(fs))
 		if len(fs) == 0 {
 			b.WriteString("None.\n")

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // onPort moves every URL of run to another port, as a second environment
 // of the same application would.
-func onPort(run *Run, hostport string) *Run {
+func onPort(run *model.Run, hostport string) *model.Run {
 	b, _ := json.Marshal(run)
 	moved := strings.ReplaceAll(string(b), "127.0.0.1:8080", hostport)
 	out, err := ReadRun(strings.NewReader(moved))
@@ -61,7 +63,7 @@ func TestCompareEndpoints(t *testing.T) {
 	old := shopRun(t, false, false, false)
 	cur := shopRun(t, false, false, false)
 	// The new run no longer has /admin/settings and has /admin/new.
-	var cells []Cell
+	var cells []model.Cell
 	for _, c := range cur.Observations {
 		if strings.HasSuffix(c.URL, "/admin/settings") {
 			c.URL = strings.Replace(c.URL, "/admin/settings", "/admin/new", 1)

@@ -8,16 +8,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 )
 
 // fingerprint hashes verdict, method, the template's path (id-like
 // segments folded to "{id}") and its sorted query keys, and role. The
-// template may be "GET /orders/{id}?page={id}" (as crawl.Template gives),
+// template may be "GET /orders/{id}?page={id}" (as model.Template gives),
 // a bare path, or an absolute URL: a leading method token, the scheme,
 // host, port and every query value are dropped, so the fingerprint is the
 // same across hosts, ports and ids.
-func fingerprint(v Verdict, method, template, role string) string {
+func fingerprint(v model.Verdict, method, template, role string) string {
 	return hashParts(string(v), method, templateKey(method, template), role)
 }
 
@@ -37,7 +37,7 @@ func templateKey(method, t string) string {
 	}
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
-		if crawl.IsID(s) {
+		if model.IsID(s) {
 			segs[i] = "{id}"
 		}
 	}

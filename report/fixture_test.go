@@ -6,22 +6,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/permaudit/permaudit/crawl"
-	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/model"
 )
 
 // probe is one hand-written cell of a fixture run.
 type probe struct {
 	role     string
 	status   int
-	class    crawl.Class
+	class    model.Class
 	why      string
 	location string
-	verdict  Verdict
+	verdict  model.Verdict
 	excerpt  string
-	chain    []crawl.Hop
+	chain    []model.Hop
 	err      string
-	body     []roles.BodyCheckResult
+	body     []model.BodyCheckResult
 }
 
 // fixtureEndpoint is one row of a fixture run.
@@ -31,7 +30,7 @@ type fixtureEndpoint struct {
 }
 
 // fixtureRoles are the roles of richRun, in configuration order.
-var fixtureRoles = []RoleInfo{
+var fixtureRoles = []model.RoleInfo{
 	{Name: "anonymous", SignIn: "none"},
 	{Name: "customer", SignIn: "cookies"},
 	{Name: "support", SignIn: "bearer", Inherits: []string{"customer"}},
@@ -42,36 +41,36 @@ var fixtureRoles = []RoleInfo{
 // verdict, a redirect chain, a login redirect, a denial signature, an
 // error without an answer and a role that did not probe an endpoint.
 func richEndpoints() []fixtureEndpoint {
-	login := probe{role: "anonymous", status: 302, class: crawl.Unauthenticated, why: "redirect to login /login", location: "/login", verdict: Pass}
+	login := probe{role: "anonymous", status: 302, class: model.Unauthenticated, why: "redirect to login /login", location: "/login", verdict: model.Pass}
 	ok := func(role string) probe {
-		return probe{role: role, status: 200, class: crawl.Allowed, why: "status 200", verdict: Pass, excerpt: "<h1>Acme</h1>"}
+		return probe{role: role, status: 200, class: model.Allowed, why: "status 200", verdict: model.Pass, excerpt: "<h1>Acme</h1>"}
 	}
-	forbid := func(role string, v Verdict) probe {
-		return probe{role: role, status: 403, class: crawl.Forbidden, why: "status 403", verdict: v, excerpt: "Forbidden"}
+	forbid := func(role string, v model.Verdict) probe {
+		return probe{role: role, status: 403, class: model.Forbidden, why: "status 403", verdict: v, excerpt: "Forbidden"}
 	}
 	return []fixtureEndpoint{
 		// Probes out of column order: the page must map cells explicitly.
 		{path: "/", template: "GET /", expected: "allow", rule: "rule 1 (GET /)",
 			probes: []probe{ok("admin"), ok("anonymous"), ok("support"), ok("customer")}},
 		{path: "/account/", template: "GET /account/", expected: "allow", rule: "rule 2 (GET /account/)",
-			probes: []probe{login, {role: "customer", status: 200, class: crawl.Allowed, why: "status 200", verdict: Pass,
-				chain: []crawl.Hop{{URL: "http://127.0.0.1:8080/account", Status: 301, Location: "/account/"}, {URL: "http://127.0.0.1:8080/account/", Status: 200}}},
+			probes: []probe{login, {role: "customer", status: 200, class: model.Allowed, why: "status 200", verdict: model.Pass,
+				chain: []model.Hop{{URL: "http://127.0.0.1:8080/account", Status: 301, Location: "/account/"}, {URL: "http://127.0.0.1:8080/account/", Status: 200}}},
 				ok("support"), ok("admin")}},
 		{path: "/admin/", template: "GET /admin/", expected: "deny", rule: "rule 5 (GET /admin/**)",
-			probes: []probe{login, forbid("customer", Pass),
-				{role: "support", status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak, excerpt: "<h1>Admin</h1><p>users: 3</p>"}, ok("admin")}},
+			probes: []probe{login, forbid("customer", model.Pass),
+				{role: "support", status: 200, class: model.Allowed, why: "status 200", verdict: model.Leak, excerpt: "<h1>Admin</h1><p>users: 3</p>"}, ok("admin")}},
 		{path: "/api/admin/stats", template: "GET /api/admin/stats", expected: "deny", rule: "rule 6 (GET /api/admin/**)",
-			probes: []probe{forbid("anonymous", WrongCode), forbid("customer", Pass), forbid("support", Pass),
-				{role: "admin", status: 0, class: crawl.Error, why: "transport error", verdict: ErrorVerdict, err: "read tcp 127.0.0.1:8080: connection reset by peer"}}},
+			probes: []probe{forbid("anonymous", model.WrongCode), forbid("customer", model.Pass), forbid("support", model.Pass),
+				{role: "admin", status: 0, class: model.Error, why: "transport error", verdict: model.ErrorVerdict, err: "read tcp 127.0.0.1:8080: connection reset by peer"}}},
 		{path: "/api/orders/17", template: "GET /api/orders/{id}", expected: "deny as 404", rule: "rule 4 (GET /api/orders/{id})",
-			probes: []probe{{role: "anonymous", status: 404, class: crawl.Hidden, why: "status 404", verdict: Pass}, ok("customer"), ok("support"), ok("admin")}},
+			probes: []probe{{role: "anonymous", status: 404, class: model.Hidden, why: "status 404", verdict: model.Pass}, ok("customer"), ok("support"), ok("admin")}},
 		{path: "/api/orders/18", template: "GET /api/orders/{id}", expected: "deny as 404", rule: "rule 4 (GET /api/orders/{id})",
-			probes: []probe{{role: "anonymous", status: 401, class: crawl.Unauthenticated, why: "status 401", verdict: ExistenceLeak}, forbid("customer", ExistenceLeak), ok("support")}},
+			probes: []probe{{role: "anonymous", status: 401, class: model.Unauthenticated, why: "status 401", verdict: model.ExistenceLeak}, forbid("customer", model.ExistenceLeak), ok("support")}},
 		{path: "/search?q=x", template: "GET /search?q={id}", expected: "allow", rule: "rule 1 (GET /search)",
-			probes: []probe{ok("anonymous"), {role: "customer", status: 405, class: crawl.Other, why: "status 405", verdict: Inconclusive}, ok("support"), ok("admin")}},
+			probes: []probe{ok("anonymous"), {role: "customer", status: 405, class: model.Other, why: "status 405", verdict: model.Inconclusive}, ok("support"), ok("admin")}},
 		{path: "/support/tickets", template: "GET /support/tickets", expected: "allow", rule: "rule 7 (GET /support/**)",
-			probes: []probe{login, {role: "customer", status: 200, class: crawl.Forbidden, why: "denial signature 1", verdict: Pass, excerpt: "Sorry, you are not allowed to see this page"},
-				forbid("support", Blocked), ok("admin")}},
+			probes: []probe{login, {role: "customer", status: 200, class: model.Forbidden, why: "denial signature 1", verdict: model.Pass, excerpt: "Sorry, you are not allowed to see this page"},
+				forbid("support", model.Blocked), ok("admin")}},
 	}
 }
 
@@ -81,16 +80,16 @@ func richEndpoints() []fixtureEndpoint {
 // body was cut at the size cap).
 func bodyEndpoints() []fixtureEndpoint {
 	const own, items = `items[*].owner equals "{self.user_id}"`, `body contains "items"`
-	pass := func(c string) roles.BodyCheckResult { return roles.BodyCheckResult{Check: c, Result: roles.BodyPass} }
-	json := func(role string, v Verdict, checks ...roles.BodyCheckResult) probe {
-		return probe{role: role, status: 200, class: crawl.Allowed, why: "status 200", verdict: v, excerpt: `{"items":[{"owner":"u1"},{"owner":"u2"}]}`, body: checks}
+	pass := func(c string) model.BodyCheckResult { return model.BodyCheckResult{Check: c, Result: model.BodyPass} }
+	json := func(role string, v model.Verdict, checks ...model.BodyCheckResult) probe {
+		return probe{role: role, status: 200, class: model.Allowed, why: "status 200", verdict: v, excerpt: `{"items":[{"owner":"u1"},{"owner":"u2"}]}`, body: checks}
 	}
 	return []fixtureEndpoint{{path: "/api/notes", template: "GET /api/notes", expected: "allow", rule: "rule 8 (GET /api/notes)",
 		probes: []probe{
-			{role: "anonymous", status: 302, class: crawl.Unauthenticated, why: "redirect to login /login", location: "/login", verdict: Pass},
-			json("customer", Leak, pass(items), roles.BodyCheckResult{Check: own, Result: roles.BodyFail, Detail: `items[1].owner is "u2", want "u1"`}),
-			json("support", ErrorVerdict, roles.BodyCheckResult{Check: own, Result: roles.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"}, pass(items)),
-			json("admin", Pass, pass(own), pass(items)),
+			{role: "anonymous", status: 302, class: model.Unauthenticated, why: "redirect to login /login", location: "/login", verdict: model.Pass},
+			json("customer", model.Leak, pass(items), model.BodyCheckResult{Check: own, Result: model.BodyFail, Detail: `items[1].owner is "u2", want "u1"`}),
+			json("support", model.ErrorVerdict, model.BodyCheckResult{Check: own, Result: model.BodyUndecided, Detail: "the body was cut at the size cap before the check could decide; raise crawl.max_body"}, pass(items)),
+			json("admin", model.Pass, pass(own), pass(items)),
 		}}}
 }
 
@@ -98,17 +97,17 @@ func bodyEndpoints() []fixtureEndpoint {
 // baseline that accepts three of its findings (one of them until a day
 // already past) and lists one finding since fixed and one on an endpoint
 // the run did not probe.
-func baselinedRun() *Run {
+func baselinedRun() *model.Run {
 	r := fixtureRun(fixtureRoles, append(richEndpoints(), bodyEndpoints()...))
-	entry := func(v Verdict, template, role, reason, expires string) BaselineEntry {
-		return BaselineEntry{Fingerprint: Fingerprint(v, "GET", template, role), Verdict: v, Template: template, Role: role, Reason: reason, Expires: expires}
+	entry := func(v model.Verdict, template, role, reason, expires string) model.BaselineEntry {
+		return model.BaselineEntry{Fingerprint: Fingerprint(v, "GET", template, role), Verdict: v, Template: template, Role: role, Reason: reason, Expires: expires}
 	}
-	ApplyBaseline(r, &Baseline{File: "permaudit-baseline.yaml", Entries: []BaselineEntry{
-		entry(Leak, "GET /admin/", "support", "ACME-12: support keeps the admin page until the split", "2025-12-31"),
-		entry(ExistenceLeak, "GET /api/orders/{id}", "anonymous", "ACME-7: 401 before the lookup", "2025-01-31"),
-		entry(ExistenceLeak, "GET /api/orders/{id}", "customer", "ACME-7: 403 before the lookup", ""),
-		entry(Leak, "GET /", "anonymous", "ACME-3: the home page showed the user list", ""),
-		entry(Blocked, "GET /reports/{id}", "support", "ACME-9: reports are off in staging", ""),
+	ApplyBaseline(r, &Baseline{File: "permaudit-baseline.yaml", Entries: []model.BaselineEntry{
+		entry(model.Leak, "GET /admin/", "support", "ACME-12: support keeps the admin page until the split", "2025-12-31"),
+		entry(model.ExistenceLeak, "GET /api/orders/{id}", "anonymous", "ACME-7: 401 before the lookup", "2025-01-31"),
+		entry(model.ExistenceLeak, "GET /api/orders/{id}", "customer", "ACME-7: 403 before the lookup", ""),
+		entry(model.Leak, "GET /", "anonymous", "ACME-3: the home page showed the user list", ""),
+		entry(model.Blocked, "GET /reports/{id}", "support", "ACME-9: reports are off in staging", ""),
 	}}, time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
 	return r
 }
@@ -120,15 +119,15 @@ func hostileEndpoints() []fixtureEndpoint {
 	return []fixtureEndpoint{
 		{path: `/a/<script>window.__pwned="path"</script>`, template: `GET /a/<script>window.__pwned="path"</script>`, expected: "deny", rule: `rule 1 (GET /a/**) <b onmouseover="window.__pwned='rule'">`,
 			probes: []probe{
-				{role: "anonymous", status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak, excerpt: body,
-					body: []roles.BodyCheckResult{{Check: `body contains "<img src=x onerror=window.__pwned='check'>"`, Result: roles.BodyFail, Detail: `the body holds "</script><script>window.__pwned='detail'</script>"`}}},
-				{role: `cust"'><img src=x onerror=window.__pwned=1>`, status: 302, class: crawl.Other, why: "redirect off scope", location: `javascript:window.__pwned="location"`, verdict: Inconclusive},
+				{role: "anonymous", status: 200, class: model.Allowed, why: "status 200", verdict: model.Leak, excerpt: body,
+					body: []model.BodyCheckResult{{Check: `body contains "<img src=x onerror=window.__pwned='check'>"`, Result: model.BodyFail, Detail: `the body holds "</script><script>window.__pwned='detail'</script>"`}}},
+				{role: `cust"'><img src=x onerror=window.__pwned=1>`, status: 302, class: model.Other, why: "redirect off scope", location: `javascript:window.__pwned="location"`, verdict: model.Inconclusive},
 			}},
 		{path: `/b/"'><svg onload="window.__pwned='svg'">`, template: "GET /b/{id}", expected: `deny as 404 <script>window.__pwned="exp"</script>`, rule: "rule 2",
 			probes: []probe{
-				{role: "anonymous", status: 0, class: crawl.Error, why: "transport error", verdict: ErrorVerdict, err: `dial: </script><script>window.__pwned="err"</script>`},
-				{role: `cust"'><img src=x onerror=window.__pwned=1>`, status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak, excerpt: "{{.}} ${window.__pwned='tpl'} javascript:alert(1)",
-					chain: []crawl.Hop{{URL: `http://127.0.0.1:8080/b/javascript:window.__pwned=1`, Status: 302, Location: `javascript:window.__pwned="hop"`}, {URL: "http://127.0.0.1:8080/b/", Status: 200}}},
+				{role: "anonymous", status: 0, class: model.Error, why: "transport error", verdict: model.ErrorVerdict, err: `dial: </script><script>window.__pwned="err"</script>`},
+				{role: `cust"'><img src=x onerror=window.__pwned=1>`, status: 200, class: model.Allowed, why: "status 200", verdict: model.Leak, excerpt: "{{.}} ${window.__pwned='tpl'} javascript:alert(1)",
+					chain: []model.Hop{{URL: `http://127.0.0.1:8080/b/javascript:window.__pwned=1`, Status: 302, Location: `javascript:window.__pwned="hop"`}, {URL: "http://127.0.0.1:8080/b/", Status: 200}}},
 			}},
 	}
 }
@@ -136,12 +135,12 @@ func hostileEndpoints() []fixtureEndpoint {
 // fixtureRun builds a run from endpoints, with findings and notes made
 // from each cell's verdict: golden files and browser tests pin rendering,
 // never what the judge decides.
-func fixtureRun(roles []RoleInfo, endpoints []fixtureEndpoint) *Run {
+func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run {
 	const target = "http://127.0.0.1:8080"
 	started := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
-	r := &Run{
-		Schema:            SchemaVersion,
-		Tool:              Tool{Name: "permaudit", Version: "0.1.0"},
+	r := &model.Run{
+		Schema:            model.SchemaVersion,
+		Tool:              model.Tool{Name: "permaudit", Version: "0.1.0"},
 		RunID:             "20250314T092653Z-fixture",
 		Target:            target,
 		Started:           started,
@@ -150,24 +149,24 @@ func fixtureRun(roles []RoleInfo, endpoints []fixtureEndpoint) *Run {
 		ConfigFile:        "permaudit.yaml",
 		ConfigFingerprint: "9f86d081884c7d659a2feaa0c55ad015",
 		Roles:             roles,
-		Gate:              Gate{FailOn: DefaultFailOn},
+		Gate:              model.Gate{FailOn: model.DefaultFailOn},
 		Complete:          true,
-		Inventory:         crawl.Inventory{Pages: map[string]int{}},
-		Findings:          []Finding{},
-		Notes:             []Finding{},
-		Counts:            map[Verdict]int{},
+		Inventory:         model.Inventory{Pages: map[string]int{}},
+		Findings:          []model.Finding{},
+		Notes:             []model.Finding{},
+		Counts:            map[model.Verdict]int{},
 	}
 	for _, ri := range roles {
 		r.Inventory.Pages[ri.Name] = 7
 	}
 	for _, e := range endpoints {
 		u := target + e.path
-		r.Inventory.Entries = append(r.Inventory.Entries, crawl.Entry{Endpoint: crawl.Endpoint{Method: "GET", URL: u}, Template: e.template,
+		r.Inventory.Entries = append(r.Inventory.Entries, model.Entry{Endpoint: model.Endpoint{Method: "GET", URL: u}, Template: e.template,
 			FoundBy: []string{"admin"}, Sources: []string{"link"}})
 		for _, p := range e.probes {
-			c := Cell{
-				Observation: crawl.Observation{
-					Endpoint: crawl.Endpoint{Method: "GET", URL: u}, Role: p.role, Status: p.status, Location: p.location,
+			c := model.Cell{
+				Observation: model.Observation{
+					Endpoint: model.Endpoint{Method: "GET", URL: u}, Role: p.role, Status: p.status, Location: p.location,
 					Chain: p.chain, Class: p.class, Why: p.why, Excerpt: p.excerpt, Err: p.err,
 					Latency: 1500 * time.Microsecond, BodyChecks: p.body,
 				},
@@ -179,10 +178,10 @@ func fixtureRun(roles []RoleInfo, endpoints []fixtureEndpoint) *Run {
 			r.Observations = append(r.Observations, c)
 			i := len(r.Observations) - 1
 			r.Counts[p.verdict]++
-			if p.verdict == Pass {
+			if p.verdict == model.Pass {
 				continue
 			}
-			f := Finding{
+			f := model.Finding{
 				Verdict: p.verdict, Severity: severityOf(p.verdict), Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
 				Role: p.role, Expected: e.expected, Observed: observedString(c.Observation), Rule: e.rule,
 				Message:     fmt.Sprintf("GET %s as %s: expected %s, got %s", pathOf(u), p.role, e.expected, observedString(c.Observation)),
@@ -197,23 +196,23 @@ func fixtureRun(roles []RoleInfo, endpoints []fixtureEndpoint) *Run {
 				r.Notes = append(r.Notes, f)
 			}
 			if p.status == 401 {
-				r.Notes = append(r.Notes, Finding{Verdict: MissingWWWAuth, Severity: Info, Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
-					Message: e.template + ": 401 without a WWW-Authenticate header (1 endpoint; roles: " + p.role + ")", Fingerprint: Fingerprint(MissingWWWAuth, "GET", e.template, ""), Cell: i})
-				r.Counts[MissingWWWAuth]++
+				r.Notes = append(r.Notes, model.Finding{Verdict: model.MissingWWWAuth, Severity: model.Info, Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
+					Message: e.template + ": 401 without a WWW-Authenticate header (1 endpoint; roles: " + p.role + ")", Fingerprint: Fingerprint(model.MissingWWWAuth, "GET", e.template, ""), Cell: i})
+				r.Counts[model.MissingWWWAuth]++
 			}
 		}
 	}
-	r.Notes = append(r.Notes, Finding{Verdict: DeadRule, Severity: Info, Rule: "rule 9 (GET /never/**)", Message: "rule 9 (GET /never/**) at line 40 matched no probed endpoint",
-		Fingerprint: hashParts(string(DeadRule), "GET /never/**"), Cell: -1})
-	r.Counts[DeadRule]++
-	r.Inventory.Skipped = []crawl.Skip{{Endpoint: crawl.Endpoint{Method: "GET", URL: target + "/logout"}, Reason: `excluded word "logout"`}}
+	r.Notes = append(r.Notes, model.Finding{Verdict: model.DeadRule, Severity: model.Info, Rule: "rule 9 (GET /never/**)", Message: "rule 9 (GET /never/**) at line 40 matched no probed endpoint",
+		Fingerprint: hashParts(string(model.DeadRule), "GET /never/**"), Cell: -1})
+	r.Counts[model.DeadRule]++
+	r.Inventory.Skipped = []model.Skip{{Endpoint: model.Endpoint{Method: "GET", URL: target + "/logout"}, Reason: `excluded word "logout"`}}
 	r.Gate.Failed = r.Gate.Failing > 0
 	return r
 }
 
 // cellsWithVerdict returns the display paths of the rows that have a
 // cell with verdict v.
-func rowsWithVerdict(r *Run, v Verdict) map[string]bool {
+func rowsWithVerdict(r *model.Run, v model.Verdict) map[string]bool {
 	rows := map[string]bool{}
 	for _, c := range r.Observations {
 		if c.Verdict == v {
@@ -229,15 +228,15 @@ func rowsWithVerdict(r *Run, v Verdict) map[string]bool {
 // of their own for every endpoint (no two alike, the worst case for the
 // report's size), the others get the same 403 page; about 1% of the cells
 // are leaks, 1% blocked and 1% errors.
-func bigRun(endpoints, nRoles int) *Run {
-	var roles []RoleInfo
+func bigRun(endpoints, nRoles int) *model.Run {
+	var roles []model.RoleInfo
 	kinds := []string{"none", "cookies", "bearer", "basic", "headers", "cookies+headers"}
 	for i := 0; i < nRoles; i++ {
 		name := "anonymous"
 		if i > 0 {
 			name = fmt.Sprintf("role%02d", i)
 		}
-		roles = append(roles, RoleInfo{Name: name, SignIn: kinds[i%len(kinds)]})
+		roles = append(roles, model.RoleInfo{Name: name, SignIn: kinds[i%len(kinds)]})
 	}
 	denied := strings.Repeat("<p>Forbidden: you may not see this page.</p>", 8)[:300]
 	var eps []fixtureEndpoint
@@ -249,17 +248,17 @@ func bigRun(endpoints, nRoles int) *Run {
 			allowed := j < nRoles/2
 			body := fmt.Sprintf("<h1>Item %d of %s</h1><p>Seen by %s.</p>", 1000+id, path, ri.Name)
 			body += strings.Repeat(fmt.Sprintf("<li>order %d-%d shipped</li>", i, j), 20)
-			p := probe{role: ri.Name, status: 200, class: crawl.Allowed, why: "status 200", verdict: Pass, excerpt: body[:300]}
+			p := probe{role: ri.Name, status: 200, class: model.Allowed, why: "status 200", verdict: model.Pass, excerpt: body[:300]}
 			if !allowed {
-				p = probe{role: ri.Name, status: 403, class: crawl.Forbidden, why: "status 403", verdict: Pass, excerpt: denied}
+				p = probe{role: ri.Name, status: 403, class: model.Forbidden, why: "status 403", verdict: model.Pass, excerpt: denied}
 			}
 			switch (i*7 + j*13) % 100 {
 			case 0:
-				p.status, p.class, p.why, p.verdict, p.excerpt = 200, crawl.Allowed, "status 200", Leak, body[:300]
+				p.status, p.class, p.why, p.verdict, p.excerpt = 200, model.Allowed, "status 200", model.Leak, body[:300]
 			case 1:
-				p.status, p.class, p.why, p.verdict, p.excerpt = 403, crawl.Forbidden, "status 403", Blocked, denied
+				p.status, p.class, p.why, p.verdict, p.excerpt = 403, model.Forbidden, "status 403", model.Blocked, denied
 			case 2:
-				p.status, p.class, p.why, p.verdict, p.excerpt = 500, crawl.Error, "status 500", ErrorVerdict, "Internal Server Error"
+				p.status, p.class, p.why, p.verdict, p.excerpt = 500, model.Error, "status 500", model.ErrorVerdict, "Internal Server Error"
 			}
 			e.probes = append(e.probes, p)
 		}

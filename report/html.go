@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 )
 
 // htmlAssets holds the report's templates, stylesheet and script. Each
@@ -51,7 +51,7 @@ type htmlSection struct {
 // htmlSections lists the report's sections in order. A section with no
 // data to show still appears, saying so, so that a printed report always
 // has the same sections.
-func htmlSections(r *Run, v *htmlView) []htmlSection {
+func htmlSections(r *model.Run, v *htmlView) []htmlSection {
 	return withChanges(r, []htmlSection{ // the Changes section: baseline_html.go
 		{ID: "summary", Title: "Summary", Tmpl: "summary", Data: v.Summary},
 		{ID: "matrix", Title: "Matrix", Tmpl: "matrix", Data: v.Matrix},
@@ -85,18 +85,18 @@ type headerView struct {
 	Incomplete                             string
 	GateFailed                             bool
 	Gate                                   string
-	Roles                                  []RoleInfo
+	Roles                                  []model.RoleInfo
 	FilterRoles, FilterOnly                string
 }
 
 type filterView struct {
 	Verdicts   []verdictCount
-	Severities []Severity
+	Severities []model.Severity
 	Roles      []string
 }
 
 type verdictCount struct {
-	Verdict Verdict
+	Verdict model.Verdict
 	Symbol  string
 	Kind    string // "finding", "note", "pass"
 	Count   int
@@ -107,11 +107,11 @@ type summaryView struct {
 	Pass            int
 	Severities      []severityCount
 	Roles           []roleSummary
-	FindingVerdicts []Verdict
+	FindingVerdicts []model.Verdict
 }
 
 type severityCount struct {
-	Severity Severity
+	Severity model.Severity
 	Count    int
 }
 
@@ -153,13 +153,13 @@ type matrixIndex struct {
 }
 
 // verdictCodes are the one-letter codes of matrixIndex.
-var verdictCodes = map[Verdict]byte{
-	Pass: 'P', Leak: 'L', Blocked: 'B', ExistenceLeak: 'E', WrongCode: 'W', ErrorVerdict: 'X',
-	Inconclusive: 'I', Unmapped: 'U', DeadRule: 'D', MissingWWWAuth: 'M',
+var verdictCodes = map[model.Verdict]byte{
+	model.Pass: 'P', model.Leak: 'L', model.Blocked: 'B', model.ExistenceLeak: 'E', model.WrongCode: 'W', model.ErrorVerdict: 'X',
+	model.Inconclusive: 'I', model.Unmapped: 'U', model.DeadRule: 'D', model.MissingWWWAuth: 'M',
 }
 
 // matrixIndexOf builds the filter index of m.
-func matrixIndexOf(r *Run, m matrixView) template.JS {
+func matrixIndexOf(r *model.Run, m matrixView) template.JS {
 	idx := matrixIndex{Codes: map[string]string{"-": "none", "?": "unknown"}, Rows: []string{}, Tbody: []int{}, Group: []int{}, Cells: []any{}}
 	for v, c := range verdictCodes {
 		idx.Codes[string(c)] = string(v)
@@ -237,9 +237,9 @@ type matrixCell struct {
 
 type findingView struct {
 	Index             int // cell index, -1 for none
-	Verdict           Verdict
+	Verdict           model.Verdict
 	Symbol            string
-	Severity          Severity
+	Severity          model.Severity
 	SeverityRank      int
 	Method, Path      string
 	Role              string
@@ -282,27 +282,27 @@ type skipView struct {
 }
 
 // verdictSymbols give each verdict a mark that reads without colour.
-var verdictSymbols = map[Verdict]string{
-	Pass:           "✓",
-	Leak:           "✖",
-	Blocked:        "⊘",
-	ExistenceLeak:  "◐",
-	WrongCode:      "≠",
-	ErrorVerdict:   "⚠",
-	Inconclusive:   "?",
-	Unmapped:       "∅",
-	DeadRule:       "†",
-	MissingWWWAuth: "!",
+var verdictSymbols = map[model.Verdict]string{
+	model.Pass:           "✓",
+	model.Leak:           "✖",
+	model.Blocked:        "⊘",
+	model.ExistenceLeak:  "◐",
+	model.WrongCode:      "≠",
+	model.ErrorVerdict:   "⚠",
+	model.Inconclusive:   "?",
+	model.Unmapped:       "∅",
+	model.DeadRule:       "†",
+	model.MissingWWWAuth: "!",
 }
 
-func symbolOf(v Verdict) string {
+func symbolOf(v model.Verdict) string {
 	if s, ok := verdictSymbols[v]; ok {
 		return s
 	}
 	return "•"
 }
 
-func (htmlWriter) Write(w io.Writer, r *Run) error {
+func (htmlWriter) Write(w io.Writer, r *model.Run) error {
 	css, err := htmlAssets.ReadFile("html/report.css")
 	if err != nil {
 		return fmt.Errorf("write html: %w", err)
@@ -351,7 +351,7 @@ func cspHash(b []byte) string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
-func buildHTMLView(r *Run) *htmlView {
+func buildHTMLView(r *model.Run) *htmlView {
 	v := &htmlView{
 		Title: "permaudit report: " + sanitize(r.Target),
 	}
@@ -360,7 +360,7 @@ func buildHTMLView(r *Run) *htmlView {
 	for _, ri := range r.Roles {
 		signIn[ri.Name] = ri.SignIn
 	}
-	gated := map[Verdict]bool{}
+	gated := map[model.Verdict]bool{}
 	for _, f := range r.Gate.FailOn {
 		gated[f] = true
 	}
@@ -381,7 +381,7 @@ func buildHTMLView(r *Run) *htmlView {
 		FilterOnly:        sanitize(strings.Join(r.Filters.Only, ", ")),
 	}
 	for _, ri := range r.Roles {
-		v.Header.Roles = append(v.Header.Roles, RoleInfo{Name: sanitize(ri.Name), SignIn: sanitize(ri.SignIn), Inherits: sanitizeAll(ri.Inherits)})
+		v.Header.Roles = append(v.Header.Roles, model.RoleInfo{Name: sanitize(ri.Name), SignIn: sanitize(ri.SignIn), Inherits: sanitizeAll(ri.Inherits)})
 	}
 
 	// Filters and summary.
@@ -393,24 +393,24 @@ func buildHTMLView(r *Run) *htmlView {
 		v.Filters.Verdicts = append(v.Filters.Verdicts, verdictCount{nv, symbolOf(nv), "note", r.Counts[nv]})
 		v.Summary.Notes = append(v.Summary.Notes, verdictCount{nv, symbolOf(nv), "note", r.Counts[nv]})
 	}
-	v.Filters.Verdicts = append(v.Filters.Verdicts, verdictCount{Pass, symbolOf(Pass), "pass", r.Counts[Pass]})
-	v.Filters.Severities = []Severity{Critical, High, Medium, Low, Info}
+	v.Filters.Verdicts = append(v.Filters.Verdicts, verdictCount{model.Pass, symbolOf(model.Pass), "pass", r.Counts[model.Pass]})
+	v.Filters.Severities = []model.Severity{model.Critical, model.High, model.Medium, model.Low, model.Info}
 	v.Filters.Roles = sanitizeAll(roles)
-	v.Summary.Pass = r.Counts[Pass]
+	v.Summary.Pass = r.Counts[model.Pass]
 	v.Summary.FindingVerdicts = findingVerdicts
-	sev := map[Severity]int{}
+	sev := map[model.Severity]int{}
 	for _, f := range r.Findings {
 		sev[f.Severity]++
 	}
-	for _, s := range []Severity{Critical, High, Medium, Low} {
+	for _, s := range []model.Severity{model.Critical, model.High, model.Medium, model.Low} {
 		v.Summary.Severities = append(v.Summary.Severities, severityCount{s, sev[s]})
 	}
-	v.Summary.Severities = append(v.Summary.Severities, severityCount{Info, len(r.Notes)})
+	v.Summary.Severities = append(v.Summary.Severities, severityCount{model.Info, len(r.Notes)})
 	v.Summary.Roles = roleSummaries(r, roles, signIn)
 
 	// Findings attached to each cell, for the evidence.
 	byCell := map[int][]evFind{}
-	for _, list := range [][]Finding{r.Findings, r.Notes} {
+	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
 		for _, f := range list {
 			if f.Cell >= 0 && f.Cell < len(r.Observations) {
 				byCell[f.Cell] = append(byCell[f.Cell], evFind{f.Verdict, sanitize(f.Message), f.Fingerprint})
@@ -436,7 +436,7 @@ func buildHTMLView(r *Run) *htmlView {
 // matrixRoles are the matrix's columns: the run's roles in configuration
 // order (only those probed when --role narrowed the run), then any role
 // seen in an observation but not declared.
-func matrixRoles(r *Run) []string {
+func matrixRoles(r *model.Run) []string {
 	seen := map[string]bool{}
 	for _, c := range r.Observations {
 		seen[c.Role] = true
@@ -458,7 +458,7 @@ func matrixRoles(r *Run) []string {
 	return append(roles, extra...)
 }
 
-func roleSummaries(r *Run, roles []string, signIn map[string]string) []roleSummary {
+func roleSummaries(r *model.Run, roles []string, signIn map[string]string) []roleSummary {
 	idx := map[string]int{}
 	out := make([]roleSummary, len(roles))
 	for i, n := range roles {
@@ -468,7 +468,7 @@ func roleSummaries(r *Run, roles []string, signIn map[string]string) []roleSumma
 	for _, c := range r.Observations {
 		if i, ok := idx[c.Role]; ok {
 			out[i].Probes++
-			if c.Verdict == Pass {
+			if c.Verdict == model.Pass {
 				out[i].Pass++
 			}
 		}
@@ -492,7 +492,7 @@ func roleSummaries(r *Run, roles []string, signIn map[string]string) []roleSumma
 
 // buildMatrix groups the observations into rows (one per method and
 // URL), templates and path prefixes, each sorted.
-func buildMatrix(r *Run, roles []string) matrixView {
+func buildMatrix(r *model.Run, roles []string) matrixView {
 	col := map[string]int{}
 	for i, n := range roles {
 		col[n] = i
@@ -584,7 +584,7 @@ func buildMatrix(r *Run, roles []string) matrixView {
 // answerOf is the short answer a matrix cell shows: statusAnswer, then
 // " b✓" when every body check passed, " b✖" when one failed, " b?" when
 // one could not decide (bodyOutcome).
-func answerOf(c Cell) string {
+func answerOf(c model.Cell) string {
 	return statusAnswer(c) + bodyMarks[bodyOutcome(c.BodyChecks)]
 }
 
@@ -592,17 +592,17 @@ func answerOf(c Cell) string {
 // status, or "login" for a redirect to (or a page of) the login, "denial"
 // for a denial signature on another status, "error" when nothing
 // decided, with "↪" when redirects were followed.
-func statusAnswer(c Cell) string {
+func statusAnswer(c model.Cell) string {
 	var a string
 	switch {
-	case c.Class == crawl.Error:
+	case c.Class == model.Error:
 		a = "error"
 		if c.Status > 0 {
 			a = strconv.Itoa(c.Status)
 		}
-	case c.Class == crawl.Unauthenticated && c.Status != 401:
+	case c.Class == model.Unauthenticated && c.Status != 401:
 		a = "login"
-	case c.Class == crawl.Forbidden && c.Status != 403:
+	case c.Class == model.Forbidden && c.Status != 403:
 		a = "denial"
 	case c.Status == 0:
 		a = "error"
@@ -641,7 +641,7 @@ func pathPrefix(raw string) string {
 	return "/" + p
 }
 
-func findingViewOf(f Finding, gated bool) findingView {
+func findingViewOf(f model.Finding, gated bool) findingView {
 	return findingView{
 		Index:             f.Cell,
 		Verdict:           f.Verdict,
@@ -664,7 +664,7 @@ func findingViewOf(f Finding, gated bool) findingView {
 	}
 }
 
-func buildCoverage(r *Run, roles []string) htmlCoverage {
+func buildCoverage(r *model.Run, roles []string) htmlCoverage {
 	cv := htmlCoverage{Endpoints: len(r.Inventory.Entries), Probes: len(r.Observations)}
 	templates := map[string]bool{}
 	found := map[string]int{}
@@ -683,7 +683,7 @@ func buildCoverage(r *Run, roles []string) htmlCoverage {
 	answered := map[string]int{}
 	for _, c := range r.Observations {
 		probes[c.Role]++
-		if c.Class != crawl.Error {
+		if c.Class != model.Error {
 			answered[c.Role]++
 		}
 	}

@@ -17,13 +17,13 @@ import (
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
-	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/internal/browsertest"
+	"github.com/permaudit/permaudit/model"
 )
 
 // writeReport renders r as HTML into a temporary file and returns its
 // file:// URL and size.
-func writeReport(tb testing.TB, r *Run) (string, int) {
+func writeReport(tb testing.TB, r *model.Run) (string, int) {
 	tb.Helper()
 	var b bytes.Buffer
 	if err := (htmlWriter{}).Write(&b, r); err != nil {
@@ -37,7 +37,7 @@ func writeReport(tb testing.TB, r *Run) (string, int) {
 }
 
 // openReport renders r and loads it in a new tab of br.
-func openReport(tb testing.TB, br *browsertest.Browser, r *Run) (*browsertest.Page, string) {
+func openReport(tb testing.TB, br *browsertest.Browser, r *model.Run) (*browsertest.Page, string) {
 	tb.Helper()
 	u, _ := writeReport(tb, r)
 	page := br.NewPage(tb)
@@ -100,7 +100,7 @@ func openEvidence(tb testing.TB, page *browsertest.Page, sel string, i int) {
 // the server rendered, and returns a selector for it. A click on it must
 // then show the evidence of i: the page maps cells to observations by
 // its own index.
-func cellSel(tb testing.TB, page *browsertest.Page, r *Run, i int) string {
+func cellSel(tb testing.TB, page *browsertest.Page, r *model.Run, i int) string {
 	tb.Helper()
 	m := buildMatrix(r, matrixRoles(r))
 	k := 0
@@ -232,13 +232,13 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 		{
 			name:   "leak",
 			clicks: []string{`#filters button[data-verdict="leak"]`},
-			rows:   sortedKeys(rowsWithVerdict(r, Leak)),
+			rows:   sortedKeys(rowsWithVerdict(r, model.Leak)),
 			listed: []string{"leak"},
 		},
 		{
 			name:   "leak or existence-leak",
 			clicks: []string{`#filters button[data-verdict="leak"]`, `#filters button[data-verdict="existence-leak"]`},
-			rows:   sortedKeys(union(rowsWithVerdict(r, Leak), rowsWithVerdict(r, ExistenceLeak))),
+			rows:   sortedKeys(union(rowsWithVerdict(r, model.Leak), rowsWithVerdict(r, model.ExistenceLeak))),
 			listed: []string{"leak", "existence-leak", "existence-leak"},
 		},
 		{
@@ -292,7 +292,7 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 			"Expecteddeny", "Rulerule 5 (GET /admin/**)",
 			"<h1>Admin</h1><p>users: 3</p>",
 			`curl -sS -i 'http://127.0.0.1:8080/admin/' -H "Authorization: Bearer $PERMAUDIT_SUPPORT_TOKEN"`,
-			Fingerprint(Leak, "GET", "GET /admin/", "support"),
+			Fingerprint(model.Leak, "GET", "GET /admin/", "support"),
 		}},
 		{"anonymous", "/admin/", []string{"Status302", "Location/login", "unauthenticated (redirect to login /login)", "curl -sS -i 'http://127.0.0.1:8080/admin/'\n"}},
 		{"customer", "/account/", []string{"Redirect chain", "301 http://127.0.0.1:8080/account → /account/", "200 http://127.0.0.1:8080/account/", `-b "$PERMAUDIT_CUSTOMER_COOKIE"`}},
@@ -362,7 +362,7 @@ func union(a, b map[string]bool) map[string]bool {
 	return out
 }
 
-func cellIndex(t *testing.T, r *Run, role, path string) int {
+func cellIndex(t *testing.T, r *model.Run, role, path string) int {
 	t.Helper()
 	for i, c := range r.Observations {
 		if c.Role == role && pathOf(c.URL) == path {
@@ -417,14 +417,14 @@ func testHostileReport(t *testing.T, br *browsertest.Browser) {
 }
 
 // hostileRun is a run whose every target-controlled string is hostile.
-func hostileRun() *Run {
-	roles := append(append([]RoleInfo(nil), fixtureRoles[:1]...), RoleInfo{Name: `cust"'><img src=x onerror=window.__pwned=1>`, SignIn: `cookies<script>window.__pwned="signin"</script>`})
+func hostileRun() *model.Run {
+	roles := append(append([]model.RoleInfo(nil), fixtureRoles[:1]...), model.RoleInfo{Name: `cust"'><img src=x onerror=window.__pwned=1>`, SignIn: `cookies<script>window.__pwned="signin"</script>`})
 	r := fixtureRun(roles, hostileEndpoints())
 	r.RunID = `<script>window.__pwned="runid"</script>`
 	r.ConfigFile = `"><script>window.__pwned="cfg"</script>`
 	r.Complete, r.Incomplete = false, `<img src=x onerror="window.__pwned='incomplete'">`
-	r.Inventory.Skipped = append(r.Inventory.Skipped, crawl.Skip{
-		Endpoint: crawl.Endpoint{Method: "GET", URL: `http://127.0.0.1:8080/x/<iframe src="javascript:window.__pwned=1">`},
+	r.Inventory.Skipped = append(r.Inventory.Skipped, model.Skip{
+		Endpoint: model.Endpoint{Method: "GET", URL: `http://127.0.0.1:8080/x/<iframe src="javascript:window.__pwned=1">`},
 		Reason:   `out of scope <script>window.__pwned="skip"</script>`,
 	})
 	return r

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // The evidence of the cells travels in the report as JSON documents of
@@ -80,7 +82,7 @@ type evidenceDoc struct {
 
 // evFind is a finding or note attached to a cell.
 type evFind struct {
-	Verdict     Verdict
+	Verdict     model.Verdict
 	Message     string
 	Fingerprint string
 }
@@ -107,7 +109,7 @@ func (t *stringTable) id(s string) int {
 // encodeEvidence builds, compresses and encodes the evidence of every
 // cell of r, evidenceChunk cells per document. Every string from the
 // target is sanitised; the page shows them with textContent only.
-func encodeEvidence(r *Run, signIn map[string]string, byCell map[int][]evFind) []evidenceBlob {
+func encodeEvidence(r *model.Run, signIn map[string]string, byCell map[int][]evFind) []evidenceBlob {
 	var blobs []evidenceBlob
 	for first := 0; first < len(r.Observations); first += evidenceChunk {
 		end := min(first+evidenceChunk, len(r.Observations))
@@ -158,7 +160,7 @@ func decodeEvidence(s string) (*evidenceDoc, error) {
 }
 
 // cellEvidence is one cell's record: what a click on it shows.
-func cellEvidence(t *stringTable, c Cell, signIn string, finds []evFind) []any {
+func cellEvidence(t *stringTable, c model.Cell, signIn string, finds []evFind) []any {
 	rec := make([]any, evFields)
 	s := func(field int, v string) { rec[field] = t.id(v) }
 	s(evVerdict, string(c.Verdict))

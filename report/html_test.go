@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/model"
 	"golang.org/x/net/html"
 )
 
@@ -184,7 +185,7 @@ func evidenceCells(t *testing.T, out string) (cells [][]any, strs [][]string) {
 	return cells, strs
 }
 
-func roleIndex(r *Run, name string) int {
+func roleIndex(r *model.Run, name string) int {
 	for i, ri := range r.Roles {
 		if ri.Name == name {
 			return i

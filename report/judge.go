@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -16,7 +17,7 @@ const anonymous = "anonymous"
 
 // judge fills run from cfg's matrix and obs. See Judge and the package
 // comment for the rules.
-func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
+func judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	j := &judgement{
 		run:      run,
 		roleRank: map[string]int{},
@@ -27,19 +28,19 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 		j.roleRank[n] = i
 	}
 	obs = j.takeCanaries(obs)
-	run.Observations = make([]Cell, 0, len(obs))
-	run.Findings = []Finding{}
-	run.Notes = []Finding{}
+	run.Observations = make([]model.Cell, 0, len(obs))
+	run.Findings = []model.Finding{}
+	run.Notes = []model.Finding{}
 
 	matched := map[int]bool{}
 	for i, o := range obs {
-		c := Cell{Observation: o, Template: crawl.Template(o.Method, o.URL)}
+		c := model.Cell{Observation: o, Template: model.Template(o.Method, o.URL)}
 		u, err := url.Parse(o.URL)
 		if err != nil {
 			c.Expected = "unknown"
-			c.Verdict = ErrorVerdict
+			c.Verdict = model.ErrorVerdict
 			run.Observations = append(run.Observations, c)
-			j.add(i, c, ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
+			j.add(i, c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
 			continue
 		}
 		exp := cfg.Expect(o.Method, u, o.Role)
@@ -51,8 +52,8 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 		run.Observations = append(run.Observations, c)
 
 		switch v {
-		case Pass:
-		case Unmapped:
+		case model.Pass:
+		case model.Unmapped:
 			j.group(j.unmapped, &j.unmappedOrder, i, c)
 		default:
 			j.add(i, c, v, why)
@@ -66,13 +67,13 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 	for _, k := range j.unmappedOrder {
 		g := j.unmapped[k]
 		c := run.Observations[g.cell]
-		j.note(g, c, Unmapped, fmt.Sprintf("%s: no rule covers it and the matrix default is unmapped (%s; roles: %s)",
+		j.note(g, c, model.Unmapped, fmt.Sprintf("%s: no rule covers it and the matrix default is unmapped (%s; roles: %s)",
 			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
 	}
 	for _, k := range j.noAuthOrder {
 		g := j.noAuth[k]
 		c := run.Observations[g.cell]
-		j.note(g, c, MissingWWWAuth, fmt.Sprintf("%s: 401 without a WWW-Authenticate header (RFC 9110 requires one; %s; roles: %s)",
+		j.note(g, c, model.MissingWWWAuth, fmt.Sprintf("%s: 401 without a WWW-Authenticate header (RFC 9110 requires one; %s; roles: %s)",
 			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
 	}
 	// A narrowed run (--role, --only), an incomplete one or one with no
@@ -87,12 +88,12 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 				pats[i] = p.String()
 			}
 			name := r.Name()
-			run.Notes = append(run.Notes, Finding{
-				Verdict:     DeadRule,
-				Severity:    Info,
+			run.Notes = append(run.Notes, model.Finding{
+				Verdict:     model.DeadRule,
+				Severity:    model.Info,
 				Rule:        name,
 				Message:     fmt.Sprintf("%s at line %d matched no probed endpoint", name, r.Line),
-				Fingerprint: hashParts(string(DeadRule), strings.Join(pats, "\n")),
+				Fingerprint: hashParts(string(model.DeadRule), strings.Join(pats, "\n")),
 				Cell:        -1,
 			})
 		}
@@ -104,7 +105,7 @@ func judge(run *Run, cfg *roles.Config, obs []crawl.Observation) {
 }
 
 type judgement struct {
-	run      *Run
+	run      *model.Run
 	roleRank map[string]int
 
 	unmapped      map[string]*group
@@ -120,7 +121,7 @@ type group struct {
 	urls  map[string]bool
 }
 
-func (j *judgement) group(m map[string]*group, order *[]string, i int, c Cell) {
+func (j *judgement) group(m map[string]*group, order *[]string, i int, c model.Cell) {
 	g := m[c.Template]
 	if g == nil {
 		g = &group{cell: i, urls: map[string]bool{}}
@@ -138,8 +139,8 @@ func (j *judgement) group(m map[string]*group, order *[]string, i int, c Cell) {
 }
 
 // add records the finding or note of one cell.
-func (j *judgement) add(i int, c Cell, v Verdict, why string) {
-	f := Finding{
+func (j *judgement) add(i int, c model.Cell, v model.Verdict, why string) {
+	f := model.Finding{
 		Verdict:     v,
 		Severity:    severityOf(v),
 		Method:      c.Method,
@@ -162,10 +163,10 @@ func (j *judgement) add(i int, c Cell, v Verdict, why string) {
 }
 
 // note records a note covering a group of cells; it names no role.
-func (j *judgement) note(g *group, c Cell, v Verdict, msg string) {
-	j.run.Notes = append(j.run.Notes, Finding{
+func (j *judgement) note(g *group, c model.Cell, v model.Verdict, msg string) {
+	j.run.Notes = append(j.run.Notes, model.Finding{
 		Verdict:     v,
-		Severity:    Info,
+		Severity:    model.Info,
 		Method:      c.Method,
 		URL:         c.URL,
 		Path:        pathOf(c.URL),
@@ -193,11 +194,11 @@ func (j *judgement) roleLess(a, b string) bool {
 
 // findingLess orders by severity, path, method, role order, verdict, then
 // cell; notes sort first by verdict (noteVerdicts order).
-func (j *judgement) findingLess(a, b Finding) bool {
+func (j *judgement) findingLess(a, b model.Finding) bool {
 	if a.Severity != b.Severity {
 		return severityRank(a.Severity) < severityRank(b.Severity)
 	}
-	if a.Verdict != b.Verdict && a.Severity == Info {
+	if a.Verdict != b.Verdict && a.Severity == model.Info {
 		return noteRank(a.Verdict) < noteRank(b.Verdict)
 	}
 	if a.Path != b.Path {
@@ -216,7 +217,7 @@ func (j *judgement) findingLess(a, b Finding) bool {
 }
 
 func (j *judgement) sort() {
-	for _, fs := range [][]Finding{j.run.Findings, j.run.Notes} {
+	for _, fs := range [][]model.Finding{j.run.Findings, j.run.Notes} {
 		sort.SliceStable(fs, func(a, b int) bool { return j.findingLess(fs[a], fs[b]) })
 	}
 }
@@ -225,13 +226,13 @@ func (j *judgement) sort() {
 // the others count findings and notes) and the gate outcome.
 func (j *judgement) count() {
 	run := j.run
-	run.Counts = map[Verdict]int{Pass: 0}
-	for _, v := range append(append([]Verdict{}, findingVerdicts...), noteVerdicts...) {
+	run.Counts = map[model.Verdict]int{model.Pass: 0}
+	for _, v := range append(append([]model.Verdict{}, findingVerdicts...), noteVerdicts...) {
 		run.Counts[v] = 0
 	}
 	for _, c := range run.Observations {
-		if c.Verdict == Pass {
-			run.Counts[Pass]++
+		if c.Verdict == model.Pass {
+			run.Counts[model.Pass]++
 		}
 	}
 	for _, f := range run.Findings {
@@ -241,7 +242,7 @@ func (j *judgement) count() {
 		run.Counts[f.Verdict]++
 	}
 	if run.Gate.FailOn == nil {
-		run.Gate.FailOn = DefaultFailOn
+		run.Gate.FailOn = model.DefaultFailOn
 	}
 	run.Gate.Failing = 0
 	for _, f := range run.Findings {
@@ -254,81 +255,81 @@ func (j *judgement) count() {
 
 // decide compares one expectation with one observation and returns the
 // verdict and, for anything but a pass, why.
-func decide(exp roles.Expectation, o crawl.Observation) (Verdict, string) {
+func decide(exp roles.Expectation, o model.Observation) (model.Verdict, string) {
 	if exp.Unmapped {
-		return Unmapped, ""
+		return model.Unmapped, ""
 	}
 	obs := observedString(o)
 	switch o.Class {
-	case crawl.Allowed, crawl.Unauthenticated, crawl.Forbidden, crawl.Hidden, crawl.Other:
-	case crawl.Error:
-		return ErrorVerdict, "no decision: " + errorReason(o)
+	case model.Allowed, model.Unauthenticated, model.Forbidden, model.Hidden, model.Other:
+	case model.Error:
+		return model.ErrorVerdict, "no decision: " + errorReason(o)
 	default:
-		return ErrorVerdict, fmt.Sprintf("no decision: unknown answer class %q", string(o.Class))
+		return model.ErrorVerdict, fmt.Sprintf("no decision: unknown answer class %q", string(o.Class))
 	}
 
 	if exp.Allow {
 		switch {
-		case o.Class == crawl.Allowed:
+		case o.Class == model.Allowed:
 			return bodyVerdict(exp, o)
-		case o.Class == crawl.Other && !namesStatus(exp.DenyAs, o.Status):
-			return Inconclusive, fmt.Sprintf("expected allow, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
+		case o.Class == model.Other && !namesStatus(exp.DenyAs, o.Status):
+			return model.Inconclusive, fmt.Sprintf("expected allow, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
 		}
 		why := fmt.Sprintf("expected allow, got %s", obs)
 		switch {
 		case o.Role == anonymous:
-		case o.Class == crawl.Unauthenticated:
+		case o.Class == model.Unauthenticated:
 			why += sessionNote(o)
 		case o.Session == "":
 			// DESIGN: blocked is confirmed with a live session; without a
 			// check nothing confirmed it, and the reader must know.
 			why += "; unconfirmed: the role has no check to prove its session live, so an expired credential reads the same"
 		}
-		return Blocked, why
+		return model.Blocked, why
 	}
 
-	if o.Class == crawl.Allowed {
-		return Leak, fmt.Sprintf("expected %s, got %s", expectedString(exp), obs)
+	if o.Class == model.Allowed {
+		return model.Leak, fmt.Sprintf("expected %s, got %s", expectedString(exp), obs)
 	}
 	if len(exp.DenyAs) > 0 {
 		for _, f := range exp.DenyAs {
 			if formMatches(f, o) {
-				return Pass, ""
+				return model.Pass, ""
 			}
 		}
 		want := expectedString(exp)
 		switch {
-		case o.Class == crawl.Other:
-			return Inconclusive, fmt.Sprintf("expected %s, got %s, which is not a denial form the rule names", want, obs)
-		case anyHidden(exp.DenyAs) && (o.Class == crawl.Unauthenticated || o.Class == crawl.Forbidden):
+		case o.Class == model.Other:
+			return model.Inconclusive, fmt.Sprintf("expected %s, got %s, which is not a denial form the rule names", want, obs)
+		case anyHidden(exp.DenyAs) && (o.Class == model.Unauthenticated || o.Class == model.Forbidden):
 			// The rule hides the resource (a missing one answers 404), so
 			// any other denial tells that it exists.
-			return ExistenceLeak, fmt.Sprintf("expected %s (hidden), got %s, which tells that the resource exists", want, obs)
+			return model.ExistenceLeak, fmt.Sprintf("expected %s (hidden), got %s, which tells that the resource exists", want, obs)
 		}
-		return WrongCode, fmt.Sprintf("expected %s, got %s", want, obs)
+		return model.WrongCode, fmt.Sprintf("expected %s, got %s", want, obs)
 	}
 
 	switch o.Class {
-	case crawl.Hidden:
-		return Pass, ""
-	case crawl.Other:
-		return Inconclusive, fmt.Sprintf("expected deny, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
-	case crawl.Unauthenticated:
+	case model.Hidden:
+		return model.Pass, ""
+	case model.Other:
+		return model.Inconclusive, fmt.Sprintf("expected deny, got %s, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it", obs)
+	case model.Unauthenticated:
 		if o.Role == anonymous {
-			return Pass, ""
+			return model.Pass, ""
 		}
-		return WrongCode, fmt.Sprintf("401 to a signed-in role: got %s, expected forbidden (403) or hidden (404, 410)%s", obs, sessionNote(o))
+		return model.WrongCode, fmt.Sprintf("401 to a signed-in role: got %s, expected forbidden (403) or hidden (404, 410)%s", obs, sessionNote(o))
 	default: // crawl.Forbidden
 		if o.Role != anonymous {
-			return Pass, ""
+			return model.Pass, ""
 		}
-		return WrongCode, fmt.Sprintf("403 to anonymous: got %s, expected unauthenticated (401 or the login page) or hidden (404, 410)", obs)
+		return model.WrongCode, fmt.Sprintf("403 to anonymous: got %s, expected unauthenticated (401 or the login page) or hidden (404, 410)", obs)
 	}
 }
 
 // formMatches reports whether o is the denial form f: same class, or the
 // exact status for a form without a class.
-func formMatches(f roles.DenyForm, o crawl.Observation) bool {
+func formMatches(f roles.DenyForm, o model.Observation) bool {
 	if f.Class != "" {
 		return string(o.Class) == f.Class
 	}
@@ -348,7 +349,7 @@ func namesStatus(forms []roles.DenyForm, status int) bool {
 // anyHidden reports whether forms let the resource be hidden (404, 410).
 func anyHidden(forms []roles.DenyForm) bool {
 	for _, f := range forms {
-		if f.Class == string(crawl.Hidden) {
+		if f.Class == string(model.Hidden) {
 			return true
 		}
 	}
@@ -385,7 +386,7 @@ func formString(f roles.DenyForm) string {
 // observedString renders an observation: "200 allowed",
 // "302 to /login (unauthenticated)", "403 forbidden (denial signature 1)",
 // "error: connection refused".
-func observedString(o crawl.Observation) string {
+func observedString(o model.Observation) string {
 	if o.Status == 0 {
 		return "error: " + errorReason(o)
 	}
@@ -398,7 +399,7 @@ func observedString(o crawl.Observation) string {
 		// "unavailable (status 503)" reads "503 error (unavailable)".
 		details = append(details, strings.TrimSuffix(o.Why, " ("+statusWhy(o.Status)+")"))
 	}
-	if o.Class == crawl.Error && o.Err != "" && o.Err != o.Why {
+	if o.Class == model.Error && o.Err != "" && o.Err != o.Why {
 		details = append(details, o.Err)
 	}
 	if n := redirects(o.Chain); n > 0 {
@@ -411,7 +412,7 @@ func observedString(o crawl.Observation) string {
 }
 
 // errorReason says why an observation decides nothing.
-func errorReason(o crawl.Observation) string {
+func errorReason(o model.Observation) string {
 	switch {
 	case o.Err != "":
 		return o.Err
@@ -432,7 +433,7 @@ func statusWhy(status int) string { return "status " + strconv.Itoa(status) }
 
 // redirects counts the redirects followed: Chain holds every answer, the
 // final one included.
-func redirects(chain []crawl.Hop) int {
+func redirects(chain []model.Hop) int {
 	if len(chain) < 2 {
 		return 0
 	}
@@ -474,7 +475,7 @@ func plural(n int, word string) string {
 // sessionNote says what is known of the session of a signed-in role that
 // was told to sign in: proven live by its check (so the application
 // mislabels a denial, or refuses the role), or unknown.
-func sessionNote(o crawl.Observation) string {
+func sessionNote(o model.Observation) string {
 	switch o.Session {
 	case crawl.SessionLive, crawl.SessionRenewed:
 		return "; the role's session was proven live by its check right after this answer, so the application itself refuses the signed-in role this way"

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -69,9 +70,9 @@ const base = "http://127.0.0.1:8080"
 
 // ob builds an observation; class and status are the answer, why how the
 // class was decided.
-func ob(role, path string, status int, class crawl.Class, why string) crawl.Observation {
-	return crawl.Observation{
-		Endpoint: crawl.Endpoint{Method: "GET", URL: base + path},
+func ob(role, path string, status int, class model.Class, why string) model.Observation {
+	return model.Observation{
+		Endpoint: model.Endpoint{Method: "GET", URL: base + path},
 		Role:     role,
 		Status:   status,
 		Class:    class,
@@ -79,27 +80,27 @@ func ob(role, path string, status int, class crawl.Class, why string) crawl.Obse
 	}
 }
 
-func withLocation(o crawl.Observation, loc string) crawl.Observation {
+func withLocation(o model.Observation, loc string) model.Observation {
 	o.Location = loc
 	return o
 }
 
-func withChain(o crawl.Observation, statuses ...int) crawl.Observation {
+func withChain(o model.Observation, statuses ...int) model.Observation {
 	for _, s := range statuses {
-		o.Chain = append(o.Chain, crawl.Hop{URL: o.URL, Status: s})
+		o.Chain = append(o.Chain, model.Hop{URL: o.URL, Status: s})
 	}
 	return o
 }
 
-func withErr(o crawl.Observation, err string) crawl.Observation {
+func withErr(o model.Observation, err string) model.Observation {
 	o.Err = err
 	return o
 }
 
-func judgeOne(t *testing.T, cfg *roles.Config, o crawl.Observation) *Run {
+func judgeOne(t *testing.T, cfg *roles.Config, o model.Observation) *model.Run {
 	t.Helper()
-	run := &Run{Gate: Gate{FailOn: DefaultFailOn}}
-	Judge(run, cfg, []crawl.Observation{o})
+	run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}}
+	Judge(run, cfg, []model.Observation{o})
 	if len(run.Observations) != 1 {
 		t.Fatalf("judge: got %d cells, want 1", len(run.Observations))
 	}
@@ -110,106 +111,106 @@ func TestJudgeVerdicts(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
 	tests := []struct {
 		name         string
-		obs          crawl.Observation
-		verdict      Verdict
+		obs          model.Observation
+		verdict      model.Verdict
 		expected     string
 		observed     string // checked when not empty
 		msgHas       string // checked when not empty
-		wantSeverity Severity
+		wantSeverity model.Severity
 	}{
 		// expected allow
-		{name: "allow allowed", obs: ob("anonymous", "/", 200, crawl.Allowed, "status 200"),
-			verdict: Pass, expected: "allow"},
-		{name: "allow inherited", obs: ob("admin", "/members/x", 200, crawl.Allowed, "status 200"),
-			verdict: Pass, expected: "allow"},
-		{name: "allow forbidden is blocked", obs: ob("admin", "/admin/", 403, crawl.Forbidden, "status 403"),
-			verdict: Blocked, expected: "allow", observed: "403 forbidden", wantSeverity: High},
-		{name: "allow hidden is blocked", obs: ob("admin", "/admin/users", 404, crawl.Hidden, "status 404"),
-			verdict: Blocked, expected: "allow", observed: "404 hidden", wantSeverity: High},
-		{name: "allow 401 to signed-in is blocked, session hinted", obs: ob("customer", "/api/orders/17", 401, crawl.Unauthenticated, "status 401"),
-			verdict: Blocked, expected: "allow", msgHas: "session", wantSeverity: High},
-		{name: "login redirect after a followed redirect", obs: withChain(withLocation(ob("admin", "/admin", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"), 301, 302),
-			verdict: Blocked, expected: "allow", observed: "302 to /login (unauthenticated; after 1 redirect)", wantSeverity: High},
-		{name: "allow login redirect is blocked", obs: withLocation(ob("anonymous", "/", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
-			verdict: Blocked, expected: "allow", observed: "302 to /login (unauthenticated)", wantSeverity: High},
-		{name: "allow other is inconclusive", obs: ob("admin", "/admin/", 405, crawl.Other, "status 405"),
-			verdict: Inconclusive, expected: "allow", observed: "405 other", msgHas: "deny_as", wantSeverity: Info},
+		{name: "allow allowed", obs: ob("anonymous", "/", 200, model.Allowed, "status 200"),
+			verdict: model.Pass, expected: "allow"},
+		{name: "allow inherited", obs: ob("admin", "/members/x", 200, model.Allowed, "status 200"),
+			verdict: model.Pass, expected: "allow"},
+		{name: "allow forbidden is blocked", obs: ob("admin", "/admin/", 403, model.Forbidden, "status 403"),
+			verdict: model.Blocked, expected: "allow", observed: "403 forbidden", wantSeverity: model.High},
+		{name: "allow hidden is blocked", obs: ob("admin", "/admin/users", 404, model.Hidden, "status 404"),
+			verdict: model.Blocked, expected: "allow", observed: "404 hidden", wantSeverity: model.High},
+		{name: "allow 401 to signed-in is blocked, session hinted", obs: ob("customer", "/api/orders/17", 401, model.Unauthenticated, "status 401"),
+			verdict: model.Blocked, expected: "allow", msgHas: "session", wantSeverity: model.High},
+		{name: "login redirect after a followed redirect", obs: withChain(withLocation(ob("admin", "/admin", 302, model.Unauthenticated, "redirect to login /login"), "/login"), 301, 302),
+			verdict: model.Blocked, expected: "allow", observed: "302 to /login (unauthenticated; after 1 redirect)", wantSeverity: model.High},
+		{name: "allow login redirect is blocked", obs: withLocation(ob("anonymous", "/", 302, model.Unauthenticated, "redirect to login /login"), "/login"),
+			verdict: model.Blocked, expected: "allow", observed: "302 to /login (unauthenticated)", wantSeverity: model.High},
+		{name: "allow other is inconclusive", obs: ob("admin", "/admin/", 405, model.Other, "status 405"),
+			verdict: model.Inconclusive, expected: "allow", observed: "405 other", msgHas: "deny_as", wantSeverity: model.Info},
 
 		// expected deny, no deny_as
-		{name: "deny allowed is a leak", obs: ob("customer", "/admin/", 200, crawl.Allowed, "status 200"),
-			verdict: Leak, expected: "deny", observed: "200 allowed", wantSeverity: Critical},
-		{name: "anonymous 401 passes", obs: ob("anonymous", "/admin/", 401, crawl.Unauthenticated, "status 401"),
-			verdict: Pass, expected: "deny"},
-		{name: "anonymous login redirect passes", obs: withLocation(ob("anonymous", "/admin/", 302, crawl.Unauthenticated, "redirect to login /login"), base+"/login?next=%2Fadmin%2F"),
-			verdict: Pass, expected: "deny", observed: "302 to /login?next=%2Fadmin%2F (unauthenticated)"},
-		{name: "anonymous 404 passes", obs: ob("anonymous", "/admin/", 404, crawl.Hidden, "status 404"),
-			verdict: Pass, expected: "deny"},
-		{name: "anonymous 403 is wrong-code", obs: ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403"),
-			verdict: WrongCode, expected: "deny", msgHas: "403 to anonymous", wantSeverity: Low},
-		{name: "anonymous denial signature is wrong-code", obs: ob("anonymous", "/admin/", 200, crawl.Forbidden, "denial signature 1"),
-			verdict: WrongCode, expected: "deny", observed: "200 forbidden (denial signature 1)", wantSeverity: Low},
-		{name: "signed-in 403 passes", obs: ob("customer", "/admin/", 403, crawl.Forbidden, "status 403"),
-			verdict: Pass, expected: "deny"},
-		{name: "signed-in 410 passes", obs: ob("customer", "/admin/", 410, crawl.Hidden, "status 410"),
-			verdict: Pass, expected: "deny"},
-		{name: "signed-in 401 is wrong-code", obs: ob("customer", "/admin/", 401, crawl.Unauthenticated, "status 401"),
-			verdict: WrongCode, expected: "deny", msgHas: "401 to a signed-in role", wantSeverity: Low},
-		{name: "leak after a followed redirect", obs: withChain(ob("customer", "/admin", 200, crawl.Allowed, "status 200"), 301, 200),
-			verdict: Leak, expected: "deny", observed: "200 allowed (after 1 redirect)", wantSeverity: Critical},
-		{name: "off-scope redirect is inconclusive", obs: withLocation(ob("customer", "/admin/go", 302, crawl.Other, "redirect off scope"), "https://other.example/x"),
-			verdict: Inconclusive, expected: "deny", observed: "302 to https://other.example/x (other)", wantSeverity: Info},
-		{name: "deny other is inconclusive", obs: ob("customer", "/admin/", 400, crawl.Other, "status 400"),
-			verdict: Inconclusive, expected: "deny", observed: "400 other", wantSeverity: Info},
-		{name: "default deny covers unknown paths", obs: ob("admin", "/elsewhere", 200, crawl.Allowed, "status 200"),
-			verdict: Leak, expected: "deny", wantSeverity: Critical},
+		{name: "deny allowed is a leak", obs: ob("customer", "/admin/", 200, model.Allowed, "status 200"),
+			verdict: model.Leak, expected: "deny", observed: "200 allowed", wantSeverity: model.Critical},
+		{name: "anonymous 401 passes", obs: ob("anonymous", "/admin/", 401, model.Unauthenticated, "status 401"),
+			verdict: model.Pass, expected: "deny"},
+		{name: "anonymous login redirect passes", obs: withLocation(ob("anonymous", "/admin/", 302, model.Unauthenticated, "redirect to login /login"), base+"/login?next=%2Fadmin%2F"),
+			verdict: model.Pass, expected: "deny", observed: "302 to /login?next=%2Fadmin%2F (unauthenticated)"},
+		{name: "anonymous 404 passes", obs: ob("anonymous", "/admin/", 404, model.Hidden, "status 404"),
+			verdict: model.Pass, expected: "deny"},
+		{name: "anonymous 403 is wrong-code", obs: ob("anonymous", "/admin/", 403, model.Forbidden, "status 403"),
+			verdict: model.WrongCode, expected: "deny", msgHas: "403 to anonymous", wantSeverity: model.Low},
+		{name: "anonymous denial signature is wrong-code", obs: ob("anonymous", "/admin/", 200, model.Forbidden, "denial signature 1"),
+			verdict: model.WrongCode, expected: "deny", observed: "200 forbidden (denial signature 1)", wantSeverity: model.Low},
+		{name: "signed-in 403 passes", obs: ob("customer", "/admin/", 403, model.Forbidden, "status 403"),
+			verdict: model.Pass, expected: "deny"},
+		{name: "signed-in 410 passes", obs: ob("customer", "/admin/", 410, model.Hidden, "status 410"),
+			verdict: model.Pass, expected: "deny"},
+		{name: "signed-in 401 is wrong-code", obs: ob("customer", "/admin/", 401, model.Unauthenticated, "status 401"),
+			verdict: model.WrongCode, expected: "deny", msgHas: "401 to a signed-in role", wantSeverity: model.Low},
+		{name: "leak after a followed redirect", obs: withChain(ob("customer", "/admin", 200, model.Allowed, "status 200"), 301, 200),
+			verdict: model.Leak, expected: "deny", observed: "200 allowed (after 1 redirect)", wantSeverity: model.Critical},
+		{name: "off-scope redirect is inconclusive", obs: withLocation(ob("customer", "/admin/go", 302, model.Other, "redirect off scope"), "https://other.example/x"),
+			verdict: model.Inconclusive, expected: "deny", observed: "302 to https://other.example/x (other)", wantSeverity: model.Info},
+		{name: "deny other is inconclusive", obs: ob("customer", "/admin/", 400, model.Other, "status 400"),
+			verdict: model.Inconclusive, expected: "deny", observed: "400 other", wantSeverity: model.Info},
+		{name: "default deny covers unknown paths", obs: ob("admin", "/elsewhere", 200, model.Allowed, "status 200"),
+			verdict: model.Leak, expected: "deny", wantSeverity: model.Critical},
 
 		// expected deny with deny_as 404 (hidden)
-		{name: "hidden 404 passes", obs: ob("customer", "/api/orders/99", 404, crawl.Hidden, "status 404"),
-			verdict: Pass, expected: "deny as 404"},
-		{name: "hidden 410 passes", obs: ob("customer", "/api/orders/99", 410, crawl.Hidden, "status 410"),
-			verdict: Pass, expected: "deny as 404"},
-		{name: "hidden 403 is an existence leak", obs: ob("customer", "/api/orders/99", 403, crawl.Forbidden, "status 403"),
-			verdict: ExistenceLeak, expected: "deny as 404", msgHas: "exists", wantSeverity: Medium},
-		{name: "hidden login redirect is an existence leak", obs: withLocation(ob("anonymous", "/api/orders/99", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
-			verdict: ExistenceLeak, expected: "deny as 404", wantSeverity: Medium},
-		{name: "hidden or 401: 401 passes", obs: ob("anonymous", "/notes/5", 401, crawl.Unauthenticated, "status 401"),
-			verdict: Pass, expected: "deny as 401 or 404"},
-		{name: "hidden or 401: 403 is an existence leak", obs: ob("customer", "/notes/5", 403, crawl.Forbidden, "status 403"),
-			verdict: ExistenceLeak, expected: "deny as 401 or 404", msgHas: "exists", wantSeverity: Medium},
-		{name: "hidden allowed is a leak", obs: ob("customer", "/api/orders/99", 200, crawl.Allowed, "status 200"),
-			verdict: Leak, expected: "deny as 404", wantSeverity: Critical},
-		{name: "hidden other is inconclusive", obs: ob("customer", "/api/orders/99", 422, crawl.Other, "status 422"),
-			verdict: Inconclusive, expected: "deny as 404", wantSeverity: Info},
+		{name: "hidden 404 passes", obs: ob("customer", "/api/orders/99", 404, model.Hidden, "status 404"),
+			verdict: model.Pass, expected: "deny as 404"},
+		{name: "hidden 410 passes", obs: ob("customer", "/api/orders/99", 410, model.Hidden, "status 410"),
+			verdict: model.Pass, expected: "deny as 404"},
+		{name: "hidden 403 is an existence leak", obs: ob("customer", "/api/orders/99", 403, model.Forbidden, "status 403"),
+			verdict: model.ExistenceLeak, expected: "deny as 404", msgHas: "exists", wantSeverity: model.Medium},
+		{name: "hidden login redirect is an existence leak", obs: withLocation(ob("anonymous", "/api/orders/99", 302, model.Unauthenticated, "redirect to login /login"), "/login"),
+			verdict: model.ExistenceLeak, expected: "deny as 404", wantSeverity: model.Medium},
+		{name: "hidden or 401: 401 passes", obs: ob("anonymous", "/notes/5", 401, model.Unauthenticated, "status 401"),
+			verdict: model.Pass, expected: "deny as 401 or 404"},
+		{name: "hidden or 401: 403 is an existence leak", obs: ob("customer", "/notes/5", 403, model.Forbidden, "status 403"),
+			verdict: model.ExistenceLeak, expected: "deny as 401 or 404", msgHas: "exists", wantSeverity: model.Medium},
+		{name: "hidden allowed is a leak", obs: ob("customer", "/api/orders/99", 200, model.Allowed, "status 200"),
+			verdict: model.Leak, expected: "deny as 404", wantSeverity: model.Critical},
+		{name: "hidden other is inconclusive", obs: ob("customer", "/api/orders/99", 422, model.Other, "status 422"),
+			verdict: model.Inconclusive, expected: "deny as 404", wantSeverity: model.Info},
 
 		// deny_as with an exact code
-		{name: "exact code passes", obs: ob("customer", "/teapot", 418, crawl.Other, "status 418"),
-			verdict: Pass, expected: "deny as 403 or 418"},
-		{name: "class form passes", obs: ob("customer", "/teapot", 403, crawl.Forbidden, "status 403"),
-			verdict: Pass, expected: "deny as 403 or 418"},
-		{name: "unlisted denial is wrong-code", obs: ob("customer", "/teapot", 404, crawl.Hidden, "status 404"),
-			verdict: WrongCode, expected: "deny as 403 or 418", wantSeverity: Low},
-		{name: "unlisted other is inconclusive", obs: ob("customer", "/teapot", 400, crawl.Other, "status 400"),
-			verdict: Inconclusive, expected: "deny as 403 or 418", wantSeverity: Info},
+		{name: "exact code passes", obs: ob("customer", "/teapot", 418, model.Other, "status 418"),
+			verdict: model.Pass, expected: "deny as 403 or 418"},
+		{name: "class form passes", obs: ob("customer", "/teapot", 403, model.Forbidden, "status 403"),
+			verdict: model.Pass, expected: "deny as 403 or 418"},
+		{name: "unlisted denial is wrong-code", obs: ob("customer", "/teapot", 404, model.Hidden, "status 404"),
+			verdict: model.WrongCode, expected: "deny as 403 or 418", wantSeverity: model.Low},
+		{name: "unlisted other is inconclusive", obs: ob("customer", "/teapot", 400, model.Other, "status 400"),
+			verdict: model.Inconclusive, expected: "deny as 403 or 418", wantSeverity: model.Info},
 
 		// deny_as 401 accepts the login page
-		{name: "401 form accepts login redirect", obs: withLocation(ob("anonymous", "/members/x", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
-			verdict: Pass, expected: "deny as 401"},
-		{name: "401 form accepts login page in place", obs: ob("anonymous", "/members/x", 200, crawl.Unauthenticated, "password field"),
-			verdict: Pass, expected: "deny as 401"},
-		{name: "401 form refuses 404", obs: ob("anonymous", "/members/x", 404, crawl.Hidden, "status 404"),
-			verdict: WrongCode, expected: "deny as 401", wantSeverity: Low},
+		{name: "401 form accepts login redirect", obs: withLocation(ob("anonymous", "/members/x", 302, model.Unauthenticated, "redirect to login /login"), "/login"),
+			verdict: model.Pass, expected: "deny as 401"},
+		{name: "401 form accepts login page in place", obs: ob("anonymous", "/members/x", 200, model.Unauthenticated, "password field"),
+			verdict: model.Pass, expected: "deny as 401"},
+		{name: "401 form refuses 404", obs: ob("anonymous", "/members/x", 404, model.Hidden, "status 404"),
+			verdict: model.WrongCode, expected: "deny as 401", wantSeverity: model.Low},
 
 		// errors
-		{name: "transport error", obs: withErr(ob("customer", "/admin/", 0, crawl.Error, ""), "connection refused"),
-			verdict: ErrorVerdict, expected: "deny", observed: "error: connection refused", msgHas: "connection refused", wantSeverity: Medium},
-		{name: "5xx is an error", obs: ob("admin", "/admin/", 503, crawl.Error, "status 503"),
-			verdict: ErrorVerdict, expected: "allow", observed: "503 error", msgHas: "503 without a denial signature", wantSeverity: Medium},
-		{name: "503 says unavailable", obs: ob("admin", "/admin/", 503, crawl.Error, "unavailable (status 503)"),
-			verdict: ErrorVerdict, expected: "allow", observed: "503 error (unavailable)", msgHas: "no decision: unavailable (status 503)", wantSeverity: Medium},
-		{name: "body read error", obs: withErr(ob("admin", "/admin/", 200, crawl.Error, "reading body"), "unexpected EOF"),
-			verdict: ErrorVerdict, expected: "allow", observed: "200 error (reading body; unexpected EOF)", msgHas: "no decision: unexpected EOF", wantSeverity: Medium},
+		{name: "transport error", obs: withErr(ob("customer", "/admin/", 0, model.Error, ""), "connection refused"),
+			verdict: model.ErrorVerdict, expected: "deny", observed: "error: connection refused", msgHas: "connection refused", wantSeverity: model.Medium},
+		{name: "5xx is an error", obs: ob("admin", "/admin/", 503, model.Error, "status 503"),
+			verdict: model.ErrorVerdict, expected: "allow", observed: "503 error", msgHas: "503 without a denial signature", wantSeverity: model.Medium},
+		{name: "503 says unavailable", obs: ob("admin", "/admin/", 503, model.Error, "unavailable (status 503)"),
+			verdict: model.ErrorVerdict, expected: "allow", observed: "503 error (unavailable)", msgHas: "no decision: unavailable (status 503)", wantSeverity: model.Medium},
+		{name: "body read error", obs: withErr(ob("admin", "/admin/", 200, model.Error, "reading body"), "unexpected EOF"),
+			verdict: model.ErrorVerdict, expected: "allow", observed: "200 error (reading body; unexpected EOF)", msgHas: "no decision: unexpected EOF", wantSeverity: model.Medium},
 		{name: "unknown class is an error", obs: ob("admin", "/admin/", 200, "", ""),
-			verdict: ErrorVerdict, expected: "allow", msgHas: "unknown answer class", wantSeverity: Medium},
+			verdict: model.ErrorVerdict, expected: "allow", msgHas: "unknown answer class", wantSeverity: model.Medium},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,19 +226,19 @@ func TestJudgeVerdicts(t *testing.T) {
 				t.Errorf("cell template %q, rule %q: want both set", c.Template, c.Rule)
 			}
 			// Dead rules and missing WWW-Authenticate have tests of their own.
-			all := append([]Finding{}, run.Findings...)
+			all := append([]model.Finding{}, run.Findings...)
 			for _, n := range run.Notes {
-				if n.Verdict != DeadRule && n.Verdict != MissingWWWAuth {
+				if n.Verdict != model.DeadRule && n.Verdict != model.MissingWWWAuth {
 					all = append(all, n)
 				}
 			}
-			if tt.verdict == Pass {
+			if tt.verdict == model.Pass {
 				if len(all) != 0 {
 					t.Errorf("pass: got findings/notes %+v, want none", all)
 				}
 				return
 			}
-			var f *Finding
+			var f *model.Finding
 			for i := range all {
 				if all[i].Verdict == tt.verdict {
 					f = &all[i]
@@ -270,14 +271,14 @@ func TestJudgeVerdicts(t *testing.T) {
 
 func TestJudgeUnmappedGrouped(t *testing.T) {
 	cfg := parseConfig(t, unmappedConfig)
-	obs := []crawl.Observation{
-		ob("anonymous", "/", 200, crawl.Allowed, "status 200"),
-		ob("anonymous", "/orders/1", 200, crawl.Allowed, "status 200"),
-		ob("customer", "/orders/1", 200, crawl.Allowed, "status 200"),
-		ob("customer", "/orders/2", 503, crawl.Error, "status 503"), // not judged: unmapped
-		ob("customer", "/reports", 403, crawl.Forbidden, "status 403"),
+	obs := []model.Observation{
+		ob("anonymous", "/", 200, model.Allowed, "status 200"),
+		ob("anonymous", "/orders/1", 200, model.Allowed, "status 200"),
+		ob("customer", "/orders/1", 200, model.Allowed, "status 200"),
+		ob("customer", "/orders/2", 503, model.Error, "status 503"), // not judged: unmapped
+		ob("customer", "/reports", 403, model.Forbidden, "status 403"),
 	}
-	run := &Run{Gate: Gate{FailOn: DefaultFailOn}}
+	run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}}
 	Judge(run, cfg, obs)
 
 	if len(run.Findings) != 0 {
@@ -285,7 +286,7 @@ func TestJudgeUnmappedGrouped(t *testing.T) {
 	}
 	var got []string
 	for _, n := range run.Notes {
-		if n.Verdict != Unmapped {
+		if n.Verdict != model.Unmapped {
 			t.Errorf("note %+v: want only unmapped notes", n)
 			continue
 		}
@@ -301,31 +302,31 @@ func TestJudgeUnmappedGrouped(t *testing.T) {
 	if n := run.Notes[0]; n.Cell != 1 || n.Role != "" || n.Expected != "unmapped" {
 		t.Errorf("first unmapped note: got cell %d, role %q, expected %q; want 1, empty, unmapped", n.Cell, n.Role, n.Expected)
 	}
-	for i, v := range []Verdict{Pass, Unmapped, Unmapped, Unmapped, Unmapped} {
+	for i, v := range []model.Verdict{model.Pass, model.Unmapped, model.Unmapped, model.Unmapped, model.Unmapped} {
 		if run.Observations[i].Verdict != v {
 			t.Errorf("cell %d: got %q, want %q", i, run.Observations[i].Verdict, v)
 		}
 	}
-	if run.Counts[Unmapped] != 2 || run.Counts[Pass] != 1 {
-		t.Errorf("counts: got unmapped %d, pass %d; want 2, 1", run.Counts[Unmapped], run.Counts[Pass])
+	if run.Counts[model.Unmapped] != 2 || run.Counts[model.Pass] != 1 {
+		t.Errorf("counts: got unmapped %d, pass %d; want 2, 1", run.Counts[model.Unmapped], run.Counts[model.Pass])
 	}
 }
 
 func TestJudgeMissingWWWAuthenticate(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
-	withAuth := ob("anonymous", "/admin/b", 401, crawl.Unauthenticated, "status 401")
+	withAuth := ob("anonymous", "/admin/b", 401, model.Unauthenticated, "status 401")
 	withAuth.WWWAuth = true
-	obs := []crawl.Observation{
-		ob("anonymous", "/admin/a", 401, crawl.Unauthenticated, "status 401"),
-		ob("customer", "/admin/a", 401, crawl.Unauthenticated, "status 401"),
+	obs := []model.Observation{
+		ob("anonymous", "/admin/a", 401, model.Unauthenticated, "status 401"),
+		ob("customer", "/admin/a", 401, model.Unauthenticated, "status 401"),
 		withAuth,
-		withLocation(ob("anonymous", "/admin/c", 302, crawl.Unauthenticated, "redirect to login /login"), "/login"),
+		withLocation(ob("anonymous", "/admin/c", 302, model.Unauthenticated, "redirect to login /login"), "/login"),
 	}
-	run := &Run{Gate: Gate{FailOn: DefaultFailOn}, Filters: Filters{Only: []string{"GET /admin/**"}}}
+	run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Filters: model.Filters{Only: []string{"GET /admin/**"}}}
 	Judge(run, cfg, obs)
-	var notes []Finding
+	var notes []model.Finding
 	for _, n := range run.Notes {
-		if n.Verdict == MissingWWWAuth {
+		if n.Verdict == model.MissingWWWAuth {
 			notes = append(notes, n)
 		}
 	}
@@ -339,17 +340,17 @@ func TestJudgeMissingWWWAuthenticate(t *testing.T) {
 
 func TestJudgeDeadRules(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
-	obs := []crawl.Observation{
-		ob("anonymous", "/", 200, crawl.Allowed, "status 200"),
-		ob("customer", "/admin/", 403, crawl.Forbidden, "status 403"),
-		ob("customer", "/api/orders/17", 200, crawl.Allowed, "status 200"),
-		ob("admin", "/api/orders/17", 200, crawl.Allowed, "status 200"),
+	obs := []model.Observation{
+		ob("anonymous", "/", 200, model.Allowed, "status 200"),
+		ob("customer", "/admin/", 403, model.Forbidden, "status 403"),
+		ob("customer", "/api/orders/17", 200, model.Allowed, "status 200"),
+		ob("admin", "/api/orders/17", 200, model.Allowed, "status 200"),
 	}
 	tests := []struct {
 		name       string
-		filters    Filters
+		filters    model.Filters
 		incomplete string
-		obs        []crawl.Observation
+		obs        []model.Observation
 		want       []string
 	}{
 		{name: "unmatched rules", obs: obs, want: []string{
@@ -358,30 +359,30 @@ func TestJudgeDeadRules(t *testing.T) {
 			"rule 7 (GET /never/**) at line 28 matched no probed endpoint",
 			"rule 8 (GET /notes/{id}) at line 30 matched no probed endpoint",
 		}},
-		{name: "narrowed by --only", obs: obs, filters: Filters{Only: []string{"GET /admin/**"}}},
-		{name: "narrowed by --role", obs: obs, filters: Filters{Roles: []string{"customer"}}},
+		{name: "narrowed by --only", obs: obs, filters: model.Filters{Only: []string{"GET /admin/**"}}},
+		{name: "narrowed by --role", obs: obs, filters: model.Filters{Roles: []string{"customer"}}},
 		{name: "no observation", obs: nil},
 		{name: "incomplete", obs: obs, incomplete: "interrupted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			run := &Run{Gate: Gate{FailOn: DefaultFailOn}, Filters: tt.filters, Incomplete: tt.incomplete}
+			run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Filters: tt.filters, Incomplete: tt.incomplete}
 			Judge(run, cfg, tt.obs)
 			var got []string
 			for _, n := range run.Notes {
-				if n.Verdict != DeadRule {
+				if n.Verdict != model.DeadRule {
 					continue
 				}
 				got = append(got, n.Message)
-				if n.Cell != -1 || n.Rule == "" || n.Fingerprint == "" || n.Severity != Info {
+				if n.Cell != -1 || n.Rule == "" || n.Fingerprint == "" || n.Severity != model.Info {
 					t.Errorf("dead-rule note %+v: want cell -1, rule, fingerprint, info", n)
 				}
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("dead rules:\n got %q\nwant %q", got, tt.want)
 			}
-			if run.Counts[DeadRule] != len(tt.want) {
-				t.Errorf("counts[dead-rule]: got %d, want %d", run.Counts[DeadRule], len(tt.want))
+			if run.Counts[model.DeadRule] != len(tt.want) {
+				t.Errorf("counts[dead-rule]: got %d, want %d", run.Counts[model.DeadRule], len(tt.want))
 			}
 		})
 	}
@@ -391,33 +392,33 @@ func TestJudgeDeadRules(t *testing.T) {
 // findings and notes, the counts and the gate.
 func TestJudgeSortCountsGate(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
-	obs := []crawl.Observation{
-		ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403"),        // 0 wrong-code
-		ob("admin", "/admin/", 403, crawl.Forbidden, "status 403"),            // 1 blocked
-		ob("customer", "/admin/z", 200, crawl.Allowed, "status 200"),          // 2 leak
-		ob("customer", "/admin/", 200, crawl.Allowed, "status 200"),           // 3 leak
-		ob("anonymous", "/admin/", 200, crawl.Allowed, "status 200"),          // 4 leak
-		ob("customer", "/api/orders/5", 403, crawl.Forbidden, "status 403"),   // 5 existence-leak
-		ob("customer", "/", 502, crawl.Error, "status 502"),                   // 6 error
-		ob("anonymous", "/", 200, crawl.Allowed, "status 200"),                // 7 pass
-		ob("customer", "/admin/y", 405, crawl.Other, "status 405"),            // 8 inconclusive
-		ob("anonymous", "/admin/x", 401, crawl.Unauthenticated, "status 401"), // 9 pass + missing-www-authenticate
-		ob("anonymous", "/admin/a", 400, crawl.Other, "status 400"),           // 10 inconclusive
-		ob("customer", "/api/orders/17", 200, crawl.Allowed, "status 200"),    // 11 pass
+	obs := []model.Observation{
+		ob("anonymous", "/admin/", 403, model.Forbidden, "status 403"),        // 0 wrong-code
+		ob("admin", "/admin/", 403, model.Forbidden, "status 403"),            // 1 blocked
+		ob("customer", "/admin/z", 200, model.Allowed, "status 200"),          // 2 leak
+		ob("customer", "/admin/", 200, model.Allowed, "status 200"),           // 3 leak
+		ob("anonymous", "/admin/", 200, model.Allowed, "status 200"),          // 4 leak
+		ob("customer", "/api/orders/5", 403, model.Forbidden, "status 403"),   // 5 existence-leak
+		ob("customer", "/", 502, model.Error, "status 502"),                   // 6 error
+		ob("anonymous", "/", 200, model.Allowed, "status 200"),                // 7 pass
+		ob("customer", "/admin/y", 405, model.Other, "status 405"),            // 8 inconclusive
+		ob("anonymous", "/admin/x", 401, model.Unauthenticated, "status 401"), // 9 pass + missing-www-authenticate
+		ob("anonymous", "/admin/a", 400, model.Other, "status 400"),           // 10 inconclusive
+		ob("customer", "/api/orders/17", 200, model.Allowed, "status 200"),    // 11 pass
 	}
 	tests := []struct {
 		name        string
-		failOn      []Verdict
+		failOn      []model.Verdict
 		wantFailing int
 	}{
-		{name: "default gate", failOn: DefaultFailOn, wantFailing: 6},
-		{name: "leak only", failOn: []Verdict{Leak}, wantFailing: 3},
-		{name: "wrong-code only", failOn: []Verdict{WrongCode}, wantFailing: 1},
-		{name: "empty gate", failOn: []Verdict{}, wantFailing: 0},
+		{name: "default gate", failOn: model.DefaultFailOn, wantFailing: 6},
+		{name: "leak only", failOn: []model.Verdict{model.Leak}, wantFailing: 3},
+		{name: "wrong-code only", failOn: []model.Verdict{model.WrongCode}, wantFailing: 1},
+		{name: "empty gate", failOn: []model.Verdict{}, wantFailing: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			run := &Run{Gate: Gate{FailOn: tt.failOn}}
+			run := &model.Run{Gate: model.Gate{FailOn: tt.failOn}}
 			Judge(run, cfg, obs)
 
 			var got []string
@@ -455,9 +456,9 @@ func TestJudgeSortCountsGate(t *testing.T) {
 				}
 			}
 
-			wantCounts := map[Verdict]int{
-				Pass: 3, Leak: 3, Blocked: 1, ExistenceLeak: 1, WrongCode: 1, ErrorVerdict: 1,
-				Inconclusive: 2, Unmapped: 0, DeadRule: 4, MissingWWWAuth: 1,
+			wantCounts := map[model.Verdict]int{
+				model.Pass: 3, model.Leak: 3, model.Blocked: 1, model.ExistenceLeak: 1, model.WrongCode: 1, model.ErrorVerdict: 1,
+				model.Inconclusive: 2, model.Unmapped: 0, model.DeadRule: 4, model.MissingWWWAuth: 1,
 			}
 			if !reflect.DeepEqual(run.Counts, wantCounts) {
 				t.Errorf("counts:\n got %v\nwant %v", run.Counts, wantCounts)
@@ -472,11 +473,11 @@ func TestJudgeSortCountsGate(t *testing.T) {
 // TestJudgeAgain checks that judging a run twice gives the same run.
 func TestJudgeAgain(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
-	obs := []crawl.Observation{
-		ob("customer", "/admin/", 200, crawl.Allowed, "status 200"),
-		ob("anonymous", "/admin/", 403, crawl.Forbidden, "status 403"),
+	obs := []model.Observation{
+		ob("customer", "/admin/", 200, model.Allowed, "status 200"),
+		ob("anonymous", "/admin/", 403, model.Forbidden, "status 403"),
 	}
-	run := &Run{Gate: Gate{FailOn: DefaultFailOn}}
+	run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}}
 	Judge(run, cfg, obs)
 	first := *run
 	Judge(run, cfg, obs)
@@ -487,9 +488,9 @@ func TestJudgeAgain(t *testing.T) {
 
 func TestJudgeNilFailOn(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
-	run := &Run{}
-	Judge(run, cfg, []crawl.Observation{ob("customer", "/admin/", 200, crawl.Allowed, "status 200")})
-	if !reflect.DeepEqual(run.Gate.FailOn, DefaultFailOn) || !run.Gate.Failed {
+	run := &model.Run{}
+	Judge(run, cfg, []model.Observation{ob("customer", "/admin/", 200, model.Allowed, "status 200")})
+	if !reflect.DeepEqual(run.Gate.FailOn, model.DefaultFailOn) || !run.Gate.Failed {
 		t.Errorf("gate: got %+v, want the default gate, failed", run.Gate)
 	}
 }
@@ -497,13 +498,13 @@ func TestJudgeNilFailOn(t *testing.T) {
 func TestFingerprintStable(t *testing.T) {
 	cfg := parseConfig(t, testConfig)
 	// Two runs of the same application on different ports and ids.
-	a := ob("customer", "/admin/orders/17?page=2&sort=asc", 200, crawl.Allowed, "status 200")
+	a := ob("customer", "/admin/orders/17?page=2&sort=asc", 200, model.Allowed, "status 200")
 	b := a
 	b.URL = "http://127.0.0.1:9999/admin/orders/18?sort=desc&page=3"
 	c := a
 	c.URL = "https://staging.example.test/admin/orders/19?sort=desc&page=3"
 	var fps []string
-	for _, o := range []crawl.Observation{a, b, c} {
+	for _, o := range []model.Observation{a, b, c} {
 		run := judgeOne(t, cfg, o)
 		if len(run.Findings) != 1 {
 			t.Fatalf("%s: got findings %+v, want one leak", o.URL, run.Findings)
@@ -514,7 +515,7 @@ func TestFingerprintStable(t *testing.T) {
 		t.Errorf("fingerprints differ across ports, hosts and ids: %q", fps)
 	}
 
-	fp := Fingerprint(Leak, "GET", "GET /admin/orders/{id}?page={id}&sort=asc", "customer")
+	fp := Fingerprint(model.Leak, "GET", "GET /admin/orders/{id}?page={id}&sort=asc", "customer")
 	if fp != fps[0] {
 		t.Errorf("Fingerprint of the template: got %q, want the judged %q", fp, fps[0])
 	}
@@ -527,20 +528,20 @@ func TestFingerprintStable(t *testing.T) {
 		"GET /admin/orders/abc123def456?sort=&page=",
 	}
 	for _, tmpl := range same {
-		if got := Fingerprint(Leak, "GET", tmpl, "customer"); got != fp {
+		if got := Fingerprint(model.Leak, "GET", tmpl, "customer"); got != fp {
 			t.Errorf("Fingerprint(%q): got %q, want %q", tmpl, got, fp)
 		}
 	}
 	differ := []struct {
 		name                   string
-		v                      Verdict
+		v                      model.Verdict
 		method, template, role string
 	}{
-		{"verdict", Blocked, "GET", "/admin/orders/{id}?page=1&sort=1", "customer"},
-		{"method", Leak, "HEAD", "/admin/orders/{id}?page=1&sort=1", "customer"},
-		{"path", Leak, "GET", "/admin/order/{id}?page=1&sort=1", "customer"},
-		{"query keys", Leak, "GET", "/admin/orders/{id}?page=1", "customer"},
-		{"role", Leak, "GET", "/admin/orders/{id}?page=1&sort=1", "admin"},
+		{"verdict", model.Blocked, "GET", "/admin/orders/{id}?page=1&sort=1", "customer"},
+		{"method", model.Leak, "HEAD", "/admin/orders/{id}?page=1&sort=1", "customer"},
+		{"path", model.Leak, "GET", "/admin/order/{id}?page=1&sort=1", "customer"},
+		{"query keys", model.Leak, "GET", "/admin/orders/{id}?page=1", "customer"},
+		{"role", model.Leak, "GET", "/admin/orders/{id}?page=1&sort=1", "admin"},
 	}
 	for _, d := range differ {
 		if got := Fingerprint(d.v, d.method, d.template, d.role); got == fp {
@@ -552,15 +553,15 @@ func TestFingerprintStable(t *testing.T) {
 func TestParseFailOn(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    []Verdict
+		want    []model.Verdict
 		wantErr string
 	}{
-		{in: "leak", want: []Verdict{Leak}},
-		{in: " leak , blocked,existence-leak ", want: []Verdict{Leak, Blocked, ExistenceLeak}},
-		{in: "wrong-code,error,leak,blocked,existence-leak", want: []Verdict{WrongCode, ErrorVerdict, Leak, Blocked, ExistenceLeak}},
-		{in: "Leak,leak", want: []Verdict{Leak}},
-		{in: "none", want: []Verdict{}},
-		{in: " none ", want: []Verdict{}},
+		{in: "leak", want: []model.Verdict{model.Leak}},
+		{in: " leak , blocked,existence-leak ", want: []model.Verdict{model.Leak, model.Blocked, model.ExistenceLeak}},
+		{in: "wrong-code,error,leak,blocked,existence-leak", want: []model.Verdict{model.WrongCode, model.ErrorVerdict, model.Leak, model.Blocked, model.ExistenceLeak}},
+		{in: "Leak,leak", want: []model.Verdict{model.Leak}},
+		{in: "none", want: []model.Verdict{}},
+		{in: " none ", want: []model.Verdict{}},
 		{in: "", wantErr: "empty verdict list"},
 		{in: "leak,,blocked", wantErr: "empty item"},
 		{in: "leak,none", wantErr: "none cannot be combined"},
@@ -595,19 +596,19 @@ func TestBlockedSaysWhetherALiveSessionConfirmedIt(t *testing.T) {
 	allow := roles.Expectation{Allow: true}
 	for _, tc := range []struct {
 		role, session string
-		class         crawl.Class
+		class         model.Class
 		status        int
 		unconfirmed   bool
 	}{
-		{"support", "", crawl.Forbidden, 403, true},
-		{"support", "", crawl.Hidden, 404, true},
-		{"support", crawl.SessionLive, crawl.Forbidden, 403, false},
-		{"support", crawl.SessionRenewed, crawl.Hidden, 404, false},
-		{"anonymous", "", crawl.Forbidden, 403, false},
+		{"support", "", model.Forbidden, 403, true},
+		{"support", "", model.Hidden, 404, true},
+		{"support", crawl.SessionLive, model.Forbidden, 403, false},
+		{"support", crawl.SessionRenewed, model.Hidden, 404, false},
+		{"anonymous", "", model.Forbidden, 403, false},
 	} {
-		o := crawl.Observation{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1/x"}, Role: tc.role, Status: tc.status, Class: tc.class, Session: tc.session}
+		o := model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1/x"}, Role: tc.role, Status: tc.status, Class: tc.class, Session: tc.session}
 		v, why := decide(allow, o)
-		if v != Blocked {
+		if v != model.Blocked {
 			t.Fatalf("%+v: verdict %s, want blocked", tc, v)
 		}
 		if got := strings.Contains(why, "unconfirmed"); got != tc.unconfirmed {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // junitWriter writes JUnit XML for CI test reports: one <testsuite> per
@@ -73,8 +75,8 @@ type junitText struct {
 	Text string `xml:",innerxml"`
 }
 
-func (junitWriter) Write(w io.Writer, r *Run) error {
-	gated := map[Verdict]bool{}
+func (junitWriter) Write(w io.Writer, r *model.Run) error {
+	gated := map[model.Verdict]bool{}
 	for _, v := range r.Gate.FailOn {
 		gated[v] = true
 	}
@@ -116,7 +118,7 @@ func (junitWriter) Write(w io.Writer, r *Run) error {
 			case isFindingVerdict(c.Verdict):
 				tc.SystemOut = &junitText{xmlEscape(fmt.Sprintf("%s (%s; the gate does not fail on it): %s\n%s",
 					c.Verdict, severityOf(c.Verdict), cellMessage(c, f, hasFinding), cellDetails(c, f, hasFinding)))}
-			case c.Verdict != Pass:
+			case c.Verdict != model.Pass:
 				if !hasFinding {
 					f, hasFinding = grouped[groupKey(c.Verdict, c.Template)]
 				}
@@ -174,9 +176,9 @@ func (junitWriter) Write(w io.Writer, r *Run) error {
 }
 
 // findingsByCell indexes the findings and notes by the cell they cite.
-func findingsByCell(r *Run) map[int][]Finding {
-	m := map[int][]Finding{}
-	for _, list := range [][]Finding{r.Findings, r.Notes} {
+func findingsByCell(r *model.Run) map[int][]model.Finding {
+	m := map[int][]model.Finding{}
+	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
 		for _, f := range list {
 			if f.Cell >= 0 {
 				m[f.Cell] = append(m[f.Cell], f)
@@ -188,8 +190,8 @@ func findingsByCell(r *Run) map[int][]Finding {
 
 // groupedNotes indexes the notes that cover several cells (no role) by
 // verdict and template.
-func groupedNotes(r *Run) map[string]Finding {
-	m := map[string]Finding{}
+func groupedNotes(r *model.Run) map[string]model.Finding {
+	m := map[string]model.Finding{}
 	for _, n := range r.Notes {
 		if n.Role == "" && n.Template != "" {
 			m[groupKey(n.Verdict, n.Template)] = n
@@ -198,20 +200,20 @@ func groupedNotes(r *Run) map[string]Finding {
 	return m
 }
 
-func groupKey(v Verdict, template string) string { return string(v) + "\x00" + template }
+func groupKey(v model.Verdict, template string) string { return string(v) + "\x00" + template }
 
-func findingOfCell(fs []Finding, v Verdict) (Finding, bool) {
+func findingOfCell(fs []model.Finding, v model.Verdict) (model.Finding, bool) {
 	for _, f := range fs {
 		if f.Verdict == v {
 			return f, true
 		}
 	}
-	return Finding{}, false
+	return model.Finding{}, false
 }
 
 // cellMessage is the finding's message, or one made from the cell when the
 // run has no finding for it.
-func cellMessage(c Cell, f Finding, ok bool) string {
+func cellMessage(c model.Cell, f model.Finding, ok bool) string {
 	if ok && f.Message != "" {
 		return sanitize(f.Message)
 	}
@@ -219,7 +221,7 @@ func cellMessage(c Cell, f Finding, ok bool) string {
 }
 
 // cellDetails is the evidence of a cell as text lines.
-func cellDetails(c Cell, f Finding, ok bool) string {
+func cellDetails(c model.Cell, f model.Finding, ok bool) string {
 	var b strings.Builder
 	line := func(k, v string) {
 		if v != "" {

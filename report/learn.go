@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -74,7 +74,7 @@ type Suspicion struct {
 // behaviour: judged against it, the run it was learned from passes, except
 // for answers a matrix rejects whatever it says (403 to anonymous, 401 to
 // a signed-in role, other and error answers). It sends no request.
-func Learn(run *Run, opts LearnOptions) *Draft {
+func Learn(run *model.Run, opts LearnOptions) *Draft {
 	l := newLearner(run, opts)
 	return l.learn()
 }
@@ -174,7 +174,7 @@ type unit struct {
 	name         string   // "GET /orders/{id}"
 	urls         []string // concrete path and query, sorted
 	// cells[url][role index]; a zero Cell (empty Role) was not probed.
-	cells map[string][]Cell
+	cells map[string][]model.Cell
 	main  roleSet // the allowed set most of its URLs share
 	exp   string  // expectation key of its main URLs
 	deny  string
@@ -184,7 +184,7 @@ type unit struct {
 }
 
 type learner struct {
-	run   *Run
+	run   *model.Run
 	opts  LearnOptions
 	names []string
 	index map[string]int
@@ -194,7 +194,7 @@ type learner struct {
 	draft *Draft
 }
 
-func newLearner(run *Run, opts LearnOptions) *learner {
+func newLearner(run *model.Run, opts LearnOptions) *learner {
 	l := &learner{run: run, opts: opts, index: map[string]int{}, draft: &Draft{}}
 	for _, r := range run.Roles {
 		l.addRole(r.Name)
@@ -240,9 +240,9 @@ func (l *learner) addRole(name string) {
 }
 
 // known reports whether a class tells whether the role was allowed.
-func known(c crawl.Class) bool {
+func known(c model.Class) bool {
 	switch c {
-	case crawl.Allowed, crawl.Unauthenticated, crawl.Forbidden, crawl.Hidden:
+	case model.Allowed, model.Unauthenticated, model.Forbidden, model.Hidden:
 		return true
 	}
 	return false
@@ -271,7 +271,7 @@ func (l *learner) collect() {
 	for _, c := range l.run.Observations {
 		tmpl := c.Template
 		if tmpl == "" {
-			tmpl = crawl.Template(c.Method, c.URL)
+			tmpl = model.Template(c.Method, c.URL)
 		}
 		_, rest, _ := strings.Cut(tmpl, " ")
 		path, _, _ := strings.Cut(rest, "?")
@@ -281,14 +281,14 @@ func (l *learner) collect() {
 		name := c.Method + " " + path
 		u := byName[name]
 		if u == nil {
-			u = &unit{method: c.Method, path: path, name: name, cells: map[string][]Cell{}}
+			u = &unit{method: c.Method, path: path, name: name, cells: map[string][]model.Cell{}}
 			byName[name] = u
 			l.units = append(l.units, u)
 		}
 		p := pathOf(c.URL)
 		endpoints[c.Method+" "+p] = true
 		if u.cells[p] == nil {
-			u.cells[p] = make([]Cell, len(l.names))
+			u.cells[p] = make([]model.Cell, len(l.names))
 			u.urls = append(u.urls, p)
 		}
 		if i, ok := l.index[c.Role]; ok {
@@ -316,7 +316,7 @@ func (l *learner) allowedAt(u *unit, p string) (allowed, knownSet roleSet) {
 			continue
 		}
 		knownSet[i] = true
-		allowed[i] = c.Class == crawl.Allowed
+		allowed[i] = c.Class == model.Allowed
 	}
 	return allowed, knownSet
 }
@@ -383,10 +383,10 @@ func (l *learner) denyOf(u *unit, urls []string, set roleSet) string {
 	n := 0
 	for _, p := range urls {
 		for i, c := range u.cells[p] {
-			if c.Role == "" || set[i] || !known(c.Class) || c.Class == crawl.Allowed {
+			if c.Role == "" || set[i] || !known(c.Class) || c.Class == model.Allowed {
 				continue
 			}
-			if c.Class != crawl.Hidden {
+			if c.Class != model.Hidden {
 				return ""
 			}
 			n++
@@ -438,17 +438,17 @@ func (l *learner) suspectCells() {
 					continue
 				}
 				switch {
-				case c.Class == crawl.Forbidden && c.Role == anonymous:
+				case c.Class == model.Forbidden && c.Role == anonymous:
 					anon403 = append(anon403, p)
-				case c.Class == crawl.Unauthenticated && c.Role != anonymous:
+				case c.Class == model.Unauthenticated && c.Role != anonymous:
 					signed401[i] = append(signed401[i], p)
-				case c.Class == crawl.Other || c.Class == crawl.Error:
+				case c.Class == model.Other || c.Class == model.Error:
 					other = appendUnique(other, fmt.Sprintf("%s gets %s on %s", c.Role, observedString(c.Observation), p))
 				}
-				if !a[i] && c.Class == crawl.Hidden {
+				if !a[i] && c.Class == model.Hidden {
 					hidden[i] = append(hidden[i], p)
 				}
-				if !a[i] && c.Class == crawl.Forbidden {
+				if !a[i] && c.Class == model.Forbidden {
 					forbidden[i] = append(forbidden[i], p)
 				}
 			}
@@ -896,7 +896,7 @@ func (l *learner) outlier(u *unit, topSet roleSet, urls int, where string) {
 func (l *learner) denialOf(u *unit, i int) string {
 	var seen []string
 	for _, p := range u.urls {
-		if c := u.cells[p][i]; c.Role != "" && c.Class != crawl.Allowed {
+		if c := u.cells[p][i]; c.Role != "" && c.Class != model.Allowed {
 			seen = appendUnique(seen, observedString(c.Observation))
 		}
 	}
@@ -913,7 +913,7 @@ func (l *learner) suspectRoles() {
 	for _, u := range l.units {
 		for _, p := range u.urls {
 			for i, c := range u.cells[p] {
-				if c.Role != "" && c.Class == crawl.Allowed {
+				if c.Role != "" && c.Class == model.Allowed {
 					allowed[i][u.method+" "+p] = true
 				}
 			}
@@ -1014,7 +1014,7 @@ func (l *learner) matrixConfig(rules []DraftRule) (*roles.Config, error) {
 			rule.Match = append(rule.Match, p)
 		}
 		if r.DenyAs == "404" {
-			rule.DenyAs = []roles.DenyForm{{Class: string(crawl.Hidden), Status: 404}}
+			rule.DenyAs = []roles.DenyForm{{Class: string(model.Hidden), Status: 404}}
 		}
 		cfg.Matrix.Rules = append(cfg.Matrix.Rules, rule)
 	}
@@ -1087,14 +1087,14 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 			continue
 		}
 		exp := cfg.Expect(c.Method, u, c.Role)
-		allowed := c.Class == crawl.Allowed
-		oddForm := c.Class == crawl.Forbidden && c.Role == anonymous || c.Class == crawl.Unauthenticated && c.Role != anonymous
+		allowed := c.Class == model.Allowed
+		oddForm := c.Class == model.Forbidden && c.Role == anonymous || c.Class == model.Unauthenticated && c.Role != anonymous
 		if exp.Allow != allowed {
 			bad = appendUnique(bad, c.Method+" "+pathOf(c.URL))
 			continue
 		}
 		if !allowed && !oddForm {
-			if v, _ := decide(exp, c.Observation); v != Pass {
+			if v, _ := decide(exp, c.Observation); v != model.Pass {
 				bad = appendUnique(bad, c.Method+" "+pathOf(c.URL))
 			}
 		}
@@ -1104,7 +1104,7 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 
 // inheritanceSuspect reports whether c is the denial of a role that
 // inherits a role allowed the same URL, which no matrix can express.
-func (l *learner) inheritanceSuspect(c Cell) bool {
+func (l *learner) inheritanceSuspect(c model.Cell) bool {
 	for _, s := range l.draft.Suspicious {
 		if s.Kind == SuspectInheritance && s.Role == c.Role && s.Template == c.Method+" "+templatePath(c) {
 			return true
@@ -1113,10 +1113,10 @@ func (l *learner) inheritanceSuspect(c Cell) bool {
 	return false
 }
 
-func templatePath(c Cell) string {
+func templatePath(c model.Cell) string {
 	tmpl := c.Template
 	if tmpl == "" {
-		tmpl = crawl.Template(c.Method, c.URL)
+		tmpl = model.Template(c.Method, c.URL)
 	}
 	_, rest, _ := strings.Cut(tmpl, " ")
 	path, _, _ := strings.Cut(rest, "?")

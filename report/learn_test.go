@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -24,7 +24,7 @@ func withMatrix(t *testing.T, config, matrix string) string {
 
 // learnYAML drafts a matrix from run and checks that it loads as the
 // matrix of testConfig's roles.
-func learnYAML(t *testing.T, run *Run, opts LearnOptions) (*Draft, string, *roles.Config) {
+func learnYAML(t *testing.T, run *model.Run, opts LearnOptions) (*Draft, string, *roles.Config) {
 	t.Helper()
 	d := Learn(run, opts)
 	var buf bytes.Buffer
@@ -38,8 +38,8 @@ func learnYAML(t *testing.T, run *Run, opts LearnOptions) (*Draft, string, *role
 	return d, buf.String(), cfg
 }
 
-func observationsOf(run *Run) []crawl.Observation {
-	obs := make([]crawl.Observation, len(run.Observations))
+func observationsOf(run *model.Run) []model.Observation {
+	obs := make([]model.Observation, len(run.Observations))
 	for i, c := range run.Observations {
 		obs[i] = c.Observation
 	}
@@ -56,13 +56,13 @@ func TestLearnDescribesTheRun(t *testing.T) {
 			}
 			d, text, cfg := learnYAML(t, run, opts)
 			// Judged against its own draft, the run has no finding.
-			again := &Run{Gate: Gate{FailOn: DefaultFailOn}, Complete: true}
+			again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
 			Judge(again, cfg, observationsOf(run))
 			if len(again.Findings) != 0 {
 				t.Errorf("the run judged against its draft has findings %+v\n%s", again.Findings, text)
 			}
 			for _, n := range again.Notes {
-				if n.Verdict == DeadRule {
+				if n.Verdict == model.DeadRule {
 					t.Errorf("the draft has a dead rule: %s\n%s", n.Message, text)
 				}
 			}
@@ -118,16 +118,16 @@ func TestLearnSuspicious(t *testing.T) {
 // each role (anonymous, customer, admin) as a letter: a allowed,
 // u unauthenticated (401), f forbidden (403), h hidden (404), o other
 // (405), e error (503).
-func cells(table map[string]string) *Run {
+func cells(table map[string]string) *model.Run {
 	classes := map[byte]struct {
 		status int
-		class  crawl.Class
+		class  model.Class
 	}{
-		'a': {200, crawl.Allowed}, 'u': {401, crawl.Unauthenticated}, 'f': {403, crawl.Forbidden},
-		'h': {404, crawl.Hidden}, 'o': {405, crawl.Other}, 'e': {503, crawl.Error},
+		'a': {200, model.Allowed}, 'u': {401, model.Unauthenticated}, 'f': {403, model.Forbidden},
+		'h': {404, model.Hidden}, 'o': {405, model.Other}, 'e': {503, model.Error},
 	}
-	run := &Run{RunID: "t", Target: base, Complete: true,
-		Roles: []RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}}}
+	run := &model.Run{RunID: "t", Target: base, Complete: true,
+		Roles: []model.RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}}}
 	var paths []string
 	for p := range table {
 		paths = append(paths, p)
@@ -137,7 +137,7 @@ func cells(table map[string]string) *Run {
 		for i, role := range []string{"anonymous", "customer", "admin"} {
 			c := classes[table[p][i]]
 			o := ob(role, p, c.status, c.class, fmt.Sprintf("status %d", c.status))
-			run.Observations = append(run.Observations, Cell{Observation: o, Template: crawl.Template("GET", o.URL)})
+			run.Observations = append(run.Observations, model.Cell{Observation: o, Template: model.Template("GET", o.URL)})
 		}
 	}
 	return run
@@ -193,7 +193,7 @@ func TestLearnHostilePaths(t *testing.T) {
 		"/d/1?page=%0A--%0Ax": "ufa",
 	})
 	_, text, cfg := learnYAML(t, run, LearnOptions{})
-	again := &Run{Gate: Gate{FailOn: DefaultFailOn}, Complete: true}
+	again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
 	Judge(again, cfg, observationsOf(run))
 	if len(again.Findings) != 0 {
 		t.Errorf("findings against the draft: %+v\n%s", again.Findings, text)
@@ -237,10 +237,10 @@ func FuzzLearn(f *testing.F) {
 		if strings.Contains(buf.String(), "cannot express") {
 			return
 		}
-		again := &Run{Gate: Gate{FailOn: DefaultFailOn}, Complete: true}
+		again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
 		Judge(again, cfg, observationsOf(run))
 		for _, fd := range again.Findings {
-			if fd.Verdict == Leak || fd.Verdict == Blocked && !strings.Contains(buf.String(), "inherits") {
+			if fd.Verdict == model.Leak || fd.Verdict == model.Blocked && !strings.Contains(buf.String(), "inherits") {
 				t.Fatalf("finding %s against the draft:\n%s", fd.Message, buf.String())
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // markdownWriter writes a short summary for pull-request comments and CI
@@ -23,7 +25,7 @@ type markdownWriter struct{}
 // them all.
 const markdownMaxRows = 50
 
-func (markdownWriter) Write(w io.Writer, r *Run) error {
+func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 	var b bytes.Buffer
 	if r.Gate.Failed {
 		fmt.Fprintf(&b, "## ✖ permaudit: %s\n\n", markdownText(strings.TrimPrefix(gateLine(r.Gate), "gate: ")))
@@ -43,7 +45,7 @@ func (markdownWriter) Write(w io.Writer, r *Run) error {
 		plural(len(r.Observations), "probe"), plural(len(r.Inventory.Entries), "endpoint"), plural(len(roles), "role"))
 
 	b.WriteString("| verdict | severity | count | fails the gate |\n| --- | --- | ---: | --- |\n")
-	gated := map[Verdict]bool{}
+	gated := map[model.Verdict]bool{}
 	for _, v := range r.Gate.FailOn {
 		gated[v] = true
 	}
@@ -54,7 +56,7 @@ func (markdownWriter) Write(w io.Writer, r *Run) error {
 		}
 		fmt.Fprintf(&b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, severityOf(v), r.Counts[v], fails)
 	}
-	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, noteVerdicts), r.Counts[Pass])
+	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, noteVerdicts), r.Counts[model.Pass])
 	res := r.Baseline
 	if res != nil {
 		fmt.Fprintf(&b, "\nBaseline %s: %d new, %d baselined, %d expired, %d fixed", markdownText(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
@@ -71,7 +73,7 @@ func (markdownWriter) Write(w io.Writer, r *Run) error {
 			b.WriteString("| severity | verdict | endpoint | role | expected | observed |\n| --- | --- | --- | --- | --- | --- |\n")
 		} else {
 			findings = slices.Clone(r.Findings)
-			slices.SortStableFunc(findings, func(x, y Finding) int { return baselineRank(x.Baseline) - baselineRank(y.Baseline) })
+			slices.SortStableFunc(findings, func(x, y model.Finding) int { return baselineRank(x.Baseline) - baselineRank(y.Baseline) })
 			b.WriteString("| severity | verdict | endpoint | role | expected | observed | baseline |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 		}
 		for i, f := range findings {
@@ -110,7 +112,7 @@ func (markdownWriter) Write(w io.Writer, r *Run) error {
 
 // writeMarkdownEntries lists baseline entries folded in <details> under
 // title, each with its reason; nothing when there are none.
-func writeMarkdownEntries(b *bytes.Buffer, title string, entries []BaselineEntry) {
+func writeMarkdownEntries(b *bytes.Buffer, title string, entries []model.BaselineEntry) {
 	if len(entries) == 0 {
 		return
 	}

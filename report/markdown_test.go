@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 )
 
 // TestMarkdownBaseline pins the Markdown of a run judged with a baseline:
@@ -49,12 +49,12 @@ func TestMarkdownBaselineCap(t *testing.T) {
 	for i := range n {
 		p := endpointName(i)
 		eps = append(eps, fixtureEndpoint{path: p, template: "GET " + p, expected: "deny", rule: "rule 1",
-			probes: []probe{{role: "customer", status: 200, class: crawl.Allowed, why: "status 200", verdict: Leak}}})
+			probes: []probe{{role: "customer", status: 200, class: model.Allowed, why: "status 200", verdict: model.Leak}}})
 	}
 	r := fixtureRun(fixtureRoles, eps)
 	b := &Baseline{File: "b.yaml"}
 	for _, f := range r.Findings[:n-fresh] {
-		b.Entries = append(b.Entries, BaselineEntry{Fingerprint: f.Fingerprint, Reason: "accepted"})
+		b.Entries = append(b.Entries, model.BaselineEntry{Fingerprint: f.Fingerprint, Reason: "accepted"})
 	}
 	ApplyBaseline(r, b, time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
 	before := findingKeys(r.Findings)
@@ -108,7 +108,7 @@ func tableRows(md string) [][]string {
 	return rows
 }
 
-func findingKeys(fs []Finding) string {
+func findingKeys(fs []model.Finding) string {
 	var keys []string
 	for _, f := range fs {
 		keys = append(keys, f.Fingerprint)

@@ -1,6 +1,10 @@
 package report
 
-import "reflect"
+import (
+	"reflect"
+
+	"github.com/permaudit/permaudit/model"
+)
 
 // RedactRun passes every free-text string of r through redact (a
 // roles.Redactor's Redact): URLs, excerpts, messages, errors, locations,
@@ -16,7 +20,7 @@ import "reflect"
 // so a secret equal to a word cannot change a verdict or a count, and so
 // are the tool's own identifiers (toolMade), which no secret can be in.
 // Apply it once: a placeholder may itself hold a short secret.
-func RedactRun(r *Run, redact func(string) string) {
+func RedactRun(r *model.Run, redact func(string) string) {
 	if r == nil || redact == nil {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -79,11 +80,11 @@ func TestRedactRunReachesEveryOutput(t *testing.T) {
 // promise.
 func TestRedactRunKeepsStructure(t *testing.T) {
 	r := ownRun(t, baselinedRun())
-	counts := map[Verdict]int{}
+	counts := map[model.Verdict]int{}
 	for k, v := range r.Counts {
 		counts[k] = v
 	}
-	verdicts := make([]Verdict, len(r.Observations))
+	verdicts := make([]model.Verdict, len(r.Observations))
 	for i, o := range r.Observations {
 		verdicts[i] = o.Verdict
 	}
@@ -108,7 +109,7 @@ func TestRedactRunKeepsStructure(t *testing.T) {
 		t.Errorf("complete %v, counts %v; want true, %v", back.Complete, back.Counts, counts)
 	}
 	for i, o := range back.Observations {
-		if o.Verdict != verdicts[i] || o.Status == 0 && verdicts[i] == Pass {
+		if o.Verdict != verdicts[i] || o.Status == 0 && verdicts[i] == model.Pass {
 			t.Fatalf("observation %d: verdict %s status %d, want verdict %s", i, o.Verdict, o.Status, verdicts[i])
 		}
 	}
@@ -119,7 +120,7 @@ func TestRedactRunKeepsStructure(t *testing.T) {
 
 // ownRun returns a deep copy of r (through its JSON), so that a test that
 // rewrites the run's strings cannot change the fixtures other tests share.
-func ownRun(t *testing.T, r *Run) *Run {
+func ownRun(t *testing.T, r *model.Run) *model.Run {
 	t.Helper()
 	var b bytes.Buffer
 	if err := (jsonWriter{}).Write(&b, r); err != nil {
@@ -164,5 +165,5 @@ func TestRedactRunCoversEveryField(t *testing.T) {
 			t.Errorf("%s: a field of kind %s, which RedactRun does not redact", at, tp.Kind())
 		}
 	}
-	walk(reflect.TypeFor[Run](), "Run")
+	walk(reflect.TypeFor[model.Run](), "Run")
 }

@@ -4,17 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
-
-// Rejudged records the configuration a saved run was judged again with.
-// The run's own ConfigFile and ConfigFingerprint still name the
-// configuration of the audit, which chose what was discovered and probed.
-type Rejudged struct {
-	ConfigFile        string `json:"config_file,omitempty"`
-	ConfigFingerprint string `json:"config_fingerprint"`
-}
 
 // Rejudge judges a saved run again against cfg's matrix, without sending
 // a request: the observations are rebuilt from the run's cells and given
@@ -23,7 +15,7 @@ type Rejudged struct {
 // counts and gate outcome are replaced, a baseline outcome is dropped
 // (apply one again with ApplyBaseline), and Rejudged names cfg. Every
 // role the run probed must be a role of cfg.
-func Rejudge(run *Run, cfg *roles.Config) error {
+func Rejudge(run *model.Run, cfg *roles.Config) error {
 	var missing []string
 	for _, c := range run.Observations {
 		if cfg.Role(c.Role) == nil && !hasString(missing, c.Role) {
@@ -34,12 +26,12 @@ func Rejudge(run *Run, cfg *roles.Config) error {
 		return fmt.Errorf("the run probed role(s) %s, which %s does not declare (roles: %s); judge it with the configuration it was audited with, or add them",
 			strings.Join(missing, ", "), cfg.File, strings.Join(cfg.RoleNames(), ", "))
 	}
-	obs := make([]crawl.Observation, len(run.Observations))
+	obs := make([]model.Observation, len(run.Observations))
 	for i, c := range run.Observations {
 		obs[i] = c.Observation
 	}
 	run.Baseline = nil
 	Judge(run, cfg, obs)
-	run.Rejudged = &Rejudged{ConfigFile: cfg.File, ConfigFingerprint: cfg.Fingerprint()}
+	run.Rejudged = &model.Rejudged{ConfigFile: cfg.File, ConfigFingerprint: cfg.Fingerprint()}
 	return nil
 }

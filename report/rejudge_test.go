@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"testing"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 func TestRejudge(t *testing.T) {
@@ -11,7 +13,7 @@ func TestRejudge(t *testing.T) {
 		t.Fatalf("setup: findings %d, gate %+v; want the two leaks", len(run.Findings), run.Gate)
 	}
 	run.Filters.Roles = nil
-	run.Baseline = &BaselineResult{File: "old.yaml"}
+	run.Baseline = &model.BaselineResult{File: "old.yaml"}
 
 	// The edited matrix allows customer the user pages: no finding left.
 	edited := strings.Replace(testConfig, "    - match: \"GET /admin/**\"\n",
@@ -20,7 +22,7 @@ func TestRejudge(t *testing.T) {
 	if err := Rejudge(run, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Findings) != 0 || run.Gate.Failed || run.Counts[Leak] != 0 {
+	if len(run.Findings) != 0 || run.Gate.Failed || run.Counts[model.Leak] != 0 {
 		t.Errorf("after re-judging: findings %+v, gate %+v; want none", run.Findings, run.Gate)
 	}
 	if run.Baseline != nil {
@@ -30,7 +32,7 @@ func TestRejudge(t *testing.T) {
 		t.Errorf("rejudged = %+v, config fingerprint %q: want the new configuration named apart", run.Rejudged, run.ConfigFingerprint)
 	}
 	for _, c := range run.Observations {
-		if strings.HasSuffix(c.URL, "/admin/users/1") && c.Role == "customer" && (c.Verdict != Pass || !strings.Contains(c.Rule, "GET /admin/users/{id}")) {
+		if strings.HasSuffix(c.URL, "/admin/users/1") && c.Role == "customer" && (c.Verdict != model.Pass || !strings.Contains(c.Rule, "GET /admin/users/{id}")) {
 			t.Errorf("cell %s as %s: verdict %s by %s, want pass by the new rule", c.URL, c.Role, c.Verdict, c.Rule)
 		}
 	}

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/model"
 	"golang.org/x/net/html"
-
-	"github.com/permaudit/permaudit/roles"
 )
 
 // FuzzRenderers puts arbitrary text from the target (a path, a body, a
@@ -28,12 +27,12 @@ func FuzzRenderers(f *testing.F) {
 		if role == "" {
 			role = "r"
 		}
-		infos := []RoleInfo{{Name: "anonymous", SignIn: "none"}, {Name: role, SignIn: "cookies"}}
+		infos := []model.RoleInfo{{Name: "anonymous", SignIn: "none"}, {Name: role, SignIn: "cookies"}}
 		r := fixtureRun(infos, []fixtureEndpoint{{path: "/" + path, template: "GET /" + path, expected: "deny " + body, rule: "rule 1 " + location,
 			probes: []probe{
-				{role: "anonymous", status: 200, class: "allowed", why: "status 200", verdict: Leak, excerpt: body, location: location,
-					body: []roles.BodyCheckResult{{Check: location, Result: roles.BodyFail, Detail: errText}, {Check: body, Result: roles.BodyOutcome(role)}}},
-				{role: role, status: 0, class: "error", why: "transport", verdict: ErrorVerdict, err: errText},
+				{role: "anonymous", status: 200, class: "allowed", why: "status 200", verdict: model.Leak, excerpt: body, location: location,
+					body: []model.BodyCheckResult{{Check: location, Result: model.BodyFail, Detail: errText}, {Check: body, Result: model.BodyOutcome(role)}}},
+				{role: role, status: 0, class: "error", why: "transport", verdict: model.ErrorVerdict, err: errText},
 			}}})
 
 		var doc struct {

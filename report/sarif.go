@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // sarifWriter writes SARIF 2.1.0 (OASIS), as code-scanning services read
@@ -65,10 +67,10 @@ type sarifConfig struct {
 }
 
 type sarifRuleProp struct {
-	Tags             []string `json:"tags"`
-	Severity         Severity `json:"permaudit-severity"`
-	SecuritySeverity string   `json:"security-severity,omitempty"`
-	Kind             string   `json:"permaudit-kind"` // finding or note
+	Tags             []string       `json:"tags"`
+	Severity         model.Severity `json:"permaudit-severity"`
+	SecuritySeverity string         `json:"security-severity,omitempty"`
+	Kind             string         `json:"permaudit-kind"` // finding or note
 }
 
 type sarifAutomation struct {
@@ -107,54 +109,54 @@ type sarifArtifact struct {
 }
 
 type sarifResultProps struct {
-	Severity Severity `json:"severity"`
-	Gated    bool     `json:"gated"`
-	Method   string   `json:"method,omitempty"`
-	Path     string   `json:"path,omitempty"`
-	Template string   `json:"template,omitempty"`
-	Role     string   `json:"role,omitempty"`
-	Expected string   `json:"expected,omitempty"`
-	Observed string   `json:"observed,omitempty"`
-	Rule     string   `json:"rule,omitempty"`
-	Baseline string   `json:"baseline,omitempty"`
+	Severity model.Severity `json:"severity"`
+	Gated    bool           `json:"gated"`
+	Method   string         `json:"method,omitempty"`
+	Path     string         `json:"path,omitempty"`
+	Template string         `json:"template,omitempty"`
+	Role     string         `json:"role,omitempty"`
+	Expected string         `json:"expected,omitempty"`
+	Observed string         `json:"observed,omitempty"`
+	Rule     string         `json:"rule,omitempty"`
+	Baseline string         `json:"baseline,omitempty"`
 }
 
 type sarifRunProps struct {
-	Target            string    `json:"target"`
-	RunID             string    `json:"runId"`
-	ConfigFingerprint string    `json:"configFingerprint"`
-	Complete          bool      `json:"complete"`
-	Incomplete        string    `json:"incompleteReason,omitempty"`
-	GateFailed        bool      `json:"gateFailed"`
-	GateFailing       int       `json:"gateFailing"`
-	GateFailOn        []Verdict `json:"gateFailOn"`
+	Target            string          `json:"target"`
+	RunID             string          `json:"runId"`
+	ConfigFingerprint string          `json:"configFingerprint"`
+	Complete          bool            `json:"complete"`
+	Incomplete        string          `json:"incompleteReason,omitempty"`
+	GateFailed        bool            `json:"gateFailed"`
+	GateFailing       int             `json:"gateFailing"`
+	GateFailOn        []model.Verdict `json:"gateFailOn"`
 }
 
 // verdictDescriptions explain each verdict for SARIF rules (DESIGN.md).
-var verdictDescriptions = map[Verdict][2]string{
-	Leak:           {"A role reads what it must not", "The matrix denies this endpoint to the role, but the answer allowed it (or a body check failed): a broken access control."},
-	Blocked:        {"A role is refused what it may read", "The matrix allows this endpoint to the role, but the answer was a denial (401, 403, 404 or the login page)."},
-	ExistenceLeak:  {"A hidden resource answers unlike a missing one", "The matrix hides this resource (deny as 404), but the answer was 401, 403 or the login page, which tells that it exists."},
-	WrongCode:      {"Denied with the wrong kind of denial", "Access was denied, but not as the matrix expects: 403 to an anonymous visitor, 401 to a signed-in role, or a denial form the rule does not list."},
-	ErrorVerdict:   {"No decision possible", "The answer decides nothing: a 5xx without a denial signature, a transport failure, a time-out or a body cut before a check could decide."},
-	Inconclusive:   {"An answer that is neither allowed nor a denial", "The answer's class is other (400, 405, 422, an off-scope redirect); name the code in the rule's deny_as to judge it."},
-	Unmapped:       {"No rule covers the endpoint", "No matrix rule covers this endpoint and the matrix default is unmapped."},
-	DeadRule:       {"A matrix rule matched nothing", "A rule of the matrix matched no probed endpoint: it may be misspelt, or the endpoint was not discovered."},
-	MissingWWWAuth: {"A 401 without WWW-Authenticate", "RFC 9110 requires a WWW-Authenticate header on every 401 answer."},
+var verdictDescriptions = map[model.Verdict][2]string{
+	model.Leak:           {"A role reads what it must not", "The matrix denies this endpoint to the role, but the answer allowed it (or a body check failed): a broken access control."},
+	model.Blocked:        {"A role is refused what it may read", "The matrix allows this endpoint to the role, but the answer was a denial (401, 403, 404 or the login page)."},
+	model.ExistenceLeak:  {"A hidden resource answers unlike a missing one", "The matrix hides this resource (deny as 404), but the answer was 401, 403 or the login page, which tells that it exists."},
+	model.WrongCode:      {"Denied with the wrong kind of denial", "Access was denied, but not as the matrix expects: 403 to an anonymous visitor, 401 to a signed-in role, or a denial form the rule does not list."},
+	model.ErrorVerdict:   {"No decision possible", "The answer decides nothing: a 5xx without a denial signature, a transport failure, a time-out or a body cut before a check could decide."},
+	model.Inconclusive:   {"An answer that is neither allowed nor a denial", "The answer's class is other (400, 405, 422, an off-scope redirect); name the code in the rule's deny_as to judge it."},
+	model.Unmapped:       {"No rule covers the endpoint", "No matrix rule covers this endpoint and the matrix default is unmapped."},
+	model.DeadRule:       {"A matrix rule matched nothing", "A rule of the matrix matched no probed endpoint: it may be misspelt, or the endpoint was not discovered."},
+	model.MissingWWWAuth: {"A 401 without WWW-Authenticate", "RFC 9110 requires a WWW-Authenticate header on every 401 answer."},
 }
 
 // securitySeverity maps severities to the 0-10 scores code-scanning
 // services sort by.
-var securitySeverity = map[Severity]string{Critical: "9.5", High: "8.0", Medium: "5.5", Low: "3.0"}
+var securitySeverity = map[model.Severity]string{model.Critical: "9.5", model.High: "8.0", model.Medium: "5.5", model.Low: "3.0"}
 
-func (sarifWriter) Write(w io.Writer, r *Run) error {
-	gated := map[Verdict]bool{}
+func (sarifWriter) Write(w io.Writer, r *model.Run) error {
+	gated := map[model.Verdict]bool{}
 	for _, v := range r.Gate.FailOn {
 		gated[v] = true
 	}
 	failOn := r.Gate.FailOn
 	if failOn == nil {
-		failOn = []Verdict{}
+		failOn = []model.Verdict{}
 	}
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{Name: nonEmpty(r.Tool.Name, "permaudit"), Version: r.Tool.Version}},
@@ -173,8 +175,8 @@ func (sarifWriter) Write(w io.Writer, r *Run) error {
 	if r.RunID != "" {
 		run.AutomationDetails = &sarifAutomation{ID: "permaudit/" + r.RunID}
 	}
-	index := map[Verdict]int{}
-	for _, list := range [][]Verdict{findingVerdicts, noteVerdicts} {
+	index := map[model.Verdict]int{}
+	for _, list := range [][]model.Verdict{findingVerdicts, noteVerdicts} {
 		for _, v := range list {
 			d := verdictDescriptions[v]
 			kind := "finding"
@@ -198,7 +200,7 @@ func (sarifWriter) Write(w io.Writer, r *Run) error {
 			})
 		}
 	}
-	for _, list := range [][]Finding{r.Findings, r.Notes} {
+	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
 		for _, f := range list {
 			i, ok := index[f.Verdict]
 			if !ok {
@@ -242,7 +244,7 @@ func (sarifWriter) Write(w io.Writer, r *Run) error {
 
 // sarifLevel: a finding the gate fails on is an error, another finding a
 // warning, a note a note.
-func sarifLevel(v Verdict, gated bool) string {
+func sarifLevel(v model.Verdict, gated bool) string {
 	switch {
 	case gated:
 		return "error"
@@ -253,7 +255,7 @@ func sarifLevel(v Verdict, gated bool) string {
 }
 
 // ruleName turns "existence-leak" into "ExistenceLeak".
-func ruleName(v Verdict) string {
+func ruleName(v model.Verdict) string {
 	var b strings.Builder
 	for _, p := range strings.Split(string(v), "-") {
 		if p == "" {

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // writeSessionsText adds to the text summary what happened to the roles'
 // sessions, when anything did: a role that could not sign in, renewals,
 // refreshes, observations lost, session-ending URLs. A run of static
 // credentials with no check prints nothing.
-func writeSessionsText(b *bytes.Buffer, r *Run) {
+func writeSessionsText(b *bytes.Buffer, r *model.Run) {
 	var lines []string
 	for _, ri := range r.Roles {
 		var parts []string

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // textWriter writes the human summary printed on stdout: a header, the
@@ -13,7 +15,7 @@ import (
 // value that may come from the target goes through sanitize.
 type textWriter struct{}
 
-func (textWriter) Write(w io.Writer, r *Run) error {
+func (textWriter) Write(w io.Writer, r *model.Run) error {
 	var b bytes.Buffer
 	state := "complete"
 	if !r.Complete {
@@ -28,7 +30,7 @@ func (textWriter) Write(w io.Writer, r *Run) error {
 	writeCoverageText(&b, r)
 	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, findingVerdicts))
 	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, noteVerdicts))
-	fmt.Fprintf(&b, "pass: %d\n", r.Counts[Pass])
+	fmt.Fprintf(&b, "pass: %d\n", r.Counts[model.Pass])
 
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(&b, "\nfindings (%d):\n", len(r.Findings))
@@ -63,7 +65,7 @@ func (textWriter) Write(w io.Writer, r *Run) error {
 }
 
 // countList renders "leak 1, blocked 0, ..." in the order of vs.
-func countList(counts map[Verdict]int, vs []Verdict) string {
+func countList(counts map[model.Verdict]int, vs []model.Verdict) string {
 	parts := make([]string, len(vs))
 	for i, v := range vs {
 		parts[i] = fmt.Sprintf("%s %d", v, counts[v])
@@ -72,7 +74,7 @@ func countList(counts map[Verdict]int, vs []Verdict) string {
 }
 
 // gateLine is the last line of the summary.
-func gateLine(g Gate) string {
+func gateLine(g model.Gate) string {
 	on := make([]string, len(g.FailOn))
 	for i, v := range g.FailOn {
 		on[i] = sanitize(string(v))

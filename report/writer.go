@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // writers maps each format to its Writer constructor.
@@ -41,7 +43,7 @@ func writerFor(format string) (Writer, error) {
 // trailing newline. Map keys (counts, pages) are sorted by encoding/json.
 type jsonWriter struct{}
 
-func (jsonWriter) Write(w io.Writer, r *Run) error {
+func (jsonWriter) Write(w io.Writer, r *model.Run) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

@@ -10,19 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixedRun is a small run built by hand: golden files pin rendering only,
 // never what the judge decides.
-func fixedRun() *Run {
+func fixedRun() *model.Run {
 	started := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
-	cell := func(role, path string, status int, class crawl.Class, why, expected, rule string, v Verdict) Cell {
-		return Cell{
-			Observation: crawl.Observation{
-				Endpoint:    crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080" + path},
+	cell := func(role, path string, status int, class model.Class, why, expected, rule string, v model.Verdict) model.Cell {
+		return model.Cell{
+			Observation: model.Observation{
+				Endpoint:    model.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080" + path},
 				Role:        role,
 				Status:      status,
 				Class:       class,
@@ -33,23 +33,23 @@ func fixedRun() *Run {
 				Excerpt:     "<h1>Admin</h1>",
 				Latency:     1500 * time.Microsecond,
 			},
-			Template: crawl.Template("GET", "http://127.0.0.1:8080"+path),
+			Template: model.Template("GET", "http://127.0.0.1:8080"+path),
 			Expected: expected,
 			Rule:     rule,
 			Verdict:  v,
 		}
 	}
-	c2 := cell("anonymous", "/admin/", 302, crawl.Unauthenticated, "redirect to login /login", "deny", "rule 2 (GET /admin/**)", Pass)
+	c2 := cell("anonymous", "/admin/", 302, model.Unauthenticated, "redirect to login /login", "deny", "rule 2 (GET /admin/**)", model.Pass)
 	c2.Location = "/login"
 	c2.Excerpt = ""
-	c4 := cell("customer", "/admin/\x1b[2Jx", 405, crawl.Other, "status 405", "deny", "rule 2 (GET /admin/**)", Inconclusive)
+	c4 := cell("customer", "/admin/\x1b[2Jx", 405, model.Other, "status 405", "deny", "rule 2 (GET /admin/**)", model.Inconclusive)
 	c4.Template = "GET /admin/\x1b[2Jx"
-	c3 := cell("customer", "/api/orders/9", 0, crawl.Error, "", "deny as 404", "rule 4 (GET /api/orders/{id})", ErrorVerdict)
+	c3 := cell("customer", "/api/orders/9", 0, model.Error, "", "deny as 404", "rule 4 (GET /api/orders/{id})", model.ErrorVerdict)
 	c3.Err = "dial tcp 127.0.0.1:8080: connection refused"
 	c3.ContentType, c3.Size, c3.BodySHA256, c3.Excerpt = "", 0, "", ""
-	return &Run{
-		Schema:            SchemaVersion,
-		Tool:              Tool{Name: "permaudit", Version: "0.1.0"},
+	return &model.Run{
+		Schema:            model.SchemaVersion,
+		Tool:              model.Tool{Name: "permaudit", Version: "0.1.0"},
 		RunID:             "20250314T092653Z-1a2b3c",
 		Target:            "http://127.0.0.1:8080",
 		Started:           started,
@@ -57,48 +57,48 @@ func fixedRun() *Run {
 		Duration:          2500 * time.Millisecond,
 		ConfigFile:        "permaudit.yaml",
 		ConfigFingerprint: "9f86d081884c7d659a2feaa0c55ad015",
-		Roles: []RoleInfo{
+		Roles: []model.RoleInfo{
 			{Name: "anonymous", SignIn: "none"},
 			{Name: "customer", SignIn: "bearer"},
 			{Name: "admin", SignIn: "bearer", Inherits: []string{"customer"}},
 		},
-		Gate:     Gate{FailOn: DefaultFailOn, Failed: true, Failing: 2},
+		Gate:     model.Gate{FailOn: model.DefaultFailOn, Failed: true, Failing: 2},
 		Complete: true,
-		Inventory: crawl.Inventory{
-			Entries: []crawl.Entry{
-				{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/admin/"}, Template: "GET /admin/", FoundBy: []string{"admin"}, Sources: []string{"link"}},
-				{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/admin/\x1b[2Jx"}, Template: "GET /admin/\x1b[2Jx", FoundBy: []string{"admin"}, Sources: []string{"link"}},
-				{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/api/orders/9"}, Template: "GET /api/orders/{id}", FoundBy: []string{"admin"}, Sources: []string{"link"}},
+		Inventory: model.Inventory{
+			Entries: []model.Entry{
+				{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/admin/"}, Template: "GET /admin/", FoundBy: []string{"admin"}, Sources: []string{"link"}},
+				{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/admin/\x1b[2Jx"}, Template: "GET /admin/\x1b[2Jx", FoundBy: []string{"admin"}, Sources: []string{"link"}},
+				{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/api/orders/9"}, Template: "GET /api/orders/{id}", FoundBy: []string{"admin"}, Sources: []string{"link"}},
 			},
-			Skipped: []crawl.Skip{{Endpoint: crawl.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/logout"}, Reason: `excluded word "logout"`}},
+			Skipped: []model.Skip{{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/logout"}, Reason: `excluded word "logout"`}},
 			Pages:   map[string]int{"anonymous": 2, "customer": 3, "admin": 4},
 		},
-		Observations: []Cell{
-			cell("customer", "/admin/", 200, crawl.Allowed, "status 200", "deny", "rule 2 (GET /admin/**)", Leak),
+		Observations: []model.Cell{
+			cell("customer", "/admin/", 200, model.Allowed, "status 200", "deny", "rule 2 (GET /admin/**)", model.Leak),
 			c2,
 			c3,
 			c4,
 		},
-		Findings: []Finding{
-			{Verdict: Leak, Severity: Critical, Method: "GET", URL: "http://127.0.0.1:8080/admin/", Path: "/admin/",
+		Findings: []model.Finding{
+			{Verdict: model.Leak, Severity: model.Critical, Method: "GET", URL: "http://127.0.0.1:8080/admin/", Path: "/admin/",
 				Template: "GET /admin/", Role: "customer", Expected: "deny", Observed: "200 allowed", Rule: "rule 2 (GET /admin/**)",
-				Message: "GET /admin/ as customer: expected deny, got 200 allowed", Fingerprint: Fingerprint(Leak, "GET", "GET /admin/", "customer"), Cell: 0},
-			{Verdict: ErrorVerdict, Severity: Medium, Method: "GET", URL: "http://127.0.0.1:8080/api/orders/9", Path: "/api/orders/9",
+				Message: "GET /admin/ as customer: expected deny, got 200 allowed", Fingerprint: Fingerprint(model.Leak, "GET", "GET /admin/", "customer"), Cell: 0},
+			{Verdict: model.ErrorVerdict, Severity: model.Medium, Method: "GET", URL: "http://127.0.0.1:8080/api/orders/9", Path: "/api/orders/9",
 				Template: "GET /api/orders/{id}", Role: "customer", Expected: "deny as 404", Observed: "error: dial tcp 127.0.0.1:8080: connection refused",
 				Rule: "rule 4 (GET /api/orders/{id})", Message: "GET /api/orders/9 as customer: no decision: dial tcp 127.0.0.1:8080: connection refused",
-				Fingerprint: Fingerprint(ErrorVerdict, "GET", "GET /api/orders/{id}", "customer"), Cell: 2},
+				Fingerprint: Fingerprint(model.ErrorVerdict, "GET", "GET /api/orders/{id}", "customer"), Cell: 2},
 		},
-		Notes: []Finding{
-			{Verdict: Inconclusive, Severity: Info, Method: "GET", URL: "http://127.0.0.1:8080/admin/\x1b[2Jx", Path: "/admin/\x1b[2Jx",
+		Notes: []model.Finding{
+			{Verdict: model.Inconclusive, Severity: model.Info, Method: "GET", URL: "http://127.0.0.1:8080/admin/\x1b[2Jx", Path: "/admin/\x1b[2Jx",
 				Template: "GET /admin/\x1b[2Jx", Role: "customer", Expected: "deny", Observed: "405 other", Rule: "rule 2 (GET /admin/**)",
 				Message:     "GET /admin/\x1b[2Jx as customer: expected deny, got 405 other, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it",
-				Fingerprint: Fingerprint(Inconclusive, "GET", "GET /admin/\x1b[2Jx", "customer"), Cell: 3},
-			{Verdict: DeadRule, Severity: Info, Rule: "rule 5 (GET /never/**)", Message: "rule 5 (GET /never/**) at line 29 matched no probed endpoint",
-				Fingerprint: hashParts(string(DeadRule), "GET /never/**"), Cell: -1},
+				Fingerprint: Fingerprint(model.Inconclusive, "GET", "GET /admin/\x1b[2Jx", "customer"), Cell: 3},
+			{Verdict: model.DeadRule, Severity: model.Info, Rule: "rule 5 (GET /never/**)", Message: "rule 5 (GET /never/**) at line 29 matched no probed endpoint",
+				Fingerprint: hashParts(string(model.DeadRule), "GET /never/**"), Cell: -1},
 		},
-		Counts: map[Verdict]int{
-			Pass: 1, Leak: 1, Blocked: 0, ExistenceLeak: 0, WrongCode: 0, ErrorVerdict: 1,
-			Inconclusive: 1, Unmapped: 0, DeadRule: 1, MissingWWWAuth: 0,
+		Counts: map[model.Verdict]int{
+			model.Pass: 1, model.Leak: 1, model.Blocked: 0, model.ExistenceLeak: 0, model.WrongCode: 0, model.ErrorVerdict: 1,
+			model.Inconclusive: 1, model.Unmapped: 0, model.DeadRule: 1, model.MissingWWWAuth: 0,
 		},
 	}
 }
@@ -155,13 +155,13 @@ func TestTextHasNoControlCharacters(t *testing.T) {
 
 func TestGateLine(t *testing.T) {
 	tests := []struct {
-		gate Gate
+		gate model.Gate
 		want string
 	}{
-		{Gate{FailOn: DefaultFailOn, Failed: true, Failing: 3}, "gate: FAILED — 3 findings fail on leak,blocked,existence-leak,error"},
-		{Gate{FailOn: []Verdict{Leak}, Failed: true, Failing: 1}, "gate: FAILED — 1 finding fails on leak"},
-		{Gate{FailOn: DefaultFailOn}, "gate: passed (it fails on leak,blocked,existence-leak,error)"},
-		{Gate{FailOn: []Verdict{}}, "gate: passed (it fails on nothing: --fail-on none)"},
+		{model.Gate{FailOn: model.DefaultFailOn, Failed: true, Failing: 3}, "gate: FAILED — 3 findings fail on leak,blocked,existence-leak,error"},
+		{model.Gate{FailOn: []model.Verdict{model.Leak}, Failed: true, Failing: 1}, "gate: FAILED — 1 finding fails on leak"},
+		{model.Gate{FailOn: model.DefaultFailOn}, "gate: passed (it fails on leak,blocked,existence-leak,error)"},
+		{model.Gate{FailOn: []model.Verdict{}}, "gate: passed (it fails on nothing: --fail-on none)"},
 	}
 	for _, tt := range tests {
 		if got := gateLine(tt.gate); got != tt.want {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // BodyOp is the operator of a body check.
@@ -97,27 +99,6 @@ func (c BodyCheck) AppliesTo(role string) bool {
 	return c.Roles == nil || slices.Contains(c.Roles, role)
 }
 
-// BodyOutcome is the outcome of one body check on one answer.
-type BodyOutcome string
-
-// The outcomes of a body check.
-const (
-	BodyPass BodyOutcome = "pass"
-	BodyFail BodyOutcome = "fail"
-	// BodyUndecided: the check could not decide (a body cut at the size
-	// cap, a path check on a body that is not JSON, a role variable with
-	// no value).
-	BodyUndecided BodyOutcome = "undecided"
-)
-
-// BodyCheckResult is what one body check concluded of one answer, as
-// stored in the observation.
-type BodyCheckResult struct {
-	Check  string      `json:"check"`            // BodyCheck.String()
-	Result BodyOutcome `json:"result"`           // pass, fail, undecided
-	Detail string      `json:"detail,omitempty"` // why, for fail and undecided; redacted
-}
-
 // BodyEnv is what evaluating a check needs beyond the body.
 type BodyEnv struct {
 	// Self is the role probed, for "{self.var}".
@@ -132,17 +113,17 @@ type BodyEnv struct {
 const maxQuoted = 80
 
 // Evaluate checks body (truncated when it was cut at the size cap).
-func (c BodyCheck) Evaluate(body []byte, truncated bool, env BodyEnv) BodyCheckResult {
+func (c BodyCheck) Evaluate(body []byte, truncated bool, env BodyEnv) model.BodyCheckResult {
 	r := c.evaluate(body, truncated, env)
 	r.Check = c.String()
 	r.Detail = env.Secrets.Redact(r.Detail)
 	return r
 }
 
-func (c BodyCheck) evaluate(body []byte, truncated bool, env BodyEnv) BodyCheckResult {
+func (c BodyCheck) evaluate(body []byte, truncated bool, env BodyEnv) model.BodyCheckResult {
 	want, err := c.Value.resolve(env)
 	if err != nil {
-		return BodyCheckResult{Result: BodyUndecided, Detail: err.Error()}
+		return model.BodyCheckResult{Result: model.BodyUndecided, Detail: err.Error()}
 	}
 	const cut = "the body was cut at the size cap before the check could decide; raise crawl.max_body"
 	switch c.Op {
@@ -150,39 +131,39 @@ func (c BodyCheck) evaluate(body []byte, truncated bool, env BodyEnv) BodyCheckR
 		found := bytes.Contains(body, []byte(want.Text))
 		switch {
 		case found && c.Op == OpContains:
-			return BodyCheckResult{Result: BodyPass}
+			return model.BodyCheckResult{Result: model.BodyPass}
 		case found:
-			return BodyCheckResult{Result: BodyFail, Detail: "the body holds " + bodyQuote(want.Text)}
+			return model.BodyCheckResult{Result: model.BodyFail, Detail: "the body holds " + bodyQuote(want.Text)}
 		case truncated:
-			return BodyCheckResult{Result: BodyUndecided, Detail: cut}
+			return model.BodyCheckResult{Result: model.BodyUndecided, Detail: cut}
 		case c.Op == OpContains:
-			return BodyCheckResult{Result: BodyFail, Detail: "the body does not hold " + bodyQuote(want.Text)}
+			return model.BodyCheckResult{Result: model.BodyFail, Detail: "the body does not hold " + bodyQuote(want.Text)}
 		}
-		return BodyCheckResult{Result: BodyPass}
+		return model.BodyCheckResult{Result: model.BodyPass}
 	}
 	if truncated {
-		return BodyCheckResult{Result: BodyUndecided, Detail: cut}
+		return model.BodyCheckResult{Result: model.BodyUndecided, Detail: cut}
 	}
 	doc, err := decodeBodyJSON(body)
 	if err != nil {
 		// A maintenance or error page on a JSON endpoint says nothing of
 		// what the role may read: no decision, never a failure (a leak).
-		return BodyCheckResult{Result: BodyUndecided, Detail: "the body is not JSON (" + err.Error() + "): a path check cannot decide"}
+		return model.BodyCheckResult{Result: model.BodyUndecided, Detail: "the body is not JSON (" + err.Error() + "): a path check cannot decide"}
 	}
 	sel := SelectJSON(doc, c.Steps)
 	for _, s := range sel {
 		if !s.Found {
-			return BodyCheckResult{Result: BodyFail, Detail: s.Path + ": not found"}
+			return model.BodyCheckResult{Result: model.BodyFail, Detail: s.Path + ": not found"}
 		}
 		eq := jsonEqual(s.Value, want)
 		if eq != (c.Op == OpEquals) {
 			if c.Op == OpEquals {
-				return BodyCheckResult{Result: BodyFail, Detail: fmt.Sprintf("%s is %s, want %s", s.Path, bodyRender(s.Value), want)}
+				return model.BodyCheckResult{Result: model.BodyFail, Detail: fmt.Sprintf("%s is %s, want %s", s.Path, bodyRender(s.Value), want)}
 			}
-			return BodyCheckResult{Result: BodyFail, Detail: fmt.Sprintf("%s is %s", s.Path, bodyRender(s.Value))}
+			return model.BodyCheckResult{Result: model.BodyFail, Detail: fmt.Sprintf("%s is %s", s.Path, bodyRender(s.Value))}
 		}
 	}
-	return BodyCheckResult{Result: BodyPass}
+	return model.BodyCheckResult{Result: model.BodyPass}
 }
 
 // resolve replaces the role variables of a string value.

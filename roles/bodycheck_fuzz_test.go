@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // FuzzBodyCheck parses a JSON path and checks a body with it. Invariants:
@@ -30,7 +32,7 @@ func FuzzBodyCheck(f *testing.F) {
 		if value != "" {
 			c := BodyCheck{Op: OpContains, Value: str}
 			r := c.Evaluate([]byte(body), false, env)
-			if (r.Result == BodyPass) != bytes.Contains([]byte(body), []byte(value)) {
+			if (r.Result == model.BodyPass) != bytes.Contains([]byte(body), []byte(value)) {
 				t.Fatalf("contains %q on %q: %s", value, body, r.Result)
 			}
 			noSecretIn(t, r.Detail)
@@ -46,8 +48,8 @@ func FuzzBodyCheck(f *testing.F) {
 		eq := BodyCheck{Path: path, Steps: steps, Op: OpEquals, Value: str}
 		ne := BodyCheck{Path: path, Steps: steps, Op: OpNotEquals, Value: str}
 		re, rn := eq.Evaluate([]byte(body), false, env), ne.Evaluate([]byte(body), false, env)
-		for _, r := range []BodyCheckResult{re, rn} {
-			if r.Result != BodyPass && r.Result != BodyFail && !strings.HasPrefix(r.Detail, "the body is not JSON") {
+		for _, r := range []model.BodyCheckResult{re, rn} {
+			if r.Result != model.BodyPass && r.Result != model.BodyFail && !strings.HasPrefix(r.Detail, "the body is not JSON") {
 				t.Fatalf("%s on %q: %s %q; only a cut body, a body that is not JSON or a missing variable leaves a check undecided", r.Check, body, r.Result, r.Detail)
 			}
 			noSecretIn(t, r.Detail)
@@ -66,18 +68,18 @@ func FuzzBodyCheck(f *testing.F) {
 					found++
 				}
 			}
-			if re.Result == BodyPass && rn.Result == BodyPass && len(sel) != 0 {
+			if re.Result == model.BodyPass && rn.Result == model.BodyPass && len(sel) != 0 {
 				t.Fatalf("%q on %q: equals and not_equals %q both pass, selecting %d", path, body, value, len(sel))
 			}
-			if len(sel) == 1 && found == 1 && (re.Result == BodyPass) == (rn.Result == BodyPass) {
+			if len(sel) == 1 && found == 1 && (re.Result == model.BodyPass) == (rn.Result == model.BodyPass) {
 				t.Fatalf("%q on %q selects one value: equals %s, not_equals %s", path, body, re.Result, rn.Result)
 			}
-		} else if re.Result != BodyUndecided || rn.Result != BodyUndecided {
+		} else if re.Result != model.BodyUndecided || rn.Result != model.BodyUndecided {
 			// A body that is not JSON cannot decide a path check: never a
 			// failure, which would read as a leak.
 			t.Fatalf("%q on a body that is not JSON (%v): %s, %s", path, err, re.Result, rn.Result)
 		}
-		if r := eq.Evaluate([]byte(body), true, env); r.Result != BodyUndecided {
+		if r := eq.Evaluate([]byte(body), true, env); r.Result != model.BodyUndecided {
 			t.Fatalf("%s on a cut body: %s", r.Check, r.Result)
 		}
 	})

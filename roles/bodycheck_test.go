@@ -3,6 +3,8 @@ package roles
 import (
 	"strings"
 	"testing"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // bodyConfig has one rule with body checks of every kind; users own
@@ -76,7 +78,7 @@ func TestBodyChecksLoad(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	res := secret.Evaluate([]byte("x secret-marker y"), false, BodyEnv{Self: "staff", Secrets: c.Secrets})
-	if res.Result != BodyFail || strings.Contains(res.Check+res.Detail, "secret-marker") {
+	if res.Result != model.BodyFail || strings.Contains(res.Check+res.Detail, "secret-marker") {
 		t.Errorf("Evaluate = %+v, want a failure that does not show the marker", res)
 	}
 
@@ -192,51 +194,51 @@ func TestBodyCheckEvaluate(t *testing.T) {
 		chk       BodyCheck
 		body      string
 		truncated bool
-		want      BodyOutcome
+		want      model.BodyOutcome
 		detail    string
 	}{
-		{"every item is mine", check("items[*].owner", OpEquals, str("{self.user_id}")), own, false, BodyPass, ""},
-		{"another user's item", check("items[*].owner", OpEquals, str("{self.user_id}")), mixed, false, BodyFail, `items[1].owner is "u2", want "u1"`},
-		{"empty list passes", check("items[*].owner", OpEquals, str("{self.user_id}")), `{"items":[]}`, false, BodyPass, ""},
-		{"item without owner", check("items[*].owner", OpEquals, str("{self.user_id}")), `{"items":[{"id":1}]}`, false, BodyFail, "items[0].owner: not found"},
-		{"not a list", check("items[*].owner", OpEquals, str("u1")), `{"items":{}}`, false, BodyFail, "items[*]: not found"},
-		{"no other user's item", check("items[*].owner", OpNotEquals, str("{bob.user_id}")), own, false, BodyPass, ""},
-		{"bob's item", check("items[*].owner", OpNotEquals, str("{bob.user_id}")), mixed, false, BodyFail, `items[1].owner is "u2"`},
-		{"total is 0", check("totalItems", OpEquals, num("0")), `{"totalItems":0}`, false, BodyPass, ""},
-		{"total 0.0 is 0", check("totalItems", OpEquals, num("0")), `{"totalItems":0.0e5}`, false, BodyPass, ""},
-		{"total is 2", check("totalItems", OpEquals, num("0")), own, false, BodyFail, "totalItems is 2, want 0"},
-		{"big numbers compare exactly", check("n", OpEquals, num("99999999999999999999")), `{"n":100000000000000000000}`, false, BodyFail, "n is 100000000000000000000, want 99999999999999999999"},
-		{"big numbers equal", check("n", OpEquals, num("99999999999999999999")), `{"n":99999999999999999999}`, false, BodyPass, ""},
-		{"string 0 is not number 0", check("totalItems", OpEquals, num("0")), `{"totalItems":"0"}`, false, BodyFail, `totalItems is "0", want 0`},
-		{"string matches number text", check("id", OpEquals, str("21")), `{"id":21}`, false, BodyPass, ""},
-		{"string does not match 21.0", check("id", OpEquals, str("21")), `{"id":21.0}`, false, BodyFail, "id is 21.0"},
-		{"missing key", check("total", OpEquals, num("0")), own, false, BodyFail, "total: not found"},
-		{"index", check("items[1].owner", OpEquals, str("u2")), mixed, false, BodyPass, ""},
-		{"index past the end", check("items[5].owner", OpEquals, str("u2")), mixed, false, BodyFail, "items[5]: not found"},
-		{"root list", check("$[*].id", OpNotEquals, num("3")), `[{"id":1},{"id":2}]`, false, BodyPass, ""},
-		{"bool", check("ok", OpEquals, BodyValue{Kind: BoolValue, Text: "true"}), `{"ok":true}`, false, BodyPass, ""},
-		{"bool mismatch", check("ok", OpEquals, BodyValue{Kind: BoolValue, Text: "true"}), `{"ok":"true"}`, false, BodyFail, `ok is "true", want true`},
-		{"null", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{"err":null}`, false, BodyPass, ""},
-		{"null is not a missing key", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{}`, false, BodyFail, "err: not found"},
-		{"object value", check("items", OpEquals, str("x")), own, false, BodyFail, "items is a list of 2"},
+		{"every item is mine", check("items[*].owner", OpEquals, str("{self.user_id}")), own, false, model.BodyPass, ""},
+		{"another user's item", check("items[*].owner", OpEquals, str("{self.user_id}")), mixed, false, model.BodyFail, `items[1].owner is "u2", want "u1"`},
+		{"empty list passes", check("items[*].owner", OpEquals, str("{self.user_id}")), `{"items":[]}`, false, model.BodyPass, ""},
+		{"item without owner", check("items[*].owner", OpEquals, str("{self.user_id}")), `{"items":[{"id":1}]}`, false, model.BodyFail, "items[0].owner: not found"},
+		{"not a list", check("items[*].owner", OpEquals, str("u1")), `{"items":{}}`, false, model.BodyFail, "items[*]: not found"},
+		{"no other user's item", check("items[*].owner", OpNotEquals, str("{bob.user_id}")), own, false, model.BodyPass, ""},
+		{"bob's item", check("items[*].owner", OpNotEquals, str("{bob.user_id}")), mixed, false, model.BodyFail, `items[1].owner is "u2"`},
+		{"total is 0", check("totalItems", OpEquals, num("0")), `{"totalItems":0}`, false, model.BodyPass, ""},
+		{"total 0.0 is 0", check("totalItems", OpEquals, num("0")), `{"totalItems":0.0e5}`, false, model.BodyPass, ""},
+		{"total is 2", check("totalItems", OpEquals, num("0")), own, false, model.BodyFail, "totalItems is 2, want 0"},
+		{"big numbers compare exactly", check("n", OpEquals, num("99999999999999999999")), `{"n":100000000000000000000}`, false, model.BodyFail, "n is 100000000000000000000, want 99999999999999999999"},
+		{"big numbers equal", check("n", OpEquals, num("99999999999999999999")), `{"n":99999999999999999999}`, false, model.BodyPass, ""},
+		{"string 0 is not number 0", check("totalItems", OpEquals, num("0")), `{"totalItems":"0"}`, false, model.BodyFail, `totalItems is "0", want 0`},
+		{"string matches number text", check("id", OpEquals, str("21")), `{"id":21}`, false, model.BodyPass, ""},
+		{"string does not match 21.0", check("id", OpEquals, str("21")), `{"id":21.0}`, false, model.BodyFail, "id is 21.0"},
+		{"missing key", check("total", OpEquals, num("0")), own, false, model.BodyFail, "total: not found"},
+		{"index", check("items[1].owner", OpEquals, str("u2")), mixed, false, model.BodyPass, ""},
+		{"index past the end", check("items[5].owner", OpEquals, str("u2")), mixed, false, model.BodyFail, "items[5]: not found"},
+		{"root list", check("$[*].id", OpNotEquals, num("3")), `[{"id":1},{"id":2}]`, false, model.BodyPass, ""},
+		{"bool", check("ok", OpEquals, BodyValue{Kind: BoolValue, Text: "true"}), `{"ok":true}`, false, model.BodyPass, ""},
+		{"bool mismatch", check("ok", OpEquals, BodyValue{Kind: BoolValue, Text: "true"}), `{"ok":"true"}`, false, model.BodyFail, `ok is "true", want true`},
+		{"null", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{"err":null}`, false, model.BodyPass, ""},
+		{"null is not a missing key", check("err", OpEquals, BodyValue{Kind: NullValue, Text: "null"}), `{}`, false, model.BodyFail, "err: not found"},
+		{"object value", check("items", OpEquals, str("x")), own, false, model.BodyFail, "items is a list of 2"},
 		// A body that is not JSON (a maintenance page, an error page) cannot
 		// decide a path check: undecided, never a failure (a leak).
-		{"not JSON", check("a", OpEquals, str("x")), `<html>`, false, BodyUndecided, "the body is not JSON (invalid character '<'"},
-		{"HTML not_equals", check("items[*].owner", OpNotEquals, str("u2")), `<html><p>down for maintenance</p></html>`, false, BodyUndecided, "the body is not JSON ("},
-		{"two documents", check("a", OpEquals, str("x")), `{"a":"x"} {"a":"x"}`, false, BodyUndecided, "the body is not JSON (more than one value): a path check cannot decide"},
-		{"empty body", check("a", OpEquals, str("x")), ``, false, BodyUndecided, "the body is not JSON (empty): a path check cannot decide"},
-		{"contains on HTML", check("", OpContains, str("u2")), `<html><p>u2</p></html>`, false, BodyPass, ""},
-		{"not_contains on HTML", check("", OpNotContains, str("u2")), `<html><p>u2</p></html>`, false, BodyFail, `the body holds "u2"`},
-		{"cut JSON", check("a", OpEquals, str("x")), `{"a":"x"`, true, BodyUndecided, "the body was cut at the size cap"},
-		{"unknown variable", check("a", OpEquals, str("{self.team}")), `{"a":"x"}`, false, BodyUndecided, "role alice has no variable team for {self.team}"},
-		{"contains", check("", OpContains, str("marker")), "a marker b", false, BodyPass, ""},
-		{"contains in a cut body", check("", OpContains, str("marker")), "a marker", true, BodyPass, ""},
-		{"does not contain", check("", OpContains, str("marker")), "nothing", false, BodyFail, `the body does not hold "marker"`},
-		{"not found before the cut", check("", OpContains, str("marker")), "nothing", true, BodyUndecided, "the body was cut"},
-		{"not_contains", check("", OpNotContains, str("u2")), own, false, BodyPass, ""},
-		{"not_contains fails", check("", OpNotContains, str("{bob.user_id}")), mixed, false, BodyFail, `the body holds "u2"`},
-		{"not_contains in a cut body", check("", OpNotContains, str("u2")), own, true, BodyUndecided, "the body was cut"},
-		{"found in a cut body", check("", OpNotContains, str("u2")), mixed, true, BodyFail, `the body holds "u2"`},
+		{"not JSON", check("a", OpEquals, str("x")), `<html>`, false, model.BodyUndecided, "the body is not JSON (invalid character '<'"},
+		{"HTML not_equals", check("items[*].owner", OpNotEquals, str("u2")), `<html><p>down for maintenance</p></html>`, false, model.BodyUndecided, "the body is not JSON ("},
+		{"two documents", check("a", OpEquals, str("x")), `{"a":"x"} {"a":"x"}`, false, model.BodyUndecided, "the body is not JSON (more than one value): a path check cannot decide"},
+		{"empty body", check("a", OpEquals, str("x")), ``, false, model.BodyUndecided, "the body is not JSON (empty): a path check cannot decide"},
+		{"contains on HTML", check("", OpContains, str("u2")), `<html><p>u2</p></html>`, false, model.BodyPass, ""},
+		{"not_contains on HTML", check("", OpNotContains, str("u2")), `<html><p>u2</p></html>`, false, model.BodyFail, `the body holds "u2"`},
+		{"cut JSON", check("a", OpEquals, str("x")), `{"a":"x"`, true, model.BodyUndecided, "the body was cut at the size cap"},
+		{"unknown variable", check("a", OpEquals, str("{self.team}")), `{"a":"x"}`, false, model.BodyUndecided, "role alice has no variable team for {self.team}"},
+		{"contains", check("", OpContains, str("marker")), "a marker b", false, model.BodyPass, ""},
+		{"contains in a cut body", check("", OpContains, str("marker")), "a marker", true, model.BodyPass, ""},
+		{"does not contain", check("", OpContains, str("marker")), "nothing", false, model.BodyFail, `the body does not hold "marker"`},
+		{"not found before the cut", check("", OpContains, str("marker")), "nothing", true, model.BodyUndecided, "the body was cut"},
+		{"not_contains", check("", OpNotContains, str("u2")), own, false, model.BodyPass, ""},
+		{"not_contains fails", check("", OpNotContains, str("{bob.user_id}")), mixed, false, model.BodyFail, `the body holds "u2"`},
+		{"not_contains in a cut body", check("", OpNotContains, str("u2")), own, true, model.BodyUndecided, "the body was cut"},
+		{"found in a cut body", check("", OpNotContains, str("u2")), mixed, true, model.BodyFail, `the body holds "u2"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.chk.Evaluate([]byte(tc.body), tc.truncated, env)

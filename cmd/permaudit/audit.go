@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -141,7 +142,7 @@ type plan struct {
 	probeRoles []string
 	only       []roles.Pattern
 	outputs    []output
-	failOn     []report.Verdict
+	failOn     []model.Verdict
 }
 
 func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
@@ -192,7 +193,7 @@ func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
 		problems = append(problems, errors.Unwrap(err).Error())
 	}
 	p.outputs = outputs
-	p.failOn = report.DefaultFailOn
+	p.failOn = model.DefaultFailOn
 	failOn := f.FailOn
 	if failOn == "" && cfg.FailOn != nil {
 		failOn = strings.Join(cfg.FailOn, ",")
@@ -232,7 +233,7 @@ func newLogger(io ioStreams, verbose int) *slog.Logger {
 // the run (nil when it failed before any request) and an error carrying the
 // exit code: usage (2), unreachable (3), interrupted (130),
 // report.ErrGateFailed (1) or incomplete (4), in that precedence.
-func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*report.Run, error) {
+func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*model.Run, error) {
 	p, err := makePlan(cfg, f)
 	if err != nil {
 		return nil, err
@@ -249,22 +250,22 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	io.Redact = cfg.Secrets.Redact // every log line and output passes through it
 	log := newLogger(io, f.Verbose)
 	started := now()
-	run := &report.Run{
-		Schema:            report.SchemaVersion,
-		Tool:              report.Tool{Name: "permaudit", Version: version},
+	run := &model.Run{
+		Schema:            model.SchemaVersion,
+		Tool:              model.Tool{Name: "permaudit", Version: version},
 		RunID:             runID(),
 		Target:            cfg.Target,
 		Started:           started.UTC(),
 		ConfigFile:        cfg.File,
 		ConfigFingerprint: cfg.Fingerprint(),
-		Filters:           report.Filters{Only: f.Only},
-		Gate:              report.Gate{FailOn: p.failOn},
+		Filters:           model.Filters{Only: f.Only},
+		Gate:              model.Gate{FailOn: p.failOn},
 	}
 	if len(f.Roles) > 0 {
 		run.Filters.Roles = p.probeRoles
 	}
 	for _, r := range cfg.Roles {
-		run.Roles = append(run.Roles, report.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
+		run.Roles = append(run.Roles, model.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
 	}
 	for _, name := range uncheckedRoles(cfg) {
 		log.Warn("role "+noCheckWarning, "role", name)
@@ -325,13 +326,13 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	if inv == nil {
-		inv = &crawl.Inventory{}
+		inv = &model.Inventory{}
 	}
 	run.Inventory = *inv
 
 	// Sendable endpoints only, --only, max_probes (safety.go).
 	endpoints := g.endpoints(scope, &run.Inventory, p.only, len(probeSessions))
-	var obs []crawl.Observation
+	var obs []model.Observation
 	if ctx.Err() == nil {
 		opts.Sessions = probeSessions
 		obs, err = crawl.Probe(crawl.WithPhase(ctx, crawl.PhaseProbe), opts, endpoints)
@@ -386,7 +387,7 @@ func preflight(ctx context.Context, cfg *roles.Config, c *http.Client) error {
 	return nil
 }
 
-func matchesOnly(only []roles.Pattern, e crawl.Endpoint) bool {
+func matchesOnly(only []roles.Pattern, e model.Endpoint) bool {
 	if len(only) == 0 {
 		return true
 	}
@@ -406,7 +407,7 @@ func matchesOnly(only []roles.Pattern, e crawl.Endpoint) bool {
 // others, and the error names each that failed. With io.Redact, the run's
 // strings are redacted first (report.RedactRun): no known secret reaches
 // any output, and no output's structure depends on what the secrets are.
-func writeOutputs(run *report.Run, outs []output, io ioStreams) error {
+func writeOutputs(run *model.Run, outs []output, io ioStreams) error {
 	report.RedactRun(run, io.Redact)
 	var errs []error
 	for _, o := range outs {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/internal/demoapp"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // runCLI runs a command line through run(), as main does.
@@ -160,7 +160,7 @@ func TestAuditOutputsAndFilters(t *testing.T) {
 	if code != exitGate {
 		t.Fatalf("exit code = %d, want %d (the leak)\nstderr:\n%s", code, exitGate, stderr)
 	}
-	var run report.Run
+	var run model.Run
 	if err := json.Unmarshal([]byte(stdout), &run); err != nil {
 		t.Fatalf("stdout is not the run JSON alone: %v\n%s", err, stdout)
 	}
@@ -169,7 +169,7 @@ func TestAuditOutputsAndFilters(t *testing.T) {
 			t.Errorf("observation outside the filters: %s as %s", c.URL, c.Role)
 		}
 	}
-	if len(run.Observations) == 0 || len(run.Findings) != 1 || run.Findings[0].Verdict != report.Leak {
+	if len(run.Observations) == 0 || len(run.Findings) != 1 || run.Findings[0].Verdict != model.Leak {
 		t.Errorf("want one leak among %d observations, got findings %+v", len(run.Observations), run.Findings)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "summary.txt")); err != nil || !strings.Contains(string(b), "leak") {
@@ -263,7 +263,7 @@ func TestShortSecretKeepsOutputsReadable(t *testing.T) {
 			t.Fatalf("junit output is not well-formed XML: %v", err)
 		}
 	}
-	var run report.Run
+	var run model.Run
 	b, _ = os.ReadFile(out("json"))
 	if err := json.Unmarshal(b, &run); err != nil || !run.Complete {
 		t.Fatalf("run JSON: %v, complete %v", err, run.Complete)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/internal/demoapp"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // cellKey names one expected or reported finding.
@@ -60,7 +60,7 @@ func sortKeys(ks []cellKey) {
 // runDemoAudit runs the demo command's run function, as the cobra command
 // does, and returns the exit code, the saved run, the demo app (for its
 // request log) and everything printed.
-func runDemoAudit(t *testing.T, bugs, failOn string) (int, *report.Run, *demoapp.App, string) {
+func runDemoAudit(t *testing.T, bugs, failOn string) (int, *model.Run, *demoapp.App, string) {
 	t.Helper()
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
@@ -84,7 +84,7 @@ func runDemoAudit(t *testing.T, bugs, failOn string) (int, *report.Run, *demoapp
 		t.Fatalf("demo wrote no run JSON: %v\nstderr:\n%s", err, errb.String())
 	}
 	defer f.Close()
-	run, err := report.ReadRun(f)
+	run, err := model.ReadRun(f)
 	if err != nil {
 		t.Fatalf("read run JSON: %v", err)
 	}
@@ -209,7 +209,7 @@ func TestInterruptedDemoWritesIncompleteOutputs(t *testing.T) {
 		t.Fatalf("no run JSON after the interrupt: %v", err)
 	}
 	defer f.Close()
-	run, err := report.ReadRun(f)
+	run, err := model.ReadRun(f)
 	if err != nil {
 		t.Fatalf("run JSON after the interrupt is not valid: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // notesApp serves notes 17 and 18, both the owner's, linked from "/".
@@ -67,7 +67,7 @@ func notesApp(mode string) http.Handler {
 
 // auditRun audits target with the configuration body cfg (after target:)
 // and returns the exit code and the saved run.
-func auditRun(t *testing.T, target, cfg string, env map[string]string, extra ...string) (int, *report.Run, string) {
+func auditRun(t *testing.T, target, cfg string, env map[string]string, extra ...string) (int, *model.Run, string) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "permaudit.yaml")
@@ -82,7 +82,7 @@ func auditRun(t *testing.T, target, cfg string, env map[string]string, extra ...
 		t.Fatalf("no run written (exit %d): %v\n%s%s", code, err, stdout, stderr)
 	}
 	defer f.Close()
-	run, err := report.ReadRun(f)
+	run, err := model.ReadRun(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ matrix:
 			code, run, output := auditRun(t, srv.URL, cfg, env)
 			var got []string
 			for _, f := range run.Findings {
-				if f.Verdict != report.ExistenceLeak {
+				if f.Verdict != model.ExistenceLeak {
 					t.Errorf("unexpected finding %s %s as %s: %s", f.Verdict, f.Path, f.Role, f.Message)
 					continue
 				}
@@ -137,7 +137,7 @@ matrix:
 				if fromCanary := strings.Contains(f.Message, "which does not exist"); fromCanary != tt.canaryFound {
 					t.Errorf("message %q: found by the canaries %v, want %v", f.Message, fromCanary, tt.canaryFound)
 				}
-				if cell := run.Observations[f.Cell]; cell.Verdict != report.ExistenceLeak || cell.URL != f.URL {
+				if cell := run.Observations[f.Cell]; cell.Verdict != model.ExistenceLeak || cell.URL != f.URL {
 					t.Errorf("cell %d: %s %s, want the existence leak's", f.Cell, cell.URL, cell.Verdict)
 				}
 			}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/internal/demoapp"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -20,14 +20,14 @@ import (
 // there was none.
 const everyVerdict = "leak,blocked,existence-leak,wrong-code,error"
 
-func readRunJSON(t *testing.T, path string) *report.Run {
+func readRunJSON(t *testing.T, path string) *model.Run {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("no run JSON: %v", err)
 	}
 	defer f.Close()
-	run, err := report.ReadRun(f)
+	run, err := model.ReadRun(f)
 	if err != nil {
 		t.Fatalf("read %s: %v", path, err)
 	}
@@ -44,7 +44,7 @@ func bugsOf(t *testing.T, s string) demoapp.Bugs {
 }
 
 // findingKeys lists findings as "verdict METHOD /path as role".
-func findingKeys(fs []report.Finding) []string {
+func findingKeys(fs []model.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		u, _ := url.Parse(f.URL)
@@ -108,7 +108,7 @@ func TestRegressionGate(t *testing.T) {
 			}
 		}
 	}
-	var fresh []report.Finding
+	var fresh []model.Finding
 	for _, f := range third.Findings {
 		if f.Baseline != report.BaselineAccepted {
 			fresh = append(fresh, f)
@@ -133,7 +133,7 @@ func TestRegressionGate(t *testing.T) {
 		}
 	}
 	code, js, _ := runCLI(t, nil, "diff", "--format", "json", at("second.json"), at("third.json"))
-	var d report.Diff
+	var d model.Diff
 	if err := json.Unmarshal([]byte(js), &d); code != exitOK || err != nil {
 		t.Fatalf("diff --format json: exit %d, %v", code, err)
 	}
@@ -245,7 +245,7 @@ func TestLearnOnTheDemo(t *testing.T) {
 	}
 	for _, b := range demoapp.AllBugs() {
 		for _, c := range b.Cells {
-			tmpl := crawl.Template(c.Method, "http://x"+c.Path)
+			tmpl := model.Template(c.Method, "http://x"+c.Path)
 			named := false
 			for _, s := range suspicious {
 				named = named || strings.Contains(s, tmpl) && strings.Contains(s, c.Role)
@@ -264,7 +264,7 @@ func TestLearnOnTheDemo(t *testing.T) {
 // findings, their fingerprints and their order are the same.
 func TestSameFindingsOnAnyPort(t *testing.T) {
 	dir := t.TempDir()
-	var runs []*report.Run
+	var runs []*model.Run
 	for i := range 2 {
 		srv, cfg := startDemo(t, demoapp.AllBugsOn())
 		out := filepath.Join(dir, []string{"a.json", "b.json"}[i])
@@ -277,9 +277,9 @@ func TestSameFindingsOnAnyPort(t *testing.T) {
 	if runs[0].Target == runs[1].Target {
 		t.Fatal("setup: both demos listen on the same address")
 	}
-	key := func(r *report.Run) []string {
+	key := func(r *model.Run) []string {
 		var out []string
-		for _, f := range append(append([]report.Finding{}, r.Findings...), r.Notes...) {
+		for _, f := range append(append([]model.Finding{}, r.Findings...), r.Notes...) {
 			out = append(out, f.Fingerprint+" "+string(f.Verdict)+" "+f.Path+" "+f.Role)
 		}
 		return out

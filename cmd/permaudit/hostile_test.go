@@ -15,7 +15,7 @@ import (
 
 	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/crawl/hostiletest"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // hostileYAML audits a hostile server as anonymous and one signed-in
@@ -46,7 +46,7 @@ func shortWaits(o *crawl.TransportOptions) {
 
 // hostileAudit runs the audit command against srv and returns the run,
 // the exit code and stderr.
-func hostileAudit(tb testing.TB, srv *hostiletest.Server, runFile string) (*report.Run, int, string) {
+func hostileAudit(tb testing.TB, srv *hostiletest.Server, runFile string) (*model.Run, int, string) {
 	tb.Helper()
 	cfgPath := filepath.Join(tb.TempDir(), "hostile.yaml")
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(hostileYAML, srv.URL)), 0o644); err != nil {
@@ -95,7 +95,7 @@ func TestHostileAudit(t *testing.T) {
 	if strings.Contains(stderr, "hostile-token-5ecret") {
 		t.Errorf("the token is on stderr")
 	}
-	cells := map[string][]report.Cell{}
+	cells := map[string][]model.Cell{}
 	for _, c := range saved.Observations {
 		p := strings.TrimPrefix(c.URL, srv.URL)
 		cells[p] = append(cells[p], c)
@@ -111,12 +111,12 @@ func TestHostileAudit(t *testing.T) {
 			if string(c.Class) != rt.Want || !strings.Contains(why, rt.Why) || c.Truncated != rt.Truncated {
 				t.Errorf("%s as %s: %s %q %q truncated %v; want %s %q truncated %v", rt.Path, c.Role, c.Class, c.Why, c.Err, c.Truncated, rt.Want, rt.Why, rt.Truncated)
 			}
-			want := report.Pass
+			want := model.Pass
 			switch rt.Want {
 			case "error":
-				want = report.ErrorVerdict
+				want = model.ErrorVerdict
 			case "other":
-				want = report.Inconclusive
+				want = model.Inconclusive
 			}
 			if c.Verdict != want {
 				t.Errorf("%s as %s: verdict %s, want %s", rt.Path, c.Role, c.Verdict, want)
@@ -124,7 +124,7 @@ func TestHostileAudit(t *testing.T) {
 		}
 	}
 	for _, f := range saved.Findings {
-		if f.Verdict != report.ErrorVerdict || f.Message == "" {
+		if f.Verdict != model.ErrorVerdict || f.Message == "" {
 			t.Errorf("finding %s %s as %s: %q; want only error findings, each with a reason", f.Verdict, f.Path, f.Role, f.Message)
 		}
 	}

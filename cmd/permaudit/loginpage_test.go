@@ -7,8 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permaudit/permaudit/crawl"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // leakyAdminApp serves its admin page, a list of users and a form
@@ -69,14 +68,14 @@ matrix:
 		t.Errorf("exit %d, want %d (the leaks)\n%s", code, exitGate, output)
 	}
 	type cell struct {
-		class   crawl.Class
-		verdict report.Verdict
+		class   model.Class
+		verdict model.Verdict
 	}
 	want := map[string]cell{
-		"anonymous GET /admin/": {crawl.Allowed, report.Leak},
-		"viewer GET /admin/":    {crawl.Allowed, report.Leak},
-		"admin GET /admin/":     {crawl.Allowed, report.Pass},
-		"anonymous GET /login":  {crawl.Allowed, report.Pass},
+		"anonymous GET /admin/": {model.Allowed, model.Leak},
+		"viewer GET /admin/":    {model.Allowed, model.Leak},
+		"admin GET /admin/":     {model.Allowed, model.Pass},
+		"anonymous GET /login":  {model.Allowed, model.Pass},
 	}
 	seen := map[string]bool{}
 	for _, c := range run.Observations {

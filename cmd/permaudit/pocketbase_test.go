@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 )
 
@@ -111,7 +112,7 @@ func TestPocketBase(t *testing.T) {
 			code, run, out := auditPocketBase(t, pb)
 			var got []string
 			for _, f := range run.Findings {
-				if f.Verdict != report.Leak {
+				if f.Verdict != model.Leak {
 					t.Errorf("finding other than a leak: %s %s as %s: %s", f.Verdict, f.Path, f.Role, f.Message)
 					continue
 				}
@@ -140,7 +141,7 @@ func TestPocketBase(t *testing.T) {
 				// never a finding.
 				noted := false
 				for _, n := range run.Notes {
-					noted = noted || n.Verdict == report.MissingWWWAuth && n.Template == "GET /api/settings"
+					noted = noted || n.Verdict == model.MissingWWWAuth && n.Template == "GET /api/settings"
 				}
 				if !noted {
 					t.Errorf("no missing-www-authenticate note for /api/settings; notes: %+v", run.Notes)
@@ -165,7 +166,7 @@ func TestPocketBase(t *testing.T) {
 
 // checkPocketBaseRun checks what every audit of the fixture shows,
 // loosened or not.
-func checkPocketBaseRun(t *testing.T, run *report.Run) {
+func checkPocketBaseRun(t *testing.T, run *model.Run) {
 	t.Helper()
 	if !run.Complete {
 		t.Errorf("run incomplete: %s", run.Incomplete)
@@ -456,7 +457,7 @@ func servePocketBase(t *testing.T, bin, dir, loosen string) (string, error) {
 // auditPocketBase runs `permaudit audit` with the fixture's configuration
 // through the command's entry point, and returns the exit code, the saved
 // run and everything printed.
-func auditPocketBase(t *testing.T, pb *pocketBase) (int, *report.Run, string) {
+func auditPocketBase(t *testing.T, pb *pocketBase) (int, *model.Run, string) {
 	t.Helper()
 	env := pb.Passwords
 	dir := t.TempDir()
@@ -482,7 +483,7 @@ func auditPocketBase(t *testing.T, pb *pocketBase) (int, *report.Run, string) {
 		t.Fatalf("audit exited %d without a run: %v\n%s", code, err, printed)
 	}
 	defer f.Close()
-	r, err := report.ReadRun(f)
+	r, err := model.ReadRun(f)
 	if err != nil {
 		t.Fatalf("read run: %v", err)
 	}

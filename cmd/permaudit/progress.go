@@ -10,7 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/permaudit/permaudit/crawl"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // progress shows live progress on a terminal and, without one, a single
@@ -88,7 +88,7 @@ func (p *progress) done() {
 }
 
 // summary prints the one line a CI log keeps.
-func (p *progress) summary(run *report.Run) {
+func (p *progress) summary(run *model.Run) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	d := run.Duration
@@ -112,7 +112,7 @@ func (p *progress) summary(run *report.Run) {
 		d.Round(time.Millisecond), rate, state, gate)
 }
 
-func joinVerdicts(vs []report.Verdict) string {
+func joinVerdicts(vs []model.Verdict) string {
 	s := ""
 	for i, v := range vs {
 		if i > 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -30,8 +31,8 @@ func addJudgeFlags(c *cobra.Command, f *judgeFlags) {
 // judgeSaved applies -c, --baseline and --diff to a run read from a file.
 // It reports whether it judged (-c or --baseline): then the caller's exit
 // code follows the gate.
-func judgeSaved(run *report.Run, f judgeFlags, env func(string) (string, bool), now func() time.Time) (bool, error) {
-	var old *report.Run
+func judgeSaved(run *model.Run, f judgeFlags, env func(string) (string, bool), now func() time.Time) (bool, error) {
+	var old *model.Run
 	if f.DiffPath != "" {
 		r, err := readRunFile(f.DiffPath, nil)
 		if err != nil {
@@ -70,7 +71,7 @@ func judgeSaved(run *report.Run, f judgeFlags, env func(string) (string, bool), 
 
 // rejudge judges run again against cfg's matrix. The configuration's
 // fail_on, when it sets one, replaces the run's gate list.
-func rejudge(run *report.Run, cfg *roles.Config) error {
+func rejudge(run *model.Run, cfg *roles.Config) error {
 	if cfg.FailOn != nil {
 		failOn := strings.Join(cfg.FailOn, ",")
 		if failOn == "" {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 )
 
@@ -95,12 +96,12 @@ func runReport(_ context.Context, opts *reportOptions) error {
 }
 
 // readRunFile reads a run JSON from path, or from in when path is "-".
-func readRunFile(path string, in io.Reader) (*report.Run, error) {
+func readRunFile(path string, in io.Reader) (*model.Run, error) {
 	if path == "-" {
 		if in == nil {
 			return nil, errors.New("run from stdin: no standard input")
 		}
-		run, err := report.ReadRun(in)
+		run, err := model.ReadRun(in)
 		if err != nil {
 			return nil, fmt.Errorf("stdin: %w", err)
 		}
@@ -111,7 +112,7 @@ func readRunFile(path string, in io.Reader) (*report.Run, error) {
 		return nil, fmt.Errorf("open the run: %w; save one with permaudit audit --out json=%s", err, path)
 	}
 	defer f.Close()
-	run, err := report.ReadRun(f)
+	run, err := model.ReadRun(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

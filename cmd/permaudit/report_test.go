@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/permaudit/permaudit/internal/browsertest"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // demoFiles runs the demo into a temporary directory and returns the
@@ -70,7 +70,7 @@ func TestReportRendersASavedRun(t *testing.T) {
 			t.Errorf("%s not written: %v", filepath.Base(p), err)
 		}
 	}
-	saved2, err := report.ReadRun(bytes.NewReader(saved))
+	saved2, err := model.ReadRun(bytes.NewReader(saved))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestDemoReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := report.ReadRun(f)
+	run, err := model.ReadRun(f)
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -127,7 +128,7 @@ func newVersionCmd(io ioStreams) *cobra.Command {
 		Short: "Print permaudit's version",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(io.Out, "permaudit %s (run schema %s)\n", version, report.SchemaVersion)
+			_, err := fmt.Fprintf(io.Out, "permaudit %s (run schema %s)\n", version, model.SchemaVersion)
 			return err
 		},
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -172,8 +173,8 @@ func (g *guard) record(p crawl.PlannedRequest) {
 // endpoints returns what the probe phase may send: the inventory entries
 // that are sendable (crawl.SendableEndpoints records the others as
 // skipped), narrowed by --only, and cut to max_probes in inventory order.
-func (g *guard) endpoints(scope *crawl.Scope, inv *crawl.Inventory, only []roles.Pattern, probeRoles int) []crawl.Endpoint {
-	var eps []crawl.Endpoint
+func (g *guard) endpoints(scope *crawl.Scope, inv *model.Inventory, only []roles.Pattern, probeRoles int) []model.Endpoint {
+	var eps []model.Endpoint
 	for _, e := range crawl.SendableEndpoints(scope, inv) {
 		if matchesOnly(only, e) {
 			eps = append(eps, e)
@@ -210,7 +211,7 @@ func (g *guard) interrupted() bool { return g.parent.Err() != nil }
 
 // completeness says whether the run is complete, and why not: a signal,
 // the maximum duration, or a cap (discovery's max_requests, max_probes).
-func (g *guard) completeness(inv *crawl.Inventory) (bool, string) {
+func (g *guard) completeness(inv *model.Inventory) (bool, string) {
 	switch {
 	case g.interrupted():
 		return false, "interrupted"
@@ -252,7 +253,7 @@ var phaseOrder = []string{crawl.PhasePreflight, crawl.PhaseSignIn, crawl.PhaseDi
 
 // printPlan writes the requests a dry run would have sent, per role, and
 // the endpoints it would never send.
-func (g *guard) printPlan(w io.Writer, cfg *roles.Config, inv *crawl.Inventory) error {
+func (g *guard) printPlan(w io.Writer, cfg *roles.Config, inv *model.Inventory) error {
 	g.mu.Lock()
 	planned := slices.Clone(g.planned)
 	g.mu.Unlock()

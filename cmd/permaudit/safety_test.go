@@ -22,7 +22,7 @@ import (
 
 	"github.com/permaudit/permaudit/internal/authapp"
 	"github.com/permaudit/permaudit/internal/demoapp"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 )
 
 // slowSite is a fixture whose pages /p/aa, /p/ab, ... answer at once when
@@ -108,17 +108,17 @@ matrix:
 }
 
 // readRun reads and checks a saved run.
-func readRun(t *testing.T, path string) *report.Run {
+func readRun(t *testing.T, path string) *model.Run {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("the run JSON was not written: %v", err)
 	}
-	var run report.Run
+	var run model.Run
 	if err := json.Unmarshal(data, &run); err != nil {
 		t.Fatalf("the run JSON is not valid: %v\n%s", err, data)
 	}
-	if run.Schema != report.SchemaVersion {
+	if run.Schema != model.SchemaVersion {
 		t.Errorf("schema %q", run.Schema)
 	}
 	return &run

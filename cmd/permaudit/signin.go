@@ -11,7 +11,7 @@ import (
 	"sync"
 
 	"github.com/permaudit/permaudit/crawl"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -74,7 +74,7 @@ func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*roles.Sessi
 
 // sessionInfo fills the session fields of the run's roles: how each
 // signed in, its renewals and checks, and what the keeper saw.
-func sessionInfo(run *report.Run, cfg *roles.Config, sessions []*roles.Session, failed map[string]error, keeper *crawl.Keeper) {
+func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*roles.Session, failed map[string]error, keeper *crawl.Keeper) {
 	byName := map[string]*roles.Session{}
 	for _, s := range sessions {
 		byName[s.Name()] = s

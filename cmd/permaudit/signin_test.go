@@ -18,14 +18,14 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/internal/authapp"
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
 // authAudit is one audit of authapp through the command layer.
 type authAudit struct {
 	code   int
-	run    *report.Run
+	run    *model.Run
 	app    *authapp.App
 	stdout string
 	stderr string
@@ -152,7 +152,7 @@ func TestAuditSignInReportsTheTruth(t *testing.T) {
 				}
 			}
 			// Renewals per role, as the application counted sign-ins.
-			byRole := map[string]report.RoleInfo{}
+			byRole := map[string]model.RoleInfo{}
 			for _, ri := range a.run.Roles {
 				byRole[ri.Name] = ri
 			}
@@ -277,7 +277,7 @@ func TestAuditSkipFailedRoles(t *testing.T) {
 		}
 	}
 	for _, f := range a.run.Findings {
-		if f.Role != authapp.API || f.Verdict != report.ErrorVerdict {
+		if f.Role != authapp.API || f.Verdict != model.ErrorVerdict {
 			t.Errorf("finding %s %s as %s: %s", f.Verdict, f.Path, f.Role, f.Message)
 		}
 	}

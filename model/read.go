@@ -1,4 +1,4 @@
-package report
+package model
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"io"
 )
 
-// readRun decodes a run JSON. The schema field is checked first, so that a
+// ReadRun decodes a run JSON. The schema field is checked first, so that a
 // run of another version is refused with a clear message instead of being
 // half-read. Unknown fields are ignored: within one schema version fields
 // are only ever added (docs/run-schema.md).
-func readRun(r io.Reader) (*Run, error) {
+func ReadRun(r io.Reader) (*Run, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read run: %w", err)

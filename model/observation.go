@@ -1,44 +1,6 @@
-package crawl
+package model
 
-import (
-	"time"
-
-	"github.com/permaudit/permaudit/roles"
-)
-
-// Endpoint is a method and a concrete, normalised, absolute URL.
-type Endpoint struct {
-	Method string `json:"method"`
-	URL    string `json:"url"`
-}
-
-func (e Endpoint) String() string { return e.Method + " " + e.URL }
-
-// Entry is one endpoint of the inventory with its provenance.
-type Entry struct {
-	Endpoint
-	Template string   `json:"template"` // "GET /orders/{id}": method and folded path+query
-	FoundBy  []string `json:"found_by"` // roles that discovered it, sorted
-	Sources  []string `json:"sources"`  // "start", "link", "form", "redirect", "script", "json", "robots", "sitemap", "openapi", "har", "list"; sorted
-}
-
-// Skip records an endpoint that was never requested, and why.
-type Skip struct {
-	Endpoint
-	Reason string `json:"reason"` // `excluded word "logout"`, `excluded by pattern "/static/**"`, "out of scope", "method not probed"
-	Role   string `json:"role,omitempty"`
-}
-
-// Inventory is the union of the endpoints discovered by every role, sorted
-// by URL then method, with what was skipped.
-type Inventory struct {
-	Entries []Entry `json:"endpoints"`
-	Skipped []Skip  `json:"skipped"`
-	// Pages is the number of discovery requests made, per role.
-	Pages map[string]int `json:"pages"`
-	// Cut counts what the crawl's bounds left out; omitted when nothing was.
-	Cut Cut `json:"cut,omitzero"`
-}
+import "time"
 
 // Class is an answer class (DESIGN.md).
 type Class string
@@ -95,5 +57,26 @@ type Observation struct {
 	// BodyChecks are the results of the matrix rule's body checks for this
 	// role, made on the full body when the answer is allowed and the rule
 	// allows the role.
-	BodyChecks []roles.BodyCheckResult `json:"body_checks,omitempty"`
+	BodyChecks []BodyCheckResult `json:"body_checks,omitempty"`
+}
+
+// BodyOutcome is the outcome of one body check on one answer.
+type BodyOutcome string
+
+// The outcomes of a body check.
+const (
+	BodyPass BodyOutcome = "pass"
+	BodyFail BodyOutcome = "fail"
+	// BodyUndecided: the check could not decide (a body cut at the size
+	// cap, a path check on a body that is not JSON, a role variable with
+	// no value).
+	BodyUndecided BodyOutcome = "undecided"
+)
+
+// BodyCheckResult is what one body check concluded of one answer, as
+// stored in the observation.
+type BodyCheckResult struct {
+	Check  string      `json:"check"`            // BodyCheck.String()
+	Result BodyOutcome `json:"result"`           // pass, fail, undecided
+	Detail string      `json:"detail,omitempty"` // why, for fail and undecided; redacted
 }

@@ -1,10 +1,16 @@
-package report
+package model
 
-import (
-	"time"
+import "time"
 
-	"github.com/permaudit/permaudit/crawl"
-)
+// Stats counts what a Transport did.
+type Stats struct {
+	Requests  int64         `json:"requests"`  // attempts sent to the network
+	Retries   int64         `json:"retries"`   // attempts that were retries
+	Pauses    int64         `json:"pauses"`    // pauses after consecutive failures
+	Paused    time.Duration `json:"paused_ns"` // their total length
+	Refused   int64         `json:"refused"`   // requests refused or not sent (scope, plain HTTP, stopped run)
+	Truncated int64         `json:"truncated"` // bodies cut at the size cap
+}
 
 // SchemaVersion names the run JSON format; docs/run-schema.md documents it.
 // A change that removes or renames a field bumps it.
@@ -30,16 +36,16 @@ type Run struct {
 	Incomplete        string        `json:"incomplete_reason,omitempty"`
 	// Traffic counts what the run sent: requests, retries, pauses; nil
 	// in runs made before it was recorded.
-	Traffic *crawl.Stats `json:"traffic,omitempty"`
+	Traffic *Stats `json:"traffic,omitempty"`
 
-	Inventory    crawl.Inventory `json:"inventory"`
+	Inventory    Inventory       `json:"inventory"`
 	Observations []Cell          `json:"observations"`
 	Findings     []Finding       `json:"findings"`
 	Notes        []Finding       `json:"notes"`
 	Counts       map[Verdict]int `json:"counts"` // per verdict, findings and notes; "pass" included
 	// Canaries are the existence canaries' observations (CanaryOf set),
 	// sorted by URL then role order; omitted when none were asked for.
-	Canaries []crawl.Observation `json:"canaries,omitempty"`
+	Canaries []Observation `json:"canaries,omitempty"`
 	// Coverage says, per role, what discovery found and what was probed;
 	// nil until judged.
 	Coverage *Coverage `json:"coverage,omitempty"`
@@ -95,72 +101,17 @@ type Gate struct {
 
 // Cell is one observation with its expectation and verdict.
 type Cell struct {
-	crawl.Observation
+	Observation
 	Template string  `json:"template"`
 	Expected string  `json:"expected"` // "allow", "deny", "deny as 404", "unmapped"
 	Rule     string  `json:"rule"`
 	Verdict  Verdict `json:"verdict"`
 }
 
-// Verdict is the result of comparing an expectation with an observation.
-type Verdict string
-
-// Verdicts: findings, notes, and pass.
-const (
-	Pass          Verdict = "pass"
-	Leak          Verdict = "leak"
-	Blocked       Verdict = "blocked"
-	ExistenceLeak Verdict = "existence-leak"
-	WrongCode     Verdict = "wrong-code"
-	ErrorVerdict  Verdict = "error"
-
-	Inconclusive   Verdict = "inconclusive"
-	Unmapped       Verdict = "unmapped"
-	DeadRule       Verdict = "dead-rule"
-	MissingWWWAuth Verdict = "missing-www-authenticate"
-)
-
-// DefaultFailOn is the gate when --fail-on is not given (DESIGN.md).
-var DefaultFailOn = []Verdict{Leak, Blocked, ExistenceLeak, ErrorVerdict}
-
-// Severity of a finding; notes have "info".
-type Severity string
-
-// Severities, highest first.
-const (
-	Critical Severity = "critical"
-	High     Severity = "high"
-	Medium   Severity = "medium"
-	Low      Severity = "low"
-	Info     Severity = "info"
-)
-
-// Finding is a verdict that may fail the gate, or a note (Severity info).
-type Finding struct {
-	Verdict     Verdict  `json:"verdict"`
-	Severity    Severity `json:"severity"`
-	Method      string   `json:"method,omitempty"`
-	URL         string   `json:"url,omitempty"`
-	Path        string   `json:"path,omitempty"` // path and query
-	Template    string   `json:"template,omitempty"`
-	Role        string   `json:"role,omitempty"`
-	Expected    string   `json:"expected,omitempty"`
-	Observed    string   `json:"observed,omitempty"` // "200 allowed", "302 to /login (unauthenticated)"
-	Rule        string   `json:"rule,omitempty"`
-	Message     string   `json:"message"`
-	Fingerprint string   `json:"fingerprint"`
-	// Cell indexes Run.Observations for the evidence; -1 for none (dead-rule).
-	Cell int `json:"cell"`
-	// Canary indexes Run.Canaries for the second piece of evidence of an
-	// existence leak found by a canary: the answer to a sibling that does
-	// not exist. Omitted otherwise.
-	Canary *int `json:"canary,omitempty"`
-	// Baseline is the finding's state against the baseline the run was
-	// judged with: "new", "baselined" (does not fail the gate) or
-	// "expired"; "" without a baseline, and for notes.
-	Baseline string `json:"baseline,omitempty"`
-	// BaselineReason and BaselineExpires copy the matching baseline
-	// entry's reason and expiry date.
-	BaselineReason  string `json:"baseline_reason,omitempty"`
-	BaselineExpires string `json:"baseline_expires,omitempty"`
+// Rejudged records the configuration a saved run was judged again with.
+// The run's own ConfigFile and ConfigFingerprint still name the
+// configuration of the audit, which chose what was discovered and probed.
+type Rejudged struct {
+	ConfigFile        string `json:"config_file,omitempty"`
+	ConfigFingerprint string `json:"config_fingerprint"`
 }
