@@ -251,7 +251,7 @@ func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep 
 	res, why, seen := rk.confirm(ctx, gen, answerSeq)
 	switch res {
 	case confirmLive:
-		return kept[T]{val: v, session: SessionLive, sendSeq: sendSeq}
+		return kept[T]{val: v, session: model.SessionLive, sendSeq: sendSeq}
 	case confirmLost:
 		return kept[T]{val: v, out: outLost, why: why}
 	case confirmCheckError:
@@ -338,7 +338,7 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 			continue
 		case res.Live:
 			rk.lastPass = n
-			return kept[T]{val: v, session: SessionRenewed, sendSeq: sendSeq}
+			return kept[T]{val: v, session: model.SessionRenewed, sendSeq: sendSeq}
 		}
 		if !fresh { // it may have ended on its own: try on a fresh session
 			if err := rk.renewLocked(ctx, res.Seen); err != nil {
@@ -362,21 +362,6 @@ func renewFailed[T any](ctx context.Context, rk *roleKeeper) kept[T] {
 	}
 	return kept[T]{out: outLost, why: rk.lostWhy}
 }
-
-// Observation.Session values.
-const (
-	// SessionLive: a check that started after the answer passed.
-	SessionLive = "live"
-	// SessionRenewed: the session had ended; it was renewed and this is
-	// the repeated request's answer, followed by a passing check.
-	SessionRenewed = "renewed"
-	// SessionLost: renewal failed; the answer is not evidence.
-	SessionLost = "lost"
-	// SessionNotSignedIn: the role could not sign in; nothing was sent.
-	SessionNotSignedIn = "not-signed-in"
-	// SessionCheckError: the check could not be run.
-	SessionCheckError = "check-error"
-)
 
 type confirmResult int
 
@@ -529,7 +514,7 @@ func loggedOut(sess *roles.Session, body []byte, c model.Class, why string) (mod
 // become a denial, which would hide a leak. Any other answer is
 // returned as it is.
 func markerContradicted(obs model.Observation) model.Observation {
-	if obs.Class != model.Unauthenticated || obs.Why != whyLoggedOut || (obs.Session != SessionLive && obs.Session != SessionRenewed) {
+	if obs.Class != model.Unauthenticated || obs.Why != whyLoggedOut || (obs.Session != model.SessionLive && obs.Session != model.SessionRenewed) {
 		return obs
 	}
 	obs.Class = model.Error
@@ -577,11 +562,11 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 		obs.Class, obs.Err = model.Error, p.cfg.Secrets.Redact(res.why)
 		switch res.out {
 		case outLost:
-			obs.Why, obs.Session = "session lost", SessionLost
+			obs.Why, obs.Session = "session lost", model.SessionLost
 		case outNotSignIn:
-			obs.Why, obs.Session = "not signed in", SessionNotSignedIn
+			obs.Why, obs.Session = "not signed in", model.SessionNotSignedIn
 		case outCheckError:
-			obs.Why, obs.Session = "session check failed", SessionCheckError
+			obs.Why, obs.Session = "session check failed", model.SessionCheckError
 		}
 		if rk := p.keep.k.roles[job.sess.Name()]; rk != nil && res.out != outCheckError {
 			rk.countLost()
@@ -599,7 +584,7 @@ func (p *prober) settle(results []model.Observation, finished []bool) {
 	}
 	for i := range results {
 		o := &results[i]
-		if !finished[i] || o.Session == SessionLost || o.Session == SessionNotSignedIn || o.Session == SessionCheckError {
+		if !finished[i] || o.Session == model.SessionLost || o.Session == model.SessionNotSignedIn || o.Session == model.SessionCheckError {
 			continue
 		}
 		rk := p.keep.k.roles[o.Role]
@@ -607,7 +592,7 @@ func (p *prober) settle(results []model.Observation, finished []bool) {
 			continue
 		}
 		if lost, why := rk.lostSince(p.keep.sendSeq[i]); lost {
-			o.Class, o.Why, o.Session = model.Error, "session lost", SessionLost
+			o.Class, o.Why, o.Session = model.Error, "session lost", model.SessionLost
 			o.Err = p.cfg.Secrets.Redact(why)
 			o.BodyChecks = nil
 			rk.countLost()

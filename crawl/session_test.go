@@ -177,7 +177,7 @@ roles:
 		if string(o.Class) != want.Class {
 			t.Errorf("GET %s as %s: %s (%s, session %q), the policy says %s", o.URL, o.Role, o.Class, o.Why, o.Session, want.Class)
 		}
-		if o.Session == SessionRenewed {
+		if o.Session == model.SessionRenewed {
 			renewed[o.Role]++
 		}
 	}
@@ -277,7 +277,7 @@ roles:
 		switch {
 		case o.Class == model.Allowed:
 			allowed++
-		case o.Class == model.Error && o.Session == SessionLost && strings.Contains(o.Err, "session lost: the check GET /me saw 302 to /login and renewal failed: renewal cap reached"):
+		case o.Class == model.Error && o.Session == model.SessionLost && strings.Contains(o.Err, "session lost: the check GET /me saw 302 to /login and renewal failed: renewal cap reached"):
 			lost++
 		default:
 			t.Errorf("GET %s: %s (%s) %q: neither allowed nor session lost", o.URL, o.Class, o.Why, o.Err)
@@ -311,7 +311,7 @@ func TestRoleThatCouldNotSignIn(t *testing.T) {
 		t.Errorf("%d requests made as a role that could not sign in", n)
 	}
 	for _, o := range obs {
-		if o.Class != model.Error || o.Session != SessionNotSignedIn || !strings.Contains(o.Err, "the role could not sign in") || strings.Contains(o.Err, "wrong-password-1234") {
+		if o.Class != model.Error || o.Session != model.SessionNotSignedIn || !strings.Contains(o.Err, "the role could not sign in") || strings.Contains(o.Err, "wrong-password-1234") {
 			t.Errorf("GET %s: %s %q %q", o.URL, o.Class, o.Session, o.Err)
 		}
 	}
@@ -378,8 +378,8 @@ roles:
 		if o.Class != w.class || o.Why != w.why {
 			t.Errorf("%s: %s %q, want %s %q", key, o.Class, o.Why, w.class, w.why)
 		}
-		if w.class != model.Allowed && o.Session != SessionLive {
-			t.Errorf("%s: session %q, want %q", key, o.Session, SessionLive)
+		if w.class != model.Allowed && o.Session != model.SessionLive {
+			t.Errorf("%s: session %q, want %q", key, o.Session, model.SessionLive)
 		}
 	}
 }

@@ -80,3 +80,19 @@ type BodyCheckResult struct {
 	Result BodyOutcome `json:"result"`           // pass, fail, undecided
 	Detail string      `json:"detail,omitempty"` // why, for fail and undecided; redacted
 }
+
+// Observation.Session values.
+const (
+	// SessionLive: a check that started after the answer passed.
+	SessionLive = "live"
+	// SessionRenewed: the session had ended; it was renewed and this is
+	// the repeated request's answer, followed by a passing check.
+	SessionRenewed = "renewed"
+	// SessionLost: renewal failed; the answer is not evidence.
+	SessionLost = "lost"
+	// SessionNotSignedIn: the role could not sign in; nothing was sent.
+	SessionNotSignedIn = "not-signed-in"
+	// SessionCheckError: the check could not be run.
+	SessionCheckError = "check-error"
+)
+

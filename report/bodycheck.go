@@ -23,7 +23,7 @@ func bodyVerdict(exp roles.Expectation, o model.Observation) (model.Verdict, str
 				undecided = fmt.Sprintf("no decision: body check `%s` was not made when the endpoint was probed (a saved run judged with a newer configuration?)", want)
 			}
 		case r.Result == model.BodyFail:
-			return model.Leak, fmt.Sprintf("expected allow with body check `%s`, got %s, and the check failed: %s", want, observedString(o), r.Detail)
+			return model.Leak, fmt.Sprintf("expected allow with body check `%s`, got %s, and the check failed: %s", want, o.Observed(), r.Detail)
 		case r.Result != model.BodyPass && undecided == "":
 			detail := r.Detail
 			if detail == "" {

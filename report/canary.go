@@ -69,7 +69,7 @@ func (j *judgement) compareCanaries() {
 		if fi, ok := leakOf[i]; ok && c.Verdict == model.ExistenceLeak {
 			if isDenial(a.Class) && a.Class == b.Class && a.Status == b.Status {
 				f := &run.Findings[fi]
-				f.Observed += fmt.Sprintf("; missing sibling %s: %s", pathOf(a.URL), observedString(a))
+				f.Observed += fmt.Sprintf("; missing sibling %s: %s", model.PathOf(a.URL), a.Observed())
 				ci := idx[0]
 				f.Canary = &ci
 			}
@@ -85,7 +85,7 @@ func (j *judgement) compareCanaries() {
 		c.Verdict = model.ExistenceLeak
 		j.add(i, *c, model.ExistenceLeak, why)
 		f := &run.Findings[len(run.Findings)-1]
-		f.Observed = fmt.Sprintf("%s; missing sibling %s: %s", observedString(c.Observation), pathOf(a.URL), observedString(a))
+		f.Observed = fmt.Sprintf("%s; missing sibling %s: %s", c.Observation.Observed(), model.PathOf(a.URL), a.Observed())
 		ci := idx[0]
 		f.Canary = &ci
 	}
@@ -103,20 +103,20 @@ func existenceDiff(o, a, b model.Observation) (string, bool) {
 	if !isDenial(a.Class) || a.Class != b.Class || a.Status != b.Status {
 		return "", false // the canaries tell nothing: not denied, or not alike
 	}
-	missing := pathOf(a.URL)
+	missing := model.PathOf(a.URL)
 	if o.Status != a.Status || o.Class != a.Class {
 		return fmt.Sprintf("answered %s, but %s, which does not exist, answered %s: the different answer tells that the resource exists",
-			observedString(o), missing, observedString(a)), true
+			o.Observed(), missing, a.Observed()), true
 	}
 	la, lb := model.StripIDs(a.URL, a.Location), model.StripIDs(b.URL, b.Location)
 	if la == lb && model.StripIDs(o.URL, o.Location) != la {
 		return fmt.Sprintf("answered %s, like %s, which does not exist, but to another location once the ids are removed (%s, not %s): the location tells that the resource exists",
-			observedString(o), missing, o.Location, a.Location), true
+			o.Observed(), missing, o.Location, a.Location), true
 	}
 	da, db, do := bodyWithoutIDs(a), bodyWithoutIDs(b), bodyWithoutIDs(o)
 	if da == db && do != da {
 		return fmt.Sprintf("answered %s, like %s, which does not exist, but with another body once the requested id is removed: the denial message tells that the resource exists",
-			observedString(o), missing), true
+			o.Observed(), missing), true
 	}
 	return "", false
 }

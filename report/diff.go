@@ -35,12 +35,12 @@ func Compare(old, new *model.Run) *model.Diff {
 	oldCells := map[key]model.Cell{}
 	oldEP, newEP := map[string]bool{}, map[string]bool{}
 	for _, c := range old.Observations {
-		p := pathOf(c.URL)
+		p := model.PathOf(c.URL)
 		oldCells[key{c.Method, p, c.Role}] = c
 		oldEP[c.Method+" "+p] = true
 	}
 	for _, c := range new.Observations {
-		p := pathOf(c.URL)
+		p := model.PathOf(c.URL)
 		newEP[c.Method+" "+p] = true
 		o, ok := oldCells[key{c.Method, p, c.Role}]
 		if !ok || (o.Status == c.Status && o.Class == c.Class) {
@@ -48,7 +48,7 @@ func Compare(old, new *model.Run) *model.Diff {
 		}
 		d.Changed = append(d.Changed, model.CellChange{
 			Method: c.Method, Path: p, Template: c.Template, Role: c.Role,
-			Old: observedString(o.Observation), New: observedString(c.Observation),
+			Old: o.Observation.Observed(), New: c.Observation.Observed(),
 			OldVerdict: o.Verdict, NewVerdict: c.Verdict,
 		})
 	}

@@ -182,9 +182,9 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 				continue
 			}
 			f := model.Finding{
-				Verdict: p.verdict, Severity: severityOf(p.verdict), Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
-				Role: p.role, Expected: e.expected, Observed: observedString(c.Observation), Rule: e.rule,
-				Message:     fmt.Sprintf("GET %s as %s: expected %s, got %s", pathOf(u), p.role, e.expected, observedString(c.Observation)),
+				Verdict: p.verdict, Severity: severityOf(p.verdict), Method: "GET", URL: u, Path: model.PathOf(u), Template: e.template,
+				Role: p.role, Expected: e.expected, Observed: c.Observation.Observed(), Rule: e.rule,
+				Message:     fmt.Sprintf("GET %s as %s: expected %s, got %s", model.PathOf(u), p.role, e.expected, c.Observation.Observed()),
 				Fingerprint: Fingerprint(p.verdict, "GET", e.template, p.role), Cell: i,
 			}
 			if isFindingVerdict(p.verdict) {
@@ -196,7 +196,7 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 				r.Notes = append(r.Notes, f)
 			}
 			if p.status == 401 {
-				r.Notes = append(r.Notes, model.Finding{Verdict: model.MissingWWWAuth, Severity: model.Info, Method: "GET", URL: u, Path: pathOf(u), Template: e.template,
+				r.Notes = append(r.Notes, model.Finding{Verdict: model.MissingWWWAuth, Severity: model.Info, Method: "GET", URL: u, Path: model.PathOf(u), Template: e.template,
 					Message: e.template + ": 401 without a WWW-Authenticate header (1 endpoint; roles: " + p.role + ")", Fingerprint: Fingerprint(model.MissingWWWAuth, "GET", e.template, ""), Cell: i})
 				r.Counts[model.MissingWWWAuth]++
 			}

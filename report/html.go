@@ -609,7 +609,7 @@ func statusAnswer(c model.Cell) string {
 	default:
 		a = strconv.Itoa(c.Status)
 	}
-	if redirects(c.Chain) > 0 {
+	if c.Redirects() > 0 {
 		a = "↪" + a
 	}
 	return a
@@ -623,7 +623,7 @@ func displayPath(target, raw string) string {
 		return raw
 	}
 	if t, err := url.Parse(target); err == nil && t.Scheme == u.Scheme && t.Host == u.Host {
-		return pathOf(raw)
+		return model.PathOf(raw)
 	}
 	return raw
 }

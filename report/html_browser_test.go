@@ -365,7 +365,7 @@ func union(a, b map[string]bool) map[string]bool {
 func cellIndex(t *testing.T, r *model.Run, role, path string) int {
 	t.Helper()
 	for i, c := range r.Observations {
-		if c.Role == role && pathOf(c.URL) == path {
+		if c.Role == role && model.PathOf(c.URL) == path {
 			return i
 		}
 	}

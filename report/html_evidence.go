@@ -165,12 +165,12 @@ func cellEvidence(t *stringTable, c model.Cell, signIn string, finds []evFind) [
 	s := func(field int, v string) { rec[field] = t.id(v) }
 	s(evVerdict, string(c.Verdict))
 	s(evSymbol, symbolOf(c.Verdict))
-	s(evEndpoint, sanitize(c.Method+" "+pathOf(c.URL)))
+	s(evEndpoint, sanitize(c.Method+" "+model.PathOf(c.URL)))
 	s(evRole, sanitize(c.Role))
 	s(evSignIn, sanitize(signIn))
 	s(evRequest, sanitizeBlock(requestLine(c.Method, c.URL)))
 	rec[evStatus] = c.Status
-	s(evAnswer, sanitize(observedString(c.Observation)))
+	s(evAnswer, sanitize(c.Observation.Observed()))
 	s(evClass, sanitize(string(c.Class)))
 	s(evWhy, sanitize(c.Why))
 	s(evLocation, sanitize(c.Location))

@@ -229,7 +229,7 @@ func TestAnswerOf(t *testing.T) {
 		"/api/admin/stats as anonymous": "403",
 	}
 	for _, c := range r.Observations {
-		k := pathOf(c.URL) + " as " + c.Role
+		k := model.PathOf(c.URL) + " as " + c.Role
 		if w, ok := want[k]; ok {
 			if got := answerOf(c); got != w {
 				t.Errorf("%s: answer %q, want %q", k, got, w)

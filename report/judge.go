@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -145,13 +144,13 @@ func (j *judgement) add(i int, c model.Cell, v model.Verdict, why string) {
 		Severity:    severityOf(v),
 		Method:      c.Method,
 		URL:         c.URL,
-		Path:        pathOf(c.URL),
+		Path:        model.PathOf(c.URL),
 		Template:    c.Template,
 		Role:        c.Role,
 		Expected:    c.Expected,
-		Observed:    observedString(c.Observation),
+		Observed:    c.Observation.Observed(),
 		Rule:        c.Rule,
-		Message:     fmt.Sprintf("%s %s as %s: %s", c.Method, pathOf(c.URL), c.Role, why),
+		Message:     fmt.Sprintf("%s %s as %s: %s", c.Method, model.PathOf(c.URL), c.Role, why),
 		Fingerprint: fingerprint(v, c.Method, c.Template, c.Role),
 		Cell:        i,
 	}
@@ -169,10 +168,10 @@ func (j *judgement) note(g *group, c model.Cell, v model.Verdict, msg string) {
 		Severity:    model.Info,
 		Method:      c.Method,
 		URL:         c.URL,
-		Path:        pathOf(c.URL),
+		Path:        model.PathOf(c.URL),
 		Template:    c.Template,
 		Expected:    c.Expected,
-		Observed:    observedString(c.Observation),
+		Observed:    c.Observation.Observed(),
 		Rule:        c.Rule,
 		Message:     msg,
 		Fingerprint: fingerprint(v, c.Method, c.Template, ""),
@@ -259,11 +258,11 @@ func decide(exp roles.Expectation, o model.Observation) (model.Verdict, string) 
 	if exp.Unmapped {
 		return model.Unmapped, ""
 	}
-	obs := observedString(o)
+	obs := o.Observed()
 	switch o.Class {
 	case model.Allowed, model.Unauthenticated, model.Forbidden, model.Hidden, model.Other:
 	case model.Error:
-		return model.ErrorVerdict, "no decision: " + errorReason(o)
+		return model.ErrorVerdict, "no decision: " + o.ErrorReason()
 	default:
 		return model.ErrorVerdict, fmt.Sprintf("no decision: unknown answer class %q", string(o.Class))
 	}
@@ -383,88 +382,6 @@ func formString(f roles.DenyForm) string {
 	return f.Class
 }
 
-// observedString renders an observation: "200 allowed",
-// "302 to /login (unauthenticated)", "403 forbidden (denial signature 1)",
-// "error: connection refused".
-func observedString(o model.Observation) string {
-	if o.Status == 0 {
-		return "error: " + errorReason(o)
-	}
-	var details []string
-	head := fmt.Sprintf("%d %s", o.Status, o.Class)
-	if o.Status >= 300 && o.Status < 400 && o.Location != "" {
-		head = fmt.Sprintf("%d to %s", o.Status, shortLocation(o.URL, o.Location))
-		details = append(details, string(o.Class))
-	} else if o.Why != "" && o.Why != statusWhy(o.Status) {
-		// "unavailable (status 503)" reads "503 error (unavailable)".
-		details = append(details, strings.TrimSuffix(o.Why, " ("+statusWhy(o.Status)+")"))
-	}
-	if o.Class == model.Error && o.Err != "" && o.Err != o.Why {
-		details = append(details, o.Err)
-	}
-	if n := redirects(o.Chain); n > 0 {
-		details = append(details, "after "+plural(n, "redirect"))
-	}
-	if len(details) == 0 {
-		return head
-	}
-	return head + " (" + strings.Join(details, "; ") + ")"
-}
-
-// errorReason says why an observation decides nothing.
-func errorReason(o model.Observation) string {
-	switch {
-	case o.Err != "":
-		return o.Err
-	case o.Why != "" && o.Why != statusWhy(o.Status):
-		return o.Why
-	case o.Status >= 500:
-		return fmt.Sprintf("%d without a denial signature", o.Status)
-	case o.Truncated:
-		return "the body was cut at the size cap"
-	case o.Status == 0:
-		return "no answer"
-	}
-	return statusWhy(o.Status)
-}
-
-// statusWhy is the Why of an answer classified by its status alone.
-func statusWhy(status int) string { return "status " + strconv.Itoa(status) }
-
-// redirects counts the redirects followed: Chain holds every answer, the
-// final one included.
-func redirects(chain []model.Hop) int {
-	if len(chain) < 2 {
-		return 0
-	}
-	return len(chain) - 1
-}
-
-// shortLocation shows a Location on the probed URL's origin as its path.
-func shortLocation(base, loc string) string {
-	b, err := url.Parse(base)
-	if err != nil {
-		return loc
-	}
-	l, err := b.Parse(loc)
-	if err != nil {
-		return loc
-	}
-	if l.Scheme == b.Scheme && l.Host == b.Host {
-		return pathOf(l.String())
-	}
-	return l.String()
-}
-
-// pathOf returns the path and query of rawURL ("/orders/1?x=2").
-func pathOf(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return rawURL
-	}
-	return u.RequestURI()
-}
-
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
@@ -477,7 +394,7 @@ func plural(n int, word string) string {
 // mislabels a denial, or refuses the role), or unknown.
 func sessionNote(o model.Observation) string {
 	switch o.Session {
-	case crawl.SessionLive, crawl.SessionRenewed:
+	case model.SessionLive, model.SessionRenewed:
 		return "; the role's session was proven live by its check right after this answer, so the application itself refuses the signed-in role this way"
 	}
 	return "; the application may not accept the role's credentials, or its session ended (the role has no check to prove its session live)"

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -602,8 +601,8 @@ func TestBlockedSaysWhetherALiveSessionConfirmedIt(t *testing.T) {
 	}{
 		{"support", "", model.Forbidden, 403, true},
 		{"support", "", model.Hidden, 404, true},
-		{"support", crawl.SessionLive, model.Forbidden, 403, false},
-		{"support", crawl.SessionRenewed, model.Hidden, 404, false},
+		{"support", model.SessionLive, model.Forbidden, 403, false},
+		{"support", model.SessionRenewed, model.Hidden, 404, false},
 		{"anonymous", "", model.Forbidden, 403, false},
 	} {
 		o := model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1/x"}, Role: tc.role, Status: tc.status, Class: tc.class, Session: tc.session}

@@ -217,7 +217,7 @@ func cellMessage(c model.Cell, f model.Finding, ok bool) string {
 	if ok && f.Message != "" {
 		return sanitize(f.Message)
 	}
-	return sanitize(fmt.Sprintf("%s %s as %s: expected %s, got %s", c.Method, pathOf(c.URL), c.Role, c.Expected, observedString(c.Observation)))
+	return sanitize(fmt.Sprintf("%s %s as %s: expected %s, got %s", c.Method, model.PathOf(c.URL), c.Role, c.Expected, c.Observation.Observed()))
 }
 
 // cellDetails is the evidence of a cell as text lines.
@@ -232,7 +232,7 @@ func cellDetails(c model.Cell, f model.Finding, ok bool) string {
 	line("request", c.Method+" "+c.URL)
 	line("role", c.Role)
 	line("expected", c.Expected)
-	line("observed", observedString(c.Observation))
+	line("observed", c.Observation.Observed())
 	line("location", c.Location)
 	line("rule", c.Rule)
 	line("template", c.Template)

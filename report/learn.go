@@ -285,7 +285,7 @@ func (l *learner) collect() {
 			byName[name] = u
 			l.units = append(l.units, u)
 		}
-		p := pathOf(c.URL)
+		p := model.PathOf(c.URL)
 		endpoints[c.Method+" "+p] = true
 		if u.cells[p] == nil {
 			u.cells[p] = make([]model.Cell, len(l.names))
@@ -443,7 +443,7 @@ func (l *learner) suspectCells() {
 				case c.Class == model.Unauthenticated && c.Role != anonymous:
 					signed401[i] = append(signed401[i], p)
 				case c.Class == model.Other || c.Class == model.Error:
-					other = appendUnique(other, fmt.Sprintf("%s gets %s on %s", c.Role, observedString(c.Observation), p))
+					other = appendUnique(other, fmt.Sprintf("%s gets %s on %s", c.Role, c.Observation.Observed(), p))
 				}
 				if !a[i] && c.Class == model.Hidden {
 					hidden[i] = append(hidden[i], p)
@@ -897,7 +897,7 @@ func (l *learner) denialOf(u *unit, i int) string {
 	var seen []string
 	for _, p := range u.urls {
 		if c := u.cells[p][i]; c.Role != "" && c.Class != model.Allowed {
-			seen = appendUnique(seen, observedString(c.Observation))
+			seen = appendUnique(seen, c.Observation.Observed())
 		}
 	}
 	return strings.Join(seen, ", ")
@@ -1090,12 +1090,12 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 		allowed := c.Class == model.Allowed
 		oddForm := c.Class == model.Forbidden && c.Role == anonymous || c.Class == model.Unauthenticated && c.Role != anonymous
 		if exp.Allow != allowed {
-			bad = appendUnique(bad, c.Method+" "+pathOf(c.URL))
+			bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))
 			continue
 		}
 		if !allowed && !oddForm {
 			if v, _ := decide(exp, c.Observation); v != model.Pass {
-				bad = appendUnique(bad, c.Method+" "+pathOf(c.URL))
+				bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))
 			}
 		}
 	}
