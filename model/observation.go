@@ -95,4 +95,3 @@ const (
 	// SessionCheckError: the check could not be run.
 	SessionCheckError = "check-error"
 )
-

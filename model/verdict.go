@@ -62,3 +62,64 @@ type Finding struct {
 	BaselineReason  string `json:"baseline_reason,omitempty"`
 	BaselineExpires string `json:"baseline_expires,omitempty"`
 }
+
+// FindingVerdicts are the verdicts that can fail a gate, in report order.
+var FindingVerdicts = []Verdict{Leak, Blocked, ExistenceLeak, WrongCode, ErrorVerdict}
+
+// NoteVerdicts are the informational verdicts, in report order.
+var NoteVerdicts = []Verdict{Inconclusive, Unmapped, DeadRule, MissingWWWAuth}
+
+// Severity is the severity of a finding of verdict v (docs/design.md,
+// "Verdicts"); notes have Info.
+func (v Verdict) Severity() Severity {
+	switch v {
+	case Leak:
+		return Critical
+	case Blocked:
+		return High
+	case ExistenceLeak, ErrorVerdict:
+		return Medium
+	case WrongCode:
+		return Low
+	}
+	return Info
+}
+
+// Rank orders severities, highest first.
+func (s Severity) Rank() int {
+	switch s {
+	case Critical:
+		return 0
+	case High:
+		return 1
+	case Medium:
+		return 2
+	case Low:
+		return 3
+	case Info:
+		return 4
+	}
+	return 5
+}
+
+// NoteRank orders note verdicts as NoteVerdicts lists them; other
+// verdicts rank after every note.
+func (v Verdict) NoteRank() int {
+	for i, n := range NoteVerdicts {
+		if n == v {
+			return i
+		}
+	}
+	return len(NoteVerdicts)
+}
+
+// IsFinding reports whether v is a finding verdict, one that can fail the
+// gate.
+func (v Verdict) IsFinding() bool {
+	for _, f := range FindingVerdicts {
+		if f == v {
+			return true
+		}
+	}
+	return false
+}

@@ -27,7 +27,7 @@ func ParseFailOn(s string) ([]model.Verdict, error) { return parseFailOn(s) }
 // Fingerprint is the stable identity of a finding: verdict, method,
 // template path and query keys (no scheme, host or port), role.
 func Fingerprint(v model.Verdict, method, template, role string) string {
-	return fingerprint(v, method, template, role)
+	return model.Fingerprint(v, method, template, role)
 }
 
 // Writer renders a run in one format.

@@ -189,8 +189,8 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 	e.Reason = reason
 	if vn != nil {
 		v := model.Verdict(verdict)
-		if !isFindingVerdict(v) {
-			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, joinVerdictList(findingVerdicts))
+		if !v.IsFinding() {
+			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, joinVerdictList(model.FindingVerdicts))
 			ok = false
 		}
 		e.Verdict = v
@@ -198,7 +198,7 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 	method := ""
 	if tn != nil {
 		m, rest, cut := strings.Cut(tmpl, " ")
-		if !cut || !isMethodToken(m) || !strings.HasPrefix(rest, "/") {
+		if !cut || !model.IsMethodToken(m) || !strings.HasPrefix(rest, "/") {
 			p.errorf(tn, joinFieldPath(path, "template"), "%q: want METHOD /path, as in a finding's template (\"GET /orders/{id}\")", tmpl)
 			ok = false
 		}
@@ -217,14 +217,14 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 		}
 		e.Fingerprint = fp
 		if ok && vn != nil && tn != nil && rn != nil {
-			if want := fingerprint(e.Verdict, method, tmpl, role); want != fp {
+			if want := model.Fingerprint(e.Verdict, method, tmpl, role); want != fp {
 				p.errorf(fpn, joinFieldPath(path, "fingerprint"), "does not match verdict, template and role, which give %s; fix one or leave the fingerprint out", want)
 				ok = false
 			}
 		}
 	case vn != nil && tn != nil && rn != nil:
 		if ok {
-			e.Fingerprint = fingerprint(e.Verdict, method, tmpl, role)
+			e.Fingerprint = model.Fingerprint(e.Verdict, method, tmpl, role)
 		}
 	default:
 		p.errorf(n, path, "give a fingerprint, or the verdict, template and role it is computed from")
@@ -325,7 +325,7 @@ func applyBaseline(run *model.Run, b *Baseline, now time.Time) {
 // probeKey identifies an endpoint template probed as a role, as the
 // fingerprint sees it (ids folded, query values dropped).
 func probeKey(method, template, role string) string {
-	return method + " " + templateKey(method, template) + " " + role
+	return method + " " + model.TemplateKey(method, template) + " " + role
 }
 
 // BaselineOptions tune WriteBaseline.
@@ -395,7 +395,7 @@ func writeBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 		}
 		fmt.Fprintf(&b, "  - fingerprint: %s\n", fp)
 		verdict := yamlDQ(string(f.Verdict))
-		if isFindingVerdict(f.Verdict) {
+		if f.Verdict.IsFinding() {
 			verdict = string(f.Verdict)
 		}
 		fmt.Fprintf(&b, "    verdict: %s\n", verdict)

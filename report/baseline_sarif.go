@@ -19,7 +19,7 @@ type sarifSuppression struct {
 // does (expired entries included: the finding fails again), suppressed
 // when the entry accepts it.
 func sarifBaselineState(r *model.Run, f model.Finding, res *sarifResult) {
-	if r.Baseline == nil || !isFindingVerdict(f.Verdict) {
+	if r.Baseline == nil || !f.Verdict.IsFinding() {
 		return
 	}
 	switch f.Baseline {
@@ -54,7 +54,7 @@ func sarifAbsentResults(r *model.Run, index map[model.Verdict]int) []sarifResult
 			Message:             sarifText{"fixed: " + entryString(e) + " is no longer seen (the baseline accepted it: " + sanitize(e.Reason) + ")"},
 			PartialFingerprints: map[string]string{"permaudit/v1": e.Fingerprint},
 			BaselineState:       "absent",
-			Properties:          sarifResultProps{Severity: severityOf(e.Verdict), Template: e.Template, Role: e.Role, Baseline: "fixed"},
+			Properties:          sarifResultProps{Severity: e.Verdict.Severity(), Template: e.Template, Role: e.Role, Baseline: "fixed"},
 		}
 		switch {
 		case r.ConfigFile != "":

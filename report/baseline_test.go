@@ -213,7 +213,7 @@ func TestApplyBaseline(t *testing.T) {
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0, 0, 0, time.UTC) }
 
 func TestParseBaselineErrors(t *testing.T) {
-	fp := fingerprint(model.Leak, "GET", "GET /admin/users/{id}", "customer")
+	fp := model.Fingerprint(model.Leak, "GET", "GET /admin/users/{id}", "customer")
 	cases := []struct {
 		name string
 		text string

@@ -131,7 +131,7 @@ func TestJUnitCases(t *testing.T) {
 		switch {
 		case containsVerdict(r.Gate.FailOn, c.Verdict):
 			wantFail++
-		case isFindingVerdict(c.Verdict):
+		case c.Verdict.IsFinding():
 			wantOut++
 		case c.Verdict != model.Pass:
 			wantSkip++
@@ -219,7 +219,7 @@ func TestSARIFResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := log.Runs[0]
-	if got, want := len(run.Tool.Driver.Rules), len(findingVerdicts)+len(noteVerdicts); got != want {
+	if got, want := len(run.Tool.Driver.Rules), len(model.FindingVerdicts)+len(model.NoteVerdicts); got != want {
 		t.Errorf("rules: got %d, want one per verdict (%d)", got, want)
 	}
 	all := append(append([]model.Finding(nil), r.Findings...), r.Notes...)
@@ -229,7 +229,7 @@ func TestSARIFResults(t *testing.T) {
 	for i, res := range run.Results {
 		f := all[i]
 		want := "note"
-		if isFindingVerdict(f.Verdict) {
+		if f.Verdict.IsFinding() {
 			want = "warning"
 			if containsVerdict(r.Gate.FailOn, f.Verdict) {
 				want = "error"

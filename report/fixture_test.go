@@ -182,12 +182,12 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 				continue
 			}
 			f := model.Finding{
-				Verdict: p.verdict, Severity: severityOf(p.verdict), Method: "GET", URL: u, Path: model.PathOf(u), Template: e.template,
+				Verdict: p.verdict, Severity: p.verdict.Severity(), Method: "GET", URL: u, Path: model.PathOf(u), Template: e.template,
 				Role: p.role, Expected: e.expected, Observed: c.Observation.Observed(), Rule: e.rule,
 				Message:     fmt.Sprintf("GET %s as %s: expected %s, got %s", model.PathOf(u), p.role, e.expected, c.Observation.Observed()),
 				Fingerprint: Fingerprint(p.verdict, "GET", e.template, p.role), Cell: i,
 			}
-			if isFindingVerdict(p.verdict) {
+			if p.verdict.IsFinding() {
 				r.Findings = append(r.Findings, f)
 				if containsVerdict(r.Gate.FailOn, p.verdict) {
 					r.Gate.Failing++
@@ -203,7 +203,7 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 		}
 	}
 	r.Notes = append(r.Notes, model.Finding{Verdict: model.DeadRule, Severity: model.Info, Rule: "rule 9 (GET /never/**)", Message: "rule 9 (GET /never/**) at line 40 matched no probed endpoint",
-		Fingerprint: hashParts(string(model.DeadRule), "GET /never/**"), Cell: -1})
+		Fingerprint: model.DeadRuleFingerprint([]string{"GET /never/**"}), Cell: -1})
 	r.Counts[model.DeadRule]++
 	r.Inventory.Skipped = []model.Skip{{Endpoint: model.Endpoint{Method: "GET", URL: target + "/logout"}, Reason: `excluded word "logout"`}}
 	r.Gate.Failed = r.Gate.Failing > 0

@@ -385,11 +385,11 @@ func buildHTMLView(r *model.Run) *htmlView {
 	}
 
 	// Filters and summary.
-	for _, fv := range findingVerdicts {
+	for _, fv := range model.FindingVerdicts {
 		v.Filters.Verdicts = append(v.Filters.Verdicts, verdictCount{fv, symbolOf(fv), "finding", r.Counts[fv]})
 		v.Summary.Findings = append(v.Summary.Findings, verdictCount{fv, symbolOf(fv), "finding", r.Counts[fv]})
 	}
-	for _, nv := range noteVerdicts {
+	for _, nv := range model.NoteVerdicts {
 		v.Filters.Verdicts = append(v.Filters.Verdicts, verdictCount{nv, symbolOf(nv), "note", r.Counts[nv]})
 		v.Summary.Notes = append(v.Summary.Notes, verdictCount{nv, symbolOf(nv), "note", r.Counts[nv]})
 	}
@@ -397,7 +397,7 @@ func buildHTMLView(r *model.Run) *htmlView {
 	v.Filters.Severities = []model.Severity{model.Critical, model.High, model.Medium, model.Low, model.Info}
 	v.Filters.Roles = sanitizeAll(roles)
 	v.Summary.Pass = r.Counts[model.Pass]
-	v.Summary.FindingVerdicts = findingVerdicts
+	v.Summary.FindingVerdicts = model.FindingVerdicts
 	sev := map[model.Severity]int{}
 	for _, f := range r.Findings {
 		sev[f.Severity]++
@@ -463,7 +463,7 @@ func roleSummaries(r *model.Run, roles []string, signIn map[string]string) []rol
 	out := make([]roleSummary, len(roles))
 	for i, n := range roles {
 		idx[n] = i
-		out[i] = roleSummary{Role: sanitize(n), SignIn: sanitize(signIn[n]), Findings: make([]int, len(findingVerdicts))}
+		out[i] = roleSummary{Role: sanitize(n), SignIn: sanitize(signIn[n]), Findings: make([]int, len(model.FindingVerdicts))}
 	}
 	for _, c := range r.Observations {
 		if i, ok := idx[c.Role]; ok {
@@ -475,7 +475,7 @@ func roleSummaries(r *model.Run, roles []string, signIn map[string]string) []rol
 	}
 	for _, f := range r.Findings {
 		if i, ok := idx[f.Role]; ok {
-			for k, fv := range findingVerdicts {
+			for k, fv := range model.FindingVerdicts {
 				if f.Verdict == fv {
 					out[i].Findings[k]++
 				}
@@ -567,7 +567,7 @@ func buildMatrix(r *model.Run, roles []string) matrixView {
 				Answer: answerOf(c),
 			}
 			m.Cells++
-			if isFindingVerdict(c.Verdict) {
+			if c.Verdict.IsFinding() {
 				finding = true
 			}
 		}
@@ -647,7 +647,7 @@ func findingViewOf(f model.Finding, gated bool) findingView {
 		Verdict:           f.Verdict,
 		Symbol:            symbolOf(f.Verdict),
 		Severity:          f.Severity,
-		SeverityRank:      severityRank(f.Severity),
+		SeverityRank:      f.Severity.Rank(),
 		Method:            sanitize(f.Method),
 		Path:              sanitize(f.Path),
 		Role:              sanitize(f.Role),

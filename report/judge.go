@@ -92,7 +92,7 @@ func judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 				Severity:    model.Info,
 				Rule:        name,
 				Message:     fmt.Sprintf("%s at line %d matched no probed endpoint", name, r.Line),
-				Fingerprint: hashParts(string(model.DeadRule), strings.Join(pats, "\n")),
+				Fingerprint: model.DeadRuleFingerprint(pats),
 				Cell:        -1,
 			})
 		}
@@ -141,7 +141,7 @@ func (j *judgement) group(m map[string]*group, order *[]string, i int, c model.C
 func (j *judgement) add(i int, c model.Cell, v model.Verdict, why string) {
 	f := model.Finding{
 		Verdict:     v,
-		Severity:    severityOf(v),
+		Severity:    v.Severity(),
 		Method:      c.Method,
 		URL:         c.URL,
 		Path:        model.PathOf(c.URL),
@@ -151,10 +151,10 @@ func (j *judgement) add(i int, c model.Cell, v model.Verdict, why string) {
 		Observed:    c.Observation.Observed(),
 		Rule:        c.Rule,
 		Message:     fmt.Sprintf("%s %s as %s: %s", c.Method, model.PathOf(c.URL), c.Role, why),
-		Fingerprint: fingerprint(v, c.Method, c.Template, c.Role),
+		Fingerprint: model.Fingerprint(v, c.Method, c.Template, c.Role),
 		Cell:        i,
 	}
-	if isFindingVerdict(v) {
+	if v.IsFinding() {
 		j.run.Findings = append(j.run.Findings, f)
 	} else {
 		j.run.Notes = append(j.run.Notes, f)
@@ -174,7 +174,7 @@ func (j *judgement) note(g *group, c model.Cell, v model.Verdict, msg string) {
 		Observed:    c.Observation.Observed(),
 		Rule:        c.Rule,
 		Message:     msg,
-		Fingerprint: fingerprint(v, c.Method, c.Template, ""),
+		Fingerprint: model.Fingerprint(v, c.Method, c.Template, ""),
 		Cell:        g.cell,
 	})
 }
@@ -192,13 +192,13 @@ func (j *judgement) roleLess(a, b string) bool {
 }
 
 // findingLess orders by severity, path, method, role order, verdict, then
-// cell; notes sort first by verdict (noteVerdicts order).
+// cell; notes sort first by verdict (model.NoteVerdicts order).
 func (j *judgement) findingLess(a, b model.Finding) bool {
 	if a.Severity != b.Severity {
-		return severityRank(a.Severity) < severityRank(b.Severity)
+		return a.Severity.Rank() < b.Severity.Rank()
 	}
 	if a.Verdict != b.Verdict && a.Severity == model.Info {
-		return noteRank(a.Verdict) < noteRank(b.Verdict)
+		return a.Verdict.NoteRank() < b.Verdict.NoteRank()
 	}
 	if a.Path != b.Path {
 		return a.Path < b.Path
@@ -226,7 +226,7 @@ func (j *judgement) sort() {
 func (j *judgement) count() {
 	run := j.run
 	run.Counts = map[model.Verdict]int{model.Pass: 0}
-	for _, v := range append(append([]model.Verdict{}, findingVerdicts...), noteVerdicts...) {
+	for _, v := range append(append([]model.Verdict{}, model.FindingVerdicts...), model.NoteVerdicts...) {
 		run.Counts[v] = 0
 	}
 	for _, c := range run.Observations {

@@ -261,7 +261,7 @@ func TestJudgeVerdicts(t *testing.T) {
 			if f.Fingerprint != Fingerprint(f.Verdict, f.Method, f.Template, f.Role) {
 				t.Errorf("fingerprint %q: want Fingerprint of its fields", f.Fingerprint)
 			}
-			if len(all) != 1 || isFindingVerdict(f.Verdict) != (len(run.Findings) == 1) {
+			if len(all) != 1 || f.Verdict.IsFinding() != (len(run.Findings) == 1) {
 				t.Errorf("got findings %+v, notes %+v: want one %s, filed as a finding only if it is one", run.Findings, run.Notes, f.Verdict)
 			}
 		})

@@ -115,9 +115,9 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 			case gated[c.Verdict]:
 				tc.Failure = &junitOutcome{Type: string(c.Verdict), Message: cellMessage(c, f, hasFinding), Text: xmlEscape(cellDetails(c, f, hasFinding))}
 				s.Failures++
-			case isFindingVerdict(c.Verdict):
+			case c.Verdict.IsFinding():
 				tc.SystemOut = &junitText{xmlEscape(fmt.Sprintf("%s (%s; the gate does not fail on it): %s\n%s",
-					c.Verdict, severityOf(c.Verdict), cellMessage(c, f, hasFinding), cellDetails(c, f, hasFinding)))}
+					c.Verdict, c.Verdict.Severity(), cellMessage(c, f, hasFinding), cellDetails(c, f, hasFinding)))}
 			case c.Verdict != model.Pass:
 				if !hasFinding {
 					f, hasFinding = grouped[groupKey(c.Verdict, c.Template)]
@@ -228,7 +228,7 @@ func cellDetails(c model.Cell, f model.Finding, ok bool) string {
 			fmt.Fprintf(&b, "%s: %s\n", k, sanitize(v))
 		}
 	}
-	line("verdict", string(c.Verdict)+" ("+string(severityOf(c.Verdict))+")")
+	line("verdict", string(c.Verdict)+" ("+string(c.Verdict.Severity())+")")
 	line("request", c.Method+" "+c.URL)
 	line("role", c.Role)
 	line("expected", c.Expected)

@@ -49,14 +49,14 @@ func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 	for _, v := range r.Gate.FailOn {
 		gated[v] = true
 	}
-	for _, v := range findingVerdicts {
+	for _, v := range model.FindingVerdicts {
 		fails := "no"
 		if gated[v] {
 			fails = "yes"
 		}
-		fmt.Fprintf(&b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, severityOf(v), r.Counts[v], fails)
+		fmt.Fprintf(&b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, v.Severity(), r.Counts[v], fails)
 	}
-	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, noteVerdicts), r.Counts[model.Pass])
+	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, model.NoteVerdicts), r.Counts[model.Pass])
 	res := r.Baseline
 	if res != nil {
 		fmt.Fprintf(&b, "\nBaseline %s: %d new, %d baselined, %d expired, %d fixed", markdownText(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))

@@ -176,11 +176,11 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 		run.AutomationDetails = &sarifAutomation{ID: "permaudit/" + r.RunID}
 	}
 	index := map[model.Verdict]int{}
-	for _, list := range [][]model.Verdict{findingVerdicts, noteVerdicts} {
+	for _, list := range [][]model.Verdict{model.FindingVerdicts, model.NoteVerdicts} {
 		for _, v := range list {
 			d := verdictDescriptions[v]
 			kind := "finding"
-			if !isFindingVerdict(v) {
+			if !v.IsFinding() {
 				kind = "note"
 			}
 			index[v] = len(run.Tool.Driver.Rules)
@@ -193,8 +193,8 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 				DefaultConfiguration: sarifConfig{Level: sarifLevel(v, gated[v])},
 				Properties: sarifRuleProp{
 					Tags:             []string{"security", "access-control", kind},
-					Severity:         severityOf(v),
-					SecuritySeverity: securitySeverity[severityOf(v)],
+					Severity:         v.Severity(),
+					SecuritySeverity: securitySeverity[v.Severity()],
 					Kind:             kind,
 				},
 			})
@@ -219,7 +219,7 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 					Expected: f.Expected, Observed: f.Observed, Rule: f.Rule, Baseline: f.Baseline,
 				},
 			}
-			if !isFindingVerdict(f.Verdict) {
+			if !f.Verdict.IsFinding() {
 				res.Kind = "informational"
 			}
 			sarifBaselineState(r, f, &res)
@@ -248,7 +248,7 @@ func sarifLevel(v model.Verdict, gated bool) string {
 	switch {
 	case gated:
 		return "error"
-	case isFindingVerdict(v):
+	case v.IsFinding():
 		return "warning"
 	}
 	return "note"

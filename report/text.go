@@ -28,8 +28,8 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 	fmt.Fprintf(&b, "endpoints: %d discovered, %d skipped; %s\n",
 		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
 	writeCoverageText(&b, r)
-	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, findingVerdicts))
-	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, noteVerdicts))
+	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, model.FindingVerdicts))
+	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, model.NoteVerdicts))
 	fmt.Fprintf(&b, "pass: %d\n", r.Counts[model.Pass])
 
 	if len(r.Findings) > 0 {

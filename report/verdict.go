@@ -7,63 +7,6 @@ import (
 	"github.com/permaudit/permaudit/model"
 )
 
-// findingVerdicts are the verdicts that can fail a gate, in report order.
-var findingVerdicts = []model.Verdict{model.Leak, model.Blocked, model.ExistenceLeak, model.WrongCode, model.ErrorVerdict}
-
-// noteVerdicts are the informational verdicts, in report order.
-var noteVerdicts = []model.Verdict{model.Inconclusive, model.Unmapped, model.DeadRule, model.MissingWWWAuth}
-
-// severityOf maps a verdict to its severity (DESIGN.md "Verdicts").
-func severityOf(v model.Verdict) model.Severity {
-	switch v {
-	case model.Leak:
-		return model.Critical
-	case model.Blocked:
-		return model.High
-	case model.ExistenceLeak, model.ErrorVerdict:
-		return model.Medium
-	case model.WrongCode:
-		return model.Low
-	}
-	return model.Info
-}
-
-// severityRank orders severities, highest first.
-func severityRank(s model.Severity) int {
-	switch s {
-	case model.Critical:
-		return 0
-	case model.High:
-		return 1
-	case model.Medium:
-		return 2
-	case model.Low:
-		return 3
-	case model.Info:
-		return 4
-	}
-	return 5
-}
-
-// noteRank orders note verdicts as noteVerdicts lists them.
-func noteRank(v model.Verdict) int {
-	for i, n := range noteVerdicts {
-		if n == v {
-			return i
-		}
-	}
-	return len(noteVerdicts)
-}
-
-func isFindingVerdict(v model.Verdict) bool {
-	for _, f := range findingVerdicts {
-		if f == v {
-			return true
-		}
-	}
-	return false
-}
-
 // parseFailOn parses "leak, blocked" into verdicts. Spaces around items
 // are trimmed and case is ignored; duplicates are dropped, first kept.
 // "none" alone gives an empty, non-nil gate.
@@ -71,7 +14,7 @@ func parseFailOn(s string) ([]model.Verdict, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "none") {
 		return []model.Verdict{}, nil
 	}
-	valid := joinVerdictList(findingVerdicts)
+	valid := joinVerdictList(model.FindingVerdicts)
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("empty verdict list: want a comma-separated list of %s, or none", valid)
 	}
@@ -83,11 +26,11 @@ func parseFailOn(s string) ([]model.Verdict, error) {
 			return nil, fmt.Errorf("%q: empty item in the verdict list; valid verdicts: %s", s, valid)
 		case v == "none":
 			return nil, fmt.Errorf("%q: none cannot be combined with verdicts", s)
-		case noteRank(v) < len(noteVerdicts):
+		case v.NoteRank() < len(model.NoteVerdicts):
 			return nil, fmt.Errorf("%q: %s is a note, which never fails the gate; valid verdicts: %s", s, v, valid)
 		case v == model.Pass:
 			return nil, fmt.Errorf("%q: pass cannot fail the gate; valid verdicts: %s", s, valid)
-		case !isFindingVerdict(v):
+		case !v.IsFinding():
 			return nil, fmt.Errorf("%q: unknown verdict %q; valid verdicts: %s, or none", s, string(v), valid)
 		}
 		if !containsVerdict(out, v) {

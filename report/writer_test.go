@@ -94,7 +94,7 @@ func fixedRun() *model.Run {
 				Message:     "GET /admin/\x1b[2Jx as customer: expected deny, got 405 other, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it",
 				Fingerprint: Fingerprint(model.Inconclusive, "GET", "GET /admin/\x1b[2Jx", "customer"), Cell: 3},
 			{Verdict: model.DeadRule, Severity: model.Info, Rule: "rule 5 (GET /never/**)", Message: "rule 5 (GET /never/**) at line 29 matched no probed endpoint",
-				Fingerprint: hashParts(string(model.DeadRule), "GET /never/**"), Cell: -1},
+				Fingerprint: model.DeadRuleFingerprint([]string{"GET /never/**"}), Cell: -1},
 		},
 		Counts: map[model.Verdict]int{
 			model.Pass: 1, model.Leak: 1, model.Blocked: 0, model.ExistenceLeak: 0, model.WrongCode: 0, model.ErrorVerdict: 1,

@@ -1,4 +1,4 @@
-package report
+package model
 
 import (
 	"crypto/sha256"
@@ -7,23 +7,22 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/permaudit/permaudit/model"
 )
 
-// fingerprint hashes verdict, method, the template's path (id-like
+// Fingerprint is the stable identity of a finding (docs/design.md,
+// "Findings"): it hashes verdict, method, the template's path (id-like
 // segments folded to "{id}") and its sorted query keys, and role. The
-// template may be "GET /orders/{id}?page={id}" (as model.Template gives),
+// template may be "GET /orders/{id}?page={id}" (as Template gives),
 // a bare path, or an absolute URL: a leading method token, the scheme,
 // host, port and every query value are dropped, so the fingerprint is the
 // same across hosts, ports and ids.
-func fingerprint(v model.Verdict, method, template, role string) string {
-	return hashParts(string(v), method, templateKey(method, template), role)
+func Fingerprint(v Verdict, method, template, role string) string {
+	return hashParts(string(v), method, TemplateKey(method, template), role)
 }
 
-// templateKey reduces a template to "path?key1&key2".
-func templateKey(method, t string) string {
-	if m, rest, ok := strings.Cut(t, " "); ok && (m == method || isMethodToken(m)) {
+// TemplateKey reduces a template to "path?key1&key2".
+func TemplateKey(method, t string) string {
+	if m, rest, ok := strings.Cut(t, " "); ok && (m == method || IsMethodToken(m)) {
 		t = rest
 	}
 	path, rawQuery := t, ""
@@ -37,7 +36,7 @@ func templateKey(method, t string) string {
 	}
 	segs := strings.Split(path, "/")
 	for i, s := range segs {
-		if model.IsID(s) {
+		if IsID(s) {
 			segs[i] = "{id}"
 		}
 	}
@@ -62,7 +61,8 @@ func templateKey(method, t string) string {
 	return path + "?" + strings.Join(keys, "&")
 }
 
-func isMethodToken(s string) bool {
+// IsMethodToken reports whether s is an upper-case method name ("GET").
+func IsMethodToken(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -84,4 +84,10 @@ func hashParts(parts ...string) string {
 		h.Write([]byte(p))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// DeadRuleFingerprint is the identity of the note that a matrix rule
+// matched nothing: the rule's patterns, in order.
+func DeadRuleFingerprint(patterns []string) string {
+	return hashParts(string(DeadRule), strings.Join(patterns, "\n"))
 }
