@@ -51,3 +51,6 @@ type Cut struct {
 	// the role had spent crawl.max_requests.
 	MaxRequests int `json:"max_requests,omitempty"`
 }
+
+// Anonymous is the role that always exists and never signs in.
+const Anonymous = "anonymous"

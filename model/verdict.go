@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Verdict is the result of comparing an expectation with an observation.
 type Verdict string
 
@@ -122,4 +124,13 @@ func (v Verdict) IsFinding() bool {
 		}
 	}
 	return false
+}
+
+// JoinVerdicts spells vs as "leak, blocked".
+func JoinVerdicts(vs []Verdict) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
 }

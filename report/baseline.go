@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -89,7 +90,7 @@ func (p *baselineParser) mapping(n *yaml.Node, path string, known ...string) map
 		switch {
 		case k.Kind != yaml.ScalarNode:
 			p.errorf(k, path, "a key must be a string")
-		case !hasString(known, k.Value):
+		case !slices.Contains(known, k.Value):
 			p.errorf(k, name, "unknown field (known: %s)", strings.Join(known, ", "))
 		case out[k.Value] != nil:
 			p.errorf(k, name, "duplicate field")
@@ -190,7 +191,7 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 	if vn != nil {
 		v := model.Verdict(verdict)
 		if !v.IsFinding() {
-			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, joinVerdictList(model.FindingVerdicts))
+			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, model.JoinVerdicts(model.FindingVerdicts))
 			ok = false
 		}
 		e.Verdict = v
@@ -258,15 +259,6 @@ func joinFieldPath(path, key string) string {
 	return path + "." + key
 }
 
-func hasString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // applyBaseline marks every finding of run new, baselined or expired,
 // lists the entries that no finding matched, and recomputes the gate:
 // baselined findings do not fail it.
@@ -315,7 +307,7 @@ func applyBaseline(run *model.Run, b *Baseline, now time.Time) {
 	run.Baseline = res
 	run.Gate.Failing = 0
 	for _, f := range run.Findings {
-		if containsVerdict(run.Gate.FailOn, f.Verdict) && f.Baseline != BaselineAccepted {
+		if slices.Contains(run.Gate.FailOn, f.Verdict) && f.Baseline != BaselineAccepted {
 			run.Gate.Failing++
 		}
 	}
@@ -371,7 +363,7 @@ func writeBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 			byFP[f.Fingerprint] = a
 			order = append(order, f.Fingerprint)
 		}
-		if !hasString(a.paths, f.Path) {
+		if !slices.Contains(a.paths, f.Path) {
 			a.paths = append(a.paths, f.Path)
 		}
 	}

@@ -10,58 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/judge"
+	"github.com/permaudit/permaudit/judge/judgetest"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
-// shop returns the observations of a small shop audited with testConfig
-// (judge_test.go) as anonymous, customer and admin. Each switch plants a
-// bug whose verdict is known in advance from this table, not from the
-// judge: leak lets customer read /admin/users/{id} (leak), code answers
-// 403 to anonymous on /admin/ (wrong-code), hide answers 403 to customer
-// for another customer's order (existence-leak).
-func shop(leak, code, hide bool) []model.Observation {
-	login := func(o model.Observation) model.Observation { return withLocation(o, "/login") }
-	var obs []model.Observation
-	add := func(path string, anon, cust, admin model.Observation) {
-		obs = append(obs, anon, cust, admin)
-	}
-	add("/", ob("anonymous", "/", 200, model.Allowed, "status 200"), ob("customer", "/", 200, model.Allowed, "status 200"), ob("admin", "/", 200, model.Allowed, "status 200"))
-	anonAdmin := login(ob("anonymous", "/admin/", 302, model.Unauthenticated, "redirect to login /login"))
-	if code {
-		anonAdmin = ob("anonymous", "/admin/", 403, model.Forbidden, "status 403")
-	}
-	add("/admin/", anonAdmin, ob("customer", "/admin/", 403, model.Forbidden, "status 403"), ob("admin", "/admin/", 200, model.Allowed, "status 200"))
-	for _, p := range []string{"/admin/settings", "/admin/users/1", "/admin/users/2"} {
-		cust := ob("customer", p, 403, model.Forbidden, "status 403")
-		if leak && strings.HasPrefix(p, "/admin/users/") {
-			cust = ob("customer", p, 200, model.Allowed, "status 200")
-		}
-		add(p, login(ob("anonymous", p, 302, model.Unauthenticated, "redirect to login /login")), cust, ob("admin", p, 200, model.Allowed, "status 200"))
-	}
-	add("/api/orders/17", ob("anonymous", "/api/orders/17", 404, model.Hidden, "status 404"),
-		ob("customer", "/api/orders/17", 200, model.Allowed, "status 200"), ob("admin", "/api/orders/17", 200, model.Allowed, "status 200"))
-	for _, p := range []string{"/api/orders/18", "/api/orders/19"} {
-		cust := ob("customer", p, 404, model.Hidden, "status 404")
-		if hide {
-			cust = ob("customer", p, 403, model.Forbidden, "status 403")
-		}
-		add(p, ob("anonymous", p, 404, model.Hidden, "status 404"), cust, ob("admin", p, 200, model.Allowed, "status 200"))
-	}
-	return obs
-}
-
-// shopRun judges shop(...) with testConfig into a complete run.
+// shopRun judges Shop(...) with the shared test matrix into a complete
+// run.
 func shopRun(t *testing.T, leak, code, hide bool) *model.Run {
 	t.Helper()
-	cfg := parseConfig(t, testConfig)
-	run := &model.Run{
-		Schema: model.SchemaVersion, RunID: "shop", Target: base, Complete: true,
-		Started: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC),
-		Roles:   []model.RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}},
-		Gate:    model.Gate{FailOn: model.DefaultFailOn},
-	}
-	Judge(run, cfg, shop(leak, code, hide))
+	run := judgetest.ShopRun()
+	judge.Judge(run, parseConfig(t, testConfig), shop(leak, code, hide))
 	return run
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestJUnitCases(t *testing.T) {
 	var wantFail, wantSkip, wantOut int
 	for _, c := range r.Observations {
 		switch {
-		case containsVerdict(r.Gate.FailOn, c.Verdict):
+		case slices.Contains(r.Gate.FailOn, c.Verdict):
 			wantFail++
 		case c.Verdict.IsFinding():
 			wantOut++
@@ -231,7 +232,7 @@ func TestSARIFResults(t *testing.T) {
 		want := "note"
 		if f.Verdict.IsFinding() {
 			want = "warning"
-			if containsVerdict(r.Gate.FailOn, f.Verdict) {
+			if slices.Contains(r.Gate.FailOn, f.Verdict) {
 				want = "error"
 			}
 		}
@@ -262,8 +263,8 @@ func hostileBaselinedRun() *model.Run {
 	tpl := r.Findings[0].Template
 	ApplyBaseline(r, &Baseline{File: "`b|<i>ase_.yaml", Entries: []model.BaselineEntry{
 		{Fingerprint: r.Findings[0].Fingerprint, Reason: reason, Expires: "2025-01-01"},
-		{Fingerprint: Fingerprint(model.ErrorVerdict, "GET", tpl, "anonymous"), Verdict: model.ErrorVerdict, Template: tpl, Role: "anonymous", Reason: reason},
-		{Fingerprint: Fingerprint(model.Leak, "GET", "GET /z/<b>|`", "r|x"), Verdict: "leak|`x`", Template: "GET /z/<b>|`", Role: "r|x", Reason: reason},
+		{Fingerprint: model.Fingerprint(model.ErrorVerdict, "GET", tpl, "anonymous"), Verdict: model.ErrorVerdict, Template: tpl, Role: "anonymous", Reason: reason},
+		{Fingerprint: model.Fingerprint(model.Leak, "GET", "GET /z/<b>|`", "r|x"), Verdict: "leak|`x`", Template: "GET /z/<b>|`", Role: "r|x", Reason: reason},
 	}}, time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
 	return r
 }

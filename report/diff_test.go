@@ -14,7 +14,7 @@ import (
 func onPort(run *model.Run, hostport string) *model.Run {
 	b, _ := json.Marshal(run)
 	moved := strings.ReplaceAll(string(b), "127.0.0.1:8080", hostport)
-	out, err := ReadRun(strings.NewReader(moved))
+	out, err := model.ReadRun(strings.NewReader(moved))
 	if err != nil {
 		panic(err)
 	}

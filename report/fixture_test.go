@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,7 +101,7 @@ func bodyEndpoints() []fixtureEndpoint {
 func baselinedRun() *model.Run {
 	r := fixtureRun(fixtureRoles, append(richEndpoints(), bodyEndpoints()...))
 	entry := func(v model.Verdict, template, role, reason, expires string) model.BaselineEntry {
-		return model.BaselineEntry{Fingerprint: Fingerprint(v, "GET", template, role), Verdict: v, Template: template, Role: role, Reason: reason, Expires: expires}
+		return model.BaselineEntry{Fingerprint: model.Fingerprint(v, "GET", template, role), Verdict: v, Template: template, Role: role, Reason: reason, Expires: expires}
 	}
 	ApplyBaseline(r, &Baseline{File: "permaudit-baseline.yaml", Entries: []model.BaselineEntry{
 		entry(model.Leak, "GET /admin/", "support", "ACME-12: support keeps the admin page until the split", "2025-12-31"),
@@ -185,11 +186,11 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 				Verdict: p.verdict, Severity: p.verdict.Severity(), Method: "GET", URL: u, Path: model.PathOf(u), Template: e.template,
 				Role: p.role, Expected: e.expected, Observed: c.Observation.Observed(), Rule: e.rule,
 				Message:     fmt.Sprintf("GET %s as %s: expected %s, got %s", model.PathOf(u), p.role, e.expected, c.Observation.Observed()),
-				Fingerprint: Fingerprint(p.verdict, "GET", e.template, p.role), Cell: i,
+				Fingerprint: model.Fingerprint(p.verdict, "GET", e.template, p.role), Cell: i,
 			}
 			if p.verdict.IsFinding() {
 				r.Findings = append(r.Findings, f)
-				if containsVerdict(r.Gate.FailOn, p.verdict) {
+				if slices.Contains(r.Gate.FailOn, p.verdict) {
 					r.Gate.Failing++
 				}
 			} else {
@@ -197,7 +198,7 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 			}
 			if p.status == 401 {
 				r.Notes = append(r.Notes, model.Finding{Verdict: model.MissingWWWAuth, Severity: model.Info, Method: "GET", URL: u, Path: model.PathOf(u), Template: e.template,
-					Message: e.template + ": 401 without a WWW-Authenticate header (1 endpoint; roles: " + p.role + ")", Fingerprint: Fingerprint(model.MissingWWWAuth, "GET", e.template, ""), Cell: i})
+					Message: e.template + ": 401 without a WWW-Authenticate header (1 endpoint; roles: " + p.role + ")", Fingerprint: model.Fingerprint(model.MissingWWWAuth, "GET", e.template, ""), Cell: i})
 				r.Counts[model.MissingWWWAuth]++
 			}
 		}

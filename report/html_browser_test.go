@@ -292,7 +292,7 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 			"Expecteddeny", "Rulerule 5 (GET /admin/**)",
 			"<h1>Admin</h1><p>users: 3</p>",
 			`curl -sS -i 'http://127.0.0.1:8080/admin/' -H "Authorization: Bearer $PERMAUDIT_SUPPORT_TOKEN"`,
-			Fingerprint(model.Leak, "GET", "GET /admin/", "support"),
+			model.Fingerprint(model.Leak, "GET", "GET /admin/", "support"),
 		}},
 		{"anonymous", "/admin/", []string{"Status302", "Location/login", "unauthenticated (redirect to login /login)", "curl -sS -i 'http://127.0.0.1:8080/admin/'\n"}},
 		{"customer", "/account/", []string{"Redirect chain", "301 http://127.0.0.1:8080/account → /account/", "200 http://127.0.0.1:8080/account/", `-b "$PERMAUDIT_CUSTOMER_COOKIE"`}},

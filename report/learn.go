@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -438,9 +440,9 @@ func (l *learner) suspectCells() {
 					continue
 				}
 				switch {
-				case c.Class == model.Forbidden && c.Role == anonymous:
+				case c.Class == model.Forbidden && c.Role == model.Anonymous:
 					anon403 = append(anon403, p)
-				case c.Class == model.Unauthenticated && c.Role != anonymous:
+				case c.Class == model.Unauthenticated && c.Role != model.Anonymous:
 					signed401[i] = append(signed401[i], p)
 				case c.Class == model.Other || c.Class == model.Error:
 					other = appendUnique(other, fmt.Sprintf("%s gets %s on %s", c.Role, c.Observation.Observed(), p))
@@ -465,7 +467,7 @@ func (l *learner) suspectCells() {
 			}
 		}
 		if len(anon403) > 0 {
-			l.suspect(u, Suspicion{Kind: SuspectAnonymous403, Template: u.name, Role: anonymous,
+			l.suspect(u, Suspicion{Kind: SuspectAnonymous403, Template: u.name, Role: model.Anonymous,
 				Message: fmt.Sprintf("403 to anonymous on %s (%s): anonymous should be asked who it is (401 or the login page); auditing with this draft reports it as wrong-code",
 					u.name, listPaths(anon403))})
 		}
@@ -503,7 +505,7 @@ func (l *learner) suspectCells() {
 }
 
 func appendUnique(list []string, s string) []string {
-	if hasString(list, s) {
+	if slices.Contains(list, s) {
 		return list
 	}
 	return append(list, s)
@@ -1088,13 +1090,13 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 		}
 		exp := cfg.Expect(c.Method, u, c.Role)
 		allowed := c.Class == model.Allowed
-		oddForm := c.Class == model.Forbidden && c.Role == anonymous || c.Class == model.Unauthenticated && c.Role != anonymous
+		oddForm := c.Class == model.Forbidden && c.Role == model.Anonymous || c.Class == model.Unauthenticated && c.Role != model.Anonymous
 		if exp.Allow != allowed {
 			bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))
 			continue
 		}
 		if !allowed && !oddForm {
-			if v, _ := decide(exp, c.Observation); v != model.Pass {
+			if v, _ := judge.Decide(exp, c.Observation); v != model.Pass {
 				bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -57,7 +58,7 @@ func TestLearnDescribesTheRun(t *testing.T) {
 			d, text, cfg := learnYAML(t, run, opts)
 			// Judged against its own draft, the run has no finding.
 			again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
-			Judge(again, cfg, observationsOf(run))
+			judge.Judge(again, cfg, observationsOf(run))
 			if len(again.Findings) != 0 {
 				t.Errorf("the run judged against its draft has findings %+v\n%s", again.Findings, text)
 			}
@@ -194,7 +195,7 @@ func TestLearnHostilePaths(t *testing.T) {
 	})
 	_, text, cfg := learnYAML(t, run, LearnOptions{})
 	again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
-	Judge(again, cfg, observationsOf(run))
+	judge.Judge(again, cfg, observationsOf(run))
 	if len(again.Findings) != 0 {
 		t.Errorf("findings against the draft: %+v\n%s", again.Findings, text)
 	}
@@ -238,7 +239,7 @@ func FuzzLearn(f *testing.F) {
 			return
 		}
 		again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
-		Judge(again, cfg, observationsOf(run))
+		judge.Judge(again, cfg, observationsOf(run))
 		for _, fd := range again.Findings {
 			if fd.Verdict == model.Leak || fd.Verdict == model.Blocked && !strings.Contains(buf.String(), "inherits") {
 				t.Fatalf("finding %s against the draft:\n%s", fd.Message, buf.String())

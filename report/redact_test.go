@@ -101,7 +101,7 @@ func TestRedactRunKeepsStructure(t *testing.T) {
 	if !json.Valid(buf.Bytes()) {
 		t.Fatal("the redacted run JSON is not valid JSON")
 	}
-	back, err := ReadRun(&buf)
+	back, err := model.ReadRun(&buf)
 	if err != nil {
 		t.Fatalf("the redacted run does not read back: %v", err)
 	}
@@ -126,7 +126,7 @@ func ownRun(t *testing.T, r *model.Run) *model.Run {
 	if err := (jsonWriter{}).Write(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	own, err := ReadRun(&b)
+	own, err := model.ReadRun(&b)
 	if err != nil {
 		t.Fatal(err)
 	}

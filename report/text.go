@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -91,4 +92,12 @@ func gateLine(g model.Gate) string {
 		return "gate: passed (it fails on nothing: --fail-on none)"
 	}
 	return fmt.Sprintf("gate: passed (it fails on %s)", list)
+}
+
+// plural spells a count of word: "1 endpoint", "2 endpoints".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
 }

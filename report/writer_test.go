@@ -82,17 +82,17 @@ func fixedRun() *model.Run {
 		Findings: []model.Finding{
 			{Verdict: model.Leak, Severity: model.Critical, Method: "GET", URL: "http://127.0.0.1:8080/admin/", Path: "/admin/",
 				Template: "GET /admin/", Role: "customer", Expected: "deny", Observed: "200 allowed", Rule: "rule 2 (GET /admin/**)",
-				Message: "GET /admin/ as customer: expected deny, got 200 allowed", Fingerprint: Fingerprint(model.Leak, "GET", "GET /admin/", "customer"), Cell: 0},
+				Message: "GET /admin/ as customer: expected deny, got 200 allowed", Fingerprint: model.Fingerprint(model.Leak, "GET", "GET /admin/", "customer"), Cell: 0},
 			{Verdict: model.ErrorVerdict, Severity: model.Medium, Method: "GET", URL: "http://127.0.0.1:8080/api/orders/9", Path: "/api/orders/9",
 				Template: "GET /api/orders/{id}", Role: "customer", Expected: "deny as 404", Observed: "error: dial tcp 127.0.0.1:8080: connection refused",
 				Rule: "rule 4 (GET /api/orders/{id})", Message: "GET /api/orders/9 as customer: no decision: dial tcp 127.0.0.1:8080: connection refused",
-				Fingerprint: Fingerprint(model.ErrorVerdict, "GET", "GET /api/orders/{id}", "customer"), Cell: 2},
+				Fingerprint: model.Fingerprint(model.ErrorVerdict, "GET", "GET /api/orders/{id}", "customer"), Cell: 2},
 		},
 		Notes: []model.Finding{
 			{Verdict: model.Inconclusive, Severity: model.Info, Method: "GET", URL: "http://127.0.0.1:8080/admin/\x1b[2Jx", Path: "/admin/\x1b[2Jx",
 				Template: "GET /admin/\x1b[2Jx", Role: "customer", Expected: "deny", Observed: "405 other", Rule: "rule 2 (GET /admin/**)",
 				Message:     "GET /admin/\x1b[2Jx as customer: expected deny, got 405 other, which is neither allowed nor a denial; name the code in the rule's deny_as to judge it",
-				Fingerprint: Fingerprint(model.Inconclusive, "GET", "GET /admin/\x1b[2Jx", "customer"), Cell: 3},
+				Fingerprint: model.Fingerprint(model.Inconclusive, "GET", "GET /admin/\x1b[2Jx", "customer"), Cell: 3},
 			{Verdict: model.DeadRule, Severity: model.Info, Rule: "rule 5 (GET /never/**)", Message: "rule 5 (GET /never/**) at line 29 matched no probed endpoint",
 				Fingerprint: model.DeadRuleFingerprint([]string{"GET /never/**"}), Cell: -1},
 		},
@@ -203,7 +203,7 @@ func TestReadRun(t *testing.T) {
 	if err := (jsonWriter{}).Write(&b, fixedRun()); err != nil {
 		t.Fatalf("write json: %v", err)
 	}
-	run, err := ReadRun(bytes.NewReader(b.Bytes()))
+	run, err := model.ReadRun(bytes.NewReader(b.Bytes()))
 	if err != nil {
 		t.Fatalf("ReadRun: %v", err)
 	}
@@ -223,15 +223,15 @@ func TestReadRun(t *testing.T) {
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadRun(strings.NewReader(tt.in))
+			_, err := model.ReadRun(strings.NewReader(tt.in))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("ReadRun(%s): got error %v, want one containing %q", tt.in, err, tt.want)
+				t.Errorf("model.ReadRun(%s): got error %v, want one containing %q", tt.in, err, tt.want)
 			}
 		})
 	}
 
 	// Fields added later within v1 are ignored.
-	if _, err := ReadRun(strings.NewReader(`{"schema":"permaudit.run/v1","added_later":1}`)); err != nil {
+	if _, err := model.ReadRun(strings.NewReader(`{"schema":"permaudit.run/v1","added_later":1}`)); err != nil {
 		t.Errorf("ReadRun with an unknown field: %v, want it ignored", err)
 	}
 }

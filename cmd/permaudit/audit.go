@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
@@ -202,7 +203,7 @@ func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
 		}
 	}
 	if failOn != "" {
-		v, err := report.ParseFailOn(failOn)
+		v, err := judge.ParseFailOn(failOn)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("--fail-on: %v", err))
 		}
@@ -232,7 +233,7 @@ func newLogger(io ioStreams, verbose int) *slog.Logger {
 // audit runs one audit of cfg's target and writes its outputs. It returns
 // the run (nil when it failed before any request) and an error carrying the
 // exit code: usage (2), unreachable (3), interrupted (130),
-// report.ErrGateFailed (1) or incomplete (4), in that precedence.
+// errGateFailed (1) or incomplete (4), in that precedence.
 func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*model.Run, error) {
 	p, err := makePlan(cfg, f)
 	if err != nil {
@@ -351,7 +352,7 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	run.Traffic = &traffic
 	keeper.AddSkips(&run.Inventory)
 	sessionInfo(run, cfg, sessions, failed, keeper)
-	report.Judge(run, cfg, obs)
+	judge.Judge(run, cfg, obs)
 	if base != nil {
 		report.ApplyBaseline(run, base, now())
 	}
@@ -366,7 +367,7 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	case g.interrupted():
 		return run, &exitError{code: exitInterrupted, err: errors.New("interrupted")}
 	case run.Gate.Failed: // even in an incomplete run
-		return run, report.ErrGateFailed
+		return run, errGateFailed
 	case !run.Complete:
 		return run, &exitError{code: exitIncomplete, err: errors.New("incomplete: " + run.Incomplete)}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/report"
 )
 
@@ -213,7 +214,7 @@ func checkCommandLine(args []string) error {
 		}
 	}
 	if f := cmd.Flags().Lookup("fail-on"); f != nil && f.Changed {
-		if _, err := report.ParseFailOn(f.Value.String()); err != nil {
+		if _, err := judge.ParseFailOn(f.Value.String()); err != nil {
 			return err
 		}
 	}

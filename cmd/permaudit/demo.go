@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permaudit/permaudit/internal/demoapp"
-	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -104,7 +103,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 			}
 		}
 	}
-	if errors.Is(err, report.ErrGateFailed) && len(bugs.Names()) > 0 {
+	if errors.Is(err, errGateFailed) && len(bugs.Names()) > 0 {
 		fmt.Fprintf(opts.IO.Err, "permaudit demo: exit 1 is expected: the demo plants %d bug(s) on purpose (%s); `permaudit demo --bugs none` audits the correct application\n",
 			len(bugs.Names()), bugList(bugs))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
@@ -77,13 +78,13 @@ func rejudge(run *model.Run, cfg *roles.Config) error {
 		if failOn == "" {
 			failOn = "none"
 		}
-		v, err := report.ParseFailOn(failOn)
+		v, err := judge.ParseFailOn(failOn)
 		if err != nil {
 			return fmt.Errorf("%s: fail_on: %w", cfg.File, err)
 		}
 		run.Gate.FailOn = v
 	}
-	return report.Rejudge(run, cfg)
+	return judge.Rejudge(run, cfg)
 }
 
 // placeholderEnv is env where a variable that is not set reads as a

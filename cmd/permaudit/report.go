@@ -90,7 +90,7 @@ func runReport(_ context.Context, opts *reportOptions) error {
 		return err
 	}
 	if judged && run.Gate.Failed {
-		return report.ErrGateFailed
+		return errGateFailed
 	}
 	return nil
 }

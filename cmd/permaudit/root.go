@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/permaudit/permaudit/model"
-	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -39,6 +38,11 @@ type ioStreams struct {
 	// (audit sets the configuration's redactor).
 	Redact func(string) string
 }
+
+// errGateFailed is returned by a command whose run's gate failed, after
+// every output was written: findings are results, not errors. exitCode
+// maps it to 1.
+var errGateFailed = errors.New("the gate failed")
 
 // exitError carries an exit code with the error that caused it.
 type exitError struct {
@@ -81,7 +85,7 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "permaudit: configuration has %d problem(s):\n%v\n", len(ce), ce)
 		return exitUsage
-	case errors.Is(err, report.ErrGateFailed):
+	case errors.Is(err, errGateFailed):
 		return exitGate
 	default:
 		// cobra's own errors: unknown flags, commands, bad arguments.

@@ -1,4 +1,4 @@
-package report
+package judge
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"github.com/permaudit/permaudit/model"
 )
 
-// Existence canaries (crawl/canary.go): for each template with an id, the
+// Existence canaries (crawl/canary.go asks for them): for each template with an id, the
 // probe also asks, as each role the matrix denies one of its URLs, for
 // two siblings that cannot exist. A hidden resource must answer exactly
 // like them. A cell the matrix passes as a denial is an existence leak
@@ -75,7 +75,7 @@ func (j *judgement) compareCanaries() {
 			}
 			continue
 		}
-		if c.Verdict != model.Pass || c.Expected == "allow" || c.Expected == "unmapped" || !isDenial(c.Class) {
+		if exp := j.exps[i]; c.Verdict != model.Pass || exp.Allow || exp.Unmapped || !isDenial(c.Class) {
 			continue
 		}
 		why, leak := existenceDiff(c.Observation, a, b)

@@ -1,20 +1,22 @@
-package report
+package judge
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/permaudit/permaudit/model"
 )
 
-// parseFailOn parses "leak, blocked" into verdicts. Spaces around items
+// ParseFailOn parses the gate's list of verdicts, "leak, blocked" (--fail-on).
+// Only finding verdicts are accepted. Spaces around items
 // are trimmed and case is ignored; duplicates are dropped, first kept.
 // "none" alone gives an empty, non-nil gate.
-func parseFailOn(s string) ([]model.Verdict, error) {
+func ParseFailOn(s string) ([]model.Verdict, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "none") {
 		return []model.Verdict{}, nil
 	}
-	valid := joinVerdictList(model.FindingVerdicts)
+	valid := model.JoinVerdicts(model.FindingVerdicts)
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("empty verdict list: want a comma-separated list of %s, or none", valid)
 	}
@@ -33,26 +35,9 @@ func parseFailOn(s string) ([]model.Verdict, error) {
 		case !v.IsFinding():
 			return nil, fmt.Errorf("%q: unknown verdict %q; valid verdicts: %s, or none", s, string(v), valid)
 		}
-		if !containsVerdict(out, v) {
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
 	return out, nil
-}
-
-func containsVerdict(vs []model.Verdict, v model.Verdict) bool {
-	for _, x := range vs {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func joinVerdictList(vs []model.Verdict) string {
-	s := make([]string, len(vs))
-	for i, v := range vs {
-		s[i] = string(v)
-	}
-	return strings.Join(s, ", ")
 }

@@ -1,4 +1,4 @@
-package report
+package judge
 
 import (
 	"reflect"
@@ -8,42 +8,6 @@ import (
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
-
-// testConfig is the matrix every judge test uses (docs/config.md). Line
-// numbers matter to the dead-rule test.
-const testConfig = `target: http://127.0.0.1:8080
-login_url: /login
-roles:
-  customer:
-    login: {bearer: customer-token}
-    vars: {order_id: "17"}
-  admin:
-    inherits: [customer]
-    login: {bearer: admin-token}
-matrix:
-  default: deny
-  rules:
-    - match: "GET /"
-      allow: ["*"]
-    - match: "GET /admin/**"
-      allow: [admin]
-    - match: "GET /api/orders/{self.order_id}"
-      allow: [customer]
-    - match: "GET /api/orders/{id}"
-      allow: [admin]
-      deny_as: 404
-    - match: "GET /teapot"
-      allow: [admin]
-      deny_as: [403, 418]
-    - match: "GET /members/**"
-      allow: [customer]
-      deny_as: 401
-    - match: "GET /never/**"
-      allow: [admin]
-    - match: "GET /notes/{id}"
-      allow: [admin]
-      deny_as: [401, 404]
-`
 
 const unmappedConfig = `target: http://127.0.0.1:8080
 roles:
@@ -55,46 +19,6 @@ matrix:
     - match: "GET /"
       allow: ["*"]
 `
-
-func parseConfig(t *testing.T, yaml string) *roles.Config {
-	t.Helper()
-	cfg, err := roles.Parse("test.yaml", []byte(yaml), roles.LoadOptions{Env: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatalf("parse test config: %v", err)
-	}
-	return cfg
-}
-
-const base = "http://127.0.0.1:8080"
-
-// ob builds an observation; class and status are the answer, why how the
-// class was decided.
-func ob(role, path string, status int, class model.Class, why string) model.Observation {
-	return model.Observation{
-		Endpoint: model.Endpoint{Method: "GET", URL: base + path},
-		Role:     role,
-		Status:   status,
-		Class:    class,
-		Why:      why,
-	}
-}
-
-func withLocation(o model.Observation, loc string) model.Observation {
-	o.Location = loc
-	return o
-}
-
-func withChain(o model.Observation, statuses ...int) model.Observation {
-	for _, s := range statuses {
-		o.Chain = append(o.Chain, model.Hop{URL: o.URL, Status: s})
-	}
-	return o
-}
-
-func withErr(o model.Observation, err string) model.Observation {
-	o.Err = err
-	return o
-}
 
 func judgeOne(t *testing.T, cfg *roles.Config, o model.Observation) *model.Run {
 	t.Helper()
@@ -258,7 +182,7 @@ func TestJudgeVerdicts(t *testing.T) {
 			if f.Cell != 0 || f.Role != tt.obs.Role || f.Method != "GET" || f.Expected != tt.expected {
 				t.Errorf("finding %+v: want cell 0, role %s, method GET, expected %q", f, tt.obs.Role, tt.expected)
 			}
-			if f.Fingerprint != Fingerprint(f.Verdict, f.Method, f.Template, f.Role) {
+			if f.Fingerprint != model.Fingerprint(f.Verdict, f.Method, f.Template, f.Role) {
 				t.Errorf("fingerprint %q: want Fingerprint of its fields", f.Fingerprint)
 			}
 			if len(all) != 1 || f.Verdict.IsFinding() != (len(run.Findings) == 1) {
@@ -514,7 +438,7 @@ func TestFingerprintStable(t *testing.T) {
 		t.Errorf("fingerprints differ across ports, hosts and ids: %q", fps)
 	}
 
-	fp := Fingerprint(model.Leak, "GET", "GET /admin/orders/{id}?page={id}&sort=asc", "customer")
+	fp := model.Fingerprint(model.Leak, "GET", "GET /admin/orders/{id}?page={id}&sort=asc", "customer")
 	if fp != fps[0] {
 		t.Errorf("Fingerprint of the template: got %q, want the judged %q", fp, fps[0])
 	}
@@ -527,8 +451,8 @@ func TestFingerprintStable(t *testing.T) {
 		"GET /admin/orders/abc123def456?sort=&page=",
 	}
 	for _, tmpl := range same {
-		if got := Fingerprint(model.Leak, "GET", tmpl, "customer"); got != fp {
-			t.Errorf("Fingerprint(%q): got %q, want %q", tmpl, got, fp)
+		if got := model.Fingerprint(model.Leak, "GET", tmpl, "customer"); got != fp {
+			t.Errorf("model.Fingerprint(%q): got %q, want %q", tmpl, got, fp)
 		}
 	}
 	differ := []struct {
@@ -543,7 +467,7 @@ func TestFingerprintStable(t *testing.T) {
 		{"role", model.Leak, "GET", "/admin/orders/{id}?page=1&sort=1", "admin"},
 	}
 	for _, d := range differ {
-		if got := Fingerprint(d.v, d.method, d.template, d.role); got == fp {
+		if got := model.Fingerprint(d.v, d.method, d.template, d.role); got == fp {
 			t.Errorf("changing the %s kept fingerprint %q", d.name, got)
 		}
 	}
@@ -606,7 +530,7 @@ func TestBlockedSaysWhetherALiveSessionConfirmedIt(t *testing.T) {
 		{"anonymous", "", model.Forbidden, 403, false},
 	} {
 		o := model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1/x"}, Role: tc.role, Status: tc.status, Class: tc.class, Session: tc.session}
-		v, why := decide(allow, o)
+		v, why := Decide(allow, o)
 		if v != model.Blocked {
 			t.Fatalf("%+v: verdict %s, want blocked", tc, v)
 		}

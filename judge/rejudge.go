@@ -1,7 +1,8 @@
-package report
+package judge
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/permaudit/permaudit/model"
@@ -18,7 +19,7 @@ import (
 func Rejudge(run *model.Run, cfg *roles.Config) error {
 	var missing []string
 	for _, c := range run.Observations {
-		if cfg.Role(c.Role) == nil && !hasString(missing, c.Role) {
+		if cfg.Role(c.Role) == nil && !slices.Contains(missing, c.Role) {
 			missing = append(missing, c.Role)
 		}
 	}

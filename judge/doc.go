@@ -1,0 +1,60 @@
+// Package judge is the one home of judging (docs/design.md, "Judging"):
+// what an answer means and what it is worth against the matrix. It
+// classifies answers, says which answers a live session must confirm,
+// decides each cell's verdict from its typed expectation, runs body
+// checks, compares existence canaries, and fills the gate. It sends no
+// request and renders nothing: crawl asks it, report shows what it
+// decided.
+//
+// Judge reads each observation (one endpoint requested as one role), asks
+// the configuration for its expectation (roles.Config.Expect) and decides a
+// verdict (DESIGN.md, "Answer classes" and "Verdicts"):
+//
+//   - an endpoint no rule covers when the matrix default is "unmapped" is
+//     not judged, whatever its answer (even an error): it gets the note
+//     unmapped;
+//   - an answer of class error (5xx without a denial signature, transport
+//     failure, time-out, cut body) is the finding error: no decision;
+//   - expected allow: allowed passes; unauthenticated, forbidden or hidden
+//     is blocked; other is inconclusive unless the rule's deny_as names its
+//     exact code (then it is a denial, so blocked);
+//   - expected deny: allowed is a leak. With deny_as, the answer must be
+//     one of the forms (a class form matches by class, so a spelled 401
+//     accepts a redirect to the login page and 404 accepts 410; an exact
+//     code matches by status); a form missed is an existence-leak when
+//     every form is hidden and the answer was unauthenticated or forbidden,
+//     inconclusive when the answer is of class other, and wrong-code
+//     otherwise. Without deny_as, anonymous must be told unauthenticated or
+//     hidden (forbidden is wrong-code) and any other role forbidden or
+//     hidden (unauthenticated is wrong-code; proving the session was live
+//     comes with session checks); other is inconclusive.
+//
+// Severities: leak critical, blocked high, existence-leak and error medium,
+// wrong-code low, notes info.
+//
+// Notes never fail the gate. To keep them readable, some are grouped:
+//
+//   - inconclusive: one note per observation;
+//   - unmapped: one note per template ("GET /orders/{id}"), naming the
+//     roles and counting the concrete endpoints it covers; its Cell is the
+//     first one, its Role empty;
+//   - missing-www-authenticate: one note per template whose answers
+//     include a 401 without WWW-Authenticate, grouped like unmapped;
+//   - dead-rule: one note per matrix rule that matched no observation,
+//     with Cell -1. A run narrowed by --role or --only, a run already
+//     marked incomplete (Run.Incomplete set before Judge) or one with no
+//     observation at all gets no dead-rule note, because it cannot tell a
+//     dead rule from one that was kept away.
+//
+// Findings are sorted by severity (critical first), then path, method and
+// role order (the configuration's); notes by verdict (inconclusive,
+// unmapped, dead-rule, missing-www-authenticate), then the same keys.
+// Observations keep their given order. Counts holds every verdict, zeros
+// included: "pass" counts observations, the others findings and notes.
+// The gate fails when at least one finding's verdict is in Gate.FailOn.
+//
+// A finding's fingerprint hashes its verdict, method, template path (ids
+// folded) and sorted query keys, and role: never a scheme, host, port or
+// query value, so it is stable across runs, ports and environments.
+//
+package judge
