@@ -98,18 +98,3 @@ func Discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 func Probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
 	return probe(ctx, opts, endpoints)
 }
-
-// Classifier reads answers into answer classes.
-type Classifier struct {
-	cfg      *roles.Config
-	loginURL *url.URL
-}
-
-// NewClassifier returns the classifier of cfg (its login URL and denial
-// signatures).
-func NewClassifier(cfg *roles.Config) *Classifier { return newClassifier(cfg) }
-
-// Classify returns the answer class of one final answer and why.
-func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
-	return c.classify(status, h, body, final)
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/permaudit/permaudit/internal/htmldoc"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -503,7 +504,7 @@ func (rc *roleCrawl) follow(p *page, kind fetchKind) []fetchItem {
 		for _, s := range scriptURLs(string(p.body)) {
 			rc.offer(p.url, s, http.MethodGet, sourceScript)
 		}
-	case isHTML(p.header, p.body):
+	case htmldoc.Is(p.header, p.body):
 		for _, l := range extractLinks(p.url, p.body) {
 			rc.offerURL(l.Method, l.URL, l.Source)
 		}

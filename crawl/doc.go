@@ -89,32 +89,17 @@
 // every template with an id gets two existence canaries (canary.go): the
 // answers report compares to tell a hidden resource from a missing one.
 //
-// The Classifier reads an answer, in this order:
-//
-//   - a configured denial signature (body substring, header, status; all
-//     given conditions must hold): forbidden, "denial signature N";
-//   - 401: unauthenticated;
-//   - 3xx to the login URL (its path compared, query ignored; without a
-//     login URL, a path naming log-in or sign-in): unauthenticated, "redirect
-//     to login /login"; any other 3xx: other;
-//   - 2xx holding a login page (an HTML form posting to the login URL, or
-//     the password field of a sign-in form: one password input, not
-//     autocomplete="new-password", in a form that posts back in place when
-//     a login URL is configured), unless the answer is the login URL
-//     itself: unauthenticated, "login page served in place"; other 2xx
-//     (a page with a change-password or new-user form): allowed;
-//   - 403: forbidden; 404 and 410: hidden;
-//   - 429, 503 and every other 5xx: error;
-//   - anything else (1xx, 400, 405, 422, ...): other.
-//
-// A code http.StatusText does not know reads as the x00 of its class.
+// Each final answer is read into its answer class by package judge's
+// Classifier (its package comment lists the rules, in order), with the
+// role's logged-out text (judge.LoggedOut) and the reason a redirect was
+// not followed (judge.Unfollowed).
 //
 // # Sessions
 //
-// With Options.Keeper set, every non-ok answer (unauthenticated,
-// forbidden, hidden, other; an allowed answer holding the role's
-// logged-out text reads as unauthenticated) to a role with a check is
-// confirmed before it is recorded, in discovery and in probing: the
+// With Options.Keeper set, every answer that judge.NeedsConfirm names
+// (unauthenticated, forbidden, hidden, other; an allowed answer holding
+// the role's logged-out text reads as unauthenticated) to a role with a
+// check is confirmed before it is recorded, in discovery and in probing: the
 // check proves the session live, or the session is renewed and the
 // request repeated once, alone. A URL after which the check fails on a
 // fresh session is session-ending: no signed-in role requests it again.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/htmldoc"
 	"github.com/permaudit/permaudit/model"
 	"golang.org/x/net/html"
 )
@@ -120,7 +121,7 @@ func extractLinks(page *url.URL, body []byte) []link {
 			tag := string(name)
 			attrs := map[string]string{}
 			if hasAttr {
-				attrs = tagAttrs(z)
+				attrs = htmldoc.Attrs(z)
 			}
 			_, hasSrc := attrs["src"]
 			inScript = tag == "script" && !hasSrc && tt == html.StartTagToken

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -66,7 +67,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 
 	p := &prober{
-		cfg: opts.Config, scope: opts.Scope, lim: lim, classifier: NewClassifier(opts.Config),
+		cfg: opts.Config, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
 		clients: opts.Clients,
 		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
@@ -112,7 +113,7 @@ type prober struct {
 	cfg        *roles.Config
 	scope      *Scope
 	lim        limits
-	classifier *Classifier
+	classifier *judge.Classifier
 	clients    map[string]*http.Client
 	prog       *progressCounter
 	sessions   map[string]*roles.Session // by role name, for body checks' role variables
@@ -154,13 +155,8 @@ func (p *prober) probe(ctx context.Context, job probeJob) (model.Observation, bo
 			continue
 		}
 		obs.Class, obs.Why = p.classifier.Classify(a.status, a.header, a.body, cur)
-		obs.Class, obs.Why = loggedOut(job.sess, a.body, obs.Class, obs.Why)
-		if obs.Class == model.Other && why != "" {
-			obs.Why = why
-		}
-		if why == whyTooManyHops { // a redirect loop or an endless chain: no decision
-			obs.Class = model.Error
-		}
+		obs.Class, obs.Why = judge.LoggedOut(loggedOutMarker(job.sess), a.body, obs.Class, obs.Why)
+		obs.Class, obs.Why = judge.Unfollowed(obs.Class, obs.Why, why, why == whyTooManyHops)
 		p.describe(&obs, a, loc)
 		if obs.Class == model.Allowed {
 			obs.BodyChecks = p.checkBody(job, a)
@@ -222,7 +218,7 @@ func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int)
 		return nil, "redirect to an unusable location"
 	case !p.scope.InOrigin(u):
 		return nil, "redirect off scope"
-	case p.classifier.isLogin(u):
+	case p.classifier.IsLogin(u):
 		return nil, "" // classified as a redirect to login
 	}
 	if reason, skip := p.scope.Skip(method, u); skip {

@@ -1,7 +1,6 @@
 package crawl
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -50,7 +50,7 @@ import (
 type Keeper struct {
 	log     *slog.Logger
 	secrets *roles.Redactor
-	cls     *Classifier
+	cls     *judge.Classifier
 	roles   map[string]*roleKeeper
 
 	mu     sync.Mutex
@@ -75,7 +75,7 @@ func NewKeeper(cfg *roles.Config, sessions []*roles.Session, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: cfg.Secrets, cls: NewClassifier(cfg), roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
+	k := &Keeper{log: logger, secrets: cfg.Secrets, cls: judge.NewClassifier(cfg), roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue
@@ -481,47 +481,6 @@ func (rk *roleKeeper) park(fn func()) bool {
 	return true
 }
 
-// needsConfirm reports whether an answer of class c to a signed-in role
-// must be confirmed.
-func needsConfirm(c model.Class) bool {
-	switch c {
-	case model.Unauthenticated, model.Forbidden, model.Hidden, model.Other:
-		return true
-	}
-	return false
-}
-
-// whyLoggedOut is the Why of an answer unauthenticated only because it
-// holds the role's logged-out text.
-const whyLoggedOut = "logged-out text"
-
-// loggedOut reads an allowed answer holding the role's logged-out text as
-// unauthenticated.
-func loggedOut(sess *roles.Session, body []byte, c model.Class, why string) (model.Class, string) {
-	if sess == nil || c != model.Allowed {
-		return c, why
-	}
-	if m := sess.LoggedOutMarker(); m != "" && bytes.Contains(body, []byte(m)) {
-		return model.Unauthenticated, whyLoggedOut
-	}
-	return c, why
-}
-
-// markerContradicted turns an answer unauthenticated only by the role's
-// logged-out text into an error when a check passed right after it
-// (session live or renewed): the text proved nothing, and the answer
-// (which may be a page of data that merely holds the text) must not
-// become a denial, which would hide a leak. Any other answer is
-// returned as it is.
-func markerContradicted(obs model.Observation) model.Observation {
-	if obs.Class != model.Unauthenticated || obs.Why != whyLoggedOut || (obs.Session != model.SessionLive && obs.Session != model.SessionRenewed) {
-		return obs
-	}
-	obs.Class = model.Error
-	obs.Why = fmt.Sprintf("the answer holds the logged-out text, but the session check passed right after it: the marker is not reliable here; the answer was %d", obs.Status)
-	return obs
-}
-
 // probeRun is the keeper's bookkeeping for one Probe call.
 type probeRun struct {
 	k       *Keeper
@@ -545,7 +504,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 	}
 	res := keepRequest(ctx, p.keep.k, job.sess, job.ep, park, func(ctx context.Context) (model.Observation, bool, bool) {
 		obs, ok := p.probe(ctx, job)
-		return obs, ok && needsConfirm(obs.Class), ok
+		return obs, ok && judge.NeedsConfirm(obs.Class), ok
 	})
 	obs := res.val
 	switch res.out {
@@ -553,7 +512,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 		return
 	case outKept:
 		obs.Session = res.session
-		obs = markerContradicted(obs)
+		obs = judge.MarkerContradicted(obs)
 		p.keep.sendSeq[i] = res.sendSeq
 	default:
 		if obs.Role == "" { // nothing was sent
@@ -617,8 +576,8 @@ func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
 			return p, false, true
 		}
 		c, _ := rc.opts.Keeper.cls.Classify(p.status, p.header, p.body, p.url)
-		c, _ = loggedOut(rc.sess, p.body, c, "")
-		return p, needsConfirm(c), true
+		c, _ = judge.LoggedOut(loggedOutMarker(rc.sess), p.body, c, "")
+		return p, judge.NeedsConfirm(c), true
 	}
 	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, model.Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
 	switch res.out {
@@ -628,4 +587,12 @@ func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
 		rc.log.Debug("page not fetched", "url", rc.redact(raw), "reason", rc.redact(res.why))
 	}
 	return nil
+}
+
+// loggedOutMarker is the logged-out text of sess's role; "" for none.
+func loggedOutMarker(sess *roles.Session) string {
+	if sess == nil {
+		return ""
+	}
+	return sess.LoggedOutMarker()
 }

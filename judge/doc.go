@@ -6,6 +6,39 @@
 // request and renders nothing: crawl asks it, report shows what it
 // decided.
 //
+// # Answer classes
+//
+// The Classifier reads an answer, in this order:
+//
+//   - a configured denial signature (body substring, header, status; all
+//     given conditions must hold): forbidden, "denial signature N";
+//   - 401: unauthenticated;
+//   - 3xx to the login URL (its path compared, query ignored; without a
+//     login URL, a path naming log-in or sign-in): unauthenticated, "redirect
+//     to login /login"; any other 3xx: other;
+//   - 2xx holding a login page (an HTML form posting to the login URL, or
+//     the password field of a sign-in form: one password input, not
+//     autocomplete="new-password", in a form that posts back in place when
+//     a login URL is configured), unless the answer is the login URL
+//     itself: unauthenticated, "login page served in place"; other 2xx
+//     (a page with a change-password or new-user form): allowed;
+//   - 403: forbidden; 404 and 410: hidden;
+//   - 429, 503 and every other 5xx: error;
+//   - anything else (1xx, 400, 405, 422, ...): other.
+//
+// A code http.StatusText does not know reads as the x00 of its class.
+//
+// # Confirming
+//
+// An answer to a signed-in role that could come from an ended session is
+// confirmed before crawl records it: NeedsConfirm names those classes
+// (unauthenticated, forbidden, hidden, other). LoggedOut reads an allowed
+// answer holding the role's logged-out text as unauthenticated, and
+// MarkerContradicted turns such an answer into an error when the session
+// then proved live: the text proved nothing.
+//
+// # Verdicts
+//
 // Judge reads each observation (one endpoint requested as one role), asks
 // the configuration for its expectation (roles.Config.Expect) and decides a
 // verdict (DESIGN.md, "Answer classes" and "Verdicts"):
@@ -56,5 +89,4 @@
 // A finding's fingerprint hashes its verdict, method, template path (ids
 // folded) and sorted query keys, and role: never a scheme, host, port or
 // query value, so it is stable across runs, ports and environments.
-//
 package judge

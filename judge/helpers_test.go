@@ -1,6 +1,7 @@
 package judge
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/permaudit/permaudit/judge/judgetest"
@@ -29,4 +30,13 @@ func shopRun(t *testing.T, leak, code, hide bool) *model.Run {
 	run := judgetest.ShopRun()
 	Judge(run, parseConfig(t, testConfig), shop(leak, code, hide))
 	return run
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatalf("parse %q: %v", s, err)
+	}
+	return u
 }

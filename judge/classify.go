@@ -1,4 +1,4 @@
-package crawl
+package judge
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/permaudit/permaudit/internal/htmldoc"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -18,7 +19,15 @@ import (
 // reLoginPath recognises a sign-in page when the configuration names none.
 var reLoginPath = regexp.MustCompile(`(?i)(log-?in|sign-?in)`)
 
-func newClassifier(cfg *roles.Config) *Classifier {
+// Classifier reads answers into answer classes.
+type Classifier struct {
+	cfg      *roles.Config
+	loginURL *url.URL
+}
+
+// NewClassifier returns the classifier of cfg (its login URL and denial
+// signatures).
+func NewClassifier(cfg *roles.Config) *Classifier {
 	if cfg == nil {
 		cfg = &roles.Config{}
 	}
@@ -41,7 +50,8 @@ func resolve(base *url.URL, ref string) (*url.URL, error) {
 	return model.Normalize(&url.URL{Scheme: "http", Host: "target.invalid"}, ref)
 }
 
-func (c *Classifier) classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
+// Classify returns the answer class of one final answer and why.
+func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
 	for i, d := range c.cfg.Denials {
 		if denialMatches(d, status, h, body) {
 			return model.Forbidden, fmt.Sprintf("denial signature %d", i+1)
@@ -57,7 +67,7 @@ func (c *Classifier) classify(status int, h http.Header, body []byte, final *url
 		return model.Unauthenticated, why
 	case code >= 300 && code < 400:
 		if loc := h.Get("Location"); loc != "" {
-			if u, err := resolve(c.base(final), loc); err == nil && c.isLogin(u) {
+			if u, err := resolve(c.base(final), loc); err == nil && c.IsLogin(u) {
 				return model.Unauthenticated, "redirect to login " + u.EscapedPath()
 			}
 		}
@@ -90,10 +100,10 @@ func (c *Classifier) base(final *url.URL) *url.URL {
 	return u
 }
 
-// isLogin reports whether u is the sign-in page: the configured login
+// IsLogin reports whether u is the sign-in page: the configured login
 // URL's path (query ignored, trailing slash tolerated) or, when none is
 // configured, a path naming log-in or sign-in.
-func (c *Classifier) isLogin(u *url.URL) bool {
+func (c *Classifier) IsLogin(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
@@ -125,10 +135,10 @@ func samePath(a, b *url.URL) bool {
 // without an action. An input's form="ID" attribute puts it in the form
 // with that id, or, when the page has none, outside any form.
 func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) string {
-	if final != nil && c.isLogin(final) {
+	if final != nil && c.IsLogin(final) {
 		return ""
 	}
-	if !isHTML(h, body) {
+	if !htmldoc.Is(h, body) {
 		return ""
 	}
 	base := c.base(final)
@@ -214,7 +224,7 @@ func pageForms(body []byte) []*pwForm {
 			}
 			var attrs map[string]string // nil reads as empty
 			if hasAttr {
-				attrs = tagAttrs(z)
+				attrs = htmldoc.Attrs(z)
 			}
 			if tag == "form" {
 				if cur == nil {
@@ -248,32 +258,6 @@ func postsInPlace(f *pwForm, base *url.URL) bool {
 	}
 	u, err := resolve(base, a)
 	return err == nil && base != nil && samePath(u, base)
-}
-
-// tagAttrs returns the attributes of the current tag, names lower-cased
-// (the tokenizer does that), first occurrence kept.
-func tagAttrs(z *html.Tokenizer) map[string]string {
-	attrs := map[string]string{}
-	for {
-		k, v, more := z.TagAttr()
-		if _, dup := attrs[string(k)]; !dup {
-			attrs[string(k)] = string(v)
-		}
-		if !more {
-			return attrs
-		}
-	}
-}
-
-// isHTML reports whether the answer is an HTML document, by its
-// Content-Type or, without one, by sniffing.
-func isHTML(h http.Header, body []byte) bool {
-	ct := h.Get("Content-Type")
-	if ct == "" {
-		ct = http.DetectContentType(body)
-	}
-	ct = strings.ToLower(ct)
-	return strings.Contains(ct, "text/html") || strings.Contains(ct, "application/xhtml")
 }
 
 // denialMatches reports whether an answer matches a denial signature.

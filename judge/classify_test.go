@@ -1,4 +1,4 @@
-package crawl
+package judge
 
 import (
 	"net/http"
@@ -11,7 +11,7 @@ import (
 
 func TestClassify(t *testing.T) {
 	const target = "http://127.0.0.1:8080"
-	withLogin := NewClassifier(parseConfig(t, target, `
+	withLogin := NewClassifier(parseConfig(t, "target: "+target+"\n"+`
 login_url: /login
 denials:
   - body: "Sorry, you are not allowed"
@@ -21,7 +21,7 @@ denials:
   - body: "maintenance"
     status: 200
 `))
-	noLogin := NewClassifier(parseConfig(t, target, ""))
+	noLogin := NewClassifier(parseConfig(t, "target: "+target+"\n"+""))
 	const loginForm = `<html><body><form action="/login?next=/x" method="post"><input name="u"></form></body></html>`
 	const pwField = `<html><body><form><INPUT TYPE=" Password " name="p"></form></body></html>`
 	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
@@ -83,7 +83,7 @@ denials:
 			if h == nil {
 				h = http.Header{}
 			}
-			class, why := tt.c.Classify(tt.status, h, []byte(tt.body), mustURL(t, target+tt.final))
+			class, why := tt.c.Classify(tt.status, h, []byte(tt.body), mustParse(t, target+tt.final))
 			if class != tt.class || why != tt.why {
 				t.Errorf("Classify(%d) = %s %q, want %s %q", tt.status, class, why, tt.class, tt.why)
 			}
@@ -97,8 +97,8 @@ denials:
 // one would turn a leak into a pass.
 func TestLoginPage(t *testing.T) {
 	const target = "http://127.0.0.1:8080"
-	withLogin := NewClassifier(parseConfig(t, target, "login_url: /login\n"))
-	noLogin := NewClassifier(parseConfig(t, target, ""))
+	withLogin := NewClassifier(parseConfig(t, "target: "+target+"\n"+"login_url: /login\n"))
+	noLogin := NewClassifier(parseConfig(t, "target: "+target+"\n"+""))
 	page := func(forms string) string {
 		return `<!doctype html><html><body><h1>Users</h1><table><tr><td>alice@example.com</td><td>admin</td></tr></table>` + forms + `</body></html>`
 	}
@@ -153,7 +153,7 @@ func TestLoginPage(t *testing.T) {
 	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			class, why := tt.c.Classify(200, html, []byte(tt.body), mustURL(t, target+tt.final))
+			class, why := tt.c.Classify(200, html, []byte(tt.body), mustParse(t, target+tt.final))
 			if class != tt.class || why != tt.why {
 				t.Errorf("Classify(200 %s) = %s %q, want %s %q\n%s", tt.final, class, why, tt.class, tt.why, tt.body)
 			}
