@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -14,10 +15,10 @@ func (p *prober) checkBody(job probeJob, a *answer) []model.BodyCheckResult {
 	if !exp.Allow || len(exp.Body) == 0 {
 		return nil
 	}
-	env := roles.BodyEnv{Self: job.sess.Name(), Var: p.roleVar, Secrets: p.cfg.Secrets}
+	env := judge.BodyEnv{Self: job.sess.Name(), Var: p.roleVar, Secrets: p.cfg.Secrets}
 	out := make([]model.BodyCheckResult, len(exp.Body))
 	for i, chk := range exp.Body {
-		out[i] = chk.Evaluate(a.body, a.truncated, env)
+		out[i] = judge.EvaluateBody(chk, a.body, a.truncated, env)
 	}
 	return out
 }

@@ -1,18 +1,10 @@
 package roles
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/big"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/permaudit/permaudit/model"
 )
 
 // BodyOp is the operator of a body check.
@@ -99,75 +91,11 @@ func (c BodyCheck) AppliesTo(role string) bool {
 	return c.Roles == nil || slices.Contains(c.Roles, role)
 }
 
-// BodyEnv is what evaluating a check needs beyond the body.
-type BodyEnv struct {
-	// Self is the role probed, for "{self.var}".
-	Self string
-	// Var looks up a role's variable; nil resolves nothing.
-	Var func(role, name string) (string, bool)
-	// Secrets redacts the detail, which may quote the body.
-	Secrets *Redactor
-}
-
-// maxQuoted is the most bytes of a value a detail quotes.
-const maxQuoted = 80
-
-// Evaluate checks body (truncated when it was cut at the size cap).
-func (c BodyCheck) Evaluate(body []byte, truncated bool, env BodyEnv) model.BodyCheckResult {
-	r := c.evaluate(body, truncated, env)
-	r.Check = c.String()
-	r.Detail = env.Secrets.Redact(r.Detail)
-	return r
-}
-
-func (c BodyCheck) evaluate(body []byte, truncated bool, env BodyEnv) model.BodyCheckResult {
-	want, err := c.Value.resolve(env)
-	if err != nil {
-		return model.BodyCheckResult{Result: model.BodyUndecided, Detail: err.Error()}
-	}
-	const cut = "the body was cut at the size cap before the check could decide; raise crawl.max_body"
-	switch c.Op {
-	case OpContains, OpNotContains:
-		found := bytes.Contains(body, []byte(want.Text))
-		switch {
-		case found && c.Op == OpContains:
-			return model.BodyCheckResult{Result: model.BodyPass}
-		case found:
-			return model.BodyCheckResult{Result: model.BodyFail, Detail: "the body holds " + bodyQuote(want.Text)}
-		case truncated:
-			return model.BodyCheckResult{Result: model.BodyUndecided, Detail: cut}
-		case c.Op == OpContains:
-			return model.BodyCheckResult{Result: model.BodyFail, Detail: "the body does not hold " + bodyQuote(want.Text)}
-		}
-		return model.BodyCheckResult{Result: model.BodyPass}
-	}
-	if truncated {
-		return model.BodyCheckResult{Result: model.BodyUndecided, Detail: cut}
-	}
-	doc, err := decodeBodyJSON(body)
-	if err != nil {
-		// A maintenance or error page on a JSON endpoint says nothing of
-		// what the role may read: no decision, never a failure (a leak).
-		return model.BodyCheckResult{Result: model.BodyUndecided, Detail: "the body is not JSON (" + err.Error() + "): a path check cannot decide"}
-	}
-	sel := SelectJSON(doc, c.Steps)
-	for _, s := range sel {
-		if !s.Found {
-			return model.BodyCheckResult{Result: model.BodyFail, Detail: s.Path + ": not found"}
-		}
-		eq := jsonEqual(s.Value, want)
-		if eq != (c.Op == OpEquals) {
-			if c.Op == OpEquals {
-				return model.BodyCheckResult{Result: model.BodyFail, Detail: fmt.Sprintf("%s is %s, want %s", s.Path, bodyRender(s.Value), want)}
-			}
-			return model.BodyCheckResult{Result: model.BodyFail, Detail: fmt.Sprintf("%s is %s", s.Path, bodyRender(s.Value))}
-		}
-	}
-	return model.BodyCheckResult{Result: model.BodyPass}
-}
-
-// resolve replaces the role variables of a string value.
-func (v BodyValue) resolve(env BodyEnv) (BodyValue, error) {
+// Resolve replaces the role variables of a string value: {self.var}
+// names a variable of self, {role.var} one of role; vars looks them up
+// (nil resolves nothing). The first variable without a value is the
+// error, and its reference is left in the text.
+func (v BodyValue) Resolve(self string, vars func(role, name string) (string, bool)) (BodyValue, error) {
 	if v.Kind != StringValue || !strings.Contains(v.Text, "{") {
 		return v, nil
 	}
@@ -176,10 +104,10 @@ func (v BodyValue) resolve(env BodyEnv) (BodyValue, error) {
 		m := varRefRE.FindStringSubmatch(ref)
 		role, name := m[1], m[2]
 		if role == "self" {
-			role = env.Self
+			role = self
 		}
-		if env.Var != nil {
-			if val, ok := env.Var(role, name); ok {
+		if vars != nil {
+			if val, ok := vars(role, name); ok {
 				return val
 			}
 		}
@@ -189,86 +117,6 @@ func (v BodyValue) resolve(env BodyEnv) (BodyValue, error) {
 		return ref
 	})
 	return BodyValue{Kind: StringValue, Text: text, Raw: v.Raw}, missing
-}
-
-// decodeBodyJSON decodes one JSON document, numbers kept as json.Number.
-func decodeBodyJSON(body []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty")
-		}
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("more than one value")
-	}
-	return v, nil
-}
-
-// jsonEqual compares a decoded JSON value with a check's value. A string
-// equals a JSON string with the same text, or a JSON number written with
-// exactly that text (ids are often numbers in JSON and strings in role
-// variables); a number equals a JSON number of the same value.
-func jsonEqual(got any, want BodyValue) bool {
-	switch want.Kind {
-	case StringValue:
-		switch g := got.(type) {
-		case string:
-			return g == want.Text
-		case json.Number:
-			return string(g) == want.Text
-		}
-	case NumberValue:
-		g, ok := got.(json.Number)
-		if !ok {
-			return false
-		}
-		a, ok1 := new(big.Rat).SetString(string(g))
-		b, ok2 := new(big.Rat).SetString(want.Text)
-		return ok1 && ok2 && a.Cmp(b) == 0
-	case BoolValue:
-		g, ok := got.(bool)
-		return ok && strconv.FormatBool(g) == want.Text
-	case NullValue:
-		return got == nil
-	}
-	return false
-}
-
-// render shows a decoded JSON value in a detail, shortened.
-func bodyRender(v any) string {
-	switch x := v.(type) {
-	case string:
-		return bodyQuote(x)
-	case json.Number:
-		return bodyShorten(string(x))
-	case bool:
-		return strconv.FormatBool(x)
-	case nil:
-		return "null"
-	case []any:
-		return fmt.Sprintf("a list of %d", len(x))
-	case map[string]any:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func bodyQuote(s string) string { return strconv.Quote(bodyShorten(s)) }
-
-// shorten cuts s to maxQuoted bytes on a rune boundary, marking the cut.
-func bodyShorten(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }
 
 // Selected is one value a JSON path selected, with its concrete path

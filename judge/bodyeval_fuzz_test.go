@@ -1,4 +1,4 @@
-package roles
+package judge
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
 )
 
 // FuzzBodyCheck parses a JSON path and checks a body with it. Invariants:
@@ -23,31 +24,31 @@ func FuzzBodyCheck(f *testing.F) {
 	f.Add("$[*]", `[1,2,3]`, "2")
 	f.Add("a..b", `{"a":{"":{"b":1}}}`, "1")
 	f.Fuzz(func(t *testing.T, path, body, value string) {
-		secrets := NewRedactor()
+		secrets := roles.NewRedactor()
 		secrets.Add("roles.alice.login.bearer", "SeCrEt-1")
 		env := BodyEnv{Self: "alice", Secrets: secrets}
 		value = strings.ReplaceAll(value, "{", "(") // no role variables here
-		str := BodyValue{Kind: StringValue, Text: value}
+		str := roles.BodyValue{Kind: roles.StringValue, Text: value}
 
 		if value != "" {
-			c := BodyCheck{Op: OpContains, Value: str}
-			r := c.Evaluate([]byte(body), false, env)
+			c := roles.BodyCheck{Op: roles.OpContains, Value: str}
+			r := EvaluateBody(c, []byte(body), false, env)
 			if (r.Result == model.BodyPass) != bytes.Contains([]byte(body), []byte(value)) {
 				t.Fatalf("contains %q on %q: %s", value, body, r.Result)
 			}
 			noSecretIn(t, r.Detail)
 		}
 
-		steps, err := ParseJSONPath(path)
+		steps, err := roles.ParseJSONPath(path)
 		if err != nil {
 			if err.Error() == "" {
-				t.Fatalf("ParseJSONPath(%q): empty error", path)
+				t.Fatalf("roles.ParseJSONPath(%q): empty error", path)
 			}
 			return
 		}
-		eq := BodyCheck{Path: path, Steps: steps, Op: OpEquals, Value: str}
-		ne := BodyCheck{Path: path, Steps: steps, Op: OpNotEquals, Value: str}
-		re, rn := eq.Evaluate([]byte(body), false, env), ne.Evaluate([]byte(body), false, env)
+		eq := roles.BodyCheck{Path: path, Steps: steps, Op: roles.OpEquals, Value: str}
+		ne := roles.BodyCheck{Path: path, Steps: steps, Op: roles.OpNotEquals, Value: str}
+		re, rn := EvaluateBody(eq, []byte(body), false, env), EvaluateBody(ne, []byte(body), false, env)
 		for _, r := range []model.BodyCheckResult{re, rn} {
 			if r.Result != model.BodyPass && r.Result != model.BodyFail && !strings.HasPrefix(r.Detail, "the body is not JSON") {
 				t.Fatalf("%s on %q: %s %q; only a cut body, a body that is not JSON or a missing variable leaves a check undecided", r.Check, body, r.Result, r.Detail)
@@ -58,11 +59,11 @@ func FuzzBodyCheck(f *testing.F) {
 			t.Fatalf("results name %q and %q", re.Check, rn.Check)
 		}
 		if doc, err := decodeBodyJSON([]byte(body)); err == nil {
-			sel := SelectJSON(doc, steps)
+			sel := roles.SelectJSON(doc, steps)
 			found := 0
 			for _, s := range sel {
 				if s.Path == "" {
-					t.Fatalf("SelectJSON(%q) on %q: a selection without a path", path, body)
+					t.Fatalf("roles.SelectJSON(%q) on %q: a selection without a path", path, body)
 				}
 				if s.Found {
 					found++
@@ -79,7 +80,7 @@ func FuzzBodyCheck(f *testing.F) {
 			// failure, which would read as a leak.
 			t.Fatalf("%q on a body that is not JSON (%v): %s, %s", path, err, re.Result, rn.Result)
 		}
-		if r := eq.Evaluate([]byte(body), true, env); r.Result != model.BodyUndecided {
+		if r := EvaluateBody(eq, []byte(body), true, env); r.Result != model.BodyUndecided {
 			t.Fatalf("%s on a cut body: %s", r.Check, r.Result)
 		}
 	})
