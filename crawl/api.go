@@ -9,6 +9,7 @@ import (
 
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // Scope decides what may be requested: the target's origin (scheme, host
@@ -51,7 +52,7 @@ type ClientOptions struct {
 // AllowPlainHTTP), attaches the session's credentials to the others, the
 // User-Agent, and sends them through opts.Transport; no redirect following
 // (CheckRedirect returns http.ErrUseLastResponse).
-func NewClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Client {
+func NewClient(scope *Scope, sess *session.Session, opts ClientOptions) *http.Client {
 	return newClient(scope, sess, opts)
 }
 
@@ -59,7 +60,7 @@ func NewClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Clie
 type Options struct {
 	Config   *roles.Config
 	Scope    *Scope
-	Sessions []*roles.Session        // one per role, in role order
+	Sessions []*session.Session      // one per role, in role order
 	Clients  map[string]*http.Client // by role name, from NewClient
 	Logger   *slog.Logger            // nil: discard
 	// Progress, when set, is called after every request (from any goroutine).
@@ -67,7 +68,7 @@ type Options struct {
 	// Keeper, when set, confirms the non-ok answers of signed-in roles
 	// with their checks, renews dead sessions and remembers session-ending
 	// URLs (session.go); nil takes every answer as it comes.
-	Keeper *Keeper
+	Keeper *session.Keeper
 	// Canaries makes Probe ask for existence canaries too (canary.go);
 	// the audit command always sets it.
 	Canaries bool

@@ -3,7 +3,7 @@ package crawl
 import (
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
-	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // checkBody makes the body checks the matrix sets for job's endpoint and
@@ -37,8 +37,8 @@ func (p *prober) roleVar(role, name string) (string, bool) {
 	return "", false
 }
 
-func sessionsByName(ss []*roles.Session) map[string]*roles.Session {
-	m := make(map[string]*roles.Session, len(ss))
+func sessionsByName(ss []*session.Session) map[string]*session.Session {
+	m := make(map[string]*session.Session, len(ss))
 	for _, s := range ss {
 		m[s.Name()] = s
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // Existence canaries.
@@ -36,7 +37,7 @@ const maxCanaryTries = 8
 // each template holding an id, in template order, its canaries as every
 // role of sessions that the matrix denies at least one of the template's
 // URLs. They come sorted by URL, then role order.
-func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*roles.Session) []probeJob {
+func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*session.Session) []probeJob {
 	groups := map[string][]model.Endpoint{}
 	real := map[string]bool{}
 	for _, j := range jobs {

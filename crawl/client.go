@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 const (
@@ -20,7 +20,7 @@ const (
 	maxConcurrency = 64
 )
 
-func newClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Client {
+func newClient(scope *Scope, sess *session.Session, opts ClientOptions) *http.Client {
 	ua := opts.UserAgent
 	if ua == "" {
 		ua = defaultUserAgent
@@ -55,7 +55,7 @@ func newClient(scope *Scope, sess *roles.Session, opts ClientOptions) *http.Clie
 // others and hands them to the run's Transport.
 type scopedTransport struct {
 	scope      *Scope
-	sess       *roles.Session
+	sess       *session.Session
 	userAgent  string
 	allowPlain bool
 	next       *Transport

@@ -13,6 +13,7 @@ import (
 	"github.com/permaudit/permaudit/crawl/crawltest"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // TestCredentialsStayInOrigin crawls and probes the fixture site, whose
@@ -150,7 +151,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := roles.NewSession(cfg.Role("r"))
+	sess := session.NewSession(cfg.Role("r"))
 	c := NewClient(scope, sess, ClientOptions{UserAgent: "ua-test"})
 	for range 2 { // the second request carries the jar's cookie too
 		req, _ := http.NewRequest("GET", in.URL+"/x", nil)
@@ -190,7 +191,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := NewClient(s2, roles.NewSession(&roles.Role{Name: "anonymous"}), ClientOptions{}).Get(redir.URL + "/start")
+	resp, err := NewClient(s2, session.NewSession(&roles.Role{Name: "anonymous"}), ClientOptions{}).Get(redir.URL + "/start")
 	if err != nil {
 		t.Fatalf("GET: %v", err)
 	}
@@ -216,7 +217,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewClient(scope, roles.NewSession(cfg.Role("r")), ClientOptions{})
+	c := NewClient(scope, session.NewSession(cfg.Role("r")), ClientOptions{})
 	_, err = c.Get(other.URL + "/x?token=abc")
 	if err == nil {
 		t.Fatalf("GET %s: no error, want refused", other.URL)

@@ -13,8 +13,10 @@ import (
 	"github.com/gocolly/colly/v2"
 
 	"github.com/permaudit/permaudit/internal/htmldoc"
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 var (
@@ -37,11 +39,12 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 	// One slot per request in flight, shared by every role: discovery is
 	// as polite as the probe phase.
 	sem := make(chan struct{}, lim.concurrency)
+	cls := judge.NewClassifier(opts.Config)
 	crawls := make([]*roleCrawl, len(opts.Sessions))
 	var wg sync.WaitGroup
 	for i, sess := range opts.Sessions {
 		rc := &roleCrawl{
-			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs,
+			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs, cls: cls,
 			log:         opts.Logger.With("phase", "discover", "role", sess.Name()),
 			found:       map[model.Endpoint]map[string]bool{},
 			skipped:     map[model.Skip]bool{},
@@ -156,10 +159,11 @@ type fetchItem struct {
 type roleCrawl struct {
 	opts *Options
 	lim  limits
-	sess *roles.Session
+	sess *session.Session
 	col  *colly.Collector
 	log  *slog.Logger
 	sem  chan struct{}
+	cls  *judge.Classifier // reads answers for the keeper: does this one need confirming?
 	prog *progressCounter
 	srcs *sourceSet
 

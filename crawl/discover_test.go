@@ -17,6 +17,7 @@ import (
 	"github.com/permaudit/permaudit/crawl/crawltest"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // keepDefault is the scope's default exclusion, written independently:
@@ -242,7 +243,7 @@ func TestDiscoverCaps(t *testing.T) {
 
 // requestAs returns a request carrying the credentials of s, to learn
 // which fixture role they identify.
-func requestAs(t *testing.T, s *roles.Session) *http.Request {
+func requestAs(t *testing.T, s *session.Session) *http.Request {
 	t.Helper()
 	req := httptest.NewRequest("GET", "/", nil)
 	s.Attach(req)

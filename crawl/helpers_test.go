@@ -9,6 +9,7 @@ import (
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // testEnv holds the secrets the test configurations reference.
@@ -62,7 +63,7 @@ func testOptions(t *testing.T, cfg *roles.Config) Options {
 	}
 	opts := Options{Config: cfg, Scope: scope, Clients: map[string]*http.Client{}}
 	for _, r := range cfg.Roles {
-		s := roles.NewSession(r)
+		s := session.NewSession(r)
 		opts.Sessions = append(opts.Sessions, s)
 		opts.Clients[r.Name] = NewClient(scope, s, ClientOptions{UserAgent: "permaudit-test", Timeout: cfg.Crawl.Timeout})
 	}

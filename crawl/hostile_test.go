@@ -12,6 +12,7 @@ import (
 	"github.com/permaudit/permaudit/crawl/hostiletest"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // hostileConfig bounds an audit of a hostile server: 60 pages per role,
@@ -47,7 +48,7 @@ func auditOptions(t *testing.T, cfg *roles.Config, tr *Transport) Options {
 	}
 	opts := Options{Config: cfg, Scope: scope, Clients: map[string]*http.Client{}}
 	for _, r := range cfg.Roles {
-		s := roles.NewSession(r)
+		s := session.NewSession(r)
 		opts.Sessions = append(opts.Sessions, s)
 		opts.Clients[r.Name] = NewClient(scope, s, ClientOptions{Transport: tr, UserAgent: "permaudit-test"})
 	}

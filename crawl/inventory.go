@@ -151,11 +151,11 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
 			inv.Cut.MaxRequests++
 		}
 	}
-	sort.Slice(inv.Entries, func(i, j int) bool { return lessEndpoint(inv.Entries[i].Endpoint, inv.Entries[j].Endpoint) })
+	sort.Slice(inv.Entries, func(i, j int) bool { return inv.Entries[i].Endpoint.Less(inv.Entries[j].Endpoint) })
 	sort.Slice(inv.Skipped, func(i, j int) bool {
 		a, b := inv.Skipped[i], inv.Skipped[j]
 		if a.Endpoint != b.Endpoint {
-			return lessEndpoint(a.Endpoint, b.Endpoint)
+			return a.Endpoint.Less(b.Endpoint)
 		}
 		return a.Reason < b.Reason
 	})
@@ -177,7 +177,7 @@ func capTemplates(entries map[model.Endpoint]*model.Entry, roleOrder []string, m
 		if len(g) <= max {
 			continue
 		}
-		sort.Slice(g, func(i, j int) bool { return lessEndpoint(g[i].Endpoint, g[j].Endpoint) })
+		sort.Slice(g, func(i, j int) bool { return g[i].Endpoint.Less(g[j].Endpoint) })
 		keep := map[model.Endpoint]bool{}
 		for _, e := range g {
 			if slices.ContainsFunc(e.Sources, exemptFromCap) {
@@ -208,13 +208,6 @@ func capTemplates(entries map[model.Endpoint]*model.Entry, roleOrder []string, m
 		}
 	}
 	return drop
-}
-
-func lessEndpoint(a, b model.Endpoint) bool {
-	if a.URL != b.URL {
-		return a.URL < b.URL
-	}
-	return a.Method < b.Method
 }
 
 func appendNew(list []string, s string) []string {

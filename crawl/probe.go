@@ -17,6 +17,7 @@ import (
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 const (
@@ -30,7 +31,7 @@ const (
 type probeJob struct {
 	ep   model.Endpoint
 	u    *url.URL
-	sess *roles.Session
+	sess *session.Session
 	// canaryOf is set for existence canaries (canary.go): the endpoint
 	// whose non-existent sibling ep is.
 	canaryOf string
@@ -43,7 +44,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 	log := opts.Logger.With("phase", "probe")
 	eps := append([]model.Endpoint(nil), endpoints...)
-	sort.Slice(eps, func(i, j int) bool { return lessEndpoint(eps[i], eps[j]) })
+	sort.Slice(eps, func(i, j int) bool { return eps[i].Less(eps[j]) })
 	var jobs []probeJob
 	for i, ep := range eps {
 		if i > 0 && ep == eps[i-1] {
@@ -116,8 +117,8 @@ type prober struct {
 	classifier *judge.Classifier
 	clients    map[string]*http.Client
 	prog       *progressCounter
-	sessions   map[string]*roles.Session // by role name, for body checks' role variables
-	keep       *probeRun                 // session confirmation (session.go)
+	sessions   map[string]*session.Session // by role name, for body checks' role variables
+	keep       *probeRun                   // session confirmation (session.go)
 }
 
 // probe requests one endpoint as one role, following in-scope redirects

@@ -9,6 +9,7 @@ import (
 
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // The inventory sources whose endpoints the user declared, rather than
@@ -99,7 +100,7 @@ func SendableEndpoints(s *Scope, inv *model.Inventory) []model.Endpoint {
 		sort.SliceStable(inv.Skipped, func(i, j int) bool {
 			a, b := inv.Skipped[i], inv.Skipped[j]
 			if a.Endpoint != b.Endpoint {
-				return lessEndpoint(a.Endpoint, b.Endpoint)
+				return a.Endpoint.Less(b.Endpoint)
 			}
 			return a.Reason < b.Reason
 		})
@@ -135,7 +136,7 @@ func hasCredentials(r *roles.Role) bool { return r != nil && r.Login.Kind() != "
 
 // plainHTTPRefused reports whether a request of a role with credentials
 // to u must be refused: plain HTTP to a host that is not loopback.
-func plainHTTPRefused(u *url.URL, sess *roles.Session, allow bool) bool {
+func plainHTTPRefused(u *url.URL, sess *session.Session, allow bool) bool {
 	return !allow && sess != nil && hasCredentials(sess.Role) &&
 		strings.EqualFold(u.Scheme, "http") && !IsLoopback(u.Hostname())
 }

@@ -25,7 +25,7 @@ import (
 
 	"github.com/permaudit/permaudit/crawl/hostiletest"
 	"github.com/permaudit/permaudit/model"
-	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // logServer is a server that logs when each request arrived and its
@@ -76,7 +76,7 @@ func roleClient(t *testing.T, target string, tr *Transport, role string, extra s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewClient(scope, roles.NewSession(cfg.Role(role)), ClientOptions{Transport: tr, UserAgent: "permaudit-test", AllowPlainHTTP: cfg.AllowPlainHTTP})
+	return NewClient(scope, session.NewSession(cfg.Role(role)), ClientOptions{Transport: tr, UserAgent: "permaudit-test", AllowPlainHTTP: cfg.AllowPlainHTTP})
 }
 
 func newTransport(t *testing.T, o TransportOptions) *Transport {
@@ -255,7 +255,7 @@ func TestRetries(t *testing.T) {
 			tr := newTransport(t, TransportOptions{Retries: 3, RetryBase: time.Millisecond, RetryMax: 4 * time.Millisecond, Timeout: 200 * time.Millisecond})
 			cfg := parseConfig(t, srv.URL, "scope: {allow_methods: ['POST /']}\n")
 			scope, _ := NewScope(cfg)
-			c := NewClient(scope, roles.NewSession(cfg.Role("anonymous")), ClientOptions{Transport: tr})
+			c := NewClient(scope, session.NewSession(cfg.Role("anonymous")), ClientOptions{Transport: tr})
 			req, _ := http.NewRequest(tt.method, srv.URL+"/", nil)
 			resp, err := c.Do(req)
 			status := 0

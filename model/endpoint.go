@@ -54,3 +54,13 @@ type Cut struct {
 
 // Anonymous is the role that always exists and never signs in.
 const Anonymous = "anonymous"
+
+// Less orders endpoints as the inventory lists them: by URL, then
+// method.
+func (a Endpoint) Less(b Endpoint) bool {
+	if a.URL != b.URL {
+		return a.URL < b.URL
+	}
+	return a.Method < b.Method
+}
+

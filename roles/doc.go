@@ -57,19 +57,6 @@
 //
 // A role's Login may hold one sign-in flow (FormLogin, JSONLogin,
 // OAuth2Login, CommandLogin; docs/config.md, "Signing in") and its Check.
-// Session.SignIn runs the flow with the *http.Client given in
-// SessionOptions (crawl's scoped client: the flows follow redirects
-// themselves, on the target's origin only, and parse forms with
-// golang.org/x/net/html), installs what it obtained (a cookie jar, a
-// token header, captured variables) and runs the check with the role's
-// own client. Session.Renew signs in again, capped by Renew.Max with a
-// backoff that doubles; Session.Ready refreshes a token whose expiry is
-// known (a JWT's exp, expires_in, OAuth 2.0's expiry) when a quarter of
-// its lifetime is left. Every value obtained is registered with the
-// configuration's Redactor the moment it is obtained: cookies set during
-// a sign-in (8 bytes or more, raw and URL-decoded), CSRF-like hidden
-// values, a JSON login's XSRF token (JSONLogin.XSRF), tokens and the
-// header values built from them, a command's output. Deciding when a
-// session has ended, and what that does to observations, is crawl's
-// (crawl.Keeper).
+// roles only describes them: running a flow, keeping the session alive
+// and renewing it is package session's.
 package roles

@@ -52,7 +52,7 @@ func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
 			if !ok {
 				continue
 			}
-			if err := checkCaptureFrom(s); err != nil {
+			if err := CheckCaptureFrom(s); err != nil {
 				w.errorf(e.val, p, "%v", err)
 				continue
 			}
@@ -75,8 +75,8 @@ func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
 	}
 }
 
-// checkCaptureFrom validates where a variable is captured from.
-func checkCaptureFrom(s string) error {
+// CheckCaptureFrom validates where a variable is captured from.
+func CheckCaptureFrom(s string) error {
 	switch {
 	case strings.HasPrefix(s, "header:"):
 		if !isToken(strings.TrimSpace(strings.TrimPrefix(s, "header:"))) {

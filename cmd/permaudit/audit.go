@@ -22,6 +22,7 @@ import (
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // auditFlags are the flags shared by audit and demo.
@@ -284,10 +285,10 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	var sessions, probeSessions []*roles.Session
+	var sessions, probeSessions []*session.Session
 	clients := map[string]*http.Client{}
 	for _, r := range cfg.Roles {
-		s := roles.NewSession(r)
+		s := session.NewSession(r)
 		sessions = append(sessions, s)
 		if slices.Contains(p.probeRoles, r.Name) {
 			probeSessions = append(probeSessions, s)
@@ -308,7 +309,7 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	if g.dry {
 		failed = nil
 	}
-	keeper := crawl.NewKeeper(cfg, sessions, log)
+	keeper := session.NewKeeper(cfg, sessions, log)
 	if g.dry { // no sign-in was answered: plan every role's requests as they come
 		keeper = nil
 	}
@@ -318,7 +319,7 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	opts.Keeper = keeper
 	for _, s := range sessions { // a role that could not sign in discovers nothing
 		if failed[s.Name()] != nil {
-			opts.Sessions = slices.DeleteFunc(slices.Clone(opts.Sessions), func(x *roles.Session) bool { return x == s })
+			opts.Sessions = slices.DeleteFunc(slices.Clone(opts.Sessions), func(x *session.Session) bool { return x == s })
 		}
 	}
 	inv, err := crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), opts)

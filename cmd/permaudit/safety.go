@@ -20,6 +20,7 @@ import (
 	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // safetyFlags are the flags that keep an audit safe and polite: see the
@@ -191,11 +192,11 @@ func (g *guard) endpoints(scope *crawl.Scope, inv *model.Inventory, only []roles
 
 // signers returns the sessions to sign in: all of them, except in a dry
 // run those whose sign-in runs a command (it would act outside permaudit).
-func (g *guard) signers(sessions []*roles.Session) []*roles.Session {
+func (g *guard) signers(sessions []*session.Session) []*session.Session {
 	if !g.dry {
 		return sessions
 	}
-	var out []*roles.Session
+	var out []*session.Session
 	for _, s := range sessions {
 		if s.Role.Login.Command != nil {
 			g.commands = append(g.commands, s.Name())

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // signInRoles signs every role in, concurrently, after the preflight and
@@ -26,10 +26,10 @@ import (
 // Each session signs in with a copy of the anonymous client (scoped, no
 // credentials; the flow gives it a fresh cookie jar) and checks itself
 // with its role's own client.
-func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*roles.Session, clients map[string]*http.Client, log *slog.Logger, skipFailed bool) (failed map[string]error, err error) {
+func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*session.Session, clients map[string]*http.Client, log *slog.Logger, skipFailed bool) (failed map[string]error, err error) {
 	signer := clients["anonymous"]
 	for _, s := range sessions {
-		s.Configure(roles.SessionOptions{
+		s.Configure(session.SessionOptions{
 			Target:  cfg.Target,
 			Secrets: cfg.Secrets,
 			SignIn:  signer,
@@ -74,12 +74,12 @@ func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*roles.Sessi
 
 // sessionInfo fills the session fields of the run's roles: how each
 // signed in, its renewals and checks, and what the keeper saw.
-func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*roles.Session, failed map[string]error, keeper *crawl.Keeper) {
-	byName := map[string]*roles.Session{}
+func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session, failed map[string]error, keeper *session.Keeper) {
+	byName := map[string]*session.Session{}
 	for _, s := range sessions {
 		byName[s.Name()] = s
 	}
-	reports := map[string]crawl.SessionReport{}
+	reports := map[string]session.Report{}
 	if keeper != nil {
 		for _, r := range keeper.Reports(cfg.RoleNames()) {
 			reports[r.Role] = r

@@ -1,4 +1,4 @@
-package roles
+package session
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/permaudit/permaudit/roles"
 )
 
 // Session is a role's live signed-in state: its cookie jar, credential
@@ -26,7 +28,7 @@ import (
 // (cookies, tokens, CSRF values) are registered with the redactor the
 // moment they are obtained, before anything can log or report them.
 type Session struct {
-	Role *Role
+	Role *roles.Role
 
 	jar *sessionJar // stable for the role's client; its cookies are replaced at sign-in
 
@@ -52,7 +54,7 @@ type SessionOptions struct {
 	// Target is the base URL that sign-in and check URLs resolve against.
 	Target string
 	// Secrets is the redactor every obtained secret joins (Config.Secrets).
-	Secrets *Redactor
+	Secrets *roles.Redactor
 	// SignIn is the client of the sign-in flows: scoped to the target and
 	// attaching no credentials of this session (crawl.NewClient with a nil
 	// session). Each sign-in gives it a fresh cookie jar; it must not
@@ -93,7 +95,7 @@ var ErrRenewalCap = errors.New("renewal cap reached")
 
 // NewSession returns the session of r with its static credentials. The
 // anonymous role gets a session with an empty jar and no credentials.
-func NewSession(r *Role) *Session {
+func NewSession(r *roles.Role) *Session {
 	s := &Session{Role: r, jar: newSessionJar(), static: http.Header{}, obtained: http.Header{}, vars: map[string]string{}}
 	for k, v := range r.Vars {
 		s.vars[k] = v
@@ -128,25 +130,9 @@ func (s *Session) Configure(o SessionOptions) {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = Sleep
+		o.Sleep = roles.Sleep
 	}
 	s.opts = o
-}
-
-// Sleep waits d, or until ctx is done (its error then): the real clock's
-// SessionOptions.Sleep, and the wait of every backoff and rate limit.
-func Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Name is the role's name.

@@ -1,4 +1,4 @@
-package roles
+package session
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/internal/authapp"
+	"github.com/permaudit/permaudit/roles"
 )
 
 // TestMain lets the test binary stand in for a login command: run as
@@ -46,12 +47,18 @@ func signInClient() *http.Client {
 
 // authSession loads yaml (target replaced by srv) and returns the
 // session of role, configured with plain loopback clients.
-func authSession(t *testing.T, target, yaml, role string, env map[string]string, opts SessionOptions) (*Session, *Config) {
+func authSession(t *testing.T, target, yaml, role string, env map[string]string, opts SessionOptions) (*Session, *roles.Config) {
 	t.Helper()
 	if env == nil {
 		env = authapp.Env()
 	}
-	c := parseTest(t, "target: "+target+"\nlogin_url: /login\n"+yaml, env)
+	c, err := roles.Parse("test.yaml", []byte("target: "+target+"\nlogin_url: /login\n"+yaml), roles.LoadOptions{Env: func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}})
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
 	s := NewSession(c.Role(role))
 	roleClient := signInClient()
 	roleClient.Jar = s.Jar()
@@ -592,7 +599,7 @@ func TestRenewCapAndBackoff(t *testing.T) {
 }
 
 func TestStaticCredentialsCannotRenew(t *testing.T) {
-	s := NewSession(&Role{Name: "r", Login: Login{Bearer: "tok"}})
+	s := NewSession(&roles.Role{Name: "r", Login: roles.Login{Bearer: "tok"}})
 	if err := s.Renew(context.Background()); err == nil {
 		t.Errorf("Renew of static credentials succeeded")
 	}

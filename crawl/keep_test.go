@@ -13,11 +13,12 @@ import (
 	"github.com/permaudit/permaudit/internal/authapp"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
 )
 
 // keptOptions loads yaml for target with env, signs every role in, and
 // returns the options with a keeper, as the audit command builds them.
-func keptOptions(t *testing.T, target, yaml string, env map[string]string) (Options, *Keeper) {
+func keptOptions(t *testing.T, target, yaml string, env map[string]string) (Options, *session.Keeper) {
 	t.Helper()
 	cfg, err := roles.Parse("test.yaml", []byte("target: "+target+"\n"+yaml), roles.LoadOptions{Env: func(k string) (string, bool) {
 		v, ok := env[k]
@@ -28,12 +29,12 @@ func keptOptions(t *testing.T, target, yaml string, env map[string]string) (Opti
 	}
 	opts := testOptions(t, cfg)
 	for _, s := range opts.Sessions {
-		s.Configure(roles.SessionOptions{Target: cfg.Target, Secrets: cfg.Secrets, SignIn: opts.Clients["anonymous"], Client: opts.Clients[s.Name()]})
+		s.Configure(session.SessionOptions{Target: cfg.Target, Secrets: cfg.Secrets, SignIn: opts.Clients["anonymous"], Client: opts.Clients[s.Name()]})
 		if s.Name() != "anonymous" {
 			_ = s.SignIn(context.Background()) // a failure is the test's business
 		}
 	}
-	k := NewKeeper(cfg, opts.Sessions, nil)
+	k := session.NewKeeper(cfg, opts.Sessions, nil)
 	opts.Keeper = k
 	return opts, k
 }

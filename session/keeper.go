@@ -1,15 +1,13 @@
-package crawl
+package session
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
 
-	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -50,32 +48,31 @@ import (
 type Keeper struct {
 	log     *slog.Logger
 	secrets *roles.Redactor
-	cls     *judge.Classifier
 	roles   map[string]*roleKeeper
 
 	mu     sync.Mutex
 	ending map[model.Endpoint]string // session-ending endpoint -> the role that found it
 }
 
-// SessionReport is what the keeper saw of one role's session.
-type SessionReport struct {
+// Report is what the keeper saw of one role's
+type Report struct {
 	Role string
 	// Lost counts the observations recorded as "session lost" (and "not
 	// signed in" for a role that never signed in).
 	Lost int
 	// LostReason says why the session was lost; "" when it was not.
 	LostReason string
-	// SessionEnding lists the URLs this role found to end its session.
+	// SessionEnding lists the URLs this role found to end its
 	SessionEnding []string
 }
 
 // NewKeeper returns the keeper of the sessions of cfg's roles. logger may
 // be nil. Every message is redacted with cfg.Secrets.
-func NewKeeper(cfg *roles.Config, sessions []*roles.Session, logger *slog.Logger) *Keeper {
+func NewKeeper(cfg *roles.Config, sessions []*Session, logger *slog.Logger) *Keeper {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: cfg.Secrets, cls: judge.NewClassifier(cfg), roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
+	k := &Keeper{log: logger, secrets: cfg.Secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue
@@ -87,15 +84,15 @@ func NewKeeper(cfg *roles.Config, sessions []*roles.Session, logger *slog.Logger
 
 // Reports returns what the keeper saw of each signed-in role, in the
 // order of names.
-func (k *Keeper) Reports(names []string) []SessionReport {
-	var out []SessionReport
+func (k *Keeper) Reports(names []string) []Report {
+	var out []Report
 	for _, n := range names {
 		rk := k.roles[n]
 		if rk == nil {
 			continue
 		}
 		rk.mu.Lock()
-		r := SessionReport{Role: n, Lost: rk.lostCount, LostReason: rk.lostWhy, SessionEnding: append([]string(nil), rk.ending...)}
+		r := Report{Role: n, Lost: rk.lostCount, LostReason: rk.lostWhy, SessionEnding: append([]string(nil), rk.ending...)}
 		rk.mu.Unlock()
 		sort.Strings(r.SessionEnding)
 		out = append(out, r)
@@ -111,7 +108,7 @@ func (k *Keeper) Skips() []model.Skip {
 	for ep, role := range k.ending {
 		out = append(out, model.Skip{Endpoint: ep, Reason: fmt.Sprintf("session-ending: the check of role %s failed right after it; no signed-in role requests it", role)})
 	}
-	sort.Slice(out, func(i, j int) bool { return lessEndpoint(out[i].Endpoint, out[j].Endpoint) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.Less(out[j].Endpoint) })
 	return out
 }
 
@@ -125,7 +122,7 @@ func (k *Keeper) AddSkips(inv *model.Inventory) {
 	sort.SliceStable(inv.Skipped, func(i, j int) bool {
 		a, b := inv.Skipped[i], inv.Skipped[j]
 		if a.Endpoint != b.Endpoint {
-			return lessEndpoint(a.Endpoint, b.Endpoint)
+			return a.Endpoint.Less(b.Endpoint)
 		}
 		return a.Reason < b.Reason
 	})
@@ -159,7 +156,7 @@ func (k *Keeper) markEnding(ep model.Endpoint, rk *roleKeeper) {
 // arrived when n checks had started is proven given to a live session by
 // a passing check numbered above n (lastPass).
 type roleKeeper struct {
-	sess *roles.Session
+	sess *Session
 	log  *slog.Logger
 
 	// solo is held for reading by every request of the role and for
@@ -180,36 +177,38 @@ type roleKeeper struct {
 	parked []func()   // work set aside while busy
 }
 
-// outcome is how a kept request ended.
-type outcome int
+// Outcome is how a request made under the keeper's rules ended.
+type Outcome int
 
 const (
-	outKept       outcome = iota // the answer stands
-	outLost                      // the session was lost: error
-	outNotSignIn                 // the role never signed in: error
-	outCheckError                // the check could not run: error
-	outEnding                    // the URL ends sessions: nothing recorded for the role
-	outParked                    // set aside until the role's renewal is over
-	outCancelled                 // cut short by the context
+	Kept        Outcome = iota // the answer stands
+	Lost                       // the session was lost: error
+	NotSignedIn                // the role never signed in: error
+	CheckError                 // the check could not run: error
+	Ending                     // the URL ends sessions: nothing recorded for the role
+	Parked                     // set aside until the role's renewal is over
+	Cancelled                  // cut short by the context
 )
 
-// kept is the result of a request made under the keeper's rules.
-type kept[T any] struct {
-	val     T
-	out     outcome
-	why     string // for outLost, outNotSignIn, outCheckError
-	session string // Observation.Session of the answer kept
-	sendSeq uint64 // checks started when the kept request was sent
+// Result is the result of a request made under the keeper's rules.
+type Result[T any] struct {
+	Val     T
+	Outcome Outcome
+	Why     string // for Lost, NotSignedIn, CheckError
+	Session string // Observation.Session of the answer kept
+	SendSeq uint64 // checks started when the request was sent (LostSince)
 }
 
-// sendFunc makes one request and says whether its answer needs
-// confirmation, and false when ctx cut it short.
-type sendFunc[T any] func(ctx context.Context) (val T, confirm bool, ok bool)
+// Send makes one request and says whether its answer needs confirmation
+// (judge.NeedsConfirm), and false when ctx cut it short.
+type Send[T any] func(ctx context.Context) (val T, confirm bool, ok bool)
 
-// keepRequest makes one request of ep as sess under the keeper's rules.
-// park, when not nil, sets the whole request aside while the role
-// renews (it reports whether it did).
-func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep model.Endpoint, park func(*roleKeeper) bool, send sendFunc[T]) kept[T] {
+// Keep makes one request of ep as sess under the keeper's rules (Keeper).
+// again, when not nil, is the whole request made anew: while the role
+// renews, Keep sets it aside (Parked) and runs it once the renewal is
+// over, so that one role's renewal never holds the workers other roles
+// need. A nil Keeper takes every answer as it comes.
+func Keep[T any](ctx context.Context, k *Keeper, sess *Session, ep model.Endpoint, again func(), send Send[T]) Result[T] {
 	var rk *roleKeeper
 	if k != nil {
 		rk = k.roles[sess.Name()]
@@ -217,21 +216,21 @@ func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep 
 	if rk == nil { // anonymous, or no keeper: answers are taken as they come
 		v, _, ok := send(ctx)
 		if !ok {
-			return kept[T]{out: outCancelled}
+			return Result[T]{Outcome: Cancelled}
 		}
-		return kept[T]{val: v}
+		return Result[T]{Val: v}
 	}
 	if err := sess.Failure(); err != nil {
-		return kept[T]{out: outNotSignIn, why: "the role could not sign in: " + k.secrets.Redact(err.Error())}
+		return Result[T]{Outcome: NotSignedIn, Why: "the role could not sign in: " + k.secrets.Redact(err.Error())}
 	}
 	if lost, why := rk.isLost(); lost {
-		return kept[T]{out: outLost, why: why}
+		return Result[T]{Outcome: Lost, Why: why}
 	}
 	if k.isEnding(ep) {
-		return kept[T]{out: outEnding}
+		return Result[T]{Outcome: Ending}
 	}
-	if park != nil && park(rk) {
-		return kept[T]{out: outParked}
+	if again != nil && rk.park(again) {
+		return Result[T]{Outcome: Parked}
 	}
 	rk.solo.RLock()
 	gen := sess.Generation()
@@ -240,29 +239,29 @@ func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep 
 	answerSeq := rk.started.Load()
 	rk.solo.RUnlock()
 	if !ok {
-		return kept[T]{out: outCancelled}
+		return Result[T]{Outcome: Cancelled}
 	}
 	if !confirm || !sess.Checked() {
-		return kept[T]{val: v, sendSeq: sendSeq}
+		return Result[T]{Val: v, SendSeq: sendSeq}
 	}
-	if park != nil && park(rk) { // a renewal began: this answer is suspect, redo it after
-		return kept[T]{out: outParked}
+	if again != nil && rk.park(again) { // a renewal began: this answer is suspect, redo it after
+		return Result[T]{Outcome: Parked}
 	}
 	res, why, seen := rk.confirm(ctx, gen, answerSeq)
 	switch res {
 	case confirmLive:
-		return kept[T]{val: v, session: model.SessionLive, sendSeq: sendSeq}
+		return Result[T]{Val: v, Session: model.SessionLive, SendSeq: sendSeq}
 	case confirmLost:
-		return kept[T]{val: v, out: outLost, why: why}
+		return Result[T]{Val: v, Outcome: Lost, Why: why}
 	case confirmCheckError:
-		return kept[T]{val: v, out: outCheckError, why: why}
+		return Result[T]{Val: v, Outcome: CheckError, Why: why}
 	case confirmCancelled:
-		return kept[T]{out: outCancelled}
+		return Result[T]{Outcome: Cancelled}
 	}
 	// The session ended (seen says how), or was renewed since the request
 	// was sent: repeat the request alone, renewing first if still needed.
 	if k.isEnding(ep) {
-		return kept[T]{out: outEnding}
+		return Result[T]{Outcome: Ending}
 	}
 	rk.enter() // set the role's other probes aside meanwhile
 	defer rk.leave()
@@ -279,13 +278,13 @@ func keepRequest[T any](ctx context.Context, k *Keeper, sess *roles.Session, ep 
 // the check right after it failed: a session that ends after N requests
 // or T seconds must not get an innocent URL blamed. A repeat on a session
 // that is not fresh and ends is tried once more on a fresh one.
-func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model.Endpoint, gen uint64, seen string, send sendFunc[T]) kept[T] {
+func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model.Endpoint, gen uint64, seen string, send Send[T]) Result[T] {
 	rk.solo.Lock()
 	defer rk.solo.Unlock()
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
 	if rk.lost {
-		return kept[T]{out: outLost, why: rk.lostWhy}
+		return Result[T]{Outcome: Lost, Why: rk.lostWhy}
 	}
 	fresh := false
 	if seen != "" && rk.sess.Generation() == gen {
@@ -297,7 +296,7 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 	}
 	for attempt := 0; ; attempt++ {
 		if attempt == 3 { // tokens expiring faster than a request and a check
-			return kept[T]{out: outCheckError, why: "the session changed during every repeat: its tokens expire faster than a request and a check take"}
+			return Result[T]{Outcome: CheckError, Why: "the session changed during every repeat: its tokens expire faster than a request and a check take"}
 		}
 		if !fresh {
 			// Prove the session live now: other requests may have run
@@ -306,9 +305,9 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 			res := rk.sess.Check(ctx)
 			switch {
 			case ctx.Err() != nil:
-				return kept[T]{out: outCancelled}
+				return Result[T]{Outcome: Cancelled}
 			case res.Err != nil:
-				return kept[T]{out: outCheckError, why: rk.checkErr(res.Err)}
+				return Result[T]{Outcome: CheckError, Why: rk.checkErr(res.Err)}
 			case res.Live:
 				rk.lastPass = n
 			default:
@@ -322,15 +321,15 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 		sent := rk.sess.Generation()
 		v, _, ok := send(ctx)
 		if !ok {
-			return kept[T]{out: outCancelled}
+			return Result[T]{Outcome: Cancelled}
 		}
 		n := rk.started.Add(1)
 		res := rk.sess.Check(ctx)
 		switch {
 		case ctx.Err() != nil:
-			return kept[T]{out: outCancelled}
+			return Result[T]{Outcome: Cancelled}
 		case res.Err != nil:
-			return kept[T]{val: v, out: outCheckError, why: rk.checkErr(res.Err)}
+			return Result[T]{Val: v, Outcome: CheckError, Why: rk.checkErr(res.Err)}
 		case rk.sess.Generation() != sent:
 			// A token was refreshed on the way: the check proves nothing
 			// of the request. Repeat on the new token.
@@ -338,7 +337,7 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 			continue
 		case res.Live:
 			rk.lastPass = n
-			return kept[T]{val: v, session: model.SessionRenewed, sendSeq: sendSeq}
+			return Result[T]{Val: v, Session: model.SessionRenewed, SendSeq: sendSeq}
 		}
 		if !fresh { // it may have ended on its own: try on a fresh session
 			if err := rk.renewLocked(ctx, res.Seen); err != nil {
@@ -350,17 +349,17 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 		// Fresh before, ended right after, nothing else in flight.
 		k.markEnding(ep, rk)
 		_ = rk.renewLocked(ctx, res.Seen) // a failure marks the session lost
-		return kept[T]{out: outEnding}
+		return Result[T]{Outcome: Ending}
 	}
 }
 
 // renewFailed is the outcome of a renewal that failed: the session is
 // lost, or the run was cancelled.
-func renewFailed[T any](ctx context.Context, rk *roleKeeper) kept[T] {
+func renewFailed[T any](ctx context.Context, rk *roleKeeper) Result[T] {
 	if ctx.Err() != nil {
-		return kept[T]{out: outCancelled}
+		return Result[T]{Outcome: Cancelled}
 	}
-	return kept[T]{out: outLost, why: rk.lostWhy}
+	return Result[T]{Outcome: Lost, Why: rk.lostWhy}
 }
 
 type confirmResult int
@@ -373,7 +372,7 @@ const (
 	confirmCancelled
 )
 
-// confirm proves an answer was given to a live session. gen is the
+// confirm proves an answer was given to a live  gen is the
 // session's generation when the request was sent, answerSeq the number
 // of checks started when its answer arrived. It returns confirmRenewed
 // when the session was renewed since, or, with what the check saw, when
@@ -437,7 +436,7 @@ func (rk *roleKeeper) isLost() (bool, string) {
 }
 
 // lostSince reports whether a request sent when sendSeq checks had
-// started falls after the last passing check of a lost session.
+// started falls after the last passing check of a lost
 func (rk *roleKeeper) lostSince(sendSeq uint64) (bool, string) {
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
@@ -481,118 +480,19 @@ func (rk *roleKeeper) park(fn func()) bool {
 	return true
 }
 
-// probeRun is the keeper's bookkeeping for one Probe call.
-type probeRun struct {
-	k       *Keeper
-	sendSeq []uint64
+// LostSince reports whether a request of role sent when sendSeq checks
+// had started (Result.SendSeq) falls after the last passing check of a
+// session since lost, and why it was lost.
+func (k *Keeper) LostSince(role string, sendSeq uint64) (bool, string) {
+	if rk := k.roles[role]; rk != nil {
+		return rk.lostSince(sendSeq)
+	}
+	return false, ""
 }
 
-// probeKept probes job (index i) under the keeper's rules and hands the
-// observation to record, possibly later and from another goroutine (when
-// the job was set aside during a renewal). Nothing is recorded for a
-// session-ending endpoint or a cancelled probe.
-func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func(int, model.Observation)) {
-	if p.keep == nil || p.keep.k == nil {
-		if obs, ok := p.probe(ctx, job); ok {
-			record(i, obs)
-		}
-		return
+// CountLost counts one more observation of role recorded as lost.
+func (k *Keeper) CountLost(role string) {
+	if rk := k.roles[role]; rk != nil {
+		rk.countLost()
 	}
-	var park func(*roleKeeper) bool
-	park = func(rk *roleKeeper) bool {
-		return rk.park(func() { p.probeKept(ctx, i, job, record) })
-	}
-	res := keepRequest(ctx, p.keep.k, job.sess, job.ep, park, func(ctx context.Context) (model.Observation, bool, bool) {
-		obs, ok := p.probe(ctx, job)
-		return obs, ok && judge.NeedsConfirm(obs.Class), ok
-	})
-	obs := res.val
-	switch res.out {
-	case outParked, outCancelled, outEnding:
-		return
-	case outKept:
-		obs.Session = res.session
-		obs = judge.MarkerContradicted(obs)
-		p.keep.sendSeq[i] = res.sendSeq
-	default:
-		if obs.Role == "" { // nothing was sent
-			obs = model.Observation{Endpoint: job.ep, Role: job.sess.Name()}
-		}
-		obs.Class, obs.Err = model.Error, p.cfg.Secrets.Redact(res.why)
-		switch res.out {
-		case outLost:
-			obs.Why, obs.Session = "session lost", model.SessionLost
-		case outNotSignIn:
-			obs.Why, obs.Session = "not signed in", model.SessionNotSignedIn
-		case outCheckError:
-			obs.Why, obs.Session = "session check failed", model.SessionCheckError
-		}
-		if rk := p.keep.k.roles[job.sess.Name()]; rk != nil && res.out != outCheckError {
-			rk.countLost()
-		}
-		p.keep.sendSeq[i] = ^uint64(0)
-	}
-	record(i, obs)
-}
-
-// settle records as "session lost" every kept answer of a lost role sent
-// after its last passing check.
-func (p *prober) settle(results []model.Observation, finished []bool) {
-	if p.keep == nil || p.keep.k == nil {
-		return
-	}
-	for i := range results {
-		o := &results[i]
-		if !finished[i] || o.Session == model.SessionLost || o.Session == model.SessionNotSignedIn || o.Session == model.SessionCheckError {
-			continue
-		}
-		rk := p.keep.k.roles[o.Role]
-		if rk == nil {
-			continue
-		}
-		if lost, why := rk.lostSince(p.keep.sendSeq[i]); lost {
-			o.Class, o.Why, o.Session = model.Error, "session lost", model.SessionLost
-			o.Err = p.cfg.Secrets.Redact(why)
-			o.BodyChecks = nil
-			rk.countLost()
-		}
-	}
-}
-
-// fetchKept is a discovery request under the keeper's rules: nil when no
-// page is to be followed (a lost or unsigned role, a session-ending URL,
-// a cancelled request). sem is taken for each request only, never while
-// the role renews.
-func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
-	send := func(ctx context.Context) (*page, bool, bool) {
-		select {
-		case rc.sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil, false, false
-		}
-		p := rc.fetch(raw)
-		<-rc.sem
-		if p == nil || p.status == 0 || rc.opts.Keeper == nil {
-			return p, false, true
-		}
-		c, _ := rc.opts.Keeper.cls.Classify(p.status, p.header, p.body, p.url)
-		c, _ = judge.LoggedOut(loggedOutMarker(rc.sess), p.body, c, "")
-		return p, judge.NeedsConfirm(c), true
-	}
-	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, model.Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
-	switch res.out {
-	case outKept:
-		return res.val
-	case outLost, outNotSignIn, outCheckError:
-		rc.log.Debug("page not fetched", "url", rc.redact(raw), "reason", rc.redact(res.why))
-	}
-	return nil
-}
-
-// loggedOutMarker is the logged-out text of sess's role; "" for none.
-func loggedOutMarker(sess *roles.Session) string {
-	if sess == nil {
-		return ""
-	}
-	return sess.LoggedOutMarker()
 }

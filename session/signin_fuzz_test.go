@@ -1,4 +1,4 @@
-package roles
+package session
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/permaudit/permaudit/roles"
 )
 
 // FuzzParseForms feeds hostile pages to the login form parser. Every form
@@ -53,10 +55,10 @@ func FuzzJWTExpiry(f *testing.F) {
 // fails or gives a non-empty text, never panics.
 func FuzzCapture(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, from string) {
-		if checkCaptureFrom(from) != nil {
+		if roles.CheckCaptureFrom(from) != nil {
 			return
 		}
-		vars, err := capture(&loginAnswer{header: http.Header{"X-A": {"v"}}, body: body}, []Capture{{Var: "x", From: from}})
+		vars, err := capture(&loginAnswer{header: http.Header{"X-A": {"v"}}, body: body}, []roles.Capture{{Var: "x", From: from}})
 		if err != nil {
 			return
 		}

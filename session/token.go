@@ -1,4 +1,4 @@
-package roles
+package session
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permaudit/permaudit/roles"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -21,7 +22,7 @@ import (
 // takes the token from the answer (by path or cookie); without a token
 // the session is the cookies the answer set. With xsrf, it first obtains
 // the anti-forgery cookie and echoes it in a header of the login request.
-func (f *flow) json(ctx context.Context, jl *JSONLogin) (*credentials, error) {
+func (f *flow) json(ctx context.Context, jl *roles.JSONLogin) (*credentials, error) {
 	u, err := f.resolve(jl.URL)
 	if err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func (f *flow) json(ctx context.Context, jl *JSONLogin) (*credentials, error) {
 // of the cookie x.Cookie that the jar would send to login, URL-decoded as
 // Axios and Angular do (a value that does not decode is sent as it is).
 // The value, in both forms, is a secret before anything can quote it.
-func (f *flow) xsrfToken(ctx context.Context, x *XSRF, login *url.URL) (string, error) {
+func (f *flow) xsrfToken(ctx context.Context, x *roles.XSRF, login *url.URL) (string, error) {
 	page, err := f.resolve(x.URL)
 	if err != nil {
 		return "", err
@@ -152,7 +153,7 @@ func (f *flow) xsrfToken(ctx context.Context, x *XSRF, login *url.URL) (string, 
 		token = raw
 	}
 	f.s.addSecret("xsrf."+x.Cookie, token)
-	if token == "" || hasCtl(token) {
+	if token == "" || hasControl(token) {
 		return "", fmt.Errorf("%s answered %d with a cookie %s that is empty or holds control characters", what, r.status, x.Cookie)
 	}
 	return token, nil
@@ -171,7 +172,7 @@ func cookieValue(cs []*http.Cookie, name string) (string, bool) {
 // forgeryHint explains a refused login that looks like an anti-forgery
 // refusal: a 419 (Laravel's "CSRF token mismatch"), or a 403 that says
 // CSRF (Django). x is the login's xsrf, nil when none is configured.
-func forgeryHint(x *XSRF, r *reply) string {
+func forgeryHint(x *roles.XSRF, r *reply) string {
 	if r.status != 419 && (r.status != http.StatusForbidden || !bytes.Contains(bytes.ToLower(r.body), []byte("csrf"))) {
 		return ""
 	}
@@ -183,9 +184,9 @@ func forgeryHint(x *XSRF, r *reply) string {
 
 // useToken registers token as a secret and sends it as u says. A JWT's
 // exp claim gives the expiry.
-func (f *flow) useToken(cr *credentials, token string, u TokenUse) error {
+func (f *flow) useToken(cr *credentials, token string, u roles.TokenUse) error {
 	f.s.addSecret("token", token)
-	if hasCtl(token) || strings.ContainsAny(token, " \t") {
+	if hasControl(token) || strings.ContainsAny(token, " \t") {
 		return errors.New("the token holds blanks or control characters")
 	}
 	value := u.Value(token)
@@ -197,7 +198,7 @@ func (f *flow) useToken(cr *credentials, token string, u TokenUse) error {
 }
 
 // oauth2 obtains a token with the client credentials grant.
-func (f *flow) oauth2(ctx context.Context, ol *OAuth2Login) (*credentials, error) {
+func (f *flow) oauth2(ctx context.Context, ol *roles.OAuth2Login) (*credentials, error) {
 	u, err := f.resolve(ol.TokenURL)
 	if err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ const maxCommandOutput = 64 << 10
 
 // command runs the role's login program (argv, no shell) with a time
 // limit; its standard output is a token or a Cookie header value.
-func (f *flow) command(ctx context.Context, cl *CommandLogin) (*credentials, error) {
+func (f *flow) command(ctx context.Context, cl *roles.CommandLogin) (*credentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, cl.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cl.Argv[0], cl.Argv[1:]...)
@@ -319,4 +320,10 @@ func (c *capped) Write(p []byte) (int, error) {
 		c.Buffer.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
+}
+
+// hasControl reports whether s holds an ASCII control character other
+// than a tab, which no header value may carry.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f })
 }

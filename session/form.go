@@ -1,4 +1,4 @@
-package roles
+package session
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
 	"golang.org/x/net/html"
 )
 
@@ -21,7 +23,7 @@ import (
 // configured fields, submit it to its action with its method, and follow
 // the redirects of the answer on the origin. The session is the cookie
 // jar that results.
-func (f *flow) form(ctx context.Context, fl *FormLogin) (*credentials, error) {
+func (f *flow) form(ctx context.Context, fl *roles.FormLogin) (*credentials, error) {
 	page, err := f.resolve(fl.URL)
 	if err != nil {
 		return nil, err
@@ -361,7 +363,7 @@ func disabled(n *html.Node) bool {
 // pickForm chooses the login form: the one whose action is action when
 // given; otherwise the first holding a password field, or else the first
 // holding every configured field.
-func pickForm(forms []*htmlForm, fl *FormLogin, action *url.URL) (*htmlForm, error) {
+func pickForm(forms []*htmlForm, fl *roles.FormLogin, action *url.URL) (*htmlForm, error) {
 	if len(forms) == 0 {
 		return nil, fmt.Errorf("the page holds no form")
 	}
@@ -395,7 +397,7 @@ func pickForm(forms []*htmlForm, fl *FormLogin, action *url.URL) (*htmlForm, err
 }
 
 func samePathOf(a, b *url.URL) bool {
-	return sameOrigin(a, b) && strings.TrimSuffix(a.EscapedPath(), "/") == strings.TrimSuffix(b.EscapedPath(), "/")
+	return model.SameOrigin(a, b) && strings.TrimSuffix(a.EscapedPath(), "/") == strings.TrimSuffix(b.EscapedPath(), "/")
 }
 
 // holdsLoginForm reports whether a page still shows a login form: a

@@ -1,4 +1,4 @@
-package roles
+package session
 
 import (
 	"bytes"
@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
 )
 
 const (
@@ -140,7 +143,7 @@ func (f *flow) followRedirects(ctx context.Context, r *reply, method string, bod
 			return r, nil
 		}
 		next, err := r.url.Parse(loc)
-		if err != nil || !sameOrigin(next, f.base) {
+		if err != nil || !model.SameOrigin(next, f.base) {
 			return r, nil
 		}
 		if hop >= maxSignInHops {
@@ -197,7 +200,7 @@ func describeAnswer(r *reply, base *url.URL, redact func(string) string) string 
 	if isRedirect(r.status) && r.header.Get("Location") != "" {
 		loc := r.header.Get("Location")
 		if u, err := r.url.Parse(loc); err == nil {
-			if sameOrigin(u, base) {
+			if model.SameOrigin(u, base) {
 				loc = pathOf(u)
 			} else {
 				loc = u.Scheme + "://" + u.Host + pathOf(u)
@@ -277,7 +280,7 @@ func (s *Session) runCheck(ctx context.Context) CheckResult {
 }
 
 // capture reads the role variables of cps from the login answer.
-func capture(a *loginAnswer, cps []Capture) (map[string]string, error) {
+func capture(a *loginAnswer, cps []roles.Capture) (map[string]string, error) {
 	if len(cps) == 0 {
 		return nil, nil
 	}

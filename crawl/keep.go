@@ -1,0 +1,119 @@
+package crawl
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/permaudit/permaudit/judge"
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/session"
+)
+
+// probeRun is the keeper's bookkeeping for one Probe call.
+type probeRun struct {
+	k       *session.Keeper
+	sendSeq []uint64
+}
+
+// probeKept probes job (index i) under the keeper's rules and hands the
+// observation to record, possibly later and from another goroutine (when
+// the job was set aside during a renewal). Nothing is recorded for a
+// session-ending endpoint or a cancelled probe.
+func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func(int, model.Observation)) {
+	if p.keep == nil || p.keep.k == nil {
+		if obs, ok := p.probe(ctx, job); ok {
+			record(i, obs)
+		}
+		return
+	}
+	again := func() { p.probeKept(ctx, i, job, record) }
+	res := session.Keep(ctx, p.keep.k, job.sess, job.ep, again, func(ctx context.Context) (model.Observation, bool, bool) {
+		obs, ok := p.probe(ctx, job)
+		return obs, ok && judge.NeedsConfirm(obs.Class), ok
+	})
+	obs := res.Val
+	switch res.Outcome {
+	case session.Parked, session.Cancelled, session.Ending:
+		return
+	case session.Kept:
+		obs.Session = res.Session
+		obs = judge.MarkerContradicted(obs)
+		p.keep.sendSeq[i] = res.SendSeq
+	default:
+		if obs.Role == "" { // nothing was sent
+			obs = model.Observation{Endpoint: job.ep, Role: job.sess.Name()}
+		}
+		obs.Class, obs.Err = model.Error, p.cfg.Secrets.Redact(res.Why)
+		switch res.Outcome {
+		case session.Lost:
+			obs.Why, obs.Session = "session lost", model.SessionLost
+		case session.NotSignedIn:
+			obs.Why, obs.Session = "not signed in", model.SessionNotSignedIn
+		case session.CheckError:
+			obs.Why, obs.Session = "session check failed", model.SessionCheckError
+		}
+		if res.Outcome != session.CheckError {
+			p.keep.k.CountLost(job.sess.Name())
+		}
+		p.keep.sendSeq[i] = ^uint64(0)
+	}
+	record(i, obs)
+}
+
+// settle records as "session lost" every kept answer of a lost role sent
+// after its last passing check.
+func (p *prober) settle(results []model.Observation, finished []bool) {
+	if p.keep == nil || p.keep.k == nil {
+		return
+	}
+	for i := range results {
+		o := &results[i]
+		if !finished[i] || o.Session == model.SessionLost || o.Session == model.SessionNotSignedIn || o.Session == model.SessionCheckError {
+			continue
+		}
+		if lost, why := p.keep.k.LostSince(o.Role, p.keep.sendSeq[i]); lost {
+			o.Class, o.Why, o.Session = model.Error, "session lost", model.SessionLost
+			o.Err = p.cfg.Secrets.Redact(why)
+			o.BodyChecks = nil
+			p.keep.k.CountLost(o.Role)
+		}
+	}
+}
+
+// fetchKept is a discovery request under the keeper's rules: nil when no
+// page is to be followed (a lost or unsigned role, a session-ending URL,
+// a cancelled request). sem is taken for each request only, never while
+// the role renews.
+func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
+	send := func(ctx context.Context) (*page, bool, bool) {
+		select {
+		case rc.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, false, false
+		}
+		p := rc.fetch(raw)
+		<-rc.sem
+		if p == nil || p.status == 0 || rc.opts.Keeper == nil {
+			return p, false, true
+		}
+		c, _ := rc.cls.Classify(p.status, p.header, p.body, p.url)
+		c, _ = judge.LoggedOut(loggedOutMarker(rc.sess), p.body, c, "")
+		return p, judge.NeedsConfirm(c), true
+	}
+	res := session.Keep(ctx, rc.opts.Keeper, rc.sess, model.Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
+	switch res.Outcome {
+	case session.Kept:
+		return res.Val
+	case session.Lost, session.NotSignedIn, session.CheckError:
+		rc.log.Debug("page not fetched", "url", rc.redact(raw), "reason", rc.redact(res.Why))
+	}
+	return nil
+}
+
+// loggedOutMarker is the logged-out text of sess's role; "" for none.
+func loggedOutMarker(sess *session.Session) string {
+	if sess == nil {
+		return ""
+	}
+	return sess.LoggedOutMarker()
+}

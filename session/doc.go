@@ -1,0 +1,36 @@
+// Package session is the one owner of the roles' live sessions
+// (docs/design.md, "Sessions"): signing in with each role's flow,
+// checking that a session is live, renewing it, and keeping the audit
+// honest while sessions end under it.
+//
+// # Sign-in
+//
+// A Session is one role's live state. SignIn runs the role's flow
+// (roles.FormLogin, JSONLogin, OAuth2Login, CommandLogin) with the
+// *http.Client given in SessionOptions (crawl's scoped client: the flows
+// follow redirects themselves, on the target's origin only, and parse
+// forms with golang.org/x/net/html), installs what it obtained (a cookie
+// jar, a token header, captured variables) and runs the check with the
+// role's own client. Renew signs in again, capped by Renew.Max with a
+// backoff that doubles; Ready refreshes a token whose expiry is known (a
+// JWT's exp, expires_in, OAuth 2.0's expiry) when a quarter of its
+// lifetime is left. Every value obtained is registered with the
+// configuration's Redactor the moment it is obtained: cookies set during
+// a sign-in (8 bytes or more, raw and URL-decoded), CSRF-like hidden
+// values, a JSON login's XSRF token, tokens and the header values built
+// from them, a command's output.
+//
+// Variables captured at sign-in live in the Session, never in the
+// configuration, which stays as it was loaded (Captured). The audit saves
+// them in the run (model.RoleInfo.Vars) so that judging a saved run again
+// uses exactly the values the audit used.
+//
+// # Keeping sessions honest
+//
+// The Keeper decides what an answer of a signed-in role is worth when its
+// session may have ended: Keep makes one request under its rules (the
+// Keeper's comment lists them), confirming with the role's check every
+// answer that judge.NeedsConfirm names, renewing a session found dead and
+// repeating the request once, alone. crawl makes every discovery and probe
+// request of a role with a check through Keep.
+package session
