@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 // Defaults of the crawl section (docs/config.md). The User-Agent default
@@ -27,12 +29,12 @@ func (w *walker) scope(n *yaml.Node, c *Config) ScopeConfig {
 	if n == nil {
 		return s
 	}
-	f := w.fields(n, "scope", "exclude", "exclude_words", "allow_methods")
+	f := w.Fields(n, "scope", "exclude", "exclude_words", "allow_methods")
 	if an := f["allow_methods"]; an != nil {
 		s.AllowMethods = w.allowMethods(an, c)
 	}
 	if en := f["exclude"]; en != nil {
-		for _, it := range w.list(en, "scope.exclude") {
+		for _, it := range w.List(en, "scope.exclude") {
 			if p, ok := w.pattern(it, c); ok {
 				s.Exclude = append(s.Exclude, p)
 			}
@@ -40,13 +42,13 @@ func (w *walker) scope(n *yaml.Node, c *Config) ScopeConfig {
 	}
 	if wn := f["exclude_words"]; wn != nil {
 		s.ExcludeWords = []string{}
-		for _, it := range w.list(wn, "scope.exclude_words") {
-			v, ok := w.str(it.n, it.path)
+		for _, it := range w.List(wn, "scope.exclude_words") {
+			v, ok := w.Str(it.N, it.Path)
 			if !ok {
 				continue
 			}
 			if strings.TrimSpace(v) == "" {
-				w.errorf(it.n, it.path, "empty word")
+				w.Errorf(it.N, it.Path, "empty word")
 				continue
 			}
 			s.ExcludeWords = append(s.ExcludeWords, v)
@@ -56,14 +58,14 @@ func (w *walker) scope(n *yaml.Node, c *Config) ScopeConfig {
 }
 
 // pattern parses a pattern and checks its role variable references.
-func (w *walker) pattern(it item, c *Config) (Pattern, bool) {
-	s, ok := w.str(it.n, it.path)
+func (w *walker) pattern(it yamlwalk.Item, c *Config) (Pattern, bool) {
+	s, ok := w.Str(it.N, it.Path)
 	if !ok {
 		return Pattern{}, false
 	}
 	p, err := parsePattern(s)
 	if err != nil {
-		w.errorf(it.n, it.path, "pattern %q: %v", s, err)
+		w.Errorf(it.N, it.Path, "pattern %q: %v", s, err)
 		return Pattern{}, false
 	}
 	return p, w.checkRefs(it, p.VarRefs(), c)
@@ -71,7 +73,7 @@ func (w *walker) pattern(it item, c *Config) (Pattern, bool) {
 
 // checkRefs checks "role.var" references: the role must exist ("self" is
 // every role) and declare the variable, in vars or in login.capture.
-func (w *walker) checkRefs(it item, refs []string, c *Config) bool {
+func (w *walker) checkRefs(it yamlwalk.Item, refs []string, c *Config) bool {
 	ok := true
 	for _, ref := range refs {
 		role, name, _ := strings.Cut(ref, ".")
@@ -80,12 +82,12 @@ func (w *walker) checkRefs(it item, refs []string, c *Config) bool {
 		}
 		r := c.Role(role)
 		if r == nil {
-			w.errorf(it.n, it.path, "{%s}: unknown role %q", ref, role)
+			w.Errorf(it.N, it.Path, "{%s}: unknown role %q", ref, role)
 			ok = false
 			continue
 		}
 		if _, has := r.Vars[name]; !has && !r.Login.captures(name) {
-			w.errorf(it.n, it.path, "{%s}: role %s declares no variable %s", ref, role, name)
+			w.Errorf(it.N, it.Path, "{%s}: role %s declares no variable %s", ref, role, name)
 			ok = false
 		}
 	}
@@ -113,18 +115,18 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 	if n == nil {
 		return cc
 	}
-	f := w.fields(n, "crawl", "start", "max_depth", "max_requests", "concurrency", "timeout", "max_body", "user_agent", "max_per_template",
+	f := w.Fields(n, "crawl", "start", "max_depth", "max_requests", "concurrency", "timeout", "max_body", "user_agent", "max_per_template",
 		"rate", "host_rate", "retries", "max_retry_after", "max_duration", "max_probes", "run_id_header")
 	w.crawlSafety(f, &cc)
 	if sn := f["start"]; sn != nil {
 		var starts []string
-		for _, it := range w.list(sn, "crawl.start") {
-			s, ok := w.str(it.n, it.path)
+		for _, it := range w.List(sn, "crawl.start") {
+			s, ok := w.Str(it.N, it.Path)
 			if !ok {
 				continue
 			}
 			if err := checkInScope(s, c.Target); err != nil {
-				w.errorf(it.n, it.path, "%v", err)
+				w.Errorf(it.N, it.Path, "%v", err)
 				continue
 			}
 			var refs []string
@@ -135,8 +137,8 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 				starts = append(starts, s)
 			}
 		}
-		if len(starts) == 0 && deref(sn).Kind == yaml.SequenceNode && len(deref(sn).Content) == 0 {
-			w.errorf(sn, "crawl.start", "empty: give at least one start URL, or leave it out for [\"/\"]")
+		if len(starts) == 0 && sn.Kind == yaml.SequenceNode && len(sn.Content) == 0 {
+			w.Errorf(sn, "crawl.start", "empty: give at least one start URL, or leave it out for [\"/\"]")
 		}
 		if len(starts) > 0 {
 			cc.Start = starts
@@ -158,22 +160,18 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 		cc.MaxPerTemplate = int(v)
 	}
 	if tn := f["timeout"]; tn != nil {
-		if s, ok := w.str(tn, "crawl.timeout"); ok {
-			d, err := time.ParseDuration(strings.TrimSpace(s))
-			switch {
-			case err != nil:
-				w.errorf(tn, "crawl.timeout", "%q is not a Go duration such as 10s or 1m30s", s)
-			case d <= 0 || d > time.Hour:
-				w.errorf(tn, "crawl.timeout", "%v is out of range: more than 0, at most 1h", d)
-			default:
+		if d, ok := w.Duration(tn, "crawl.timeout"); ok {
+			if d <= 0 || d > time.Hour {
+				w.Errorf(tn, "crawl.timeout", "%v is out of range: more than 0, at most 1h", d)
+			} else {
 				cc.Timeout = d
 			}
 		}
 	}
 	if un := f["user_agent"]; un != nil {
-		if s, ok := w.str(un, "crawl.user_agent"); ok {
+		if s, ok := w.Str(un, "crawl.user_agent"); ok {
 			if strings.TrimSpace(s) == "" || hasCtl(s) {
-				w.errorf(un, "crawl.user_agent", "must be non-empty, without control characters")
+				w.Errorf(un, "crawl.user_agent", "must be non-empty, without control characters")
 			} else {
 				cc.UserAgent = s
 			}
@@ -187,5 +185,5 @@ func (w *walker) optInt(f map[string]*yaml.Node, key string, lo, hi int64) (int6
 	if n == nil {
 		return 0, false
 	}
-	return w.integer(n, "crawl."+key, lo, hi)
+	return w.Int(n, "crawl."+key, lo, hi)
 }

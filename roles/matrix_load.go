@@ -16,42 +16,42 @@ func (w *walker) denials(n *yaml.Node) []Denial {
 	if n == nil {
 		return nil
 	}
-	for _, it := range w.list(n, "denials") {
-		if it.n.Kind != yaml.MappingNode {
-			w.errorf(it.n, it.path, "must be a mapping with body, header and/or status")
+	for _, it := range w.List(n, "denials") {
+		if it.N.Kind != yaml.MappingNode {
+			w.Errorf(it.N, it.Path, "must be a mapping with body, header and/or status")
 			continue
 		}
-		f := w.fields(it.n, it.path, "body", "header", "status")
+		f := w.Fields(it.N, it.Path, "body", "header", "status")
 		var d Denial
 		ok := true
 		if bn := f["body"]; bn != nil {
 			var good bool
-			d.Body, good = w.str(bn, join(it.path, "body"))
+			d.Body, good = w.Str(bn, join(it.Path, "body"))
 			if good && d.Body == "" {
-				w.errorf(bn, join(it.path, "body"), "empty: it would match every body")
+				w.Errorf(bn, join(it.Path, "body"), "empty: it would match every body")
 				good = false
 			}
 			ok = ok && good
 		}
 		if hn := f["header"]; hn != nil {
 			var good bool
-			d.Header, good = w.str(hn, join(it.path, "header"))
+			d.Header, good = w.Str(hn, join(it.Path, "header"))
 			if good {
 				name, _, _ := strings.Cut(d.Header, ":")
 				if !isToken(strings.TrimSpace(name)) {
-					w.errorf(hn, join(it.path, "header"), "want \"Name\" or \"Name: value substring\"")
+					w.Errorf(hn, join(it.Path, "header"), "want \"Name\" or \"Name: value substring\"")
 					good = false
 				}
 			}
 			ok = ok && good
 		}
 		if sn := f["status"]; sn != nil {
-			v, good := w.integer(sn, join(it.path, "status"), 100, 599)
+			v, good := w.Int(sn, join(it.Path, "status"), 100, 599)
 			d.Status = int(v)
 			ok = ok && good
 		}
 		if f["body"] == nil && f["header"] == nil {
-			w.errorf(it.n, it.path, "a denial signature needs a body or a header")
+			w.Errorf(it.N, it.Path, "a denial signature needs a body or a header")
 			ok = false
 		}
 		if ok {
@@ -66,11 +66,11 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 	if n == nil {
 		return m
 	}
-	f := w.fields(n, "matrix", "default", "rules")
+	f := w.Fields(n, "matrix", "default", "rules")
 	if dn := f["default"]; dn != nil {
-		if s, ok := w.str(dn, "matrix.default"); ok {
+		if s, ok := w.Str(dn, "matrix.default"); ok {
 			if s != "deny" && s != "unmapped" {
-				w.errorf(dn, "matrix.default", "%q: want deny or unmapped", s)
+				w.Errorf(dn, "matrix.default", "%q: want deny or unmapped", s)
 			} else {
 				m.Default = s
 			}
@@ -81,21 +81,21 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 		return m
 	}
 	if rn.Kind != yaml.SequenceNode {
-		w.errorf(rn, "matrix.rules", "must be a list of rules")
+		w.Errorf(rn, "matrix.rules", "must be a list of rules")
 		return m
 	}
-	for i, it := range w.list(rn, "matrix.rules") {
-		if it.n.Kind != yaml.MappingNode {
-			w.errorf(it.n, it.path, "a rule must be a mapping with match and allow")
+	for i, it := range w.List(rn, "matrix.rules") {
+		if it.N.Kind != yaml.MappingNode {
+			w.Errorf(it.N, it.Path, "a rule must be a mapping with match and allow")
 			continue
 		}
-		r := Rule{Index: i + 1, Line: it.n.Line}
-		rf := w.fields(it.n, it.path, "match", "allow", "deny_as", "body")
+		r := Rule{Index: i + 1, Line: it.N.Line}
+		rf := w.Fields(it.N, it.Path, "match", "allow", "deny_as", "body")
 		ok := true
 		if mn := rf["match"]; mn != nil {
-			items := w.list(mn, join(it.path, "match"))
+			items := w.List(mn, join(it.Path, "match"))
 			if len(items) == 0 {
-				w.errorf(mn, join(it.path, "match"), "empty: give at least one pattern")
+				w.Errorf(mn, join(it.Path, "match"), "empty: give at least one pattern")
 				ok = false
 			}
 			for _, pit := range items {
@@ -106,43 +106,43 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 				}
 			}
 		} else {
-			w.errorf(it.n, join(it.path, "match"), "required: a pattern such as \"GET /admin/**\", or a list of them")
+			w.Errorf(it.N, join(it.Path, "match"), "required: a pattern such as \"GET /admin/**\", or a list of them")
 			ok = false
 		}
 		if an := rf["allow"]; an != nil {
 			r.Allow = []string{}
-			for _, ait := range w.list(an, join(it.path, "allow")) {
-				s, good := w.str(ait.n, ait.path)
+			for _, ait := range w.List(an, join(it.Path, "allow")) {
+				s, good := w.Str(ait.N, ait.Path)
 				if !good {
 					ok = false
 					continue
 				}
 				if s != "*" && c.Role(s) == nil {
-					w.errorf(ait.n, ait.path, "unknown role %q (roles: %s)", s, strings.Join(c.RoleNames(), ", "))
+					w.Errorf(ait.N, ait.Path, "unknown role %q (roles: %s)", s, strings.Join(c.RoleNames(), ", "))
 					ok = false
 					continue
 				}
 				r.Allow = append(r.Allow, s)
 			}
 		} else {
-			w.errorf(it.n, join(it.path, "allow"), "required: a list of roles, [\"*\"] for every role, or [] for none")
+			w.Errorf(it.N, join(it.Path, "allow"), "required: a list of roles, [\"*\"] for every role, or [] for none")
 			ok = false
 		}
 		if dn := rf["deny_as"]; dn != nil {
-			items := w.list(dn, join(it.path, "deny_as"))
+			items := w.List(dn, join(it.Path, "deny_as"))
 			if len(items) == 0 {
-				w.errorf(dn, join(it.path, "deny_as"), "empty: leave it out for the usual denial forms")
+				w.Errorf(dn, join(it.Path, "deny_as"), "empty: leave it out for the usual denial forms")
 				ok = false
 			}
 			for _, dit := range items {
-				s, good := w.str(dit.n, dit.path)
+				s, good := w.Str(dit.N, dit.Path)
 				if !good {
 					ok = false
 					continue
 				}
 				form, err := parseDenyForm(s)
 				if err != nil {
-					w.errorf(dit.n, dit.path, "%v", err)
+					w.Errorf(dit.N, dit.Path, "%v", err)
 					ok = false
 					continue
 				}
@@ -150,7 +150,7 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 			}
 		}
 		if bn := rf["body"]; bn != nil && r.Allow != nil {
-			ok = w.bodyChecks(bn, join(it.path, "body"), c, &r) && ok
+			ok = w.bodyChecks(bn, join(it.Path, "body"), c, &r) && ok
 		}
 		if ok {
 			m.Rules = append(m.Rules, r)

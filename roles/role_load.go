@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 var roleNameRE = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -20,62 +22,57 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 	type decl struct {
 		r        *Role
 		key      *yaml.Node
-		inherits []item
+		inherits []yamlwalk.Item
 	}
 	var decls []decl
-	for _, e := range w.entries(n, "roles") {
-		path := join("roles", e.name)
+	for _, e := range w.Entries(n, "roles") {
+		path := join("roles", e.Name)
 		switch {
-		case !roleNameRE.MatchString(e.name):
-			w.errorf(e.key, path, "invalid role name: lower-case letters, digits, '_' and '-' only")
+		case !roleNameRE.MatchString(e.Name):
+			w.Errorf(e.Key, path, "invalid role name: lower-case letters, digits, '_' and '-' only")
 			continue
-		case e.name == "self":
-			w.errorf(e.key, path, "\"self\" is reserved: {self.var} names the role being probed")
+		case e.Name == "self":
+			w.Errorf(e.Key, path, "\"self\" is reserved: {self.var} names the role being probed")
 			continue
 		}
-		f := w.fields(e.val, path, "login", "vars", "inherits", "check")
+		f := w.Fields(e.Val, path, "login", "vars", "inherits", "check")
 		r := anon
-		if e.name != "anonymous" {
-			r = &Role{Name: e.name, Vars: map[string]string{}}
+		if e.Name != "anonymous" {
+			r = &Role{Name: e.Name, Vars: map[string]string{}}
 			all = append(all, r)
 		}
-		d := decl{r: r, key: e.key}
+		d := decl{r: r, key: e.Key}
 		if ln := f["login"]; ln != nil {
-			if e.name == "anonymous" {
-				w.errorf(ln, join(path, "login"), "anonymous has no credentials")
+			if e.Name == "anonymous" {
+				w.Errorf(ln, join(path, "login"), "anonymous has no credentials")
 			} else {
 				r.Login = w.login(ln, join(path, "login"))
 			}
 		}
 		if cn := f["check"]; cn != nil {
-			if e.name == "anonymous" {
-				w.errorf(cn, join(path, "check"), "anonymous has no session to check")
+			if e.Name == "anonymous" {
+				w.Errorf(cn, join(path, "check"), "anonymous has no session to check")
 			} else {
 				r.Check = w.check(cn, join(path, "check"))
 			}
 		}
 		if vn := f["vars"]; vn != nil {
-			for _, ve := range w.entries(vn, join(path, "vars")) {
-				vp := join(join(path, "vars"), ve.name)
-				if !isIdent(ve.name) {
-					w.errorf(ve.key, vp, "invalid variable name: letters, digits, '_' and '-' only")
+			for _, ve := range w.Entries(vn, join(path, "vars")) {
+				vp := join(join(path, "vars"), ve.Name)
+				if !isIdent(ve.Name) {
+					w.Errorf(ve.Key, vp, "invalid variable name: letters, digits, '_' and '-' only")
 					continue
 				}
-				v := deref(ve.val)
-				if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
-					w.errorf(ve.val, vp, "must be a string")
-					continue
-				}
-				if s, ok := w.str(v, vp); ok {
-					r.Vars[ve.name] = s
+				if s, ok := w.Str(ve.Val, vp); ok {
+					r.Vars[ve.Name] = s
 				}
 			}
 		}
 		if in := f["inherits"]; in != nil {
-			if e.name == "anonymous" {
-				w.errorf(in, join(path, "inherits"), "anonymous inherits from no role")
+			if e.Name == "anonymous" {
+				w.Errorf(in, join(path, "inherits"), "anonymous inherits from no role")
 			} else {
-				d.inherits = w.list(in, join(path, "inherits"))
+				d.inherits = w.List(in, join(path, "inherits"))
 			}
 		}
 		decls = append(decls, d)
@@ -86,17 +83,17 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 	}
 	for _, d := range decls {
 		for _, it := range d.inherits {
-			s, ok := w.str(it.n, it.path)
+			s, ok := w.Str(it.N, it.Path)
 			if !ok {
 				continue
 			}
 			switch {
 			case s == d.r.Name:
-				w.errorf(it.n, it.path, "role %s inherits from itself", s)
+				w.Errorf(it.N, it.Path, "role %s inherits from itself", s)
 			case byName[s] == nil:
-				w.errorf(it.n, it.path, "unknown role %q (roles: %s)", s, strings.Join(roleNames(all), ", "))
+				w.Errorf(it.N, it.Path, "unknown role %q (roles: %s)", s, strings.Join(roleNames(all), ", "))
 			case slices.Contains(d.r.Inherits, s):
-				w.errorf(it.n, it.path, "role %s is listed twice", s)
+				w.Errorf(it.N, it.Path, "role %s is listed twice", s)
 			default:
 				d.r.Inherits = append(d.r.Inherits, s)
 			}
@@ -112,7 +109,7 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 			for _, x := range cyc {
 				reported[x] = true
 			}
-			w.errorf(d.key, join(join("roles", d.r.Name), "inherits"), "inheritance cycle: %s", strings.Join(cyc, " -> "))
+			w.Errorf(d.key, join(join("roles", d.r.Name), "inherits"), "inheritance cycle: %s", strings.Join(cyc, " -> "))
 		}
 	}
 	return all
@@ -160,33 +157,33 @@ func findCycle(start string, byName map[string]*Role) []string {
 
 func (w *walker) login(n *yaml.Node, path string) Login {
 	l := Login{Renew: Renew{Max: DefaultMaxRenewals, Backoff: DefaultRenewBackoff}}
-	f := w.fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew")
+	f := w.Fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew")
 	w.signIn(f, path, &l)
 	if bn := f["basic"]; bn != nil {
 		bp := join(path, "basic")
-		bf := w.fields(bn, bp, "username", "password")
+		bf := w.Fields(bn, bp, "username", "password")
 		var user, pass string
 		okU, okP := true, true
 		w.credential[join(bp, "username")] = true // no message quotes it
 		if un := bf["username"]; un != nil {
-			user, okU = w.str(un, join(bp, "username"))
+			user, okU = w.Str(un, join(bp, "username"))
 			if okU && (user == "" || strings.ContainsAny(user, ":") || hasCtl(user)) {
-				w.errorf(un, join(bp, "username"), "must be non-empty, without ':' or control characters")
+				w.Errorf(un, join(bp, "username"), "must be non-empty, without ':' or control characters")
 				okU = false
 			}
 		} else {
-			w.errorf(bn, join(bp, "username"), "required")
+			w.Errorf(bn, join(bp, "username"), "required")
 			okU = false
 		}
 		if pn := bf["password"]; pn != nil {
-			pass, okP = w.str(pn, join(bp, "password"))
+			pass, okP = w.Str(pn, join(bp, "password"))
 			w.addCredential(join(bp, "password"), pass)
 			if okP && hasCtl(pass) {
-				w.errorf(pn, join(bp, "password"), "must not hold control characters")
+				w.Errorf(pn, join(bp, "password"), "must not hold control characters")
 				okP = false
 			}
 		} else {
-			w.errorf(bn, join(bp, "password"), "required")
+			w.Errorf(bn, join(bp, "password"), "required")
 			okP = false
 		}
 		if okU && okP {
@@ -200,13 +197,13 @@ func (w *walker) login(n *yaml.Node, path string) Login {
 	}
 	if bn := f["bearer"]; bn != nil {
 		bp := join(path, "bearer")
-		if s, ok := w.str(bn, bp); ok {
+		if s, ok := w.Str(bn, bp); ok {
 			w.addCredential(bp, s)
 			switch {
 			case s == "":
-				w.errorf(bn, bp, "empty token")
+				w.Errorf(bn, bp, "empty token")
 			case hasCtl(s) || strings.ContainsAny(s, " \t"):
-				w.errorf(bn, bp, "the token must not hold blanks or control characters")
+				w.Errorf(bn, bp, "the token must not hold blanks or control characters")
 			default:
 				l.Bearer = s
 				w.addCredential(bp, "Bearer "+s)
@@ -220,25 +217,25 @@ func (w *walker) login(n *yaml.Node, path string) Login {
 	}
 	if cn := f["cookies"]; cn != nil {
 		cp := join(path, "cookies")
-		for _, e := range w.entries(cn, cp) {
-			p := join(cp, e.name)
-			s, ok := w.str(e.val, p)
+		for _, e := range w.Entries(cn, cp) {
+			p := join(cp, e.Name)
+			s, ok := w.Str(e.Val, p)
 			w.addCredential(p, s)
-			if !isToken(e.name) {
-				w.errorf(e.key, p, "invalid cookie name")
+			if !isToken(e.Name) {
+				w.Errorf(e.Key, p, "invalid cookie name")
 				continue
 			}
 			if !ok {
 				continue
 			}
 			if s == "" || !validCookieValue(s) {
-				w.errorf(e.val, p, "the value must be non-empty, without blanks, quotes, ';', '\\' or control characters")
+				w.Errorf(e.Val, p, "the value must be non-empty, without blanks, quotes, ';', '\\' or control characters")
 				continue
 			}
 			if l.Cookies == nil {
 				l.Cookies = map[string]string{}
 			}
-			l.Cookies[e.name] = s
+			l.Cookies[e.Name] = s
 		}
 	}
 	return l

@@ -12,12 +12,14 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 // jsonLogin reads login.json.
 func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 	jl := &JSONLogin{Method: http.MethodPost, Encoding: "json"}
-	f := w.fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme", "xsrf")
+	f := w.Fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme", "xsrf")
 	var ok bool
 	jl.URL, ok = w.requiredInScope(f, n, path, "url", "the login endpoint, such as /api/login")
 	if mn := f["method"]; mn != nil {
@@ -25,11 +27,11 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		jl.Method, ok = m, ok && good
 	}
 	if en := f["encoding"]; en != nil {
-		if s, good := w.str(en, join(path, "encoding")); good && (s == "json" || s == "form") {
+		if s, good := w.Str(en, join(path, "encoding")); good && (s == "json" || s == "form") {
 			jl.Encoding = s
 		} else {
 			if good {
-				w.errorf(en, join(path, "encoding"), "%q: want json or form", s)
+				w.Errorf(en, join(path, "encoding"), "%q: want json or form", s)
 			}
 			ok = false
 		}
@@ -37,24 +39,24 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 	if bn := f["body"]; bn != nil {
 		bp := join(path, "body")
 		if bn.Kind != yaml.MappingNode {
-			w.errorf(bn, bp, "must be a mapping, not %s", kindName(bn))
+			w.Errorf(bn, bp, "must be a mapping, not %s", yamlwalk.KindName(bn))
 			ok = false
 		} else if jl.Encoding == "form" {
 			vals := url.Values{}
-			for _, e := range w.entries(bn, bp) {
-				p := join(bp, e.name)
-				v := deref(e.val)
+			for _, e := range w.Entries(bn, bp) {
+				p := join(bp, e.Name)
+				v := yamlwalk.Deref(e.Val)
 				if v == nil || v.Kind != yaml.ScalarNode {
-					w.errorf(e.val, p, "a form-encoded body holds strings only")
+					w.Errorf(e.Val, p, "a form-encoded body holds strings only")
 					ok = false
 					continue
 				}
-				s, good := w.str(v, p)
-				if secretFieldName(e.name) {
+				s, good := w.Str(v, p)
+				if secretFieldName(e.Name) {
 					w.addCredential(p, s)
 				}
 				ok = ok && good
-				vals.Add(e.name, s)
+				vals.Add(e.Name, s)
 			}
 			jl.Body = []byte(vals.Encode())
 		} else {
@@ -67,9 +69,9 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		jl.Headers = w.headerMap(hn, join(path, "headers"), false)
 	}
 	if tn := f["token"]; tn != nil {
-		if s, good := w.str(tn, join(path, "token")); good {
+		if s, good := w.Str(tn, join(path, "token")); good {
 			if err := checkJSONPath(s); err != nil {
-				w.errorf(tn, join(path, "token"), "%v", err)
+				w.Errorf(tn, join(path, "token"), "%v", err)
 				ok = false
 			}
 			jl.Token = s
@@ -79,14 +81,14 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		s, good := w.cookieName(cn, join(path, "token_cookie"))
 		jl.TokenCookie, ok = s, ok && good
 		if f["token"] != nil {
-			w.errorf(cn, join(path, "token_cookie"), "give token or token_cookie, not both")
+			w.Errorf(cn, join(path, "token_cookie"), "give token or token_cookie, not both")
 			ok = false
 		}
 	}
 	if en := f["expires_in"]; en != nil {
-		if s, good := w.str(en, join(path, "expires_in")); good {
+		if s, good := w.Str(en, join(path, "expires_in")); good {
 			if err := checkJSONPath(s); err != nil {
-				w.errorf(en, join(path, "expires_in"), "%v", err)
+				w.Errorf(en, join(path, "expires_in"), "%v", err)
 				ok = false
 			}
 			jl.ExpiresIn = s
@@ -98,7 +100,7 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		if good && jl.Headers != nil {
 			for k := range jl.Headers {
 				if http.CanonicalHeaderKey(k) == http.CanonicalHeaderKey(x.Header) {
-					w.errorf(xn, join(path, "xsrf"), "headers sets %s too: the XSRF token goes in it", k)
+					w.Errorf(xn, join(path, "xsrf"), "headers sets %s too: the XSRF token goes in it", k)
 					good = false
 				}
 			}
@@ -115,11 +117,11 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 // cookie, and the header of the login request that echoes it.
 func (w *walker) xsrf(n *yaml.Node, path string) (*XSRF, bool) {
 	if n.Kind != yaml.MappingNode {
-		w.errorf(n, path, "must be a mapping such as {url: /sanctum/csrf-cookie}, not %s", kindName(n))
+		w.Errorf(n, path, "must be a mapping such as {url: /sanctum/csrf-cookie}, not %s", yamlwalk.KindName(n))
 		return nil, false
 	}
 	x := &XSRF{Cookie: DefaultXSRFCookie, Header: DefaultXSRFHeader}
-	f := w.fields(n, path, "url", "cookie", "header")
+	f := w.Fields(n, path, "url", "cookie", "header")
 	var ok bool
 	x.URL, ok = w.requiredInScope(f, n, path, "url", "the page that sets the cookie, requested (GET) before the login, such as /sanctum/csrf-cookie")
 	if cn := f["cookie"]; cn != nil {
@@ -137,25 +139,25 @@ func (w *walker) xsrf(n *yaml.Node, path string) (*XSRF, bool) {
 // of mappings. Strings are expanded; a string under a key that names a
 // secret is registered as a credential.
 func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes.Buffer, depth int) bool {
-	n = deref(n)
+	n = yamlwalk.Deref(n)
 	if depth > 32 {
-		w.errorf(n, path, "nested too deeply")
+		w.Errorf(n, path, "nested too deeply")
 		return false
 	}
 	switch {
-	case n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+	case yamlwalk.IsNull(n):
 		buf.WriteString("null")
 		return true
 	case n.Kind == yaml.MappingNode:
 		buf.WriteByte('{')
-		for i, e := range w.entries(n, path) {
+		for i, e := range w.Entries(n, path) {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			k, _ := json.Marshal(e.name)
+			k, _ := json.Marshal(e.Name)
 			buf.Write(k)
 			buf.WriteByte(':')
-			if !w.jsonValue(e.val, join(path, e.name), secretFieldName(e.name), buf, depth+1) {
+			if !w.jsonValue(e.Val, join(path, e.Name), secretFieldName(e.Name), buf, depth+1) {
 				return false
 			}
 		}
@@ -167,7 +169,7 @@ func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if !w.jsonValue(c, path+"["+strconv.Itoa(i)+"]", secretKey, buf, depth+1) {
+			if !w.jsonValue(c, yamlwalk.Index(path, i), secretKey, buf, depth+1) {
 				return false
 			}
 		}
@@ -178,7 +180,7 @@ func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes
 		case "!!bool":
 			b, err := strconv.ParseBool(strings.ToLower(n.Value))
 			if err != nil {
-				w.errorf(n, path, "invalid boolean %q", n.Value)
+				w.Errorf(n, path, "invalid boolean %q", n.Value)
 				return false
 			}
 			buf.WriteString(strconv.FormatBool(b))
@@ -190,18 +192,18 @@ func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes
 					buf.WriteString(strconv.FormatInt(iv, 10))
 					return true
 				}
-				w.errorf(n, path, "invalid number %q: quote it for a string", n.Value)
+				w.Errorf(n, path, "invalid number %q: quote it for a string", n.Value)
 				return false
 			}
 			b, err := json.Marshal(v)
 			if err != nil {
-				w.errorf(n, path, "invalid number %q: quote it for a string", n.Value)
+				w.Errorf(n, path, "invalid number %q: quote it for a string", n.Value)
 				return false
 			}
 			buf.Write(b)
 			return true
 		}
-		s, ok := w.str(n, path)
+		s, ok := w.Str(n, path)
 		if secretKey {
 			w.addCredential(path, s)
 		}
@@ -212,6 +214,6 @@ func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes
 		buf.Write(b)
 		return true
 	}
-	w.errorf(n, path, "unsupported value")
+	w.Errorf(n, path, "unsupported value")
 	return false
 }
