@@ -70,8 +70,8 @@ func (w *Walker) Errorf(n *yaml.Node, path, format string, args ...any) {
 // node at all, as for a file of comments): what empty means is the
 // caller's to say, as is a null root (see IsNull). It records a syntax
 // error, or aliases that expand too far (see MaxAliasNodes), and returns
-// false; a second document is recorded as a problem too ("the what is one
-// document"), but the first is still returned.
+// false. A second document is recorded too ("a second YAML document: the
+// <what> is one document"), and the first is still returned.
 func (w *Walker) Decode(data []byte, what string) (*yaml.Node, bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
