@@ -2,18 +2,17 @@ package report
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -49,104 +48,72 @@ var fingerprintRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
 // every problem is reported at once as roles.ConfigErrors, each with its
 // file:line:col and field.
 func ParseBaseline(file string, data []byte) (*Baseline, error) {
-	p := &baselineParser{file: file}
+	p := &baselineParser{Walker: yamlwalk.Walker{File: file}}
 	b := p.parse(data)
-	if len(p.errs) > 0 {
-		sort.SliceStable(p.errs, func(i, j int) bool {
-			if p.errs[i].Line != p.errs[j].Line {
-				return p.errs[i].Line < p.errs[j].Line
-			}
-			return p.errs[i].Col < p.errs[j].Col
-		})
-		return nil, p.errs
+	if len(p.Errs) > 0 {
+		yamlwalk.SortErrors(p.Errs)
+		errs := make(roles.ConfigErrors, len(p.Errs))
+		for i, e := range p.Errs {
+			errs[i] = (*roles.ConfigError)(e)
+		}
+		return nil, errs
 	}
 	return b, nil
 }
 
+// baselineParser walks a baseline with the configuration's walker.
 type baselineParser struct {
-	file string
-	errs roles.ConfigErrors
+	yamlwalk.Walker
 }
 
-func (p *baselineParser) errorf(n *yaml.Node, field, format string, args ...any) {
-	line, col := 1, 1
-	if n != nil && n.Line > 0 {
-		line, col = n.Line, n.Column
-	}
-	p.errs = append(p.errs, &roles.ConfigError{File: p.file, Line: line, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)})
-}
-
-// mapping returns the values of mapping n by key in order, reporting
-// unknown and duplicate keys.
+// mapping returns the values of mapping n by key, reporting unknown and
+// duplicate keys, and aliases: a baseline is written out in full.
 func (p *baselineParser) mapping(n *yaml.Node, path string, known ...string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "must be a mapping")
-		return out
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		name := joinFieldPath(path, k.Value)
-		switch {
-		case k.Kind != yaml.ScalarNode:
-			p.errorf(k, path, "a key must be a string")
-		case !slices.Contains(known, k.Value):
-			p.errorf(k, name, "unknown field (known: %s)", strings.Join(known, ", "))
-		case out[k.Value] != nil:
-			p.errorf(k, name, "duplicate field")
-		case v.Kind == yaml.AliasNode:
-			p.errorf(v, name, "aliases are not supported in a baseline")
-		default:
-			out[k.Value] = v
+	for _, e := range p.Known(n, path, known...) {
+		if e.Val.Kind == yaml.AliasNode {
+			p.Errorf(e.Val, yamlwalk.Join(path, e.Name), "aliases are not supported in a baseline")
+			continue
 		}
+		out[e.Name] = e.Val
 	}
 	return out
 }
 
-func (p *baselineParser) scalar(n *yaml.Node, path string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		p.errorf(n, path, "must be a string")
-		return "", false
-	}
-	return n.Value, true
-}
-
 func (p *baselineParser) parse(data []byte) *Baseline {
-	b := &Baseline{File: p.file, Entries: []model.BaselineEntry{}}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := decodeYAMLNode(dec, &doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			p.errorf(nil, "", "empty baseline: want schema: %s and a findings list", BaselineSchema)
-		} else {
-			p.errorf(nil, "", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		}
+	b := &Baseline{File: p.File, Entries: []model.BaselineEntry{}}
+	root, ok := p.Decode(data, "baseline")
+	if !ok {
 		return b
 	}
-	if len(doc.Content) == 0 {
-		p.errorf(&doc, "", "empty baseline: want schema: %s and a findings list", BaselineSchema)
+	if yamlwalk.IsNull(root) {
+		p.Errorf(root, "", "empty baseline: want schema: %s and a findings list", BaselineSchema)
 		return b
 	}
-	top := p.mapping(doc.Content[0], "", "schema", "findings")
+	top := p.mapping(root, "", "schema", "findings")
 	if n := top["schema"]; n == nil {
-		p.errorf(doc.Content[0], "schema", "required: schema: %s", BaselineSchema)
-	} else if s, ok := p.scalar(n, "schema"); ok && s != BaselineSchema {
-		p.errorf(n, "schema", "unsupported baseline schema %q; this permaudit reads %s", s, BaselineSchema)
+		p.Errorf(root, "schema", "required: schema: %s", BaselineSchema)
+	} else if s, ok := p.Str(n, "schema"); ok && s != BaselineSchema {
+		p.Errorf(n, "schema", "unsupported baseline schema %q; this permaudit reads %s", s, BaselineSchema)
 	}
 	fn := top["findings"]
-	if fn == nil || fn.Tag == "!!null" {
+	if yamlwalk.IsNull(fn) {
 		return b
 	}
 	if fn.Kind != yaml.SequenceNode {
-		p.errorf(fn, "findings", "must be a list of entries")
+		p.Errorf(fn, "findings", "must be a list of entries")
 		return b
 	}
 	seen := map[string]int{}
 	for i, en := range fn.Content {
-		path := fmt.Sprintf("findings[%d]", i)
+		path := yamlwalk.Index("findings", i)
+		if en.Kind == yaml.AliasNode {
+			p.Errorf(en, path, "aliases are not supported in a baseline")
+			continue
+		}
 		if e, ok := p.entry(en, path); ok {
 			if line, dup := seen[e.Fingerprint]; dup {
-				p.errorf(en, path, "fingerprint %s is already listed at line %d", e.Fingerprint, line)
+				p.Errorf(en, path, "fingerprint %s is already listed at line %d", e.Fingerprint, line)
 				continue
 			}
 			seen[e.Fingerprint] = e.Line
@@ -158,17 +125,18 @@ func (p *baselineParser) parse(data []byte) *Baseline {
 
 func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, bool) {
 	e := model.BaselineEntry{Line: n.Line}
-	f := p.mapping(n, path, "fingerprint", "verdict", "template", "role", "reason", "expires")
 	if n.Kind != yaml.MappingNode {
+		p.Errorf(n, path, "must be a mapping, not %s", yamlwalk.KindName(n))
 		return e, false
 	}
+	f := p.mapping(n, path, "fingerprint", "verdict", "template", "role", "reason", "expires")
 	ok := true
 	str := func(key string) (string, *yaml.Node) {
 		v := f[key]
 		if v == nil {
 			return "", nil
 		}
-		s, good := p.scalar(v, joinFieldPath(path, key))
+		s, good := p.Str(v, yamlwalk.Join(path, key))
 		ok = ok && good
 		return s, v
 	}
@@ -184,14 +152,14 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 		if at == nil {
 			at = n
 		}
-		p.errorf(at, joinFieldPath(path, "reason"), "required: say why this finding is accepted")
+		p.Errorf(at, yamlwalk.Join(path, "reason"), "required: say why this finding is accepted")
 		ok = false
 	}
 	e.Reason = reason
 	if vn != nil {
 		v := model.Verdict(verdict)
 		if !v.IsFinding() {
-			p.errorf(vn, joinFieldPath(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, model.JoinVerdicts(model.FindingVerdicts))
+			p.Errorf(vn, yamlwalk.Join(path, "verdict"), "%q is not a finding verdict (verdicts: %s)", verdict, model.JoinVerdicts(model.FindingVerdicts))
 			ok = false
 		}
 		e.Verdict = v
@@ -200,7 +168,7 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 	if tn != nil {
 		m, rest, cut := strings.Cut(tmpl, " ")
 		if !cut || !model.IsMethodToken(m) || !strings.HasPrefix(rest, "/") {
-			p.errorf(tn, joinFieldPath(path, "template"), "%q: want METHOD /path, as in a finding's template (\"GET /orders/{id}\")", tmpl)
+			p.Errorf(tn, yamlwalk.Join(path, "template"), "%q: want METHOD /path, as in a finding's template (\"GET /orders/{id}\")", tmpl)
 			ok = false
 		}
 		method = m
@@ -212,14 +180,14 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 	switch {
 	case fpn != nil:
 		if !fingerprintRE.MatchString(fp) {
-			p.errorf(fpn, joinFieldPath(path, "fingerprint"), "%q: want 32 lower-case hex characters, as in a finding's fingerprint", fp)
+			p.Errorf(fpn, yamlwalk.Join(path, "fingerprint"), "%q: want 32 lower-case hex characters, as in a finding's fingerprint", fp)
 			ok = false
 			break
 		}
 		e.Fingerprint = fp
 		if ok && vn != nil && tn != nil && rn != nil {
 			if want := model.Fingerprint(e.Verdict, method, tmpl, role); want != fp {
-				p.errorf(fpn, joinFieldPath(path, "fingerprint"), "does not match verdict, template and role, which give %s; fix one or leave the fingerprint out", want)
+				p.Errorf(fpn, yamlwalk.Join(path, "fingerprint"), "does not match verdict, template and role, which give %s; fix one or leave the fingerprint out", want)
 				ok = false
 			}
 		}
@@ -228,35 +196,17 @@ func (p *baselineParser) entry(n *yaml.Node, path string) (model.BaselineEntry, 
 			e.Fingerprint = model.Fingerprint(e.Verdict, method, tmpl, role)
 		}
 	default:
-		p.errorf(n, path, "give a fingerprint, or the verdict, template and role it is computed from")
+		p.Errorf(n, path, "give a fingerprint, or the verdict, template and role it is computed from")
 		ok = false
 	}
 	if en != nil {
 		if _, err := time.Parse(time.DateOnly, expires); err != nil {
-			p.errorf(en, joinFieldPath(path, "expires"), "%q: want a date such as 2025-06-30", expires)
+			p.Errorf(en, yamlwalk.Join(path, "expires"), "%q: want a date such as 2025-06-30", expires)
 			ok = false
 		}
 		e.Expires = expires
 	}
 	return e, ok
-}
-
-// decodeYAMLNode is dec.Decode with a panic of the YAML library turned into
-// an error: hostile input must never crash the tool.
-func decodeYAMLNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("yaml: %v", r)
-		}
-	}()
-	return dec.Decode(n)
-}
-
-func joinFieldPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 // applyBaseline marks every finding of run new, baselined or expired,

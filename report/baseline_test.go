@@ -242,6 +242,46 @@ findings:
 	}
 }
 
+// baselineAliasBomb nests aliases nine deep: expanded, its findings
+// would hold 387 million strings.
+const baselineAliasBomb = `schema: permaudit.baseline/v1
+findings:
+  - &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]
+  - &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+  - &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+  - &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+  - &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+  - &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+  - &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+  - &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+  - &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+`
+
+func TestParseBaselineAliases(t *testing.T) {
+	cases := []struct{ name, text, want string }{
+		// Refused before any walk, at the alias that passes the bound.
+		{"bomb", baselineAliasBomb, "b.yaml:7:9: findings[4][0]: aliases expand to more than"},
+		{"cycle", "schema: permaudit.baseline/v1\nfindings: &f\n  - *f\n", "b.yaml:3:5: findings[0]: alias *f is inside the value it names"},
+		// Within the bound, a baseline is still written out in full.
+		{"value", "schema: permaudit.baseline/v1\nfindings:\n  - {fingerprint: 0123456789abcdef0123456789abcdef, reason: x, expires: &d 2025-06-30}\n  - {fingerprint: 0123456789abcdef0123456789abcdee, reason: y, expires: *d}\n",
+			"b.yaml:4:73: findings[1].expires: aliases are not supported in a baseline"},
+		{"entry", "schema: permaudit.baseline/v1\nfindings:\n  - &e {fingerprint: 0123456789abcdef0123456789abcdef, reason: x}\n  - *e\n",
+			"b.yaml:4:5: findings[1]: aliases are not supported in a baseline"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseBaseline("b.yaml", []byte(tc.text))
+			var ce roles.ConfigErrors
+			if !errors.As(err, &ce) || len(ce) != 1 {
+				t.Fatalf("error = %v, want one roles.ConfigError", err)
+			}
+			if !strings.HasPrefix(ce[0].Error(), tc.want) {
+				t.Errorf("got %v\nwant it to start %q", ce[0], tc.want)
+			}
+		})
+	}
+}
+
 func TestParseBaselineHandWritten(t *testing.T) {
 	// An entry written by hand from a finding's fields, without its
 	// fingerprint, matches the finding.
@@ -281,6 +321,7 @@ func FuzzParseBaseline(f *testing.F) {
 	f.Add([]byte("schema: permaudit.baseline/v1\nfindings: []\n"))
 	f.Add([]byte("schema: permaudit.baseline/v1\nfindings:\n  - verdict: leak\n    template: \"GET /a/{id}\"\n    role: r\n    reason: x\n    expires: 2025-01-01\n"))
 	f.Add([]byte("schema: permaudit.baseline/v1\nfindings:\n  - fingerprint: 0123456789abcdef0123456789abcdef\n    reason: &a x\n  - *a\n"))
+	f.Add([]byte(baselineAliasBomb))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ParseBaseline("f.yaml", data)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 // bodyCheckFields are the keys of one body check.
@@ -17,9 +19,9 @@ var bodyCheckFields = []string{"path", "equals", "not_equals", "contains", "not_
 // which the checks' roles must be in. It reports whether every check was
 // valid.
 func (w *walker) bodyChecks(n *yaml.Node, path string, c *Config, r *Rule) bool {
-	items := w.list(n, path)
+	items := w.List(n, path)
 	if len(items) == 0 {
-		w.errorf(n, path, "empty: give at least one check, or leave body out")
+		w.Errorf(n, path, "empty: give at least one check, or leave body out")
 		return false
 	}
 	ok := true
@@ -33,28 +35,20 @@ func (w *walker) bodyChecks(n *yaml.Node, path string, c *Config, r *Rule) bool 
 	return ok
 }
 
-func (w *walker) bodyCheck(it item, c *Config, r *Rule) (BodyCheck, bool) {
-	chk := BodyCheck{Line: it.n.Line}
-	if it.n.Kind != yaml.MappingNode {
-		w.errorf(it.n, it.path, "a body check must be a mapping such as {path: totalItems, equals: 0} or {contains: \"text\"}")
+func (w *walker) bodyCheck(it yamlwalk.Item, c *Config, r *Rule) (BodyCheck, bool) {
+	chk := BodyCheck{Line: it.N.Line}
+	if it.N.Kind != yaml.MappingNode {
+		w.Errorf(it.N, it.Path, "a body check must be a mapping such as {path: totalItems, equals: 0} or {contains: \"text\"}")
 		return chk, false
 	}
-	// entries, not fields: "equals: null" is a value, not an absent key.
+	// Known, not Fields: "equals: null" is a value, not an absent key.
 	vals := map[string]*yaml.Node{}
 	keys := map[string]*yaml.Node{}
-	ok := true
-	for _, e := range w.entries(it.n, it.path) {
-		known := false
-		for _, k := range bodyCheckFields {
-			known = known || k == e.name
-		}
-		if !known {
-			w.errorf(e.key, join(it.path, e.name), "unknown field (known: %s)", strings.Join(bodyCheckFields, ", "))
-			ok = false
-			continue
-		}
-		vals[e.name], keys[e.name] = deref(e.val), e.key
+	errs := len(w.Errs)
+	for _, e := range w.Known(it.N, it.Path, bodyCheckFields...) {
+		vals[e.Name], keys[e.Name] = yamlwalk.Deref(e.Val), e.Key
 	}
+	ok := len(w.Errs) == errs // a bad key: no "no operator" on top
 	var ops []string
 	for _, op := range []BodyOp{OpEquals, OpNotEquals, OpContains, OpNotContains} {
 		if vals[string(op)] != nil {
@@ -64,39 +58,39 @@ func (w *walker) bodyCheck(it item, c *Config, r *Rule) (BodyCheck, bool) {
 	switch len(ops) {
 	case 0:
 		if ok {
-			w.errorf(it.n, it.path, "no operator: give one of equals, not_equals, contains, not_contains")
+			w.Errorf(it.N, it.Path, "no operator: give one of equals, not_equals, contains, not_contains")
 		}
 		return chk, false
 	case 1:
 		chk.Op = BodyOp(ops[0])
 	default:
-		w.errorf(keys[ops[1]], join(it.path, ops[1]), "one operator per check, not %s", strings.Join(ops, " and "))
+		w.Errorf(keys[ops[1]], join(it.Path, ops[1]), "one operator per check, not %s", strings.Join(ops, " and "))
 		return chk, false
 	}
-	opPath := join(it.path, string(chk.Op))
+	opPath := join(it.Path, string(chk.Op))
 	pn := vals["path"]
 	switch chk.Op {
 	case OpEquals, OpNotEquals:
-		if pn == nil || isNull(pn) {
-			w.errorf(it.n, join(it.path, "path"), "required with %s: a JSON path such as items[*].owner", chk.Op)
+		if yamlwalk.IsNull(pn) {
+			w.Errorf(it.N, join(it.Path, "path"), "required with %s: a JSON path such as items[*].owner", chk.Op)
 			ok = false
 			break
 		}
-		s, good := w.str(pn, join(it.path, "path"))
+		s, good := w.Str(pn, join(it.Path, "path"))
 		if !good {
 			ok = false
 			break
 		}
 		steps, err := ParseJSONPath(s)
 		if err != nil {
-			w.errorf(pn, join(it.path, "path"), "%v", err)
+			w.Errorf(pn, join(it.Path, "path"), "%v", err)
 			ok = false
 			break
 		}
 		chk.Path, chk.Steps = strings.TrimSpace(s), steps
 	default:
 		if pn != nil {
-			w.errorf(keys["path"], join(it.path, "path"), "%s looks at the whole body and takes no path; compare a value at a path with equals", chk.Op)
+			w.Errorf(keys["path"], join(it.Path, "path"), "%s looks at the whole body and takes no path; compare a value at a path with equals", chk.Op)
 			ok = false
 		}
 	}
@@ -108,31 +102,31 @@ func (w *walker) bodyCheck(it item, c *Config, r *Rule) (BodyCheck, bool) {
 		for _, m := range varRefRE.FindAllStringSubmatch(v.Text, -1) {
 			refs = append(refs, m[1]+"."+m[2])
 		}
-		ok = w.checkRefs(item{vals[string(chk.Op)], opPath}, refs, c) && ok
+		ok = w.checkRefs(yamlwalk.Item{N: vals[string(chk.Op)], Path: opPath}, refs, c) && ok
 	}
-	if rn := vals["roles"]; rn != nil && !isNull(rn) {
+	if rn := vals["roles"]; !yamlwalk.IsNull(rn) {
 		chk.Roles = []string{}
-		for _, rit := range w.list(rn, join(it.path, "roles")) {
-			s, good := w.str(rit.n, rit.path)
+		for _, rit := range w.List(rn, join(it.Path, "roles")) {
+			s, good := w.Str(rit.N, rit.Path)
 			switch {
 			case !good:
 				ok = false
 			case c.Role(s) == nil:
-				w.errorf(rit.n, rit.path, "unknown role %q (roles: %s)", s, strings.Join(c.RoleNames(), ", "))
+				w.Errorf(rit.N, rit.Path, "unknown role %q (roles: %s)", s, strings.Join(c.RoleNames(), ", "))
 				ok = false
 			case !c.Allows(r.Allow, s):
-				w.errorf(rit.n, rit.path, "role %s is not allowed by this rule, so its body is never checked", s)
+				w.Errorf(rit.N, rit.Path, "role %s is not allowed by this rule, so its body is never checked", s)
 				ok = false
 			default:
 				chk.Roles = append(chk.Roles, s)
 			}
 		}
 		if len(chk.Roles) == 0 && ok {
-			w.errorf(rn, join(it.path, "roles"), "empty: leave roles out to check every role the rule allows")
+			w.Errorf(rn, join(it.Path, "roles"), "empty: leave roles out to check every role the rule allows")
 			ok = false
 		}
 	} else if ok && !anyAllowed(c, r.Allow) {
-		w.errorf(it.n, it.path, "the rule allows no role, so its body is never checked")
+		w.Errorf(it.N, it.Path, "the rule allows no role, so its body is never checked")
 		ok = false
 	}
 	return chk, ok
@@ -142,23 +136,19 @@ func (w *walker) bodyCheck(it item, c *Config, r *Rule) (BodyCheck, bool) {
 // its JSON type (0 a number, "0" a string, true, null). contains and
 // not_contains take non-empty text.
 func (w *walker) bodyValue(n *yaml.Node, path string, op BodyOp) (BodyValue, bool) {
-	n = deref(n)
+	n = yamlwalk.Deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode {
-		what := "null"
-		if n != nil {
-			what = kindName(n)
-		}
-		w.errorf(n, path, "must be a string, number, true, false or null, not %s", what)
+		w.Errorf(n, path, "must be a string, number, true, false or null, not %s", yamlwalk.KindName(n))
 		return BodyValue{}, false
 	}
 	if op == OpContains || op == OpNotContains {
 		if n.Tag == "!!null" {
-			w.errorf(n, path, "must be the text to look for, not null")
+			w.Errorf(n, path, "must be the text to look for, not null")
 			return BodyValue{}, false
 		}
-		s, ok := w.str(n, path)
+		s, ok := w.Str(n, path)
 		if ok && s == "" {
-			w.errorf(n, path, "empty: every body holds the empty text")
+			w.Errorf(n, path, "empty: every body holds the empty text")
 			ok = false
 		}
 		return stringValue(s, n.Value), ok
@@ -169,18 +159,18 @@ func (w *walker) bodyValue(n *yaml.Node, path string, op BodyOp) (BodyValue, boo
 	case "!!bool":
 		var b bool
 		if err := n.Decode(&b); err != nil {
-			w.errorf(n, path, "invalid boolean %q", n.Value)
+			w.Errorf(n, path, "invalid boolean %q", n.Value)
 			return BodyValue{}, false
 		}
 		return BodyValue{Kind: BoolValue, Text: strconv.FormatBool(b)}, true
 	case "!!int", "!!float":
 		if !jsonNumberRE.MatchString(n.Value) {
-			w.errorf(n, path, "number %q: write it as JSON does (0, -2, 1.5, 1e3), or quote it to compare it as text", n.Value)
+			w.Errorf(n, path, "number %q: write it as JSON does (0, -2, 1.5, 1e3), or quote it to compare it as text", n.Value)
 			return BodyValue{}, false
 		}
 		return BodyValue{Kind: NumberValue, Text: n.Value}, true
 	}
-	s, ok := w.str(n, path)
+	s, ok := w.Str(n, path)
 	return stringValue(s, n.Value), ok
 }
 

@@ -1,8 +1,9 @@
 package roles
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 // Config is a loaded and validated audit configuration. Load builds it from
@@ -200,19 +201,18 @@ func (c *Config) RoleNames() []string {
 }
 
 // ConfigError is one problem in a configuration file, with its position.
+// report.ParseBaseline reports a baseline's problems with it too.
 type ConfigError struct {
+	// The fields are those of yamlwalk.Error, which the loaders convert.
 	File      string
 	Line, Col int
 	Field     string // dotted path such as "roles.admin.login.bearer"
 	Msg       string
 }
 
-func (e *ConfigError) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, e.Col, e.Field, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
-}
+// Error is "file:line:col: field: message", or "file:line:col: message"
+// for a problem of the whole file.
+func (e *ConfigError) Error() string { return (*yamlwalk.Error)(e).Error() }
 
 // ConfigErrors is every problem found in a configuration, in file order.
 type ConfigErrors []*ConfigError

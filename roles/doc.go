@@ -11,7 +11,11 @@
 // and the dotted field path ("roles.admin.login.bearer"), unknown fields
 // are errors, and every problem is reported at once as ConfigErrors,
 // sorted by position. ${NAME} references are expanded in every string
-// value; a missing or empty variable is an error naming it.
+// value; a missing or empty variable is an error naming it. The walk is
+// internal/yamlwalk's, which report.ParseBaseline shares: it follows YAML
+// aliases, and refuses before any walk a file whose aliases would expand
+// past yamlwalk.MaxAliasNodes, so that a few nested aliases cannot cost
+// gigabytes.
 //
 // Secrets: every credential value (basic password, the "user:pass" base64
 // and full "Basic ..." forms, bearer token and "Bearer ..." header value,

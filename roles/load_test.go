@@ -406,6 +406,53 @@ matrix:
 	parseErrs(t, "target: http://h\nroles: &r\n  a: *r\n", nil)
 }
 
+// aliasBomb is a 600-byte configuration like the issue's: aliases nested
+// nine deep under login.json.body, which a walk would expand to 387
+// million strings.
+const aliasBomb = `target: http://127.0.0.1:8080
+roles:
+  admin:
+    login:
+      json:
+        url: /api/login
+        body:
+          a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]
+          b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+          c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+          d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+          e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+          f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+          g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+          h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+          i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+`
+
+func TestAliasBomb(t *testing.T) {
+	errs := parseErrs(t, aliasBomb, nil)
+	if len(errs) != 1 {
+		t.Fatalf("got %d errors, want 1:\n%v", len(errs), errs)
+	}
+	// The expansion passes its bound at the first alias of e: b, c and d
+	// already expand to 9,180 nodes, e[0] adds 8,200.
+	e := errs[0]
+	want := "test.yaml:12:18: roles.admin.login.json.body.e[0]: aliases expand to more than"
+	if !strings.HasPrefix(e.Error(), want) {
+		t.Errorf("got %v\nwant it to start %q", e, want)
+	}
+
+	// Aliases that share blocks, as people write them, stay well within
+	// the bound: fifty roles signing in with one anchored login.
+	var b strings.Builder
+	b.WriteString("target: http://h\nroles:\n  r0:\n    login: &l\n      json:\n        url: /api/login\n        body: {user: u, password: p, flags: [a, b, c, d]}\n")
+	for i := 1; i < 50; i++ {
+		fmt.Fprintf(&b, "  r%d: {login: *l}\n", i)
+	}
+	c := parseTest(t, b.String(), nil)
+	if got := string(c.Role("r49").Login.JSON.Body); got != `{"user":"u","password":"p","flags":["a","b","c","d"]}` {
+		t.Errorf("r49's body = %s, want the anchored one", got)
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	base := `target: http://h
 roles:

@@ -79,40 +79,40 @@ func FormatRate(r float64) string {
 // safety reads the top-level safety fields: allow_plain_http, tls, proxy.
 func (w *walker) safety(f map[string]*yaml.Node, c *Config) {
 	if n := f["allow_plain_http"]; n != nil {
-		if v, ok := w.safeBool(n, "allow_plain_http"); ok {
+		if v, ok := w.Bool(n, "allow_plain_http"); ok {
 			c.AllowPlainHTTP = v
 		}
 	}
 	if n := f["tls"]; n != nil {
-		tf := w.fields(n, "tls", "ca_file", "insecure")
+		tf := w.Fields(n, "tls", "ca_file", "insecure")
 		if cn := tf["ca_file"]; cn != nil {
-			if s, ok := w.str(cn, "tls.ca_file"); ok {
+			if s, ok := w.Str(cn, "tls.ca_file"); ok {
 				p := s
-				if !filepath.IsAbs(p) && w.file != "" {
-					p = filepath.Join(filepath.Dir(w.file), p)
+				if !filepath.IsAbs(p) && w.File != "" {
+					p = filepath.Join(filepath.Dir(w.File), p)
 				}
 				switch st, err := os.Stat(p); {
 				case strings.TrimSpace(s) == "":
-					w.errorf(cn, "tls.ca_file", "empty: give a PEM file of CA certificates, or leave it out")
+					w.Errorf(cn, "tls.ca_file", "empty: give a PEM file of CA certificates, or leave it out")
 				case err != nil:
-					w.errorf(cn, "tls.ca_file", "cannot read %s: %v", p, safetyPathErr(err))
+					w.Errorf(cn, "tls.ca_file", "cannot read %s: %v", p, unwrapPathError(err))
 				case st.IsDir():
-					w.errorf(cn, "tls.ca_file", "%s is a directory: give a PEM file of CA certificates", p)
+					w.Errorf(cn, "tls.ca_file", "%s is a directory: give a PEM file of CA certificates", p)
 				default:
 					c.TLS.CAFile = p
 				}
 			}
 		}
 		if in := tf["insecure"]; in != nil {
-			if v, ok := w.safeBool(in, "tls.insecure"); ok {
+			if v, ok := w.Bool(in, "tls.insecure"); ok {
 				c.TLS.Insecure = v
 			}
 		}
 	}
 	if n := f["proxy"]; n != nil {
-		if s, ok := w.str(n, "proxy"); ok {
+		if s, ok := w.Str(n, "proxy"); ok {
 			if err := CheckProxy(s); err != nil {
-				w.errorf(n, "proxy", "%v", err)
+				w.Errorf(n, "proxy", "%v", err)
 			} else {
 				c.Proxy = s
 			}
@@ -137,28 +137,21 @@ func CheckProxy(s string) error {
 	return nil
 }
 
-func safetyPathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
-
 // allowMethods reads scope.allow_methods: patterns that each name a method
 // other than GET and HEAD.
 func (w *walker) allowMethods(n *yaml.Node, c *Config) []Pattern {
 	var out []Pattern
-	for _, it := range w.list(n, "scope.allow_methods") {
+	for _, it := range w.List(n, "scope.allow_methods") {
 		p, ok := w.pattern(it, c)
 		if !ok {
 			continue
 		}
 		switch p.Method {
 		case "":
-			w.errorf(it.n, it.path, "pattern %q names no method: write the method to allow, such as \"POST /api/search\"", p.Raw)
+			w.Errorf(it.N, it.Path, "pattern %q names no method: write the method to allow, such as \"POST /api/search\"", p.Raw)
 			continue
 		case http.MethodGet, http.MethodHead:
-			w.errorf(it.n, it.path, "pattern %q: GET and HEAD are always allowed; list other methods only", p.Raw)
+			w.Errorf(it.N, it.Path, "pattern %q: GET and HEAD are always allowed; list other methods only", p.Raw)
 			continue
 		}
 		out = append(out, p)
@@ -173,13 +166,13 @@ func (w *walker) crawlSafety(f map[string]*yaml.Node, cc *CrawlConfig) {
 		if n == nil {
 			return
 		}
-		s, ok := w.str(n, "crawl."+key)
+		s, ok := w.Str(n, "crawl."+key)
 		if !ok {
 			return
 		}
 		v, err := ParseRate(s)
 		if err != nil {
-			w.errorf(n, "crawl."+key, "%v", err)
+			w.Errorf(n, "crawl."+key, "%v", err)
 			return
 		}
 		*dst = v
@@ -192,63 +185,29 @@ func (w *walker) crawlSafety(f map[string]*yaml.Node, cc *CrawlConfig) {
 	if v, ok := w.optInt(f, "max_probes", 1, 100_000_000); ok {
 		cc.MaxProbes = int(v)
 	}
-	if d, ok := w.duration(f["max_retry_after"], "crawl.max_retry_after", 0, 10*time.Minute); ok {
-		cc.MaxRetryAfter = d
+	if n := f["max_retry_after"]; n != nil {
+		if d, ok := w.DurationIn(n, "crawl.max_retry_after", 0, 10*time.Minute); ok {
+			cc.MaxRetryAfter = d
+		}
 	}
-	if d, ok := w.duration(f["max_duration"], "crawl.max_duration", time.Second, 30*24*time.Hour); ok {
-		cc.MaxDuration = d
+	if n := f["max_duration"]; n != nil {
+		if d, ok := w.DurationIn(n, "crawl.max_duration", time.Second, 30*24*time.Hour); ok {
+			cc.MaxDuration = d
+		}
 	}
 	if n := f["run_id_header"]; n != nil {
-		if s, ok := w.str(n, "crawl.run_id_header"); ok {
+		if s, ok := w.Str(n, "crawl.run_id_header"); ok {
 			ck := http.CanonicalHeaderKey(strings.TrimSpace(s))
 			switch {
 			case s == "":
 				cc.RunIDHeader = "" // turned off
 			case !isToken(strings.TrimSpace(s)):
-				w.errorf(n, "crawl.run_id_header", "%q is not a valid header name; write \"\" to send no run id", s)
+				w.Errorf(n, "crawl.run_id_header", "%q is not a valid header name; write \"\" to send no run id", s)
 			case ck == "Host" || ck == "Cookie" || ck == "Authorization" || ck == "Content-Length" || ck == "User-Agent":
-				w.errorf(n, "crawl.run_id_header", "header %s may not carry the run id", ck)
+				w.Errorf(n, "crawl.run_id_header", "header %s may not carry the run id", ck)
 			default:
 				cc.RunIDHeader = ck
 			}
 		}
 	}
-}
-
-// duration reads a Go duration in [lo, hi]; a nil n is absent.
-func (w *walker) duration(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
-	if n == nil {
-		return 0, false
-	}
-	s, ok := w.str(n, path)
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-		w.errorf(n, path, "%q is not a Go duration such as 30s or 1h30m", s)
-	case d < lo || d > hi:
-		w.errorf(n, path, "%v is out of range %v..%v", d, lo, hi)
-	default:
-		return d, true
-	}
-	return 0, false
-}
-
-// safeBool reads true or false.
-func (w *walker) safeBool(n *yaml.Node, path string) (bool, bool) {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		w.errorf(n, path, "must be true or false")
-		return false, false
-	}
-	switch strings.ToLower(strings.TrimSpace(n.Value)) {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
-	}
-	w.errorf(n, path, "must be true or false, not %q", n.Value)
-	return false, false
 }

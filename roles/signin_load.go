@@ -1,10 +1,7 @@
 package roles
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,7 +20,7 @@ func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
 		}
 	}
 	if len(flows) > 1 {
-		w.errorf(f[flows[1]], join(path, flows[1]), "a role signs in one way: %s is already set", flows[0])
+		w.Errorf(f[flows[1]], join(path, flows[1]), "a role signs in one way: %s is already set", flows[0])
 	}
 	if n := f["form"]; n != nil {
 		l.Form = w.formLogin(n, join(path, "form"))
@@ -40,35 +37,35 @@ func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
 	if n := f["capture"]; n != nil {
 		cp := join(path, "capture")
 		if len(flows) == 0 {
-			w.errorf(n, cp, "capture needs a sign-in flow (form, json, oauth2 or command) to capture from")
+			w.Errorf(n, cp, "capture needs a sign-in flow (form, json, oauth2 or command) to capture from")
 		}
-		for _, e := range w.entries(n, cp) {
-			p := join(cp, e.name)
-			if !isIdent(e.name) {
-				w.errorf(e.key, p, "invalid variable name: letters, digits, '_' and '-' only")
+		for _, e := range w.Entries(n, cp) {
+			p := join(cp, e.Name)
+			if !isIdent(e.Name) {
+				w.Errorf(e.Key, p, "invalid variable name: letters, digits, '_' and '-' only")
 				continue
 			}
-			s, ok := w.str(e.val, p)
+			s, ok := w.Str(e.Val, p)
 			if !ok {
 				continue
 			}
 			if err := CheckCaptureFrom(s); err != nil {
-				w.errorf(e.val, p, "%v", err)
+				w.Errorf(e.Val, p, "%v", err)
 				continue
 			}
-			l.Capture = append(l.Capture, Capture{Var: e.name, From: s})
+			l.Capture = append(l.Capture, Capture{Var: e.Name, From: s})
 		}
 	}
 	if n := f["renew"]; n != nil {
 		rp := join(path, "renew")
-		rf := w.fields(n, rp, "max", "backoff")
+		rf := w.Fields(n, rp, "max", "backoff")
 		if mn := rf["max"]; mn != nil {
-			if v, ok := w.integer(mn, join(rp, "max"), 0, 100); ok {
+			if v, ok := w.Int(mn, join(rp, "max"), 0, 100); ok {
 				l.Renew.Max = int(v)
 			}
 		}
 		if bn := rf["backoff"]; bn != nil {
-			if d, ok := w.durationIn(bn, join(rp, "backoff"), 0, 10*time.Minute); ok {
+			if d, ok := w.DurationIn(bn, join(rp, "backoff"), 0, 10*time.Minute); ok {
 				l.Renew.Backoff = d
 			}
 		}
@@ -116,12 +113,12 @@ func checkJSONPath(s string) error {
 
 // inScope reads a path or in-scope URL.
 func (w *walker) inScope(n *yaml.Node, path string) (string, bool) {
-	s, ok := w.str(n, path)
+	s, ok := w.Str(n, path)
 	if !ok {
 		return "", false
 	}
 	if err := checkInScope(s, w.target); err != nil {
-		w.errorf(n, path, "%v", err)
+		w.Errorf(n, path, "%v", err)
 		return "", false
 	}
 	return s, true
@@ -133,21 +130,21 @@ func (w *walker) requiredInScope(f map[string]*yaml.Node, n *yaml.Node, path, ke
 	if un := f[key]; un != nil {
 		return w.inScope(un, join(path, key))
 	}
-	w.errorf(n, join(path, key), "required: %s", hint)
+	w.Errorf(n, join(path, key), "required: %s", hint)
 	return "", false
 }
 
 // cookieName reads the name of a cookie.
 func (w *walker) cookieName(n *yaml.Node, path string) (string, bool) {
-	s, ok := w.str(n, path)
+	s, ok := w.Str(n, path)
 	switch {
 	case !ok:
 		return "", false
 	case s == "":
-		w.errorf(n, path, "empty: want a cookie name")
+		w.Errorf(n, path, "empty: want a cookie name")
 		return "", false
 	case !isToken(s):
-		w.errorf(n, path, "invalid cookie name %q", s)
+		w.Errorf(n, path, "invalid cookie name %q", s)
 		return "", false
 	}
 	return s, true
@@ -156,49 +153,32 @@ func (w *walker) cookieName(n *yaml.Node, path string) (string, bool) {
 // sendHeader reads the name of the header that carries what ("the
 // token"): a valid name, neither Cookie nor a header net/http owns.
 func (w *walker) sendHeader(n *yaml.Node, path, what string) (string, bool) {
-	s, ok := w.str(n, path)
+	s, ok := w.Str(n, path)
 	if !ok {
 		return "", false
 	}
 	ck := http.CanonicalHeaderKey(s)
 	switch {
 	case s == "":
-		w.errorf(n, path, "empty: want a header name")
+		w.Errorf(n, path, "empty: want a header name")
 	case !isToken(s):
-		w.errorf(n, path, "invalid header name %q", s)
+		w.Errorf(n, path, "invalid header name %q", s)
 	case ck == "Cookie" || ck == "Host" || ck == "Content-Length":
-		w.errorf(n, path, "%s cannot be sent in %s", what, ck)
+		w.Errorf(n, path, "%s cannot be sent in %s", what, ck)
 	default:
 		return s, true
 	}
 	return "", false
 }
 
-func (w *walker) durationIn(n *yaml.Node, path string, lo, hi time.Duration) (time.Duration, bool) {
-	s, ok := w.str(n, path)
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	switch {
-	case err != nil:
-		w.errorf(n, path, "%q is not a Go duration such as 10s or 1m30s", s)
-		return 0, false
-	case d < lo || d > hi || d == 0 && lo > 0:
-		w.errorf(n, path, "%v is out of range %v..%v", d, lo, hi)
-		return 0, false
-	}
-	return d, true
-}
-
 // method reads an HTTP method, upper-cased.
 func (w *walker) method(n *yaml.Node, path string) (string, bool) {
-	s, ok := w.str(n, path)
+	s, ok := w.Str(n, path)
 	if !ok {
 		return "", false
 	}
 	if !isToken(s) {
-		w.errorf(n, path, "%q is not an HTTP method", s)
+		w.Errorf(n, path, "%q is not an HTTP method", s)
 		return "", false
 	}
 	return strings.ToUpper(s), true
@@ -211,23 +191,23 @@ func (w *walker) method(n *yaml.Node, path string) (string, bool) {
 func (w *walker) headerMap(n *yaml.Node, path string, static bool) map[string]string {
 	out := map[string]string{}
 	seen := map[string]bool{}
-	for _, e := range w.entries(n, path) {
-		p := join(path, e.name)
-		s, ok := w.str(e.val, p)
+	for _, e := range w.Entries(n, path) {
+		p := join(path, e.Name)
+		s, ok := w.Str(e.Val, p)
 		w.addCredential(p, s)
-		ck := http.CanonicalHeaderKey(e.name)
+		ck := http.CanonicalHeaderKey(e.Name)
 		switch {
-		case !isToken(e.name):
-			w.errorf(e.key, p, "invalid header name")
+		case !isToken(e.Name):
+			w.Errorf(e.Key, p, "invalid header name")
 			continue
 		case seen[ck]:
-			w.errorf(e.key, p, "duplicate header %s", ck)
+			w.Errorf(e.Key, p, "duplicate header %s", ck)
 			continue
 		case static && ck == "Cookie":
-			w.errorf(e.key, p, "header %s may not be set here (use cookies for cookies)", ck)
+			w.Errorf(e.Key, p, "header %s may not be set here (use cookies for cookies)", ck)
 			continue
 		case ck == "Host" || ck == "Content-Length":
-			w.errorf(e.key, p, "header %s may not be set", ck)
+			w.Errorf(e.Key, p, "header %s may not be set", ck)
 			continue
 		}
 		seen[ck] = true
@@ -235,14 +215,14 @@ func (w *walker) headerMap(n *yaml.Node, path string, static bool) map[string]st
 			continue
 		}
 		if static && s == "" {
-			w.errorf(e.val, p, "the value must be non-empty")
+			w.Errorf(e.Val, p, "the value must be non-empty")
 			continue
 		}
 		if hasCtl(s) {
-			w.errorf(e.val, p, "the value must not hold control characters")
+			w.Errorf(e.Val, p, "the value must not hold control characters")
 			continue
 		}
-		out[e.name] = s
+		out[e.Name] = s
 	}
 	return out
 }
@@ -258,9 +238,9 @@ func (w *walker) tokenUse(f map[string]*yaml.Node, path, defScheme string) Token
 		}
 	}
 	if sn := f["scheme"]; sn != nil {
-		if s, ok := w.str(sn, join(path, "scheme")); ok {
+		if s, ok := w.Str(sn, join(path, "scheme")); ok {
 			if hasCtl(s) || strings.ContainsAny(s, " \t") {
-				w.errorf(sn, join(path, "scheme"), "want one word such as Bearer or Token, or \"\" for none")
+				w.Errorf(sn, join(path, "scheme"), "want one word such as Bearer or Token, or \"\" for none")
 			} else {
 				u.Scheme = s
 			}
@@ -271,7 +251,7 @@ func (w *walker) tokenUse(f map[string]*yaml.Node, path, defScheme string) Token
 
 func (w *walker) formLogin(n *yaml.Node, path string) *FormLogin {
 	fl := &FormLogin{Fields: map[string]string{}}
-	f := w.fields(n, path, "url", "action", "fields")
+	f := w.Fields(n, path, "url", "action", "fields")
 	var ok bool
 	fl.URL, ok = w.requiredInScope(f, n, path, "url", "the page holding the login form, such as /login")
 	if an := f["action"]; an != nil {
@@ -280,30 +260,30 @@ func (w *walker) formLogin(n *yaml.Node, path string) *FormLogin {
 	}
 	if fn := f["fields"]; fn != nil {
 		fp := join(path, "fields")
-		for _, e := range w.entries(fn, fp) {
-			p := join(fp, e.name)
-			s, good := w.str(e.val, p)
-			if secretFieldName(e.name) {
+		for _, e := range w.Entries(fn, fp) {
+			p := join(fp, e.Name)
+			s, good := w.Str(e.Val, p)
+			if secretFieldName(e.Name) {
 				w.addCredential(p, s)
 			}
 			if !good {
 				ok = false
 				continue
 			}
-			if e.name == "" || hasCtl(e.name) {
-				w.errorf(e.key, p, "invalid field name")
+			if e.Name == "" || hasCtl(e.Name) {
+				w.Errorf(e.Key, p, "invalid field name")
 				ok = false
 				continue
 			}
-			fl.Fields[e.name] = s
-			fl.FieldOrder = append(fl.FieldOrder, e.name)
+			fl.Fields[e.Name] = s
+			fl.FieldOrder = append(fl.FieldOrder, e.Name)
 		}
 		if len(fl.Fields) == 0 && ok {
-			w.errorf(fn, fp, "empty: name the fields to fill, such as username and password")
+			w.Errorf(fn, fp, "empty: name the fields to fill, such as username and password")
 			ok = false
 		}
 	} else {
-		w.errorf(n, join(path, "fields"), "required: the fields to fill, such as {username: alice, password: \"${ALICE_PASSWORD}\"}")
+		w.Errorf(n, join(path, "fields"), "required: the fields to fill, such as {username: alice, password: \"${ALICE_PASSWORD}\"}")
 		ok = false
 	}
 	if !ok {
@@ -312,236 +292,35 @@ func (w *walker) formLogin(n *yaml.Node, path string) *FormLogin {
 	return fl
 }
 
-func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
-	jl := &JSONLogin{Method: http.MethodPost, Encoding: "json"}
-	f := w.fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme", "xsrf")
-	var ok bool
-	jl.URL, ok = w.requiredInScope(f, n, path, "url", "the login endpoint, such as /api/login")
-	if mn := f["method"]; mn != nil {
-		m, good := w.method(mn, join(path, "method"))
-		jl.Method, ok = m, ok && good
-	}
-	if en := f["encoding"]; en != nil {
-		if s, good := w.str(en, join(path, "encoding")); good && (s == "json" || s == "form") {
-			jl.Encoding = s
-		} else {
-			if good {
-				w.errorf(en, join(path, "encoding"), "%q: want json or form", s)
-			}
-			ok = false
-		}
-	}
-	if bn := f["body"]; bn != nil {
-		bp := join(path, "body")
-		if bn.Kind != yaml.MappingNode {
-			w.errorf(bn, bp, "must be a mapping, not %s", kindName(bn))
-			ok = false
-		} else if jl.Encoding == "form" {
-			vals := url.Values{}
-			for _, e := range w.entries(bn, bp) {
-				p := join(bp, e.name)
-				v := deref(e.val)
-				if v == nil || v.Kind != yaml.ScalarNode {
-					w.errorf(e.val, p, "a form-encoded body holds strings only")
-					ok = false
-					continue
-				}
-				s, good := w.str(v, p)
-				if secretFieldName(e.name) {
-					w.addCredential(p, s)
-				}
-				ok = ok && good
-				vals.Add(e.name, s)
-			}
-			jl.Body = []byte(vals.Encode())
-		} else {
-			var buf bytes.Buffer
-			ok = w.jsonValue(bn, bp, false, &buf, 0) && ok
-			jl.Body = buf.Bytes()
-		}
-	}
-	if hn := f["headers"]; hn != nil {
-		jl.Headers = w.headerMap(hn, join(path, "headers"), false)
-	}
-	if tn := f["token"]; tn != nil {
-		if s, good := w.str(tn, join(path, "token")); good {
-			if err := checkJSONPath(s); err != nil {
-				w.errorf(tn, join(path, "token"), "%v", err)
-				ok = false
-			}
-			jl.Token = s
-		}
-	}
-	if cn := f["token_cookie"]; cn != nil {
-		s, good := w.cookieName(cn, join(path, "token_cookie"))
-		jl.TokenCookie, ok = s, ok && good
-		if f["token"] != nil {
-			w.errorf(cn, join(path, "token_cookie"), "give token or token_cookie, not both")
-			ok = false
-		}
-	}
-	if en := f["expires_in"]; en != nil {
-		if s, good := w.str(en, join(path, "expires_in")); good {
-			if err := checkJSONPath(s); err != nil {
-				w.errorf(en, join(path, "expires_in"), "%v", err)
-				ok = false
-			}
-			jl.ExpiresIn = s
-		}
-	}
-	jl.Use = w.tokenUse(f, path, "Bearer")
-	if xn := f["xsrf"]; xn != nil {
-		x, good := w.xsrf(xn, join(path, "xsrf"))
-		if good && jl.Headers != nil {
-			for k := range jl.Headers {
-				if http.CanonicalHeaderKey(k) == http.CanonicalHeaderKey(x.Header) {
-					w.errorf(xn, join(path, "xsrf"), "headers sets %s too: the XSRF token goes in it", k)
-					good = false
-				}
-			}
-		}
-		jl.XSRF, ok = x, ok && good
-	}
-	if !ok {
-		return nil
-	}
-	return jl
-}
-
-// xsrf reads json.xsrf: the page that sets the anti-forgery cookie, the
-// cookie, and the header of the login request that echoes it.
-func (w *walker) xsrf(n *yaml.Node, path string) (*XSRF, bool) {
-	if n.Kind != yaml.MappingNode {
-		w.errorf(n, path, "must be a mapping such as {url: /sanctum/csrf-cookie}, not %s", kindName(n))
-		return nil, false
-	}
-	x := &XSRF{Cookie: DefaultXSRFCookie, Header: DefaultXSRFHeader}
-	f := w.fields(n, path, "url", "cookie", "header")
-	var ok bool
-	x.URL, ok = w.requiredInScope(f, n, path, "url", "the page that sets the cookie, requested (GET) before the login, such as /sanctum/csrf-cookie")
-	if cn := f["cookie"]; cn != nil {
-		s, good := w.cookieName(cn, join(path, "cookie"))
-		x.Cookie, ok = s, ok && good
-	}
-	if hn := f["header"]; hn != nil {
-		s, good := w.sendHeader(hn, join(path, "header"), "the XSRF token")
-		x.Header, ok = s, ok && good
-	}
-	return x, ok
-}
-
-// jsonValue writes the JSON form of YAML node n to buf, keeping the order
-// of mappings. Strings are expanded; a string under a key that names a
-// secret is registered as a credential.
-func (w *walker) jsonValue(n *yaml.Node, path string, secretKey bool, buf *bytes.Buffer, depth int) bool {
-	n = deref(n)
-	if depth > 32 {
-		w.errorf(n, path, "nested too deeply")
-		return false
-	}
-	switch {
-	case n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null":
-		buf.WriteString("null")
-		return true
-	case n.Kind == yaml.MappingNode:
-		buf.WriteByte('{')
-		for i, e := range w.entries(n, path) {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			k, _ := json.Marshal(e.name)
-			buf.Write(k)
-			buf.WriteByte(':')
-			if !w.jsonValue(e.val, join(path, e.name), secretFieldName(e.name), buf, depth+1) {
-				return false
-			}
-		}
-		buf.WriteByte('}')
-		return true
-	case n.Kind == yaml.SequenceNode:
-		buf.WriteByte('[')
-		for i, c := range n.Content {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if !w.jsonValue(c, path+"["+strconv.Itoa(i)+"]", secretKey, buf, depth+1) {
-				return false
-			}
-		}
-		buf.WriteByte(']')
-		return true
-	case n.Kind == yaml.ScalarNode:
-		switch n.Tag {
-		case "!!bool":
-			b, err := strconv.ParseBool(strings.ToLower(n.Value))
-			if err != nil {
-				w.errorf(n, path, "invalid boolean %q", n.Value)
-				return false
-			}
-			buf.WriteString(strconv.FormatBool(b))
-			return true
-		case "!!int", "!!float":
-			v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
-			if err != nil {
-				if iv, ierr := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); ierr == nil {
-					buf.WriteString(strconv.FormatInt(iv, 10))
-					return true
-				}
-				w.errorf(n, path, "invalid number %q: quote it for a string", n.Value)
-				return false
-			}
-			b, err := json.Marshal(v)
-			if err != nil {
-				w.errorf(n, path, "invalid number %q: quote it for a string", n.Value)
-				return false
-			}
-			buf.Write(b)
-			return true
-		}
-		s, ok := w.str(n, path)
-		if secretKey {
-			w.addCredential(path, s)
-		}
-		if !ok {
-			return false
-		}
-		b, _ := json.Marshal(s)
-		buf.Write(b)
-		return true
-	}
-	w.errorf(n, path, "unsupported value")
-	return false
-}
-
 func (w *walker) oauth2Login(n *yaml.Node, path string) *OAuth2Login {
 	ol := &OAuth2Login{}
-	f := w.fields(n, path, "token_url", "client_id", "client_secret", "scopes", "params", "auth", "header", "scheme")
+	f := w.Fields(n, path, "token_url", "client_id", "client_secret", "scopes", "params", "auth", "header", "scheme")
 	var ok bool
 	ol.TokenURL, ok = w.requiredInScope(f, n, path, "token_url", "the token endpoint, such as /oauth/token")
 	if cn := f["client_id"]; cn != nil {
-		s, good := w.str(cn, join(path, "client_id"))
+		s, good := w.Str(cn, join(path, "client_id"))
 		if good && s == "" {
-			w.errorf(cn, join(path, "client_id"), "empty")
+			w.Errorf(cn, join(path, "client_id"), "empty")
 			good = false
 		}
 		ol.ClientID, ok = s, ok && good
 	} else {
-		w.errorf(n, join(path, "client_id"), "required")
+		w.Errorf(n, join(path, "client_id"), "required")
 		ok = false
 	}
 	if sn := f["client_secret"]; sn != nil {
-		s, good := w.str(sn, join(path, "client_secret"))
+		s, good := w.Str(sn, join(path, "client_secret"))
 		w.addCredential(join(path, "client_secret"), s)
 		ol.ClientSecret, ok = s, ok && good
 	} else {
-		w.errorf(n, join(path, "client_secret"), "required")
+		w.Errorf(n, join(path, "client_secret"), "required")
 		ok = false
 	}
 	if sn := f["scopes"]; sn != nil {
-		for _, it := range w.list(sn, join(path, "scopes")) {
-			if s, good := w.str(it.n, it.path); good {
+		for _, it := range w.List(sn, join(path, "scopes")) {
+			if s, good := w.Str(it.N, it.Path); good {
 				if s == "" || strings.ContainsAny(s, " \t") || hasCtl(s) {
-					w.errorf(it.n, it.path, "a scope is one non-empty word")
+					w.Errorf(it.N, it.Path, "a scope is one non-empty word")
 					ok = false
 					continue
 				}
@@ -551,21 +330,21 @@ func (w *walker) oauth2Login(n *yaml.Node, path string) *OAuth2Login {
 	}
 	if pn := f["params"]; pn != nil {
 		ol.Params = map[string]string{}
-		for _, e := range w.entries(pn, join(path, "params")) {
-			p := join(join(path, "params"), e.name)
-			if s, good := w.str(e.val, p); good {
-				if secretFieldName(e.name) {
+		for _, e := range w.Entries(pn, join(path, "params")) {
+			p := join(join(path, "params"), e.Name)
+			if s, good := w.Str(e.Val, p); good {
+				if secretFieldName(e.Name) {
 					w.addCredential(p, s)
 				}
-				ol.Params[e.name] = s
+				ol.Params[e.Name] = s
 			}
 		}
 	}
 	if an := f["auth"]; an != nil {
-		if s, good := w.str(an, join(path, "auth")); good && (s == "header" || s == "body") {
+		if s, good := w.Str(an, join(path, "auth")); good && (s == "header" || s == "body") {
 			ol.Auth = s
 		} else if good {
-			w.errorf(an, join(path, "auth"), "%q: want header or body", s)
+			w.Errorf(an, join(path, "auth"), "%q: want header or body", s)
 			ok = false
 		}
 	}
@@ -578,51 +357,51 @@ func (w *walker) oauth2Login(n *yaml.Node, path string) *OAuth2Login {
 
 func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 	cl := &CommandLogin{Timeout: DefaultCommandTimeout, Gives: "token"}
-	f := w.fields(n, path, "run", "timeout", "gives", "header", "scheme")
+	f := w.Fields(n, path, "run", "timeout", "gives", "header", "scheme")
 	ok := true
 	if rn := f["run"]; rn != nil {
 		if rn.Kind != yaml.SequenceNode {
-			w.errorf(rn, join(path, "run"), "must be a list: the program and its arguments, run without a shell")
+			w.Errorf(rn, join(path, "run"), "must be a list: the program and its arguments, run without a shell")
 			ok = false
 		}
-		for _, it := range w.list(rn, join(path, "run")) {
-			s, good := w.str(it.n, it.path)
+		for _, it := range w.List(rn, join(path, "run")) {
+			s, good := w.Str(it.N, it.Path)
 			if !good {
 				ok = false
 				continue
 			}
 			if len(cl.Argv) == 0 && strings.TrimSpace(s) == "" {
-				w.errorf(it.n, it.path, "empty program name")
+				w.Errorf(it.N, it.Path, "empty program name")
 				ok = false
 			}
 			cl.Argv = append(cl.Argv, s)
 		}
 		if len(cl.Argv) == 0 && ok {
-			w.errorf(rn, join(path, "run"), "empty: give the program and its arguments")
+			w.Errorf(rn, join(path, "run"), "empty: give the program and its arguments")
 			ok = false
 		}
 	} else {
-		w.errorf(n, join(path, "run"), "required: the program and its arguments, such as [\"./sso-token\", \"alice\"]")
+		w.Errorf(n, join(path, "run"), "required: the program and its arguments, such as [\"./sso-token\", \"alice\"]")
 		ok = false
 	}
 	if tn := f["timeout"]; tn != nil {
-		d, good := w.durationIn(tn, join(path, "timeout"), time.Millisecond, 10*time.Minute)
+		d, good := w.DurationIn(tn, join(path, "timeout"), time.Millisecond, 10*time.Minute)
 		if good {
 			cl.Timeout = d
 		}
 		ok = ok && good
 	}
 	if gn := f["gives"]; gn != nil {
-		if s, good := w.str(gn, join(path, "gives")); good && (s == "token" || s == "cookie") {
+		if s, good := w.Str(gn, join(path, "gives")); good && (s == "token" || s == "cookie") {
 			cl.Gives = s
 		} else if good {
-			w.errorf(gn, join(path, "gives"), "%q: want token or cookie", s)
+			w.Errorf(gn, join(path, "gives"), "%q: want token or cookie", s)
 			ok = false
 		}
 	}
 	cl.Use = w.tokenUse(f, path, "Bearer")
 	if cl.Gives == "cookie" && (f["header"] != nil || f["scheme"] != nil) {
-		w.errorf(n, path, "header and scheme apply to a token, not to gives: cookie")
+		w.Errorf(n, path, "header and scheme apply to a token, not to gives: cookie")
 		ok = false
 	}
 	if !ok {
@@ -633,7 +412,7 @@ func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 
 func (w *walker) check(n *yaml.Node, path string) *Check {
 	c := &Check{Method: http.MethodGet}
-	f := w.fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
+	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
 	var ok bool
 	c.URL, ok = w.requiredInScope(f, n, path, "url", "a page only a signed-in role sees, such as /api/me")
 	if mn := f["method"]; mn != nil {
@@ -641,14 +420,14 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 		c.Method, ok = m, ok && good
 	}
 	if bn := f["body"]; bn != nil {
-		s, good := w.str(bn, join(path, "body"))
+		s, good := w.Str(bn, join(path, "body"))
 		c.Body, ok = s, ok && good
 	}
 	if hn := f["headers"]; hn != nil {
 		c.Headers = w.headerMap(hn, join(path, "headers"), false)
 	}
 	if sn := f["status"]; sn != nil {
-		v, good := w.integer(sn, join(path, "status"), 100, 599)
+		v, good := w.Int(sn, join(path, "status"), 100, 599)
 		c.Status, ok = int(v), ok && good
 	}
 	for _, k := range []string{"contains", "logged_out"} {
@@ -656,9 +435,9 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 		if kn == nil {
 			continue
 		}
-		s, good := w.str(kn, join(path, k))
+		s, good := w.Str(kn, join(path, k))
 		if good && s == "" {
-			w.errorf(kn, join(path, k), "empty: it would match every body")
+			w.Errorf(kn, join(path, k), "empty: it would match every body")
 			good = false
 		}
 		ok = ok && good
@@ -669,7 +448,7 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 		}
 	}
 	if c.Contains != "" && c.Contains == c.LoggedOut {
-		w.errorf(f["logged_out"], join(path, "logged_out"), "the same text as contains: a live and a signed-out answer must differ")
+		w.Errorf(f["logged_out"], join(path, "logged_out"), "the same text as contains: a live and a signed-out answer must differ")
 		ok = false
 	}
 	if !ok {

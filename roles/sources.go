@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 // DefaultMaxPerTemplate is how many concrete URLs of one template the
@@ -131,87 +133,91 @@ func (w *walker) sources(n *yaml.Node, c *Config) SourcesConfig {
 	if n == nil {
 		return s
 	}
-	f := w.fields(n, "sources", "robots", "sitemap", "openapi", "har", "list", "list_file", "json")
-	if v, ok := w.boolean(f["robots"], "sources.robots"); ok {
-		s.Robots = v
+	f := w.Fields(n, "sources", "robots", "sitemap", "openapi", "har", "list", "list_file", "json")
+	if n := f["robots"]; n != nil {
+		if v, ok := w.Bool(n, "sources.robots"); ok {
+			s.Robots = v
+		}
 	}
-	if v, ok := w.boolean(f["sitemap"], "sources.sitemap"); ok {
-		s.Sitemap = v
+	if n := f["sitemap"]; n != nil {
+		if v, ok := w.Bool(n, "sources.sitemap"); ok {
+			s.Sitemap = v
+		}
 	}
 	if on := f["openapi"]; on != nil {
-		var items []item
-		if deref(on).Kind == yaml.MappingNode {
-			items = []item{{deref(on), "sources.openapi"}}
+		var items []yamlwalk.Item
+		if on.Kind == yaml.MappingNode {
+			items = []yamlwalk.Item{{N: on, Path: "sources.openapi"}}
 		} else {
-			items = w.list(on, "sources.openapi")
+			items = w.List(on, "sources.openapi")
 		}
 		for _, it := range items {
-			if it.n.Kind != yaml.MappingNode {
-				w.errorf(it.n, it.path, "want {file: PATH} or {url: /openapi.json}")
+			if it.N.Kind != yaml.MappingNode {
+				w.Errorf(it.N, it.Path, "want {file: PATH} or {url: /openapi.json}")
 				continue
 			}
-			sf := w.fields(it.n, it.path, "file", "url")
+			sf := w.Fields(it.N, it.Path, "file", "url")
 			var spec SpecSource
 			switch {
 			case sf["file"] != nil && sf["url"] != nil:
-				w.errorf(it.n, it.path, "give file or url, not both")
+				w.Errorf(it.N, it.Path, "give file or url, not both")
 				continue
 			case sf["file"] != nil:
-				p, ok := w.filePath(sf["file"], join(it.path, "file"))
+				p, ok := w.filePath(sf["file"], join(it.Path, "file"))
 				if !ok {
 					continue
 				}
 				spec.File = p
 			case sf["url"] != nil:
-				u, ok := w.str(sf["url"], join(it.path, "url"))
+				u, ok := w.Str(sf["url"], join(it.Path, "url"))
 				if !ok {
 					continue
 				}
 				if err := checkInScope(u, c.Target); err != nil {
-					w.errorf(sf["url"], join(it.path, "url"), "%v; a document elsewhere must be downloaded and given as file", err)
+					w.Errorf(sf["url"], join(it.Path, "url"), "%v; a document elsewhere must be downloaded and given as file", err)
 					continue
 				}
 				spec.URL = u
 			default:
-				w.errorf(it.n, it.path, "want {file: PATH} or {url: /openapi.json}")
+				w.Errorf(it.N, it.Path, "want {file: PATH} or {url: /openapi.json}")
 				continue
 			}
 			s.OpenAPI = append(s.OpenAPI, spec)
 		}
 	}
 	if hn := f["har"]; hn != nil {
-		for _, it := range w.list(hn, "sources.har") {
-			if p, ok := w.filePath(it.n, it.path); ok {
+		for _, it := range w.List(hn, "sources.har") {
+			if p, ok := w.filePath(it.N, it.Path); ok {
 				s.HAR = append(s.HAR, p)
 			}
 		}
 	}
 	if ln := f["list"]; ln != nil {
-		for _, it := range w.list(ln, "sources.list") {
-			v, ok := w.str(it.n, it.path)
+		for _, it := range w.List(ln, "sources.list") {
+			v, ok := w.Str(it.N, it.Path)
 			if !ok {
 				continue
 			}
 			e, err := parseListLine(v, c.Target)
 			if err != nil {
-				w.errorf(it.n, it.path, "%v", err)
+				w.Errorf(it.N, it.Path, "%v", err)
 				continue
 			}
-			e.Where = fmt.Sprintf("%s:%d", w.file, it.n.Line)
+			e.Where = fmt.Sprintf("%s:%d", w.File, it.N.Line)
 			s.List = append(s.List, e)
 		}
 	}
 	if lf := f["list_file"]; lf != nil {
-		for _, it := range w.list(lf, "sources.list_file") {
-			p, ok := w.filePath(it.n, it.path)
+		for _, it := range w.List(lf, "sources.list_file") {
+			p, ok := w.filePath(it.N, it.Path)
 			if !ok {
 				continue
 			}
-			s.List = append(s.List, w.listFile(p, it.path, c.Target)...)
+			s.List = append(s.List, w.listFile(p, it.Path, c.Target)...)
 		}
 	}
 	if jn := f["json"]; jn != nil {
-		for _, it := range w.list(jn, "sources.json") {
+		for _, it := range w.List(jn, "sources.json") {
 			if e, ok := w.expansion(it, c); ok {
 				s.JSON = append(s.JSON, e)
 			}
@@ -220,44 +226,28 @@ func (w *walker) sources(n *yaml.Node, c *Config) SourcesConfig {
 	return s
 }
 
-// boolean reads an optional true or false.
-func (w *walker) boolean(n *yaml.Node, path string) (bool, bool) {
-	n = deref(n)
-	if n == nil {
-		return false, false
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
-		var v bool
-		if err := n.Decode(&v); err == nil {
-			return v, true
-		}
-	}
-	w.errorf(n, path, "must be true or false")
-	return false, false
-}
-
 // filePath reads a file path, resolves it against the configuration file's
 // directory and checks that it can be read.
 func (w *walker) filePath(n *yaml.Node, path string) (string, bool) {
-	s, ok := w.str(n, path)
+	s, ok := w.Str(n, path)
 	if !ok {
 		return "", false
 	}
 	if strings.TrimSpace(s) == "" {
-		w.errorf(n, path, "empty file name")
+		w.Errorf(n, path, "empty file name")
 		return "", false
 	}
 	p := s
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(filepath.Dir(w.file), p)
+		p = filepath.Join(filepath.Dir(w.File), p)
 	}
 	st, err := os.Stat(p)
 	switch {
 	case err != nil:
-		w.errorf(n, path, "%q: %v", s, unwrapPathError(err))
+		w.Errorf(n, path, "%q: %v", s, unwrapPathError(err))
 		return "", false
 	case st.IsDir():
-		w.errorf(n, path, "%q is a directory, not a file", s)
+		w.Errorf(n, path, "%q is a directory, not a file", s)
 		return "", false
 	}
 	return p, true
@@ -276,7 +266,7 @@ func unwrapPathError(err error) error {
 func (w *walker) listFile(p, field, target string) []ListEntry {
 	data, err := os.ReadFile(p)
 	if err != nil {
-		w.errs = append(w.errs, &ConfigError{File: p, Line: 1, Col: 1, Field: field, Msg: fmt.Sprintf("read: %v", unwrapPathError(err))})
+		w.Errs = append(w.Errs, &yamlwalk.Error{File: p, Line: 1, Col: 1, Field: field, Msg: fmt.Sprintf("read: %v", unwrapPathError(err))})
 		return nil
 	}
 	var out []ListEntry
@@ -289,14 +279,14 @@ func (w *walker) listFile(p, field, target string) []ListEntry {
 		}
 		e, err := parseListLine(text, target)
 		if err != nil {
-			w.errs = append(w.errs, &ConfigError{File: p, Line: line, Col: 1, Field: field, Msg: err.Error()})
+			w.Errs = append(w.Errs, &yamlwalk.Error{File: p, Line: line, Col: 1, Field: field, Msg: err.Error()})
 			continue
 		}
 		e.Where = fmt.Sprintf("%s:%d", p, line)
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
-		w.errs = append(w.errs, &ConfigError{File: p, Line: 1, Col: 1, Field: field, Msg: fmt.Sprintf("read: %v", err)})
+		w.Errs = append(w.Errs, &yamlwalk.Error{File: p, Line: 1, Col: 1, Field: field, Msg: fmt.Sprintf("read: %v", err)})
 	}
 	return out
 }
@@ -322,35 +312,35 @@ func parseListLine(s, target string) (ListEntry, error) {
 	return e, nil
 }
 
-func (w *walker) expansion(it item, c *Config) (JSONExpansion, bool) {
+func (w *walker) expansion(it yamlwalk.Item, c *Config) (JSONExpansion, bool) {
 	var e JSONExpansion
-	if it.n.Kind != yaml.MappingNode {
-		w.errorf(it.n, it.path, "want a mapping with match, values and url")
+	if it.N.Kind != yaml.MappingNode {
+		w.Errorf(it.N, it.Path, "want a mapping with match, values and url")
 		return e, false
 	}
-	f := w.fields(it.n, it.path, "match", "values", "url")
+	f := w.Fields(it.N, it.Path, "match", "values", "url")
 	ok := true
 	for _, k := range []string{"match", "values", "url"} {
 		if f[k] == nil {
-			w.errorf(it.n, join(it.path, k), "required")
+			w.Errorf(it.N, join(it.Path, k), "required")
 			ok = false
 		}
 	}
 	if !ok {
 		return e, false
 	}
-	p, good := w.pattern(item{f["match"], join(it.path, "match")}, c)
+	p, good := w.pattern(yamlwalk.Item{N: f["match"], Path: join(it.Path, "match")}, c)
 	if !good {
 		return e, false
 	}
 	e.Match = p
-	e.Values, good = w.str(f["values"], join(it.path, "values"))
+	e.Values, good = w.Str(f["values"], join(it.Path, "values"))
 	if !good {
 		return e, false
 	}
 	steps, err := ParseJSONPath(e.Values)
 	if err != nil {
-		w.errorf(f["values"], join(it.path, "values"), "%v", err)
+		w.Errorf(f["values"], join(it.Path, "values"), "%v", err)
 		return e, false
 	}
 	e.Path = steps
@@ -361,24 +351,24 @@ func (w *walker) expansion(it item, c *Config) (JSONExpansion, bool) {
 			break
 		}
 	}
-	up := join(it.path, "url")
-	e.URL, good = w.str(f["url"], up)
+	up := join(it.Path, "url")
+	e.URL, good = w.Str(f["url"], up)
 	if !good {
 		return e, false
 	}
 	if err := checkInScope(reTemplateVar.ReplaceAllString(e.URL, "x"), c.Target); err != nil {
-		w.errorf(f["url"], up, "%v", err)
+		w.Errorf(f["url"], up, "%v", err)
 		return e, false
 	}
 	captures := p.Names()
 	if slices.Contains(captures, e.Name) && e.Name != "value" {
-		w.errorf(f["values"], join(it.path, "values"), "the value's placeholder {%s} is also a name in match: rename one of them", e.Name)
+		w.Errorf(f["values"], join(it.Path, "values"), "the value's placeholder {%s} is also a name in match: rename one of them", e.Name)
 		return e, false
 	}
 	for _, m := range reTemplateVar.FindAllStringSubmatch(e.URL, -1) {
 		name := m[1]
 		if name != e.Name && name != "value" && !slices.Contains(captures, name) {
-			w.errorf(f["url"], up, "unknown placeholder {%s}: use {%s} for the value or a {name} of match", name, e.Name)
+			w.Errorf(f["url"], up, "unknown placeholder {%s}: use {%s} for the value or a {name} of match", name, e.Name)
 			ok = false
 		}
 	}

@@ -1,0 +1,186 @@
+package roles
+
+// The denials and matrix sections (docs/config.md, "Expectations and
+// denial forms"). A rule's body checks are in bodycheck_load.go.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+func (w *walker) denials(n *yaml.Node) []Denial {
+	var out []Denial
+	if n == nil {
+		return nil
+	}
+	for _, it := range w.List(n, "denials") {
+		if it.N.Kind != yaml.MappingNode {
+			w.Errorf(it.N, it.Path, "must be a mapping with body, header and/or status")
+			continue
+		}
+		f := w.Fields(it.N, it.Path, "body", "header", "status")
+		var d Denial
+		ok := true
+		if bn := f["body"]; bn != nil {
+			var good bool
+			d.Body, good = w.Str(bn, join(it.Path, "body"))
+			if good && d.Body == "" {
+				w.Errorf(bn, join(it.Path, "body"), "empty: it would match every body")
+				good = false
+			}
+			ok = ok && good
+		}
+		if hn := f["header"]; hn != nil {
+			var good bool
+			d.Header, good = w.Str(hn, join(it.Path, "header"))
+			if good {
+				name, _, _ := strings.Cut(d.Header, ":")
+				if !isToken(strings.TrimSpace(name)) {
+					w.Errorf(hn, join(it.Path, "header"), "want \"Name\" or \"Name: value substring\"")
+					good = false
+				}
+			}
+			ok = ok && good
+		}
+		if sn := f["status"]; sn != nil {
+			v, good := w.Int(sn, join(it.Path, "status"), 100, 599)
+			d.Status = int(v)
+			ok = ok && good
+		}
+		if f["body"] == nil && f["header"] == nil {
+			w.Errorf(it.N, it.Path, "a denial signature needs a body or a header")
+			ok = false
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
+	m := Matrix{Default: "deny"}
+	if n == nil {
+		return m
+	}
+	f := w.Fields(n, "matrix", "default", "rules")
+	if dn := f["default"]; dn != nil {
+		if s, ok := w.Str(dn, "matrix.default"); ok {
+			if s != "deny" && s != "unmapped" {
+				w.Errorf(dn, "matrix.default", "%q: want deny or unmapped", s)
+			} else {
+				m.Default = s
+			}
+		}
+	}
+	rn := f["rules"]
+	if rn == nil {
+		return m
+	}
+	if rn.Kind != yaml.SequenceNode {
+		w.Errorf(rn, "matrix.rules", "must be a list of rules")
+		return m
+	}
+	for i, it := range w.List(rn, "matrix.rules") {
+		if it.N.Kind != yaml.MappingNode {
+			w.Errorf(it.N, it.Path, "a rule must be a mapping with match and allow")
+			continue
+		}
+		r := Rule{Index: i + 1, Line: it.N.Line}
+		rf := w.Fields(it.N, it.Path, "match", "allow", "deny_as", "body")
+		ok := true
+		if mn := rf["match"]; mn != nil {
+			items := w.List(mn, join(it.Path, "match"))
+			if len(items) == 0 {
+				w.Errorf(mn, join(it.Path, "match"), "empty: give at least one pattern")
+				ok = false
+			}
+			for _, pit := range items {
+				p, good := w.pattern(pit, c)
+				ok = ok && good
+				if good {
+					r.Match = append(r.Match, p)
+				}
+			}
+		} else {
+			w.Errorf(it.N, join(it.Path, "match"), "required: a pattern such as \"GET /admin/**\", or a list of them")
+			ok = false
+		}
+		if an := rf["allow"]; an != nil {
+			r.Allow = []string{}
+			for _, ait := range w.List(an, join(it.Path, "allow")) {
+				s, good := w.Str(ait.N, ait.Path)
+				if !good {
+					ok = false
+					continue
+				}
+				if s != "*" && c.Role(s) == nil {
+					w.Errorf(ait.N, ait.Path, "unknown role %q (roles: %s)", s, strings.Join(c.RoleNames(), ", "))
+					ok = false
+					continue
+				}
+				r.Allow = append(r.Allow, s)
+			}
+		} else {
+			w.Errorf(it.N, join(it.Path, "allow"), "required: a list of roles, [\"*\"] for every role, or [] for none")
+			ok = false
+		}
+		if dn := rf["deny_as"]; dn != nil {
+			items := w.List(dn, join(it.Path, "deny_as"))
+			if len(items) == 0 {
+				w.Errorf(dn, join(it.Path, "deny_as"), "empty: leave it out for the usual denial forms")
+				ok = false
+			}
+			for _, dit := range items {
+				s, good := w.Str(dit.N, dit.Path)
+				if !good {
+					ok = false
+					continue
+				}
+				form, err := parseDenyForm(s)
+				if err != nil {
+					w.Errorf(dit.N, dit.Path, "%v", err)
+					ok = false
+					continue
+				}
+				r.DenyAs = append(r.DenyAs, form)
+			}
+		}
+		if bn := rf["body"]; bn != nil && r.Allow != nil {
+			ok = w.bodyChecks(bn, join(it.Path, "body"), c, &r) && ok
+		}
+		if ok {
+			m.Rules = append(m.Rules, r)
+		}
+	}
+	return m
+}
+
+// parseDenyForm reads a deny_as spelling (see DenyForm).
+func parseDenyForm(s string) (DenyForm, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "login", "unauthenticated":
+		return DenyForm{Class: "unauthenticated"}, nil
+	case "forbidden":
+		return DenyForm{Class: "forbidden"}, nil
+	case "hidden":
+		return DenyForm{Class: "hidden"}, nil
+	}
+	code, err := strconv.Atoi(s)
+	if err != nil || code < 100 || code > 599 {
+		return DenyForm{}, fmt.Errorf("%q: want a status code (100..599) or one of login, unauthenticated, forbidden, hidden", s)
+	}
+	switch code {
+	case 401:
+		return DenyForm{Class: "unauthenticated", Status: 401}, nil
+	case 403:
+		return DenyForm{Class: "forbidden", Status: 403}, nil
+	case 404, 410:
+		return DenyForm{Class: "hidden", Status: code}, nil
+	}
+	return DenyForm{Status: code}, nil
+}
