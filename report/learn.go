@@ -269,15 +269,7 @@ func (l *learner) collect() {
 	byName := map[string]*unit{}
 	endpoints := map[string]bool{}
 	for _, c := range l.run.Observations {
-		tmpl := c.Template
-		if tmpl == "" {
-			tmpl = model.Template(c.Method, c.URL)
-		}
-		_, rest, _ := strings.Cut(tmpl, " ")
-		path, _, _ := strings.Cut(rest, "?")
-		if path == "" {
-			path = "/"
-		}
+		path := templatePath(c)
 		name := c.Method + " " + path
 		u := byName[name]
 		if u == nil {
@@ -1113,6 +1105,8 @@ func (l *learner) inheritanceSuspect(c model.Cell) bool {
 	return false
 }
 
+// templatePath is the path of c's template, query left out: the path of
+// the unit c belongs to.
 func templatePath(c model.Cell) string {
 	tmpl := c.Template
 	if tmpl == "" {
