@@ -188,6 +188,10 @@ type learner struct {
 	opts  LearnOptions
 	names []string
 	index map[string]int
+	// roles are the run's roles as a configuration holds them (names,
+	// inheritance, variables): the draft is verified with them, and
+	// inheritance is read through them.
+	roles []*roles.Role
 	// above[i][j]: role j inherits role i, transitively (j is higher).
 	above [][]bool
 	units []*unit
@@ -202,30 +206,23 @@ func newLearner(run *model.Run, opts LearnOptions) *learner {
 	for _, c := range run.Observations {
 		l.addRole(c.Role)
 	}
+	inherits := map[string][]string{}
+	for _, r := range run.Roles {
+		inherits[r.Name] = r.Inherits
+	}
+	for _, n := range l.names {
+		l.roles = append(l.roles, &roles.Role{Name: n, Inherits: inherits[n], Vars: l.opts.Vars[n]})
+	}
+	// Inheritance as the audit's matcher reads it: an allow list naming i
+	// admits j when j is i or inherits it. A role named "*" (which no
+	// configuration can name) would admit everyone, so it is left out.
+	cfg := &roles.Config{Roles: l.roles}
 	n := len(l.names)
 	l.above = make([][]bool, n)
 	for i := range l.above {
 		l.above[i] = make([]bool, n)
-	}
-	parents := map[string][]string{}
-	for _, r := range run.Roles {
-		parents[r.Name] = r.Inherits
-	}
-	for j, name := range l.names {
-		// Walk j's ancestors; each is below j.
-		seen := map[string]bool{}
-		queue := append([]string(nil), parents[name]...)
-		for len(queue) > 0 {
-			p := queue[0]
-			queue = queue[1:]
-			if seen[p] {
-				continue
-			}
-			seen[p] = true
-			if i, ok := l.index[p]; ok && i != j {
-				l.above[i][j] = true
-			}
-			queue = append(queue, parents[p]...)
+		for j := range l.names {
+			l.above[i][j] = i != j && l.names[i] != "*" && cfg.Allows([]string{l.names[i]}, l.names[j])
 		}
 	}
 	return l
@@ -988,14 +985,7 @@ func (l *learner) compose(general, exceptions []placed) []DraftRule {
 // matrixConfig builds a configuration holding rules, to check the draft
 // with the matcher the audit uses.
 func (l *learner) matrixConfig(rules []DraftRule) (*roles.Config, error) {
-	cfg := &roles.Config{Matrix: roles.Matrix{Default: "deny"}}
-	inherits := map[string][]string{}
-	for _, r := range l.run.Roles {
-		inherits[r.Name] = r.Inherits
-	}
-	for _, n := range l.names {
-		cfg.Roles = append(cfg.Roles, &roles.Role{Name: n, Inherits: inherits[n], Vars: l.opts.Vars[n]})
-	}
+	cfg := &roles.Config{Roles: l.roles, Matrix: roles.Matrix{Default: "deny"}}
 	for i, r := range rules {
 		rule := roles.Rule{Index: i + 1, Allow: r.Allow}
 		for _, m := range r.Match {
