@@ -236,11 +236,33 @@ func (l *learner) addRole(name string) {
 	l.names = append(l.names, name)
 }
 
-// known reports whether a class tells whether the role was allowed.
+// What an answer class means to learn. The judge reads classes too; these
+// two functions are learn's reading, kept together so that a later step
+// can point them at the judge's.
+
+// known reports whether a class tells whether the role was allowed:
+// allowed, or one of the three denials. Other and error tell neither.
 func known(c model.Class) bool {
 	switch c {
 	case model.Allowed, model.Unauthenticated, model.Forbidden, model.Hidden:
 		return true
+	}
+	return false
+}
+
+// usualDenial reports whether o is a denial in one of its role's usual
+// forms: unauthenticated or hidden for anonymous, forbidden or hidden for
+// a signed-in role. The others, a 403 to anonymous and a 401 to a
+// signed-in role, are denials the draft never accepts (its only deny_as
+// is 404): they are suspicions, not rules.
+func usualDenial(o model.Observation) bool {
+	switch o.Class {
+	case model.Hidden:
+		return true
+	case model.Unauthenticated:
+		return o.Role == anonymous
+	case model.Forbidden:
+		return o.Role != anonymous
 	}
 	return false
 }
@@ -427,9 +449,9 @@ func (l *learner) suspectCells() {
 					continue
 				}
 				switch {
-				case c.Class == model.Forbidden && c.Role == anonymous:
+				case c.Class == model.Forbidden && !usualDenial(c.Observation):
 					anon403 = append(anon403, p)
-				case c.Class == model.Unauthenticated && c.Role != anonymous:
+				case c.Class == model.Unauthenticated && !usualDenial(c.Observation):
 					signed401[i] = append(signed401[i], p)
 				case c.Class == model.Other || c.Class == model.Error:
 					other = appendUnique(other, fmt.Sprintf("%s gets %s on %s", c.Role, c.Observation.Observed(), p))
@@ -1070,12 +1092,11 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 		}
 		exp := cfg.Expect(c.Method, u, c.Role)
 		allowed := c.Class == model.Allowed
-		oddForm := c.Class == model.Forbidden && c.Role == anonymous || c.Class == model.Unauthenticated && c.Role != anonymous
 		if exp.Allow != allowed {
 			bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))
 			continue
 		}
-		if !allowed && !oddForm {
+		if !allowed && usualDenial(c.Observation) {
 			if v, _ := decide(exp, c.Observation); v != model.Pass {
 				bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))
 			}
