@@ -211,7 +211,7 @@ func newLearner(run *model.Run, opts LearnOptions) *learner {
 		inherits[r.Name] = r.Inherits
 	}
 	for _, n := range l.names {
-		l.roles = append(l.roles, &roles.Role{Name: n, Inherits: inherits[n], Vars: l.opts.Vars[n]})
+		l.roles = append(l.roles, &roles.Role{Name: n, Inherits: inherits[n], Vars: l.roleVars(n)})
 	}
 	// Inheritance as the audit's matcher reads it: an allow list naming i
 	// admits j when j is i or inherits it. A role named "*" (which no
@@ -226,6 +226,31 @@ func newLearner(run *model.Run, opts LearnOptions) *learner {
 		}
 	}
 	return l
+}
+
+// roleVars returns the variables of a role (LearnOptions.Vars): the one
+// place learn reads role variables. They come from a configuration's
+// static vars (learn -c); a run that kept the values its roles captured
+// at sign-in would be read here instead.
+func (l *learner) roleVars(role string) map[string]string {
+	return l.opts.Vars[role]
+}
+
+// varHolding returns the name of role's variable whose value is v, the
+// first in name order, or "" when none holds it.
+func (l *learner) varHolding(role, v string) string {
+	vars := l.roleVars(role)
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if vars[k] == v {
+			return k
+		}
+	}
+	return ""
 }
 
 func (l *learner) addRole(name string) {
@@ -757,9 +782,6 @@ func (l *learner) exceptionsOf(u *unit) []placed {
 // the same variable, that segment as {self.name}.
 func (l *learner) exceptionPattern(u *unit, p string, set roleSet) (string, string) {
 	lit := literalPattern(u.method, p)
-	if l.opts.Vars == nil {
-		return lit, ""
-	}
 	var extra []string
 	for i := range set {
 		if set[i] && !u.main[i] {
@@ -789,18 +811,7 @@ func (l *learner) exceptionPattern(u *unit, p string, set roleSet) (string, stri
 		}
 		name := ""
 		for _, r := range minimal {
-			found := ""
-			keys := make([]string, 0, len(l.opts.Vars[r]))
-			for k := range l.opts.Vars[r] {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if l.opts.Vars[r][k] == dec {
-					found = k
-					break
-				}
-			}
+			found := l.varHolding(r, dec)
 			if found == "" || name != "" && found != name {
 				name = ""
 				break
