@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/learn"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -51,7 +51,7 @@ func runLearn(_ context.Context, opts *learnOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	var lo report.LearnOptions
+	var lo learn.Options
 	if opts.ConfigPath != "" {
 		cfg, err := loadConfig(opts.ConfigPath, placeholderEnv(opts.IO.Env))
 		if err != nil {
@@ -60,7 +60,7 @@ func runLearn(_ context.Context, opts *learnOptions) error {
 		lo.Vars = roleVars(cfg)
 	}
 	var b bytes.Buffer
-	if err := report.Learn(run, lo).WriteYAML(&b); err != nil {
+	if err := learn.Learn(run, lo).WriteYAML(&b); err != nil {
 		return err
 	}
 	_, err = opts.IO.Out.Write(b.Bytes())
