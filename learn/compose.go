@@ -12,7 +12,6 @@ func (l *learner) compose(general, exceptions []placed) []DraftRule {
 	var rules []DraftRule
 	merge := func(ps []placed) []DraftRule {
 		var out []DraftRule
-		var sets []roleSet
 		byExp := map[string]int{}
 		for _, p := range ps {
 			i, ok := byExp[p.exp]
@@ -20,7 +19,6 @@ func (l *learner) compose(general, exceptions []placed) []DraftRule {
 				i = len(out)
 				byExp[p.exp] = i
 				out = append(out, DraftRule{Allow: l.allowList(p.set), DenyAs: p.deny})
-				sets = append(sets, p.set)
 			}
 			out[i].Match = append(out[i].Match, p.pattern)
 			for _, c := range p.comments {

@@ -2,27 +2,32 @@ package learn
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // node is a path prefix of the units of one method.
 type node struct {
-	seg      string
 	unit     *unit
-	children map[string]*node
-	order    []string
+	children map[string]*node // by path segment
 }
 
 func (n *node) child(seg string) *node {
 	if c := n.children[seg]; c != nil {
 		return c
 	}
-	c := &node{seg: seg, children: map[string]*node{}}
+	c := &node{children: map[string]*node{}}
 	n.children[seg] = c
-	n.order = append(n.order, seg)
 	return c
+}
+
+// segments returns the path segments of n's children, sorted: the order
+// every walk of the tree takes.
+func (n *node) segments() []string {
+	return slices.Sorted(maps.Keys(n.children))
 }
 
 // all returns the units of n's subtree, in path order.
@@ -31,9 +36,7 @@ func (n *node) all() []*unit {
 	if n.unit != nil {
 		out = append(out, n.unit)
 	}
-	segs := append([]string(nil), n.order...)
-	sort.Strings(segs)
-	for _, s := range segs {
+	for _, s := range n.segments() {
 		out = append(out, n.children[s].all()...)
 	}
 	return out
@@ -94,9 +97,7 @@ func (l *learner) group() (general, exceptions []placed) {
 				u := n.unit
 				general = append(general, placed{pattern: m + " " + escapePattern(u.path), exp: u.exp, set: u.main, deny: u.deny, comments: u.comments})
 			}
-			segs := append([]string(nil), n.order...)
-			sort.Strings(segs)
-			for _, s := range segs {
+			for _, s := range n.segments() {
 				walk(n.children[s], append(append([]string(nil), prefix...), s))
 			}
 		}

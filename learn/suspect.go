@@ -2,7 +2,6 @@ package learn
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/permaudit/permaudit/model"
@@ -108,9 +107,7 @@ func (l *learner) suspectOutliers() {
 	for _, m := range methods {
 		var walk func(n *node, prefix []string)
 		walk = func(n *node, prefix []string) {
-			segs := append([]string(nil), n.order...)
-			sort.Strings(segs)
-			for _, s := range segs {
+			for _, s := range n.segments() {
 				walk(n.children[s], append(append([]string(nil), prefix...), s))
 			}
 			// The root is left out: public pages next to private ones
