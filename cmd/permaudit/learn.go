@@ -6,7 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/learn"
+	"github.com/permaudit/permaudit/roles"
 )
 
 type learnOptions struct {
@@ -50,23 +51,32 @@ func runLearn(_ context.Context, opts *learnOptions) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	var lo report.LearnOptions
+	var lo learn.Options
 	if opts.ConfigPath != "" {
 		cfg, err := loadConfig(opts.ConfigPath, placeholderEnv(opts.IO.Env))
 		if err != nil {
 			return err
 		}
-		lo.Vars = map[string]map[string]string{}
-		for _, r := range cfg.Roles {
-			if len(r.Vars) > 0 {
-				lo.Vars[r.Name] = r.Vars
-			}
-		}
+		lo.Vars = roleVars(cfg)
 	}
 	var b bytes.Buffer
-	if err := report.Learn(run, lo).WriteYAML(&b); err != nil {
+	if err := learn.Learn(run, lo).WriteYAML(&b); err != nil {
 		return err
 	}
 	_, err = opts.IO.Out.Write(b.Bytes())
 	return err
+}
+
+// roleVars returns the variables of cfg's roles, by role: the one place
+// the learn command reads role variables. They are the configuration's
+// static vars, since a run does not keep the values its roles captured at
+// sign-in; when it does, they are to be read from the run here instead.
+func roleVars(cfg *roles.Config) map[string]map[string]string {
+	vars := map[string]map[string]string{}
+	for _, r := range cfg.Roles {
+		if len(r.Vars) > 0 {
+			vars[r.Name] = r.Vars
+		}
+	}
+	return vars
 }
