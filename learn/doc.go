@@ -47,7 +47,7 @@
 // Write (write.go) renders the draft as YAML, with its comments: the
 // "matrix:" section of a configuration.
 //
-// learn imports model and roles only. It does not judge: where it needs
-// to know whether the audit would pass an answer, it asks the functions
-// of classes.go, which a later step can point at the judge package.
+// learn imports model, roles and judge: where it needs to know whether
+// the audit would pass an answer, it asks judge.Decide, so that a draft
+// is verified by the rules the audit judges with.
 package learn
