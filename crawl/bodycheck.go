@@ -11,7 +11,7 @@ import (
 // returns nil when the rule does not allow the role or has no check for
 // it: a denied role's allowed answer is a leak whatever its body.
 func (p *prober) checkBody(job probeJob, a *answer) []model.BodyCheckResult {
-	exp := p.cfg.Expect(job.ep.Method, job.u, job.sess.Name())
+	exp := p.cfg.Expect(job.ep.Method, job.u, job.sess.Name(), p.vars)
 	if !exp.Allow || len(exp.Body) == 0 {
 		return nil
 	}

@@ -38,6 +38,7 @@ const maxCanaryTries = 8
 // role of sessions that the matrix denies at least one of the template's
 // URLs. They come sorted by URL, then role order.
 func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*session.Session) []probeJob {
+	vars := cfg.VarsWith(session.CapturedBy(sessions))
 	groups := map[string][]model.Endpoint{}
 	real := map[string]bool{}
 	for _, j := range jobs {
@@ -80,7 +81,7 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*se
 			continue
 		}
 		for _, s := range sessions {
-			if !deniesAny(cfg, g, s.Name()) {
+			if !deniesAny(cfg, vars, g, s.Name()) {
 				continue
 			}
 			for _, c := range canaries {
@@ -99,13 +100,13 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*se
 
 // deniesAny reports whether the matrix denies role at least one of eps
 // (unmapped endpoints are not judged, so they need no canary).
-func deniesAny(cfg *roles.Config, eps []model.Endpoint, role string) bool {
+func deniesAny(cfg *roles.Config, vars roles.Vars, eps []model.Endpoint, role string) bool {
 	for _, ep := range eps {
 		u, err := url.Parse(ep.URL)
 		if err != nil {
 			continue
 		}
-		if exp := cfg.Expect(ep.Method, u, role); !exp.Allow && !exp.Unmapped {
+		if exp := cfg.Expect(ep.Method, u, role, vars); !exp.Allow && !exp.Unmapped {
 			return true
 		}
 	}

@@ -73,6 +73,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
 	p.sessions = sessionsByName(opts.Sessions)
+	p.vars = opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
 	results := make([]model.Observation, len(jobs))
 	finished := make([]bool, len(jobs))
@@ -118,6 +119,7 @@ type prober struct {
 	clients    map[string]*http.Client
 	prog       *progressCounter
 	sessions   map[string]*session.Session // by role name, for body checks' role variables
+	vars       roles.Vars                  // the matrix's role variables: configured, and captured at sign-in
 	keep       *probeRun                   // session confirmation (session.go)
 }
 

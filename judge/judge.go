@@ -27,6 +27,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	for i, n := range cfg.RoleNames() {
 		j.roleRank[n] = i
 	}
+	vars := cfg.VarsWith(Captured(run))
 	obs = j.takeCanaries(obs)
 	run.Observations = make([]model.Cell, 0, len(obs))
 	j.exps = make([]roles.Expectation, 0, len(obs))
@@ -45,7 +46,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 			j.add(i, c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
 			continue
 		}
-		exp := cfg.Expect(o.Method, u, o.Role)
+		exp := cfg.Expect(o.Method, u, o.Role, vars)
 		matched[exp.RuleIdx] = true
 		c.Rule = exp.Rule
 		c.Expected = expectedString(exp)
@@ -257,4 +258,17 @@ func (j *judgement) count() {
 		}
 	}
 	run.Gate.Failed = run.Gate.Failing > 0
+}
+
+// Captured returns the variables the run's roles captured at sign-in
+// (model.RoleInfo.Vars), by role: what the matrix is judged with, at
+// audit time and whenever the saved run is judged again.
+func Captured(run *model.Run) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, r := range run.Roles {
+		if len(r.Vars) > 0 {
+			out[r.Name] = r.Vars
+		}
+	}
+	return out
 }

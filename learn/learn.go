@@ -1,8 +1,10 @@
 package learn
 
 import (
+	"maps"
 	"sort"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -10,9 +12,11 @@ import (
 // Options tune Learn.
 type Options struct {
 	// Vars are the roles' variables (role name to variable name to value),
-	// as a configuration declares them. An id that only the roles holding
-	// it as a variable may read becomes {self.name} in the draft instead
-	// of a literal id. Nil: ids stay literal.
+	// as a configuration declares them (learn -c). The values the run's
+	// roles captured at sign-in (model.RoleInfo.Vars) are read too, over
+	// these. An id that only the roles holding it as a variable may read
+	// becomes {self.name} in the draft instead of a literal id; without
+	// any variable, ids stay literal.
 	Vars map[string]map[string]string
 }
 
@@ -98,12 +102,20 @@ func (l *learner) addRole(name string) {
 	l.names = append(l.names, name)
 }
 
-// roleVars returns the variables of a role (Options.Vars): the one
-// place learn reads role variables. They come from a configuration's
-// static vars (learn -c); a run that kept the values its roles captured
-// at sign-in would be read here instead.
+// roleVars returns the variables of a role: the one place learn reads
+// role variables. The values the run's role captured at sign-in (what
+// the audit judged with) come over the configuration's (Options.Vars).
 func (l *learner) roleVars(role string) map[string]string {
-	return l.opts.Vars[role]
+	captured := judge.Captured(l.run)[role]
+	if len(captured) == 0 {
+		return l.opts.Vars[role]
+	}
+	vars := maps.Clone(l.opts.Vars[role])
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	maps.Copy(vars, captured)
+	return vars
 }
 
 // varHolding returns the name of role's variable whose value is v, the

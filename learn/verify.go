@@ -86,7 +86,7 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 		if err != nil {
 			continue
 		}
-		exp := cfg.Expect(c.Method, u, c.Role)
+		exp := cfg.Expect(c.Method, u, c.Role, nil) // the draft's roles hold their vars
 		allowed := c.Class == model.Allowed
 		if exp.Allow != allowed {
 			bad = appendUnique(bad, c.Method+" "+model.PathOf(c.URL))

@@ -63,4 +63,3 @@ func (a Endpoint) Less(b Endpoint) bool {
 	}
 	return a.Method < b.Method
 }
-

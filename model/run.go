@@ -72,6 +72,11 @@ type RoleInfo struct {
 	Name     string   `json:"name"`
 	SignIn   string   `json:"sign_in"` // roles.Login.Kind()
 	Inherits []string `json:"inherits,omitempty"`
+	// Vars are the variables captured at the role's first sign-in, the
+	// values the matrix was judged with ({self.user_id}); a secret capture
+	// holds its redacted name. Judging the run again uses them. Omitted
+	// when nothing was captured.
+	Vars map[string]string `json:"vars,omitempty"`
 
 	// What happened to the role's session (docs/run-schema.md, Role);
 	// every field is omitted when empty.

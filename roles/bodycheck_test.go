@@ -87,7 +87,7 @@ func TestBodyChecksLoad(t *testing.T) {
 		{"bob", []string{`items[*].owner equals "{self.user_id}"`, `items[*].owner not_equals "{alice.user_id}"`, `body contains "page"`}},
 		{"staff", []string{`body contains "page"`}},
 	} {
-		exp := c.Expect("GET", mustURL(t, "http://127.0.0.1:8080/api/notes"), tc.role)
+		exp := c.Expect("GET", mustURL(t, "http://127.0.0.1:8080/api/notes"), tc.role, nil)
 		var got []string
 		for _, chk := range exp.Body {
 			got = append(got, chk.String())
@@ -97,7 +97,7 @@ func TestBodyChecksLoad(t *testing.T) {
 		}
 	}
 	// A denied role gets no checks.
-	if exp := c.Expect("GET", mustURL(t, "http://127.0.0.1:8080/api/health"), "alice"); exp.Allow || exp.Body != nil {
+	if exp := c.Expect("GET", mustURL(t, "http://127.0.0.1:8080/api/health"), "alice", nil); exp.Allow || exp.Body != nil {
 		t.Errorf("Expect(health, alice) = %+v, want deny without checks", exp)
 	}
 

@@ -77,6 +77,11 @@ func (w *walker) checkRefs(it yamlwalk.Item, refs []string, c *Config) bool {
 	ok := true
 	for _, ref := range refs {
 		role, name, _ := strings.Cut(ref, ".")
+		if who := secretCapture(c, role, name); who != "" {
+			w.Errorf(it.N, it.Path, "{%s}: role %s captures %s as a secret (from a credential header, or named like a secret), so no rule or URL may use it: it would be redacted wherever it appears; capture the value under a name that is not secret-like, or from the body", ref, who, name)
+			ok = false
+			continue
+		}
 		if role == "self" {
 			continue
 		}
@@ -92,6 +97,23 @@ func (w *walker) checkRefs(it yamlwalk.Item, refs []string, c *Config) bool {
 		}
 	}
 	return ok
+}
+
+// secretCapture returns the role that captures the variable name as a
+// secret (Capture.Secret): role itself, or any role for "self"; "" when
+// none does.
+func secretCapture(c *Config, role, name string) string {
+	for _, r := range c.Roles {
+		if role != "self" && r.Name != role {
+			continue
+		}
+		for _, cp := range r.Login.Capture {
+			if cp.Var == name && cp.Secret() {
+				return r.Name
+			}
+		}
+	}
+	return ""
 }
 
 var varRefRE = regexp.MustCompile(`\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\}`)

@@ -16,9 +16,13 @@ func ruleName(r *Rule) string {
 }
 
 // expect finds the first rule one of whose patterns matches. Role variables
-// resolve through the configuration's static vars; Self is role.
-func expect(c *Config, method string, u *url.URL, role string) Expectation {
-	b := Bindings{Self: role, Vars: c.staticVar}
+// resolve through vars, or the configuration's static vars when it is nil;
+// Self is role.
+func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expectation {
+	if vars == nil {
+		vars = c.staticVar
+	}
+	b := Bindings{Self: role, Vars: vars}
 	for i := range c.Matrix.Rules {
 		r := &c.Matrix.Rules[i]
 		for _, p := range r.Match {

@@ -73,14 +73,14 @@ func TestExpect(t *testing.T) {
 		{"GET", "/nowhere", "admin", Expectation{Rule: "default"}},
 	}
 	for _, tt := range tests {
-		got := cfg.Expect(tt.method, mustURL(t, tt.url), tt.role)
+		got := cfg.Expect(tt.method, mustURL(t, tt.url), tt.role, nil)
 		if !equalExpectation(got, tt.want) {
 			t.Errorf("Expect(%s %s, %s) = %+v, want %+v", tt.method, tt.url, tt.role, got, tt.want)
 		}
 	}
 
 	unmapped := parseTest(t, sprintf(matrixYAML, "unmapped"), nil)
-	got := unmapped.Expect("GET", mustURL(t, "/nowhere"), "admin")
+	got := unmapped.Expect("GET", mustURL(t, "/nowhere"), "admin", nil)
 	if want := (Expectation{Rule: "default", Unmapped: true}); !equalExpectation(got, want) {
 		t.Errorf("Expect with default unmapped = %+v, want %+v", got, want)
 	}
@@ -88,7 +88,7 @@ func TestExpect(t *testing.T) {
 
 func TestExpectDenyAsIsACopy(t *testing.T) {
 	cfg := parseTest(t, sprintf(matrixYAML, "deny"), nil)
-	e := cfg.Expect("GET", mustURL(t, "/api/orders/99"), "anonymous")
+	e := cfg.Expect("GET", mustURL(t, "/api/orders/99"), "anonymous", nil)
 	if len(e.DenyAs) == 0 {
 		t.Fatalf("no DenyAs in %+v", e)
 	}

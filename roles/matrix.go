@@ -45,9 +45,28 @@ type Expectation struct {
 }
 
 // Expect returns the expectation for method and u requested as role.
-// u is an absolute URL; its path and query are matched.
-func (c *Config) Expect(method string, u *url.URL, role string) Expectation {
-	return expect(c, method, u, role)
+// u is an absolute URL; its path and query are matched. vars looks up the
+// role variables the patterns name ({self.var}, {role.var}): the values
+// the audit used, captured at sign-in (Config.VarsWith); nil reads the
+// configured vars only.
+func (c *Config) Expect(method string, u *url.URL, role string, vars Vars) Expectation {
+	return expect(c, method, u, role, vars)
+}
+
+// Vars looks up the value of a role's variable by role and variable name.
+type Vars func(role, name string) (string, bool)
+
+// VarsWith returns the variables of c's roles: the values captured at
+// sign-in (role to variable to value, as a session holds them or the run
+// saved them) over the configured ones. The configuration itself never
+// holds a captured value: it stays as it was loaded.
+func (c *Config) VarsWith(captured map[string]map[string]string) Vars {
+	return func(role, name string) (string, bool) {
+		if v, ok := captured[role][name]; ok {
+			return v, true
+		}
+		return c.staticVar(role, name)
+	}
 }
 
 // Allows reports whether a rule allow list admits role, through "*",

@@ -125,6 +125,34 @@ type Capture struct {
 	From string
 }
 
+// Secret reports whether the value c captures is a secret: taken from a
+// header that carries credentials (Set-Cookie, Cookie, Authorization,
+// Proxy-Authorization, or a header named like a secret) or into a
+// variable named like one (token, secret, key, pass, ...). A secret
+// capture is redacted wherever it appears, saved in the run as its
+// redacted name, and no matrix rule may use it (docs/config.md,
+// "Capturing variables").
+func (c Capture) Secret() bool {
+	if secretFieldName(c.Var) {
+		return true
+	}
+	name, ok := strings.CutPrefix(c.From, "header:")
+	if !ok {
+		return false
+	}
+	switch name = strings.ToLower(strings.TrimSpace(name)); name {
+	case "set-cookie", "cookie", "authorization", "proxy-authorization":
+		return true
+	}
+	return secretFieldName(name)
+}
+
+// SecretName is the name a capture's value is redacted as:
+// "roles.alice.login.capture.token".
+func (c Capture) SecretName(role string) string {
+	return "roles." + role + ".login.capture." + c.Var
+}
+
 // Renew bounds the renewals of a role's session in one run.
 type Renew struct {
 	Max     int           // default DefaultMaxRenewals; 0 never renews

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -33,10 +34,11 @@ type Session struct {
 	jar *sessionJar // stable for the role's client; its cookies are replaced at sign-in
 
 	mu        sync.RWMutex
-	static    http.Header // configured credential headers (basic, bearer, headers, cookies)
-	obtained  http.Header // headers from the last sign-in (tokens, a command's cookies)
-	vars      map[string]string
-	refreshAt time.Time // when a token with a known expiry is renewed; zero: never
+	static    http.Header       // configured credential headers (basic, bearer, headers, cookies)
+	obtained  http.Header       // headers from the last sign-in (tokens, a command's cookies)
+	vars      map[string]string // configured, then captured at the last sign-in
+	captured  map[string]string // captured at the first sign-in: what the matrix uses
+	refreshAt time.Time         // when a token with a known expiry is renewed; zero: never
 	stats     SessionStats
 	lastTry   time.Time // start of the last sign-in attempt
 	failure   error     // why the first sign-in failed; nil when it did not
@@ -96,7 +98,7 @@ var ErrRenewalCap = errors.New("renewal cap reached")
 // NewSession returns the session of r with its static credentials. The
 // anonymous role gets a session with an empty jar and no credentials.
 func NewSession(r *roles.Role) *Session {
-	s := &Session{Role: r, jar: newSessionJar(), static: http.Header{}, obtained: http.Header{}, vars: map[string]string{}}
+	s := &Session{Role: r, jar: newSessionJar(), static: http.Header{}, obtained: http.Header{}, vars: map[string]string{}, captured: map[string]string{}}
 	for k, v := range r.Vars {
 		s.vars[k] = v
 	}
@@ -169,6 +171,17 @@ func (s *Session) Var(name string) (string, bool) {
 	return v, ok
 }
 
+// Captured returns the variables captured at the role's first sign-in,
+// the values the matrix is judged with (a renewal that captures another
+// value changes Var, not these). A secret capture (roles.Capture.Secret)
+// is among them; it is registered with the redactor, so that it is saved
+// in the run as its redacted name.
+func (s *Session) Captured() map[string]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return maps.Clone(s.captured)
+}
+
 // SetVar sets a variable, as captured at sign-in.
 func (s *Session) SetVar(name, value string) {
 	s.mu.Lock()
@@ -214,9 +227,8 @@ func (s *Session) Failure() error {
 // check, when it has one. A role with neither succeeds at once. The error
 // says what was seen and holds no secret; it is also kept (Failure).
 //
-// Variables captured at this first sign-in are also set in the role's
-// Vars, so that the matrix can use them: SignIn must run before anything
-// reads the configuration's variables concurrently.
+// The variables captured at this first sign-in are the ones the matrix
+// is judged with (Captured); the configuration is never changed.
 func (s *Session) SignIn(ctx context.Context) error {
 	s.signMu.Lock()
 	defer s.signMu.Unlock()
@@ -381,7 +393,12 @@ func (s *Session) install(cr *credentials, vars map[string]string, first bool) {
 		}
 		s.vars[k] = v
 		if first {
-			s.Role.Vars[k] = v
+			s.captured[k] = v
+		}
+	}
+	for _, c := range s.Role.Login.Capture {
+		if v, ok := vars[c.Var]; ok && c.Secret() {
+			s.opts.Secrets.Add(c.SecretName(s.Role.Name), v)
 		}
 	}
 	s.refreshAt = time.Time{}
@@ -465,4 +482,19 @@ func (j *sessionJar) swap(jar http.CookieJar) {
 	j.mu.Lock()
 	j.jar = jar
 	j.mu.Unlock()
+}
+
+// CapturedBy returns what each of sessions captured at its first sign-in
+// (Captured), by role: the variables the matrix is judged with.
+func CapturedBy(sessions []*Session) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, s := range sessions {
+		if s == nil {
+			continue
+		}
+		if c := s.Captured(); len(c) > 0 {
+			out[s.Name()] = c
+		}
+	}
+	return out
 }

@@ -169,8 +169,11 @@ func TestSignInFlows(t *testing.T) {
 				if got, _ := s.Var(k); got != want {
 					t.Errorf("var %s = %q, want %q", k, got, want)
 				}
-				if got := c.Role(tc.role).Vars[k]; got != want {
-					t.Errorf("role var %s = %q, want %q (the matrix reads it)", k, got, want)
+				if got := s.Captured()[k]; got != want {
+					t.Errorf("captured %s = %q, want %q (the matrix reads it)", k, got, want)
+				}
+				if _, inConfig := c.Role(tc.role).Vars[k]; inConfig {
+					t.Errorf("the configuration of %s holds the captured %s: it must stay as loaded", tc.role, k)
 				}
 			}
 			// Every secret the application issued is known to the redactor.

@@ -67,10 +67,9 @@ func runLearn(_ context.Context, opts *learnOptions) error {
 	return err
 }
 
-// roleVars returns the variables of cfg's roles, by role: the one place
-// the learn command reads role variables. They are the configuration's
-// static vars, since a run does not keep the values its roles captured at
-// sign-in; when it does, they are to be read from the run here instead.
+// roleVars returns the variables cfg declares, by role: the one place the
+// learn command reads role variables. learn reads the values the run's
+// roles captured at sign-in from the run itself.
 func roleVars(cfg *roles.Config) map[string]map[string]string {
 	vars := map[string]map[string]string{}
 	for _, r := range cfg.Roles {

@@ -73,7 +73,8 @@ func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*session.Ses
 }
 
 // sessionInfo fills the session fields of the run's roles: how each
-// signed in, its renewals and checks, and what the keeper saw.
+// signed in, what it captured, its renewals and checks, and what the
+// keeper saw.
 func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session, failed map[string]error, keeper *session.Keeper) {
 	byName := map[string]*session.Session{}
 	for _, s := range sessions {
@@ -97,6 +98,15 @@ func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session,
 		if s := byName[ri.Name]; s != nil {
 			st := s.Stats()
 			ri.SignIns, ri.Renewals, ri.Refreshes, ri.Checks = st.SignIns, st.Renewals, st.Refreshes, st.Checks
+			// What the matrix is judged with, saved so that judging the
+			// run again uses the same values; a secret capture is
+			// registered with the redactor, so it is saved as its name.
+			for k, v := range s.Captured() {
+				if ri.Vars == nil {
+					ri.Vars = map[string]string{}
+				}
+				ri.Vars[k] = cfg.Secrets.Redact(v)
+			}
 		}
 		if rep, ok := reports[ri.Name]; ok {
 			ri.SessionLost = rep.Lost
