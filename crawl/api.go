@@ -70,8 +70,11 @@ type Options struct {
 	// URLs (session.go); nil takes every answer as it comes.
 	Keeper *session.Keeper
 	// Canaries makes Probe ask for existence canaries too (canary.go);
-	// the audit command always sets it.
+	// the audit always sets it.
 	Canaries bool
+	// UserAgent is sent by discovery's collector and the clients made
+	// here; empty: the configuration's crawl.user_agent, else a default.
+	UserAgent string
 }
 
 // Progress is a progress event.

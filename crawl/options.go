@@ -84,6 +84,9 @@ func prepare(opts Options) (Options, limits, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	lim := limitsOf(opts.Config)
+	if opts.UserAgent != "" && opts.Config.Crawl.UserAgent == "" {
+		lim.userAgent = opts.UserAgent
+	}
 	clients := make(map[string]*http.Client, len(opts.Sessions))
 	var shared *Transport // for the roles without a client: the config's rules
 	for _, s := range opts.Sessions {

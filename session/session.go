@@ -498,3 +498,20 @@ func CapturedBy(sessions []*Session) map[string]map[string]string {
 	}
 	return out
 }
+
+// SignInAll signs sessions in at the same time, each with its flow when
+// it has one and then its check when it has one, and returns each one's
+// error (nil when it signed in, or has nothing to do: anonymous, a role
+// with static credentials and no check).
+func SignInAll(ctx context.Context, sessions []*Session) []error {
+	errs := make([]error, len(sessions))
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		if s.Name() == "anonymous" || (!s.SignsIn() && !s.Checked()) {
+			continue
+		}
+		wg.Go(func() { errs[i] = s.SignIn(ctx) })
+	}
+	wg.Wait()
+	return errs
+}

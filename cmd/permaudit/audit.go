@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,12 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/audit"
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
-	"github.com/permaudit/permaudit/session"
 )
 
 // auditFlags are the flags shared by audit and demo.
@@ -110,7 +107,7 @@ func runAudit(ctx context.Context, opts *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	_, err = audit(ctx, cfg, opts.Flags, opts.IO, opts.Now, opts.RunID)
+	_, err = auditTarget(ctx, cfg, opts.Flags, opts.IO, opts.Now, opts.RunID)
 	return err
 }
 
@@ -231,11 +228,12 @@ func newLogger(io ioStreams, verbose int) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// audit runs one audit of cfg's target and writes its outputs. It returns
-// the run (nil when it failed before any request) and an error carrying the
-// exit code: usage (2), unreachable (3), interrupted (130),
-// errGateFailed (1) or incomplete (4), in that precedence.
-func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*model.Run, error) {
+// auditTarget runs one audit of cfg's target (audit.Run) and writes its
+// outputs. It returns the run (nil when it failed before any request)
+// and an error carrying the exit code: usage (2), unreachable (3),
+// interrupted (130), errGateFailed (1) or incomplete (4), in that
+// precedence.
+func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, now func() time.Time, runID func() string) (*model.Run, error) {
 	p, err := makePlan(cfg, f)
 	if err != nil {
 		return nil, err
@@ -246,126 +244,43 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 			return nil, err
 		}
 	}
-	if cfg.Crawl.UserAgent == "" {
-		cfg.Crawl.UserAgent = "permaudit/" + version + " (+authorised permission audit)"
-	}
 	io.Redact = cfg.Secrets.Redact // every log line and output passes through it
-	log := newLogger(io, f.Verbose)
-	started := now()
-	run := &model.Run{
-		Schema:            model.SchemaVersion,
-		Tool:              model.Tool{Name: "permaudit", Version: version},
-		RunID:             runID(),
-		Target:            cfg.Target,
-		Started:           started.UTC(),
-		ConfigFile:        cfg.File,
-		ConfigFingerprint: cfg.Fingerprint(),
-		Filters:           model.Filters{Only: f.Only},
-		Gate:              model.Gate{FailOn: p.failOn},
-	}
-	if len(f.Roles) > 0 {
-		run.Filters.Roles = p.probeRoles
-	}
-	for _, r := range cfg.Roles {
-		run.Roles = append(run.Roles, model.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
-	}
-	for _, name := range uncheckedRoles(cfg) {
-		log.Warn("role "+noCheckWarning, "role", name)
-	}
-	g, err := newGuard(ctx, cfg, f.Safety, run.RunID, log) // transport, max duration, dry run (safety.go)
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	defer g.cancel()
-	ctx = g.ctx
-	run.RunIDHeader = cfg.Crawl.RunIDHeader
-	g.announce(io.Err, run.RunID)
-
-	scope, err := crawl.NewScope(cfg)
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	var sessions, probeSessions []*session.Session
-	clients := map[string]*http.Client{}
-	for _, r := range cfg.Roles {
-		s := session.NewSession(r)
-		sessions = append(sessions, s)
-		if slices.Contains(p.probeRoles, r.Name) {
-			probeSessions = append(probeSessions, s)
-		}
-		clients[r.Name] = crawl.NewClient(scope, s, g.clientOptions(cfg))
-	}
-	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, clients["anonymous"]); err != nil && !g.dry {
-		return nil, g.stopped(unreachableErr(err))
-	}
-	signLog := log
-	if g.dry { // nothing answers a dry run: every sign-in fails
-		signLog = slog.New(slog.DiscardHandler)
-	}
-	failed, err := signInRoles(crawl.WithPhase(ctx, crawl.PhaseSignIn), cfg, g.signers(sessions), clients, signLog, f.SkipFailedRoles || g.dry)
-	if err != nil {
-		return nil, g.stopped(err)
-	}
-	if g.dry {
-		failed = nil
-	}
-	keeper := session.NewKeeper(cfg, sessions, log)
-	if g.dry { // no sign-in was answered: plan every role's requests as they come
-		keeper = nil
-	}
-
 	prog := newProgress(io, len(cfg.Roles))
-	opts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: prog.update, Canaries: true}
-	opts.Keeper = keeper
-	for _, s := range sessions { // a role that could not sign in discovers nothing
-		if failed[s.Name()] != nil {
-			opts.Sessions = slices.DeleteFunc(slices.Clone(opts.Sessions), func(x *session.Session) bool { return x == s })
-		}
+	opts := audit.Options{
+		ProbeRoles:      p.probeRoles,
+		Only:            p.only,
+		FailOn:          p.failOn,
+		Baseline:        base,
+		SkipFailedRoles: f.SkipFailedRoles,
+		DryRun:          f.Safety.DryRun,
+		UserAgent:       "permaudit/" + version + " (+authorised permission audit)",
+		Tool:            model.Tool{Name: "permaudit", Version: version},
+		RunID:           runID(),
+		Now:             now,
+		Logger:          newLogger(io, f.Verbose),
+		Announce:        io.Err,
+		Progress:        prog.update,
+		Tune:            f.Safety.tune,
 	}
-	inv, err := crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), opts)
-	if err != nil && ctx.Err() == nil {
-		prog.done()
-		return nil, fmt.Errorf("discovery: %w", err)
+	if len(f.Roles) == 0 {
+		opts.ProbeRoles = nil // every role, and no --role filter in the run
 	}
-	if inv == nil {
-		inv = &model.Inventory{}
-	}
-	run.Inventory = *inv
-
-	// Sendable endpoints only, --only, max_probes (safety.go).
-	endpoints := g.endpoints(scope, &run.Inventory, p.only, len(probeSessions))
-	var obs []model.Observation
-	if ctx.Err() == nil {
-		opts.Sessions = probeSessions
-		obs, err = crawl.Probe(crawl.WithPhase(ctx, crawl.PhaseProbe), opts, endpoints)
-		if err != nil && ctx.Err() == nil {
-			prog.done()
-			return nil, fmt.Errorf("probe: %w", err)
-		}
-	}
+	res, err := audit.Run(ctx, cfg, opts)
 	prog.done()
-	if g.dry { // no run: nothing was observed, no output is written
-		return nil, g.printPlan(io.Out, cfg, &run.Inventory)
+	if err != nil {
+		return nil, auditErr(err)
 	}
-
-	run.Complete, run.Incomplete = g.completeness(&run.Inventory)
-	traffic := g.tr.Stats()
-	run.Traffic = &traffic
-	keeper.AddSkips(&run.Inventory)
-	sessionInfo(run, cfg, sessions, failed, keeper)
-	judge.Judge(run, cfg, obs)
-	if base != nil {
-		report.ApplyBaseline(run, base, now())
+	if res.Plan != nil { // a dry run: nothing was observed, no output is written
+		return nil, res.Plan.Write(io.Out)
 	}
-	run.Finished = now().UTC()
-	run.Duration = run.Finished.Sub(started)
+	run := res.Run
 	writeErr := writeOutputs(run, p.outputs, io)
 	prog.summary(run)
 
 	switch {
 	case writeErr != nil:
 		return run, writeErr
-	case g.interrupted():
+	case res.Interrupted:
 		return run, &exitError{code: exitInterrupted, err: errors.New("interrupted")}
 	case run.Gate.Failed: // even in an incomplete run
 		return run, errGateFailed
@@ -375,34 +290,19 @@ func audit(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStreams, n
 	return run, nil
 }
 
-// preflight proves the target answers before any role is audited.
-func preflight(ctx context.Context, cfg *roles.Config, c *http.Client) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Target, nil)
-	if err != nil {
-		return fmt.Errorf("target %s: %w", cfg.Target, err)
+// auditErr gives an audit that could not be made its exit code.
+func auditErr(err error) error {
+	var ae *audit.Error
+	if !errors.As(err, &ae) {
+		return err
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("target %s is unreachable: %s; check --target and that the application is running", cfg.Target, cfg.Secrets.Redact(err.Error()))
-	}
-	resp.Body.Close()
-	return nil
-}
-
-func matchesOnly(only []roles.Pattern, e model.Endpoint) bool {
-	if len(only) == 0 {
-		return true
-	}
-	u, err := url.Parse(e.URL)
-	if err != nil {
-		return false
-	}
-	for _, p := range only {
-		if p.Match(e.Method, u, roles.Bindings{}) {
-			return true
-		}
-	}
-	return false
+	code := map[audit.Kind]int{
+		audit.Usage:       exitUsage,
+		audit.Unreachable: exitUnreachable,
+		audit.Interrupted: exitInterrupted,
+		audit.Incomplete:  exitIncomplete,
+	}[ae.Kind]
+	return &exitError{code: code, err: ae.Err}
 }
 
 // writeOutputs renders every output; one that fails does not stop the
@@ -432,21 +332,4 @@ func writeOutputs(run *model.Run, outs []output, io ioStreams) error {
 		return &exitError{code: exitUsage, err: errors.Join(errs...)}
 	}
 	return nil
-}
-
-// noCheckWarning is what audit and validate say of a role in
-// uncheckedRoles.
-const noCheckWarning = "has no check: its denials cannot be confirmed with a live session, and an expired or refused credential reads as blocked; add check: {url: ...} to the role (docs/config.md, \"Signing in\")"
-
-// uncheckedRoles names the roles that send credentials but have no check
-// to prove their session live (DESIGN: blocked is confirmed with a live
-// session).
-func uncheckedRoles(cfg *roles.Config) []string {
-	var out []string
-	for _, r := range cfg.Roles {
-		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
-			out = append(out, r.Name)
-		}
-	}
-	return out
 }

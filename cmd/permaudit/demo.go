@@ -95,7 +95,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if !hasFormat(flags.Outs, "html") {
 		flags.Outs = append(append([]string(nil), flags.Outs...), "html="+filepath.Join(opts.Dir, demoReportFile))
 	}
-	run, err := audit(ctx, cfg, flags, opts.IO, opts.Now, opts.RunID)
+	run, err := auditTarget(ctx, cfg, flags, opts.IO, opts.Now, opts.RunID)
 	if run != nil {
 		for _, o := range flags.Outs {
 			if format, path, _ := strings.Cut(o, "="); path != "-" {

@@ -61,7 +61,7 @@ func hostileAudit(tb testing.TB, srv *hostiletest.Server, runFile string) (*mode
 	f.Safety.tune = shortWaits
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	run, err := audit(ctx, cfg, f, ioStreams{Out: io.Discard, Err: &errb}, time.Now, newRunID)
+	run, err := auditTarget(ctx, cfg, f, ioStreams{Out: io.Discard, Err: &errb}, time.Now, newRunID)
 	return run, exitCode(err, &errb), errb.String()
 }
 

@@ -64,7 +64,7 @@ func runAuthAudit(t *testing.T, opts authapp.Options, env map[string]string, edi
 	io := ioStreams{Out: &out, Err: &errb, Env: lookup}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	run, err := audit(ctx, cfg, flags, io, time.Now, func() string { return "test" })
+	run, err := auditTarget(ctx, cfg, flags, io, time.Now, func() string { return "test" })
 	a := authAudit{run: run, app: srv.App, err: err}
 	a.code = exitCode(err, &errb)
 	a.stdout, a.stderr = out.String(), errb.String()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/permaudit/permaudit/audit"
 	"github.com/permaudit/permaudit/crawl"
 )
 
@@ -44,8 +45,8 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	if err := crawl.CheckPlainHTTP(cfg); err != nil { // credentials in clear text (safety.go)
 		return usageErr(fmt.Errorf("%s: %w", opts.ConfigPath, err))
 	}
-	for _, name := range uncheckedRoles(cfg) {
-		fmt.Fprintf(opts.IO.Err, "%s: warning: role %s %s\n", opts.ConfigPath, name, noCheckWarning)
+	for _, name := range audit.UncheckedRoles(cfg) {
+		fmt.Fprintf(opts.IO.Err, "%s: warning: role %s %s\n", opts.ConfigPath, name, audit.NoCheckWarning)
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s: valid: target %s, %d roles, %d matrix rules, fingerprint %s\n",
 		opts.ConfigPath, cfg.Target, len(cfg.Roles), len(cfg.Matrix.Rules), cfg.Fingerprint())

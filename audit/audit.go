@@ -1,0 +1,267 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/judge"
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
+)
+
+// Options are what one audit needs besides its configuration. The
+// configuration is never changed by an audit.
+type Options struct {
+	// ProbeRoles are the roles probed, in configuration order; empty:
+	// every role. Discovery always runs as every role.
+	ProbeRoles []string
+	// Only narrows the probe phase to the endpoints matching one of these
+	// patterns (--only); empty: every endpoint.
+	Only []roles.Pattern
+	// FailOn is the gate's list of verdicts; nil: model.DefaultFailOn.
+	FailOn []model.Verdict
+	// Baseline, when set, is applied after judging: listed findings do not
+	// fail the gate.
+	Baseline *report.Baseline
+	// SkipFailedRoles audits the other roles when one cannot sign in (its
+	// cells are errors) instead of stopping with an Unreachable Error.
+	SkipFailedRoles bool
+	// DryRun sends nothing: Result.Plan lists what would be sent.
+	DryRun bool
+	// UserAgent is sent with every request unless the configuration sets
+	// crawl.user_agent.
+	UserAgent string
+	// Tool names the program in the run.
+	Tool model.Tool
+	// RunID identifies the run; every request carries it.
+	RunID string
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// Logger gets warnings and progress notes; nil discards. Its handler
+	// must redact with the configuration's redactor: secrets obtained at
+	// sign-in are added to it while the run goes.
+	Logger *slog.Logger
+	// Announce, when set, is told the run id and how the run will behave
+	// before anything is sent (stderr, for the command).
+	Announce io.Writer
+	// Progress, when set, is called after every request.
+	Progress func(crawl.Progress)
+	// Tune adjusts the run's transport options: tests shorten backoffs.
+	Tune func(*crawl.TransportOptions)
+}
+
+// Result is what an audit produced.
+type Result struct {
+	// Run is the judged run; nil for a dry run, or when the audit stopped
+	// before any probe (then Run's error says why). A run cut short by a
+	// signal, the maximum duration or a cap is returned marked incomplete,
+	// with everything it observed.
+	Run *model.Run
+	// Plan is what a dry run would have sent.
+	Plan *Plan
+	// Interrupted says that a signal (the parent context) stopped the run.
+	Interrupted bool
+}
+
+// Run audits cfg's target (docs/design.md, "Flow"): it signs every role
+// in, discovers as every role, probes every endpoint as every probed
+// role, and judges the observations against the matrix. The error is an
+// *Error when the audit could not be made; findings are never errors: the
+// run's gate says whether it failed.
+func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.FailOn == nil {
+		opts.FailOn = model.DefaultFailOn
+	}
+	probeRoles := opts.ProbeRoles
+	if len(probeRoles) == 0 {
+		probeRoles = cfg.RoleNames()
+	}
+	log := opts.Logger
+	started := opts.Now()
+	run := &model.Run{
+		Schema:            model.SchemaVersion,
+		Tool:              opts.Tool,
+		RunID:             opts.RunID,
+		Target:            cfg.Target,
+		Started:           started.UTC(),
+		ConfigFile:        cfg.File,
+		ConfigFingerprint: cfg.Fingerprint(),
+		Filters:           model.Filters{Only: patternStrings(opts.Only)},
+		Gate:              model.Gate{FailOn: opts.FailOn},
+	}
+	if len(opts.ProbeRoles) > 0 {
+		run.Filters.Roles = probeRoles
+	}
+	for _, r := range cfg.Roles {
+		run.Roles = append(run.Roles, model.RoleInfo{Name: r.Name, SignIn: r.Login.Kind(), Inherits: r.Inherits})
+	}
+	for _, name := range UncheckedRoles(cfg) {
+		log.Warn("role "+NoCheckWarning, "role", name)
+	}
+	g, err := newGuard(ctx, cfg, opts, log) // transport, max duration, dry run (guard.go)
+	if err != nil {
+		return nil, &Error{Kind: Usage, Err: err}
+	}
+	defer g.cancel()
+	ctx = g.ctx
+	run.RunIDHeader = cfg.Crawl.RunIDHeader
+	if opts.Announce != nil {
+		g.announce(opts.Announce, run.RunID)
+	}
+	res := &Result{}
+
+	scope, err := crawl.NewScope(cfg)
+	if err != nil {
+		return nil, &Error{Kind: Usage, Err: err}
+	}
+	userAgent := cfg.Crawl.UserAgent
+	if userAgent == "" {
+		userAgent = opts.UserAgent
+	}
+	var sessions, probeSessions []*session.Session
+	clients := map[string]*http.Client{}
+	for _, r := range cfg.Roles {
+		s := session.NewSession(r)
+		sessions = append(sessions, s)
+		if slices.Contains(probeRoles, r.Name) {
+			probeSessions = append(probeSessions, s)
+		}
+		clients[r.Name] = crawl.NewClient(scope, s, g.clientOptions(cfg, userAgent))
+	}
+	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, clients["anonymous"]); err != nil && !g.dry {
+		return nil, g.stopped(&Error{Kind: Unreachable, Err: err})
+	}
+	signLog := log
+	if g.dry { // nothing answers a dry run: every sign-in fails
+		signLog = slog.New(slog.DiscardHandler)
+	}
+	failed, err := signInRoles(crawl.WithPhase(ctx, crawl.PhaseSignIn), cfg, g.signers(sessions), clients, signLog, opts.SkipFailedRoles || g.dry)
+	if err != nil {
+		return nil, g.stopped(err)
+	}
+	if g.dry {
+		failed = nil
+	}
+	keeper := session.NewKeeper(cfg, sessions, log)
+	if g.dry { // no sign-in was answered: plan every role's requests as they come
+		keeper = nil
+	}
+
+	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent}
+	copts.Keeper = keeper
+	for _, s := range sessions { // a role that could not sign in discovers nothing
+		if failed[s.Name()] != nil {
+			copts.Sessions = slices.DeleteFunc(slices.Clone(copts.Sessions), func(x *session.Session) bool { return x == s })
+		}
+	}
+	inv, err := crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), copts)
+	if err != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	if inv == nil {
+		inv = &model.Inventory{}
+	}
+	run.Inventory = *inv
+
+	// Sendable endpoints only, --only, max_probes (guard.go).
+	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions))
+	var obs []model.Observation
+	if ctx.Err() == nil {
+		copts.Sessions = probeSessions
+		obs, err = crawl.Probe(crawl.WithPhase(ctx, crawl.PhaseProbe), copts, endpoints)
+		if err != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("probe: %w", err)
+		}
+	}
+	if g.dry { // no run: nothing was observed
+		res.Plan = g.plan(cfg, &run.Inventory)
+		return res, nil
+	}
+
+	run.Complete, run.Incomplete = g.completeness(&run.Inventory)
+	traffic := g.tr.Stats()
+	run.Traffic = &traffic
+	keeper.AddSkips(&run.Inventory)
+	sessionInfo(run, cfg, sessions, failed, keeper)
+	judge.Judge(run, cfg, obs)
+	if opts.Baseline != nil {
+		report.ApplyBaseline(run, opts.Baseline, opts.Now())
+	}
+	run.Finished = opts.Now().UTC()
+	run.Duration = run.Finished.Sub(started)
+	res.Run = run
+	res.Interrupted = g.interrupted()
+	return res, nil
+}
+
+// patternStrings spells patterns as they were written, for the run's
+// filters; nil for none.
+func patternStrings(ps []roles.Pattern) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Raw)
+	}
+	return out
+}
+
+// preflight proves the target answers before any role is audited.
+func preflight(ctx context.Context, cfg *roles.Config, c *http.Client) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Target, nil)
+	if err != nil {
+		return fmt.Errorf("target %s: %w", cfg.Target, err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("target %s is unreachable: %s; check --target and that the application is running", cfg.Target, cfg.Secrets.Redact(err.Error()))
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func matchesOnly(only []roles.Pattern, e model.Endpoint) bool {
+	if len(only) == 0 {
+		return true
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		return false
+	}
+	for _, p := range only {
+		if p.Match(e.Method, u, roles.Bindings{}) {
+			return true
+		}
+	}
+	return false
+}
+
+// NoCheckWarning is what audit and validate say of a role that
+// UncheckedRoles names.
+const NoCheckWarning = "has no check: its denials cannot be confirmed with a live session, and an expired or refused credential reads as blocked; add check: {url: ...} to the role (docs/config.md, \"Signing in\")"
+
+// UncheckedRoles names the roles that send credentials but have no check
+// to prove their session live (DESIGN: blocked is confirmed with a live
+// session).
+func UncheckedRoles(cfg *roles.Config) []string {
+	var out []string
+	for _, r := range cfg.Roles {
+		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
+	"github.com/permaudit/permaudit/session"
+)
+
+// signInRoles signs every role in (session.SignInAll), after the
+// preflight and before any discovery or probe. A role that cannot sign in
+// stops the audit with an Unreachable Error (exit 3), naming the role and
+// what was seen, unless skipFailed: then its error is returned in failed
+// and the caller audits the other roles (the keeper records the role's
+// cells as errors).
+//
+// Each session signs in with a copy of the anonymous client (scoped, no
+// credentials; the flow gives it a fresh cookie jar) and checks itself
+// with its role's own client.
+func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*session.Session, clients map[string]*http.Client, log *slog.Logger, skipFailed bool) (failed map[string]error, err error) {
+	signer := clients["anonymous"]
+	for _, s := range sessions {
+		s.Configure(session.SessionOptions{
+			Target:  cfg.Target,
+			Secrets: cfg.Secrets,
+			SignIn:  signer,
+			Client:  clients[s.Name()],
+			Logger:  log,
+		})
+	}
+	errs := session.SignInAll(ctx, sessions)
+	if ctx.Err() != nil {
+		return nil, errorf(Interrupted, "interrupted while signing in")
+	}
+	failed = map[string]error{}
+	var msgs []string
+	for i, s := range sessions {
+		if errs[i] == nil {
+			continue
+		}
+		msg := cfg.Secrets.Redact(errs[i].Error())
+		failed[s.Name()] = errors.New(msg)
+		msgs = append(msgs, fmt.Sprintf("role %s could not sign in: %s", s.Name(), msg))
+	}
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	if skipFailed {
+		for _, m := range msgs {
+			log.Warn(m + "; its cells are recorded as errors (--skip-failed-roles)")
+		}
+		return failed, nil
+	}
+	return nil, &Error{Kind: Unreachable, Err: errors.New(strings.Join(msgs, "\n") +
+		"\nfix the role's login or check, or run with --skip-failed-roles to audit the other roles")}
+}
+
+// sessionInfo fills the session fields of the run's roles: how each
+// signed in, what it captured, its renewals and checks, and what the
+// keeper saw.
+func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session, failed map[string]error, keeper *session.Keeper) {
+	byName := map[string]*session.Session{}
+	for _, s := range sessions {
+		byName[s.Name()] = s
+	}
+	reports := map[string]session.Report{}
+	if keeper != nil {
+		for _, r := range keeper.Reports(cfg.RoleNames()) {
+			reports[r.Role] = r
+		}
+	}
+	for i := range run.Roles {
+		ri := &run.Roles[i]
+		r := cfg.Role(ri.Name)
+		if r != nil && r.Check != nil {
+			ri.Check = r.Check.String()
+		}
+		if err := failed[ri.Name]; err != nil {
+			ri.SignInError = cfg.Secrets.Redact(err.Error())
+		}
+		if s := byName[ri.Name]; s != nil {
+			st := s.Stats()
+			ri.SignIns, ri.Renewals, ri.Refreshes, ri.Checks = st.SignIns, st.Renewals, st.Refreshes, st.Checks
+			// What the matrix is judged with, saved so that judging the
+			// run again uses the same values; a secret capture is
+			// registered with the redactor, so it is saved as its name.
+			for k, v := range s.Captured() {
+				if ri.Vars == nil {
+					ri.Vars = map[string]string{}
+				}
+				ri.Vars[k] = cfg.Secrets.Redact(v)
+			}
+		}
+		if rep, ok := reports[ri.Name]; ok {
+			ri.SessionLost = rep.Lost
+			ri.LostReason = cfg.Secrets.Redact(rep.LostReason)
+			for _, u := range rep.SessionEnding {
+				ri.SessionEnding = append(ri.SessionEnding, cfg.Secrets.Redact(u))
+			}
+		}
+	}
+}
