@@ -4,7 +4,7 @@ package roles
 // (docs/config.md). Sign-in flows are in signin_load.go.
 
 import (
-	"net/http"
+	"encoding/base64"
 	"regexp"
 	"slices"
 	"strings"
@@ -188,9 +188,7 @@ func (w *walker) login(n *yaml.Node, path string) Login {
 		}
 		if okU && okP {
 			l.Basic = &BasicAuth{Username: user, Password: pass}
-			req := &http.Request{Header: http.Header{}}
-			req.SetBasicAuth(user, pass)
-			full := req.Header.Get("Authorization")
+			full := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)) // RFC 7617, as net/http sends it
 			w.addCredential(bp, full)
 			w.addCredential(bp, strings.TrimPrefix(full, "Basic "))
 		}

@@ -3,7 +3,7 @@ package roles
 import (
 	"fmt"
 	"math"
-	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -150,7 +150,7 @@ func (w *walker) allowMethods(n *yaml.Node, c *Config) []Pattern {
 		case "":
 			w.Errorf(it.N, it.Path, "pattern %q names no method: write the method to allow, such as \"POST /api/search\"", p.Raw)
 			continue
-		case http.MethodGet, http.MethodHead:
+		case "GET", "HEAD":
 			w.Errorf(it.N, it.Path, "pattern %q: GET and HEAD are always allowed; list other methods only", p.Raw)
 			continue
 		}
@@ -197,7 +197,7 @@ func (w *walker) crawlSafety(f map[string]*yaml.Node, cc *CrawlConfig) {
 	}
 	if n := f["run_id_header"]; n != nil {
 		if s, ok := w.Str(n, "crawl.run_id_header"); ok {
-			ck := http.CanonicalHeaderKey(strings.TrimSpace(s))
+			ck := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(s))
 			switch {
 			case s == "":
 				cc.RunIDHeader = "" // turned off

@@ -6,7 +6,7 @@ package roles
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,7 +18,7 @@ import (
 
 // jsonLogin reads login.json.
 func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
-	jl := &JSONLogin{Method: http.MethodPost, Encoding: "json"}
+	jl := &JSONLogin{Method: "POST", Encoding: "json"}
 	f := w.Fields(n, path, "url", "method", "encoding", "body", "headers", "token", "token_cookie", "expires_in", "header", "scheme", "xsrf")
 	var ok bool
 	jl.URL, ok = w.requiredInScope(f, n, path, "url", "the login endpoint, such as /api/login")
@@ -99,7 +99,7 @@ func (w *walker) jsonLogin(n *yaml.Node, path string) *JSONLogin {
 		x, good := w.xsrf(xn, join(path, "xsrf"))
 		if good && jl.Headers != nil {
 			for k := range jl.Headers {
-				if http.CanonicalHeaderKey(k) == http.CanonicalHeaderKey(x.Header) {
+				if textproto.CanonicalMIMEHeaderKey(k) == textproto.CanonicalMIMEHeaderKey(x.Header) {
 					w.Errorf(xn, join(path, "xsrf"), "headers sets %s too: the XSRF token goes in it", k)
 					good = false
 				}

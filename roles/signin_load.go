@@ -1,7 +1,7 @@
 package roles
 
 import (
-	"net/http"
+	"net/textproto"
 	"regexp"
 	"strconv"
 	"strings"
@@ -157,7 +157,7 @@ func (w *walker) sendHeader(n *yaml.Node, path, what string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	ck := http.CanonicalHeaderKey(s)
+	ck := textproto.CanonicalMIMEHeaderKey(s)
 	switch {
 	case s == "":
 		w.Errorf(n, path, "empty: want a header name")
@@ -195,7 +195,7 @@ func (w *walker) headerMap(n *yaml.Node, path string, static bool) map[string]st
 		p := join(path, e.Name)
 		s, ok := w.Str(e.Val, p)
 		w.addCredential(p, s)
-		ck := http.CanonicalHeaderKey(e.Name)
+		ck := textproto.CanonicalMIMEHeaderKey(e.Name)
 		switch {
 		case !isToken(e.Name):
 			w.Errorf(e.Key, p, "invalid header name")
@@ -411,7 +411,7 @@ func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 }
 
 func (w *walker) check(n *yaml.Node, path string) *Check {
-	c := &Check{Method: http.MethodGet}
+	c := &Check{Method: "GET"}
 	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
 	var ok bool
 	c.URL, ok = w.requiredInScope(f, n, path, "url", "a page only a signed-in role sees, such as /api/me")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -297,7 +296,7 @@ func parseListLine(s, target string) (ListEntry, error) {
 	var e ListEntry
 	switch len(fields) {
 	case 1:
-		e = ListEntry{Method: http.MethodGet, URL: fields[0]}
+		e = ListEntry{Method: "GET", URL: fields[0]}
 	case 2:
 		if !isToken(fields[0]) {
 			return e, fmt.Errorf("%q: invalid method %q", s, fields[0])
