@@ -254,8 +254,8 @@ func matchesOnly(only []roles.Pattern, e model.Endpoint) bool {
 const NoCheckWarning = "has no check: its denials cannot be confirmed with a live session, and an expired or refused credential reads as blocked; add check: {url: ...} to the role (docs/config.md, \"Signing in\")"
 
 // UncheckedRoles names the roles that send credentials but have no check
-// to prove their session live (DESIGN: blocked is confirmed with a live
-// session).
+// to prove their session live (docs/design.md, "Verdicts": blocked is
+// confirmed with a live session).
 func UncheckedRoles(cfg *roles.Config) []string {
 	var out []string
 	for _, r := range cfg.Roles {

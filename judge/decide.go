@@ -37,8 +37,9 @@ func Decide(exp roles.Expectation, o model.Observation) (model.Verdict, string) 
 		case o.Class == model.Unauthenticated:
 			why += sessionNote(o)
 		case o.Session == "":
-			// DESIGN: blocked is confirmed with a live session; without a
-			// check nothing confirmed it, and the reader must know.
+			// docs/design.md, "Verdicts": blocked is confirmed with a live
+			// session; without a check nothing confirmed it, and the reader
+			// must know.
 			why += "; unconfirmed: the role has no check to prove its session live, so an expired credential reads the same"
 		}
 		return model.Blocked, why

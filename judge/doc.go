@@ -1,4 +1,4 @@
-// Package judge is the one home of judging (docs/design.md, "Judging"):
+// Package judge is the one home of judging (docs/design.md, "Packages"):
 // what an answer means and what it is worth against the matrix. It
 // classifies answers, says which answers a live session must confirm,
 // decides each cell's verdict from its typed expectation, runs body
@@ -41,7 +41,7 @@
 //
 // Judge reads each observation (one endpoint requested as one role), asks
 // the configuration for its expectation (roles.Config.Expect) and decides a
-// verdict (DESIGN.md, "Answer classes" and "Verdicts"):
+// verdict (docs/design.md, "Answer classes" and "Verdicts"):
 //
 //   - an endpoint no rule covers when the matrix default is "unmapped" is
 //     not judged, whatever its answer (even an error): it gets the note

@@ -512,9 +512,10 @@ func TestParseFailOn(t *testing.T) {
 	}
 }
 
-// TestBlockedSaysWhetherALiveSessionConfirmedIt: DESIGN's blocked is
-// "confirmed with a live session"; a denial to a role whose session no
-// check proved says it is unconfirmed, one a check proved does not.
+// TestBlockedSaysWhetherALiveSessionConfirmedIt: the design's blocked
+// (docs/design.md, "Verdicts") is "confirmed with a live session"; a
+// denial to a role whose session no check proved says it is unconfirmed,
+// one a check proved does not.
 func TestBlockedSaysWhetherALiveSessionConfirmedIt(t *testing.T) {
 	allow := roles.Expectation{Allow: true}
 	for _, tc := range []struct {

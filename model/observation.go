@@ -2,7 +2,7 @@ package model
 
 import "time"
 
-// Class is an answer class (DESIGN.md).
+// Class is an answer class (docs/design.md).
 type Class string
 
 // The answer classes.

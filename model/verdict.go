@@ -20,7 +20,7 @@ const (
 	MissingWWWAuth Verdict = "missing-www-authenticate"
 )
 
-// DefaultFailOn is the gate when --fail-on is not given (DESIGN.md).
+// DefaultFailOn is the gate when --fail-on is not given (docs/design.md).
 var DefaultFailOn = []Verdict{Leak, Blocked, ExistenceLeak, ErrorVerdict}
 
 // Severity of a finding; notes have "info".

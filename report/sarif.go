@@ -132,7 +132,7 @@ type sarifRunProps struct {
 	GateFailOn        []model.Verdict `json:"gateFailOn"`
 }
 
-// verdictDescriptions explain each verdict for SARIF rules (DESIGN.md).
+// verdictDescriptions explain each verdict for SARIF rules (docs/design.md).
 var verdictDescriptions = map[model.Verdict][2]string{
 	model.Leak:           {"A role reads what it must not", "The matrix denies this endpoint to the role, but the answer allowed it (or a body check failed): a broken access control."},
 	model.Blocked:        {"A role is refused what it may read", "The matrix allows this endpoint to the role, but the answer was a denial (401, 403, 404 or the login page)."},

@@ -70,7 +70,7 @@ type ScopeConfig struct {
 }
 
 // DefaultExcludeWords are the session-ending and destructive words that no
-// endpoint may contain to be requested (DESIGN.md).
+// endpoint may contain to be requested (docs/design.md, "Safety").
 var DefaultExcludeWords = []string{
 	"logout", "log-out", "signout", "sign-out", "logoff",
 	"delete", "destroy", "remove", "revoke", "trash",

@@ -46,7 +46,7 @@
 //     was configured (and what the Redactor knows); Cookie, Host and
 //     Content-Length cannot be set as headers;
 //   - field paths index lists from 0: "matrix.rules[0].allow[1]";
-//   - a value from ${ENV} is a secret even outside credentials (DESIGN.md
+//   - a value from ${ENV} is a secret even outside credentials (docs/design.md
 //     reserves ${ENV} for secrets), so it is redacted wherever it appears.
 //
 // # Patterns

@@ -8,7 +8,7 @@ import (
 // Defaults of sign-in (docs/config.md, "Signing in").
 const (
 	// DefaultMaxRenewals is how many times a role's session is renewed in
-	// one run, at most, unless login.renew.max says otherwise (DESIGN.md).
+	// one run, at most, unless login.renew.max says otherwise (docs/design.md, "Sessions").
 	DefaultMaxRenewals = 3
 	// DefaultRenewBackoff is the wait before the first renewal that follows
 	// a sign-in closely; it doubles with every renewal.

@@ -16,7 +16,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
-// Exit codes (DESIGN.md). Precedence when several apply: 2, 3, 130, 1, 4, 0.
+// Exit codes (docs/design.md). Precedence when several apply: 2, 3, 130, 1, 4, 0.
 const (
 	exitOK          = 0
 	exitGate        = 1

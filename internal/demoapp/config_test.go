@@ -175,7 +175,7 @@ func TestConfig(t *testing.T) {
 }
 
 // The rest of this file is a small model of permaudit's judgement
-// (DESIGN.md, docs/config.md), enough to check that the embedded matrix
+// (docs/design.md, docs/config.md), enough to check that the embedded matrix
 // encodes the intended policy: with no bug, no finding; with a bug, exactly
 // its cells, with its verdict. The real end-to-end test runs permaudit.
 
