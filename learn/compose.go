@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/permaudit/permaudit/internal/textout"
 )
 
 // compose merges the patterns that carry the same expectation into
@@ -60,7 +62,7 @@ func (l *learner) compose(general, exceptions []placed) []DraftRule {
 func (l *learner) header() {
 	d := l.draft
 	h := []string{
-		fmt.Sprintf("Access matrix drafted by `permaudit learn` from run %s of %s:", sanitize(l.run.RunID), sanitize(l.run.Target)),
+		fmt.Sprintf("Access matrix drafted by `permaudit learn` from run %s of %s:", textout.Sanitize(l.run.RunID), textout.Sanitize(l.run.Target)),
 		fmt.Sprintf("%s and %s as %s.", plural(d.Endpoints, "endpoint"), plural(len(l.run.Observations), "observation"), strings.Join(l.names, ", ")),
 		"",
 		"Each rule says who WAS allowed, not who should be: read it, correct it, and",

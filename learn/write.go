@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
+
+	"github.com/permaudit/permaudit/internal/textout"
 )
 
 // WriteYAML writes the draft as a "matrix:" section with its comments,
@@ -30,16 +31,16 @@ func (d *Draft) WriteYAML(w io.Writer) error {
 			b.WriteString("\n")
 		}
 		for _, c := range r.Comments {
-			fmt.Fprintf(&b, "    # %s\n", sanitize(c))
+			fmt.Fprintf(&b, "    # %s\n", textout.Sanitize(c))
 		}
 		b.WriteString("    - match:\n")
 		for _, m := range r.Match {
-			fmt.Fprintf(&b, "        - %s\n", yamlDQ(m))
+			fmt.Fprintf(&b, "        - %s\n", textout.Quote(m))
 		}
 		allow := make([]string, len(r.Allow))
 		for i, a := range r.Allow {
-			allow[i] = yamlDQ(a)
-			if isPlainRole(a) {
+			allow[i] = textout.Quote(a)
+			if textout.Plain(a) {
 				allow[i] = a
 			}
 		}
@@ -52,29 +53,4 @@ func (d *Draft) WriteYAML(w io.Writer) error {
 		return fmt.Errorf("write draft matrix: %w", err)
 	}
 	return nil
-}
-
-// isPlainRole reports whether a role name can be written unquoted: a
-// lower-case word that YAML reads as a string.
-func isPlainRole(s string) bool {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	switch s {
-	case "null", "true", "false", "yes", "no", "on", "off", "y", "n":
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// yamlDQ writes s as a YAML double-quoted scalar. Go's escapes for
-// valid UTF-8 (\n, \t, \", \\, \xNN below 0x80, \uNNNN, \UNNNNNNNN) are
-// all YAML escapes with the same meaning. (A copy of report's.)
-func yamlDQ(s string) string {
-	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD"))
 }

@@ -6,12 +6,12 @@ import (
 	"io"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/internal/yamlwalk"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
@@ -295,7 +295,7 @@ func writeBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# permaudit baseline: findings accepted for now. Listed findings do not fail\n")
 	fmt.Fprintf(&b, "# the gate (until their expiry date); any other finding does. Written from\n")
-	fmt.Fprintf(&b, "# run %s of %s (%s).\n", sanitize(run.RunID), sanitize(run.Target), run.Started.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "# run %s of %s (%s).\n", textout.Sanitize(run.RunID), textout.Sanitize(run.Target), run.Started.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "# Give each entry a real reason; `expires: 2025-06-30` makes it fail again\n")
 	fmt.Fprintf(&b, "# from the next day. Entries match findings by fingerprint.\n")
 	fmt.Fprintf(&b, "schema: %s\n", BaselineSchema)
@@ -329,21 +329,21 @@ func writeBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 		if f.BaselineReason != "" {
 			r, exp = f.BaselineReason, f.BaselineExpires
 		}
-		fmt.Fprintf(&b, "  # %s (%s): %s on %s %s\n", sanitize(string(f.Verdict)), sanitize(string(f.Severity)),
-			sanitize(f.Role), sanitize(f.Method), sanitize(strings.Join(a.paths, ", ")))
-		role := yamlDQ(f.Role)
-		if isPlainRole(f.Role) {
+		fmt.Fprintf(&b, "  # %s (%s): %s on %s %s\n", textout.Sanitize(string(f.Verdict)), textout.Sanitize(string(f.Severity)),
+			textout.Sanitize(f.Role), textout.Sanitize(f.Method), textout.Sanitize(strings.Join(a.paths, ", ")))
+		role := textout.Quote(f.Role)
+		if textout.Plain(f.Role) {
 			role = f.Role
 		}
 		fmt.Fprintf(&b, "  - fingerprint: %s\n", fp)
-		verdict := yamlDQ(string(f.Verdict))
+		verdict := textout.Quote(string(f.Verdict))
 		if f.Verdict.IsFinding() {
 			verdict = string(f.Verdict)
 		}
 		fmt.Fprintf(&b, "    verdict: %s\n", verdict)
-		fmt.Fprintf(&b, "    template: %s\n", yamlDQ(f.Template))
+		fmt.Fprintf(&b, "    template: %s\n", textout.Quote(f.Template))
 		fmt.Fprintf(&b, "    role: %s\n", role)
-		fmt.Fprintf(&b, "    reason: %s\n", yamlDQ(r))
+		fmt.Fprintf(&b, "    reason: %s\n", textout.Quote(r))
 		if exp != "" {
 			fmt.Fprintf(&b, "    expires: %s\n", exp)
 		}
@@ -352,13 +352,6 @@ func writeBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 		return fmt.Errorf("write baseline: %w", err)
 	}
 	return nil
-}
-
-// yamlDQ writes s as a YAML double-quoted scalar. Go's escapes for
-// valid UTF-8 (\n, \t, \", \\, \xNN below 0x80, \uNNNN, \UNNNNNNNN) are
-// all YAML escapes with the same meaning.
-func yamlDQ(s string) string {
-	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // ApplyBaseline marks every finding of a judged run "new", "baselined" or
@@ -385,7 +378,7 @@ func writeBaselineText(b *bytes.Buffer, r *model.Run) {
 	if res == nil {
 		return
 	}
-	fmt.Fprintf(b, "\nbaseline %s: %d new, %d baselined, %d expired, %d fixed", sanitize(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
+	fmt.Fprintf(b, "\nbaseline %s: %d new, %d baselined, %d expired, %d fixed", textout.Sanitize(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
 	if len(res.Unseen) > 0 {
 		fmt.Fprintf(b, ", %d not probed", len(res.Unseen))
 	}
@@ -393,17 +386,17 @@ func writeBaselineText(b *bytes.Buffer, r *model.Run) {
 	for _, f := range r.Findings {
 		switch f.Baseline {
 		case BaselineNew:
-			fmt.Fprintf(b, "  new: %s %s %s as %s\n", sanitize(string(f.Verdict)), sanitize(f.Method), sanitize(f.Path), sanitize(f.Role))
+			fmt.Fprintf(b, "  new: %s %s %s as %s\n", textout.Sanitize(string(f.Verdict)), textout.Sanitize(f.Method), textout.Sanitize(f.Path), textout.Sanitize(f.Role))
 		case BaselineExpired:
-			fmt.Fprintf(b, "  expired on %s: %s %s %s as %s (%s)\n", sanitize(f.BaselineExpires), sanitize(string(f.Verdict)),
-				sanitize(f.Method), sanitize(f.Path), sanitize(f.Role), sanitize(f.BaselineReason))
+			fmt.Fprintf(b, "  expired on %s: %s %s %s as %s (%s)\n", textout.Sanitize(f.BaselineExpires), textout.Sanitize(string(f.Verdict)),
+				textout.Sanitize(f.Method), textout.Sanitize(f.Path), textout.Sanitize(f.Role), textout.Sanitize(f.BaselineReason))
 		}
 	}
 	for _, e := range res.Fixed {
-		fmt.Fprintf(b, "  fixed: %s (%s)\n", entryString(e), sanitize(e.Reason))
+		fmt.Fprintf(b, "  fixed: %s (%s)\n", entryString(e), textout.Sanitize(e.Reason))
 	}
 	for _, e := range res.Unseen {
-		fmt.Fprintf(b, "  not probed: %s (%s)\n", entryString(e), sanitize(e.Reason))
+		fmt.Fprintf(b, "  not probed: %s (%s)\n", entryString(e), textout.Sanitize(e.Reason))
 	}
 }
 
@@ -411,9 +404,9 @@ func writeBaselineText(b *bytes.Buffer, r *model.Run) {
 // its fingerprint when the entry gives no more.
 func entryString(e model.BaselineEntry) string {
 	if e.Template == "" {
-		return "fingerprint " + sanitize(e.Fingerprint)
+		return "fingerprint " + textout.Sanitize(e.Fingerprint)
 	}
-	return fmt.Sprintf("%s %s as %s", sanitize(string(e.Verdict)), sanitize(e.Template), sanitize(e.Role))
+	return fmt.Sprintf("%s %s as %s", textout.Sanitize(string(e.Verdict)), textout.Sanitize(e.Template), textout.Sanitize(e.Role))
 }
 
 // baselineState is a finding's state against the baseline as the
@@ -422,9 +415,9 @@ func entryString(e model.BaselineEntry) string {
 // sanitised.
 func baselineState(f model.Finding) string {
 	if f.Baseline == BaselineExpired && f.BaselineExpires != "" {
-		return "expired on " + sanitize(f.BaselineExpires)
+		return "expired on " + textout.Sanitize(f.BaselineExpires)
 	}
-	return sanitize(f.Baseline)
+	return textout.Sanitize(f.Baseline)
 }
 
 // baselineRank orders findings for the Markdown report: those failing
@@ -444,9 +437,9 @@ func baselineRank(state string) int {
 // baselinedMessage says why a finding does not fail the gate: "baselined:
 // REASON (until 2025-06-30)".
 func baselinedMessage(f model.Finding) string {
-	m := "baselined: " + sanitize(f.BaselineReason)
+	m := "baselined: " + textout.Sanitize(f.BaselineReason)
 	if f.BaselineExpires != "" {
-		m += " (until " + sanitize(f.BaselineExpires) + ")"
+		m += " (until " + textout.Sanitize(f.BaselineExpires) + ")"
 	}
 	return m
 }

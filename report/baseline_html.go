@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -64,14 +65,14 @@ func withChanges(r *model.Run, sections []htmlSection) []htmlSection {
 func changesOf(r *model.Run) changesHTML {
 	var v changesHTML
 	if b := r.Baseline; b != nil {
-		bv := &baselineHTML{File: sanitize(b.File), New: b.New, Accepted: b.Accepted, Expired: b.Expired,
+		bv := &baselineHTML{File: textout.Sanitize(b.File), New: b.New, Accepted: b.Accepted, Expired: b.Expired,
 			Fixed: len(b.Fixed), Unseen: len(b.Unseen)}
 		for _, f := range r.Findings {
 			if f.Baseline == "" {
 				continue
 			}
-			bv.Rows = append(bv.Rows, baselineRowHTML{State: sanitize(f.Baseline), Verdict: sanitize(string(f.Verdict)),
-				Endpoint: sanitize(f.Method + " " + f.Path), Role: sanitize(f.Role), Reason: sanitize(f.BaselineReason)})
+			bv.Rows = append(bv.Rows, baselineRowHTML{State: textout.Sanitize(f.Baseline), Verdict: textout.Sanitize(string(f.Verdict)),
+				Endpoint: textout.Sanitize(f.Method + " " + f.Path), Role: textout.Sanitize(f.Role), Reason: textout.Sanitize(f.BaselineReason)})
 		}
 		for _, list := range []struct {
 			state   string
@@ -82,18 +83,18 @@ func changesOf(r *model.Run) changesHTML {
 				if endpoint == "" {
 					endpoint = "fingerprint " + e.Fingerprint
 				}
-				bv.Rows = append(bv.Rows, baselineRowHTML{State: list.state, Verdict: sanitize(string(e.Verdict)),
-					Endpoint: sanitize(endpoint), Role: sanitize(e.Role), Reason: sanitize(e.Reason)})
+				bv.Rows = append(bv.Rows, baselineRowHTML{State: list.state, Verdict: textout.Sanitize(string(e.Verdict)),
+					Endpoint: textout.Sanitize(endpoint), Role: textout.Sanitize(e.Role), Reason: textout.Sanitize(e.Reason)})
 			}
 		}
 		v.Baseline = bv
 	}
 	if d := r.Diff; d != nil {
-		dv := &diffHTML{OldRun: sanitize(d.Old.RunID), OldTarget: sanitize(d.Old.Target),
+		dv := &diffHTML{OldRun: textout.Sanitize(d.Old.RunID), OldTarget: textout.Sanitize(d.Old.Target),
 			Added: len(d.AddedEndpoints), Removed: len(d.RemovedEndpoints)}
 		finding := func(f model.Finding) diffFindingHTML {
-			return diffFindingHTML{Verdict: sanitize(string(f.Verdict)), Endpoint: sanitize(f.Method + " " + f.Path),
-				Role: sanitize(f.Role), Expected: sanitize(f.Expected), Observed: sanitize(f.Observed)}
+			return diffFindingHTML{Verdict: textout.Sanitize(string(f.Verdict)), Endpoint: textout.Sanitize(f.Method + " " + f.Path),
+				Role: textout.Sanitize(f.Role), Expected: textout.Sanitize(f.Expected), Observed: textout.Sanitize(f.Observed)}
 		}
 		for _, f := range d.NewFindings {
 			dv.NewFindings = append(dv.NewFindings, finding(f))
@@ -102,8 +103,8 @@ func changesOf(r *model.Run) changesHTML {
 			dv.FixedFindings = append(dv.FixedFindings, finding(f))
 		}
 		for _, c := range d.Changed {
-			dv.Changed = append(dv.Changed, diffChangeHTML{Endpoint: sanitize(fmt.Sprintf("%s %s", c.Method, c.Path)), Role: sanitize(c.Role),
-				Old: sanitize(c.Old), New: sanitize(c.New), OldVerdict: sanitize(string(c.OldVerdict)), NewVerdict: sanitize(string(c.NewVerdict))})
+			dv.Changed = append(dv.Changed, diffChangeHTML{Endpoint: textout.Sanitize(fmt.Sprintf("%s %s", c.Method, c.Path)), Role: textout.Sanitize(c.Role),
+				Old: textout.Sanitize(c.Old), New: textout.Sanitize(c.New), OldVerdict: textout.Sanitize(string(c.OldVerdict)), NewVerdict: textout.Sanitize(string(c.NewVerdict))})
 		}
 		v.Diff = dv
 	}

@@ -1,6 +1,9 @@
 package report
 
-import "github.com/permaudit/permaudit/model"
+import (
+	"github.com/permaudit/permaudit/internal/textout"
+	"github.com/permaudit/permaudit/model"
+)
 
 // The SARIF side of baselines (sarif.go calls these): with a baseline,
 // every finding's result has a baselineState, a baselined finding is
@@ -51,7 +54,7 @@ func sarifAbsentResults(r *model.Run, index map[model.Verdict]int) []sarifResult
 			RuleIndex:           i,
 			Kind:                "pass",
 			Level:               "none",
-			Message:             sarifText{"fixed: " + entryString(e) + " is no longer seen (the baseline accepted it: " + sanitize(e.Reason) + ")"},
+			Message:             sarifText{"fixed: " + entryString(e) + " is no longer seen (the baseline accepted it: " + textout.Sanitize(e.Reason) + ")"},
 			PartialFingerprints: map[string]string{"permaudit/v1": e.Fingerprint},
 			BaselineState:       "absent",
 			Properties:          sarifResultProps{Severity: e.Verdict.Severity(), Template: e.Template, Role: e.Role, Baseline: "fixed"},

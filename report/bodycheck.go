@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -64,7 +65,7 @@ func bodyCheckLines(rs []model.BodyCheckResult) []string {
 		if r.Detail != "" && r.Result != model.BodyPass {
 			l += ": " + r.Detail
 		}
-		lines = append(lines, sanitize(l))
+		lines = append(lines, textout.Sanitize(l))
 	}
 	return lines
 }

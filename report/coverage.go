@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -18,7 +19,7 @@ func writeCoverageText(b io.Writer, r *model.Run) {
 	}
 	var parts []string
 	for _, rc := range cov.Roles {
-		s := fmt.Sprintf("%s found %d", sanitize(rc.Role), rc.Found)
+		s := fmt.Sprintf("%s found %d", textout.Sanitize(rc.Role), rc.Found)
 		if rc.Only > 0 {
 			s += fmt.Sprintf(" (%d only it)", rc.Only)
 		}

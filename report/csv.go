@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -37,7 +38,7 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	cw := csv.NewWriter(&b)
 	header := []string{"method", "path", "template"}
 	for _, role := range roles {
-		header = append(header, csvCell(sanitize(role)))
+		header = append(header, csvCell(textout.Sanitize(role)))
 	}
 	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("write csv: %w", err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -124,7 +125,7 @@ func WriteDiff(w io.Writer, d *model.Diff, format string) error {
 
 func writeDiffText(b *bytes.Buffer, d *model.Diff) {
 	fmt.Fprintf(b, "permaudit diff: run %s (%s) -> run %s (%s)\n",
-		sanitize(d.Old.RunID), sanitize(d.Old.Target), sanitize(d.New.RunID), sanitize(d.New.Target))
+		textout.Sanitize(d.Old.RunID), textout.Sanitize(d.Old.Target), textout.Sanitize(d.New.RunID), textout.Sanitize(d.New.Target))
 	if d.Old.ConfigFingerprint != d.New.ConfigFingerprint {
 		b.WriteString("the runs used different configurations\n")
 	}
@@ -139,8 +140,8 @@ func writeDiffText(b *bytes.Buffer, d *model.Diff) {
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 		for _, f := range fs {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\texpected %s, observed %s\n",
-				sanitize(string(f.Verdict)), sanitize(string(f.Severity)), sanitize(f.Method), sanitize(f.Path),
-				sanitize(f.Role), sanitize(f.Expected), sanitize(f.Observed))
+				textout.Sanitize(string(f.Verdict)), textout.Sanitize(string(f.Severity)), textout.Sanitize(f.Method), textout.Sanitize(f.Path),
+				textout.Sanitize(f.Role), textout.Sanitize(f.Expected), textout.Sanitize(f.Observed))
 		}
 		_ = tw.Flush() // a bytes.Buffer does not fail
 	}
@@ -148,14 +149,14 @@ func writeDiffText(b *bytes.Buffer, d *model.Diff) {
 	section("fixed findings", d.FixedFindings)
 	fmt.Fprintf(b, "\nchanged answers (%d):\n", len(d.Changed))
 	for _, c := range d.Changed {
-		fmt.Fprintf(b, "  %s\n", sanitize(c.String()))
+		fmt.Fprintf(b, "  %s\n", textout.Sanitize(c.String()))
 	}
 	fmt.Fprintf(b, "\nendpoints: %d added, %d removed\n", len(d.AddedEndpoints), len(d.RemovedEndpoints))
 	for _, e := range d.AddedEndpoints {
-		fmt.Fprintf(b, "  + %s\n", sanitize(e))
+		fmt.Fprintf(b, "  + %s\n", textout.Sanitize(e))
 	}
 	for _, e := range d.RemovedEndpoints {
-		fmt.Fprintf(b, "  - %s\n", sanitize(e))
+		fmt.Fprintf(b, "  - %s\n", textout.Sanitize(e))
 	}
 }
 
@@ -211,7 +212,7 @@ func writeDiffMarkdown(b *bytes.Buffer, d *model.Diff) {
 // (pipes, backticks, brackets, emphasis, angle brackets) backslashed or
 // entity-encoded.
 func diffMDText(s string) string {
-	s = sanitize(s)
+	s = textout.Sanitize(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
@@ -235,7 +236,7 @@ func diffMDText(s string) string {
 // table: backticks cannot be escaped there, so they are replaced by ',
 // and pipes are backslashed (GitHub's tables split on them first).
 func diffMDCode(s string) string {
-	s = sanitize(s)
+	s = textout.Sanitize(s)
 	s = strings.ReplaceAll(s, "`", "'")
 	return strings.ReplaceAll(s, "|", `\|`)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -217,7 +218,7 @@ func rowsWithVerdict(r *model.Run, v model.Verdict) map[string]bool {
 	rows := map[string]bool{}
 	for _, c := range r.Observations {
 		if c.Verdict == v {
-			rows[c.Method+" "+sanitize(displayPath(r.Target, c.URL))] = true
+			rows[c.Method+" "+textout.Sanitize(displayPath(r.Target, c.URL))] = true
 		}
 	}
 	return rows

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -353,7 +354,7 @@ func cspHash(b []byte) string {
 
 func buildHTMLView(r *model.Run) *htmlView {
 	v := &htmlView{
-		Title: "permaudit report: " + sanitize(r.Target),
+		Title: "permaudit report: " + textout.Sanitize(r.Target),
 	}
 	roles := matrixRoles(r)
 	signIn := map[string]string{}
@@ -366,22 +367,22 @@ func buildHTMLView(r *model.Run) *htmlView {
 	}
 
 	v.Header = headerView{
-		Target:            sanitize(r.Target),
-		RunID:             sanitize(r.RunID),
-		Tool:              sanitize(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version)),
+		Target:            textout.Sanitize(r.Target),
+		RunID:             textout.Sanitize(r.RunID),
+		Tool:              textout.Sanitize(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version)),
 		Started:           r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration:          formatDuration(r.Duration),
-		ConfigFile:        sanitize(r.ConfigFile),
-		ConfigFingerprint: sanitize(r.ConfigFingerprint),
+		ConfigFile:        textout.Sanitize(r.ConfigFile),
+		ConfigFingerprint: textout.Sanitize(r.ConfigFingerprint),
 		Complete:          r.Complete,
-		Incomplete:        sanitize(r.Incomplete),
+		Incomplete:        textout.Sanitize(r.Incomplete),
 		GateFailed:        r.Gate.Failed,
 		Gate:              strings.TrimPrefix(gateLine(r.Gate), "gate: "),
-		FilterRoles:       sanitize(strings.Join(r.Filters.Roles, ", ")),
-		FilterOnly:        sanitize(strings.Join(r.Filters.Only, ", ")),
+		FilterRoles:       textout.Sanitize(strings.Join(r.Filters.Roles, ", ")),
+		FilterOnly:        textout.Sanitize(strings.Join(r.Filters.Only, ", ")),
 	}
 	for _, ri := range r.Roles {
-		v.Header.Roles = append(v.Header.Roles, model.RoleInfo{Name: sanitize(ri.Name), SignIn: sanitize(ri.SignIn), Inherits: sanitizeAll(ri.Inherits)})
+		v.Header.Roles = append(v.Header.Roles, model.RoleInfo{Name: textout.Sanitize(ri.Name), SignIn: textout.Sanitize(ri.SignIn), Inherits: sanitizeAll(ri.Inherits)})
 	}
 
 	// Filters and summary.
@@ -413,7 +414,7 @@ func buildHTMLView(r *model.Run) *htmlView {
 	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
 		for _, f := range list {
 			if f.Cell >= 0 && f.Cell < len(r.Observations) {
-				byCell[f.Cell] = append(byCell[f.Cell], evFind{f.Verdict, sanitize(f.Message), f.Fingerprint})
+				byCell[f.Cell] = append(byCell[f.Cell], evFind{f.Verdict, textout.Sanitize(f.Message), f.Fingerprint})
 			}
 		}
 	}
@@ -463,7 +464,7 @@ func roleSummaries(r *model.Run, roles []string, signIn map[string]string) []rol
 	out := make([]roleSummary, len(roles))
 	for i, n := range roles {
 		idx[n] = i
-		out[i] = roleSummary{Role: sanitize(n), SignIn: sanitize(signIn[n]), Findings: make([]int, len(model.FindingVerdicts))}
+		out[i] = roleSummary{Role: textout.Sanitize(n), SignIn: textout.Sanitize(signIn[n]), Findings: make([]int, len(model.FindingVerdicts))}
 	}
 	for _, c := range r.Observations {
 		if i, ok := idx[c.Role]; ok {
@@ -544,15 +545,15 @@ func buildMatrix(r *model.Run, roles []string) matrixView {
 
 	m := matrixView{Roles: sanitizeAll(roles), Endpoints: len(list)}
 	for _, k := range list {
-		if len(m.Groups) == 0 || m.Groups[len(m.Groups)-1].Prefix != sanitize(k.prefix) {
-			m.Groups = append(m.Groups, matrixGroup{Prefix: sanitize(k.prefix)})
+		if len(m.Groups) == 0 || m.Groups[len(m.Groups)-1].Prefix != textout.Sanitize(k.prefix) {
+			m.Groups = append(m.Groups, matrixGroup{Prefix: textout.Sanitize(k.prefix)})
 		}
 		g := &m.Groups[len(m.Groups)-1]
-		if len(g.Templates) == 0 || g.Templates[len(g.Templates)-1].Template != sanitize(k.template) {
-			g.Templates = append(g.Templates, matrixTemplate{Template: sanitize(k.template)})
+		if len(g.Templates) == 0 || g.Templates[len(g.Templates)-1].Template != textout.Sanitize(k.template) {
+			g.Templates = append(g.Templates, matrixTemplate{Template: textout.Sanitize(k.template)})
 		}
 		t := &g.Templates[len(g.Templates)-1]
-		row := matrixRow{Method: sanitize(k.method), Path: sanitize(k.path), Cells: make([]matrixCell, len(roles))}
+		row := matrixRow{Method: textout.Sanitize(k.method), Path: textout.Sanitize(k.path), Cells: make([]matrixCell, len(roles))}
 		finding := false
 		for j, ci := range k.acc.cells {
 			if ci < 0 {
@@ -648,19 +649,19 @@ func findingViewOf(f model.Finding, gated bool) findingView {
 		Symbol:            symbolOf(f.Verdict),
 		Severity:          f.Severity,
 		SeverityRank:      f.Severity.Rank(),
-		Method:            sanitize(f.Method),
-		Path:              sanitize(f.Path),
-		Role:              sanitize(f.Role),
-		Expected:          sanitize(f.Expected),
-		Observed:          sanitize(f.Observed),
-		Rule:              sanitize(f.Rule),
-		Message:           sanitize(f.Message),
+		Method:            textout.Sanitize(f.Method),
+		Path:              textout.Sanitize(f.Path),
+		Role:              textout.Sanitize(f.Role),
+		Expected:          textout.Sanitize(f.Expected),
+		Observed:          textout.Sanitize(f.Observed),
+		Rule:              textout.Sanitize(f.Rule),
+		Message:           textout.Sanitize(f.Message),
 		Fingerprint:       f.Fingerprint,
 		Gated:             gated,
-		Template:          sanitize(f.Template),
-		BaselineState:     sanitize(f.Baseline),
-		BaselineReason:    sanitize(f.BaselineReason),
-		BaselineExpiresOn: sanitize(f.BaselineExpires),
+		Template:          textout.Sanitize(f.Template),
+		BaselineState:     textout.Sanitize(f.Baseline),
+		BaselineReason:    textout.Sanitize(f.BaselineReason),
+		BaselineExpiresOn: textout.Sanitize(f.BaselineExpires),
 	}
 }
 
@@ -694,7 +695,7 @@ func buildCoverage(r *model.Run, roles []string) htmlCoverage {
 		}
 	}
 	for _, n := range names {
-		cv.Roles = append(cv.Roles, htmlRoleCoverage{Role: sanitize(n), Pages: r.Inventory.Pages[n], Found: found[n], Probes: probes[n], Answered: answered[n]})
+		cv.Roles = append(cv.Roles, htmlRoleCoverage{Role: textout.Sanitize(n), Pages: r.Inventory.Pages[n], Found: found[n], Probes: probes[n], Answered: answered[n]})
 	}
 	var srcs []string
 	for s := range sources {
@@ -702,10 +703,10 @@ func buildCoverage(r *model.Run, roles []string) htmlCoverage {
 	}
 	sort.Strings(srcs)
 	for _, s := range srcs {
-		cv.Sources = append(cv.Sources, sourceCount{sanitize(s), sources[s]})
+		cv.Sources = append(cv.Sources, sourceCount{textout.Sanitize(s), sources[s]})
 	}
 	for _, s := range r.Inventory.Skipped {
-		cv.Skipped = append(cv.Skipped, skipView{sanitize(s.Method), sanitize(s.URL), sanitize(s.Reason), sanitize(s.Role)})
+		cv.Skipped = append(cv.Skipped, skipView{textout.Sanitize(s.Method), textout.Sanitize(s.URL), textout.Sanitize(s.Reason), textout.Sanitize(s.Role)})
 	}
 	return cv
 }
@@ -738,7 +739,7 @@ func sanitizeAll(ss []string) []string {
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = sanitize(s)
+		out[i] = textout.Sanitize(s)
 	}
 	return out
 }
@@ -753,7 +754,7 @@ func sanitizeBlock(s string) string {
 	for i, l := range lines {
 		parts := strings.Split(l, "\t")
 		for j, p := range parts {
-			parts[j] = sanitize(p)
+			parts[j] = textout.Sanitize(p)
 		}
 		lines[i] = strings.Join(parts, "\t")
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -165,26 +166,26 @@ func cellEvidence(t *stringTable, c model.Cell, signIn string, finds []evFind) [
 	s := func(field int, v string) { rec[field] = t.id(v) }
 	s(evVerdict, string(c.Verdict))
 	s(evSymbol, symbolOf(c.Verdict))
-	s(evEndpoint, sanitize(c.Method+" "+model.PathOf(c.URL)))
-	s(evRole, sanitize(c.Role))
-	s(evSignIn, sanitize(signIn))
+	s(evEndpoint, textout.Sanitize(c.Method+" "+model.PathOf(c.URL)))
+	s(evRole, textout.Sanitize(c.Role))
+	s(evSignIn, textout.Sanitize(signIn))
 	s(evRequest, sanitizeBlock(requestLine(c.Method, c.URL)))
 	rec[evStatus] = c.Status
-	s(evAnswer, sanitize(c.Observation.Observed()))
-	s(evClass, sanitize(string(c.Class)))
-	s(evWhy, sanitize(c.Why))
-	s(evLocation, sanitize(c.Location))
+	s(evAnswer, textout.Sanitize(c.Observation.Observed()))
+	s(evClass, textout.Sanitize(string(c.Class)))
+	s(evWhy, textout.Sanitize(c.Why))
+	s(evLocation, textout.Sanitize(c.Location))
 	chain := []int{}
 	for _, h := range c.Chain {
 		hop := strconv.Itoa(h.Status) + " " + h.URL
 		if h.Location != "" {
 			hop += " → " + h.Location
 		}
-		chain = append(chain, t.id(sanitize(hop)))
+		chain = append(chain, t.id(textout.Sanitize(hop)))
 	}
 	rec[evChain] = chain
 	s(evLatency, formatDuration(c.Latency))
-	s(evContentType, sanitize(c.ContentType))
+	s(evContentType, textout.Sanitize(c.ContentType))
 	size := ""
 	if c.Size > 0 || c.BodySHA256 != "" {
 		size = strconv.FormatInt(c.Size, 10) + " bytes"
@@ -197,10 +198,10 @@ func cellEvidence(t *stringTable, c model.Cell, signIn string, finds []evFind) [
 	if c.WWWAuth {
 		rec[evWWWAuth] = 1
 	}
-	s(evExpected, sanitize(c.Expected))
-	s(evRule, sanitize(c.Rule))
-	s(evTemplate, sanitize(c.Template))
-	s(evError, sanitize(c.Err))
+	s(evExpected, textout.Sanitize(c.Expected))
+	s(evRule, textout.Sanitize(c.Rule))
+	s(evTemplate, textout.Sanitize(c.Template))
+	s(evError, textout.Sanitize(c.Err))
 	s(evExcerpt, sanitizeBlock(c.Excerpt))
 	s(evCurl, curlCommand(c.Method, c.URL, c.Role, signIn))
 	fs := [][3]int{}
@@ -262,7 +263,7 @@ func curlCommand(method, raw, role, signIn string) string {
 			parts = append(parts, `-b "$`+env+`_COOKIE"`)
 		}
 	}
-	return sanitize(strings.Join(parts, " "))
+	return textout.Sanitize(strings.Join(parts, " "))
 }
 
 // envName turns a role name into an environment variable name part:

@@ -2,17 +2,11 @@ package report
 
 import "github.com/permaudit/permaudit/judge/judgetest"
 
-// Short names for the shared test tables (package judgetest).
+// The shared test tables of judging (package judgetest) that the
+// baseline and rendering tests judge.
 var (
-	parseConfig  = judgetest.ParseConfig
-	ob           = judgetest.Ob
-	withLocation = judgetest.WithLocation
-	withChain    = judgetest.WithChain
-	withErr      = judgetest.WithErr
-	shop         = judgetest.Shop
+	parseConfig = judgetest.ParseConfig
+	shop        = judgetest.Shop
 )
 
-const (
-	testConfig = judgetest.Config
-	base       = judgetest.Base
-)
+const testConfig = judgetest.Config

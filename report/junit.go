@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -83,18 +84,18 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 	byCell := findingsByCell(r)
 	grouped := groupedNotes(r)
 	props := junitProperties{List: []junitProperty{
-		{"target", sanitize(r.Target)},
-		{"run_id", sanitize(r.RunID)},
-		{"tool", sanitize(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))},
-		{"config_fingerprint", sanitize(r.ConfigFingerprint)},
+		{"target", textout.Sanitize(r.Target)},
+		{"run_id", textout.Sanitize(r.RunID)},
+		{"tool", textout.Sanitize(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))},
+		{"config_fingerprint", textout.Sanitize(r.ConfigFingerprint)},
 		{"complete", strconv.FormatBool(r.Complete)},
-		{"gate", sanitize(gateLine(r.Gate))},
+		{"gate", textout.Sanitize(gateLine(r.Gate))},
 	}}
 	stamp := r.Started.UTC().Format("2006-01-02T15:04:05")
 
-	doc := junitSuites{Name: "permaudit " + sanitize(r.Target), Time: seconds(r.Duration)}
+	doc := junitSuites{Name: "permaudit " + textout.Sanitize(r.Target), Time: seconds(r.Duration)}
 	for _, role := range matrixRoles(r) {
-		s := junitSuite{Name: "as " + sanitize(role), Timestamp: stamp, Properties: props}
+		s := junitSuite{Name: "as " + textout.Sanitize(role), Timestamp: stamp, Properties: props}
 		var total time.Duration
 		for i, c := range r.Observations {
 			if c.Role != role {
@@ -102,8 +103,8 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 			}
 			total += c.Latency
 			tc := junitCase{
-				Name:      sanitize(c.Method + " " + displayPath(r.Target, c.URL)),
-				Classname: "permaudit." + sanitize(role),
+				Name:      textout.Sanitize(c.Method + " " + displayPath(r.Target, c.URL)),
+				Classname: "permaudit." + textout.Sanitize(role),
 				Time:      seconds(c.Latency),
 			}
 			f, hasFinding := findingOfCell(byCell[i], c.Verdict)
@@ -145,10 +146,10 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 			what = n.Rule
 		}
 		notes.Cases = append(notes.Cases, junitCase{
-			Name:      sanitize(string(n.Verdict) + ": " + what),
+			Name:      textout.Sanitize(string(n.Verdict) + ": " + what),
 			Classname: "permaudit.notes",
 			Time:      seconds(0),
-			Skipped:   &junitOutcome{Type: string(n.Verdict), Message: "note: " + sanitize(n.Message)},
+			Skipped:   &junitOutcome{Type: string(n.Verdict), Message: "note: " + textout.Sanitize(n.Message)},
 		})
 		notes.Skipped++
 	}
@@ -215,9 +216,9 @@ func findingOfCell(fs []model.Finding, v model.Verdict) (model.Finding, bool) {
 // run has no finding for it.
 func cellMessage(c model.Cell, f model.Finding, ok bool) string {
 	if ok && f.Message != "" {
-		return sanitize(f.Message)
+		return textout.Sanitize(f.Message)
 	}
-	return sanitize(fmt.Sprintf("%s %s as %s: expected %s, got %s", c.Method, model.PathOf(c.URL), c.Role, c.Expected, c.Observation.Observed()))
+	return textout.Sanitize(fmt.Sprintf("%s %s as %s: expected %s, got %s", c.Method, model.PathOf(c.URL), c.Role, c.Expected, c.Observation.Observed()))
 }
 
 // cellDetails is the evidence of a cell as text lines.
@@ -225,7 +226,7 @@ func cellDetails(c model.Cell, f model.Finding, ok bool) string {
 	var b strings.Builder
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "%s: %s\n", k, sanitize(v))
+			fmt.Fprintf(&b, "%s: %s\n", k, textout.Sanitize(v))
 		}
 	}
 	line("verdict", string(c.Verdict)+" ("+string(c.Verdict.Severity())+")")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -133,7 +134,7 @@ func writeMarkdownEntries(b *bytes.Buffer, title string, entries []model.Baselin
 // entities, headings, strike-through, mentions, math) or end a table
 // cell gets a backslash, which CommonMark renders literally.
 func markdownText(s string) string {
-	s = sanitize(s)
+	s = textout.Sanitize(s)
 	var b strings.Builder
 	for _, r := range s {
 		if r < 0x80 && strings.ContainsRune("\\`*_[]()<>|&!~#@$", r) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -17,7 +18,7 @@ func writeSessionsText(b *bytes.Buffer, r *model.Run) {
 	for _, ri := range r.Roles {
 		var parts []string
 		if ri.SignInError != "" {
-			parts = append(parts, "could not sign in: "+sanitize(ri.SignInError))
+			parts = append(parts, "could not sign in: "+textout.Sanitize(ri.SignInError))
 		}
 		if ri.Renewals > 0 {
 			parts = append(parts, plural(ri.Renewals, "renewal"))
@@ -26,13 +27,13 @@ func writeSessionsText(b *bytes.Buffer, r *model.Run) {
 			parts = append(parts, fmt.Sprintf("%d token %s", ri.Refreshes, map[bool]string{true: "refresh", false: "refreshes"}[ri.Refreshes == 1]))
 		}
 		if ri.SessionLost > 0 {
-			parts = append(parts, fmt.Sprintf("%s recorded as error (%s)", plural(ri.SessionLost, "observation"), sanitize(ri.LostReason)))
+			parts = append(parts, fmt.Sprintf("%s recorded as error (%s)", plural(ri.SessionLost, "observation"), textout.Sanitize(ri.LostReason)))
 		}
 		for _, u := range ri.SessionEnding {
-			parts = append(parts, "session-ending URL "+sanitize(u)+" (not requested again)")
+			parts = append(parts, "session-ending URL "+textout.Sanitize(u)+" (not requested again)")
 		}
 		if len(parts) > 0 {
-			lines = append(lines, fmt.Sprintf("  %s: %s", sanitize(ri.Name), strings.Join(parts, "; ")))
+			lines = append(lines, fmt.Sprintf("  %s: %s", textout.Sanitize(ri.Name), strings.Join(parts, "; ")))
 		}
 	}
 	if len(lines) == 0 {

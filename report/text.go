@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -22,10 +23,10 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 	if !r.Complete {
 		state = "INCOMPLETE"
 		if r.Incomplete != "" {
-			state += " (" + sanitize(r.Incomplete) + ")"
+			state += " (" + textout.Sanitize(r.Incomplete) + ")"
 		}
 	}
-	fmt.Fprintf(&b, "permaudit audit of %s, run %s: %s\n", sanitize(r.Target), sanitize(r.RunID), state)
+	fmt.Fprintf(&b, "permaudit audit of %s, run %s: %s\n", textout.Sanitize(r.Target), textout.Sanitize(r.RunID), state)
 	fmt.Fprintf(&b, "endpoints: %d discovered, %d skipped; %s\n",
 		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
 	writeCoverageText(&b, r)
@@ -39,8 +40,8 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 		fmt.Fprintln(tw, "  VERDICT\tSEVERITY\tMETHOD\tPATH\tROLE\tEXPECTED\tOBSERVED\tRULE")
 		for _, f := range r.Findings {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				sanitize(string(f.Verdict)), sanitize(string(f.Severity)), sanitize(f.Method), sanitize(f.Path),
-				sanitize(f.Role), sanitize(f.Expected), sanitize(f.Observed), sanitize(f.Rule))
+				textout.Sanitize(string(f.Verdict)), textout.Sanitize(string(f.Severity)), textout.Sanitize(f.Method), textout.Sanitize(f.Path),
+				textout.Sanitize(f.Role), textout.Sanitize(f.Expected), textout.Sanitize(f.Observed), textout.Sanitize(f.Rule))
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("write text: %w", err)
@@ -50,7 +51,7 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 		fmt.Fprintf(&b, "\nnotes (%d):\n", len(r.Notes))
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, n := range r.Notes {
-			fmt.Fprintf(tw, "  %s\t%s\n", sanitize(string(n.Verdict)), sanitize(n.Message))
+			fmt.Fprintf(tw, "  %s\t%s\n", textout.Sanitize(string(n.Verdict)), textout.Sanitize(n.Message))
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("write text: %w", err)
@@ -78,7 +79,7 @@ func countList(counts map[model.Verdict]int, vs []model.Verdict) string {
 func gateLine(g model.Gate) string {
 	on := make([]string, len(g.FailOn))
 	for i, v := range g.FailOn {
-		on[i] = sanitize(string(v))
+		on[i] = textout.Sanitize(string(v))
 	}
 	list := strings.Join(on, ",")
 	switch {

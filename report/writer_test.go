@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
@@ -192,8 +193,8 @@ func TestSanitize(t *testing.T) {
 		{"bad\xffutf8", `bad\xffutf8`},
 	}
 	for _, tt := range tests {
-		if got := sanitize(tt.in); got != tt.want {
-			t.Errorf("sanitize(%q): got %q, want %q", tt.in, got, tt.want)
+		if got := textout.Sanitize(tt.in); got != tt.want {
+			t.Errorf("textout.Sanitize(%q): got %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,18 +1,24 @@
-package report
+// Package textout writes strings that came from the target, or from a
+// configuration, where people and parsers read them: on a terminal or in
+// a report's text (Sanitize), and in a YAML document (Quote, Plain). The
+// renderers (package report) and the matrix drafter (package learn) share
+// it.
+package textout
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// sanitize makes a string from the target safe to print on a terminal:
+// Sanitize makes a string from the target safe to print on a terminal:
 // every control character (C0, DEL, C1: which covers ESC and so every
 // terminal escape sequence), every bidirectional formatting character and
 // every invalid UTF-8 byte is replaced by a visible Go-style escape
 // ("\x1b", "\u202e"). Tabs and newlines are escaped too, so that one value
 // stays on one line and in its column.
-func sanitize(s string) string {
+func Sanitize(s string) string {
 	if isClean(s) {
 		return s
 	}
@@ -60,4 +66,29 @@ func isUnsafeRune(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// Plain reports whether s can be written unquoted in YAML as a string: a
+// lower-case word (a role name) that YAML reads as itself.
+func Plain(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	switch s {
+	case "null", "true", "false", "yes", "no", "on", "off", "y", "n":
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Quote writes s as a YAML double-quoted scalar. Go's escapes for valid
+// UTF-8 (\n, \t, \", \\, \xNN below 0x80, \uNNNN, \UNNNNNNNN) are all
+// YAML escapes with the same meaning.
+func Quote(s string) string {
+	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD"))
 }
