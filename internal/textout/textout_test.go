@@ -14,7 +14,7 @@ func TestSanitize(t *testing.T) {
 		"tab\tand\nline":     `tab\x09and\x0aline`,
 		"bidi \u202egnp.exe": `bidi \u202egnp.exe`,
 		"bad \xff byte":      `bad \xff byte`,
-		"é and 日本":          "é and 日本",
+		"é and 日本":           "é and 日本",
 	} {
 		if got := Sanitize(in); got != want {
 			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
