@@ -618,28 +618,23 @@ func (p *prober) settle(results []Observation, finished []bool) {
 // page is to be followed (a lost or unsigned role, a session-ending URL,
 // a cancelled request). sem is taken for each request only, never while
 // the role renews.
-func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
+func (rc *roleCrawl) fetchKept(ctx context.Context, it fetchItem) *page {
 	send := func(ctx context.Context) (*page, bool, bool) {
 		select {
 		case rc.sem <- struct{}{}:
 		case <-ctx.Done():
 			return nil, false, false
 		}
-		p := rc.fetch(raw)
+		p := rc.fetch(it) // its callback classified the answer (read)
 		<-rc.sem
-		if p == nil || p.status == 0 || rc.opts.Keeper == nil {
-			return p, false, true
-		}
-		c, _ := rc.opts.Keeper.cls.Classify(p.status, p.header, p.body, p.url)
-		c, _ = loggedOut(rc.sess, p.body, c, "")
-		return p, needsConfirm(c), true
+		return p, p.confirm, true
 	}
-	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
+	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, Endpoint{Method: http.MethodGet, URL: it.url}, nil, send)
 	switch res.out {
 	case outKept:
 		return res.val
 	case outLost, outNotSignIn, outCheckError:
-		rc.log.Debug("page not fetched", "url", rc.redact(raw), "reason", rc.redact(res.why))
+		rc.log.Debug("page not fetched", "url", rc.redact(it.url), "reason", rc.redact(res.why))
 	}
 	return nil
 }
