@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -581,7 +582,9 @@ func (rc *roleCrawl) extract(p *page, h http.Header, body []byte) finds {
 			f.offer(p.url, s, http.MethodGet, sourceScript)
 		}
 	case isHTML(h, body):
-		for _, l := range extractLinks(p.url, body) {
+		links := extractLinks(p.url, body)
+		f.links = slices.Grow(f.links, len(links)) // after a redirect's Location
+		for _, l := range links {
 			f.links = append(f.links, candidate{method: l.Method, u: l.URL, source: l.Source})
 		}
 	}
