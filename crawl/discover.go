@@ -127,6 +127,7 @@ func (rc *roleCrawl) newCollector(ctx context.Context, client *http.Client) *col
 			return
 		}
 		p.err = err
+		p.free()
 		// With ParseHTTPErrorResponse every answer goes to OnResponse;
 		// an error with a status would be an answer colly failed to
 		// process after reading it, and is still read.
@@ -151,6 +152,17 @@ type page struct {
 	err     error
 	confirm bool  // the keeper must confirm the answer (session.go)
 	finds   finds // what the answer points to
+	release func()
+}
+
+// free gives the request's slot back, once: as soon as the answer is
+// read off the network, before it is parsed, or when the request ended
+// without an answer.
+func (p *page) free() {
+	if p.release != nil {
+		p.release()
+		p.release = nil
+	}
 }
 
 // finds is what one answer points to, read in the collector's callback
@@ -173,6 +185,7 @@ func (f *finds) offer(base *url.URL, ref, method, source string) {
 // the goroutine of the worker that asked for the page, concurrently with
 // the other workers: it reads rc's settings, never its maps.
 func (rc *roleCrawl) read(p *page, r *colly.Response) {
+	p.free()
 	var h http.Header
 	if r.Headers != nil {
 		h = *r.Headers
@@ -496,8 +509,8 @@ func (rc *roleCrawl) flush() []fetchItem {
 }
 
 // fetchAll requests the items with up to lim.concurrency workers, each
-// holding a slot of the shared semaphore while its request runs and its
-// answer is read. The pages come back in the order of items; nil for
+// holding a slot of the shared semaphore while its request runs (not
+// while its answer is parsed). The pages come back in the order of items; nil for
 // those not requested (cancelled) or not to be followed (fetchKept).
 func (rc *roleCrawl) fetchAll(ctx context.Context, items []fetchItem) []*page {
 	pages := make([]*page, len(items))
@@ -533,13 +546,17 @@ feed:
 }
 
 // fetch requests one URL with the role's collector, whose callbacks read
-// the answer into the page (read).
-func (rc *roleCrawl) fetch(it fetchItem) *page {
-	p := &page{kind: it.kind}
+// the answer into the page (read). release gives back the slot the
+// request holds; it is called once the answer is in, so that parsing
+// holds no slot.
+func (rc *roleCrawl) fetch(it fetchItem, release func()) *page {
+	p := &page{kind: it.kind, release: release}
 	p.url, _ = url.Parse(it.url) // it.url is normalised
 	cctx := colly.NewContext()
 	cctx.Put(pageKey, p)
-	if err := rc.col.Request(http.MethodGet, it.url, nil, cctx, nil); err != nil && p.err == nil {
+	err := rc.col.Request(http.MethodGet, it.url, nil, cctx, nil)
+	p.free() // no callback ran: colly refused the request, or failed after it
+	if err != nil && p.err == nil {
 		p.err = err
 	}
 	switch {

@@ -625,8 +625,9 @@ func (rc *roleCrawl) fetchKept(ctx context.Context, it fetchItem) *page {
 		case <-ctx.Done():
 			return nil, false, false
 		}
-		p := rc.fetch(it) // its callback classified the answer (read)
-		<-rc.sem
+		// The collector's callback gives the slot back once the answer
+		// is in, and classifies it (read).
+		p := rc.fetch(it, func() { <-rc.sem })
 		return p, p.confirm, true
 	}
 	res := keepRequest(ctx, rc.opts.Keeper, rc.sess, Endpoint{Method: http.MethodGet, URL: it.url}, nil, send)
