@@ -146,13 +146,13 @@ const pageKey = "permaudit.page"
 type page struct {
 	url     *url.URL
 	kind    fetchKind
-	status  int // 0: no HTTP answer
-	size    int // body bytes read
-	atCap   bool
+	status  int  // 0: no HTTP answer
+	size    int  // body bytes read
+	atCap   bool // the body reached crawl.max_body: it may have been cut
 	err     error
-	confirm bool  // the keeper must confirm the answer (session.go)
-	finds   finds // what the answer points to
-	release func()
+	confirm bool   // the keeper must confirm the answer (session.go)
+	finds   finds  // what the answer points to
+	release func() // gives the request's slot back (free)
 }
 
 // free gives the request's slot back, once: as soon as the answer is
