@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/gocolly/colly/v2"
@@ -57,7 +59,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 			fetched:     map[string]bool{},
 			notFetched:  map[string]string{},
 		}
-		rc.col = newCollector(ctx, opts.Clients[sess.Name()], lim)
+		rc.col = rc.newCollector(ctx, opts.Clients[sess.Name()])
 		crawls[i] = rc
 		wg.Go(func() { rc.run(ctx) })
 	}
@@ -65,18 +67,27 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 	return mergeInventory(crawls, lim.maxPerTemplate), ctx.Err()
 }
 
-// newCollector returns the discovery collector of one role: synchronous
-// (driven by the crawl's own workers), the role's client (its scoped
-// transport and jar) with redirects never followed, every status handed
-// to OnResponse, no visited set (the crawl deduplicates), no cache, no
-// robots.txt, no HEAD before GET.
+// newCollector returns the discovery collector of rc's role. colly makes
+// every discovery request and its callbacks read the answers: OnResponse
+// (and OnError, for an answer colly calls an error) records the status,
+// asks whether the keeper must confirm the answer, and extracts what the
+// answer points to (read), so that the body is dropped as soon as it is
+// parsed instead of being held until its whole depth is fetched.
+//
+// The collector is synchronous (driven by the crawl's own workers), uses
+// the role's client (its scoped transport and jar) with redirects never
+// followed, hands every status to OnResponse, and has no visited set
+// (the crawl deduplicates), no cache, no robots.txt, no HEAD before GET,
+// no headers of its own and no OnHTML (goquery would parse every page a
+// second time; extract.go reads HTML with x/net/html). See doc.go for
+// why the crawl keeps its own workers, caps and deduplication.
 //
 // colly.NewCollector applies COLLY_* environment variables after its
 // options, so every setting they can reach is assigned again here, after
 // construction: the environment has no effect.
-func newCollector(ctx context.Context, client *http.Client, lim limits) *colly.Collector {
+func (rc *roleCrawl) newCollector(ctx context.Context, client *http.Client) *colly.Collector {
 	c := colly.NewCollector(colly.StdlibContext(ctx))
-	c.UserAgent = lim.userAgent
+	c.UserAgent = rc.lim.userAgent
 	c.Headers = nil
 	c.MaxDepth = 0    // enforced by roleCrawl
 	c.MaxRequests = 0 // enforced by roleCrawl
@@ -85,7 +96,12 @@ func newCollector(ctx context.Context, client *http.Client, lim limits) *colly.C
 	c.URLFilters = nil
 	c.DisallowedURLFilters = nil
 	c.AllowURLRevisit = true
-	c.MaxBodySize = int(lim.maxBody)
+	// colly cuts a body at MaxBodySize without a word. One byte over the
+	// cap makes the cut visible: the run's Transport, which cuts at the
+	// cap itself, is asked for the byte past it and counts the cut
+	// (Stats.Truncated), and a body longer than the cap, from a transport
+	// that does not cut, is cut and logged by read.
+	c.MaxBodySize = int(rc.lim.maxBody) + 1
 	c.CacheDir = ""
 	c.CacheExpiration = 0
 	c.IgnoreRobotsTxt = true
@@ -104,21 +120,24 @@ func newCollector(ctx context.Context, client *http.Client, lim limits) *colly.C
 
 	c.OnResponse(func(r *colly.Response) {
 		if p, ok := r.Ctx.GetAny(pageKey).(*page); ok {
-			p.status, p.body = r.StatusCode, r.Body
-			if r.Headers != nil {
-				p.header = *r.Headers
-			}
+			rc.read(p, r)
 		}
 	})
 	c.OnError(func(r *colly.Response, err error) {
 		if r == nil || r.Ctx == nil {
 			return
 		}
-		if p, ok := r.Ctx.GetAny(pageKey).(*page); ok {
-			p.err = err
-			if r.StatusCode != 0 && r.Headers != nil {
-				p.status, p.body, p.header = r.StatusCode, r.Body, *r.Headers
-			}
+		p, ok := r.Ctx.GetAny(pageKey).(*page)
+		if !ok {
+			return
+		}
+		p.err = err
+		p.free()
+		// With ParseHTTPErrorResponse every answer goes to OnResponse;
+		// an error with a status would be an answer colly failed to
+		// process after reading it, and is still read.
+		if r.StatusCode != 0 && r.Headers != nil && p.status == 0 {
+			rc.read(p, r)
 		}
 	})
 	return c
@@ -127,13 +146,68 @@ func newCollector(ctx context.Context, client *http.Client, lim limits) *colly.C
 // pageKey holds a *page in the colly context of a discovery request.
 const pageKey = "permaudit.page"
 
-// page is the answer to one discovery request.
+// page is the answer to one discovery request, as the collector's
+// callbacks read it; its body is not kept.
 type page struct {
-	url    *url.URL
-	status int // 0: no HTTP answer
-	header http.Header
-	body   []byte
-	err    error
+	url     *url.URL
+	kind    fetchKind
+	status  int  // 0: no HTTP answer
+	size    int  // body bytes read
+	atCap   bool // the body reached crawl.max_body: it may have been cut
+	err     error
+	confirm bool   // the keeper must confirm the answer (session.go)
+	finds   finds  // what the answer points to
+	release func() // gives the request's slot back (free)
+}
+
+// free gives the request's slot back, once: as soon as the answer is
+// read off the network, before it is parsed, or when the request ended
+// without an answer.
+func (p *page) free() {
+	if p.release != nil {
+		p.release()
+		p.release = nil
+	}
+}
+
+// finds is what one answer points to, read in the collector's callback
+// on a worker's goroutine; roleCrawl.merge adds it to the crawl, page by
+// page in the order of the depth's sorted URLs.
+type finds struct {
+	links    []candidate         // endpoints, normalised, in the order read
+	sitemaps []string            // sitemaps in the origin named by robots.txt or a sitemap index
+	values   map[string][]string // paramKey -> values, from a JSON answer
+}
+
+func (f *finds) offer(base *url.URL, ref, method, source string) {
+	if u, err := model.Normalize(base, ref); err == nil {
+		f.links = append(f.links, candidate{method: method, u: u, source: source})
+	}
+}
+
+// read takes in one answer from the collector's callback: its status,
+// whether the keeper must confirm it, and what it points to. It runs on
+// the goroutine of the worker that asked for the page, concurrently with
+// the other workers: it reads rc's settings, never its maps.
+func (rc *roleCrawl) read(p *page, r *colly.Response) {
+	p.free()
+	var h http.Header
+	if r.Headers != nil {
+		h = *r.Headers
+	}
+	body := r.Body
+	if int64(len(body)) > rc.lim.maxBody && !collyConverted(h) {
+		// Read past the cap (see MaxBodySize): cut as the Transport cuts.
+		body = body[:rc.lim.maxBody]
+	}
+	p.status, p.size = r.StatusCode, len(body)
+	p.atCap = int64(len(body)) >= rc.lim.maxBody
+	if rc.opts.Keeper != nil {
+		c, _ := rc.cls.Classify(p.status, h, body, p.url)
+		c, _ = judge.LoggedOut(loggedOutMarker(rc.sess), body, c, "")
+		p.confirm = judge.NeedsConfirm(c)
+	}
+	p.finds = rc.extract(p, h, body)
 }
 
 // fetchKind says how an answer is read.
@@ -151,6 +225,22 @@ type fetchItem struct {
 	kind fetchKind
 }
 
+// collyConverted reports whether colly converted a body with header h to
+// UTF-8 before the callbacks saw it (Response.fixCharset with
+// DetectCharset off: a declared charset other than UTF-8, on a type
+// other than image, video, audio and font). Its length then says
+// nothing of the bytes read, so it is not cut: it is what colly made of
+// at most MaxBodySize bytes, as before callbacks carried extraction.
+func collyConverted(h http.Header) bool {
+	ct := strings.ToLower(h.Get("Content-Type"))
+	for _, t := range []string{"image/", "video/", "audio/", "font/"} {
+		if strings.Contains(ct, t) {
+			return false
+		}
+	}
+	return strings.Contains(ct, "charset") && !strings.Contains(ct, "utf-8") && !strings.Contains(ct, "utf8")
+}
+
 // roleCrawl is the discovery of one role: breadth first, one link depth
 // at a time, each depth's URLs fetched in sorted order by bounded
 // workers, so that the caps keep the same URLs on every run.
@@ -163,9 +253,9 @@ type roleCrawl struct {
 	col  *colly.Collector
 	log  *slog.Logger
 	sem  chan struct{}
-	cls  *judge.Classifier // reads answers for the keeper: does this one need confirming?
 	prog *progressCounter
 	srcs *sourceSet
+	cls  *judge.Classifier // reads answers for the keeper: does this one need confirming?
 
 	cands       []candidate                        // offered since the last flush
 	found       map[model.Endpoint]map[string]bool // endpoint -> sources
@@ -231,14 +321,10 @@ func (rc *roleCrawl) run(ctx context.Context) {
 			rc.notFetch(frontier[left:], cutRequests)
 			frontier = frontier[:left]
 		}
-		urls := make([]string, len(frontier))
-		for i, it := range frontier {
-			urls[i] = it.url
-		}
 		var next []fetchItem
-		for i, p := range rc.fetchAll(ctx, urls) {
+		for _, p := range rc.fetchAll(ctx, frontier) {
 			if p != nil {
-				next = append(next, rc.follow(p, frontier[i].kind)...)
+				next = append(next, rc.merge(p.finds)...)
 			}
 		}
 		next = append(next, rc.flush()...)
@@ -428,25 +514,26 @@ func (rc *roleCrawl) flush() []fetchItem {
 	return next
 }
 
-// fetchAll requests urls with up to lim.concurrency workers, each holding
-// a slot of the shared semaphore while its request runs. The pages come
-// back in the order of urls; nil for those not requested (cancelled).
-func (rc *roleCrawl) fetchAll(ctx context.Context, urls []string) []*page {
-	pages := make([]*page, len(urls))
+// fetchAll requests the items with up to lim.concurrency workers, each
+// holding a slot of the shared semaphore while its request runs (not
+// while its answer is parsed). The pages come back in the order of items; nil for
+// those not requested (cancelled) or not to be followed (fetchKept).
+func (rc *roleCrawl) fetchAll(ctx context.Context, items []fetchItem) []*page {
+	pages := make([]*page, len(items))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(rc.lim.concurrency, len(urls)) {
+	for range min(rc.lim.concurrency, len(items)) {
 		wg.Go(func() {
 			for i := range next {
 				// fetchKept takes a slot of rc.sem per request (session.go).
-				if pages[i] = rc.fetchKept(ctx, urls[i]); pages[i] != nil {
+				if pages[i] = rc.fetchKept(ctx, items[i]); pages[i] != nil {
 					rc.prog.step(rc.sess.Name())
 				}
 			}
 		})
 	}
 feed:
-	for i := range urls {
+	for i := range items {
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -458,123 +545,131 @@ feed:
 	for i, p := range pages {
 		if p != nil {
 			rc.pages++
-			rc.fetched[urls[i]] = true
+			rc.fetched[items[i].url] = true
 		}
 	}
 	return pages
 }
 
-// fetch requests one URL with the role's collector.
-func (rc *roleCrawl) fetch(raw string) *page {
-	p := &page{}
-	p.url, _ = url.Parse(raw) // raw is normalised
+// fetch requests one URL with the role's collector, whose callbacks read
+// the answer into the page (read). release gives back the slot the
+// request holds; it is called once the answer is in, so that parsing
+// holds no slot.
+func (rc *roleCrawl) fetch(it fetchItem, release func()) *page {
+	p := &page{kind: it.kind, release: release}
+	p.url, _ = url.Parse(it.url) // it.url is normalised
 	cctx := colly.NewContext()
 	cctx.Put(pageKey, p)
-	if err := rc.col.Request(http.MethodGet, raw, nil, cctx, nil); err != nil && p.err == nil {
+	err := rc.col.Request(http.MethodGet, it.url, nil, cctx, nil)
+	p.free() // no callback ran: colly refused the request, or failed after it
+	if err != nil && p.err == nil {
 		p.err = err
 	}
-	if p.err != nil {
-		rc.log.Debug("request failed", "url", rc.redact(raw), "status", p.status, "error", rc.redact(p.err.Error()))
-	} else {
-		rc.log.Debug("page", "url", rc.redact(raw), "status", p.status, "bytes", len(p.body))
+	switch {
+	case p.err != nil:
+		rc.log.Debug("request failed", "url", rc.redact(it.url), "status", p.status, "error", rc.redact(p.err.Error()))
+	case p.atCap:
+		rc.log.Info("page read up to crawl.max_body: what it points to past the cap is not read", "url", rc.redact(it.url), "bytes", p.size)
+	default:
+		rc.log.Debug("page", "url", rc.redact(it.url), "status", p.status, "bytes", p.size)
 	}
 	return p
 }
 
-// follow records what an answer points to and returns what to fetch
-// next.
-func (rc *roleCrawl) follow(p *page, kind fetchKind) []fetchItem {
-	if p.status == 0 {
-		return nil
-	}
-	switch kind {
+// extract returns what an answer points to: robots.txt and sitemaps
+// their paths and sitemaps, a redirect its Location, other answers their
+// links by Content-Type. It is pure (see read).
+func (rc *roleCrawl) extract(p *page, h http.Header, body []byte) finds {
+	var f finds
+	switch p.kind {
 	case kindRobots:
-		return rc.followRobots(p)
+		rc.extractRobots(&f, p, body)
+		return f
 	case kindSitemap:
-		return rc.followSitemap(p)
+		rc.extractSitemap(&f, p, body)
+		return f
 	}
 	if p.status >= 300 && p.status < 400 {
-		if loc := p.header.Get("Location"); loc != "" {
-			rc.offer(p.url, loc, http.MethodGet, sourceRedirect)
+		if loc := h.Get("Location"); loc != "" {
+			f.offer(p.url, loc, http.MethodGet, sourceRedirect)
 		}
 	}
-	if len(p.body) == 0 {
-		return nil
+	if len(body) == 0 {
+		return f
 	}
 	switch {
-	case isJSON(p.header):
-		rc.followJSON(p)
-	case isScript(p.header):
-		for _, s := range scriptURLs(string(p.body)) {
-			rc.offer(p.url, s, http.MethodGet, sourceScript)
+	case isJSON(h):
+		rc.extractJSON(&f, p, body)
+	case isScript(h):
+		for _, s := range scriptURLs(string(body)) {
+			f.offer(p.url, s, http.MethodGet, sourceScript)
 		}
-	case htmldoc.Is(p.header, p.body):
-		for _, l := range extractLinks(p.url, p.body) {
-			rc.offerURL(l.Method, l.URL, l.Source)
+	case htmldoc.Is(h, body):
+		links := extractLinks(p.url, body)
+		f.links = slices.Grow(f.links, len(links)) // after a redirect's Location
+		for _, l := range links {
+			f.links = append(f.links, candidate{method: l.Method, u: l.URL, source: l.Source})
 		}
 	}
-	return nil
+	return f
 }
 
 // ok2xx reports whether a meta document was served.
 func ok2xx(p *page) bool { return p.status >= 200 && p.status < 300 && p.err == nil }
 
-func (rc *roleCrawl) followRobots(p *page) []fetchItem {
+func (rc *roleCrawl) extractRobots(f *finds, p *page, body []byte) {
 	if !ok2xx(p) {
-		return nil
+		return
 	}
-	r := parseRobots(p.body)
-	var next []fetchItem
+	r := parseRobots(body)
 	if rc.opts.Config.Sources.Sitemap {
 		for _, s := range r.sitemaps {
 			if u, err := model.Normalize(p.url, s); err == nil && rc.opts.Scope.InOrigin(u) {
-				next = append(next, rc.meta(u.String(), kindSitemap)...)
+				f.sitemaps = append(f.sitemaps, u.String())
 			}
 		}
 	}
 	for _, path := range r.paths {
-		rc.offer(p.url, path, http.MethodGet, sourceRobots)
+		f.offer(p.url, path, http.MethodGet, sourceRobots)
 	}
-	return next
 }
 
-func (rc *roleCrawl) followSitemap(p *page) []fetchItem {
+func (rc *roleCrawl) extractSitemap(f *finds, p *page, body []byte) {
 	if !ok2xx(p) {
-		return nil
+		return
 	}
-	sm := parseSitemap(p.body, rc.lim.maxBody)
-	var next []fetchItem
+	sm := parseSitemap(body, rc.lim.maxBody)
 	for _, loc := range sm.locs {
 		if !sm.index {
-			rc.offer(p.url, loc, http.MethodGet, sourceSitemap)
+			f.offer(p.url, loc, http.MethodGet, sourceSitemap)
 			continue
 		}
 		if u, err := model.Normalize(p.url, loc); err == nil && rc.opts.Scope.InOrigin(u) {
-			next = append(next, rc.meta(u.String(), kindSitemap)...)
+			f.sitemaps = append(f.sitemaps, u.String())
 		}
 	}
-	return next
 }
 
-// followJSON reads a JSON answer: its URL-looking strings, the
+// extractJSON reads a JSON answer: its URL-looking strings, the
 // configured expansions that apply to it, and the values of its keys (for
 // API parameters).
-func (rc *roleCrawl) followJSON(p *page) {
-	v, ok := decodeJSON(p.body)
+func (rc *roleCrawl) extractJSON(f *finds, p *page, body []byte) {
+	v, ok := decodeJSON(body)
 	if !ok {
 		return
 	}
 	d := readJSON(v)
 	for _, s := range d.urls {
-		rc.offer(p.url, s, http.MethodGet, sourceJSON)
+		f.offer(p.url, s, http.MethodGet, sourceJSON)
 	}
 	for k, vs := range d.keys {
 		if isCredentialParam(k) {
 			continue // a token in an answer never fills a URL
 		}
-		for _, x := range vs {
-			rc.learn(k, x)
+		if f.values == nil {
+			f.values = map[string][]string{}
 		}
+		f.values[k] = vs
 	}
 	b := roles.Bindings{Self: rc.sess.Name(), Vars: rc.variable}
 	for _, e := range rc.opts.Config.Sources.JSON {
@@ -584,10 +679,29 @@ func (rc *roleCrawl) followJSON(p *page) {
 		}
 		for _, val := range jsonValues(v, e.Path) {
 			if raw, ok := expandURL(e, caps, val); ok {
-				rc.offer(rc.opts.Scope.origin, raw, http.MethodGet, sourceJSON)
+				f.offer(rc.opts.Scope.origin, raw, http.MethodGet, sourceJSON)
 			}
 		}
 	}
+}
+
+// merge adds what one page pointed to: its links to the next flush, its
+// values to those learned, its sitemaps to the sitemaps to read, which
+// it returns. Pages are merged in the order of their depth's sorted
+// URLs, so that the caps on values and sitemaps keep the same ones on
+// every run, whichever answer arrived first.
+func (rc *roleCrawl) merge(f finds) []fetchItem {
+	rc.cands = append(rc.cands, f.links...)
+	for k, vs := range f.values {
+		for _, x := range vs {
+			rc.learn(k, x)
+		}
+	}
+	var next []fetchItem
+	for _, s := range f.sitemaps {
+		next = append(next, rc.meta(s, kindSitemap)...)
+	}
+	return next
 }
 
 // maxValues bounds the values kept per parameter name.

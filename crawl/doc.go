@@ -69,11 +69,39 @@
 // counts what the bounds left out, Pages the requests made. Every URL
 // refused by the scope is listed in Inventory.Skipped with the reason.
 //
-// colly.NewCollector reads COLLY_* environment variables after its
-// options; every setting they reach is assigned again after construction,
-// so the environment changes nothing. The collector runs synchronously,
-// has no visited set (the crawl deduplicates), no cache, no robots.txt,
-// no HEAD before GET and no headers of its own.
+// # Discovery and colly
+//
+// colly carries every discovery request. Each role's collector sends it
+// through the role's client, and its OnResponse callback (OnError for an
+// answer colly calls an error) reads the answer on the worker that asked
+// for it: the keeper's classification and the extraction above, with
+// this package's readers rather than OnHTML, whose goquery document
+// would parse every page a second time. The body is dropped once read,
+// and each page's small result is merged in its depth's sorted URL
+// order. colly's MaxBodySize is one byte over crawl.max_body, so that a
+// cut is never silent: the run's Transport counts it (Stats.Truncated)
+// and the page is logged. colly converts a body that declares a charset
+// other than UTF-8 before any callback sees it; links are read from the
+// converted text, as a browser reads them.
+//
+// What colly does not do here, and why. Its Async mode parks a goroutine
+// per URL and overshoots MaxRequests, so the crawl's bounded workers
+// drive synchronous collectors. Its MaxDepth follows chains of Visit
+// calls, not breadth-first depths, and its MaxRequests counts requests
+// in the order they race, while the caps must cut the same sorted URLs
+// on every run. Its visited set hashes URL and body without the
+// method, and marks a redirect's target visited before the redirect
+// handler refuses to follow it, so a queued redirect target, or the
+// keeper's repeat of a request, would be refused: the crawl deduplicates
+// itself. Its LimitRule waits and delays ignore cancellation and pace one
+// collector, while the run's Transport paces every role and both phases.
+// It has no cache, no robots.txt, no HEAD before GET and no headers of
+// its own here. colly.NewCollector reads COLLY_* environment variables
+// after its options; every setting they reach is assigned again after
+// construction, so the environment changes nothing. colly's package
+// imports goquery, the antchfx XML libraries, chardet, robotstxt and
+// App Engine's urlfetch whether or not they are used, so their modules
+// stay in go.mod.
 //
 // # Probing and classes
 //

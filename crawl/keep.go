@@ -84,28 +84,24 @@ func (p *prober) settle(results []model.Observation, finished []bool) {
 // page is to be followed (a lost or unsigned role, a session-ending URL,
 // a cancelled request). sem is taken for each request only, never while
 // the role renews.
-func (rc *roleCrawl) fetchKept(ctx context.Context, raw string) *page {
+func (rc *roleCrawl) fetchKept(ctx context.Context, it fetchItem) *page {
 	send := func(ctx context.Context) (*page, bool, bool) {
 		select {
 		case rc.sem <- struct{}{}:
 		case <-ctx.Done():
 			return nil, false, false
 		}
-		p := rc.fetch(raw)
-		<-rc.sem
-		if p == nil || p.status == 0 || rc.opts.Keeper == nil {
-			return p, false, true
-		}
-		c, _ := rc.cls.Classify(p.status, p.header, p.body, p.url)
-		c, _ = judge.LoggedOut(loggedOutMarker(rc.sess), p.body, c, "")
-		return p, judge.NeedsConfirm(c), true
+		// The collector's callback gives the slot back once the answer
+		// is in, and classifies it (read).
+		p := rc.fetch(it, func() { <-rc.sem })
+		return p, p.confirm, true
 	}
-	res := session.Keep(ctx, rc.opts.Keeper, rc.sess, model.Endpoint{Method: http.MethodGet, URL: raw}, nil, send)
+	res := session.Keep(ctx, rc.opts.Keeper, rc.sess, model.Endpoint{Method: http.MethodGet, URL: it.url}, nil, send)
 	switch res.Outcome {
 	case session.Kept:
 		return res.Val
 	case session.Lost, session.NotSignedIn, session.CheckError:
-		rc.log.Debug("page not fetched", "url", rc.redact(raw), "reason", rc.redact(res.Why))
+		rc.log.Debug("page not fetched", "url", rc.redact(it.url), "reason", rc.redact(res.Why))
 	}
 	return nil
 }
