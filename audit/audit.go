@@ -40,6 +40,11 @@ type Options struct {
 	// UserAgent is sent with every request unless the configuration sets
 	// crawl.user_agent.
 	UserAgent string
+	// Secrets is the run's redactor: the configuration's secrets, and every
+	// secret obtained at run time joins it. nil: a clone of cfg.Secrets
+	// (roles.Redactor.Clone). The caller gives its own clone when its logs
+	// and outputs must redact what the run learns.
+	Secrets *roles.Redactor
 	// Tool names the program in the run.
 	Tool model.Tool
 	// RunID identifies the run; every request carries it.
@@ -87,6 +92,10 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	if opts.FailOn == nil {
 		opts.FailOn = model.DefaultFailOn
 	}
+	if opts.Secrets == nil {
+		opts.Secrets = cfg.Secrets.Clone()
+	}
+	secrets := opts.Secrets
 	probeRoles := opts.ProbeRoles
 	if len(probeRoles) == 0 {
 		probeRoles = cfg.RoleNames()
@@ -143,26 +152,26 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 		}
 		clients[r.Name] = crawl.NewClient(scope, s, g.clientOptions(cfg, userAgent))
 	}
-	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, clients["anonymous"]); err != nil && !g.dry {
+	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, secrets, clients["anonymous"]); err != nil && !g.dry {
 		return nil, g.stopped(&Error{Kind: Unreachable, Err: err})
 	}
 	signLog := log
 	if g.dry { // nothing answers a dry run: every sign-in fails
 		signLog = slog.New(slog.DiscardHandler)
 	}
-	failed, err := signInRoles(crawl.WithPhase(ctx, crawl.PhaseSignIn), cfg, g.signers(sessions), clients, signLog, opts.SkipFailedRoles || g.dry)
+	failed, err := signInRoles(crawl.WithPhase(ctx, crawl.PhaseSignIn), cfg, secrets, g.signers(sessions), clients, signLog, opts.SkipFailedRoles || g.dry)
 	if err != nil {
 		return nil, g.stopped(err)
 	}
 	if g.dry {
 		failed = nil
 	}
-	keeper := session.NewKeeper(cfg, sessions, log)
+	keeper := session.NewKeeper(secrets, sessions, log)
 	if g.dry { // no sign-in was answered: plan every role's requests as they come
 		keeper = nil
 	}
 
-	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent}
+	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent, Secrets: secrets}
 	copts.Keeper = keeper
 	for _, s := range sessions { // a role that could not sign in discovers nothing
 		if failed[s.Name()] != nil {
@@ -189,7 +198,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 		}
 	}
 	if g.dry { // no run: nothing was observed
-		res.Plan = g.plan(cfg, &run.Inventory)
+		res.Plan = g.plan(cfg, secrets, &run.Inventory)
 		return res, nil
 	}
 
@@ -197,7 +206,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	traffic := g.tr.Stats()
 	run.Traffic = &traffic
 	keeper.AddSkips(&run.Inventory)
-	sessionInfo(run, cfg, sessions, failed, keeper)
+	sessionInfo(run, cfg, secrets, sessions, failed, keeper)
 	judge.Judge(run, cfg, obs)
 	if opts.Baseline != nil {
 		report.ApplyBaseline(run, opts.Baseline, opts.Now())
@@ -220,14 +229,14 @@ func patternStrings(ps []roles.Pattern) []string {
 }
 
 // preflight proves the target answers before any role is audited.
-func preflight(ctx context.Context, cfg *roles.Config, c *http.Client) error {
+func preflight(ctx context.Context, cfg *roles.Config, secrets *roles.Redactor, c *http.Client) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Target, nil)
 	if err != nil {
 		return fmt.Errorf("target %s: %w", cfg.Target, err)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("target %s is unreachable: %s; check --target and that the application is running", cfg.Target, cfg.Secrets.Redact(err.Error()))
+		return fmt.Errorf("target %s is unreachable: %s; check --target and that the application is running", cfg.Target, secrets.Redact(err.Error()))
 	}
 	resp.Body.Close()
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/internal/authapp"
 	"github.com/permaudit/permaudit/internal/demoapp"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -38,7 +39,7 @@ func demoConfig(t *testing.T, bugs demoapp.Bugs) *roles.Config {
 func TestRunAsALibrary(t *testing.T) {
 	bugs := demoapp.AllBugsOn()
 	cfg := demoConfig(t, bugs)
-	before := cfg.Fingerprint()
+	before, known := cfg.Fingerprint(), len(cfg.Secrets.Values())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := Run(ctx, cfg, Options{RunID: "lib", UserAgent: "permaudit-test"})
@@ -69,6 +70,9 @@ func TestRunAsALibrary(t *testing.T) {
 	if cfg.Fingerprint() != before || cfg.Crawl.UserAgent != "" {
 		t.Errorf("the audit changed its configuration (user agent %q)", cfg.Crawl.UserAgent)
 	}
+	if n := len(cfg.Secrets.Values()); n != known {
+		t.Errorf("the configuration's redactor knows %d secrets after the audit, %d before: run-time secrets belong to the run's", n, known)
+	}
 	for _, r := range cfg.Roles {
 		for _, c := range r.Login.Capture {
 			if _, ok := r.Vars[c.Var]; ok {
@@ -97,5 +101,55 @@ func TestRunErrorKinds(t *testing.T) {
 	_, err = Run(ctx, cfg, Options{RunID: "lib"})
 	if !errors.As(err, &ae) || ae.Kind != Interrupted {
 		t.Errorf("cancelled before any probe: %v, want an Interrupted Error", err)
+	}
+}
+
+// TestRunLeavesTheConfigurationAsLoaded audits authapp, whose roles sign
+// in with forms, JSON, OAuth 2.0 and an XSRF cookie and capture their
+// ids: the secrets obtained and the values captured belong to the run,
+// never to the configuration, whose redactor, variables and fingerprint
+// stay as they were loaded.
+func TestRunLeavesTheConfigurationAsLoaded(t *testing.T) {
+	srv, err := authapp.Start(authapp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	env := authapp.Env()
+	cfg, err := roles.Parse("authapp.yaml", authapp.Config(), roles.LoadOptions{Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.SetTarget(srv.URL()); err != nil {
+		t.Fatal(err)
+	}
+	fingerprint, known := cfg.Fingerprint(), len(cfg.Secrets.Values())
+	secrets := cfg.Secrets.Clone()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := Run(ctx, cfg, Options{RunID: "lib", Secrets: secrets})
+	if err != nil || res.Run == nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(secrets.Values()) <= known {
+		t.Fatalf("the run's redactor learned nothing (%d secrets): the sign-ins obtained no secret?", len(secrets.Values()))
+	}
+	for _, v := range srv.App.Secrets() {
+		if secrets.Redact(v) == v {
+			t.Errorf("the run's redactor does not know a secret the application issued (%d bytes)", len(v))
+		}
+	}
+	if n := len(cfg.Secrets.Values()); n != known {
+		t.Errorf("the configuration's redactor knows %d secrets after the audit, %d before", n, known)
+	}
+	if cfg.Fingerprint() != fingerprint {
+		t.Error("the audit changed the configuration's fingerprint")
+	}
+	for _, r := range cfg.Roles {
+		for _, c := range r.Login.Capture {
+			if _, ok := r.Vars[c.Var]; ok {
+				t.Errorf("role %s: the captured %s was written into the configuration", r.Name, c.Var)
+			}
+		}
 	}
 }

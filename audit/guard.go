@@ -46,6 +46,7 @@ func newGuard(ctx context.Context, cfg *roles.Config, opts Options, log *slog.Lo
 	g := &guard{parent: ctx, ctx: ctx, cancel: func() {}, dry: opts.DryRun, maxProbes: cfg.Crawl.MaxProbes}
 	o := crawl.TransportOptionsFor(cfg)
 	o.RunID = opts.RunID
+	o.Secrets = opts.Secrets
 	o.FinishInFlight = true // a stopped run lets requests in flight finish or time out
 	o.Logger = log
 	if g.dry {

@@ -16,6 +16,7 @@ import (
 // answer, per phase and role, and the endpoints it would never send.
 type Plan struct {
 	cfg         *roles.Config
+	secrets     *roles.Redactor
 	inv         *model.Inventory
 	planned     []crawl.PlannedRequest
 	commands    []string // roles whose sign-in command a dry run does not run
@@ -23,10 +24,10 @@ type Plan struct {
 }
 
 // plan gathers what the dry run recorded.
-func (g *guard) plan(cfg *roles.Config, inv *model.Inventory) *Plan {
+func (g *guard) plan(cfg *roles.Config, secrets *roles.Redactor, inv *model.Inventory) *Plan {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return &Plan{cfg: cfg, inv: inv, planned: slices.Clone(g.planned), commands: g.commands, runIDHeader: g.opts.RunIDHeader}
+	return &Plan{cfg: cfg, secrets: secrets, inv: inv, planned: slices.Clone(g.planned), commands: g.commands, runIDHeader: g.opts.RunIDHeader}
 }
 
 // Write writes the plan for people, per role, every secret redacted.
@@ -140,7 +141,7 @@ checks and renewals; max_requests (%d per role) and max_probes (%d) bound them.
 		parts = append(parts, fmt.Sprintf("%d %s", counts[p], p))
 	}
 	fmt.Fprintf(&b, "\n%d request(s): %s\n", total, strings.Join(parts, ", "))
-	_, err := io.WriteString(w, cfg.Secrets.Redact(b.String()))
+	_, err := io.WriteString(w, pl.secrets.Redact(b.String()))
 	return err
 }
 

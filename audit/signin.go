@@ -23,12 +23,12 @@ import (
 // Each session signs in with a copy of the anonymous client (scoped, no
 // credentials; the flow gives it a fresh cookie jar) and checks itself
 // with its role's own client.
-func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*session.Session, clients map[string]*http.Client, log *slog.Logger, skipFailed bool) (failed map[string]error, err error) {
+func signInRoles(ctx context.Context, cfg *roles.Config, secrets *roles.Redactor, sessions []*session.Session, clients map[string]*http.Client, log *slog.Logger, skipFailed bool) (failed map[string]error, err error) {
 	signer := clients["anonymous"]
 	for _, s := range sessions {
 		s.Configure(session.SessionOptions{
 			Target:  cfg.Target,
-			Secrets: cfg.Secrets,
+			Secrets: secrets,
 			SignIn:  signer,
 			Client:  clients[s.Name()],
 			Logger:  log,
@@ -44,7 +44,7 @@ func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*session.Ses
 		if errs[i] == nil {
 			continue
 		}
-		msg := cfg.Secrets.Redact(errs[i].Error())
+		msg := secrets.Redact(errs[i].Error())
 		failed[s.Name()] = errors.New(msg)
 		msgs = append(msgs, fmt.Sprintf("role %s could not sign in: %s", s.Name(), msg))
 	}
@@ -64,7 +64,7 @@ func signInRoles(ctx context.Context, cfg *roles.Config, sessions []*session.Ses
 // sessionInfo fills the session fields of the run's roles: how each
 // signed in, what it captured, its renewals and checks, and what the
 // keeper saw.
-func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session, failed map[string]error, keeper *session.Keeper) {
+func sessionInfo(run *model.Run, cfg *roles.Config, secrets *roles.Redactor, sessions []*session.Session, failed map[string]error, keeper *session.Keeper) {
 	byName := map[string]*session.Session{}
 	for _, s := range sessions {
 		byName[s.Name()] = s
@@ -82,7 +82,7 @@ func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session,
 			ri.Check = r.Check.String()
 		}
 		if err := failed[ri.Name]; err != nil {
-			ri.SignInError = cfg.Secrets.Redact(err.Error())
+			ri.SignInError = secrets.Redact(err.Error())
 		}
 		if s := byName[ri.Name]; s != nil {
 			st := s.Stats()
@@ -94,14 +94,14 @@ func sessionInfo(run *model.Run, cfg *roles.Config, sessions []*session.Session,
 				if ri.Vars == nil {
 					ri.Vars = map[string]string{}
 				}
-				ri.Vars[k] = cfg.Secrets.Redact(v)
+				ri.Vars[k] = secrets.Redact(v)
 			}
 		}
 		if rep, ok := reports[ri.Name]; ok {
 			ri.SessionLost = rep.Lost
-			ri.LostReason = cfg.Secrets.Redact(rep.LostReason)
+			ri.LostReason = secrets.Redact(rep.LostReason)
 			for _, u := range rep.SessionEnding {
-				ri.SessionEnding = append(ri.SessionEnding, cfg.Secrets.Redact(u))
+				ri.SessionEnding = append(ri.SessionEnding, secrets.Redact(u))
 			}
 		}
 	}

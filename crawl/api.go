@@ -72,6 +72,10 @@ type Options struct {
 	// Canaries makes Probe ask for existence canaries too (canary.go);
 	// the audit always sets it.
 	Canaries bool
+	// Secrets redacts every excerpt, location, error and log line; nil:
+	// the configuration's redactor. An audit gives a clone of it that
+	// learns the secrets obtained at run time (roles.Redactor.Clone).
+	Secrets *roles.Redactor
 	// UserAgent is sent by discovery's collector and the clients made
 	// here; empty: the configuration's crawl.user_agent, else a default.
 	UserAgent string

@@ -15,7 +15,7 @@ func (p *prober) checkBody(job probeJob, a *answer) []model.BodyCheckResult {
 	if !exp.Allow || len(exp.Body) == 0 {
 		return nil
 	}
-	env := judge.BodyEnv{Self: job.sess.Name(), Var: p.roleVar, Secrets: p.cfg.Secrets}
+	env := judge.BodyEnv{Self: job.sess.Name(), Var: p.roleVar, Secrets: p.secrets}
 	out := make([]model.BodyCheckResult, len(exp.Body))
 	for i, chk := range exp.Body {
 		out[i] = judge.EvaluateBody(chk, a.body, a.truncated, env)

@@ -334,7 +334,7 @@ func (rc *roleCrawl) run(ctx context.Context) {
 	rc.unresolved()
 }
 
-func (rc *roleCrawl) redact(s string) string { return rc.opts.Config.Secrets.Redact(s) }
+func (rc *roleCrawl) redact(s string) string { return rc.opts.Secrets.Redact(s) }
 
 // notFetch records why the page URLs of items were never requested.
 func (rc *roleCrawl) notFetch(items []fetchItem, why string) {

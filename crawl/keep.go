@@ -43,7 +43,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 		if obs.Role == "" { // nothing was sent
 			obs = model.Observation{Endpoint: job.ep, Role: job.sess.Name()}
 		}
-		obs.Class, obs.Err = model.Error, p.cfg.Secrets.Redact(res.Why)
+		obs.Class, obs.Err = model.Error, p.secrets.Redact(res.Why)
 		switch res.Outcome {
 		case session.Lost:
 			obs.Why, obs.Session = "session lost", model.SessionLost
@@ -73,7 +73,7 @@ func (p *prober) settle(results []model.Observation, finished []bool) {
 		}
 		if lost, why := p.keep.k.LostSince(o.Role, p.keep.sendSeq[i]); lost {
 			o.Class, o.Why, o.Session = model.Error, "session lost", model.SessionLost
-			o.Err = p.cfg.Secrets.Redact(why)
+			o.Err = p.secrets.Redact(why)
 			o.BodyChecks = nil
 			p.keep.k.CountLost(o.Role)
 		}

@@ -34,7 +34,7 @@ func keptOptions(t *testing.T, target, yaml string, env map[string]string) (Opti
 			_ = s.SignIn(context.Background()) // a failure is the test's business
 		}
 	}
-	k := session.NewKeeper(cfg, opts.Sessions, nil)
+	k := session.NewKeeper(cfg.Secrets, opts.Sessions, nil)
 	opts.Keeper = k
 	return opts, k
 }

@@ -83,6 +83,9 @@ func prepare(opts Options) (Options, limits, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Secrets == nil {
+		opts.Secrets = opts.Config.Secrets
+	}
 	lim := limitsOf(opts.Config)
 	if opts.UserAgent != "" && opts.Config.Crawl.UserAgent == "" {
 		lim.userAgent = opts.UserAgent

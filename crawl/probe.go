@@ -52,11 +52,11 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		}
 		u, err := url.Parse(ep.URL)
 		if err != nil {
-			log.Warn("endpoint not probed: bad URL", "endpoint", opts.Config.Secrets.Redact(ep.String()), "error", err)
+			log.Warn("endpoint not probed: bad URL", "endpoint", opts.Secrets.Redact(ep.String()), "error", err)
 			continue
 		}
 		if reason, skip := opts.Scope.Skip(ep.Method, u); skip {
-			log.Warn("endpoint not probed", "endpoint", opts.Config.Secrets.Redact(ep.String()), "reason", reason)
+			log.Warn("endpoint not probed", "endpoint", opts.Secrets.Redact(ep.String()), "reason", reason)
 			continue
 		}
 		for _, s := range opts.Sessions {
@@ -68,7 +68,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 
 	p := &prober{
-		cfg: opts.Config, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
+		cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
 		clients: opts.Clients,
 		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
@@ -113,6 +113,7 @@ feed:
 
 type prober struct {
 	cfg        *roles.Config
+	secrets    *roles.Redactor // the run's (Options.Secrets)
 	scope      *Scope
 	lim        limits
 	classifier *judge.Classifier
@@ -127,7 +128,7 @@ type prober struct {
 // that do not lead to the login page, and classifies the final answer.
 // It reports false when the probe was cut short by ctx.
 func (p *prober) probe(ctx context.Context, job probeJob) (model.Observation, bool) {
-	secrets := p.cfg.Secrets
+	secrets := p.secrets
 	obs := model.Observation{Endpoint: job.ep, Role: job.sess.Name()}
 	client := p.clients[job.sess.Name()]
 	start := time.Now()
@@ -239,7 +240,7 @@ func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int)
 // describe fills in what the observation says of the final answer.
 func (p *prober) describe(obs *model.Observation, a *answer, loc string) {
 	obs.Status = a.status
-	obs.Location = p.cfg.Secrets.Redact(loc)
+	obs.Location = p.secrets.Redact(loc)
 	obs.ContentType = a.header.Get("Content-Type")
 	obs.WWWAuth = len(a.header.Values("WWW-Authenticate")) > 0
 	obs.Size = int64(len(a.body))
@@ -248,7 +249,7 @@ func (p *prober) describe(obs *model.Observation, a *answer, loc string) {
 		sum := sha256.Sum256(a.body)
 		obs.BodySHA256 = hex.EncodeToString(sum[:])
 	}
-	obs.Excerpt = excerpt(a.body, p.cfg.Secrets)
+	obs.Excerpt = excerpt(a.body, p.secrets)
 	obs.BodySHA256WithoutIDs = bodyDigestWithoutIDs(obs.URL, a.body)
 }
 

@@ -85,7 +85,7 @@ func loadSources(ctx context.Context, opts Options, lim limits, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
-	secrets := opts.Config.Secrets
+	secrets := opts.Secrets
 	for i, spec := range opts.Config.Sources.OpenAPI {
 		if spec.URL == "" {
 			continue

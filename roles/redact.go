@@ -69,3 +69,24 @@ func (r *Redactor) Values() []string {
 	defer r.mu.RUnlock()
 	return append([]string(nil), r.sorted...)
 }
+
+// Clone returns a Redactor that knows r's secrets and learns its own from
+// then on: an audit redacts with a clone of the configuration's
+// redactor, so that the secrets it obtains at run time never change the
+// configuration, which stays as it was loaded.
+func (r *Redactor) Clone() *Redactor {
+	c := NewRedactor()
+	if r == nil {
+		return c
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, v := range r.sorted {
+		c.secrets[v] = r.secrets[v]
+	}
+	c.sorted = append([]string(nil), r.sorted...)
+	if r.repl != nil {
+		c.repl = r.repl // a Replacer is immutable; Add builds a new one
+	}
+	return c
+}

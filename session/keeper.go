@@ -67,12 +67,12 @@ type Report struct {
 }
 
 // NewKeeper returns the keeper of the sessions of cfg's roles. logger may
-// be nil. Every message is redacted with cfg.Secrets.
-func NewKeeper(cfg *roles.Config, sessions []*Session, logger *slog.Logger) *Keeper {
+// be nil. Every message is redacted with secrets, the run's redactor.
+func NewKeeper(secrets *roles.Redactor, sessions []*Session, logger *slog.Logger) *Keeper {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: cfg.Secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
+	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue

@@ -55,7 +55,9 @@ type Session struct {
 type SessionOptions struct {
 	// Target is the base URL that sign-in and check URLs resolve against.
 	Target string
-	// Secrets is the redactor every obtained secret joins (Config.Secrets).
+	// Secrets is the run's redactor, which every obtained secret joins: a
+	// clone of the configuration's (roles.Redactor.Clone), never the
+	// configuration's own.
 	Secrets *roles.Redactor
 	// SignIn is the client of the sign-in flows: scoped to the target and
 	// attaching no credentials of this session (crawl.NewClient with a nil

@@ -244,7 +244,11 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 			return nil, err
 		}
 	}
-	io.Redact = cfg.Secrets.Redact // every log line and output passes through it
+	// The run's redactor: the configuration's secrets, and those the run
+	// obtains (the configuration itself is never changed). Every log line
+	// and output passes through it.
+	secrets := cfg.Secrets.Clone()
+	io.Redact = secrets.Redact
 	prog := newProgress(io, len(cfg.Roles))
 	opts := audit.Options{
 		ProbeRoles:      p.probeRoles,
@@ -254,6 +258,7 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 		SkipFailedRoles: f.SkipFailedRoles,
 		DryRun:          f.Safety.DryRun,
 		UserAgent:       "permaudit/" + version + " (+authorised permission audit)",
+		Secrets:         secrets,
 		Tool:            model.Tool{Name: "permaudit", Version: version},
 		RunID:           runID(),
 		Now:             now,
