@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/permaudit/permaudit/internal/yamlwalk"
+	"github.com/permaudit/permaudit/model"
 )
 
 func load(path string, opts LoadOptions) (*Config, error) {
@@ -309,24 +310,10 @@ func checkInScope(s, target string) error {
 	if err != nil {
 		return nil
 	}
-	if !sameOrigin(u, t) {
+	if !model.SameOrigin(u, t) {
 		return fmt.Errorf("%q is not on the target's origin", s)
 	}
 	return nil
-}
-
-// sameOrigin compares scheme, host and port, with default ports made explicit.
-func sameOrigin(a, b *url.URL) bool {
-	port := func(u *url.URL) string {
-		if p := u.Port(); p != "" {
-			return p
-		}
-		if strings.EqualFold(u.Scheme, "https") {
-			return "443"
-		}
-		return "80"
-	}
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 func setTarget(c *Config, target string) error {
@@ -339,7 +326,7 @@ func setTarget(c *Config, target string) error {
 		if err != nil || u.Scheme == "" {
 			return nil
 		}
-		if !sameOrigin(u, t) {
+		if !model.SameOrigin(u, t) {
 			return fmt.Errorf("%s %q is not on the new target's origin: write it as a path", field, s)
 		}
 		return nil
