@@ -67,7 +67,7 @@ type Options struct {
 	Progress func(Progress)
 	// Keeper, when set, confirms the non-ok answers of signed-in roles
 	// with their checks, renews dead sessions and remembers session-ending
-	// URLs (session.go); nil takes every answer as it comes.
+	// URLs (session.Keeper); nil takes every answer as it comes.
 	Keeper *session.Keeper
 	// Canaries makes Probe ask for existence canaries too (canary.go);
 	// the audit always sets it.

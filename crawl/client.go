@@ -75,7 +75,7 @@ func (t *scopedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(ctx)
 	if t.sess != nil {
-		t.sess.Ready(ctx) // renews a token about to expire (roles.Session)
+		t.sess.Ready(ctx) // renews a token about to expire (session.Session.Ready)
 		t.sess.Attach(r)
 	}
 	// The jar and Attach may both have added a Cookie line; send one.

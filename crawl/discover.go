@@ -155,7 +155,7 @@ type page struct {
 	size    int  // body bytes read
 	atCap   bool // the body reached crawl.max_body: it may have been cut
 	err     error
-	confirm bool   // the keeper must confirm the answer (session.go)
+	confirm bool   // the keeper must confirm the answer (keep.go)
 	finds   finds  // what the answer points to
 	release func() // gives the request's slot back (free)
 }
@@ -525,7 +525,7 @@ func (rc *roleCrawl) fetchAll(ctx context.Context, items []fetchItem) []*page {
 	for range min(rc.lim.concurrency, len(items)) {
 		wg.Go(func() {
 			for i := range next {
-				// fetchKept takes a slot of rc.sem per request (session.go).
+				// fetchKept takes a slot of rc.sem per request (keep.go).
 				if pages[i] = rc.fetchKept(ctx, items[i]); pages[i] != nil {
 					rc.prog.step(rc.sess.Name())
 				}

@@ -121,7 +121,7 @@ type prober struct {
 	prog       *progressCounter
 	sessions   map[string]*session.Session // by role name, for body checks' role variables
 	vars       roles.Vars                  // the matrix's role variables: configured, and captured at sign-in
-	keep       *probeRun                   // session confirmation (session.go)
+	keep       *probeRun                   // session confirmation (keep.go)
 }
 
 // probe requests one endpoint as one role, following in-scope redirects

@@ -6,9 +6,9 @@ import (
 	"github.com/permaudit/permaudit/model"
 )
 
-// Existence canaries (crawl/canary.go asks for them): for each template with an id, the
-// probe also asks, as each role the matrix denies one of its URLs, for
-// two siblings that cannot exist. A hidden resource must answer exactly
+// Existence canaries (crawl/canary.go asks for them): for each template
+// with an id, the probe also asks, as each role the matrix denies one of
+// its URLs, for two siblings that cannot exist. A hidden resource must answer exactly
 // like them. A cell the matrix passes as a denial is an existence leak
 // when its answer differs from the canaries' in status or answer class,
 // in Location once the ids are removed, or in body once the ids are

@@ -30,7 +30,7 @@ import (
 //   - an answer unauthenticated only by the logged-out text, followed by
 //     a passing check, is recorded as an error: the text contradicts the
 //     check, and the answer may be data that merely holds the text;
-//   - a failing check renews the session (roles.Session.Renew: capped,
+//   - a failing check renews the session (Session.Renew: capped,
 //     with backoff); the request is then repeated once, alone (no other
 //     request of the role in flight), between two checks. When the check
 //     after the repeat fails, nothing else can have ended the session: the

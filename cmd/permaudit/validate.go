@@ -42,7 +42,7 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	if err := crawl.CheckSources(cfg); err != nil {
 		return usageErr(fmt.Errorf("%s: %w", opts.ConfigPath, err))
 	}
-	if err := crawl.CheckPlainHTTP(cfg); err != nil { // credentials in clear text (safety.go)
+	if err := crawl.CheckPlainHTTP(cfg); err != nil { // credentials in clear text (crawl/safety.go)
 		return usageErr(fmt.Errorf("%s: %w", opts.ConfigPath, err))
 	}
 	for _, name := range audit.UncheckedRoles(cfg) {
