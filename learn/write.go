@@ -18,7 +18,7 @@ func (d *Draft) WriteYAML(w io.Writer) error {
 			b.WriteString("#\n")
 			continue
 		}
-		fmt.Fprintf(&b, "# %s\n", h)
+		fmt.Fprintf(&b, "# %s\n", textout.Sanitize(h))
 	}
 	b.WriteString("matrix:\n  default: deny\n")
 	if len(d.Rules) == 0 {
