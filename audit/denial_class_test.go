@@ -21,7 +21,8 @@ import (
 // distinction: anonymous's login page and readapidenied are
 // unauthenticated (a pass), the signed-in user's permissiondenied is
 // forbidden (a pass), and the login page served to the signed-in user is
-// unauthenticated, which is the wrong code for a signed-in role.
+// unauthenticated, which is the wrong code for a signed-in role; the
+// finding names the rule by its name.
 func TestDenialSignatureClasses(t *testing.T) {
 	const loginPage = "<!DOCTYPE html><html><head><title>Login required - Wiki</title></head><body><p>Please sign in.</p></body></html>"
 	var requests atomic.Int64
@@ -80,7 +81,7 @@ matrix:
   rules:
     - {match: "GET /", allow: ["*"]}
     - {match: "GET /wiki/private", allow: [user]}
-    - {match: "GET /wiki/staff", allow: []}
+    - {name: staff pages, match: "GET /wiki/staff", allow: []}
     - {match: "GET /api/query", allow: [user]}
     - {match: "GET /api/admin", allow: []}
 `), roles.LoadOptions{})
@@ -99,6 +100,9 @@ matrix:
 	got := map[string]string{}
 	for _, c := range res.Run.Observations {
 		got[c.Role+" "+strings.TrimPrefix(c.URL, srv.URL)] = fmt.Sprintf("%s, %s: %s", c.Class, c.Why, c.Verdict)
+		if strings.HasSuffix(c.URL, "/wiki/staff") && c.Rule != "staff pages" {
+			t.Errorf("cell %s as %s: rule %q, want the rule's name", c.URL, c.Role, c.Rule)
+		}
 	}
 	want := map[string]string{
 		"anonymous /wiki/private": "unauthenticated, denial signature 1 (unauthenticated): pass",
@@ -117,9 +121,9 @@ matrix:
 	}
 	var findings []string
 	for _, f := range res.Run.Findings {
-		findings = append(findings, fmt.Sprintf("%s %s as %s", f.Verdict, f.Path, f.Role))
+		findings = append(findings, fmt.Sprintf("%s %s as %s (rule %s)", f.Verdict, f.Path, f.Role, f.Rule))
 	}
-	if want := []string{"wrong-code /wiki/staff as user"}; !slices.Equal(findings, want) {
+	if want := []string{"wrong-code /wiki/staff as user (rule staff pages)"}; !slices.Equal(findings, want) {
 		t.Errorf("findings %q, want %q", findings, want)
 	}
 }

@@ -119,6 +119,9 @@ func canonical(c *Config, secret map[string]bool) string {
 	val("matrix.default", c.Matrix.Default)
 	for i, r := range c.Matrix.Rules {
 		p := fmt.Sprintf("matrix.rules[%d]", i)
+		if r.Label != "" { // only when given: older configurations keep their fingerprint
+			val(join(p, "name"), r.Label)
+		}
 		list(join(p, "match"), pats(r.Match))
 		list(join(p, "allow"), r.Allow)
 		forms := make([]string, len(r.DenyAs))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -138,14 +139,32 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 		w.Errorf(rn, "matrix.rules", "must be a list of rules")
 		return m
 	}
+	named := map[string]int{} // rule name to the line of its rule
 	for i, it := range w.List(rn, "matrix.rules") {
 		if it.N.Kind != yaml.MappingNode {
 			w.Errorf(it.N, it.Path, "a rule must be a mapping with match and allow")
 			continue
 		}
 		r := Rule{Index: i + 1, Line: it.N.Line}
-		rf := w.Fields(it.N, it.Path, "match", "allow", "deny_as", "body")
+		rf := w.Fields(it.N, it.Path, "name", "match", "allow", "deny_as", "body")
 		ok := true
+		if nn := rf["name"]; nn != nil {
+			s, good := w.Str(nn, join(it.Path, "name"))
+			s = strings.TrimSpace(s)
+			switch {
+			case !good:
+			case s == "" || strings.ContainsFunc(s, unicode.IsControl):
+				w.Errorf(nn, join(it.Path, "name"), "want a name on one line, such as \"admin area\"; leave it out to name the rule by its first pattern")
+				good = false
+			case named[s] != 0:
+				w.Errorf(nn, join(it.Path, "name"), "%q already names the rule at line %d: findings would not tell them apart", s, named[s])
+				good = false
+			default:
+				named[s] = it.N.Line
+				r.Label = s
+			}
+			ok = ok && good
+		}
 		if mn := rf["match"]; mn != nil {
 			items := w.List(mn, join(it.Path, "match"))
 			if len(items) == 0 {
