@@ -89,7 +89,7 @@ func TestProbeClassifiesWhatTheSiteAnswers(t *testing.T) {
 		{"/admin/users", want{}, want{}, allowed}, // found by admin only, probed as everyone
 		{"/admin/reports/7", want{model.Hidden, "status 404"}, want{model.Hidden, "status 404"}, allowed},
 		{"/inbox", inPlace, allowed, allowed},
-		{"/reports", inPlace, want{model.Forbidden, "denial signature 1"}, allowed},
+		{"/reports", inPlace, want{model.Forbidden, "denial signature 1 (forbidden)"}, allowed},
 		{"/private", want{model.Unauthenticated, "status 401"}, allowed, allowed},
 		{"/products", allowed, allowed, allowed},
 		{"/old", allowed, allowed, allowed},

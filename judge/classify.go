@@ -52,9 +52,14 @@ func resolve(base *url.URL, ref string) (*url.URL, error) {
 
 // Classify returns the answer class of one final answer and why.
 func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
+	var doc *denialDoc // the body read as JSON and as a page, once
 	for i, d := range c.cfg.Denials {
-		if denialMatches(d, status, h, body) {
-			return model.Forbidden, fmt.Sprintf("denial signature %d", i+1)
+		if doc == nil {
+			doc = &denialDoc{h: h, body: body}
+		}
+		if denialMatches(d, status, h, body, doc) {
+			class := denialClass(d)
+			return class, fmt.Sprintf("denial signature %d (%s)", i+1, class)
 		}
 	}
 	code := status
@@ -260,11 +265,80 @@ func postsInPlace(f *pwForm, base *url.URL) bool {
 	return err == nil && base != nil && samePath(u, base)
 }
 
+// denialClass is the answer class a signature means.
+func denialClass(d roles.Denial) model.Class {
+	switch d.Class {
+	case roles.DenialUnauthenticated:
+		return model.Unauthenticated
+	case roles.DenialHidden:
+		return model.Hidden
+	}
+	return model.Forbidden
+}
+
+// denialDoc reads an answer's body as JSON and as an HTML page at most
+// once, however many signatures ask.
+type denialDoc struct {
+	h    http.Header
+	body []byte
+
+	jsonDone, titleDone bool
+	json                any
+	jsonErr             error
+	title               string
+	hasTitle            bool
+}
+
+func (d *denialDoc) decoded() (any, error) {
+	if !d.jsonDone {
+		d.jsonDone = true
+		d.json, d.jsonErr = decodeBodyJSON(d.body)
+	}
+	return d.json, d.jsonErr
+}
+
+func (d *denialDoc) pageTitle() (string, bool) {
+	if !d.titleDone {
+		d.titleDone = true
+		if htmldoc.Is(d.h, d.body) {
+			d.title, d.hasTitle = pageTitle(d.body)
+		}
+	}
+	return d.title, d.hasTitle
+}
+
+// pageTitle returns the text of the first <title> element of an HTML
+// body, whitespace collapsed, and whether there is one.
+func pageTitle(body []byte) (string, bool) {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return "", false
+		case html.StartTagToken:
+			if name, _ := z.TagName(); string(name) != "title" {
+				continue
+			}
+			// The tokenizer reads a title's content as one raw text token.
+			var text strings.Builder
+			for {
+				switch z.Next() {
+				case html.TextToken:
+					text.Write(z.Text())
+					continue
+				}
+				return strings.Join(strings.Fields(text.String()), " "), true
+			}
+		}
+	}
+}
+
 // denialMatches reports whether an answer matches a denial signature.
-// Every condition given must hold; a signature with neither a body nor a
-// header (which roles refuses to load) never matches.
-func denialMatches(d roles.Denial, status int, h http.Header, body []byte) bool {
-	if d.Body == "" && d.Header == "" {
+// Every condition given must hold; a signature with no body, header, JSON
+// path or title (which roles refuses to load) never matches. doc reads
+// the same body, for the JSON path and the title.
+func denialMatches(d roles.Denial, status int, h http.Header, body []byte, doc *denialDoc) bool {
+	if d.Body == "" && d.Header == "" && d.JSON == "" && d.Title == "" {
 		return false
 	}
 	if d.Status != 0 && d.Status != status {
@@ -292,5 +366,29 @@ func denialMatches(d roles.Denial, status int, h http.Header, body []byte) bool 
 			}
 		}
 	}
+	if d.Title != "" {
+		if t, ok := doc.pageTitle(); !ok || !strings.Contains(t, d.Title) {
+			return false
+		}
+	}
+	if d.JSON != "" && !jsonDenial(d, doc) {
+		return false
+	}
 	return true
+}
+
+// jsonDenial reports whether the body is JSON in which d's path selects
+// a value, equal to d.Equals when it is set (any of the values a "[*]"
+// selects).
+func jsonDenial(d roles.Denial, doc *denialDoc) bool {
+	v, err := doc.decoded()
+	if err != nil {
+		return false
+	}
+	for _, s := range roles.SelectJSON(v, d.JSONSteps) {
+		if s.Found && (d.Equals == nil || jsonEqual(s.Value, *d.Equals)) {
+			return true
+		}
+	}
+	return false
 }

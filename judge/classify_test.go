@@ -20,6 +20,15 @@ denials:
     status: 500
   - body: "maintenance"
     status: 200
+  - title: "Login   required"
+    class: unauthenticated
+  - json: error.code
+    equals: readapidenied
+    class: hidden
+  - json: errors[*].code
+    equals: 403
+  - json: denied
+    status: 200
 `))
 	noLogin := NewClassifier(parseConfig(t, "target: "+target+"\n"+""))
 	const loginForm = `<html><body><form action="/login?next=/x" method="post"><input name="u"></form></body></html>`
@@ -38,14 +47,26 @@ denials:
 		{"200", withLogin, 200, html, "<p>hello</p>", "/x", model.Allowed, "status 200"},
 		{"204", withLogin, 204, nil, "", "/x", model.Allowed, "status 204"},
 		{"unknown 2xx", withLogin, 299, nil, "", "/x", model.Allowed, "status 299"},
-		{"denial body on 200", withLogin, 200, html, "<p>Sorry, you are not allowed</p>", "/x", model.Forbidden, "denial signature 1"},
-		{"denial body on 500", withLogin, 500, html, "Sorry, you are not allowed", "/x", model.Forbidden, "denial signature 1"},
-		{"denial header present", withLogin, 200, http.Header{"X-Denied": {"1"}}, "", "/x", model.Forbidden, "denial signature 2"},
-		{"denial header value", withLogin, 500, http.Header{"X-Reason": {"blocked by policy"}}, "", "/x", model.Forbidden, "denial signature 3"},
+		{"denial body on 200", withLogin, 200, html, "<p>Sorry, you are not allowed</p>", "/x", model.Forbidden, "denial signature 1 (forbidden)"},
+		{"denial body on 500", withLogin, 500, html, "Sorry, you are not allowed", "/x", model.Forbidden, "denial signature 1 (forbidden)"},
+		{"denial header present", withLogin, 200, http.Header{"X-Denied": {"1"}}, "", "/x", model.Forbidden, "denial signature 2 (forbidden)"},
+		{"denial header value", withLogin, 500, http.Header{"X-Reason": {"blocked by policy"}}, "", "/x", model.Forbidden, "denial signature 3 (forbidden)"},
 		{"denial header value mismatch", withLogin, 500, http.Header{"X-Reason": {"crash"}}, "", "/x", model.Error, "status 500"},
 		{"denial header status mismatch", withLogin, 200, http.Header{"X-Reason": {"policy"}}, "", "/x", model.Allowed, "status 200"},
 		{"denial status filter", withLogin, 503, nil, "maintenance", "/x", model.Error, "unavailable (status 503)"},
-		{"denial status filter match", withLogin, 200, nil, "maintenance", "/x", model.Forbidden, "denial signature 4"},
+		{"denial status filter match", withLogin, 200, nil, "maintenance", "/x", model.Forbidden, "denial signature 4 (forbidden)"},
+		{"title on 200", withLogin, 200, html, "<html><head><title>\n Wiki - Login\n required </title></head><body>x</body></html>", "/x", model.Unauthenticated, "denial signature 5 (unauthenticated)"},
+		{"title sniffed", withLogin, 200, nil, "<!DOCTYPE html><title>Login required</title>", "/x", model.Unauthenticated, "denial signature 5 (unauthenticated)"},
+		{"title elsewhere in the body", withLogin, 200, html, "<title>Home</title><h1>Login required</h1>", "/x", model.Allowed, "status 200"},
+		{"title only the first", withLogin, 200, html, "<title>Home</title><svg><title>Login required</title></svg>", "/x", model.Allowed, "status 200"},
+		{"title in json", withLogin, 200, http.Header{"Content-Type": {"application/json"}}, `{"t":"<title>Login required</title>"}`, "/x", model.Allowed, "status 200"},
+		{"json code", withLogin, 200, http.Header{"Content-Type": {"application/json"}}, `{"error":{"code":"readapidenied","info":"x"}}`, "/x", model.Hidden, "denial signature 6 (hidden)"},
+		{"json other code", withLogin, 200, http.Header{"Content-Type": {"application/json"}}, `{"error":{"code":"badtoken"}}`, "/x", model.Allowed, "status 200"},
+		{"json code as number is not text", withLogin, 200, nil, `{"error":{"code":7}}`, "/x", model.Allowed, "status 200"},
+		{"json not json", withLogin, 200, nil, `error.code readapidenied`, "/x", model.Allowed, "status 200"},
+		{"json any of a list", withLogin, 200, nil, `{"errors":[{"code":400},{"code":403.0}]}`, "/x", model.Forbidden, "denial signature 7 (forbidden)"},
+		{"json path present", withLogin, 200, nil, `{"denied":false}`, "/x", model.Forbidden, "denial signature 8 (forbidden)"},
+		{"json path present status mismatch", withLogin, 500, nil, `{"denied":true}`, "/x", model.Error, "status 500"},
 		{"401", withLogin, 401, nil, "", "/x", model.Unauthenticated, "status 401"},
 		{"302 to login", withLogin, 302, http.Header{"Location": {"/login?next=%2Fx"}}, "", "/x", model.Unauthenticated, "redirect to login /login"},
 		{"303 to absolute login", withLogin, 303, http.Header{"Location": {target + "/login/"}}, "", "/x", model.Unauthenticated, "redirect to login /login/"},

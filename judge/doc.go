@@ -10,8 +10,9 @@
 //
 // The Classifier reads an answer, in this order:
 //
-//   - a configured denial signature (body substring, header, status; all
-//     given conditions must hold): forbidden, "denial signature N";
+//   - a configured denial signature (body substring, header, JSON path and
+//     value, page title, status; all given conditions must hold): the
+//     class it names (forbidden by default), "denial signature N (class)";
 //   - 401: unauthenticated;
 //   - 3xx to the login URL (its path compared, query ignored; without a
 //     login URL, a path naming log-in or sign-in): unauthenticated, "redirect

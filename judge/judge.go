@@ -83,7 +83,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	// A narrowed run (--role, --only), an incomplete one or one with no
 	// observation cannot tell a dead rule from one that was kept away.
 	if len(obs) > 0 && len(run.Filters.Roles) == 0 && len(run.Filters.Only) == 0 && run.Incomplete == "" {
-		for _, r := range cfg.Matrix.Rules {
+		for ri, r := range cfg.Matrix.Rules {
 			if matched[r.Index] {
 				continue
 			}
@@ -92,11 +92,18 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 				pats[i] = p.String()
 			}
 			name := r.Name()
+			msg := "rule " + ruleRef(&r) + " matched no probed endpoint"
+			for _, e := range cfg.Matrix.Rules[:ri] {
+				if e.Covers(&r) {
+					msg += fmt.Sprintf("; the earlier rule %s matches every request it could (first match wins), so it never applies", ruleRef(&e))
+					break
+				}
+			}
 			run.Notes = append(run.Notes, model.Finding{
 				Verdict:     model.DeadRule,
 				Severity:    model.Info,
 				Rule:        name,
-				Message:     fmt.Sprintf("%s at line %d matched no probed endpoint", name, r.Line),
+				Message:     msg,
 				Fingerprint: model.DeadRuleFingerprint(pats),
 				Cell:        -1,
 			})
@@ -126,6 +133,16 @@ type group struct {
 	cell  int // first cell
 	roles []string
 	urls  map[string]bool
+}
+
+// ruleRef names a rule in a note's message: its name quoted, with its
+// line (`"admin area" (line 12)`), or its default name, which holds the
+// line (`GET /admin/** (line 12)`).
+func ruleRef(r *roles.Rule) string {
+	if r.Label != "" && r.Line > 0 {
+		return fmt.Sprintf("%q (line %d)", r.Label, r.Line)
+	}
+	return r.Name()
 }
 
 func (j *judgement) group(m map[string]*group, order *[]string, i int, c model.Cell) {

@@ -277,10 +277,10 @@ func TestJudgeDeadRules(t *testing.T) {
 		want       []string
 	}{
 		{name: "unmatched rules", obs: obs, want: []string{
-			"rule 5 (GET /teapot) at line 22 matched no probed endpoint",
-			"rule 6 (GET /members/**) at line 25 matched no probed endpoint",
-			"rule 7 (GET /never/**) at line 28 matched no probed endpoint",
-			"rule 8 (GET /notes/{id}) at line 30 matched no probed endpoint",
+			"rule GET /teapot (line 22) matched no probed endpoint",
+			"rule GET /members/** (line 25) matched no probed endpoint",
+			"rule GET /never/** (line 28) matched no probed endpoint",
+			"rule GET /notes/{id} (line 30) matched no probed endpoint",
 		}},
 		{name: "narrowed by --only", obs: obs, filters: model.Filters{Only: []string{"GET /admin/**"}}},
 		{name: "narrowed by --role", obs: obs, filters: model.Filters{Roles: []string{"customer"}}},
@@ -308,6 +308,49 @@ func TestJudgeDeadRules(t *testing.T) {
 				t.Errorf("counts[dead-rule]: got %d, want %d", run.Counts[model.DeadRule], len(tt.want))
 			}
 		})
+	}
+}
+
+// TestJudgeDeadRuleShadowed: a dead rule that an earlier rule covers (its
+// literal patterns all match the earlier rule's) is told which, by name;
+// one whose patterns are not literal is only said to be dead.
+func TestJudgeDeadRuleShadowed(t *testing.T) {
+	cfg := parseConfig(t, `target: http://127.0.0.1:8080
+roles:
+  admin: {login: {bearer: t}}
+matrix:
+  rules:
+    - match: "GET /"
+      allow: ["*"]
+    - name: admin area
+      match: ["GET /admin/**"]
+      allow: [admin]
+    - name: audit log
+      match: ["GET /admin/audit", "GET /admin/audit/export"]
+      allow: []
+    - match: "GET /admin/{id}/x"
+      allow: []
+`)
+	run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}}
+	Judge(run, cfg, []model.Observation{
+		ob("anonymous", "/", 200, model.Allowed, "status 200"),
+		ob("admin", "/admin/audit", 200, model.Allowed, "status 200"),
+	})
+	var got []string
+	for _, n := range run.Notes {
+		if n.Verdict == model.DeadRule {
+			got = append(got, n.Rule+": "+n.Message)
+		}
+	}
+	want := []string{
+		`audit log: rule "audit log" (line 11) matched no probed endpoint; the earlier rule "admin area" (line 8) matches every request it could (first match wins), so it never applies`,
+		`GET /admin/{id}/x (line 14): rule GET /admin/{id}/x (line 14) matched no probed endpoint`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("dead rules:\n got %q\nwant %q", got, want)
+	}
+	if c := run.Observations[1]; c.Rule != "admin area" {
+		t.Errorf("cell %s as %s: rule %q, want the rule's name", c.URL, c.Role, c.Rule)
 	}
 }
 

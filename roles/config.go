@@ -103,13 +103,34 @@ type CrawlConfig struct {
 	MaxPerTemplate int
 }
 
-// Denial is a denial signature: an answer that matches it is classified
-// "forbidden" whatever its status.
+// Denial is a denial signature: an answer that matches every condition
+// given is classified as Class whatever its status. At least one of Body,
+// Header, JSON and Title is set.
 type Denial struct {
+	// Class is the answer class the signature means: "unauthenticated",
+	// "forbidden" (the default) or "hidden".
+	Class  string
 	Body   string // substring of the body, case-sensitive; optional
 	Header string // "Name" (present) or "Name: substring" (value contains); optional
 	Status int    // 0: any status
+	// JSON is a JSON path as written ("error.code"), JSONSteps it parsed
+	// (ParseJSONPath): the body is one JSON document in which the path
+	// selects a value; with Equals set, a selected value equals it.
+	JSON      string
+	JSONSteps []JSONStep
+	Equals    *BodyValue // nil: the path selecting any value is enough
+	// Title is a substring of the page's title: the text of the first
+	// <title> element of an HTML answer, whitespace collapsed (compared
+	// case-sensitively, Title itself collapsed too).
+	Title string
 }
+
+// Denial classes, the answer classes a denial signature may mean.
+const (
+	DenialUnauthenticated = "unauthenticated"
+	DenialForbidden       = "forbidden"
+	DenialHidden          = "hidden"
+)
 
 // Role is a named identity. "anonymous" always exists and has no credentials.
 type Role struct {

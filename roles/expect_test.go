@@ -11,7 +11,7 @@ func TestRuleName(t *testing.T) {
 		want string
 	}{
 		{Rule{Index: 3, Match: []Pattern{{Raw: "GET /admin/**"}}}, "rule 3 (GET /admin/**)"},
-		{Rule{Index: 1, Match: []Pattern{{Raw: "GET /a"}, {Raw: "HEAD /a"}}}, "rule 1 (GET /a, HEAD /a)"},
+		{Rule{Index: 1, Match: []Pattern{{Raw: "GET /a"}, {Raw: "HEAD /a"}}}, "rule 1 (GET /a and 1 more)"},
 	}
 	for _, tt := range tests {
 		if got := tt.rule.Name(); got != tt.want {
@@ -53,22 +53,22 @@ func TestExpect(t *testing.T) {
 		method, url, role string
 		want              Expectation
 	}{
-		{"GET", "http://127.0.0.1:1/", "anonymous", Expectation{Allow: true, Rule: "rule 1 (GET /)", RuleIdx: 1}},
-		{"GET", "/admin/users", "admin", Expectation{Allow: true, Rule: "rule 2 (GET /admin/**, HEAD /admin/**)", RuleIdx: 2}},
-		{"HEAD", "/admin", "admin", Expectation{Allow: true, Rule: "rule 2 (GET /admin/**, HEAD /admin/**)", RuleIdx: 2}},
-		{"GET", "/admin/", "customer", Expectation{Rule: "rule 2 (GET /admin/**, HEAD /admin/**)", RuleIdx: 2}},
+		{"GET", "http://127.0.0.1:1/", "anonymous", Expectation{Allow: true, Rule: "GET / (line 15)", RuleIdx: 1}},
+		{"GET", "/admin/users", "admin", Expectation{Allow: true, Rule: "GET /admin/** and 1 more (line 17)", RuleIdx: 2}},
+		{"HEAD", "/admin", "admin", Expectation{Allow: true, Rule: "GET /admin/** and 1 more (line 17)", RuleIdx: 2}},
+		{"GET", "/admin/", "customer", Expectation{Rule: "GET /admin/** and 1 more (line 17)", RuleIdx: 2}},
 		{"POST", "/admin/", "admin", Expectation{Rule: "default"}},
 		// {self.order_id}: viewer's own order is rule 3, another's falls to rule 4.
-		{"GET", "/api/orders/17", "viewer", Expectation{Allow: true, Rule: "rule 3 (GET /api/orders/{self.order_id})", RuleIdx: 3}},
-		{"GET", "/api/orders/18", "viewer", Expectation{Rule: "rule 4 (GET /api/orders/{id})", RuleIdx: 4,
+		{"GET", "/api/orders/17", "viewer", Expectation{Allow: true, Rule: "GET /api/orders/{self.order_id} (line 19)", RuleIdx: 3}},
+		{"GET", "/api/orders/18", "viewer", Expectation{Rule: "GET /api/orders/{id} (line 21)", RuleIdx: 4,
 			DenyAs: []DenyForm{{Class: "hidden", Status: 404}, {Class: "unauthenticated"}}}},
 		// customer's own order (18) matches rule 3 and customer inherits viewer.
-		{"GET", "/api/orders/18", "customer", Expectation{Allow: true, Rule: "rule 3 (GET /api/orders/{self.order_id})", RuleIdx: 3}},
+		{"GET", "/api/orders/18", "customer", Expectation{Allow: true, Rule: "GET /api/orders/{self.order_id} (line 19)", RuleIdx: 3}},
 		// admin has no order_id of its own: rule 4, where admin is allowed.
-		{"GET", "/api/orders/17", "admin", Expectation{Allow: true, Rule: "rule 4 (GET /api/orders/{id})", RuleIdx: 4}},
-		{"GET", "/api/orders/17", "anonymous", Expectation{Rule: "rule 4 (GET /api/orders/{id})", RuleIdx: 4,
+		{"GET", "/api/orders/17", "admin", Expectation{Allow: true, Rule: "GET /api/orders/{id} (line 21)", RuleIdx: 4}},
+		{"GET", "/api/orders/17", "anonymous", Expectation{Rule: "GET /api/orders/{id} (line 21)", RuleIdx: 4,
 			DenyAs: []DenyForm{{Class: "hidden", Status: 404}, {Class: "unauthenticated"}}}},
-		{"GET", "/viewer/17", "auditor", Expectation{Allow: true, Rule: "rule 5 (GET /viewer/{viewer.order_id})", RuleIdx: 5}},
+		{"GET", "/viewer/17", "auditor", Expectation{Allow: true, Rule: "GET /viewer/{viewer.order_id} (line 24)", RuleIdx: 5}},
 		{"GET", "/viewer/18", "auditor", Expectation{Rule: "default"}},
 		{"GET", "/nowhere", "admin", Expectation{Rule: "default"}},
 	}

@@ -101,10 +101,27 @@ func canonical(c *Config, secret map[string]bool) string {
 		val(join(p, "body"), d.Body)
 		val(join(p, "header"), d.Header)
 		val(join(p, "status"), strconv.Itoa(d.Status))
+		// Added with classes, JSON and titles: written only when set, so
+		// that an older configuration keeps its fingerprint.
+		if d.Class != DenialForbidden && d.Class != "" {
+			val(join(p, "class"), d.Class)
+		}
+		if d.JSON != "" {
+			val(join(p, "json"), d.JSON)
+		}
+		if d.Equals != nil {
+			val(join(p, "equals"), string(d.Equals.Kind)+":"+d.Equals.Text)
+		}
+		if d.Title != "" {
+			val(join(p, "title"), d.Title)
+		}
 	}
 	val("matrix.default", c.Matrix.Default)
 	for i, r := range c.Matrix.Rules {
 		p := fmt.Sprintf("matrix.rules[%d]", i)
+		if r.Label != "" { // only when given: older configurations keep their fingerprint
+			val(join(p, "name"), r.Label)
+		}
 		list(join(p, "match"), pats(r.Match))
 		list(join(p, "allow"), r.Allow)
 		forms := make([]string, len(r.DenyAs))

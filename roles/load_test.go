@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -88,17 +89,21 @@ func TestLoadValid(t *testing.T) {
 	admin := c.Role("admin")
 	check("admin inherits", admin.Inherits, []string{"customer"})
 	check("admin bearer", admin.Login.Bearer, testEnv["ADMIN_TOKEN"])
-	check("Denials", c.Denials, []Denial{{Body: "Sorry, you are not allowed", Status: 200}, {Header: "X-Denied"}})
+	if want := []Denial{{Class: "forbidden", Body: "Sorry, you are not allowed", Status: 200}, {Class: "forbidden", Header: "X-Denied"},
+		{Class: "unauthenticated", Title: "Login required"},
+		{Class: "hidden", JSON: "$.errors[*].code", JSONSteps: []JSONStep{{Key: "errors"}, {All: true}, {Key: "code"}}, Equals: &BodyValue{Kind: NumberValue, Text: "404"}, Status: 200}}; !reflect.DeepEqual(c.Denials, want) {
+		t.Errorf("Denials = %+v, want %+v", c.Denials, want)
+	}
 	check("Matrix.Default", c.Matrix.Default, "unmapped")
 	var names []string
 	for _, r := range c.Matrix.Rules {
 		names = append(names, r.Name())
 	}
 	check("rules", names, []string{
-		"rule 1 (GET /)", "rule 2 (GET /admin/**, HEAD /admin/**)", "rule 3 (GET /api/orders/{self.order_id})",
-		"rule 4 (GET /api/orders/{id})", "rule 5 (GET /wp-admin/admin.php?page=audit-*)",
+		"GET / (line 38)", "admin area", "GET /api/orders/{self.order_id} (line 43)",
+		"GET /api/orders/{id} (line 45)", "GET /wp-admin/admin.php?page=audit-* (line 48)",
 	})
-	check("rule 2 line", c.Matrix.Rules[1].Line, 37)
+	check("rule 2 line", c.Matrix.Rules[1].Line, 40)
 	check("rule 5 allow", c.Matrix.Rules[4].Allow == nil, false)
 	check("rule 4 deny_as", c.Matrix.Rules[3].DenyAs, []DenyForm{{Class: "hidden", Status: 404}})
 	check("rule 5 deny_as", c.Matrix.Rules[4].DenyAs, []DenyForm{{Class: "unauthenticated"}, {Class: "forbidden", Status: 403}, {Status: 405}})
@@ -283,7 +288,18 @@ func TestLoadErrors(t *testing.T) {
 		{"header value", "target: http://h\nroles:\n  a:\n    login: {headers: {X-K: \"a\\rb\"}}\n", nil, 4, 28, "roles.a.login.headers.X-K", "control characters"},
 		{"cookie value", "target: http://h\nroles:\n  a:\n    login: {cookies: {s: 'a;b'}}\n", nil, 4, 26, "roles.a.login.cookies.s", "without blanks"},
 		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {saml: {}}\n", nil, 4, 13, "roles.a.login.saml", "unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)"},
-		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body or a header"},
+		{"rule name empty", "target: http://h\nmatrix:\n  rules:\n    - {name: ' ', match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
+		{"rule name two lines", "target: http://h\nmatrix:\n  rules:\n    - {name: \"a\\nb\", match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
+		{"rule name list", "target: http://h\nmatrix:\n  rules:\n    - {name: [a], match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", ""},
+		{"rule name twice", "target: http://h\nmatrix:\n  rules:\n    - {name: admin, match: /a, allow: []}\n    - {name: admin, match: /b, allow: []}\n", nil, 5, 14, "matrix.rules[1].name", `"admin" already names the rule at line 4`},
+		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body, header, json or title"},
+		{"denial class", "target: http://h\ndenials:\n  - {body: x, class: login}\n", nil, 3, 22, "denials[0].class", `"login": want unauthenticated, forbidden or hidden`},
+		{"denial json path", "target: http://h\ndenials:\n  - {json: 'error..code', equals: x}\n", nil, 3, 12, "denials[0].json", `JSON path "error..code": empty key`},
+		{"denial json index", "target: http://h\ndenials:\n  - json: error[x]\n", nil, 3, 11, "denials[0].json", `index "x"`},
+		{"denial equals without json", "target: http://h\ndenials:\n  - {body: x, equals: y}\n", nil, 3, 23, "denials[0].equals", "give json"},
+		{"denial equals role variable", "target: http://h\ndenials:\n  - {json: a, equals: '{self.id}'}\n", nil, 3, 23, "denials[0].equals", "cannot use role variables"},
+		{"denial equals list", "target: http://h\ndenials:\n  - {json: a, equals: [1]}\n", nil, 3, 23, "denials[0].equals", "must be a string, number"},
+		{"denial title empty", "target: http://h\ndenials:\n  - {title: '  '}\n", nil, 3, 13, "denials[0].title", "empty"},
 		{"denial status", "target: http://h\ndenials:\n  - {body: x, status: 700}\n", nil, 3, 23, "denials[0].status", "out of range"},
 		{"denial header", "target: http://h\ndenials:\n  - {header: 'a b: c'}\n", nil, 3, 14, "denials[0].header", "want \"Name\""},
 		{"denial scalar", "target: http://h\ndenials: [x]\n", nil, 2, 11, "denials[0]", "must be a mapping"},
@@ -297,7 +313,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rule unknown var", "target: http://h\nroles: {bob: {}}\nmatrix:\n  rules:\n    - {match: '/o/{bob.id}', allow: []}\n", nil, 5, 15, "matrix.rules[0].match", "role bob declares no variable id"},
 		{"deny_as word", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: nope}\n", nil, 4, 38, "matrix.rules[0].deny_as", "want a status code"},
 		{"deny_as code", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: [403, 99]}\n", nil, 4, 44, "matrix.rules[0].deny_as[1]", "want a status code"},
-		{"rule field", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], expect: 200}\n", nil, 4, 29, "matrix.rules[0].expect", "unknown field (known: match, allow, deny_as, body)"},
+		{"rule field", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], expect: 200}\n", nil, 4, 29, "matrix.rules[0].expect", "unknown field (known: name, match, allow, deny_as, body)"},
 		{"outputs", "target: http://h\noutputs: [json]\n", nil, 2, 11, "outputs[0]", "want FORMAT=PATH"},
 		{"outputs empty path", "target: http://h\noutputs: ['json=']\n", nil, 2, 11, "outputs[0]", "want FORMAT=PATH"},
 		{"fail_on map", "target: http://h\nfail_on: {a: b}\n", nil, 2, 10, "fail_on", "must be a list"},
@@ -482,6 +498,7 @@ crawl:
 		{"other depth", sprintf(base, "tok1", "${K}", "${K}", 4), map[string]string{"K": "k1"}, false},
 		{"literal credential instead of env", sprintf(base, "tok1", "k1", "${K}", 3), map[string]string{"K": "k1"}, true},
 		{"literal var instead of env", sprintf(base, "tok1", "${K}", "k1", 3), map[string]string{"K": "k1"}, false},
+		{"a denial with the default class", sprintf(base, "tok1", "${K}", "${K}", 3) + "denials: [{body: x, class: forbidden}]\n", map[string]string{"K": "k1"}, false},
 		{"other var", strings.Replace(sprintf(base, "tok1", "${K}", "${K}", 3), `y: "2"`, `y: "3"`, 1), map[string]string{"K": "k1"}, false},
 	}
 	for _, tt := range tests {

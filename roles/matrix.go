@@ -1,6 +1,10 @@
 package roles
 
-import "net/url"
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
 
 // Matrix is the expected access matrix: rules in order, first match wins.
 type Matrix struct {
@@ -12,8 +16,11 @@ type Matrix struct {
 
 // Rule is one matrix rule.
 type Rule struct {
-	Index  int       // 1-based position in matrix.rules
-	Line   int       // line of the rule in the config file
+	Index int // 1-based position in matrix.rules
+	Line  int // line of the rule in the config file
+	// Label is the rule's name as written (name:), "" when none is given;
+	// Name is what evidence calls it either way.
+	Label  string
 	Match  []Pattern // the rule applies when any pattern matches
 	Allow  []string  // roles allowed; "*" means every role; inheritance applies
 	DenyAs []DenyForm
@@ -21,8 +28,62 @@ type Rule struct {
 	Body []BodyCheck
 }
 
-// Name identifies the rule in evidence: `rule 3 (GET /admin/**)`.
-func (r *Rule) Name() string { return ruleName(r) }
+// Name identifies the rule in findings, notes and reports: its name as
+// written (Label), or else its first pattern and its line,
+// `GET /admin/** (line 12)`, with how many more patterns it holds,
+// `GET / and 3 more (line 12)`. A rule built in code, without a line,
+// is `rule 3 (GET /admin/**)`.
+func (r *Rule) Name() string {
+	if r.Label != "" {
+		return r.Label
+	}
+	first := "no pattern"
+	if len(r.Match) > 0 {
+		first = r.Match[0].Raw
+	}
+	if len(r.Match) > 1 {
+		first += " and " + strconv.Itoa(len(r.Match)-1) + " more"
+	}
+	if r.Line <= 0 {
+		return "rule " + strconv.Itoa(r.Index) + " (" + first + ")"
+	}
+	return first + " (line " + strconv.Itoa(r.Line) + ")"
+}
+
+// Covers reports whether r matches every request that later can match,
+// as far as that can be told cheaply: each of later's patterns must be
+// literal (no "*" and no "{...}" in its path or query) and matched, with
+// its method, by one of r's patterns that names no role variable (whose
+// match would depend on the role). false means "not known to cover".
+func (r *Rule) Covers(later *Rule) bool {
+	if len(later.Match) == 0 {
+		return false
+	}
+	for _, lp := range later.Match {
+		at := strings.IndexByte(lp.Raw, '/')
+		if at < 0 || strings.ContainsAny(lp.Raw[at:], "*{}") {
+			return false
+		}
+		u, err := url.Parse(lp.Raw[at:])
+		if err != nil {
+			return false
+		}
+		covered := false
+		for _, ep := range r.Match {
+			if len(ep.VarRefs()) > 0 || ep.Method != "" && ep.Method != lp.Method {
+				continue
+			}
+			if ep.Match(lp.Method, u, Bindings{}) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			return false
+		}
+	}
+	return true
+}
 
 // DenyForm is one acceptable form of denial: an answer class
 // ("unauthenticated", "forbidden", "hidden") or an exact status code.

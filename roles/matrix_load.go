@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/permaudit/permaudit/internal/yamlwalk"
 )
 
 func (w *walker) denials(n *yaml.Node) []Denial {
@@ -18,47 +21,99 @@ func (w *walker) denials(n *yaml.Node) []Denial {
 	}
 	for _, it := range w.List(n, "denials") {
 		if it.N.Kind != yaml.MappingNode {
-			w.Errorf(it.N, it.Path, "must be a mapping with body, header and/or status")
+			w.Errorf(it.N, it.Path, "must be a mapping with body, header, json, title, status and/or class")
 			continue
 		}
-		f := w.Fields(it.N, it.Path, "body", "header", "status")
-		var d Denial
-		ok := true
-		if bn := f["body"]; bn != nil {
-			var good bool
-			d.Body, good = w.Str(bn, join(it.Path, "body"))
-			if good && d.Body == "" {
-				w.Errorf(bn, join(it.Path, "body"), "empty: it would match every body")
-				good = false
-			}
-			ok = ok && good
-		}
-		if hn := f["header"]; hn != nil {
-			var good bool
-			d.Header, good = w.Str(hn, join(it.Path, "header"))
-			if good {
-				name, _, _ := strings.Cut(d.Header, ":")
-				if !isToken(strings.TrimSpace(name)) {
-					w.Errorf(hn, join(it.Path, "header"), "want \"Name\" or \"Name: value substring\"")
-					good = false
-				}
-			}
-			ok = ok && good
-		}
-		if sn := f["status"]; sn != nil {
-			v, good := w.Int(sn, join(it.Path, "status"), 100, 599)
-			d.Status = int(v)
-			ok = ok && good
-		}
-		if f["body"] == nil && f["header"] == nil {
-			w.Errorf(it.N, it.Path, "a denial signature needs a body or a header")
-			ok = false
-		}
-		if ok {
+		if d, ok := w.denial(it); ok {
 			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// denial reads one denial signature (docs/config.md, "Denial signatures").
+func (w *walker) denial(it yamlwalk.Item) (Denial, bool) {
+	f := w.Fields(it.N, it.Path, "class", "body", "header", "status", "json", "equals", "title")
+	d := Denial{Class: DenialForbidden}
+	ok := true
+	if cn := f["class"]; cn != nil {
+		s, good := w.Str(cn, join(it.Path, "class"))
+		switch s = strings.TrimSpace(s); {
+		case !good:
+		case s == DenialUnauthenticated, s == DenialForbidden, s == DenialHidden:
+			d.Class = s
+		default:
+			w.Errorf(cn, join(it.Path, "class"), "%q: want unauthenticated, forbidden or hidden", s)
+			good = false
+		}
+		ok = ok && good
+	}
+	if bn := f["body"]; bn != nil {
+		var good bool
+		d.Body, good = w.Str(bn, join(it.Path, "body"))
+		if good && d.Body == "" {
+			w.Errorf(bn, join(it.Path, "body"), "empty: it would match every body")
+			good = false
+		}
+		ok = ok && good
+	}
+	if hn := f["header"]; hn != nil {
+		var good bool
+		d.Header, good = w.Str(hn, join(it.Path, "header"))
+		if good {
+			name, _, _ := strings.Cut(d.Header, ":")
+			if !isToken(strings.TrimSpace(name)) {
+				w.Errorf(hn, join(it.Path, "header"), "want \"Name\" or \"Name: value substring\"")
+				good = false
+			}
+		}
+		ok = ok && good
+	}
+	if sn := f["status"]; sn != nil {
+		v, good := w.Int(sn, join(it.Path, "status"), 100, 599)
+		d.Status = int(v)
+		ok = ok && good
+	}
+	if jn := f["json"]; jn != nil {
+		s, good := w.Str(jn, join(it.Path, "json"))
+		if good {
+			steps, err := ParseJSONPath(s)
+			if err != nil {
+				w.Errorf(jn, join(it.Path, "json"), "%v", err)
+				good = false
+			}
+			d.JSON, d.JSONSteps = strings.TrimSpace(s), steps
+		}
+		ok = ok && good
+	}
+	if en := f["equals"]; en != nil {
+		v, good := w.bodyValue(en, join(it.Path, "equals"), OpEquals)
+		switch {
+		case !good:
+		case f["json"] == nil:
+			w.Errorf(en, join(it.Path, "equals"), "compares the value at a JSON path: give json, such as json: error.code")
+			good = false
+		case v.Kind == StringValue && varRefRE.MatchString(v.Text):
+			w.Errorf(en, join(it.Path, "equals"), "a denial signature is the same for every role: it cannot use role variables")
+			good = false
+		}
+		d.Equals = &v
+		ok = ok && good
+	}
+	if tn := f["title"]; tn != nil {
+		s, good := w.Str(tn, join(it.Path, "title"))
+		d.Title = strings.Join(strings.Fields(s), " ")
+		if good && d.Title == "" {
+			w.Errorf(tn, join(it.Path, "title"), "empty: it would match every page")
+			good = false
+		}
+		ok = ok && good
+	}
+	if f["body"] == nil && f["header"] == nil && f["json"] == nil && f["title"] == nil {
+		w.Errorf(it.N, it.Path, "a denial signature needs a body, header, json or title (status alone would turn every answer with that status into a denial)")
+		ok = false
+	}
+	return d, ok
 }
 
 func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
@@ -84,14 +139,32 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 		w.Errorf(rn, "matrix.rules", "must be a list of rules")
 		return m
 	}
+	named := map[string]int{} // rule name to the line of its rule
 	for i, it := range w.List(rn, "matrix.rules") {
 		if it.N.Kind != yaml.MappingNode {
 			w.Errorf(it.N, it.Path, "a rule must be a mapping with match and allow")
 			continue
 		}
 		r := Rule{Index: i + 1, Line: it.N.Line}
-		rf := w.Fields(it.N, it.Path, "match", "allow", "deny_as", "body")
+		rf := w.Fields(it.N, it.Path, "name", "match", "allow", "deny_as", "body")
 		ok := true
+		if nn := rf["name"]; nn != nil {
+			s, good := w.Str(nn, join(it.Path, "name"))
+			s = strings.TrimSpace(s)
+			switch {
+			case !good:
+			case s == "" || strings.ContainsFunc(s, unicode.IsControl):
+				w.Errorf(nn, join(it.Path, "name"), "want a name on one line, such as \"admin area\"; leave it out to name the rule by its first pattern")
+				good = false
+			case named[s] != 0:
+				w.Errorf(nn, join(it.Path, "name"), "%q already names the rule at line %d: findings would not tell them apart", s, named[s])
+				good = false
+			default:
+				named[s] = it.N.Line
+				r.Label = s
+			}
+			ok = ok && good
+		}
 		if mn := rf["match"]; mn != nil {
 			items := w.List(mn, join(it.Path, "match"))
 			if len(items) == 0 {
