@@ -15,10 +15,28 @@ func ruleName(r *Rule) string {
 	return "rule " + strconv.Itoa(r.Index) + " (" + strings.Join(pats, ", ") + ")"
 }
 
-// expect finds the first rule one of whose patterns matches. Role variables
-// resolve through vars, or the configuration's static vars when it is nil;
-// Self is role.
+// expect finds the first rule one of whose patterns matches, in the
+// compiled matrix (compiled.go). Role variables resolve through vars, or
+// the configuration's static vars when it is nil; Self is role.
 func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expectation {
+	m, ok := asciiUpper(method)
+	if !ok {
+		return expectScan(c, method, u, role, vars)
+	}
+	if vars == nil {
+		vars = c.staticVar
+	}
+	i := c.matrixIndex().first(m, u, Bindings{Self: role, Vars: vars})
+	if i < 0 {
+		return defaultExpectation(c)
+	}
+	return expectation(c, &c.Matrix.Rules[i], role)
+}
+
+// expectScan is expect by a plain first-match scan of every pattern of
+// every rule: the reference the compiled matrix is tested against
+// (FuzzCompiledMatrix), and the lookup for a method outside ASCII.
+func expectScan(c *Config, method string, u *url.URL, role string, vars Vars) Expectation {
 	if vars == nil {
 		vars = c.staticVar
 	}
@@ -26,23 +44,31 @@ func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expect
 	for i := range c.Matrix.Rules {
 		r := &c.Matrix.Rules[i]
 		for _, p := range r.Match {
-			if !p.match(method, u, b) {
-				continue
+			if p.match(method, u, b) {
+				return expectation(c, r, role)
 			}
-			e := Expectation{Rule: r.Name(), RuleIdx: r.Index}
-			if c.Allows(r.Allow, role) {
-				e.Allow = true
-				for _, chk := range r.Body {
-					if chk.AppliesTo(role) {
-						e.Body = append(e.Body, chk)
-					}
-				}
-			} else {
-				e.DenyAs = slices.Clone(r.DenyAs)
-			}
-			return e
 		}
 	}
+	return defaultExpectation(c)
+}
+
+// expectation is what rule r says of role.
+func expectation(c *Config, r *Rule, role string) Expectation {
+	e := Expectation{Rule: r.Name(), RuleIdx: r.Index}
+	if c.Allows(r.Allow, role) {
+		e.Allow = true
+		for _, chk := range r.Body {
+			if chk.AppliesTo(role) {
+				e.Body = append(e.Body, chk)
+			}
+		}
+	} else {
+		e.DenyAs = slices.Clone(r.DenyAs)
+	}
+	return e
+}
+
+func defaultExpectation(c *Config) Expectation {
 	if c.Matrix.Default == "unmapped" {
 		return Expectation{Rule: "default", Unmapped: true}
 	}

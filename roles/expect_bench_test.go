@@ -73,6 +73,7 @@ func BenchmarkExpect(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			cfg, us := benchConfig(b, n)
 			vars := cfg.VarsWith(nil)
+			cfg.Expect("GET", us[0], "admin", vars) // compiles the matrix
 			b.ResetTimer()
 			i := 0
 			for b.Loop() {
