@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -212,5 +213,27 @@ func TestCompiledMatrixFollowsRules(t *testing.T) {
 	c.Matrix.Rules = append(c.Matrix.Rules, Rule{Index: 1, Match: []Pattern{p}, Allow: []string{"*"}})
 	if e := c.Expect("GET", u, "anonymous", nil); e.RuleIdx != 1 || !e.Allow {
 		t.Fatalf("after adding a rule: %+v, want rule 1, allow", e)
+	}
+}
+
+// Lookups run at once from many goroutines on a configuration not yet
+// compiled (run with -race): each gets the scan's answer.
+func TestCompiledMatrixConcurrent(t *testing.T) {
+	c := fuzzConfig(&fuzzBytes{b: []byte{0, 7, 3, 0, 2, 1, 4, 2, 0, 1, 1, 5, 3, 2, 1, 1, 4, 2, 0, 3, 1, 2, 2, 1, 0, 0, 3}})
+	u, err := url.Parse("http://127.0.0.1:8080/a/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := expectScan(c, "GET", u, "alice", nil)
+	got := make([]Expectation, 8)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() { got[i] = c.Expect("GET", u, "alice", nil) })
+	}
+	wg.Wait()
+	for i, g := range got {
+		if !reflect.DeepEqual(g, want) {
+			t.Errorf("lookup %d: %+v, want %+v", i, g, want)
+		}
 	}
 }

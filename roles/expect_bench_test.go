@@ -83,3 +83,34 @@ func BenchmarkExpect(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExpectScan is BenchmarkExpect with the plain first-match scan
+// (expectScan), the lookup before the matrix was compiled.
+func BenchmarkExpectScan(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			cfg, us := benchConfig(b, n)
+			vars := cfg.VarsWith(nil)
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				expectScan(cfg, "GET", us[i%len(us)], benchRoles[i%len(benchRoles)], vars)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkCompileMatrix compiles a per-endpoint matrix of n rules, which
+// the first lookup of a run does.
+func BenchmarkCompileMatrix(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
+			cfg, _ := benchConfig(b, n)
+			b.ResetTimer()
+			for b.Loop() {
+				compileMatrix(cfg.Matrix.Rules)
+			}
+		})
+	}
+}
