@@ -21,8 +21,9 @@ import "net/url"
 
 // matrixIndex is the compiled form of one Matrix.Rules slice.
 type matrixIndex struct {
-	rules    []Rule  // the slice compiled, to tell when Matrix.Rules was replaced
-	entries  []entry // every pattern of every rule, in rule order
+	rules    []Rule   // the slice compiled, to tell when Matrix.Rules was replaced
+	names    []string // Rule.Name() of each rule, made once
+	entries  []entry  // every pattern of every rule, in rule order
 	byMethod map[string]*trieNode
 	anyMeth  *trieNode // patterns with no method
 }
@@ -32,6 +33,9 @@ type matrixIndex struct {
 type entry struct {
 	rule int // index in rules
 	pat  *Pattern
+	// literal: every segment is a literal and there is no query, so
+	// reaching the entry's node by the URL's segments is a match.
+	literal bool
 }
 
 type trieNode struct {
@@ -43,14 +47,16 @@ type trieNode struct {
 
 func compileMatrix(rules []Rule) *matrixIndex {
 	x := &matrixIndex{rules: rules, byMethod: map[string]*trieNode{}, anyMeth: &trieNode{}}
+	x.names = make([]string, len(rules))
 	for i := range rules {
+		x.names[i] = rules[i].Name()
 		for j := range rules[i].Match {
 			p := &rules[i].Match[j]
 			if len(p.segs) == 0 { // the zero Pattern matches nothing
 				continue
 			}
 			id := int32(len(x.entries))
-			x.entries = append(x.entries, entry{rule: i, pat: p})
+			x.entries = append(x.entries, entry{rule: i, pat: p, literal: isLiteral(p)})
 			root := x.anyMeth
 			if p.Method != "" {
 				if root = x.byMethod[p.Method]; root == nil {
@@ -62,6 +68,18 @@ func compileMatrix(rules []Rule) *matrixIndex {
 		}
 	}
 	return x
+}
+
+func isLiteral(p *Pattern) bool {
+	if len(p.query) > 0 {
+		return false
+	}
+	for _, s := range p.segs {
+		if s.kind != segLiteral {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *trieNode) insert(segs []segment, id int32) {
@@ -143,7 +161,7 @@ func (l *lookup) try(ids []int32) {
 		if l.best >= 0 && id >= l.best {
 			return
 		}
-		if l.matches(l.x.entries[id].pat) {
+		if e := &l.x.entries[id]; e.literal || l.matches(e.pat) {
 			l.best = id
 			return
 		}

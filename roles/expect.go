@@ -26,11 +26,12 @@ func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expect
 	if vars == nil {
 		vars = c.staticVar
 	}
-	i := c.matrixIndex().first(m, u, Bindings{Self: role, Vars: vars})
+	x := c.matrixIndex()
+	i := x.first(m, u, Bindings{Self: role, Vars: vars})
 	if i < 0 {
 		return defaultExpectation(c)
 	}
-	return expectation(c, &c.Matrix.Rules[i], role)
+	return expectation(c, &x.rules[i], x.names[i], role)
 }
 
 // expectScan is expect by a plain first-match scan of every pattern of
@@ -45,16 +46,16 @@ func expectScan(c *Config, method string, u *url.URL, role string, vars Vars) Ex
 		r := &c.Matrix.Rules[i]
 		for _, p := range r.Match {
 			if p.match(method, u, b) {
-				return expectation(c, r, role)
+				return expectation(c, r, r.Name(), role)
 			}
 		}
 	}
 	return defaultExpectation(c)
 }
 
-// expectation is what rule r says of role.
-func expectation(c *Config, r *Rule, role string) Expectation {
-	e := Expectation{Rule: r.Name(), RuleIdx: r.Index}
+// expectation is what rule r, named name (r.Name()), says of role.
+func expectation(c *Config, r *Rule, name, role string) Expectation {
+	e := Expectation{Rule: name, RuleIdx: r.Index}
 	if c.Allows(r.Allow, role) {
 		e.Allow = true
 		for _, chk := range r.Body {
