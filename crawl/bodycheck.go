@@ -7,11 +7,11 @@ import (
 )
 
 // checkBody makes the body checks the matrix sets for job's endpoint and
-// role on the full answer, before the body is reduced to an excerpt. It
-// returns nil when the rule does not allow the role or has no check for
-// it: a denied role's allowed answer is a leak whatever its body.
+// role (job.exp) on the full answer, before the body is reduced to an
+// excerpt. It returns nil when the rule does not allow the role or has no
+// check for it: a denied role's allowed answer is a leak whatever its body.
 func (p *prober) checkBody(job probeJob, a *answer) []model.BodyCheckResult {
-	exp := p.cfg.Expect(job.ep.Method, job.u, job.sess.Name(), p.vars)
+	exp := job.exp
 	if !exp.Allow || len(exp.Body) == 0 {
 		return nil
 	}

@@ -36,10 +36,12 @@ const maxCanaryTries = 8
 // canaryJobs returns the canary probes for the endpoints of jobs: for
 // each template holding an id, in template order, its canaries as every
 // role of sessions that the matrix denies at least one of the template's
-// URLs. They come sorted by URL, then role order.
-func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*session.Session) []probeJob {
-	vars := cfg.VarsWith(session.CapturedBy(sessions))
+// URLs (the jobs' expectations say which; unmapped endpoints are not
+// judged, so they need no canary). They come sorted by URL, then role
+// order; each holds its expectation, looked up with vars.
+func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJob, sessions []*session.Session) []probeJob {
 	groups := map[string][]model.Endpoint{}
+	denied := map[string]map[string]bool{} // template to the roles denied one of its URLs
 	real := map[string]bool{}
 	for _, j := range jobs {
 		real[j.ep.URL] = true
@@ -50,6 +52,12 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*se
 		g := groups[t]
 		if len(g) == 0 || g[len(g)-1] != j.ep {
 			groups[t] = append(g, j.ep)
+		}
+		if !j.exp.Allow && !j.exp.Unmapped {
+			if denied[t] == nil {
+				denied[t] = map[string]bool{}
+			}
+			denied[t][j.sess.Name()] = true
 		}
 	}
 	templates := make([]string, 0, len(groups))
@@ -81,11 +89,12 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*se
 			continue
 		}
 		for _, s := range sessions {
-			if !deniesAny(cfg, vars, g, s.Name()) {
+			if !denied[t][s.Name()] {
 				continue
 			}
 			for _, c := range canaries {
-				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.URL})
+				exp := cfg.Expect(http.MethodGet, c, s.Name(), vars)
+				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.URL, exp: exp})
 			}
 		}
 	}
@@ -96,21 +105,6 @@ func canaryJobs(cfg *roles.Config, scope *Scope, jobs []probeJob, sessions []*se
 		return rank[out[i].sess.Name()] < rank[out[j].sess.Name()]
 	})
 	return out
-}
-
-// deniesAny reports whether the matrix denies role at least one of eps
-// (unmapped endpoints are not judged, so they need no canary).
-func deniesAny(cfg *roles.Config, vars roles.Vars, eps []model.Endpoint, role string) bool {
-	for _, ep := range eps {
-		u, err := url.Parse(ep.URL)
-		if err != nil {
-			continue
-		}
-		if exp := cfg.Expect(ep.Method, u, role, vars); !exp.Allow && !exp.Unmapped {
-			return true
-		}
-	}
-	return false
 }
 
 // canaryURL returns raw with its last id-like path segment (or, without

@@ -35,6 +35,9 @@ type probeJob struct {
 	// canaryOf is set for existence canaries (canary.go): the endpoint
 	// whose non-existent sibling ep is.
 	canaryOf string
+	// exp is what the matrix expects of ep as the role, looked up once
+	// when the job is made: choosing canaries and the body checks read it.
+	exp roles.Expectation
 }
 
 func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
@@ -45,6 +48,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	log := opts.Logger.With("phase", "probe")
 	eps := append([]model.Endpoint(nil), endpoints...)
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Less(eps[j]) })
+	vars := opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
 	var jobs []probeJob
 	for i, ep := range eps {
 		if i > 0 && ep == eps[i-1] {
@@ -60,11 +64,12 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 			continue
 		}
 		for _, s := range opts.Sessions {
-			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s})
+			exp := opts.Config.Expect(ep.Method, u, s.Name(), vars)
+			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s, exp: exp})
 		}
 	}
 	if opts.Canaries {
-		jobs = append(jobs, canaryJobs(opts.Config, opts.Scope, jobs, opts.Sessions)...)
+		jobs = append(jobs, canaryJobs(opts.Config, vars, opts.Scope, jobs, opts.Sessions)...)
 	}
 
 	p := &prober{
@@ -73,7 +78,6 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
 	p.sessions = sessionsByName(opts.Sessions)
-	p.vars = opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
 	results := make([]model.Observation, len(jobs))
 	finished := make([]bool, len(jobs))
@@ -120,7 +124,6 @@ type prober struct {
 	clients    map[string]*http.Client
 	prog       *progressCounter
 	sessions   map[string]*session.Session // by role name, for body checks' role variables
-	vars       roles.Vars                  // the matrix's role variables: configured, and captured at sign-in
 	keep       *probeRun                   // session confirmation (keep.go)
 }
 

@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/permaudit/permaudit/internal/yamlwalk"
@@ -48,6 +49,10 @@ type Config struct {
 	// Secrets knows every secret value the configuration holds (credentials
 	// and every value expanded from ${ENV}), by name.
 	Secrets *Redactor
+
+	// matrix is Matrix.Rules compiled for lookups (compiled.go), at the
+	// first.
+	matrix atomic.Pointer[matrixIndex]
 
 	// fingerprint is computed by Load from the configuration with secret
 	// values replaced by their names.

@@ -57,6 +57,13 @@
 // matches both. "*" and "{name}" match one non-empty segment. The method
 // compares case-insensitively and HEAD does not match GET.
 //
+// Config.Expect compiles the matrix at its first lookup (compiled.go):
+// the URL is split once per lookup, literal segments are found by map,
+// and only the patterns the index proposes are matched, in rule order, so
+// the first rule in file order wins as in a plain scan (expectScan, the
+// reference FuzzCompiledMatrix checks it against). docs/design.md, "The
+// matrix at scale".
+//
 // # Sign-in and sessions
 //
 // A role's Login may hold one sign-in flow (FormLogin, JSONLogin,

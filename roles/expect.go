@@ -3,22 +3,31 @@ package roles
 import (
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 )
 
-func ruleName(r *Rule) string {
-	pats := make([]string, len(r.Match))
-	for i, p := range r.Match {
-		pats[i] = p.Raw
+// expect finds the first rule one of whose patterns matches, in the
+// compiled matrix (compiled.go). Role variables resolve through vars, or
+// the configuration's static vars when it is nil; Self is role.
+func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expectation {
+	m, ok := asciiUpper(method)
+	if !ok {
+		return expectScan(c, method, u, role, vars)
 	}
-	return "rule " + strconv.Itoa(r.Index) + " (" + strings.Join(pats, ", ") + ")"
+	if vars == nil {
+		vars = c.staticVar
+	}
+	x := c.matrixIndex()
+	i := x.first(m, u, Bindings{Self: role, Vars: vars})
+	if i < 0 {
+		return defaultExpectation(c)
+	}
+	return expectation(c, &x.rules[i], x.names[i], role)
 }
 
-// expect finds the first rule one of whose patterns matches. Role variables
-// resolve through vars, or the configuration's static vars when it is nil;
-// Self is role.
-func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expectation {
+// expectScan is expect by a plain first-match scan of every pattern of
+// every rule: the reference the compiled matrix is tested against
+// (FuzzCompiledMatrix), and the lookup for a method outside ASCII.
+func expectScan(c *Config, method string, u *url.URL, role string, vars Vars) Expectation {
 	if vars == nil {
 		vars = c.staticVar
 	}
@@ -26,23 +35,31 @@ func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expect
 	for i := range c.Matrix.Rules {
 		r := &c.Matrix.Rules[i]
 		for _, p := range r.Match {
-			if !p.match(method, u, b) {
-				continue
+			if p.match(method, u, b) {
+				return expectation(c, r, r.Name(), role)
 			}
-			e := Expectation{Rule: r.Name(), RuleIdx: r.Index}
-			if c.Allows(r.Allow, role) {
-				e.Allow = true
-				for _, chk := range r.Body {
-					if chk.AppliesTo(role) {
-						e.Body = append(e.Body, chk)
-					}
-				}
-			} else {
-				e.DenyAs = slices.Clone(r.DenyAs)
-			}
-			return e
 		}
 	}
+	return defaultExpectation(c)
+}
+
+// expectation is what rule r, named name (r.Name()), says of role.
+func expectation(c *Config, r *Rule, name, role string) Expectation {
+	e := Expectation{Rule: name, RuleIdx: r.Index}
+	if c.Allows(r.Allow, role) {
+		e.Allow = true
+		for _, chk := range r.Body {
+			if chk.AppliesTo(role) {
+				e.Body = append(e.Body, chk)
+			}
+		}
+	} else {
+		e.DenyAs = slices.Clone(r.DenyAs)
+	}
+	return e
+}
+
+func defaultExpectation(c *Config) Expectation {
 	if c.Matrix.Default == "unmapped" {
 		return Expectation{Rule: "default", Unmapped: true}
 	}

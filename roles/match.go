@@ -272,6 +272,12 @@ func (p Pattern) match(method string, u *url.URL, b Bindings) bool {
 		return true
 	}
 	q, _ := url.ParseQuery(u.RawQuery) // keeps the pairs that parse
+	return p.matchQuery(q)
+}
+
+// matchQuery reports whether q holds every key p's query names, each with
+// a value its glob matches.
+func (p Pattern) matchQuery(q url.Values) bool {
 	for _, m := range p.query {
 		vs, ok := q[m.key]
 		if !ok {
