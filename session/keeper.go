@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,13 @@ type Keeper struct {
 	roles   map[string]*roleKeeper
 
 	mu     sync.Mutex
-	ending map[model.Endpoint]string // session-ending endpoint -> the role that found it
+	ending map[model.Endpoint]ending // session-ending endpoints; each role's list (roleKeeper.ending) is under mu too
+}
+
+// ending is who found a session-ending endpoint, and how.
+type ending struct {
+	role string
+	why  string // the reason listed in the inventory
 }
 
 // Report is what the keeper saw of one role's
@@ -72,7 +79,7 @@ func NewKeeper(secrets *roles.Redactor, sessions []*Session, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
+	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]ending{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue
@@ -92,8 +99,11 @@ func (k *Keeper) Reports(names []string) []Report {
 			continue
 		}
 		rk.mu.Lock()
-		r := Report{Role: n, Lost: rk.lostCount, LostReason: rk.lostWhy, SessionEnding: append([]string(nil), rk.ending...)}
+		r := Report{Role: n, Lost: rk.lostCount, LostReason: rk.lostWhy}
 		rk.mu.Unlock()
+		k.mu.Lock()
+		r.SessionEnding = append([]string(nil), rk.ending...)
+		k.mu.Unlock()
 		sort.Strings(r.SessionEnding)
 		out = append(out, r)
 	}
@@ -105,8 +115,8 @@ func (k *Keeper) Skips() []model.Skip {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := make([]model.Skip, 0, len(k.ending))
-	for ep, role := range k.ending {
-		out = append(out, model.Skip{Endpoint: ep, Reason: fmt.Sprintf("session-ending: the check of role %s failed right after it; no signed-in role requests it", role)})
+	for ep, e := range k.ending {
+		out = append(out, model.Skip{Endpoint: ep, Reason: "session-ending: " + e.why + "; no signed-in role requests it"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.Less(out[j].Endpoint) })
 	return out
@@ -136,18 +146,36 @@ func (k *Keeper) isEnding(ep model.Endpoint) bool {
 	return ok
 }
 
-func (k *Keeper) markEnding(ep model.Endpoint, rk *roleKeeper) {
+// markEnding records ep as session-ending, found by rk's role for the
+// reason why ("the check of role editor failed right after it").
+func (k *Keeper) markEnding(ep model.Endpoint, rk *roleKeeper, why string) {
 	k.mu.Lock()
 	_, had := k.ending[ep]
 	if !had {
-		k.ending[ep] = rk.sess.Name()
+		k.ending[ep] = ending{role: rk.sess.Name(), why: why}
+		rk.ending = append(rk.ending, ep.URL)
 	}
 	k.mu.Unlock()
 	if !had {
-		rk.ending = append(rk.ending, ep.URL) // under rk.mu
-		rk.log.Warn("session-ending URL: the role's check failed right after it; no signed-in role requests it again",
+		rk.log.Warn("session-ending URL: "+why+"; no signed-in role requests it again",
 			"endpoint", k.secrets.Redact(ep.String()))
 	}
+}
+
+// cookieEnded marks as session-ending, at once, every URL whose answer
+// deleted one of the session cookies of rk's role since the last call
+// (the deletion was not applied: sessionJar), and reports whether ep is
+// now session-ending. A URL requested with another method than ep's
+// (a redirect the probe followed) is marked for GET.
+func (k *Keeper) cookieEnded(rk *roleKeeper, ep model.Endpoint) bool {
+	for _, d := range rk.sess.jar.takeDeleted() {
+		e := model.Endpoint{Method: http.MethodGet, URL: d.url}
+		if d.url == ep.URL {
+			e = ep
+		}
+		k.markEnding(e, rk, fmt.Sprintf("its answer deletes the session cookie %q of role %s (the deletion was not applied)", d.cookie, rk.sess.Name()))
+	}
+	return k.isEnding(ep)
 }
 
 // roleKeeper is the keeper's state for one role.
@@ -170,7 +198,7 @@ type roleKeeper struct {
 	lostAt    uint64 // lastPass when the session was lost
 	lostWhy   string
 	lostCount int
-	ending    []string
+	ending    []string // under Keeper.mu
 
 	pm     sync.Mutex // guards busy and parked
 	busy   int        // renewals and lone repeats in progress
@@ -240,6 +268,9 @@ func Keep[T any](ctx context.Context, k *Keeper, sess *Session, ep model.Endpoin
 	rk.solo.RUnlock()
 	if !ok {
 		return Result[T]{Outcome: Cancelled}
+	}
+	if k.cookieEnded(rk, ep) {
+		return Result[T]{Outcome: Ending}
 	}
 	if !confirm || !sess.Checked() {
 		return Result[T]{Val: v, SendSeq: sendSeq}
@@ -323,6 +354,9 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 		if !ok {
 			return Result[T]{Outcome: Cancelled}
 		}
+		if k.cookieEnded(rk, ep) {
+			return Result[T]{Outcome: Ending}
+		}
 		n := rk.started.Add(1)
 		res := rk.sess.Check(ctx)
 		switch {
@@ -347,7 +381,7 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 			continue
 		}
 		// Fresh before, ended right after, nothing else in flight.
-		k.markEnding(ep, rk)
+		k.markEnding(ep, rk, "the check of role "+rk.sess.Name()+" failed right after it")
 		_ = rk.renewLocked(ctx, res.Seen) // a failure marks the session lost
 		return Result[T]{Outcome: Ending}
 	}

@@ -1,0 +1,165 @@
+package crawl
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/permaudit/permaudit/model"
+)
+
+// cookieApp is a small application whose session is the cookie sid: a
+// page deletes it (as WordPress's re-authentication page does), another
+// rotates it.
+type cookieApp struct {
+	mu    sync.Mutex
+	valid map[string]bool
+	next  int
+	hits  map[string]int // path -> requests carrying a valid session
+	sids  []string       // sid values presented to /me, in order
+}
+
+func newCookieApp() *cookieApp {
+	return &cookieApp{valid: map[string]bool{}, hits: map[string]int{}}
+}
+
+func (a *cookieApp) newSid() string {
+	a.next++
+	s := fmt.Sprintf("sid-%08d-session", a.next)
+	a.valid[s] = true
+	return s
+}
+
+func (a *cookieApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	live := false
+	sid := ""
+	if c, err := r.Cookie("sid"); err == nil && a.valid[c.Value] {
+		live, sid = true, c.Value
+		a.hits[r.URL.Path]++
+	}
+	page := func(body string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<html><body>"+body+"</body></html>")
+	}
+	switch r.URL.Path {
+	case "/login":
+		if r.Method == http.MethodPost {
+			if r.FormValue("password") != "pw-editor-1" {
+				http.Error(w, "bad", http.StatusForbidden)
+				return
+			}
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: a.newSid(), Path: "/"})
+			http.Redirect(w, r, "/", http.StatusFound)
+			return
+		}
+		page(`<form method="post" action="/login"><input name="username"><input type="password" name="password"></form>`)
+	case "/me":
+		if !live {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		a.sids = append(a.sids, sid)
+		fmt.Fprint(w, "user:editor")
+	case "/":
+		page(`<a href="/reauth">again</a> <a href="/rotate">rotate</a> <a href="/page">page</a>`)
+	case "/reauth":
+		// Expires the session cookie, as a re-authentication page does.
+		w.Header().Add("Set-Cookie", "sid=; Max-Age=0; Path=/")
+		page(`<a href="/after-reauth">x</a>`)
+	case "/rotate":
+		delete(a.valid, sid)
+		if live {
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: a.newSid(), Path: "/"})
+		}
+		page(`rotated`)
+	default:
+		if !live {
+			http.Redirect(w, r, "/login", http.StatusFound)
+			return
+		}
+		page(`ok`)
+	}
+}
+
+const cookieAppRoles = `login_url: /login
+crawl: {concurrency: 1}
+roles:
+  editor:
+    login:
+      form: {url: /login, fields: {username: editor, password: pw-editor-1}}
+      renew: {backoff: 10ms}
+    check: {url: /me, contains: "user:editor"}
+`
+
+// An answer that deletes the session's cookie makes its URL
+// session-ending at once: requested once, listed, the deletion not
+// applied, no renewal; a rotation (a new value) is applied.
+func TestCookieDeletionEndsTheURLNotTheSession(t *testing.T) {
+	app := newCookieApp()
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	opts, k := keptOptions(t, srv.URL, cookieAppRoles, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inv, err := Discover(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editor := opts.Sessions[1]
+	if st := editor.Stats(); st.Renewals != 0 {
+		t.Errorf("renewals %d, want 0: the deletion must not be applied to the role's jar", st.Renewals)
+	}
+	app.mu.Lock()
+	reauth, after := app.hits["/reauth"], app.hits["/after-reauth"]
+	app.mu.Unlock()
+	if reauth != 1 {
+		t.Errorf("/reauth requested %d times with a live session, want 1", reauth)
+	}
+	if after != 0 {
+		t.Errorf("/after-reauth was followed (%d): a session-ending page's links are not followed", after)
+	}
+	found := false
+	for _, s := range k.Skips() {
+		if strings.HasSuffix(s.URL, "/reauth") && strings.Contains(s.Reason, `deletes the session cookie "sid" of role editor`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("/reauth not listed as session-ending by its cookie deletion: %+v", k.Skips())
+	}
+	// Probing does not request it again, and the session is still live.
+	obs, err := Probe(ctx, opts, endpoints(srv.URL, "/reauth", "/page"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byRoleURL(obs)
+	if _, ok := got["editor /reauth"]; ok {
+		t.Errorf("/reauth recorded for editor after it was found session-ending")
+	}
+	if o := got["editor /page"]; o.Class != model.Allowed {
+		t.Errorf("editor /page: %s (%s), want allowed", o.Class, o.Why)
+	}
+	app.mu.Lock()
+	reauth = app.hits["/reauth"]
+	app.mu.Unlock()
+	if reauth != 1 {
+		t.Errorf("/reauth requested %d times with a live session in all, want 1", reauth)
+	}
+	// The rotation was applied: the session still holds a valid cookie,
+	// and not the first one.
+	res := editor.Check(ctx)
+	if !res.Live {
+		t.Errorf("check after the crawl: %s, want live (the rotated cookie applied)", res.Seen)
+	}
+	if st := editor.Stats(); st.Renewals != 0 {
+		t.Errorf("renewals %d after probing, want 0", st.Renewals)
+	}
+	_ = inv
+}
