@@ -209,6 +209,7 @@ func TestDiscoverCaps(t *testing.T) {
 		cut         model.Cut
 	}{
 		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n" + noMeta, []string{"/c0", "/c1", "/c2", "/c3"}, 5, model.Cut{MaxDepth: 1}},
+		{"max depth zero", "crawl: {start: [/c0], max_depth: 0}\n" + noMeta, []string{"/c0"}, 2, model.Cut{MaxDepth: 1}},
 		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21, model.Cut{MaxRequests: 16}},
 		{"max per template", "crawl: {start: [/wide], max_per_template: 4}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 5, model.Cut{MaxPerTemplate: 16}},
 	}
