@@ -53,6 +53,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 			queued:      map[string]bool{},
 			metaQueued:  map[fetchItem]bool{},
 			values:      map[string]map[string]bool{},
+			tokens:      map[string]bool{},
 			perTemplate: map[string]int{},
 			cutTemplate: map[model.Endpoint]bool{},
 			cutLoop:     map[model.Endpoint]bool{},
@@ -177,6 +178,7 @@ type finds struct {
 	links    []candidate         // endpoints, normalised, in the order read
 	sitemaps []string            // sitemaps in the origin named by robots.txt or a sitemap index
 	values   map[string][]string // paramKey -> values, from a JSON answer
+	tokens   []string            // one-time tokens the page issued (extractPage)
 }
 
 func (f *finds) offer(base *url.URL, ref, method, source string) {
@@ -267,6 +269,7 @@ type roleCrawl struct {
 	pages       int
 	pending     []apiOp                    // API operations not resolved yet
 	values      map[string]map[string]bool // paramKey -> values seen in JSON answers and URLs
+	tokens      map[string]bool            // one-time tokens the role's pages issued
 	perTemplate map[string]int             // template -> endpoints found
 	cutTemplate map[model.Endpoint]bool    // left out: the template had its share
 	cutLoop     map[model.Endpoint]bool    // left out: a crawl loop
@@ -421,6 +424,17 @@ const reasonSecret = "holds a role's secret: never requested, so that no role se
 // leave it out (counted, see Cut).
 func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	ep := model.Endpoint{Method: method, URL: u.String()}
+	if !exemptFromCap(source) {
+		// A URL that carries a one-time token performs an action (approve
+		// a comment, save a setting): never requested, listed with the
+		// token's value left out. A URL the user named is kept.
+		issued := rc.issued(u)
+		if p, ok := oneTimeToken(u, issued); ok {
+			red := model.Endpoint{Method: method, URL: rc.redact(withoutTokens(u, issued))}
+			rc.skipped[model.Skip{Endpoint: red, Reason: fmt.Sprintf(reasonToken, p), Role: rc.sess.Name()}] = true
+			return false
+		}
+	}
 	if red := rc.redact(ep.URL); red != ep.URL && !exemptFromCap(source) {
 		// A discovered URL that holds a known secret (a token in a link,
 		// a JSON string that is a token): probing it would send one
@@ -459,6 +473,31 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	}
 	rc.queued[ep.URL] = true
 	return true
+}
+
+// issued returns whether a value is a token issued to the role: by one
+// of its pages (an anti-forgery field or meta tag), or a cookie its jar
+// sends to u.
+func (rc *roleCrawl) issued(u *url.URL) func(string) bool {
+	var cookies []*http.Cookie
+	read := false
+	return func(v string) bool {
+		if rc.tokens[v] {
+			return true
+		}
+		if !read {
+			read = true
+			if jar := rc.sess.Jar(); jar != nil {
+				cookies = jar.Cookies(u)
+			}
+		}
+		for _, c := range cookies {
+			if c.Value == v {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // candidate is an endpoint offered during one step of the crawl.
@@ -605,7 +644,8 @@ func (rc *roleCrawl) extract(p *page, h http.Header, body []byte) finds {
 			f.offer(p.url, s, http.MethodGet, sourceScript)
 		}
 	case htmldoc.Is(h, body):
-		links := extractLinks(p.url, body)
+		links, tokens := extractPage(p.url, body)
+		f.tokens = tokens
 		f.links = slices.Grow(f.links, len(links)) // after a redirect's Location
 		for _, l := range links {
 			f.links = append(f.links, candidate{method: l.Method, u: l.URL, source: l.Source})
@@ -692,6 +732,11 @@ func (rc *roleCrawl) extractJSON(f *finds, p *page, body []byte) {
 // every run, whichever answer arrived first.
 func (rc *roleCrawl) merge(f finds) []fetchItem {
 	rc.cands = append(rc.cands, f.links...)
+	for _, t := range f.tokens {
+		if len(rc.tokens) < maxTokens {
+			rc.tokens[t] = true
+		}
+	}
 	for k, vs := range f.values {
 		for _, x := range vs {
 			rc.learn(k, x)
@@ -703,6 +748,9 @@ func (rc *roleCrawl) merge(f finds) []fetchItem {
 	}
 	return next
 }
+
+// maxTokens bounds the one-time tokens a role's crawl remembers.
+const maxTokens = 100000
 
 // maxValues bounds the values kept per parameter name.
 const maxValues = 1000

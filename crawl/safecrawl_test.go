@@ -163,3 +163,99 @@ func TestCookieDeletionEndsTheURLNotTheSession(t *testing.T) {
 	}
 	_ = inv
 }
+
+// actionSite serves a page whose links perform actions: links carrying a
+// one-time token (named like one, or equal to a token the page issued),
+// a GET form with an anti-forgery field, and links a framework sends with
+// another method. It records every path requested.
+func actionSite(t *testing.T) (*httptest.Server, func() map[string]int) {
+	t.Helper()
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<html><head><meta name="csrf-token" content="issued-TOKEN-4711"><meta name="csrf-param" content="authenticity_token"></head><body>
+<a href="/comments/approve?c=1&_wpnonce=0a1b2c3d4e">approve</a>
+<a href="/settings/save?theme=dark&t=issued-TOKEN-4711">save</a>
+<form method="get" action="/prefs"><input type="hidden" name="authenticity_token" value="hidden-form-token-99"><input name="lang" value="en"></form>
+<form method="get" action="/search"><input type="hidden" name="redirect_to" value="/admin/"><input name="q" value=""></form>
+<a href="/posts/1" data-method="delete">delete</a>
+<a href="/posts/2" data-turbo-method="post">publish</a>
+<span hx-put="/posts/3/pin">pin</span>
+<button formaction="/posts/4/archive" formmethod="post">archive</button>
+<form method="post" action="/posts/5"><input type="hidden" name="_method" value="patch"></form>
+<a href="/plain?page=2">next</a>
+<a href="/show?id=12345678">show</a>
+</body></html>`)
+		default:
+			fmt.Fprint(w, `<html><body>ok</body></html>`)
+		}
+	}))
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]int{}
+		for k, v := range hits {
+			out[k] = v
+		}
+		return out
+	}
+}
+
+// Discovery never requests a URL that carries a one-time token, nor a
+// link the page marks with another method; it lists both as skipped,
+// without the token's value.
+func TestDiscoverSkipsActionLinks(t *testing.T) {
+	srv, hits := actionSite(t)
+	defer srv.Close()
+	opts := testOptions(t, parseConfig(t, srv.URL, "crawl: {concurrency: 1}\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inv, err := Discover(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := hits()
+	for _, p := range []string{"/comments/approve", "/settings/save", "/prefs", "/posts/1", "/posts/2", "/posts/3/pin", "/posts/4/archive", "/posts/5"} {
+		if got[p] != 0 {
+			t.Errorf("%s requested %d times: it performs an action", p, got[p])
+		}
+	}
+	for _, p := range []string{"/plain", "/show", "/search"} {
+		if got[p] != 1 {
+			t.Errorf("%s requested %d times, want 1 (a harmless link)", p, got[p])
+		}
+	}
+	skipped := map[string]string{}
+	for _, s := range inv.Skipped {
+		skipped[s.Method+" "+strings.TrimPrefix(s.URL, srv.URL)] = s.Reason
+		for _, tok := range []string{"0a1b2c3d4e", "issued-TOKEN-4711", "hidden-form-token-99"} {
+			if strings.Contains(s.URL, tok) {
+				t.Errorf("skipped URL %s holds the token %s", s.URL, tok)
+			}
+		}
+	}
+	want := map[string]string{
+		"GET /comments/approve?_wpnonce=[token]&c=1":    `carries a one-time token (parameter "_wpnonce")`,
+		"GET /settings/save?t=[token]&theme=dark":       `carries a one-time token (parameter "t")`,
+		"GET /prefs?authenticity_token=[token]&lang=en": `carries a one-time token (parameter "authenticity_token")`,
+		"DELETE /posts/1":       reasonMethod,
+		"POST /posts/2":         reasonMethod,
+		"PUT /posts/3/pin":      reasonMethod,
+		"POST /posts/4/archive": reasonMethod,
+		"PATCH /posts/5":        reasonMethod,
+	}
+	for k, reason := range want {
+		if r, ok := skipped[k]; !ok || !strings.Contains(r, reason) {
+			t.Errorf("skipped %q: reason %q (listed: %v), want %q", k, r, ok, reason)
+		}
+	}
+	if t.Failed() {
+		t.Logf("skipped: %v", skipped)
+	}
+}
