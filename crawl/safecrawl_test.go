@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +60,12 @@ func (a *cookieApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/", http.StatusFound)
 			return
 		}
-		page(`<form method="post" action="/login"><input name="username"><input type="password" name="password"></form>`)
+		// A WordPress-like login form: its hidden redirect_to is a URL of
+		// the target (16 bytes and more), its csrf_token a secret.
+		page(`<form method="post" action="/login"><input name="username"><input type="password" name="password">` +
+			`<input type="hidden" name="redirect_to" value="http://` + r.Host + `/admin/">` +
+			`<input type="hidden" name="next" value="/admin/index.php?page=1">` +
+			`<input type="hidden" name="csrf_token" value="` + loginCSRF + `"></form>`)
 	case "/me":
 		if !live {
 			http.Error(w, "no", http.StatusUnauthorized)
@@ -68,7 +74,7 @@ func (a *cookieApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.sids = append(a.sids, sid)
 		fmt.Fprint(w, "user:editor")
 	case "/":
-		page(`<a href="/reauth">again</a> <a href="/rotate">rotate</a> <a href="/page">page</a>`)
+		page(`<a href="/reauth">again</a> <a href="/rotate">rotate</a> <a href="/page">page</a> <a href="/admin/">admin</a>`)
 	case "/reauth":
 		// Expires the session cookie, as a re-authentication page does.
 		w.Header().Add("Set-Cookie", "sid=; Max-Age=0; Path=/")
@@ -87,6 +93,9 @@ func (a *cookieApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page(`ok`)
 	}
 }
+
+// loginCSRF is the anti-forgery token of cookieApp's login form.
+const loginCSRF = "csrf-0123456789abcdef"
 
 const cookieAppRoles = `login_url: /login
 crawl: {concurrency: 1}
@@ -257,5 +266,42 @@ func TestDiscoverSkipsActionLinks(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("skipped: %v", skipped)
+	}
+}
+
+// A hidden field of the login form whose value is a URL of the target
+// (WordPress's redirect_to) is not a secret: the pages under it are
+// crawled, not skipped as "holding a role's secret", and not redacted.
+// The form's anti-forgery token still is.
+func TestHiddenRedirectFieldIsNoSecret(t *testing.T) {
+	app := newCookieApp()
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	opts, _ := keptOptions(t, srv.URL, cookieAppRoles, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	inv, err := Discover(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range inv.Skipped {
+		if s.Reason == reasonSecret {
+			t.Errorf("skipped as holding a secret: %s %s", s.Method, s.URL)
+		}
+	}
+	if !slices.Contains(foundBy(inv, "editor"), srv.URL+"/admin/") {
+		t.Errorf("editor did not find %s/admin/: %v", srv.URL, foundBy(inv, "editor"))
+	}
+	red := opts.Secrets
+	if red == nil {
+		red = opts.Config.Secrets
+	}
+	for _, v := range []string{srv.URL + "/admin/", "/admin/index.php?page=1"} {
+		if got := red.Redact(v); got != v {
+			t.Errorf("Redact(%q) = %q: a URL of the target is no secret", v, got)
+		}
+	}
+	if got := red.Redact(loginCSRF); got == loginCSRF {
+		t.Errorf("the login form's csrf_token is not redacted")
 	}
 }
