@@ -54,6 +54,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 			metaQueued:  map[fetchItem]bool{},
 			values:      map[string]map[string]bool{},
 			tokens:      map[string]bool{},
+			secretURLs:  map[string]map[string]bool{},
 			perTemplate: map[string]int{},
 			cutTemplate: map[model.Endpoint]bool{},
 			cutLoop:     map[model.Endpoint]bool{},
@@ -65,6 +66,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 		wg.Go(func() { rc.run(ctx) })
 	}
 	wg.Wait()
+	warnSecretURLs(opts.Logger.With("phase", "discover"), crawls)
 	return mergeInventory(crawls, lim.maxPerTemplate), ctx.Err()
 }
 
@@ -270,6 +272,7 @@ type roleCrawl struct {
 	pending     []apiOp                    // API operations not resolved yet
 	values      map[string]map[string]bool // paramKey -> values seen in JSON answers and URLs
 	tokens      map[string]bool            // one-time tokens the role's pages issued
+	secretURLs  map[string]map[string]bool // secret name -> discovered URLs holding it (redacted)
 	perTemplate map[string]int             // template -> endpoints found
 	cutTemplate map[model.Endpoint]bool    // left out: the template had its share
 	cutLoop     map[model.Endpoint]bool    // left out: a crawl loop
@@ -439,8 +442,17 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 		// A discovered URL that holds a known secret (a token in a link,
 		// a JSON string that is a token): probing it would send one
 		// role's credential as every role, and its answers could not be
-		// judged as any one role's. A URL the user named is kept.
-		rc.skipped[model.Skip{Endpoint: model.Endpoint{Method: method, URL: red}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
+		// judged as any one role's. A URL the user named is kept. It is
+		// listed with the secret's value left out of its parts, so that
+		// it stays a URL, and counted for the warning (warnSecretURLs).
+		ru := rc.redactURL(u)
+		rc.skipped[model.Skip{Endpoint: model.Endpoint{Method: method, URL: ru}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
+		for _, m := range reRedacted.FindAllStringSubmatch(red, -1) {
+			if rc.secretURLs[m[1]] == nil {
+				rc.secretURLs[m[1]] = map[string]bool{}
+			}
+			rc.secretURLs[m[1]][ru] = true
+		}
 		return false
 	}
 	reason, skip := rc.opts.Scope.Skip(method, u)
@@ -497,6 +509,76 @@ func (rc *roleCrawl) issued(u *url.URL) func(string) bool {
 			}
 		}
 		return false
+	}
+}
+
+// reRedacted finds the secret names of a redacted string.
+var reRedacted = regexp.MustCompile(`\[REDACTED:([^\]]+)\]`)
+
+// redactURL returns u with every secret left out of its parts: the path,
+// and each query value on its own (decoded, then redacted), so that the
+// result is still a URL of the same origin. A secret that spans parts
+// (a whole URL) leaves the origin and "/[REDACTED]".
+func (rc *roleCrawl) redactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawPath = ""
+	c.Path = rc.redact(u.Path)
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, kv := range parts {
+			k, v, had := strings.Cut(kv, "=")
+			dk, dv := k, v
+			if x, err := url.QueryUnescape(k); err == nil {
+				dk = x
+			}
+			if x, err := url.QueryUnescape(v); err == nil {
+				dv = x
+			}
+			if rk := rc.redact(dk); rk != dk {
+				k = rk
+			}
+			if rv := rc.redact(dv); rv != dv {
+				v = rv
+			}
+			if had {
+				parts[i] = k + "=" + v
+			} else {
+				parts[i] = k
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	out := c.String()
+	if rc.redact(out) != out {
+		return rc.opts.Scope.origin.String() + "/[REDACTED]"
+	}
+	return out
+}
+
+// warnSecretURLs says, once per secret, that discovered URLs hold it and
+// were skipped: a secret that is no secret (a URL, a common value) would
+// otherwise blind the audit without a word.
+func warnSecretURLs(log *slog.Logger, crawls []*roleCrawl) {
+	byName := map[string]map[string]bool{}
+	for _, rc := range crawls {
+		for name, urls := range rc.secretURLs {
+			if byName[name] == nil {
+				byName[name] = map[string]bool{}
+			}
+			for u := range urls {
+				byName[name][u] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		log.Warn("discovered URLs hold a secret: they are neither crawled nor probed (listed as skipped). If the value is no secret, stop marking it one (a configured value: write it without ${...}); if it is, the application puts a credential in its links: exclude those paths (scope.exclude)",
+			"secret", n, "urls", len(byName[n]))
 	}
 }
 

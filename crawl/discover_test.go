@@ -1,9 +1,11 @@
 package crawl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -349,9 +351,18 @@ func TestDiscoverSkipsURLsHoldingASecret(t *testing.T) {
 	})
 	defer site.Close()
 	cfg := parseConfig(t, site.URL, noMeta+`crawl: {start: ["/", "/named?key=${ADMIN_TOKEN}"]}`+siteRoles)
-	inv, err := Discover(context.Background(), testOptions(t, cfg))
+	opts := testOptions(t, cfg)
+	var logs bytes.Buffer
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	inv, err := Discover(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Discover: %v", err)
+	}
+	// Said loudly, once, by the secret's name and how many URLs.
+	noSecret(t, "log", logs.String())
+	if n := strings.Count(logs.String(), "discovered URLs hold a secret"); n != 1 ||
+		!strings.Contains(logs.String(), "secret=roles.admin.login.bearer urls=1") {
+		t.Errorf("want one warning naming roles.admin.login.bearer and 1 URL, got %d:\n%s", n, logs.String())
 	}
 	for _, r := range site.Requests() {
 		if strings.HasPrefix(r.URI, "/files") {
@@ -374,6 +385,10 @@ func TestDiscoverSkipsURLsHoldingASecret(t *testing.T) {
 		noSecret(t, "skip", s.URL)
 		if strings.Contains(s.URL, "/files?sig=[REDACTED:") && s.Reason == reasonSecret {
 			skipped = true
+			// Still a URL of the target, with the secret only in its value.
+			if u, err := url.Parse(s.URL); err != nil || u.Host != strings.TrimPrefix(site.URL, "http://") || u.Path != "/files" {
+				t.Errorf("skipped %q is not a URL of the target: %v", s.URL, err)
+			}
 		}
 	}
 	if !skipped {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
 )
 
 // cookieApp is a small application whose session is the cookie sid: a
@@ -303,5 +305,28 @@ func TestHiddenRedirectFieldIsNoSecret(t *testing.T) {
 	}
 	if got := red.Redact(loginCSRF); got == loginCSRF {
 		t.Errorf("the login form's csrf_token is not redacted")
+	}
+}
+
+// A URL holding a secret is listed as a URL of the target: the secret is
+// left out of its value or path, never the whole URL made a placeholder.
+func TestRedactURLStaysAURL(t *testing.T) {
+	r := roles.NewRedactor()
+	r.Add("whole", "http://127.0.0.1:9/admin/")
+	r.Add("sig", "s3cr3t-signature")
+	rc := &roleCrawl{opts: &Options{Secrets: r, Scope: &Scope{origin: mustURL(t, "http://127.0.0.1:9")}}}
+	tests := []struct{ in, want string }{
+		{"http://127.0.0.1:9/files?a=1&sig=s3cr3t-signature", "http://127.0.0.1:9/files?a=1&sig=[REDACTED:sig]"},
+		{"http://127.0.0.1:9/files/s3cr3t-signature/x", "http://127.0.0.1:9/files/%5BREDACTED:sig%5D/x"},
+		{"http://127.0.0.1:9/admin/users?x=1", "http://127.0.0.1:9/[REDACTED]"},
+	}
+	for _, tt := range tests {
+		got := rc.redactURL(mustURL(t, tt.in))
+		if got != tt.want {
+			t.Errorf("redactURL(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+		if u, err := url.Parse(got); err != nil || u.Host != "127.0.0.1:9" {
+			t.Errorf("redactURL(%s) = %s: not a URL of the target (%v)", tt.in, got, err)
+		}
 	}
 }
