@@ -461,8 +461,8 @@ func (s *Session) redact(v string) string { return s.opts.Secrets.Redact(v) }
 // replaces at once.
 //
 // An answer outside a sign-in never deletes the session's own cookies
-// (those the last sign-in left set, and configured cookies): a Set-Cookie
-// that deletes one (Max-Age<=0, an Expires in the past, or an empty
+// (those the last sign-in left set with a value of 8 bytes or more, and
+// configured cookies): a Set-Cookie that deletes one (Max-Age<=0, an Expires in the past, or an empty
 // value) is not applied, and the URL it answered is remembered
 // (takeDeleted) so that the keeper lists it as session-ending at once
 // (docs/design.md, "Sessions"). A new value (a rotation) is applied.

@@ -89,7 +89,9 @@ func (j *secretJar) SetCookies(u *url.URL, cs []*http.Cookie) {
 		if j.names == nil {
 			j.names = map[string]bool{}
 		}
-		j.names[c.Name] = !deletes(c, now)
+		// A session cookie holds an identifier: a short value ("en", a
+		// flash marker) is not one, and its deletion ends nothing.
+		j.names[c.Name] = !deletes(c, now) && len(c.Value) >= minObtainedSecret
 		if len(c.Value) >= minObtainedSecret {
 			j.s.addSecret("cookie."+c.Name, c.Value)
 			if d, err := url.PathUnescape(c.Value); err == nil && len(d) >= minObtainedSecret {
