@@ -330,3 +330,33 @@ func TestRedactURLStaysAURL(t *testing.T) {
 		}
 	}
 }
+
+// A probe whose answer deletes the session cookie: the deletion is not
+// applied, the URL is session-ending at once, and the role's next probes
+// are answered on its live session, without a renewal.
+func TestProbeCookieDeletionIsNotApplied(t *testing.T) {
+	app := newCookieApp()
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	opts, k := keptOptions(t, srv.URL, cookieAppRoles, nil)
+	obs, err := Probe(context.Background(), opts, endpoints(srv.URL, "/reauth", "/page", "/reauth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byRoleURL(obs)
+	if _, ok := got["editor /reauth"]; ok {
+		t.Errorf("/reauth recorded for editor: it deletes the session cookie")
+	}
+	if o := got["anonymous /reauth"]; o.Class != model.Allowed {
+		t.Errorf("anonymous /reauth: %s (%s), want allowed (anonymous has no session to lose)", o.Class, o.Why)
+	}
+	if o := got["editor /page"]; o.Class != model.Allowed || o.Session == model.SessionRenewed {
+		t.Errorf("editor /page: %s (session %q), want allowed on the live session", o.Class, o.Session)
+	}
+	if st := opts.Sessions[1].Stats(); st.Renewals != 0 {
+		t.Errorf("renewals %d, want 0", st.Renewals)
+	}
+	if r := k.Reports([]string{"editor"}); len(r) != 1 || len(r[0].SessionEnding) != 1 {
+		t.Errorf("reports %+v, want /reauth session-ending for editor", r)
+	}
+}
