@@ -12,12 +12,18 @@ import (
 // values, and matching them would skip harmless links.
 const minTokenLen = 8
 
+// tokenKey drops what paramKey drops: "_" and "-".
+var tokenKey = strings.NewReplacer("_", "", "-", "")
+
 // tokenName reports whether a parameter, hidden input or meta tag name
 // reads as a one-time token's: it holds nonce, csrf or xsrf, or is one of
 // the names frameworks use (_token, token, authenticity_token, sesskey,
 // __RequestVerificationToken, form_token...), ignoring case, "_" and "-".
 func tokenName(name string) bool {
-	k := paramKey(name)
+	if name == "" {
+		return false
+	}
+	k := strings.ToLower(tokenKey.Replace(name)) // paramKey, without a Replacer per call
 	if k == "" {
 		return false
 	}
