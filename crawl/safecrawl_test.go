@@ -360,3 +360,35 @@ func TestProbeCookieDeletionIsNotApplied(t *testing.T) {
 		t.Errorf("reports %+v, want /reauth session-ending for editor", r)
 	}
 }
+
+func TestOneTimeToken(t *testing.T) {
+	issued := func(v string) bool { return v == "issued-abcdef" }
+	tests := []struct {
+		url, param string
+	}{
+		{"/c?action=approve&_wpnonce=0a1b2c3d4e", "_wpnonce"},
+		{"/c?authenticity_token=x", "authenticity_token"},
+		{"/course/view.php?id=2&sesskey=AbCdEf1234", "sesskey"},
+		{"/s?csrfmiddlewaretoken=x", "csrfmiddlewaretoken"},
+		{"/s?X-CSRF-Token=x", "X-CSRF-Token"},
+		{"/s?_token=x", "_token"},
+		{"/s?t=issued-abcdef", "t"},
+		{"/s?t=issued-abcdef%20", ""}, // not the token
+		{"/s?page=2&id=12345678", ""},
+		{"/s?tokenizer=bpe&noncense=1", "noncense"}, // named like a nonce: skipped, on the safe side
+		{"/s?_wpnonce=", ""},                        // no value: nothing to replay
+		{"/s?redirect_to=%2Fadmin%2F", ""},
+	}
+	for _, tt := range tests {
+		u := mustURL(t, "http://127.0.0.1:9"+tt.url)
+		p, ok := oneTimeToken(u, issued)
+		if p != tt.param || ok != (tt.param != "") {
+			t.Errorf("oneTimeToken(%s) = %q, %v; want %q", tt.url, p, ok, tt.param)
+		}
+		if ok {
+			if red := withoutTokens(u, issued); strings.Contains(red, "0a1b2c3d4e") || strings.Contains(red, "issued-abcdef") || !strings.Contains(red, "=[token]") {
+				t.Errorf("withoutTokens(%s) = %s", tt.url, red)
+			}
+		}
+	}
+}
