@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -53,6 +57,7 @@ type Keeper struct {
 
 	mu     sync.Mutex
 	ending map[model.Endpoint]ending // session-ending endpoints; each role's list (roleKeeper.ending) is under mu too
+	shapes map[string]model.Endpoint // shapeOf -> the first endpoint of that shape whose answer deleted a session cookie
 }
 
 // ending is who found a session-ending endpoint, and how.
@@ -79,7 +84,7 @@ func NewKeeper(secrets *roles.Redactor, sessions []*Session, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]ending{}}
+	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]ending{}, shapes: map[string]model.Endpoint{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue
@@ -138,12 +143,40 @@ func (k *Keeper) AddSkips(inv *model.Inventory) {
 	})
 }
 
-// isEnding reports whether ep was found to end sessions.
+// isEnding reports whether ep was found to end sessions: itself, or, for
+// an endpoint of the same method, path and query keys as one whose answer
+// deleted a session cookie (a re-authentication page linked with another
+// redirect_to each time), its shape. Such an endpoint is listed as
+// session-ending the first time it is asked about, and never requested.
 func (k *Keeper) isEnding(ep model.Endpoint) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	_, ok := k.ending[ep]
-	return ok
+	if _, ok := k.ending[ep]; ok {
+		return true
+	}
+	if len(k.shapes) == 0 {
+		return false
+	}
+	first, ok := k.shapes[shapeOf(ep)]
+	if !ok {
+		return false
+	}
+	e := k.ending[first]
+	k.ending[ep] = ending{role: e.role, why: "its method, path and parameter names are those of " + k.secrets.Redact(first.URL) + ", whose answer deletes a session cookie"}
+	if rk := k.roles[e.role]; rk != nil {
+		rk.ending = append(rk.ending, ep.URL)
+	}
+	return true
+}
+
+// shapeOf is ep's method, path and sorted query keys, without values.
+func shapeOf(ep model.Endpoint) string {
+	u, err := url.Parse(ep.URL)
+	if err != nil {
+		return ep.Method + " " + ep.URL
+	}
+	keys := slices.Sorted(maps.Keys(u.Query()))
+	return ep.Method + " " + u.Scheme + "://" + u.Host + u.EscapedPath() + "?" + strings.Join(keys, "&")
 }
 
 // markEnding records ep as session-ending, found by rk's role for the
@@ -174,6 +207,11 @@ func (k *Keeper) cookieEnded(rk *roleKeeper, ep model.Endpoint) bool {
 			e = ep
 		}
 		k.markEnding(e, rk, fmt.Sprintf("its answer deletes the session cookie %q of role %s (the deletion was not applied)", d.cookie, rk.sess.Name()))
+		k.mu.Lock()
+		if _, had := k.shapes[shapeOf(e)]; !had {
+			k.shapes[shapeOf(e)] = e
+		}
+		k.mu.Unlock()
 	}
 	return k.isEnding(ep)
 }
