@@ -53,6 +53,8 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 			queued:      map[string]bool{},
 			metaQueued:  map[fetchItem]bool{},
 			values:      map[string]map[string]bool{},
+			tokens:      map[string]bool{},
+			secretURLs:  map[string]map[string]bool{},
 			perTemplate: map[string]int{},
 			cutTemplate: map[model.Endpoint]bool{},
 			cutLoop:     map[model.Endpoint]bool{},
@@ -64,6 +66,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 		wg.Go(func() { rc.run(ctx) })
 	}
 	wg.Wait()
+	warnSecretURLs(opts.Logger.With("phase", "discover"), crawls)
 	return mergeInventory(crawls, lim.maxPerTemplate), ctx.Err()
 }
 
@@ -177,6 +180,7 @@ type finds struct {
 	links    []candidate         // endpoints, normalised, in the order read
 	sitemaps []string            // sitemaps in the origin named by robots.txt or a sitemap index
 	values   map[string][]string // paramKey -> values, from a JSON answer
+	tokens   []string            // one-time tokens the page issued (extractPage)
 }
 
 func (f *finds) offer(base *url.URL, ref, method, source string) {
@@ -267,6 +271,8 @@ type roleCrawl struct {
 	pages       int
 	pending     []apiOp                    // API operations not resolved yet
 	values      map[string]map[string]bool // paramKey -> values seen in JSON answers and URLs
+	tokens      map[string]bool            // one-time tokens the role's pages issued
+	secretURLs  map[string]map[string]bool // secret name -> discovered URLs holding it (redacted)
 	perTemplate map[string]int             // template -> endpoints found
 	cutTemplate map[model.Endpoint]bool    // left out: the template had its share
 	cutLoop     map[model.Endpoint]bool    // left out: a crawl loop
@@ -421,12 +427,32 @@ const reasonSecret = "holds a role's secret: never requested, so that no role se
 // leave it out (counted, see Cut).
 func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	ep := model.Endpoint{Method: method, URL: u.String()}
+	if !exemptFromCap(source) {
+		// A URL that carries a one-time token performs an action (approve
+		// a comment, save a setting): never requested, listed with the
+		// token's value left out. A URL the user named is kept.
+		issued := rc.issued(u)
+		if p, ok := oneTimeToken(u, issued); ok {
+			red := model.Endpoint{Method: method, URL: rc.redact(withoutTokens(u, issued))}
+			rc.skipped[model.Skip{Endpoint: red, Reason: fmt.Sprintf(reasonToken, p), Role: rc.sess.Name()}] = true
+			return false
+		}
+	}
 	if red := rc.redact(ep.URL); red != ep.URL && !exemptFromCap(source) {
 		// A discovered URL that holds a known secret (a token in a link,
 		// a JSON string that is a token): probing it would send one
 		// role's credential as every role, and its answers could not be
-		// judged as any one role's. A URL the user named is kept.
-		rc.skipped[model.Skip{Endpoint: model.Endpoint{Method: method, URL: red}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
+		// judged as any one role's. A URL the user named is kept. It is
+		// listed with the secret's value left out of its parts, so that
+		// it stays a URL, and counted for the warning (warnSecretURLs).
+		ru := rc.redactURL(u)
+		rc.skipped[model.Skip{Endpoint: model.Endpoint{Method: method, URL: ru}, Reason: reasonSecret, Role: rc.sess.Name()}] = true
+		for _, m := range reRedacted.FindAllStringSubmatch(red, -1) {
+			if rc.secretURLs[m[1]] == nil {
+				rc.secretURLs[m[1]] = map[string]bool{}
+			}
+			rc.secretURLs[m[1]][ru] = true
+		}
 		return false
 	}
 	reason, skip := rc.opts.Scope.Skip(method, u)
@@ -459,6 +485,101 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 	}
 	rc.queued[ep.URL] = true
 	return true
+}
+
+// issued returns whether a value is a token issued to the role: by one
+// of its pages (an anti-forgery field or meta tag), or a cookie its jar
+// sends to u.
+func (rc *roleCrawl) issued(u *url.URL) func(string) bool {
+	var cookies []*http.Cookie
+	read := false
+	return func(v string) bool {
+		if rc.tokens[v] {
+			return true
+		}
+		if !read {
+			read = true
+			if jar := rc.sess.Jar(); jar != nil {
+				cookies = jar.Cookies(u)
+			}
+		}
+		for _, c := range cookies {
+			if c.Value == v {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// reRedacted finds the secret names of a redacted string.
+var reRedacted = regexp.MustCompile(`\[REDACTED:([^\]]+)\]`)
+
+// redactURL returns u with every secret left out of its parts: the path,
+// and each query value on its own (decoded, then redacted), so that the
+// result is still a URL of the same origin. A secret that spans parts
+// (a whole URL) leaves the origin and "/[REDACTED]".
+func (rc *roleCrawl) redactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawPath = ""
+	c.Path = rc.redact(u.Path)
+	if c.RawQuery != "" {
+		parts := strings.Split(c.RawQuery, "&")
+		for i, kv := range parts {
+			k, v, had := strings.Cut(kv, "=")
+			dk, dv := k, v
+			if x, err := url.QueryUnescape(k); err == nil {
+				dk = x
+			}
+			if x, err := url.QueryUnescape(v); err == nil {
+				dv = x
+			}
+			if rk := rc.redact(dk); rk != dk {
+				k = rk
+			}
+			if rv := rc.redact(dv); rv != dv {
+				v = rv
+			}
+			if had {
+				parts[i] = k + "=" + v
+			} else {
+				parts[i] = k
+			}
+		}
+		c.RawQuery = strings.Join(parts, "&")
+	}
+	out := c.String()
+	if rc.redact(out) != out {
+		return rc.opts.Scope.origin.String() + "/[REDACTED]"
+	}
+	return out
+}
+
+// warnSecretURLs says, once per secret, that discovered URLs hold it and
+// were skipped: a secret that is no secret (a URL, a common value) would
+// otherwise blind the audit without a word.
+func warnSecretURLs(log *slog.Logger, crawls []*roleCrawl) {
+	byName := map[string]map[string]bool{}
+	for _, rc := range crawls {
+		for name, urls := range rc.secretURLs {
+			if byName[name] == nil {
+				byName[name] = map[string]bool{}
+			}
+			for u := range urls {
+				byName[name][u] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		log.Warn("discovered URLs hold a secret: they are neither crawled nor probed (listed as skipped). If the value is no secret, stop marking it one (a configured value: write it without ${...}); if it is, the application puts a credential in its links: exclude those paths (scope.exclude)",
+			"secret", n, "urls", len(byName[n]))
+	}
 }
 
 // candidate is an endpoint offered during one step of the crawl.
@@ -605,7 +726,8 @@ func (rc *roleCrawl) extract(p *page, h http.Header, body []byte) finds {
 			f.offer(p.url, s, http.MethodGet, sourceScript)
 		}
 	case htmldoc.Is(h, body):
-		links := extractLinks(p.url, body)
+		links, tokens := extractPage(p.url, body)
+		f.tokens = tokens
 		f.links = slices.Grow(f.links, len(links)) // after a redirect's Location
 		for _, l := range links {
 			f.links = append(f.links, candidate{method: l.Method, u: l.URL, source: l.Source})
@@ -692,6 +814,11 @@ func (rc *roleCrawl) extractJSON(f *finds, p *page, body []byte) {
 // every run, whichever answer arrived first.
 func (rc *roleCrawl) merge(f finds) []fetchItem {
 	rc.cands = append(rc.cands, f.links...)
+	for _, t := range f.tokens {
+		if len(rc.tokens) < maxTokens {
+			rc.tokens[t] = true
+		}
+	}
 	for k, vs := range f.values {
 		for _, x := range vs {
 			rc.learn(k, x)
@@ -703,6 +830,9 @@ func (rc *roleCrawl) merge(f finds) []fetchItem {
 	}
 	return next
 }
+
+// maxTokens bounds the one-time tokens a role's crawl remembers.
+const maxTokens = 100000
 
 // maxValues bounds the values kept per parameter name.
 const maxValues = 1000

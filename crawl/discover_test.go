@@ -1,9 +1,11 @@
 package crawl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -209,6 +211,7 @@ func TestDiscoverCaps(t *testing.T) {
 		cut         model.Cut
 	}{
 		{"max depth", "crawl: {start: [/c0], max_depth: 3}\n" + noMeta, []string{"/c0", "/c1", "/c2", "/c3"}, 5, model.Cut{MaxDepth: 1}},
+		{"max depth zero", "crawl: {start: [/c0], max_depth: 0}\n" + noMeta, []string{"/c0"}, 2, model.Cut{MaxDepth: 1}},
 		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21, model.Cut{MaxRequests: 16}},
 		{"max per template", "crawl: {start: [/wide], max_per_template: 4}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 5, model.Cut{MaxPerTemplate: 16}},
 	}
@@ -348,9 +351,18 @@ func TestDiscoverSkipsURLsHoldingASecret(t *testing.T) {
 	})
 	defer site.Close()
 	cfg := parseConfig(t, site.URL, noMeta+`crawl: {start: ["/", "/named?key=${ADMIN_TOKEN}"]}`+siteRoles)
-	inv, err := Discover(context.Background(), testOptions(t, cfg))
+	opts := testOptions(t, cfg)
+	var logs bytes.Buffer
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	inv, err := Discover(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Discover: %v", err)
+	}
+	// Said loudly, once, by the secret's name and how many URLs.
+	noSecret(t, "log", logs.String())
+	if n := strings.Count(logs.String(), "discovered URLs hold a secret"); n != 1 ||
+		!strings.Contains(logs.String(), "secret=roles.admin.login.bearer urls=1") {
+		t.Errorf("want one warning naming roles.admin.login.bearer and 1 URL, got %d:\n%s", n, logs.String())
 	}
 	for _, r := range site.Requests() {
 		if strings.HasPrefix(r.URI, "/files") {
@@ -373,6 +385,10 @@ func TestDiscoverSkipsURLsHoldingASecret(t *testing.T) {
 		noSecret(t, "skip", s.URL)
 		if strings.Contains(s.URL, "/files?sig=[REDACTED:") && s.Reason == reasonSecret {
 			skipped = true
+			// Still a URL of the target, with the secret only in its value.
+			if u, err := url.Parse(s.URL); err != nil || u.Host != strings.TrimPrefix(site.URL, "http://") || u.Path != "/files" {
+				t.Errorf("skipped %q is not a URL of the target: %v", s.URL, err)
+			}
 		}
 	}
 	if !skipped {

@@ -59,7 +59,9 @@
 // targets are queued (source "redirect"). HTML answers of any status give
 // links (extract.go: a, area, link, iframe, frame, script, meta refresh,
 // forms submitted with their default values, formaction, <base href>,
-// URL-looking strings in inline scripts); JSON answers give their
+// URL-looking strings in inline scripts; a link a framework sends with
+// another method, data-method="delete", keeps that method and is never
+// fetched); JSON answers give their
 // URL-looking strings and the configured expansions (jsonlinks.go);
 // JavaScript answers their string literals; robots.txt and sitemaps
 // (sitemap.go) their paths. Every endpoint seen is in the inventory, also
@@ -67,7 +69,10 @@
 // endpoints of other methods are listed there and as skipped; loops and
 // the per-template cap leave endpoints out (inventory.go). Inventory.Cut
 // counts what the bounds left out, Pages the requests made. Every URL
-// refused by the scope is listed in Inventory.Skipped with the reason.
+// refused by the scope is listed in Inventory.Skipped with the reason, as
+// is a discovered URL that carries a one-time token (token.go: a
+// parameter named like one, or a value equal to an anti-forgery field,
+// meta tag or cookie issued to the role), its token written "[token]".
 //
 // # Discovery and colly
 //

@@ -51,6 +51,7 @@ type extractor struct {
 	out     []link
 	seen    map[string]bool
 	form    *htmlForm // the form being read, or nil
+	tokens  []string  // values of anti-forgery hidden inputs and meta tags (issuedTokens)
 }
 
 // htmlForm is a form being read: what a browser would submit without the
@@ -84,6 +85,10 @@ type htmlSelect struct {
 //     disabled fields left out), a POST form's action as written, and the
 //     same for every formaction of its buttons (formmethod honoured); a
 //     form without an action submits to the page itself;
+//   - a link marked with another method keeps it (markedMethod:
+//     data-method, data-turbo-method, data-inertia-method), as do
+//     htmx's hx-post, hx-put, hx-patch and hx-delete, a button's
+//     formmethod outside a form, and a POST form's _method field;
 //   - <meta http-equiv="refresh" content="0; url=..."> (source redirect);
 //   - URL-looking string literals in inline scripts ("/api/..." or an
 //     absolute http(s) URL; source script, a weaker source).
@@ -93,6 +98,16 @@ type htmlSelect struct {
 // the page) are dropped; the result may hold other origins, in document
 // order, without duplicates.
 func extractLinks(page *url.URL, body []byte) []link {
+	links, _ := extractPage(page, body)
+	return links
+}
+
+// extractPage returns the links of an HTML body (extractLinks) and the
+// one-time tokens the page issues: the values of its hidden inputs and
+// meta tags named like an anti-forgery token (tokenName), at least
+// minTokenLen bytes long and not URLs. A GET URL that carries one of
+// them performs an action and is never requested (token.go).
+func extractPage(page *url.URL, body []byte) ([]link, []string) {
 	e := &extractor{page: page, base: page, seen: map[string]bool{}}
 	z := html.NewTokenizer(bytes.NewReader(body))
 	inScript := false
@@ -101,7 +116,7 @@ func extractLinks(page *url.URL, body []byte) []link {
 		switch tt {
 		case html.ErrorToken:
 			e.endForm()
-			return e.out
+			return e.out, e.tokens
 		case html.TextToken:
 			text := string(z.Text())
 			if inScript {
@@ -161,6 +176,9 @@ func (e *extractor) startTag(tag string, attrs map[string]string) {
 		}
 		return
 	case "meta":
+		if n := attrs["name"]; tokenName(n) && !strings.HasSuffix(strings.ToLower(n), "param") {
+			e.token(attrs["content"]) // <meta name="csrf-token" content="...">; csrf-param names the field
+		}
 		if strings.EqualFold(strings.TrimSpace(attrs["http-equiv"]), "refresh") {
 			if ref, ok := refreshURL(attrs["content"]); ok {
 				e.add(http.MethodGet, ref, sourceRedirect)
@@ -206,8 +224,43 @@ func (e *extractor) startTag(tag string, attrs map[string]string) {
 	}
 	if attr := linkAttr(tag); attr != "" {
 		if ref, ok := attrs[attr]; ok && strings.TrimSpace(ref) != "" {
-			e.add(http.MethodGet, ref, sourceLink)
+			e.add(markedMethod(attrs), ref, sourceLink)
 		}
+	}
+	for _, m := range []string{"post", "put", "patch", "delete"} {
+		if ref, ok := attrs["hx-"+m]; ok && strings.TrimSpace(ref) != "" {
+			e.add(strings.ToUpper(m), ref, sourceLink) // htmx sends this method
+		}
+	}
+}
+
+// markedMethod is the method a framework sends a link with: the value of
+// data-method (Rails UJS), data-turbo-method (Turbo) or
+// data-inertia-method, upper-cased, or GET. Such a link is an action (a
+// DELETE, a POST): it is listed with its method, never fetched as GET.
+func markedMethod(attrs map[string]string) string {
+	for _, a := range []string{"data-method", "data-turbo-method", "data-inertia-method"} {
+		if m := strings.ToUpper(strings.TrimSpace(attrs[a])); m != "" && isMethodName(m) {
+			return m
+		}
+	}
+	return http.MethodGet
+}
+
+// isMethodName reports whether m can be an HTTP method: letters only.
+func isMethodName(m string) bool {
+	for _, r := range m {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// token records the value of an anti-forgery field or meta tag.
+func (e *extractor) token(v string) {
+	if issuedToken(v) {
+		e.tokens = append(e.tokens, v)
 	}
 }
 
@@ -225,9 +278,14 @@ func (e *extractor) control(tag string, attrs map[string]string) {
 			return
 		}
 		if e.form == nil {
-			// A button outside a form submits nothing, but names a URL.
+			// A button outside a form submits nothing, but names a URL,
+			// with the method it says (formmethod, or a framework's).
 			if strings.TrimSpace(fa) != "" {
-				e.add(http.MethodGet, fa, sourceForm)
+				method := markedMethod(attrs)
+				if m, ok := attrs["formmethod"]; ok && formMethod(m) != "" {
+					method = formMethod(m)
+				}
+				e.add(method, fa, sourceForm)
 			}
 			return
 		}
@@ -237,6 +295,9 @@ func (e *extractor) control(tag string, attrs map[string]string) {
 		}
 		e.form.actions = append(e.form.actions, [2]string{fa, method})
 		return
+	}
+	if typ == "hidden" && tokenName(attrs["name"]) {
+		e.token(attrs["value"]) // in a form or not: the page issued it
 	}
 	if tag == "button" || e.form == nil || disabled {
 		return
@@ -363,6 +424,17 @@ func (e *extractor) submit(f *htmlForm, action, method string) {
 	u, err := model.Normalize(base, action)
 	if err != nil {
 		return
+	}
+	if method == http.MethodPost {
+		// Rails, Laravel and Symfony send a POST form with a _method
+		// field as that method (DELETE, PUT, PATCH).
+		for _, kv := range f.fields {
+			if kv[0] == "_method" {
+				if m := strings.ToUpper(strings.TrimSpace(kv[1])); m != "" && isMethodName(m) {
+					method = m
+				}
+			}
+		}
 	}
 	if method == http.MethodGet {
 		var q []string

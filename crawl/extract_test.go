@@ -128,6 +128,8 @@ func FuzzExtractLinks(f *testing.F) {
 		`<a href="http://127.0.0.1:8080@evil.example/">`,
 		`<form action="//evil.example/s"><input name=q value="x"><button formaction="http://127.0.0.1:8080/b">`,
 		`<meta http-equiv=refresh content="0;url=//evil.example/"><script>fetch("/api/a"); x="https://evil.example/"</script>`,
+		`<a href="/p/1" data-method="delete"><a href="/p/2" data-turbo-method="Post"><i hx-put="/p/3"></i><button formaction="/p/4" formmethod=post>`,
+		`<form method=post action=/p/5><input type=hidden name=_method value=patch></form>`,
 	} {
 		f.Add(s)
 	}
@@ -143,7 +145,7 @@ func FuzzExtractLinks(f *testing.F) {
 				t.Errorf("%s listed twice", k)
 			}
 			seen[k] = true
-			if l.Method != "GET" && l.Method != "POST" {
+			if l.Method == "" || !isMethodName(l.Method) {
 				t.Errorf("%s: method %q", s, l.Method)
 			}
 			if !slices.Contains(sources, l.Source) {

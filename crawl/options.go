@@ -11,9 +11,9 @@ import (
 )
 
 // Defaults for a configuration built in code with zero crawl settings;
-// roles.Load fills the same values in.
+// roles.Load fills the same values in. A max_depth of zero is not unset:
+// it fetches the start URLs and the declared sources and follows nothing.
 const (
-	defaultMaxDepth    = 6
 	defaultMaxRequests = 2000
 	defaultConcurrency = 8
 	defaultMaxBody     = 1 << 20
@@ -38,8 +38,8 @@ func limitsOf(cfg *roles.Config) limits {
 		maxDepth: c.MaxDepth, maxRequests: c.MaxRequests, concurrency: c.Concurrency,
 		timeout: c.Timeout, maxBody: c.MaxBody, userAgent: c.UserAgent, start: c.Start,
 	}
-	if l.maxDepth <= 0 {
-		l.maxDepth = defaultMaxDepth
+	if l.maxDepth < 0 {
+		l.maxDepth = 0 // zero means zero (crawl.max_depth: 0)
 	}
 	if l.maxRequests <= 0 {
 		l.maxRequests = defaultMaxRequests

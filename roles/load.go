@@ -156,6 +156,9 @@ func (w *walker) config(data []byte) *Config {
 	// Roles come first: patterns and allow lists refer to them.
 	w.target = c.Target
 	c.Roles = w.roles(f["roles"])
+	for _, r := range c.Roles { // every output prints them: never redacted (Redactor.Public)
+		w.secrets.Public(r.Name)
+	}
 	c.Scope = w.scope(f["scope"], c)
 	c.Crawl = w.crawl(f["crawl"], c)
 	w.safety(f, c)

@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,27 +14,68 @@ import (
 // run time are added with Add.
 type Redactor struct {
 	mu      sync.RWMutex
+	public  map[string]bool   // values never redacted (Public)
 	secrets map[string]string // value -> name
 	sorted  []string          // values, longest first, so overlapping secrets redact whole
 	repl    *strings.Replacer // one pass over the string: a placeholder is never redacted again
 }
 
 // NewRedactor returns an empty Redactor.
-func NewRedactor() *Redactor { return &Redactor{secrets: map[string]string{}} }
+func NewRedactor() *Redactor {
+	return &Redactor{secrets: map[string]string{}, public: map[string]bool{}}
+}
 
 // Add registers value as a secret called name. Values shorter than 4
-// bytes are still redacted; an empty value is ignored.
+// bytes are still redacted; an empty value, or one made Public, is
+// ignored.
 func (r *Redactor) Add(name, value string) {
 	if value == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.secrets[value]; ok {
+	if _, ok := r.secrets[value]; ok || r.public[value] {
 		return
 	}
 	r.secrets[value] = name
 	r.sorted = append(r.sorted, value)
+	r.rebuild()
+}
+
+// Public makes values that every output prints, such as the roles'
+// names, never redacted: a secret equal to one (a username from ${ENV}
+// that is also the role's name) is written in the configuration already,
+// and redacting it would garble every report. A secret that holds one
+// (a password "editor-1", an Authorization value) is still redacted.
+func (r *Redactor) Public(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.public == nil {
+		r.public = map[string]bool{}
+	}
+	changed := false
+	for _, v := range values {
+		if v == "" {
+			continue
+		}
+		r.public[v] = true
+		if _, ok := r.secrets[v]; ok {
+			delete(r.secrets, v)
+			r.sorted = slices.DeleteFunc(r.sorted, func(s string) bool { return s == v })
+			changed = true
+		}
+	}
+	if changed {
+		r.rebuild()
+	}
+}
+
+// rebuild sorts the values and makes the replacer; r.mu is held.
+func (r *Redactor) rebuild() {
+	if len(r.sorted) == 0 {
+		r.repl = nil
+		return
+	}
 	sort.Slice(r.sorted, func(i, j int) bool {
 		if len(r.sorted[i]) != len(r.sorted[j]) {
 			return len(r.sorted[i]) > len(r.sorted[j])
@@ -85,6 +127,9 @@ func (r *Redactor) Clone() *Redactor {
 		c.secrets[v] = r.secrets[v]
 	}
 	c.sorted = append([]string(nil), r.sorted...)
+	for v := range r.public {
+		c.public[v] = true
+	}
 	if r.repl != nil {
 		c.repl = r.repl // a Replacer is immutable; Add builds a new one
 	}

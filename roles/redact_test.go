@@ -30,3 +30,31 @@ func TestRedactorOnePass(t *testing.T) {
 		t.Errorf("nil Redactor changed its input: %q", got)
 	}
 }
+
+// A username from ${ENV} equal to its role's name does not redact the
+// role's name, which every output prints; the password and the
+// Authorization value still are.
+func TestRoleNameIsNeverRedacted(t *testing.T) {
+	env := map[string]string{"ED_USER": "editor", "ED_PW": "editor-pw-1234"}
+	cfg, err := Parse("test.yaml", []byte(`target: http://127.0.0.1:8080
+roles:
+  editor:
+    login:
+      basic: {username: "${ED_USER}", password: "${ED_PW}"}
+`), LoadOptions{Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Redactor{cfg.Secrets, cfg.Secrets.Clone()} {
+		if got := r.Redact("role editor: 3 leaks"); got != "role editor: 3 leaks" {
+			t.Errorf("the role's name is redacted: %q", got)
+		}
+		if got := r.Redact("pw editor-pw-1234"); strings.Contains(got, "editor-pw-1234") {
+			t.Errorf("the password is not redacted: %q", got)
+		}
+		r.Add("obtained", "editor")
+		if got := r.Redact("editor"); got != "editor" {
+			t.Errorf("a secret obtained later redacts the role's name: %q", got)
+		}
+	}
+}

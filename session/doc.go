@@ -33,4 +33,9 @@
 // answer that judge.NeedsConfirm names, renewing a session found dead and
 // repeating the request once, alone. crawl makes every discovery and probe
 // request of a role with a check through Keep.
+//
+// The role's jar never applies an answer's deletion of a session cookie
+// (one the last sign-in set, 8 bytes or more, or a configured one): Keep
+// marks the URL that answered it session-ending at once, without a
+// check or a renewal. A new value (a rotation) is applied.
 package session

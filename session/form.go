@@ -55,7 +55,7 @@ func (f *flow) form(ctx context.Context, fl *roles.FormLogin) (*credentials, err
 	}
 	// Hidden values are CSRF tokens and nonces more often than not.
 	for _, c := range hf.controls {
-		if c.hidden && (reCSRFName.MatchString(c.name) || len(c.value) >= 16) && len(c.value) >= minObtainedSecret {
+		if f.hiddenSecret(c) {
 			f.s.addSecret("form."+c.name, c.value)
 		}
 	}
@@ -143,6 +143,40 @@ func (f *flow) form(ctx context.Context, fl *roles.FormLogin) (*credentials, err
 		return nil, fmt.Errorf("%s, which still holds the login form: the credentials were refused", what)
 	}
 	return &credentials{jar: f.jar, answer: &loginAnswer{header: final.header, body: final.body}}, nil
+}
+
+// hiddenSecret reports whether the value of a login form's control is
+// taken for a secret: a hidden value of minObtainedSecret bytes or more
+// (8: shorter values, "en", "1", "true", are common words, and redacting
+// them would garble evidence), named like an anti-forgery field, or of 16
+// bytes or more and not a URL of the target. A hidden redirect_to
+// (http://host/admin/) or a path (/admin/) is where the form goes next,
+// not a secret: registering it would redact, and skip as "holding a
+// role's secret", every URL under it.
+func (f *flow) hiddenSecret(c control) bool {
+	if !c.hidden || len(c.value) < minObtainedSecret {
+		return false
+	}
+	if reCSRFName.MatchString(c.name) {
+		return true
+	}
+	return len(c.value) >= 16 && !f.targetURL(c.value)
+}
+
+// targetURL reports whether v is a URL of the target: a path from the
+// root, or an absolute URL of the target's origin.
+func (f *flow) targetURL(v string) bool {
+	if strings.ContainsAny(v, " \t\r\n") {
+		return false
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		return strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//")
+	}
+	return model.SameOrigin(u, f.base)
 }
 
 // reCSRFName recognises the names of anti-forgery fields.

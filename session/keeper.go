@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -51,7 +56,14 @@ type Keeper struct {
 	roles   map[string]*roleKeeper
 
 	mu     sync.Mutex
-	ending map[model.Endpoint]string // session-ending endpoint -> the role that found it
+	ending map[model.Endpoint]ending // session-ending endpoints; each role's list (roleKeeper.ending) is under mu too
+	shapes map[string]model.Endpoint // shapeOf -> the first endpoint of that shape whose answer deleted a session cookie
+}
+
+// ending is who found a session-ending endpoint, and how.
+type ending struct {
+	role string
+	why  string // the reason listed in the inventory
 }
 
 // Report is what the keeper saw of one role's
@@ -72,7 +84,7 @@ func NewKeeper(secrets *roles.Redactor, sessions []*Session, logger *slog.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]string{}}
+	k := &Keeper{log: logger, secrets: secrets, roles: map[string]*roleKeeper{}, ending: map[model.Endpoint]ending{}, shapes: map[string]model.Endpoint{}}
 	for _, s := range sessions {
 		if s == nil || s.Role == nil || s.Name() == "anonymous" {
 			continue
@@ -92,8 +104,11 @@ func (k *Keeper) Reports(names []string) []Report {
 			continue
 		}
 		rk.mu.Lock()
-		r := Report{Role: n, Lost: rk.lostCount, LostReason: rk.lostWhy, SessionEnding: append([]string(nil), rk.ending...)}
+		r := Report{Role: n, Lost: rk.lostCount, LostReason: rk.lostWhy}
 		rk.mu.Unlock()
+		k.mu.Lock()
+		r.SessionEnding = append([]string(nil), rk.ending...)
+		k.mu.Unlock()
 		sort.Strings(r.SessionEnding)
 		out = append(out, r)
 	}
@@ -105,8 +120,8 @@ func (k *Keeper) Skips() []model.Skip {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	out := make([]model.Skip, 0, len(k.ending))
-	for ep, role := range k.ending {
-		out = append(out, model.Skip{Endpoint: ep, Reason: fmt.Sprintf("session-ending: the check of role %s failed right after it; no signed-in role requests it", role)})
+	for ep, e := range k.ending {
+		out = append(out, model.Skip{Endpoint: ep, Reason: "session-ending: " + e.why + "; no signed-in role requests it"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.Less(out[j].Endpoint) })
 	return out
@@ -128,26 +143,77 @@ func (k *Keeper) AddSkips(inv *model.Inventory) {
 	})
 }
 
-// isEnding reports whether ep was found to end sessions.
+// isEnding reports whether ep was found to end sessions: itself, or, for
+// an endpoint of the same method, path and query keys as one whose answer
+// deleted a session cookie (a re-authentication page linked with another
+// redirect_to each time), its shape. Such an endpoint is listed as
+// session-ending the first time it is asked about, and never requested.
 func (k *Keeper) isEnding(ep model.Endpoint) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	_, ok := k.ending[ep]
-	return ok
+	if _, ok := k.ending[ep]; ok {
+		return true
+	}
+	if len(k.shapes) == 0 {
+		return false
+	}
+	first, ok := k.shapes[shapeOf(ep)]
+	if !ok {
+		return false
+	}
+	e := k.ending[first]
+	k.ending[ep] = ending{role: e.role, why: "its method, path and parameter names are those of " + k.secrets.Redact(first.URL) + ", whose answer deletes a session cookie"}
+	if rk := k.roles[e.role]; rk != nil {
+		rk.ending = append(rk.ending, ep.URL)
+	}
+	return true
 }
 
-func (k *Keeper) markEnding(ep model.Endpoint, rk *roleKeeper) {
+// shapeOf is ep's method, path and sorted query keys, without values.
+func shapeOf(ep model.Endpoint) string {
+	u, err := url.Parse(ep.URL)
+	if err != nil {
+		return ep.Method + " " + ep.URL
+	}
+	keys := slices.Sorted(maps.Keys(u.Query()))
+	return ep.Method + " " + u.Scheme + "://" + u.Host + u.EscapedPath() + "?" + strings.Join(keys, "&")
+}
+
+// markEnding records ep as session-ending, found by rk's role for the
+// reason why ("the check of role editor failed right after it").
+func (k *Keeper) markEnding(ep model.Endpoint, rk *roleKeeper, why string) {
 	k.mu.Lock()
 	_, had := k.ending[ep]
 	if !had {
-		k.ending[ep] = rk.sess.Name()
+		k.ending[ep] = ending{role: rk.sess.Name(), why: why}
+		rk.ending = append(rk.ending, ep.URL)
 	}
 	k.mu.Unlock()
 	if !had {
-		rk.ending = append(rk.ending, ep.URL) // under rk.mu
-		rk.log.Warn("session-ending URL: the role's check failed right after it; no signed-in role requests it again",
+		rk.log.Warn("session-ending URL: "+why+"; no signed-in role requests it again",
 			"endpoint", k.secrets.Redact(ep.String()))
 	}
+}
+
+// cookieEnded marks as session-ending, at once, every URL whose answer
+// deleted one of the session cookies of rk's role since the last call
+// (the deletion was not applied: sessionJar), and reports whether ep is
+// now session-ending. A URL requested with another method than ep's
+// (a redirect the probe followed) is marked for GET.
+func (k *Keeper) cookieEnded(rk *roleKeeper, ep model.Endpoint) bool {
+	for _, d := range rk.sess.jar.takeDeleted() {
+		e := model.Endpoint{Method: http.MethodGet, URL: d.url}
+		if d.url == ep.URL {
+			e = ep
+		}
+		k.markEnding(e, rk, fmt.Sprintf("its answer deletes the session cookie %q of role %s (the deletion was not applied)", d.cookie, rk.sess.Name()))
+		k.mu.Lock()
+		if _, had := k.shapes[shapeOf(e)]; !had {
+			k.shapes[shapeOf(e)] = e
+		}
+		k.mu.Unlock()
+	}
+	return k.isEnding(ep)
 }
 
 // roleKeeper is the keeper's state for one role.
@@ -170,7 +236,7 @@ type roleKeeper struct {
 	lostAt    uint64 // lastPass when the session was lost
 	lostWhy   string
 	lostCount int
-	ending    []string
+	ending    []string // under Keeper.mu
 
 	pm     sync.Mutex // guards busy and parked
 	busy   int        // renewals and lone repeats in progress
@@ -240,6 +306,9 @@ func Keep[T any](ctx context.Context, k *Keeper, sess *Session, ep model.Endpoin
 	rk.solo.RUnlock()
 	if !ok {
 		return Result[T]{Outcome: Cancelled}
+	}
+	if k.cookieEnded(rk, ep) {
+		return Result[T]{Outcome: Ending}
 	}
 	if !confirm || !sess.Checked() {
 		return Result[T]{Val: v, SendSeq: sendSeq}
@@ -323,6 +392,9 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 		if !ok {
 			return Result[T]{Outcome: Cancelled}
 		}
+		if k.cookieEnded(rk, ep) {
+			return Result[T]{Outcome: Ending}
+		}
 		n := rk.started.Add(1)
 		res := rk.sess.Check(ctx)
 		switch {
@@ -347,7 +419,7 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 			continue
 		}
 		// Fresh before, ended right after, nothing else in flight.
-		k.markEnding(ep, rk)
+		k.markEnding(ep, rk, "the check of role "+rk.sess.Name()+" failed right after it")
 		_ = rk.renewLocked(ctx, res.Seen) // a failure marks the session lost
 		return Result[T]{Outcome: Ending}
 	}

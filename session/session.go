@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -118,6 +119,7 @@ func NewSession(r *roles.Role) *Session {
 	}
 	for k, v := range l.Cookies {
 		s.static.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
+		s.jar.own[k] = true
 	}
 	s.opts.Logger = slog.New(slog.DiscardHandler)
 	return s
@@ -414,16 +416,17 @@ func (s *Session) install(cr *credentials, vars map[string]string, first bool) {
 	}
 	s.stats.SignIns++
 	s.mu.Unlock()
-	s.jar.swap(cr.jar)
+	s.jar.swap(cr.jar, cr.cookies)
 	s.gen.Add(1)
 }
 
 // credentials are what a sign-in flow obtained.
 type credentials struct {
-	jar    http.CookieJar // the session's cookies
-	header http.Header    // headers to send (a token)
-	expiry time.Time      // when the token expires; zero: unknown
-	answer *loginAnswer   // what captures read
+	jar     http.CookieJar  // the session's cookies
+	cookies map[string]bool // names of the cookies the sign-in left set (true) or deleted (false)
+	header  http.Header     // headers to send (a token)
+	expiry  time.Time       // when the token expires; zero: unknown
+	answer  *loginAnswer    // what captures read
 }
 
 // loginAnswer is the answer captures read.
@@ -456,12 +459,34 @@ func (s *Session) redact(v string) string { return s.opts.Secrets.Redact(v) }
 
 // sessionJar is the role's jar: a stable object whose cookies a sign-in
 // replaces at once.
+//
+// An answer outside a sign-in never deletes the session's own cookies
+// (those the last sign-in left set with a value of 8 bytes or more, and
+// configured cookies): a Set-Cookie that deletes one (Max-Age<=0, an Expires in the past, or an empty
+// value) is not applied, and the URL it answered is remembered
+// (takeDeleted) so that the keeper lists it as session-ending at once
+// (docs/design.md, "Sessions"). A new value (a rotation) is applied.
 type sessionJar struct {
-	mu  sync.RWMutex
-	jar http.CookieJar
+	mu      sync.RWMutex
+	jar     http.CookieJar
+	signed  map[string]bool // cookies the last sign-in left set
+	own     map[string]bool // configured cookies (set before any request)
+	deleted []cookieDeletion
 }
 
-func newSessionJar() *sessionJar { return &sessionJar{jar: newJar()} }
+// cookieDeletion is an answer that deleted one of the session's own
+// cookies, not applied.
+type cookieDeletion struct {
+	url    string // the URL requested, normalised
+	cookie string // the cookie's name
+}
+
+// maxDeletions bounds the deletions remembered between two takeDeleted.
+const maxDeletions = 1000
+
+func newSessionJar() *sessionJar {
+	return &sessionJar{jar: newJar(), signed: map[string]bool{}, own: map[string]bool{}}
+}
 
 func newJar() http.CookieJar {
 	jar, _ := cookiejar.New(nil) // cookiejar.New never fails without options
@@ -474,15 +499,61 @@ func (j *sessionJar) current() http.CookieJar {
 	return j.jar
 }
 
-func (j *sessionJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.current().SetCookies(u, cs) }
-func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie        { return j.current().Cookies(u) }
+// deletes reports whether c deletes the cookie it names.
+func deletes(c *http.Cookie, now time.Time) bool {
+	return c.MaxAge < 0 || c.Value == "" || !c.Expires.IsZero() && !c.Expires.After(now)
+}
 
-func (j *sessionJar) swap(jar http.CookieJar) {
+func (j *sessionJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	now := time.Now()
+	j.mu.Lock()
+	jar := j.jar
+	var keep []*http.Cookie
+	for _, c := range cs {
+		if (j.signed[c.Name] || j.own[c.Name]) && deletes(c, now) {
+			if len(j.deleted) < maxDeletions {
+				d := cookieDeletion{url: u.String(), cookie: c.Name}
+				if n, err := model.Normalize(nil, d.url); err == nil {
+					d.url = n.String()
+				}
+				j.deleted = append(j.deleted, d)
+			}
+			continue
+		}
+		keep = append(keep, c)
+	}
+	j.mu.Unlock()
+	if len(keep) > 0 {
+		jar.SetCookies(u, keep)
+	}
+}
+
+func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie { return j.current().Cookies(u) }
+
+// takeDeleted returns the deletions not applied since the last call.
+func (j *sessionJar) takeDeleted() []cookieDeletion {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	d := j.deleted
+	j.deleted = nil
+	return d
+}
+
+// swap installs the jar of a sign-in and the names of the cookies it
+// left set.
+func (j *sessionJar) swap(jar http.CookieJar, names map[string]bool) {
 	if jar == nil {
 		jar = newJar()
 	}
+	signed := map[string]bool{}
+	for n, set := range names {
+		if set {
+			signed[n] = true
+		}
+	}
 	j.mu.Lock()
 	j.jar = jar
+	j.signed = signed
 	j.mu.Unlock()
 }
 

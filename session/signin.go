@@ -65,6 +65,7 @@ func (s *Session) runFlow(ctx context.Context) (*credentials, error) {
 	}
 	if sj, ok := cr.jar.(*secretJar); ok {
 		cr.jar = sj.CookieJar
+		cr.cookies = sj.names
 	}
 	return cr, nil
 }
@@ -73,13 +74,24 @@ func (s *Session) runFlow(ctx context.Context) (*credentials, error) {
 // signing in (the session's, a pre-session's, a CSRF cookie) joins the
 // redactor the moment it is set, even when a later answer deletes it,
 // URL-decoded too (pages and scripts show the decoded form).
+//
+// It also names the cookies the sign-in left set: the session's own
+// cookies, whose deletion by a later answer is never applied (sessionJar).
 type secretJar struct {
 	http.CookieJar
-	s *Session
+	s     *Session
+	names map[string]bool
 }
 
 func (j *secretJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	now := time.Now()
 	for _, c := range cs {
+		if j.names == nil {
+			j.names = map[string]bool{}
+		}
+		// A session cookie holds an identifier: a short value ("en", a
+		// flash marker) is not one, and its deletion ends nothing.
+		j.names[c.Name] = !deletes(c, now) && len(c.Value) >= minObtainedSecret
 		if len(c.Value) >= minObtainedSecret {
 			j.s.addSecret("cookie."+c.Name, c.Value)
 			if d, err := url.PathUnescape(c.Value); err == nil && len(d) >= minObtainedSecret {
