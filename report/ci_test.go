@@ -29,6 +29,7 @@ func testRuns() map[string]*model.Run {
 		// Body checks and a baseline; the same with markup everywhere.
 		"baselined":         baselinedRun(),
 		"hostile baselined": hostileBaselinedRun(),
+		"incomplete":        incompleteRun("interrupted"),
 		"empty":             {Schema: model.SchemaVersion, Tool: model.Tool{Name: "permaudit"}, Complete: true, Gate: model.Gate{FailOn: model.DefaultFailOn}, Counts: map[model.Verdict]int{}},
 	}
 }

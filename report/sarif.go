@@ -79,8 +79,17 @@ type sarifAutomation struct {
 
 type sarifInvocation struct {
 	ExecutionSuccessful bool   `json:"executionSuccessful"`
+	ExitCode            int    `json:"exitCode"`
+	ExitCodeDescription string `json:"exitCodeDescription,omitempty"`
 	StartTimeUTC        string `json:"startTimeUtc"`
 	EndTimeUTC          string `json:"endTimeUtc"`
+	// ToolExecutionNotifications say why an incomplete run is one.
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
 }
 
 type sarifResult struct {
@@ -145,6 +154,14 @@ var verdictDescriptions = map[model.Verdict][2]string{
 	model.MissingWWWAuth: {"A 401 without WWW-Authenticate", "RFC 9110 requires a WWW-Authenticate header on every 401 answer."},
 }
 
+// exitCodeDescriptions name the exit codes a run can have (exitCodeOf).
+var exitCodeDescriptions = map[int]string{
+	0:   "complete; no finding the gate fails on",
+	1:   "a finding the gate fails on",
+	4:   "incomplete: the maximum duration or a cap ended the run early",
+	130: "incomplete: interrupted",
+}
+
 // securitySeverity maps severities to the 0-10 scores code-scanning
 // services sort by.
 var securitySeverity = map[model.Severity]string{model.Critical: "9.5", model.High: "8.0", model.Medium: "5.5", model.Low: "3.0"}
@@ -162,6 +179,8 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 		Tool: sarifTool{Driver: sarifDriver{Name: nonEmpty(r.Tool.Name, "permaudit"), Version: r.Tool.Version}},
 		Invocations: []sarifInvocation{{
 			ExecutionSuccessful: r.Complete,
+			ExitCode:            exitCodeOf(r),
+			ExitCodeDescription: exitCodeDescriptions[exitCodeOf(r)],
 			StartTimeUTC:        r.Started.UTC().Format("2006-01-02T15:04:05.000Z"),
 			EndTimeUTC:          r.Finished.UTC().Format("2006-01-02T15:04:05.000Z"),
 		}},
@@ -171,6 +190,12 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 			Complete: r.Complete, Incomplete: r.Incomplete,
 			GateFailed: r.Gate.Failed, GateFailing: r.Gate.Failing, GateFailOn: failOn,
 		},
+	}
+	if !r.Complete {
+		run.Invocations[0].ToolExecutionNotifications = []sarifNotification{{
+			Level:   "error",
+			Message: sarifText{"The run is incomplete (" + incompleteReason(r) + "): what it did not probe may hold a finding, so it is not a pass."},
+		}}
 	}
 	if r.RunID != "" {
 		run.AutomationDetails = &sarifAutomation{ID: "permaudit/" + r.RunID}

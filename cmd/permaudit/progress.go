@@ -97,7 +97,10 @@ func (p *progress) summary(run *model.Run) {
 		rate = float64(p.pages+len(run.Observations)) / d.Seconds()
 	}
 	gate := "passed"
-	if run.Gate.Failed {
+	switch {
+	case !run.Complete && !run.Gate.Failed:
+		gate = "not passed: the run is incomplete"
+	case run.Gate.Failed:
 		gate = fmt.Sprintf("FAILED (%d finding(s) on %s)", run.Gate.Failing, joinVerdicts(run.Gate.FailOn))
 	}
 	if b := run.Baseline; b != nil {
