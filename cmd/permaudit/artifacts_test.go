@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/permaudit/permaudit/internal/demoapp"
 )
 
 // TestIncompleteArtifactsAreNotGreen: an audit ended by --max-duration
@@ -46,5 +49,97 @@ func TestIncompleteArtifactsAreNotGreen(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "gate not passed: the run is incomplete") {
 		t.Errorf("stderr summary: want \"gate not passed: the run is incomplete\":\n%s", stderr)
+	}
+}
+
+// TestSARIFPointsIntoTheRepository audits the demo with its configuration
+// in a repository: every SARIF location is the configuration file,
+// relative to the repository's top level, at the line of the finding's
+// rule; --sarif-root moves the root, and report renders a saved run the
+// same way.
+func TestSARIFPointsIntoTheRepository(t *testing.T) {
+	srv, demoCfg := startDemo(t, demoapp.Bugs{Leak: true})
+	repo := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "security"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(demoCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(repo, "security", "permaudit.yaml")
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	sarif, runFile := filepath.Join(out, "a.sarif"), filepath.Join(out, "run.json")
+	code, _, stderr := runCLI(t, demoapp.Env(), "audit", "-c", cfg, "--target", srv.URL(), "--out", "sarif="+sarif, "--out", "json="+runFile)
+	if code != exitGate {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	run := readRun(t, runFile)
+	lines := map[string]int{}
+	for _, r := range run.Rules {
+		lines[r.Name] = max(r.Line, 1)
+	}
+	check := func(path, wantURI string) {
+		t.Helper()
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct{ URI, URIBaseID string } `json:"artifactLocation"`
+							Region           struct {
+								StartLine int `json:"startLine"`
+							} `json:"region"`
+						} `json:"physicalLocation"`
+					} `json:"locations"`
+					Properties struct {
+						Rule string `json:"rule"`
+						URL  string `json:"url"`
+					} `json:"properties"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &log); err != nil {
+			t.Fatal(err)
+		}
+		results := log.Runs[0].Results
+		if len(results) == 0 {
+			t.Fatalf("%s: no result", path)
+		}
+		for _, res := range results {
+			pl := res.Locations[0].PhysicalLocation
+			if pl.ArtifactLocation.URI != wantURI || pl.ArtifactLocation.URIBaseID != "%SRCROOT%" {
+				t.Errorf("%s: location %+v, want %s against %%SRCROOT%%", path, pl.ArtifactLocation, wantURI)
+			}
+			if want, ok := lines[res.Properties.Rule]; ok && pl.Region.StartLine != want {
+				t.Errorf("%s: %s at line %d, want %d", path, res.Properties.Rule, pl.Region.StartLine, want)
+			}
+			if strings.Contains(string(b), `"uri": "http`) {
+				t.Errorf("%s: an http:// location", path)
+			}
+		}
+	}
+	check(sarif, "security/permaudit.yaml")
+
+	again := filepath.Join(out, "b.sarif")
+	code, _, stderr = runCLI(t, nil, "report", runFile, "--out", "sarif="+again, "--sarif-root", filepath.Join(repo, "security"))
+	if code != exitOK {
+		t.Fatalf("report: exit %d\n%s", code, stderr)
+	}
+	check(again, "permaudit.yaml")
+
+	code, _, stderr = runCLI(t, nil, "report", runFile, "--out", "sarif="+again, "--sarif-root", filepath.Join(repo, "nowhere"))
+	if code != exitUsage || !strings.Contains(stderr, "--sarif-root") {
+		t.Errorf("a --sarif-root that is no directory: exit %d, want 2 naming the flag\n%s", code, stderr)
 	}
 }

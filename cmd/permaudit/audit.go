@@ -34,6 +34,8 @@ type auditFlags struct {
 	Baseline string
 	// SkipFailedRoles audits the other roles when one cannot sign in.
 	SkipFailedRoles bool
+	// SARIFRoot is what the SARIF output's locations are relative to.
+	SARIFRoot string
 	// Safety: --dry-run, --max-duration, --rate, --insecure, --ca-file, --proxy (safety.go).
 	Safety safetyFlags
 }
@@ -47,6 +49,7 @@ func addAuditFlags(c *cobra.Command, f *auditFlags) {
 	fs.StringVar(&f.FailOn, "fail-on", "", "verdicts that fail the gate, comma-separated, or 'none' (default leak,blocked,existence-leak,error)")
 	fs.CountVarP(&f.Verbose, "verbose", "v", "log more to stderr (-v info, -vv debug)")
 	fs.BoolVar(&f.SkipFailedRoles, "skip-failed-roles", false, "when a role cannot sign in, audit the other roles (its cells are errors) instead of stopping with exit 3")
+	fs.StringVar(&f.SARIFRoot, "sarif-root", "", sarifRootUsage)
 	fs.StringVar(&f.Baseline, "baseline", "", "baseline file (YAML, see permaudit baseline): listed findings do not fail the gate, entries no longer seen are reported as fixed")
 	addSafetyFlags(c, &f.Safety)
 }
@@ -192,6 +195,11 @@ func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
 		problems = append(problems, errors.Unwrap(err).Error())
 	}
 	p.outputs = outputs
+	if sopts, err := sarifOptions(f.SARIFRoot, cfg.File); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		useSARIFOptions(p.outputs, sopts)
+	}
 	p.failOn = model.DefaultFailOn
 	failOn := f.FailOn
 	if failOn == "" && cfg.FailOn != nil {
