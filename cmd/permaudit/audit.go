@@ -80,7 +80,9 @@ a session found ended is renewed (renew.max, default 3) and the request repeated
 
 Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
 output; the text summary still goes to stdout unless some --out writes to '-'.
-Progress and logs go to stderr.
+Progress and logs go to stderr: a progress bar on a terminal; without one (a CI
+log), a line every 30 s with the phase, what is done of what, the rate and the
+time taken, and a summary line at the end.
 
 Safety: only GET and HEAD are sent unless scope.allow_methods opts in (declared
 endpoints only); at most crawl.rate requests/s (default 50/s, unlimited for a
