@@ -240,6 +240,13 @@ func testMatrixHeadersAndKeyboard(t *testing.T, br *browsertest.Browser) {
 	if got := eval[string](t, page, active); got != "GET /account/ as customer" {
 		t.Errorf("after Escape: focus on %q, want back on the cell", got)
 	}
+	// Filtered out, the tab stop's row gives it to the first row shown.
+	click(t, page, `#filters button[data-verdict="leak"]`)
+	if got := eval[string](t, page, `(() => { const td = document.querySelector('#matrix-groups td[tabindex="0"]');
+		return td && td.closest('[hidden]') === null ? td.closest('tr').cells[0].textContent : '' })()`); got != "GET /admin/" {
+		t.Errorf("with the leak filter, the tab stop is on %q, want the first row shown, GET /admin/", got)
+	}
+	click(t, page, `#f-clear`)
 	checkClean(t, page, u)
 }
 

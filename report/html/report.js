@@ -320,6 +320,15 @@
       var g = matrix.groups[k], gHide = gShown[k] === 0;
       if (g.shown !== (gHide ? 0 : 1)) { g.el.hidden = gHide; g.shown = gHide ? 0 : 1; }
     }
+    // The matrix's one tab stop moves to the first row shown when its
+    // row is filtered out, so that Tab still reaches the matrix.
+    var stop = doc.querySelector('#matrix-groups td[tabindex="0"]');
+    var at = stop ? matrix.rowOf.get(stop.parentNode) : undefined;
+    if (at !== undefined && matrix.rows[at].next) {
+      for (k = 0; k < matrix.rows.length; k++) {
+        if (!matrix.rows[k].next) { stop.tabIndex = -1; matrix.rows[k].tr.cells[stop.cellIndex].tabIndex = 0; break; }
+      }
+    }
     if (listed === null) {
       listed = all('tr.frow').map(function (tr) {
         return {
