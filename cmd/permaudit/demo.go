@@ -56,7 +56,7 @@ func newDemoCmd(io ioStreams) *cobra.Command {
 audits it with its embedded configuration as anonymous, customer, support and admin,
 prints the findings, writes ` + demoRunFile + ` and the HTML report
 ` + demoReportFile + ` into the current directory (or --dir), and stops the
-application.
+application (unless --serve).
 
 The demo plants bugs on purpose (one of each kind by default) and checks the
 audit against them: it exits 0 when the audit found exactly the planted bugs (the
