@@ -113,6 +113,23 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	j.sort()
 	j.count()
 	run.Coverage = coverage(run, cfg)
+	run.Rules = ruleInfos(cfg)
+}
+
+// ruleInfos lists cfg's matrix rules and its default, where they are
+// written (model.Run.Rules). The configuration does not record the line
+// of matrix.default, so the default's line is 0 (unknown).
+func ruleInfos(cfg *roles.Config) []model.RuleInfo {
+	infos := make([]model.RuleInfo, 0, len(cfg.Matrix.Rules)+1)
+	for i := range cfg.Matrix.Rules {
+		r := &cfg.Matrix.Rules[i]
+		pats := make([]string, len(r.Match))
+		for k, p := range r.Match {
+			pats[k] = p.Raw
+		}
+		infos = append(infos, model.RuleInfo{Index: r.Index, Name: r.Name(), Patterns: pats, File: cfg.File, Line: r.Line})
+	}
+	return append(infos, model.RuleInfo{Name: "default", File: cfg.File})
 }
 
 type judgement struct {

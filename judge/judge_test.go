@@ -583,3 +583,30 @@ func TestBlockedSaysWhetherALiveSessionConfirmedIt(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeRecordsRules: the run keeps every rule of the matrix and its
+// default with the file and line it is written at, and every cell's rule
+// is among them, so an output can point a finding at its rule (SARIF).
+func TestJudgeRecordsRules(t *testing.T) {
+	run := shopRun(t, true, false, false)
+	cfg := parseConfig(t, testConfig)
+	if got, want := len(run.Rules), len(cfg.Matrix.Rules)+1; got != want {
+		t.Fatalf("rules: got %d, want %d (every rule and the default)", got, want)
+	}
+	first := run.Rules[0]
+	if first.Index != 1 || first.Name != `rule 1 (GET /)` || first.File != "test.yaml" || first.Line != 13 || len(first.Patterns) != 1 || first.Patterns[0] != "GET /" {
+		t.Errorf("rule 1: got %+v, want index 1, rule 1 (GET /), test.yaml line 13, pattern GET /", first)
+	}
+	if last := run.Rules[len(run.Rules)-1]; last.Name != "default" || last.Index != 0 || last.File != "test.yaml" {
+		t.Errorf("the last entry: got %+v, want the default in test.yaml", last)
+	}
+	names := map[string]bool{}
+	for _, r := range run.Rules {
+		names[r.Name] = true
+	}
+	for _, c := range run.Observations {
+		if !names[c.Rule] {
+			t.Errorf("cell %s %s as %s cites %q, which the run's rules do not list", c.Method, c.URL, c.Role, c.Rule)
+		}
+	}
+}

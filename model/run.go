@@ -37,6 +37,11 @@ type Run struct {
 	// Traffic counts what the run sent: requests, retries, pauses; nil
 	// in runs made before it was recorded.
 	Traffic *Stats `json:"traffic,omitempty"`
+	// Rules are the matrix rules the run was judged with, in matrix order,
+	// then the default: where each is written, so that an output can point
+	// a finding at the line a reviewer changes (SARIF). Empty in runs made
+	// before it was recorded.
+	Rules []RuleInfo `json:"rules,omitempty"`
 
 	Inventory    Inventory       `json:"inventory"`
 	Observations []Cell          `json:"observations"`
@@ -89,6 +94,25 @@ type RoleInfo struct {
 	SessionLost   int      `json:"session_lost,omitempty"`   // observations recorded as error: session lost (or not signed in)
 	LostReason    string   `json:"lost_reason,omitempty"`    // why the session was lost, redacted
 	SessionEnding []string `json:"session_ending,omitempty"` // URLs after which its check failed, sorted
+}
+
+// RuleInfo is one rule of the matrix a run was judged with, or its
+// default.
+type RuleInfo struct {
+	// Index is the rule's 1-based position in matrix.rules; 0 for the
+	// default.
+	Index int `json:"index"`
+	// Name is the rule as cells and findings cite it (Cell.Rule,
+	// Finding.Rule): "rule 3 (GET /admin/**)", or "default".
+	Name string `json:"name"`
+	// Patterns are the rule's match patterns as written; none for the
+	// default.
+	Patterns []string `json:"patterns,omitempty"`
+	// File is the configuration file the rule is written in, as given
+	// (-c); "" for a configuration built in code.
+	File string `json:"file,omitempty"`
+	// Line is the rule's line in File; 0 when unknown (the default's).
+	Line int `json:"line,omitempty"`
 }
 
 // Filters records how the run was narrowed (--role, --only).

@@ -17,3 +17,7 @@ func Formats() []string { return formats() }
 // WriterFor returns the writer of format: "text", "json", "html", "junit",
 // "sarif", "markdown" or "csv" (Formats lists them).
 func WriterFor(format string) (Writer, error) { return writerFor(format) }
+
+// SARIFWriter returns the "sarif" writer with its file locations relative
+// to opts.Root (WriterFor("sarif") takes them as given).
+func SARIFWriter(opts SARIFOptions) Writer { return sarifWriter{opts: opts} }

@@ -39,7 +39,8 @@ func sarifBaselineState(r *model.Run, f model.Finding, res *sarifResult) {
 
 // sarifAbsentResults are the baseline entries this run probed without
 // their finding: results with baselineState "absent", kind "pass".
-func sarifAbsentResults(r *model.Run, index map[model.Verdict]int) []sarifResult {
+// Each points at the baseline file, where the entry can be removed.
+func sarifAbsentResults(r *model.Run, index map[model.Verdict]int, loc *sarifLocator) []sarifResult {
 	if r.Baseline == nil {
 		return nil
 	}
@@ -59,12 +60,16 @@ func sarifAbsentResults(r *model.Run, index map[model.Verdict]int) []sarifResult
 			BaselineState:       "absent",
 			Properties:          sarifResultProps{Severity: e.Verdict.Severity(), Template: e.Template, Role: e.Role, Baseline: "fixed"},
 		}
-		switch {
-		case r.ConfigFile != "":
-			res.Locations = []sarifLocation{{sarifPhysical{sarifArtifact{uriReference(r.ConfigFile)}}}}
-		case r.Target != "":
-			res.Locations = []sarifLocation{{sarifPhysical{sarifArtifact{uriReference(r.Target)}}}}
+		if r.Baseline.File != "" {
+			res.Locations = []sarifLocation{{PhysicalLocation: loc.physical(r.Baseline.File, 1)}}
+		} else {
+			res.Locations = []sarifLocation{loc.ofConfig()}
 		}
+		name := e.Template
+		if e.Role != "" {
+			name += " as " + e.Role
+		}
+		res.Locations[0].LogicalLocations = []sarifLogical{{Name: textout.Sanitize(name), Kind: "resource"}}
 		out = append(out, res)
 	}
 	return out

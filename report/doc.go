@@ -19,8 +19,9 @@
 // rendered on the server and filtered by toggling the hidden attribute;
 // the evidence of the cells is gzipped JSON in base64 chunks decoded on
 // click (html_evidence.go). "junit" is JUnit XML (a test case per endpoint
-// and role), "sarif" SARIF 2.1.0 (a rule per verdict, a result per finding
-// and note), "markdown" a short summary for pull requests and "csv" the
+// and role), "sarif" SARIF 2.1.0 for code scanning (a rule per verdict, a
+// result per finding and note, located at the line of its matrix rule in
+// the configuration, within GitHub's upload limits), "markdown" a short summary for pull requests and "csv" the
 // matrix. Every string from the target is sanitised (control and bidi
 // characters escaped) and then escaped for its format; the tests validate
 // JUnit against testdata/schemas/junit-10.xsd with xmllint and SARIF against

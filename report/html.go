@@ -82,7 +82,7 @@ type headerView struct {
 	ConfigFile, ConfigFingerprint          string
 	Complete                               bool
 	Incomplete                             string
-	GateFailed                             bool
+	Outcome                                string // outcomePassed, outcomeFailed or outcomeIncomplete
 	Gate                                   string
 	Roles                                  []model.RoleInfo
 	FilterRoles, FilterOnly                string
@@ -243,6 +243,9 @@ func buildHTMLView(r *model.Run) *htmlView {
 	v := &htmlView{
 		Title: "permaudit report: " + textout.Sanitize(r.Target),
 	}
+	if outcomeOf(r) == outcomeIncomplete {
+		v.Title = "permaudit report (INCOMPLETE): " + textout.Sanitize(r.Target)
+	}
 	roles := matrixRoles(r)
 	signIn := map[string]string{}
 	for _, ri := range r.Roles {
@@ -263,8 +266,8 @@ func buildHTMLView(r *model.Run) *htmlView {
 		ConfigFingerprint: textout.Sanitize(r.ConfigFingerprint),
 		Complete:          r.Complete,
 		Incomplete:        textout.Sanitize(r.Incomplete),
-		GateFailed:        r.Gate.Failed,
-		Gate:              strings.TrimPrefix(gateLine(r.Gate), "gate: "),
+		Outcome:           outcomeOf(r),
+		Gate:              strings.TrimPrefix(outcomeLine(r), "gate: "),
 		FilterRoles:       textout.Sanitize(strings.Join(r.Filters.Roles, ", ")),
 		FilterOnly:        textout.Sanitize(strings.Join(r.Filters.Only, ", ")),
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/permaudit/permaudit/internal/browsertest"
 	"github.com/permaudit/permaudit/model"
@@ -163,6 +164,90 @@ func TestHTMLReportInChromium(t *testing.T) {
 	t.Run("rich", func(t *testing.T) { testRichReport(t, br) })
 	t.Run("hostile", func(t *testing.T) { testHostileReport(t, br) })
 	t.Run("body checks and baseline", func(t *testing.T) { testBaselinedReport(t, br) })
+	t.Run("role headers and keyboard", func(t *testing.T) { testMatrixHeadersAndKeyboard(t, br) })
+}
+
+// testMatrixHeadersAndKeyboard: with eight roles in a 900-pixel window,
+// the matrix cut every role header to about six characters
+// ("subscriber" and "subscriber-rest" both read "subscr…"), and no cell
+// could be reached with the keyboard. Each header now shows its whole
+// name, Tab reaches the matrix, the arrow keys move between cells and
+// Enter opens a cell's evidence, Escape closes it and focus returns.
+func testMatrixHeadersAndKeyboard(t *testing.T, br *browsertest.Browser) {
+	roles := append(slices.Clone(fixtureRoles),
+		model.RoleInfo{Name: "subscriber", SignIn: "cookies"}, model.RoleInfo{Name: "subscriber-rest", SignIn: "bearer"},
+		model.RoleInfo{Name: "billing-readonly", SignIn: "bearer"}, model.RoleInfo{Name: "auditor", SignIn: "basic"})
+	r := fixtureRun(roles, richEndpoints())
+	u, _ := writeReport(t, r)
+	page := br.NewPage(t)
+	ctx, cancel := context.WithTimeout(page.Ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 900, Height: 800, DeviceScaleFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+		t.Fatal(err)
+	}
+	cut := eval[[]string](t, page, `Array.from(document.querySelectorAll('#matrix thead th[data-role]'))
+		.filter(th => th.scrollWidth > th.clientWidth + 1 || th.getBoundingClientRect().width < 20).map(th => th.textContent)`)
+	if len(cut) > 0 {
+		t.Errorf("role headers cut at 900 pixels: %q", cut)
+	}
+	if got := eval[int](t, page, `document.querySelectorAll('#matrix thead th[data-role]').length`); got == 0 {
+		t.Fatal("no role header in the matrix")
+	}
+
+	key := func(k string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(k)); err != nil {
+			t.Fatalf("key %q: %v", k, err)
+		}
+	}
+	const active = `(() => { const a = document.activeElement; const td = a && a.closest && a.closest('#matrix tr.row > td');
+		return td ? [td.closest('tr').cells[0].textContent, document.querySelectorAll('#matrix thead th')[td.cellIndex].textContent].join(' as ') : '' })()`
+	eval[bool](t, page, `(() => { document.getElementById('f-clear').focus(); return true })()`)
+	reached := ""
+	for range 80 { // the filters, the table of contents, then the matrix
+		key(kb.Tab)
+		if reached = eval[string](t, page, active); reached != "" {
+			break
+		}
+	}
+	if reached != "GET / as anonymous" {
+		t.Fatalf("Tab reached %q, want the first matrix cell, GET / as anonymous", reached)
+	}
+	key(kb.ArrowRight)
+	key(kb.ArrowDown)
+	if got := eval[string](t, page, active); got != "GET /account/ as customer" {
+		t.Errorf("after → and ↓: focus on %q, want GET /account/ as customer", got)
+	}
+	if n := eval[int](t, page, `document.querySelectorAll('#matrix-groups td[tabindex="0"]').length`); n != 1 {
+		t.Errorf("%d tab stops in the matrix, want 1 (roving tabindex)", n)
+	}
+	key(kb.Enter)
+	i := cellIndex(t, r, "customer", "/account/")
+	ok := eval[bool](t, page, fmt.Sprintf(`new Promise(res => { const t0 = performance.now(); (function poll() {
+		const p = document.getElementById('evidence');
+		if (!p.hidden && p.getAttribute('data-cell') === '%d') { res(true) }
+		else if (performance.now() - t0 > 10000) { res(false) } else { setTimeout(poll, 10) } })() })`, i))
+	if !ok {
+		t.Fatal("Enter on a matrix cell did not show its evidence")
+	}
+	key(kb.Escape)
+	if hidden := eval[bool](t, page, `document.getElementById('evidence').hidden`); !hidden {
+		t.Error("Escape did not close the evidence")
+	}
+	if got := eval[string](t, page, active); got != "GET /account/ as customer" {
+		t.Errorf("after Escape: focus on %q, want back on the cell", got)
+	}
+	// Filtered out, the tab stop's row gives it to the first row shown.
+	click(t, page, `#filters button[data-verdict="leak"]`)
+	if got := eval[string](t, page, `(() => { const td = document.querySelector('#matrix-groups td[tabindex="0"]');
+		return td && td.closest('[hidden]') === null ? td.closest('tr').cells[0].textContent : '' })()`); got != "GET /admin/" {
+		t.Errorf("with the leak filter, the tab stop is on %q, want the first row shown, GET /admin/", got)
+	}
+	click(t, page, `#f-clear`)
+	checkClean(t, page, u)
 }
 
 // testBaselinedReport: a cell whose rule checked the body shows the

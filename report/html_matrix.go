@@ -124,6 +124,9 @@ type matrixCell struct {
 	Class  string // "v-leak": the first class of the cell, read by report.js
 	Symbol string
 	Answer string
+	// Focus makes the cell the matrix's one tab stop (tabindex 0): its
+	// first cell; the arrow keys move it (report.js, roving tabindex).
+	Focus bool
 }
 
 // matrixRoles are the matrix's columns: the run's roles in configuration
@@ -231,6 +234,9 @@ func buildMatrix(r *model.Run, roles []string) matrixView {
 			if c.Verdict.IsFinding() {
 				finding = true
 			}
+		}
+		if len(m.Groups) == 1 && g.Endpoints == 0 && len(row.Cells) > 0 {
+			row.Cells[0].Focus = true
 		}
 		g.Endpoints++
 		if finding {

@@ -21,7 +21,9 @@ import (
 // cell has a finding the gate fails on; a finding the gate ignores passes,
 // with its message in <system-out>; a cell judged as a note is <skipped>.
 // The output validates against the Jenkins xUnit plugin's JUnit schema
-// (testdata/schemas/junit-10.xsd).
+// (testdata/schemas/junit-10.xsd). An incomplete run gets a first suite
+// "run" whose one case fails with the reason, so that it never reads as
+// passed.
 type junitWriter struct{}
 
 type junitSuites struct {
@@ -89,7 +91,7 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 		{"tool", textout.Sanitize(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))},
 		{"config_fingerprint", textout.Sanitize(r.ConfigFingerprint)},
 		{"complete", strconv.FormatBool(r.Complete)},
-		{"gate", textout.Sanitize(gateLine(r.Gate))},
+		{"gate", outcomeLine(r)},
 	}}
 	stamp := r.Started.UTC().Format("2006-01-02T15:04:05")
 
@@ -156,6 +158,21 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 	if len(notes.Cases) > 0 {
 		notes.Tests = len(notes.Cases)
 		doc.Suites = append(doc.Suites, notes)
+	}
+	if !r.Complete {
+		// An incomplete run is never green: a failing case says why, so
+		// that no CI summary reads "0 failures" for it.
+		reason := incompleteReason(r)
+		doc.Suites = append([]junitSuite{{
+			Name: "run", Tests: 1, Failures: 1, Timestamp: stamp, Properties: props, Time: seconds(r.Duration),
+			Cases: []junitCase{{
+				Name:      "the audit ran to completion",
+				Classname: "permaudit.run",
+				Time:      seconds(r.Duration),
+				Failure: &junitOutcome{Type: "incomplete", Message: "the run is incomplete: " + reason,
+					Text: xmlEscape(fmt.Sprintf("The audit ended before it probed everything (%s), so what it did not probe may hold a finding: the run is not a pass (exit code %d). Run it again to completion; docs/design.md, \"Exit codes\".\n", reason, exitCodeOf(r)))},
+			}},
+		}}, doc.Suites...)
 	}
 	for _, s := range doc.Suites {
 		doc.Tests += s.Tests

@@ -28,11 +28,8 @@ const markdownMaxRows = 50
 
 func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 	var b bytes.Buffer
-	if r.Gate.Failed {
-		fmt.Fprintf(&b, "## ✖ permaudit: %s\n\n", markdownText(strings.TrimPrefix(gateLine(r.Gate), "gate: ")))
-	} else {
-		fmt.Fprintf(&b, "## ✓ permaudit: %s\n\n", markdownText(strings.TrimPrefix(gateLine(r.Gate), "gate: ")))
-	}
+	sym := map[string]string{outcomeFailed: "✖", outcomeIncomplete: "⚠", outcomePassed: "✓"}[outcomeOf(r)]
+	fmt.Fprintf(&b, "## %s permaudit: %s\n\n", sym, markdownText(strings.TrimPrefix(outcomeLine(r), "gate: ")))
 	state := "complete"
 	if !r.Complete {
 		state = "**incomplete**"

@@ -1,24 +1,65 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 )
 
-// sarifWriter writes SARIF 2.1.0 (OASIS), as code-scanning services read
+// sarifWriter writes SARIF 2.1.0 (OASIS), as GitHub code scanning reads
 // it: one run whose tool has a rule per verdict (findings, then notes, in
 // report order, so that ruleIndex is stable), and a result per finding and
 // note. A finding the gate fails on has level "error", another finding
 // "warning", a note "note". Each result carries the finding's fingerprint
 // in partialFingerprints ("permaudit/v1"), which is stable across runs,
-// hosts and ports, and its location is the endpoint's URL (a dead-rule
-// note points at the configuration file instead).
-type sarifWriter struct{}
+// hosts and ports.
+//
+// A permission finding lives in two places: the matrix rule that expected
+// otherwise, which is what a reviewer changes, and the URL audited. The
+// physical location is the rule's file and line (model.Run.Rules; the
+// default's line is 1), relative to the source root (uriBaseId
+// %SRCROOT%); the method, URL and role are a logical location, in the
+// message and in the properties. Code scanning accepts no other scheme
+// than a file in the repository (an http:// location is rejected).
+//
+// GitHub rejects a file of more than 25,000 results or 10 MB: past either,
+// notes are grouped into one result per verdict, then the results of
+// lowest severity are cut, and an execution notification and the run's
+// properties say how many.
+type sarifWriter struct {
+	opts SARIFOptions
+	// maxResults and maxBytes are GitHub's limits; tests lower them.
+	maxResults, maxBytes int
+}
+
+// SARIFOptions say where the SARIF log's file locations are relative to.
+type SARIFOptions struct {
+	// Root is the absolute directory that artifact URIs are relative to
+	// (%SRCROOT%), the repository's top level; "" takes files as given,
+	// relative to the working directory.
+	Root string
+	// Dir is the absolute directory relative file names in the run are
+	// read from (the working directory); "" when Root is "".
+	Dir string
+}
+
+// GitHub's documented upload limits (code scanning, "SARIF results exceed
+// limit" and "SARIF results file too large").
+const (
+	githubMaxResults = 25000
+	githubMaxBytes   = 10 * 1000 * 1000
+)
+
+// sarifSrcRoot is the uriBaseId of every file location.
+const sarifSrcRoot = "%SRCROOT%"
 
 // sarifSchemaURI is the schema named in the log's $schema.
 const sarifSchemaURI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -79,8 +120,17 @@ type sarifAutomation struct {
 
 type sarifInvocation struct {
 	ExecutionSuccessful bool   `json:"executionSuccessful"`
+	ExitCode            int    `json:"exitCode"`
+	ExitCodeDescription string `json:"exitCodeDescription,omitempty"`
 	StartTimeUTC        string `json:"startTimeUtc"`
 	EndTimeUTC          string `json:"endTimeUtc"`
+	// ToolExecutionNotifications say why an incomplete run is one.
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
 }
 
 type sarifResult struct {
@@ -97,21 +147,37 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
 }
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+// sarifLogical is the endpoint and role of a finding: "GET /admin/ as
+// customer".
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName,omitempty"`
+	Kind               string `json:"kind"`
 }
 
 type sarifResultProps struct {
 	Severity model.Severity `json:"severity"`
 	Gated    bool           `json:"gated"`
 	Method   string         `json:"method,omitempty"`
+	URL      string         `json:"url,omitempty"`
 	Path     string         `json:"path,omitempty"`
 	Template string         `json:"template,omitempty"`
 	Role     string         `json:"role,omitempty"`
@@ -130,6 +196,9 @@ type sarifRunProps struct {
 	GateFailed        bool            `json:"gateFailed"`
 	GateFailing       int             `json:"gateFailing"`
 	GateFailOn        []model.Verdict `json:"gateFailOn"`
+	// NotesGrouped and ResultsCut say what the upload limits took out.
+	NotesGrouped bool `json:"notesGrouped,omitempty"`
+	ResultsCut   int  `json:"resultsCut,omitempty"`
 }
 
 // verdictDescriptions explain each verdict for SARIF rules (docs/design.md).
@@ -145,11 +214,26 @@ var verdictDescriptions = map[model.Verdict][2]string{
 	model.MissingWWWAuth: {"A 401 without WWW-Authenticate", "RFC 9110 requires a WWW-Authenticate header on every 401 answer."},
 }
 
+// exitCodeDescriptions name the exit codes a run can have (exitCodeOf).
+var exitCodeDescriptions = map[int]string{
+	0:   "complete; no finding the gate fails on",
+	1:   "a finding the gate fails on",
+	4:   "incomplete: the maximum duration or a cap ended the run early",
+	130: "incomplete: interrupted",
+}
+
 // securitySeverity maps severities to the 0-10 scores code-scanning
 // services sort by.
 var securitySeverity = map[model.Severity]string{model.Critical: "9.5", model.High: "8.0", model.Medium: "5.5", model.Low: "3.0"}
 
-func (sarifWriter) Write(w io.Writer, r *model.Run) error {
+func (sw sarifWriter) Write(w io.Writer, r *model.Run) error {
+	maxResults, maxBytes := sw.maxResults, sw.maxBytes
+	if maxResults <= 0 {
+		maxResults = githubMaxResults
+	}
+	if maxBytes <= 0 {
+		maxBytes = githubMaxBytes
+	}
 	gated := map[model.Verdict]bool{}
 	for _, v := range r.Gate.FailOn {
 		gated[v] = true
@@ -162,6 +246,8 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 		Tool: sarifTool{Driver: sarifDriver{Name: nonEmpty(r.Tool.Name, "permaudit"), Version: r.Tool.Version}},
 		Invocations: []sarifInvocation{{
 			ExecutionSuccessful: r.Complete,
+			ExitCode:            exitCodeOf(r),
+			ExitCodeDescription: exitCodeDescriptions[exitCodeOf(r)],
 			StartTimeUTC:        r.Started.UTC().Format("2006-01-02T15:04:05.000Z"),
 			EndTimeUTC:          r.Finished.UTC().Format("2006-01-02T15:04:05.000Z"),
 		}},
@@ -171,6 +257,13 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 			Complete: r.Complete, Incomplete: r.Incomplete,
 			GateFailed: r.Gate.Failed, GateFailing: r.Gate.Failing, GateFailOn: failOn,
 		},
+	}
+	var notices []sarifNotification
+	if !r.Complete {
+		notices = append(notices, sarifNotification{
+			Level:   "error",
+			Message: sarifText{"The run is incomplete (" + incompleteReason(r) + "): what it did not probe may hold a finding, so it is not a pass."},
+		})
 	}
 	if r.RunID != "" {
 		run.AutomationDetails = &sarifAutomation{ID: "permaudit/" + r.RunID}
@@ -200,6 +293,8 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 			})
 		}
 	}
+	loc := newSARIFLocator(sw.opts, r)
+	var findings, notes []sarifResult
 	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
 		for _, f := range list {
 			i, ok := index[f.Verdict]
@@ -211,35 +306,206 @@ func (sarifWriter) Write(w io.Writer, r *model.Run) error {
 				RuleIndex:           i,
 				Kind:                "fail",
 				Level:               sarifLevel(f.Verdict, gated[f.Verdict]),
-				Message:             sarifText{f.Message},
+				Message:             sarifText{sarifMessage(f)},
 				PartialFingerprints: map[string]string{"permaudit/v1": f.Fingerprint},
+				Locations:           []sarifLocation{loc.ofFinding(f)},
 				Properties: sarifResultProps{
 					Severity: f.Severity, Gated: gated[f.Verdict],
-					Method: f.Method, Path: f.Path, Template: f.Template, Role: f.Role,
+					Method: f.Method, URL: f.URL, Path: f.Path, Template: f.Template, Role: f.Role,
 					Expected: f.Expected, Observed: f.Observed, Rule: f.Rule, Baseline: f.Baseline,
 				},
 			}
+			sarifBaselineState(r, f, &res)
 			if !f.Verdict.IsFinding() {
 				res.Kind = "informational"
+				notes = append(notes, res)
+				continue
 			}
-			sarifBaselineState(r, f, &res)
-			switch {
-			case f.URL != "":
-				res.Locations = []sarifLocation{{sarifPhysical{sarifArtifact{uriReference(f.URL)}}}}
-			case r.ConfigFile != "":
-				res.Locations = []sarifLocation{{sarifPhysical{sarifArtifact{uriReference(r.ConfigFile)}}}}
-			}
-			run.Results = append(run.Results, res)
+			findings = append(findings, res)
 		}
 	}
-	run.Results = append(run.Results, sarifAbsentResults(r, index)...)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}); err != nil {
-		return fmt.Errorf("write sarif: %w", err)
+	absent := sarifAbsentResults(r, index, loc)
+
+	// GitHub's limits: group the notes, then cut from the end (lowest
+	// severity first, findings before notes, fixed entries last).
+	if len(findings)+len(notes)+len(absent) > maxResults {
+		notes = groupSARIFNotes(notes, loc)
+		run.Properties.NotesGrouped = true
 	}
-	return nil
+	all := append(append(append(make([]sarifResult, 0, len(findings)+len(notes)+len(absent)), findings...), notes...), absent...)
+	keep := min(len(all), maxResults)
+	for {
+		run.Results = all[:keep]
+		run.Properties.ResultsCut = len(all) - keep
+		run.Invocations[0].ToolExecutionNotifications = sarifLimitNotices(notices, run.Properties, len(all))
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}); err != nil {
+			return fmt.Errorf("write sarif: %w", err)
+		}
+		if buf.Len() <= maxBytes || keep == 0 {
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return fmt.Errorf("write sarif: %w", err)
+			}
+			return nil
+		}
+		// Too big: keep a share of the results in proportion, with room.
+		keep = min(keep-1, int(float64(keep)*float64(maxBytes)/float64(buf.Len())*0.95))
+		keep = max(keep, 0)
+	}
+}
+
+// sarifMessage is a finding's message, with the request and the matrix
+// rule spelt out: the location points at the rule's line, so the message
+// is where a reader of the alert sees what was requested.
+func sarifMessage(f model.Finding) string {
+	msg := textout.Sanitize(f.Message)
+	if f.Method != "" && f.URL != "" {
+		req := f.Method + " " + f.URL
+		if f.Role != "" {
+			req += " as " + f.Role
+		}
+		msg += ". Request: " + textout.Sanitize(req)
+	}
+	if f.Rule != "" {
+		msg += ". Matrix rule: " + textout.Sanitize(f.Rule)
+	}
+	return msg + "."
+}
+
+// groupSARIFNotes folds the notes into one result per verdict, at the
+// first note's location, when the upload limit would otherwise cut them.
+func groupSARIFNotes(notes []sarifResult, loc *sarifLocator) []sarifResult {
+	var out []sarifResult
+	pos := map[string]int{}
+	count := map[string]int{}
+	for _, n := range notes {
+		count[n.RuleID]++
+		if _, ok := pos[n.RuleID]; ok {
+			continue
+		}
+		pos[n.RuleID] = len(out)
+		g := sarifResult{
+			RuleID: n.RuleID, RuleIndex: n.RuleIndex, Kind: n.Kind, Level: n.Level,
+			PartialFingerprints: map[string]string{"permaudit/v1": "grouped/" + strings.TrimPrefix(n.RuleID, "permaudit/")},
+			Locations:           []sarifLocation{loc.ofConfig()},
+			Properties:          sarifResultProps{Severity: n.Properties.Severity},
+		}
+		out = append(out, g)
+	}
+	for id, i := range pos {
+		out[i].Message = sarifText{fmt.Sprintf("%s: %s grouped into this result, so that the file stays within GitHub's limit of %d results; the HTML report (--out html=PATH) lists each.",
+			strings.TrimPrefix(id, "permaudit/"), plural(count[id], "note"), githubMaxResults)}
+	}
+	return out
+}
+
+// sarifLimitNotices adds to notices what the upload limits took out.
+func sarifLimitNotices(notices []sarifNotification, p sarifRunProps, total int) []sarifNotification {
+	out := slices.Clone(notices)
+	if p.NotesGrouped {
+		out = append(out, sarifNotification{Level: "warning", Message: sarifText{"The notes are grouped into one result per verdict: with each, the file would pass GitHub's limit of 25,000 results."}})
+	}
+	if p.ResultsCut > 0 {
+		out = append(out, sarifNotification{Level: "warning", Message: sarifText{fmt.Sprintf(
+			"%d of %d results were cut, lowest severity first, to stay within GitHub's limits (25,000 results, 10 MB); the HTML report (--out html=PATH) and the run JSON hold them all.",
+			p.ResultsCut, total)}})
+	}
+	return out
+}
+
+// sarifLocator finds where a finding's rule is written.
+type sarifLocator struct {
+	opts  SARIFOptions
+	rules map[string]model.RuleInfo // by name
+	// config is the run's configuration file: the location of a finding
+	// whose rule the run does not record (a run made before it did).
+	config string
+}
+
+func newSARIFLocator(opts SARIFOptions, r *model.Run) *sarifLocator {
+	l := &sarifLocator{opts: opts, rules: map[string]model.RuleInfo{}, config: r.ConfigFile}
+	if r.Rejudged != nil && r.Rejudged.ConfigFile != "" {
+		l.config = r.Rejudged.ConfigFile
+	}
+	for _, ri := range r.Rules {
+		l.rules[ri.Name] = ri
+	}
+	return l
+}
+
+// ofFinding is f's location: the file and line of its rule, and its
+// request and role as a logical location. A rule the run does not record
+// points at line 1 of the configuration file; without one, only the
+// logical location remains.
+func (l *sarifLocator) ofFinding(f model.Finding) sarifLocation {
+	var loc sarifLocation
+	if ri, ok := l.rules[f.Rule]; ok && ri.File != "" {
+		loc.PhysicalLocation = l.physical(ri.File, ri.Line)
+	} else if l.config != "" {
+		loc.PhysicalLocation = l.physical(l.config, 1)
+	}
+	switch {
+	case f.Method != "" && f.URL != "":
+		name := f.Method + " " + nonEmpty(f.Path, f.URL)
+		fqn := f.Method + " " + f.URL
+		if f.Role != "" {
+			name += " as " + f.Role
+			fqn += " as " + f.Role
+		}
+		loc.LogicalLocations = []sarifLogical{{Name: textout.Sanitize(name), FullyQualifiedName: textout.Sanitize(fqn), Kind: "resource"}}
+	case f.Template != "":
+		loc.LogicalLocations = []sarifLogical{{Name: textout.Sanitize(f.Template), Kind: "resource"}}
+	case f.Rule != "":
+		loc.LogicalLocations = []sarifLogical{{Name: textout.Sanitize(f.Rule), Kind: "member"}}
+	}
+	return loc
+}
+
+// ofConfig is line 1 of the configuration file.
+func (l *sarifLocator) ofConfig() sarifLocation {
+	if l.config == "" {
+		return sarifLocation{LogicalLocations: []sarifLogical{{Name: "configuration", Kind: "module"}}}
+	}
+	return sarifLocation{PhysicalLocation: l.physical(l.config, 1)}
+}
+
+// physical is line line (1 when unknown) of file, relative to the source
+// root.
+func (l *sarifLocator) physical(file string, line int) *sarifPhysical {
+	return &sarifPhysical{ArtifactLocation: l.artifact(file), Region: &sarifRegion{StartLine: max(line, 1)}}
+}
+
+// artifact names file relative to Root (uriBaseId %SRCROOT%), with
+// forward slashes and percent-encoded as a URI reference. Without a Root,
+// a relative file is taken as relative to the source root as given, and
+// an absolute one becomes a file: URI.
+func (l *sarifLocator) artifact(file string) sarifArtifact {
+	if l.opts.Root != "" {
+		abs := file
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(l.opts.Dir, file)
+		}
+		if rel, err := filepath.Rel(l.opts.Root, abs); err == nil {
+			return sarifArtifact{URI: relativeURI(rel), URIBaseID: sarifSrcRoot}
+		}
+	}
+	if filepath.IsAbs(file) {
+		return sarifArtifact{URI: "file://" + uriReference(filepath.ToSlash(file))}
+	}
+	return sarifArtifact{URI: relativeURI(filepath.Clean(file)), URIBaseID: sarifSrcRoot}
+}
+
+// relativeURI is a relative file path as a relative URI reference: forward
+// slashes, percent-encoded, and never read as a scheme ("c:x" is "./c:x").
+func relativeURI(rel string) string {
+	u := uriReference(filepath.ToSlash(rel))
+	if first, _, _ := strings.Cut(u, "/"); strings.Contains(first, ":") {
+		u = "./" + u
+	}
+	return u
 }
 
 // sarifLevel: a finding the gate fails on is an error, another finding a

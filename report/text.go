@@ -59,7 +59,7 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 	}
 	writeBaselineText(&b, r) // baseline.go
 	writeSessionsText(&b, r) // sessions.go
-	fmt.Fprintf(&b, "\n%s\n", gateLine(r.Gate))
+	fmt.Fprintf(&b, "\n%s\n", outcomeLine(r))
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write text: %w", err)
 	}
@@ -93,6 +93,71 @@ func gateLine(g model.Gate) string {
 		return "gate: passed (it fails on nothing: --fail-on none)"
 	}
 	return fmt.Sprintf("gate: passed (it fails on %s)", list)
+}
+
+// Outcomes of a run, which every format states in its headline: a run
+// whose gate failed has failed, even when incomplete; an incomplete run
+// without such a finding is never "passed", since what it did not probe
+// may hold one.
+const (
+	outcomePassed     = "passed"
+	outcomeFailed     = "failed"
+	outcomeIncomplete = "incomplete"
+)
+
+// outcomeOf is the run's outcome.
+func outcomeOf(r *model.Run) string {
+	switch {
+	case r.Gate.Failed:
+		return outcomeFailed
+	case !r.Complete:
+		return outcomeIncomplete
+	}
+	return outcomePassed
+}
+
+// incompleteReason is why the run is incomplete, sanitised; "" when it
+// is complete.
+func incompleteReason(r *model.Run) string {
+	if r.Complete {
+		return ""
+	}
+	if r.Incomplete == "" {
+		return "the run ended early"
+	}
+	return textout.Sanitize(r.Incomplete)
+}
+
+// outcomeLine is the gate line of a run: gateLine, except that an
+// incomplete run says so. "gate: INCOMPLETE — ..." when no finding fails
+// the gate among what was probed, and the reason after a failed gate.
+func outcomeLine(r *model.Run) string {
+	switch outcomeOf(r) {
+	case outcomeIncomplete:
+		return fmt.Sprintf("gate: INCOMPLETE (%s) — not a pass: no finding the gate fails on so far, but the run ended early", incompleteReason(r))
+	case outcomeFailed:
+		if !r.Complete {
+			return gateLine(r.Gate) + " (run incomplete: " + incompleteReason(r) + ")"
+		}
+	}
+	return gateLine(r.Gate)
+}
+
+// exitCodeOf is the exit code of the audit that made r, as
+// docs/design.md ("Exit codes") orders them: 130 interrupted, 1 the gate
+// failed, 4 incomplete, 0. The run stores the reason "interrupted" for
+// a signal (package audit). A code the run cannot know (2, 3, a write
+// error) is never the run's.
+func exitCodeOf(r *model.Run) int {
+	switch {
+	case !r.Complete && r.Incomplete == "interrupted":
+		return 130
+	case r.Gate.Failed:
+		return 1
+	case !r.Complete:
+		return 4
+	}
+	return 0
 }
 
 // plural spells a count of word: "1 endpoint", "2 endpoints".

@@ -18,7 +18,7 @@ func writers() map[string]func() Writer {
 		"json":     func() Writer { return jsonWriter{} },
 		"junit":    func() Writer { return junitWriter{} },
 		"markdown": func() Writer { return markdownWriter{} },
-		"sarif":    func() Writer { return sarifWriter{} },
+		"sarif":    func() Writer { return sarifWriter{} }, // SARIFWriter sets its root
 		"text":     func() Writer { return textWriter{} },
 	}
 }

@@ -65,6 +65,13 @@ func fixedRun() *model.Run {
 		},
 		Gate:     model.Gate{FailOn: model.DefaultFailOn, Failed: true, Failing: 2},
 		Complete: true,
+		Rules: []model.RuleInfo{
+			{Index: 1, Name: "rule 1 (GET /)", Patterns: []string{"GET /"}, File: "permaudit.yaml", Line: 21},
+			{Index: 2, Name: "rule 2 (GET /admin/**)", Patterns: []string{"GET /admin/**"}, File: "permaudit.yaml", Line: 23},
+			{Index: 4, Name: "rule 4 (GET /api/orders/{id})", Patterns: []string{"GET /api/orders/{id}"}, File: "permaudit.yaml", Line: 27},
+			{Index: 5, Name: "rule 5 (GET /never/**)", Patterns: []string{"GET /never/**"}, File: "permaudit.yaml", Line: 29},
+			{Name: "default", File: "permaudit.yaml"},
+		},
 		Inventory: model.Inventory{
 			Entries: []model.Entry{
 				{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:8080/admin/"}, Template: "GET /admin/", FoundBy: []string{"admin"}, Sources: []string{"link"}},

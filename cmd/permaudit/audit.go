@@ -34,6 +34,8 @@ type auditFlags struct {
 	Baseline string
 	// SkipFailedRoles audits the other roles when one cannot sign in.
 	SkipFailedRoles bool
+	// SARIFRoot is what the SARIF output's locations are relative to.
+	SARIFRoot string
 	// Safety: --dry-run, --max-duration, --rate, --insecure, --ca-file, --proxy (safety.go).
 	Safety safetyFlags
 }
@@ -47,6 +49,7 @@ func addAuditFlags(c *cobra.Command, f *auditFlags) {
 	fs.StringVar(&f.FailOn, "fail-on", "", "verdicts that fail the gate, comma-separated, or 'none' (default leak,blocked,existence-leak,error)")
 	fs.CountVarP(&f.Verbose, "verbose", "v", "log more to stderr (-v info, -vv debug)")
 	fs.BoolVar(&f.SkipFailedRoles, "skip-failed-roles", false, "when a role cannot sign in, audit the other roles (its cells are errors) instead of stopping with exit 3")
+	fs.StringVar(&f.SARIFRoot, "sarif-root", "", sarifRootUsage)
 	fs.StringVar(&f.Baseline, "baseline", "", "baseline file (YAML, see permaudit baseline): listed findings do not fail the gate, entries no longer seen are reported as fixed")
 	addSafetyFlags(c, &f.Safety)
 }
@@ -77,7 +80,9 @@ a session found ended is renewed (renew.max, default 3) and the request repeated
 
 Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
 output; the text summary still goes to stdout unless some --out writes to '-'.
-Progress and logs go to stderr.
+Progress and logs go to stderr: a progress bar on a terminal; without one (a CI
+log), a line every 30 s with the phase, what is done of what, the rate and the
+time taken, and a summary line at the end.
 
 Safety: only GET and HEAD are sent unless scope.allow_methods opts in (declared
 endpoints only); at most crawl.rate requests/s (default 50/s, unlimited for a
@@ -192,6 +197,11 @@ func makePlan(cfg *roles.Config, f auditFlags) (*plan, error) {
 		problems = append(problems, errors.Unwrap(err).Error())
 	}
 	p.outputs = outputs
+	if sopts, err := sarifOptions(f.SARIFRoot, cfg.File); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		useSARIFOptions(p.outputs, sopts)
+	}
 	p.failOn = model.DefaultFailOn
 	failOn := f.FailOn
 	if failOn == "" && cfg.FailOn != nil {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,6 +64,12 @@ func sortKeys(ks []cellKey) {
 // request log) and everything printed.
 func runDemoAudit(t *testing.T, bugs, failOn string) (int, *model.Run, *demoapp.App, string) {
 	t.Helper()
+	return runDemoWith(t, bugs, failOn, true)
+}
+
+// runDemoWith is runDemoAudit with or without --gate.
+func runDemoWith(t *testing.T, bugs, failOn string, gate bool) (int, *model.Run, *demoapp.App, string) {
+	t.Helper()
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
 	var app *demoapp.App
@@ -69,6 +77,7 @@ func runDemoAudit(t *testing.T, bugs, failOn string) (int, *model.Run, *demoapp.
 		IO:      ioStreams{Out: &out, Err: &errb, Env: func(string) (string, bool) { return "", false }},
 		Bugs:    bugs,
 		Dir:     dir,
+		Gate:    gate,
 		Flags:   auditFlags{FailOn: failOn},
 		Now:     time.Now,
 		RunID:   func() string { return "test" },
@@ -225,5 +234,139 @@ func TestInterruptedDemoWritesIncompleteOutputs(t *testing.T) {
 	}
 	if !strings.Contains(string(html), "INCOMPLETE") {
 		t.Errorf("the HTML report does not say the run is incomplete")
+	}
+}
+
+// TestDemoExitsZeroWhenItFindsThePlantedBugs: `permaudit demo` exited 1
+// after finding exactly its planted bugs, and `go run` then printed its own
+// "exit status 1", which reads as a crash. Without --gate the demo now
+// exits 0 when the findings are exactly the planted bugs' cells and 1
+// otherwise; --gate keeps the gate's exit code.
+func TestDemoExitsZeroWhenItFindsThePlantedBugs(t *testing.T) {
+	for _, tt := range []struct {
+		name, bugs, failOn string
+		gate               bool
+		code               int
+		say                string
+	}{
+		{"all bugs", "all", "", false, exitOK, "found exactly the 4 planted bug(s) (leak, blocked, wrong-code, existence-leak) as 6 findings"},
+		{"no bug", "none", "", false, exitOK, "no bug planted, and the audit found none"},
+		{"all bugs, --gate", "all", "", true, exitGate, "exit 1 is expected"},
+		{"no bug, --gate", "none", "", true, exitOK, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, run, _, output := runDemoWith(t, tt.bugs, tt.failOn, tt.gate)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, output)
+			}
+			if !strings.Contains(output, tt.say) {
+				t.Errorf("output does not say %q:\n%s", tt.say, output)
+			}
+			if tt.bugs == "all" && (len(run.Findings) != 6 || run.Gate.Failing != 5) {
+				t.Errorf("%d findings, %d failing the gate; the README says 6 and 5", len(run.Findings), run.Gate.Failing)
+			}
+		})
+	}
+}
+
+// TestDemoSaysWhatDiffers: findings that are not the planted bugs' exit 1
+// and name each missing and unexpected one.
+func TestDemoSaysWhatDiffers(t *testing.T) {
+	var errb bytes.Buffer
+	run := &model.Run{Findings: []model.Finding{
+		{Verdict: model.Leak, Method: "GET", URL: "http://127.0.0.1:1/api/admin/export", Role: demoapp.Support},
+		{Verdict: model.Leak, Method: "GET", URL: "http://127.0.0.1:1/api/admin/users", Role: demoapp.Customer},
+	}}
+	err := checkPlanted(ioStreams{Err: &errb}, run, demoapp.Bugs{Leak: true, WrongCode: true})
+	if code := exitCode(err, &errb); code != exitGate {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"missing:    wrong-code GET /api/tickets as anonymous", "unexpected: leak GET /api/admin/users as customer"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("want %q in:\n%s", want, errb.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test
+// reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemoServe: --serve keeps the demo running after its audit, prints
+// its address, the environment of its credentials and a command line, and
+// the audit that command line runs finds the planted bugs; the context's
+// end (Ctrl-C) stops it.
+func TestDemoServe(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var errb syncBuffer
+	opts := &demoOptions{
+		IO:    ioStreams{Out: io.Discard, Err: &errb, Env: func(string) (string, bool) { return "", false }},
+		Bugs:  "all",
+		Dir:   dir,
+		Serve: true,
+		Now:   time.Now,
+		RunID: func() string { return "test" },
+	}
+	done := make(chan int, 1)
+	go func() { done <- exitCode(runDemo(ctx, opts), &errb) }()
+
+	var printed string
+	for !strings.Contains(printed, "  permaudit audit -c ") {
+		select {
+		case code := <-done:
+			t.Fatalf("the demo ended (exit %d) instead of serving:\n%s", code, errb.String())
+		case <-ctx.Done():
+			t.Fatalf("the demo never said how to audit it:\n%s", errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		printed = errb.String()
+	}
+	env := map[string]string{}
+	var args []string
+	for _, line := range strings.Split(printed, "\n") {
+		line = strings.TrimSpace(line)
+		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
+			env[k] = v
+		}
+		if strings.HasPrefix(line, "permaudit audit ") {
+			args = strings.Fields(strings.TrimPrefix(line, "permaudit "))
+		}
+	}
+	if len(env) != len(demoapp.Env()) || len(args) == 0 {
+		t.Fatalf("printed %d variables and command %q; want %d and a command line:\n%s", len(env), args, len(demoapp.Env()), printed)
+	}
+	runFile := filepath.Join(t.TempDir(), "run.json")
+	code, _, stderr := runCLI(t, env, append(args, "--out", "json="+runFile)...)
+	if code != exitGate {
+		t.Fatalf("the printed audit: exit %d, want 1 (the planted bugs fail the gate)\n%s", code, stderr)
+	}
+	if run := readRun(t, runFile); len(run.Findings) != 6 {
+		t.Errorf("the printed audit: %d findings, want the 6 of the planted bugs", len(run.Findings))
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("after the context ended: exit %d, want 0 (the demo's own audit found the planted bugs)", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the demo kept serving after its context ended")
 	}
 }

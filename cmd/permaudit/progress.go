@@ -13,8 +13,13 @@ import (
 	"github.com/permaudit/permaudit/model"
 )
 
-// progress shows live progress on a terminal and, without one, a single
-// summary line at the end. Both go to stderr.
+// progressEvery is how often a progress line is logged without a
+// terminal (a CI log).
+const progressEvery = 30 * time.Second
+
+// progress shows live progress on a terminal; without one (a CI log) it
+// logs a line every progressEvery, then a summary line at the end. All go
+// to stderr.
 type progress struct {
 	io    ioStreams
 	tty   bool
@@ -25,7 +30,12 @@ type progress struct {
 	phase  string
 	pages  int
 	probes int
+	total  int
 	roles  int
+
+	// quit stops the logging of lines; stopped is closed once it stopped.
+	quit, stopped chan struct{}
+	once          sync.Once
 }
 
 func newProgress(io ioStreams, roles int) *progress {
@@ -35,7 +45,58 @@ func newProgress(io ioStreams, roles int) *progress {
 	} else if f, ok := io.Err.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	return &progress{io: io, tty: tty, start: time.Now(), roles: roles}
+	if tty {
+		return &progress{io: io, tty: true, start: time.Now(), roles: roles}
+	}
+	t := time.NewTicker(progressEvery)
+	p := newLoggedProgress(io, roles, t.C, time.Now)
+	go func() { <-p.stopped; t.Stop() }()
+	return p
+}
+
+// newLoggedProgress is progress without a terminal: a line on every tick
+// of ticks until done, timed by the tick; now is the clock that starts it
+// (tests inject both).
+func newLoggedProgress(io ioStreams, roles int, ticks <-chan time.Time, now func() time.Time) *progress {
+	p := &progress{io: io, start: now(), roles: roles, quit: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		defer close(p.stopped)
+		for {
+			select {
+			case <-p.quit:
+				return
+			case at := <-ticks:
+				p.logLine(at)
+			}
+		}
+	}()
+	return p
+}
+
+// logLine writes where the run is: the phase, what is done of what, the
+// rate since the start and the time taken. Findings are counted by the
+// judge once probing ends, so the summary line has them.
+func (p *progress) logLine(at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	elapsed := at.Sub(p.start)
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(p.pages+p.probes) / elapsed.Seconds()
+	}
+	switch p.phase {
+	case "probe":
+		pct := 0
+		if p.total > 0 {
+			pct = p.probes * 100 / p.total
+		}
+		fmt.Fprintf(p.io.Err, "permaudit: probing: %d/%d probes (%d%%), %d pages discovered, %.0f req/s, %s elapsed; findings are judged once probing ends\n",
+			p.probes, p.total, pct, p.pages, rate, elapsed.Round(time.Second))
+	case "discover":
+		fmt.Fprintf(p.io.Err, "permaudit: discovering as %d roles: %d pages, %.0f req/s, %s elapsed\n", p.roles, p.pages, rate, elapsed.Round(time.Second))
+	default:
+		fmt.Fprintf(p.io.Err, "permaudit: signing in as %d roles, %s elapsed\n", p.roles, elapsed.Round(time.Second))
+	}
 }
 
 func (p *progress) update(ev crawl.Progress) {
@@ -45,8 +106,10 @@ func (p *progress) update(ev crawl.Progress) {
 		p.pages++
 	} else {
 		p.probes = ev.Done
+		p.total = ev.Total
 	}
 	if !p.tty {
+		p.phase = ev.Phase
 		return
 	}
 	if ev.Phase != p.phase {
@@ -79,6 +142,10 @@ func (p *progress) update(ev crawl.Progress) {
 }
 
 func (p *progress) done() {
+	if p.quit != nil {
+		p.once.Do(func() { close(p.quit) })
+		<-p.stopped
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
@@ -97,7 +164,10 @@ func (p *progress) summary(run *model.Run) {
 		rate = float64(p.pages+len(run.Observations)) / d.Seconds()
 	}
 	gate := "passed"
-	if run.Gate.Failed {
+	switch {
+	case !run.Complete && !run.Gate.Failed:
+		gate = "not passed: the run is incomplete"
+	case run.Gate.Failed:
 		gate = fmt.Sprintf("FAILED (%d finding(s) on %s)", run.Gate.Failing, joinVerdicts(run.Gate.FailOn))
 	}
 	if b := run.Baseline; b != nil {

@@ -23,7 +23,9 @@ type reportOptions struct {
 	// Judge: -c judges the run again, --baseline applies a baseline
 	// (rejudge.go); then the exit code follows the gate.
 	Judge judgeFlags
-	Now   func() time.Time
+	// SARIFRoot is what the SARIF output's locations are relative to.
+	SARIFRoot string
+	Now       func() time.Time
 }
 
 func newReportCmd(io ioStreams) *cobra.Command {
@@ -41,7 +43,10 @@ The formats:
             self-contained file that makes no network request when opened
   junit     a test case per endpoint and role; findings the gate fails on are
             failures, notes are skipped test cases
-  sarif     SARIF 2.1.0: a rule per verdict, a result per finding and note
+  sarif     SARIF 2.1.0 for GitHub code scanning: a rule per verdict, a result
+            per finding and note at the line of its matrix rule in the
+            configuration (relative to --sarif-root, by default the git top
+            level), with the method, URL and role in its message
   markdown  a short summary for pull-request comments and job summaries
   csv       the matrix, one row per endpoint and a column per role
   text      the summary printed by audit
@@ -68,6 +73,7 @@ written).`,
 		},
 	}
 	addJudgeFlags(cmd, &opts.Judge)
+	cmd.Flags().StringVar(&opts.SARIFRoot, "sarif-root", "", sarifRootUsage)
 	cmd.Flags().StringArrayVar(&opts.Outs, "out", nil, "write an output, FORMAT=PATH ('-' for stdout); formats: "+strings.Join(report.Formats(), ", ")+" (repeatable)")
 	return cmd
 }
@@ -86,6 +92,11 @@ func runReport(_ context.Context, opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
+	sopts, err := sarifOptions(opts.SARIFRoot, runConfigFile(run))
+	if err != nil {
+		return usageErr(err)
+	}
+	useSARIFOptions(outs, sopts)
 	if err := writeOutputs(run, outs, opts.IO); err != nil {
 		return err
 	}

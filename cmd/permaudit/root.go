@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/permaudit/permaudit/internal/demoapp"
 	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -123,7 +126,85 @@ Exit codes:
 	})
 	root.AddCommand(newAuditCmd(io), newValidateCmd(io), newDemoCmd(io), newReportCmd(io), newVersionCmd(io))
 	root.AddCommand(newBaselineCmd(io), newDiffCmd(io), newLearnCmd(io))
+	registerCompletions(root)
 	return root
+}
+
+// registerCompletions completes flag values in the shell (permaudit
+// completion bash|zsh|fish|powershell): --out formats, --fail-on verdicts,
+// --role names read from the configuration -c names, --bugs kinds.
+func registerCompletions(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		fs := c.Flags()
+		if fs.Lookup("out") != nil {
+			_ = c.RegisterFlagCompletionFunc("out", completeOut)
+		}
+		if fs.Lookup("fail-on") != nil {
+			vs := []string{"none"}
+			for _, v := range append(append([]model.Verdict(nil), model.FindingVerdicts...), model.NoteVerdicts...) {
+				vs = append(vs, string(v))
+			}
+			_ = c.RegisterFlagCompletionFunc("fail-on", completeList(vs))
+		}
+		if fs.Lookup("role") != nil && fs.Lookup("config") != nil {
+			_ = c.RegisterFlagCompletionFunc("role", completeRoles)
+		}
+		if fs.Lookup("bugs") != nil {
+			bugs := []string{"all", "none"}
+			for _, b := range demoapp.AllBugs() {
+				bugs = append(bugs, b.Name)
+			}
+			_ = c.RegisterFlagCompletionFunc("bugs", completeList(bugs))
+		}
+	}
+}
+
+// completeOut offers FORMAT= for --out FORMAT=PATH, then file names.
+func completeOut(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if strings.Contains(toComplete, "=") {
+		return nil, cobra.ShellCompDirectiveDefault
+	}
+	var out []string
+	for _, f := range report.Formats() {
+		out = append(out, f+"=")
+	}
+	return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeList completes a comma-separated list of values, offering those
+// not yet listed after what is typed.
+func completeList(values []string) cobra.CompletionFunc {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		done, _ := splitLast(toComplete)
+		listed := map[string]bool{}
+		for _, v := range strings.Split(done, ",") {
+			listed[v] = true
+		}
+		var out []string
+		for _, v := range values {
+			if !listed[v] {
+				out = append(out, done+v)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// splitLast splits "a,b,c" into "a,b," and "c".
+func splitLast(s string) (string, string) {
+	i := strings.LastIndexByte(s, ',')
+	return s[:i+1], s[i+1:]
+}
+
+// completeRoles offers the role names of the configuration -c names (its
+// secrets need not be set: they are not used).
+func completeRoles(c *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	path, _ := c.Flags().GetString("config")
+	cfg, err := roles.Load(path, roles.LoadOptions{Env: func(string) (string, bool) { return "completion", true }})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return completeList(cfg.RoleNames())(c, nil, toComplete)
 }
 
 func newVersionCmd(io ioStreams) *cobra.Command {

@@ -192,15 +192,57 @@
       return;
     }
     var t = evidenceTarget(e.target);
-    if (t) { showEvidence(t.i, t.el); }
-  });
-  doc.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape') { closeEvidence(); return; }
-    if (e.key === 'Enter') {
-      var t = evidenceTarget(e.target);
-      if (t) { showEvidence(t.i, t.el); }
+    if (t) {
+      if (t.el.tagName === 'TD') {
+        var stop = doc.querySelector('#matrix-groups td[tabindex="0"]');
+        if (stop !== t.el) { focusCell(stop, t.el); }
+      }
+      showEvidence(t.i, t.el);
     }
   });
+  doc.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape') {
+      var back = selected;
+      closeEvidence();
+      if (back && back.tabIndex >= 0) { back.focus(); }
+      return;
+    }
+    if (e.key === 'Enter' || (e.key === ' ' && e.target.tagName === 'TD')) {
+      var t = evidenceTarget(e.target);
+      if (t) { e.preventDefault(); showEvidence(t.i, t.el); }
+      return;
+    }
+    var td = e.target.closest && e.target.closest('#matrix-groups tr.row > td');
+    if (td) { moveInMatrix(td, e); }
+  });
+
+  // moveInMatrix moves the matrix's one tab stop (roving tabindex) from
+  // td with the arrow keys, Home and End, over the rows shown in every
+  // group.
+  function moveInMatrix(td, e) {
+    var tr = td.parentNode, next = null;
+    if (e.key === 'ArrowRight') { next = td.nextElementSibling; }
+    else if (e.key === 'ArrowLeft') { next = td.previousElementSibling; }
+    else if (e.key === 'Home') { next = tr.cells[1]; }
+    else if (e.key === 'End') { next = tr.cells[tr.cells.length - 1]; }
+    else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      // The next row shown, across groups: rows filtered out, in a
+      // collapsed template or in a closed group are skipped.
+      var rows = doc.querySelectorAll('#matrix-groups tr.row');
+      var step = e.key === 'ArrowDown' ? 1 : -1;
+      for (var k = Array.prototype.indexOf.call(rows, tr) + step; k >= 0 && k < rows.length; k += step) {
+        if (rows[k].offsetParent !== null) { next = rows[k].cells[td.cellIndex]; break; }
+      }
+    } else { return; }
+    e.preventDefault();
+    if (next && next.tagName === 'TD') { focusCell(td, next); }
+  }
+
+  function focusCell(from, to) {
+    if (from) { from.tabIndex = -1; }
+    to.tabIndex = 0;
+    to.focus();
+  }
 
   // ---- Filters --------------------------------------------------------
   var severityOf = {
@@ -277,6 +319,15 @@
     for (k = 0; k < matrix.groups.length; k++) {
       var g = matrix.groups[k], gHide = gShown[k] === 0;
       if (g.shown !== (gHide ? 0 : 1)) { g.el.hidden = gHide; g.shown = gHide ? 0 : 1; }
+    }
+    // The matrix's one tab stop moves to the first row shown when its
+    // row is filtered out, so that Tab still reaches the matrix.
+    var stop = doc.querySelector('#matrix-groups td[tabindex="0"]');
+    var at = stop ? matrix.rowOf.get(stop.parentNode) : undefined;
+    if (at !== undefined && matrix.rows[at].next) {
+      for (k = 0; k < matrix.rows.length; k++) {
+        if (!matrix.rows[k].next) { stop.tabIndex = -1; matrix.rows[k].tr.cells[stop.cellIndex].tabIndex = 0; break; }
+      }
     }
     if (listed === null) {
       listed = all('tr.frow').map(function (tr) {
