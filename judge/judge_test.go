@@ -594,8 +594,8 @@ func TestJudgeRecordsRules(t *testing.T) {
 		t.Fatalf("rules: got %d, want %d (every rule and the default)", got, want)
 	}
 	first := run.Rules[0]
-	if first.Index != 1 || first.Name != `rule 1 (GET /)` || first.File != "test.yaml" || first.Line != 13 || len(first.Patterns) != 1 || first.Patterns[0] != "GET /" {
-		t.Errorf("rule 1: got %+v, want index 1, rule 1 (GET /), test.yaml line 13, pattern GET /", first)
+	if first.Index != 1 || first.Name != `GET / (line 13)` || first.File != "test.yaml" || first.Line != 13 || len(first.Patterns) != 1 || first.Patterns[0] != "GET /" {
+		t.Errorf("rule 1: got %+v, want index 1, GET / (line 13), test.yaml line 13, pattern GET /", first)
 	}
 	if last := run.Rules[len(run.Rules)-1]; last.Name != "default" || last.Index != 0 || last.File != "test.yaml" {
 		t.Errorf("the last entry: got %+v, want the default in test.yaml", last)
