@@ -55,6 +55,9 @@ type walker struct {
 	// target is the validated target ("" when invalid), for sign-in and
 	// check URLs, which must be on its origin.
 	target string
+	// checks are the roles' checks, judged by checkSafety once the
+	// scope is read.
+	checks []pendingCheck
 }
 
 // configErrors returns the problems found, sorted by position. A message
@@ -156,6 +159,7 @@ func (w *walker) config(data []byte) *Config {
 	w.target = c.Target
 	c.Roles = w.roles(f["roles"])
 	c.Scope = w.scope(f["scope"], c)
+	w.checkSafety(c)
 	c.Crawl = w.crawl(f["crawl"], c)
 	w.safety(f, c)
 	c.Sources = w.sources(f["sources"], c)
