@@ -50,3 +50,24 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestValidateIndentationError: a line indented too little is reported on
+// that line, not where its enclosing block starts (yaml.v3's position).
+func TestValidateIndentationError(t *testing.T) {
+	cfg := writeFile(t, "indent.yaml", `target: http://127.0.0.1:1
+roles:
+  admin:
+    login:
+      bearer: t0ken-Value
+     check: {url: /api/me}
+matrix:
+  default: deny
+`)
+	code, _, stderr := runCLI(t, nil, "validate", "-c", cfg)
+	if code != exitUsage {
+		t.Errorf("exit code = %d, want %d", code, exitUsage)
+	}
+	if want := cfg + ":6:6: invalid YAML: did not find expected key"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}

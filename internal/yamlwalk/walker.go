@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	yaml4 "go.yaml.in/yaml/v4"
 	"gopkg.in/yaml.v3"
 )
 
@@ -79,14 +80,14 @@ func (w *Walker) Decode(data []byte, what string) (*yaml.Node, bool) {
 		if errors.Is(err, io.EOF) {
 			return nil, true
 		}
-		w.yamlError(err)
+		w.yamlError(err, data)
 		return nil, false
 	}
 	var extra yaml.Node
 	if err := decode(dec, &extra); err == nil {
 		w.Errorf(&extra, "", "a second YAML document: the %s is one document", what)
 	} else if !errors.Is(err, io.EOF) {
-		w.yamlError(err)
+		w.yamlError(err, data)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -114,15 +115,53 @@ func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlError records an error of the YAML library at the line it names.
-func (w *Walker) yamlError(err error) {
+// yamlError records a syntax error of the YAML library. yaml.v3 places an
+// indentation error where the enclosing block starts, not on the line at
+// fault; go.yaml.in/yaml/v4 knows the real line and column, so data is
+// parsed again with it for the position and the message (docs/design.md,
+// "Configuration"). When v4 says nothing more, v3's line is kept.
+func (w *Walker) yamlError(err error, data []byte) {
 	msg := err.Error()
-	line := 1
+	line, col := 1, 1
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	w.Errs = append(w.Errs, &Error{File: w.File, Line: max(line, 1), Col: 1, Msg: "invalid YAML: " + msg})
+	le := reparse(data)
+	switch {
+	case le == nil || le.Mark.Line <= 0:
+	case le.Mark.Index >= len(bytes.TrimRight(data, " \t\r\n")):
+		// At the end of the file: the block or flow left open is the
+		// place to look.
+		msg = le.Message + " at the end of the file"
+		if le.ContextMark.Line > 0 && le.ContextMark.Index < le.Mark.Index {
+			line, col = le.ContextMark.Line, max(le.ContextMark.Column, 1)
+			msg += fmt.Sprintf(", %s that starts here", le.ContextMsg)
+		}
+	default:
+		line, col = le.Mark.Line, max(le.Mark.Column, 1)
+		msg = le.Message
+		if le.ContextMsg != "" && le.ContextMark.Line > 0 && le.ContextMark.Line != le.Mark.Line {
+			msg += fmt.Sprintf(" (%s that starts at line %d: check this line's indentation)", le.ContextMsg, le.ContextMark.Line)
+		}
+	}
+	w.Errs = append(w.Errs, &Error{File: w.File, Line: max(line, 1), Col: col, Msg: "invalid YAML: " + msg})
+}
+
+// reparse parses data with go.yaml.in/yaml/v4 into a node tree (no alias
+// is expanded) and returns its syntax error, or nil; a panic of the
+// library is nil too.
+func reparse(data []byte) (le *yaml4.LoadError) {
+	defer func() {
+		if recover() != nil {
+			le = nil
+		}
+	}()
+	var n yaml4.Node
+	if err := yaml4.Unmarshal(data, &n); err != nil && errors.As(err, &le) {
+		return le
+	}
+	return nil
 }

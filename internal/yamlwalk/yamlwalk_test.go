@@ -32,6 +32,11 @@ func TestDecode(t *testing.T) {
 		{"mapping", "a: 1\n", "a mapping", true, nil},
 		{"syntax", "a: 1\nb: [\n", "", false, []string{"2:1 : invalid YAML: did not find expected node content"}},
 		{"tab", "a: x\n\tb: 1\n", "", false, []string{"2:1 : invalid YAML: "}},
+		// yaml.v3 placed these at the block's first line (1, 3 and 6).
+		{"indented too little", "a:\n  b: 1\n c: 2\n", "", false, []string{"3:2 : invalid YAML: did not find expected key (while parsing a block mapping that starts at line 1: check this line's indentation)"}},
+		{"indented too little, deep", "t: x\nroles:\n  admin:\n    login:\n      bearer: x\n     check: {url: /me}\nm: {}\n", "", false,
+			[]string{"6:6 : invalid YAML: did not find expected key (while parsing a block mapping that starts at line 4: check this line's indentation)"}},
+		{"indented too much", "r:\n  check:\n    url: /me\n     status: 200\n", "", false, []string{"4:12 : invalid YAML: mapping values are not allowed in this context"}},
 		{"two documents", "a: 1\n---\nb: 2\n", "a mapping", true, []string{"2:1 : a second YAML document: the thing is one document"}},
 		{"shared block", "a: &x {k: v}\nb: *x\nc: [*x, *x]\n", "a mapping", true, nil},
 		{"cycle", "a: &x\n  b: [1, *x]\n", "", false, []string{"2:10 a.b[1]: alias *x is inside the value it names: it would expand without end"}},
