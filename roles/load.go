@@ -14,7 +14,10 @@ import (
 )
 
 func load(path string, opts LoadOptions) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlwalk.ReadFile(path, "configuration")
+	if ye := (*yamlwalk.Error)(nil); errors.As(err, &ye) {
+		return nil, ConfigErrors{(*ConfigError)(ye)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}

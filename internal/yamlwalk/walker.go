@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -66,14 +67,54 @@ func (w *Walker) Errorf(n *yaml.Node, path, format string, args ...any) {
 	w.Errs = append(w.Errs, &Error{File: w.File, Line: line, Col: col, Field: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// MaxBytes is the most a YAML document may hold: 64 MiB, for generated
+// matrices are large. Decode refuses a larger one, and ReadFile refuses a
+// larger file before reading it.
+const MaxBytes = 64 << 20
+
+// ReadFile reads the file at path, the what of messages ("configuration").
+// A file larger than MaxBytes is refused with an *Error at 1:1, before a
+// byte of it is read when its size is known (a regular file), after
+// MaxBytes+1 bytes otherwise.
+func ReadFile(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := int64(bytes.MinRead)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if st.Size() > MaxBytes {
+			return nil, tooLarge(path, what)
+		}
+		size = st.Size() + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxBytes+1)); err != nil {
+		return nil, err
+	}
+	if buf.Len() > MaxBytes {
+		return nil, tooLarge(path, what)
+	}
+	return buf.Bytes(), nil
+}
+
+func tooLarge(file, what string) *Error {
+	return &Error{File: file, Line: 1, Col: 1, Msg: fmt.Sprintf("the %s is larger than %d MiB, the most one may hold (a generated matrix included): it was not read; generate fewer rules, with patterns such as \"GET /api/orders/*\" in place of one rule per URL", what, MaxBytes>>20)}
+}
+
 // Decode parses data, which must hold one YAML document, and returns the
 // document's root node. It returns nil and true for an empty document (no
 // node at all, as for a file of comments): what empty means is the
-// caller's to say, as is a null root (see IsNull). It records a syntax
-// error, or aliases that expand too far (see MaxAliasNodes), and returns
+// caller's to say, as is a null root (see IsNull). It records a document
+// larger than MaxBytes, a syntax error, or aliases that expand too far (see MaxAliasNodes), and returns
 // false. A second document is recorded too ("a second YAML document: the
 // <what> is one document"), and the first is still returned.
 func (w *Walker) Decode(data []byte, what string) (*yaml.Node, bool) {
+	if len(data) > MaxBytes {
+		w.Errs = append(w.Errs, tooLarge(w.File, what))
+		return nil, false
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := decode(dec, &doc); err != nil {

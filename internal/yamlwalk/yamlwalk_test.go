@@ -1,7 +1,10 @@
 package yamlwalk
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +213,34 @@ func TestPaths(t *testing.T) {
 	e.Field = ""
 	if got := e.Error(); got != "f.yaml:3:7: bad" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+// TestMaxBytes: a document over MaxBytes is refused at 1:1, by Decode and
+// by ReadFile, which reads none of a regular file that large.
+func TestMaxBytes(t *testing.T) {
+	big := make([]byte, MaxBytes+1)
+	for i := range big {
+		big[i] = ' '
+	}
+	w := &Walker{File: "f.yaml"}
+	if root, ok := w.Decode(big, "thing"); root != nil || ok {
+		t.Errorf("Decode of %d bytes = %v, %v; want nil, false", len(big), root, ok)
+	}
+	const want = "1:1 : the thing is larger than 64 MiB"
+	if got := errorsOf(w); len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("errors %q, want one starting %q", got, want)
+	}
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(p, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := ReadFile(p, "thing")
+	var e *Error
+	if data != nil || !errors.As(err, &e) || e.Line != 1 || e.Col != 1 || e.File != p || !strings.HasPrefix(e.Msg, "the thing is larger than 64 MiB") {
+		t.Errorf("ReadFile = %d bytes, %v; want none and a positioned error", len(data), err)
+	}
+	if data, err := ReadFile(p[:len(p)-len("big.yaml")]+"none.yaml", "thing"); data != nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file = %v, %v", data, err)
 	}
 }
