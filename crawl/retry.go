@@ -122,8 +122,9 @@ type breaker struct {
 	threshold int
 	base, max time.Duration
 
+	seed maphash.Seed // of urlKey; set once by newBreaker
+
 	mu    sync.Mutex
-	seed  maphash.Seed
 	hosts map[string]*hostState
 }
 
@@ -135,15 +136,13 @@ type hostState struct {
 	until  time.Time       // no request starts before
 }
 
+func newBreaker(threshold int, base, max time.Duration) *breaker {
+	return &breaker{threshold: threshold, base: base, max: max, seed: maphash.MakeSeed()}
+}
+
 // urlKey identifies a request's method and URL for the breaker.
 func (b *breaker) urlKey(method, u string) uint64 {
-	b.mu.Lock()
-	if b.seed == (maphash.Seed{}) {
-		b.seed = maphash.MakeSeed()
-	}
-	seed := b.seed
-	b.mu.Unlock()
-	return maphash.String(seed, method+" "+u)
+	return maphash.String(b.seed, method+" "+u)
 }
 
 func (b *breaker) state(host string) *hostState {

@@ -147,7 +147,7 @@ func NewTransport(opts TransportOptions) (*Transport, error) {
 		opts:    opts,
 		base:    opts.Base,
 		global:  newLimiter(opts.Rate),
-		breaker: &breaker{threshold: opts.FailureThreshold, base: opts.PauseBase, max: opts.PauseMax},
+		breaker: newBreaker(opts.FailureThreshold, opts.PauseBase, opts.PauseMax),
 		log:     opts.Logger,
 	}
 	if newLimiter(opts.HostRate) != nil {
