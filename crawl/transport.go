@@ -210,8 +210,9 @@ func baseTransport(opts TransportOptions) (*http.Transport, error) {
 // TransportOptionsFor returns the options of cfg's crawl, TLS and proxy
 // settings, with the defaults of docs/config.md: the rate is DefaultRate
 // unless the target is on a loopback address (your own machine), where
-// it is unlimited; requests pause after 5 consecutive failures. RunID,
-// FinishInFlight, Logger and DryRun are the caller's to set.
+// it is unlimited; requests to a host pause after failures of 5 of its
+// URLs (retry.go, breaker). RunID, FinishInFlight, Logger and DryRun are
+// the caller's to set.
 func TransportOptionsFor(cfg *roles.Config) TransportOptions {
 	c := cfg.Crawl
 	lim := limitsOf(cfg)
