@@ -3,6 +3,7 @@ package crawl
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -104,22 +105,44 @@ func backoff(n int, base, max time.Duration, rnd func() float64) time.Duration {
 
 func defaultRand() float64 { return rand.Float64() }
 
-// breaker pauses requests to a host after threshold consecutive failures:
-// for base, then twice as long after each further failure, up to max.
-// Any answer that is not a failure ends the series. A Retry-After also
-// holds the host until it has passed.
+// breaker pauses requests to a host that fails across many URLs: after
+// failures of threshold distinct URLs with no success in between, for
+// base, then twice as long for each further URL that fails, up to max.
+// Any answer that is not a failure ends the series.
+//
+// Failures of one URL never hold the others (docs/design.md, "Safety"):
+// a URL counts once per series, however often it is retried, and a URL
+// that has never answered well counts only while the host has answered
+// nothing well (it is down from the start) or when it asks us to slow
+// down (429). An endpoint that always answers 503 on a host that serves
+// every other page is given up after its own retries; a host whose pages
+// that answered before now fail is paused. A Retry-After from a URL that
+// counts holds the host until it has passed.
 type breaker struct {
 	threshold int
 	base, max time.Duration
+
+	seed maphash.Seed // of urlKey; set once by newBreaker
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
 }
 
 type hostState struct {
-	fails int       // consecutive failures
-	level int       // pauses since the last success
-	until time.Time // no request starts before
+	fails  int             // distinct URLs in the series
+	series map[uint64]bool // the URLs failed since the last success
+	good   map[uint64]bool // the URLs that answered, this run
+	level  int             // pauses since the last success
+	until  time.Time       // no request starts before
+}
+
+func newBreaker(threshold int, base, max time.Duration) *breaker {
+	return &breaker{threshold: threshold, base: base, max: max, seed: maphash.MakeSeed()}
+}
+
+// urlKey identifies a request's method and URL for the breaker.
+func (b *breaker) urlKey(method, u string) uint64 {
+	return maphash.String(b.seed, method+" "+u)
 }
 
 func (b *breaker) state(host string) *hostState {
@@ -128,10 +151,17 @@ func (b *breaker) state(host string) *hostState {
 	}
 	s := b.hosts[host]
 	if s == nil {
-		s = &hostState{}
+		s = &hostState{series: map[uint64]bool{}, good: map[uint64]bool{}}
 		b.hosts[host] = s
 	}
 	return s
+}
+
+// hostWide reports whether a failure of the URL key says something of
+// its host: the URL answered before, or the host has answered nothing
+// well yet, or it asked us to slow down.
+func (s *hostState) hostWide(key uint64, rateLimited bool) bool {
+	return rateLimited || len(s.good) == 0 || s.good[key]
 }
 
 // wait blocks while host is held, or until ctx is done.
@@ -149,27 +179,32 @@ func (b *breaker) wait(ctx context.Context, host string) error {
 	}
 }
 
-// success ends a series of failures.
-func (b *breaker) success(host string) {
+// success ends a series of failures; the URL key has answered.
+func (b *breaker) success(host string, key uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.state(host)
 	s.fails, s.level = 0, 0
+	clear(s.series)
+	s.good[key] = true
 }
 
-// failure counts one and returns the pause it starts, or 0. Failures that
-// end while the host is held count for nothing: they began before the
-// pause. After a pause, one more failure starts the next, longer pause.
-func (b *breaker) failure(host string, now time.Time) time.Duration {
+// failure counts a failure of the URL key (rateLimited: a 429) and
+// returns the pause it starts, or 0. Failures that end while the host is
+// held count for nothing: they began before the pause. A URL counts once
+// per series, and only when hostWide. After a pause, one more URL
+// failing starts the next, longer pause.
+func (b *breaker) failure(host string, key uint64, rateLimited bool, now time.Time) time.Duration {
 	if b.threshold <= 0 {
 		return 0
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.state(host)
-	if now.Before(s.until) {
+	if now.Before(s.until) || s.series[key] || !s.hostWide(key, rateLimited) {
 		return 0
 	}
+	s.series[key] = true
 	s.fails++
 	if s.fails < b.threshold {
 		return 0
@@ -183,6 +218,14 @@ func (b *breaker) failure(host string, now time.Time) time.Duration {
 	s.fails = b.threshold - 1
 	s.until = now.Add(d)
 	return d
+}
+
+// hostWide reports whether a failure of the URL key (rateLimited: a 429)
+// speaks for its host; see breaker.
+func (b *breaker) hostWide(host string, key uint64, rateLimited bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state(host).hostWide(key, rateLimited)
 }
 
 // hold keeps host from being requested for d (a Retry-After).

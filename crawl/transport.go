@@ -59,9 +59,12 @@ type TransportOptions struct {
 	// RetryBase and RetryMax bound the exponential backoff between tries
 	// (defaults 500 ms and 8 s); each wait is jittered.
 	RetryBase, RetryMax time.Duration
-	// FailureThreshold consecutive failures from a host pause every
-	// request to it for PauseBase, doubling for every further failure up
-	// to PauseMax (defaults 1 s and 60 s). 0: never pause.
+	// Failures of FailureThreshold distinct URLs of a host, with no
+	// success in between, pause every request to it for PauseBase,
+	// doubling for every further URL that fails, up to PauseMax
+	// (defaults 1 s and 60 s); the retries of one URL count once, and a
+	// URL that never answered well does not count on a host that serves
+	// other URLs (retry.go, breaker). 0: never pause.
 	FailureThreshold    int
 	PauseBase, PauseMax time.Duration
 	// FinishInFlight lets a request already sent finish (or time out)
@@ -144,7 +147,7 @@ func NewTransport(opts TransportOptions) (*Transport, error) {
 		opts:    opts,
 		base:    opts.Base,
 		global:  newLimiter(opts.Rate),
-		breaker: &breaker{threshold: opts.FailureThreshold, base: opts.PauseBase, max: opts.PauseMax},
+		breaker: newBreaker(opts.FailureThreshold, opts.PauseBase, opts.PauseMax),
 		log:     opts.Logger,
 	}
 	if newLimiter(opts.HostRate) != nil {
@@ -207,8 +210,9 @@ func baseTransport(opts TransportOptions) (*http.Transport, error) {
 // TransportOptionsFor returns the options of cfg's crawl, TLS and proxy
 // settings, with the defaults of docs/config.md: the rate is DefaultRate
 // unless the target is on a loopback address (your own machine), where
-// it is unlimited; requests pause after 5 consecutive failures. RunID,
-// FinishInFlight, Logger and DryRun are the caller's to set.
+// it is unlimited; requests to a host pause after failures of 5 of its
+// URLs (retry.go, breaker). RunID, FinishInFlight, Logger and DryRun are
+// the caller's to set.
 func TransportOptionsFor(cfg *roles.Config) TransportOptions {
 	c := cfg.Crawl
 	lim := limitsOf(cfg)
@@ -291,6 +295,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w: %w", errNotSent, err)
 	}
 	host := strings.ToLower(req.URL.Scheme + "://" + req.URL.Host)
+	// The URL, for the breaker: its failures pause the host only when
+	// they speak for the host (retry.go, breaker).
+	key := t.breaker.urlKey(req.Method, req.URL.String())
 	retries := t.opts.Retries
 	if !safeMethod(req.Method) || req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		retries = 0
@@ -314,10 +321,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		now := time.Now()
 		if err == nil && !failureStatus(resp.StatusCode) {
-			t.breaker.success(host)
+			t.breaker.success(host, key)
 			return resp, nil
 		}
-		if d := t.breaker.failure(host, now); d > 0 {
+		rateLimited := err == nil && resp.StatusCode == http.StatusTooManyRequests
+		if d := t.breaker.failure(host, key, rateLimited, now); d > 0 {
 			t.pauses.Add(1)
 			t.pausedNS.Add(int64(d))
 			t.log.Warn("the target keeps failing: pausing every request to it",
@@ -347,7 +355,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 						"url", t.redact(req.URL.String()), "retry_after", ra, "max_retry_after", t.opts.MaxRetryAfter)
 					return resp, nil
 				}
-				t.breaker.hold(host, now, ra) // every request to the host waits
+				if t.breaker.hostWide(host, key, rateLimited) {
+					t.breaker.hold(host, now, ra) // every request to the host waits
+				} else {
+					wait = ra // this URL's own trouble: only its retry waits
+				}
 			default:
 				wait = backoff(n, t.opts.RetryBase, t.opts.RetryMax, t.opts.Rand)
 			}

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -330,9 +331,10 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-// TestPause: a server that always fails gets requests paused after 5
-// consecutive failures, for 20 ms, then 40, then 80 (the cap), and a
-// success ends the series.
+// TestPause: a server that fails every URL (it has answered nothing
+// well yet) gets requests paused once 5 distinct URLs have failed, for
+// 20 ms, then 40, then 80 (the cap) for each further URL, and a success
+// ends the series.
 func TestPause(t *testing.T) {
 	var failing atomic.Bool
 	failing.Store(true)
@@ -346,8 +348,8 @@ func TestPause(t *testing.T) {
 	defer srv.Close()
 	tr := newTransport(t, TransportOptions{FailureThreshold: 5, PauseBase: 20 * time.Millisecond, PauseMax: 80 * time.Millisecond})
 	c := roleClient(t, srv.URL, tr, "anonymous", "")
-	for range 9 {
-		if _, _, err := get(context.Background(), c, srv.URL+"/"); err != nil {
+	for i := range 9 {
+		if _, _, err := get(context.Background(), c, fmt.Sprintf("%s/%d", srv.URL, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -374,11 +376,53 @@ func TestPause(t *testing.T) {
 	failing.Store(true)
 	before := srv.count()
 	start := time.Now()
-	for range 4 {
-		get(context.Background(), c, srv.URL+"/")
+	for i := range 4 {
+		get(context.Background(), c, fmt.Sprintf("%s/%d", srv.URL, i))
 	}
 	if d := time.Since(start); d > 15*time.Millisecond*4 || srv.count() != before+4 {
 		t.Errorf("after a success, 4 failures took %v: want no pause", d)
+	}
+}
+
+// TestPauseIsForTheHost: once the host has answered, failures of URLs
+// that never answered well (endpoints broken for good) and the repeated
+// failures of one URL never pause it; the failures of 5 URLs that
+// answered before do.
+func TestPauseIsForTheHost(t *testing.T) {
+	var failing atomic.Bool
+	srv := newLogServer(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/broken/") || failing.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	defer srv.Close()
+	tr := newTransport(t, TransportOptions{FailureThreshold: 5, PauseBase: time.Hour})
+	c := roleClient(t, srv.URL, tr, "anonymous", "")
+	// A pause would hold every later request for an hour: the context
+	// bounds the test (of the old code, which paused).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := range 5 {
+		if resp, _, err := get(ctx, c, fmt.Sprintf("%s/ok/%d", srv.URL, i)); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("/ok/%d: %v %v", i, resp, err)
+		}
+	}
+	for range 3 {
+		for i := range 12 {
+			get(ctx, c, fmt.Sprintf("%s/broken/%d", srv.URL, i))
+		}
+	}
+	if s := tr.Stats(); s.Pauses != 0 {
+		t.Fatalf("stats %+v: 36 failures of 12 URLs that never answered paused a host that serves other URLs", s)
+	}
+	failing.Store(true)
+	for i := range 5 {
+		get(ctx, c, fmt.Sprintf("%s/ok/%d", srv.URL, i))
+	}
+	if s := tr.Stats(); s.Pauses != 1 {
+		t.Errorf("stats %+v: 5 URLs that answered before now fail, want the host paused", s)
 	}
 }
 

@@ -42,7 +42,12 @@
 // roles.Config from the rules and the run's roles and asks its matcher
 // for every answer. A URL the draft misjudges gets a literal rule of its
 // own, placed first; what still cannot be expressed (two URLs that differ
-// by their query only) is said in the header.
+// by their query only) is said in the header. Then the run is judged
+// against the draft with judge.Judge, as "permaudit report -c" would, and
+// every finding the gate would still fail on (an error, a role denied
+// what a role it inherits is allowed, an existence leak) is named in the
+// header with why no rule can pass it: a draft audits its own run clean,
+// or says what it left.
 //
 // Write (write.go) renders the draft as YAML, with its comments: the
 // "matrix:" section of a configuration.

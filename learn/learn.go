@@ -24,9 +24,10 @@ type Options struct {
 // roles that were allowed it, grouped into rules by path prefix, with
 // "**" where a whole subtree answered alike, and comments where roles or
 // answers disagree inside a group or look suspicious. The draft describes
-// behaviour: judged against it, the run it was learned from passes, except
-// for answers a matrix rejects whatever it says (403 to anonymous, 401 to
-// a signed-in role, other and error answers). It sends no request.
+// behaviour: judged against it, the run it was learned from passes the
+// gate, except for findings no matrix can pass (errors, a role denied what
+// a role it inherits is allowed), which the draft's header names with why.
+// It sends no request.
 func Learn(run *model.Run, opts Options) *Draft {
 	l := newLearner(run, opts)
 	return l.learn()
@@ -44,6 +45,7 @@ func (l *learner) learn() *Draft {
 	general, exceptions := l.group()
 	rules := l.compose(general, exceptions)
 	rules = l.verify(rules)
+	l.ownRun(rules)
 	l.draft.Rules = rules
 	l.header()
 	return l.draft

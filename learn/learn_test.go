@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -288,4 +289,39 @@ func FuzzLearn(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLearnOwnRun: judged against its own draft, a run fails the gate on
+// no finding that the draft's header does not name, with why.
+func TestLearnOwnRun(t *testing.T) {
+	cases := map[string]*model.Run{
+		"shop with bugs":     shopRun(true, true, true),
+		"errors":             cells(map[string]string{"/m": "uoa", "/down": "uea", "/gone": "eee", "/ok": "aaa"}),
+		"higher role denied": cells(map[string]string{"/a": "uaf", "/b": "uaa"}),
+		"codes":              cells(map[string]string{"/a": "ffa", "/b": "uua", "/o/1": "hfa", "/o/2": "hha"}),
+	}
+	for name, run := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, text, cfg := learnYAML(t, run, learn.Options{})
+			again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true, Roles: run.Roles}
+			judge.Judge(again, cfg, observationsOf(run))
+			named := 0
+			for _, f := range again.Findings {
+				if !slices.Contains(again.Gate.FailOn, f.Verdict) {
+					continue
+				}
+				want := fmt.Sprintf("# note:   %s %s %s as %s: ", f.Verdict, f.Method, f.Path, f.Role)
+				if !strings.Contains(text, want) {
+					t.Errorf("the draft leaves %s %s %s as %s failing the gate without a word (want %q):\n%s", f.Verdict, f.Method, f.Path, f.Role, want, text)
+				}
+				named++
+			}
+			if named > 0 && !strings.Contains(text, fmt.Sprintf("still fails the gate (%s) on %d finding", model.JoinVerdicts(model.DefaultFailOn), named)) {
+				t.Errorf("the header does not count the %d findings left:\n%s", named, text)
+			}
+			if named == 0 && strings.Contains(text, "still fails the gate") {
+				t.Errorf("the header names findings the run does not have:\n%s", text)
+			}
+		})
+	}
 }

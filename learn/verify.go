@@ -3,8 +3,11 @@ package learn
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/permaudit/permaudit/internal/textout"
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -117,4 +120,66 @@ func (l *learner) inheritanceSuspect(c model.Cell) bool {
 		}
 	}
 	return false
+}
+
+// maxLeft is the most findings ownRun lists one by one.
+const maxLeft = 20
+
+// ownRun judges the run the draft was learned from against the draft, as
+// "permaudit report run.json -c" would, and says in the header which
+// findings the gate would still fail on and why: answers no matrix can
+// pass (an error, a role denied what a role it inherits is allowed, an
+// existence leak a canary found). A draft thus audits its own run clean,
+// or says what it left.
+func (l *learner) ownRun(rules []DraftRule) {
+	cfg, err := l.matrixConfig(rules)
+	if err != nil {
+		return // misjudged has said why
+	}
+	run := *l.run // Judge replaces what it fills; the run stays as read
+	run.Baseline = nil
+	obs := make([]model.Observation, len(l.run.Observations))
+	for i, c := range l.run.Observations {
+		obs[i] = c.Observation
+	}
+	judge.Judge(&run, cfg, obs)
+	var left []model.Finding
+	for _, f := range run.Findings {
+		if slices.Contains(run.Gate.FailOn, f.Verdict) {
+			left = append(left, f)
+		}
+	}
+	if len(left) == 0 {
+		return
+	}
+	h := []string{"", fmt.Sprintf("note: judged against this draft, the run it was learned from still fails the gate (%s) on %s that no rule can pass; they are the application's or the run's to fix:",
+		model.JoinVerdicts(run.Gate.FailOn), plural(len(left), "finding"))}
+	for i, f := range left {
+		if i == maxLeft {
+			h = append(h, fmt.Sprintf("note:   ... and %d more: judge the run with this draft to see them all", len(left)-maxLeft))
+			break
+		}
+		who := f.Method + " " + f.Path
+		if f.Role != "" {
+			who += " as " + f.Role
+		}
+		msg := strings.TrimPrefix(f.Message, who+": ")
+		h = append(h, textout.Sanitize(fmt.Sprintf("note:   %s %s: %s (%s)", f.Verdict, who, msg, leftBecause(f))))
+	}
+	l.draft.Header = append(l.draft.Header, h...)
+}
+
+// leftBecause says why no rule of the draft passes finding f.
+func leftBecause(f model.Finding) string {
+	switch f.Verdict {
+	case model.ErrorVerdict:
+		return "no answer to judge: audit again"
+	case model.Blocked:
+		return "a role denied what a role it inherits is allowed: no allow list says that"
+	case model.ExistenceLeak:
+		return "the answer tells the resource exists: no rule changes what the application answers"
+	case model.Leak:
+		return "a body check failed, or the answer cannot be expressed by a rule"
+	}
+	return "no rule expresses this answer"
 }

@@ -6,7 +6,7 @@ import "time"
 type Stats struct {
 	Requests  int64         `json:"requests"`  // attempts sent to the network
 	Retries   int64         `json:"retries"`   // attempts that were retries
-	Pauses    int64         `json:"pauses"`    // pauses after consecutive failures
+	Pauses    int64         `json:"pauses"`    // pauses of a host failing across many URLs
 	Paused    time.Duration `json:"paused_ns"` // their total length
 	Refused   int64         `json:"refused"`   // requests refused or not sent (scope, plain HTTP, stopped run)
 	Truncated int64         `json:"truncated"` // bodies cut at the size cap

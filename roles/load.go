@@ -15,7 +15,10 @@ import (
 )
 
 func load(path string, opts LoadOptions) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlwalk.ReadFile(path, "configuration")
+	if ye := (*yamlwalk.Error)(nil); errors.As(err, &ye) {
+		return nil, ConfigErrors{(*ConfigError)(ye)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
@@ -56,6 +59,9 @@ type walker struct {
 	// target is the validated target ("" when invalid), for sign-in and
 	// check URLs, which must be on its origin.
 	target string
+	// checks are the roles' checks, judged by checkSafety once the
+	// scope is read.
+	checks []pendingCheck
 }
 
 // configErrors returns the problems found, sorted by position. A message
@@ -160,6 +166,7 @@ func (w *walker) config(data []byte) *Config {
 		w.secrets.Public(r.Name)
 	}
 	c.Scope = w.scope(f["scope"], c)
+	w.checkSafety(c)
 	c.Crawl = w.crawl(f["crawl"], c)
 	w.safety(f, c)
 	c.Sources = w.sources(f["sources"], c)

@@ -454,6 +454,11 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 	if !ok {
 		return nil
 	}
+	pc := pendingCheck{c: c, path: path, methodNode: f["method"], urlNode: f["url"]}
+	if pc.methodNode == nil {
+		pc.methodNode = n
+	}
+	w.checks = append(w.checks, pc)
 	return c
 }
 

@@ -146,6 +146,13 @@ func TestLoadSignInErrors(t *testing.T) {
 		{"check without url", "check: {status: 200}", 3, 14, "roles.r.check.url", "required"},
 		{"check empty marker", "check: {url: /me, contains: ''}", 3, 35, "roles.r.check.contains", "empty"},
 		{"check same markers", "check: {url: /me, contains: a, logged_out: a}", 3, 50, "roles.r.check.logged_out", "must differ"},
+		{"check DELETE", "check: {method: DELETE, url: /api/users/1}", 3, 23, "roles.r.check.method", "a check may not use DELETE"},
+		{"check PUT", "check: {method: put, url: /api/me}", 3, 23, "roles.r.check.method", "a check may not use PUT"},
+		{"check PATCH", "check: {method: PATCH, url: /api/me}", 3, 23, "roles.r.check.method", "a check may not use PATCH"},
+		{"check POST not allowed", "check: {method: POST, url: /graphql}", 3, 23, "roles.r.check.method", "POST where scope.allow_methods names it"},
+		{"check exclusion word", "check: {url: /api/users/1/delete}", 3, 20, "roles.r.check.url", `holds the exclusion word "delete"`},
+		{"check exclusion word escaped", "check: {url: '/api/Log%4Fut'}", 3, 20, "roles.r.check.url", `holds the exclusion word "logout"`},
+		{"check exclusion word in query", "check: {url: '/api/me?action=revoke'}", 3, 20, "roles.r.check.url", `holds the exclusion word "revoke"`},
 		{"check unknown", "check: {url: /me, expect: 200}", 3, 25, "roles.r.check.expect", "unknown field (known: method, url, body, headers, status, contains, logged_out)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

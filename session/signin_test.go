@@ -641,7 +641,8 @@ func TestCheck(t *testing.T) {
 		{"{url: /post}", false, `400: "Signed in as alice"`},
 	} {
 		t.Run(tc.check, func(t *testing.T) {
-			s, _ := authSession(t, srv.URL, "roles:\n  x:\n    check: "+tc.check+"\n", "x", nil, SessionOptions{})
+			// A POST check must be named by scope.allow_methods (roles, check_safety.go).
+			s, _ := authSession(t, srv.URL, "scope: {allow_methods: [\"POST /post\"]}\nroles:\n  x:\n    check: "+tc.check+"\n", "x", nil, SessionOptions{})
 			res := s.Check(context.Background())
 			if res.Live != tc.live || res.Seen != tc.seen || res.Err != nil {
 				t.Errorf("Check = %+v, want live %v seen %q", res, tc.live, tc.seen)

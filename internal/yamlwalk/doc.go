@@ -18,6 +18,13 @@
 // the value it names) with a positioned error. A walk over a tree that
 // Decode accepted is bounded by that expansion, whatever it follows.
 //
+// Size: a document may hold MaxBytes (64 MiB); ReadFile refuses a larger
+// file before reading it, and Decode a larger document.
+//
+// Syntax errors: yaml.v3 places an indentation error where the enclosing
+// block starts; Decode parses the document again with go.yaml.in/yaml/v4
+// for the real line and column of the message.
+//
 // The package knows YAML, not any format: what a field means, and every
 // message about a value's meaning, stays with the loader.
 package yamlwalk

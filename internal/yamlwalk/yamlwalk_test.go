@@ -1,7 +1,10 @@
 package yamlwalk
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +35,11 @@ func TestDecode(t *testing.T) {
 		{"mapping", "a: 1\n", "a mapping", true, nil},
 		{"syntax", "a: 1\nb: [\n", "", false, []string{"2:1 : invalid YAML: did not find expected node content"}},
 		{"tab", "a: x\n\tb: 1\n", "", false, []string{"2:1 : invalid YAML: "}},
+		// yaml.v3 placed these at the block's first line (1, 3 and 6).
+		{"indented too little", "a:\n  b: 1\n c: 2\n", "", false, []string{"3:2 : invalid YAML: did not find expected key (while parsing a block mapping that starts at line 1: check this line's indentation)"}},
+		{"indented too little, deep", "t: x\nroles:\n  admin:\n    login:\n      bearer: x\n     check: {url: /me}\nm: {}\n", "", false,
+			[]string{"6:6 : invalid YAML: did not find expected key (while parsing a block mapping that starts at line 4: check this line's indentation)"}},
+		{"indented too much", "r:\n  check:\n    url: /me\n     status: 200\n", "", false, []string{"4:12 : invalid YAML: mapping values are not allowed in this context"}},
 		{"two documents", "a: 1\n---\nb: 2\n", "a mapping", true, []string{"2:1 : a second YAML document: the thing is one document"}},
 		{"shared block", "a: &x {k: v}\nb: *x\nc: [*x, *x]\n", "a mapping", true, nil},
 		{"cycle", "a: &x\n  b: [1, *x]\n", "", false, []string{"2:10 a.b[1]: alias *x is inside the value it names: it would expand without end"}},
@@ -205,5 +213,34 @@ func TestPaths(t *testing.T) {
 	e.Field = ""
 	if got := e.Error(); got != "f.yaml:3:7: bad" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+// TestMaxBytes: a document over MaxBytes is refused at 1:1, by Decode and
+// by ReadFile, which reads none of a regular file that large.
+func TestMaxBytes(t *testing.T) {
+	big := make([]byte, MaxBytes+1)
+	for i := range big {
+		big[i] = ' '
+	}
+	w := &Walker{File: "f.yaml"}
+	if root, ok := w.Decode(big, "thing"); root != nil || ok {
+		t.Errorf("Decode of %d bytes = %v, %v; want nil, false", len(big), root, ok)
+	}
+	const want = "1:1 : the thing is larger than 64 MiB"
+	if got := errorsOf(w); len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("errors %q, want one starting %q", got, want)
+	}
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(p, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data, err := ReadFile(p, "thing")
+	var e *Error
+	if data != nil || !errors.As(err, &e) || e.Line != 1 || e.Col != 1 || e.File != p || !strings.HasPrefix(e.Msg, "the thing is larger than 64 MiB") {
+		t.Errorf("ReadFile = %d bytes, %v; want none and a positioned error", len(data), err)
+	}
+	if data, err := ReadFile(p[:len(p)-len("big.yaml")]+"none.yaml", "thing"); data != nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile of a missing file = %v, %v", data, err)
 	}
 }

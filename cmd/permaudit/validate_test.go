@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestValidateRefusesUnsafeCheck: a role's check is sent after every
+// sign-in and every confirmation; validate refuses one that could change
+// or destroy data, or end the session, where it is written.
+func TestValidateRefusesUnsafeCheck(t *testing.T) {
+	cfg := writeFile(t, "unsafe.yaml", `target: http://127.0.0.1:1
+roles:
+  admin:
+    login: {bearer: t0ken-Value}
+    check: {method: DELETE, url: /api/users/1/delete}
+matrix:
+  default: deny
+`)
+	valid := strings.Replace(readFile(t, cfg), "{method: DELETE, url: /api/users/1/delete}", "{method: HEAD, url: /api/me}", 1)
+	if code, _, stderr := runCLI(t, nil, "validate", "-c", writeFile(t, "safe.yaml", valid)); code != 0 {
+		t.Fatalf("the same configuration with a HEAD check: exit code %d, want 0\n%s", code, stderr)
+	}
+	code, stdout, stderr := runCLI(t, nil, "validate", "-c", cfg)
+	if code != exitUsage {
+		t.Errorf("exit code = %d, want %d\nstdout %s\nstderr %s", code, exitUsage, stdout, stderr)
+	}
+	for _, want := range []string{
+		cfg + ":5:21: roles.admin.check.method: a check may not use DELETE",
+		cfg + ":5:34: roles.admin.check.url: \"/api/users/1/delete\" holds the exclusion word \"delete\"",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if n := strings.Count(stderr, ": roles."); n != 2 {
+		t.Errorf("%d problems, want the 2 of the check:\n%s", n, stderr)
+	}
+	if strings.Contains(stderr, "t0ken-Value") {
+		t.Errorf("stderr holds the role's token:\n%s", stderr)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestValidateIndentationError: a line indented too little is reported on
+// that line, not where its enclosing block starts (yaml.v3's position).
+func TestValidateIndentationError(t *testing.T) {
+	cfg := writeFile(t, "indent.yaml", `target: http://127.0.0.1:1
+roles:
+  admin:
+    login:
+      bearer: t0ken-Value
+     check: {url: /api/me}
+matrix:
+  default: deny
+`)
+	code, _, stderr := runCLI(t, nil, "validate", "-c", cfg)
+	if code != exitUsage {
+		t.Errorf("exit code = %d, want %d", code, exitUsage)
+	}
+	if want := cfg + ":6:6: invalid YAML: did not find expected key"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}
