@@ -16,9 +16,6 @@ import (
 	"github.com/permaudit/permaudit/roles"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
-
 // Exit codes (docs/design.md). Precedence when several apply: 2, 3, 130, 1, 4, 0.
 const (
 	exitOK          = 0
@@ -118,9 +115,11 @@ Exit codes:
   permaudit validate -c permaudit.yaml
   permaudit audit -c permaudit.yaml --target http://127.0.0.1:8080 --out json=run.json
   permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'`,
+		Version:       version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	root.SetVersionTemplate(versionTemplate())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
@@ -205,16 +204,4 @@ func completeRoles(c *cobra.Command, _ []string, toComplete string) ([]string, c
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	return completeList(cfg.RoleNames())(c, nil, toComplete)
-}
-
-func newVersionCmd(io ioStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print permaudit's version",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(io.Out, "permaudit %s (run schema %s)\n", version, model.SchemaVersion)
-			return err
-		},
-	}
 }
