@@ -87,6 +87,11 @@ type Progress struct {
 	Role  string
 	Done  int // requests finished in this phase
 	Total int // probes to make; 0 while discovering
+	// Findings counts the probes so far whose answer, decided alone
+	// against the matrix (judge.Decide), is a finding: a provisional
+	// count for progress lines. The run's findings come from judging the
+	// whole run (canaries, grouping), so they may differ.
+	Findings int
 }
 
 // Discover crawls the target as every role (colly, one collector per role)

@@ -648,7 +648,7 @@ func (rc *roleCrawl) fetchAll(ctx context.Context, items []fetchItem) []*page {
 			for i := range next {
 				// fetchKept takes a slot of rc.sem per request (keep.go).
 				if pages[i] = rc.fetchKept(ctx, items[i]); pages[i] != nil {
-					rc.prog.step(rc.sess.Name())
+					rc.prog.step(rc.sess.Name(), false)
 				}
 			}
 		})

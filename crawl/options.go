@@ -120,16 +120,20 @@ type progressCounter struct {
 	phase string
 	total int
 
-	mu   sync.Mutex
-	done int
+	mu       sync.Mutex
+	done     int
+	findings int
 }
 
-func (p *progressCounter) step(role string) {
+func (p *progressCounter) step(role string, finding bool) {
 	if p.fn == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	p.fn(Progress{Phase: p.phase, Role: role, Done: p.done, Total: p.total})
+	if finding {
+		p.findings++
+	}
+	p.fn(Progress{Phase: p.phase, Role: role, Done: p.done, Total: p.total, Findings: p.findings})
 }

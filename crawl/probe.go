@@ -88,7 +88,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 			for i := range next {
 				p.probeKept(ctx, i, jobs[i], func(i int, obs model.Observation) {
 					results[i], finished[i] = obs, true
-					p.prog.step(jobs[i].sess.Name())
+					p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
 				})
 			}
 		})
@@ -281,4 +281,15 @@ func excerpt(body []byte, secrets *roles.Redactor) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// provisionalFinding reports whether obs, decided alone against its
+// job's expectation, is a finding: for progress lines only (canaries are
+// compared by the judge once the run is whole).
+func provisionalFinding(job probeJob, obs model.Observation) bool {
+	if job.canaryOf != "" {
+		return false
+	}
+	v, _ := judge.Decide(job.exp, obs)
+	return v.IsFinding()
 }

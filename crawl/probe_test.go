@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -333,5 +334,40 @@ func TestProbeProgress(t *testing.T) {
 		if e.Phase != "probe" || e.Done != i+1 || e.Total != 6 || e.Role == "" {
 			t.Errorf("event %d = %+v, want probe %d/6 with a role", i, e, i+1)
 		}
+	}
+}
+
+// TestProbeCountsFindingsSoFar: progress events carry the probes whose
+// answer, decided alone against the matrix, is a finding, so a CI log
+// shows findings while a long audit runs.
+func TestProbeCountsFindingsSoFar(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/secret" {
+			fmt.Fprint(w, "the secret") // a leak to anyone: the matrix denies it
+			return
+		}
+		fmt.Fprint(w, "public")
+	}))
+	defer srv.Close()
+	cfg := parseConfig(t, srv.URL, `matrix:
+  default: deny
+  rules:
+    - {match: "GET /", allow: ["*"]}
+`)
+	opts := testOptions(t, cfg)
+	var last Progress
+	var mu sync.Mutex
+	opts.Progress = func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Phase == "probe" {
+			last = p
+		}
+	}
+	if _, err := Probe(context.Background(), opts, []model.Endpoint{{Method: "GET", URL: srv.URL + "/"}, {Method: "GET", URL: srv.URL + "/secret"}}); err != nil {
+		t.Fatal(err)
+	}
+	if last.Done != 2 || last.Findings != 1 {
+		t.Errorf("last probe progress %+v, want 2 done and 1 finding so far (the leak of /secret)", last)
 	}
 }

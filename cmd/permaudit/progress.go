@@ -25,13 +25,14 @@ type progress struct {
 	tty   bool
 	start time.Time
 
-	mu     sync.Mutex
-	bar    *progressbar.ProgressBar
-	phase  string
-	pages  int
-	probes int
-	total  int
-	roles  int
+	mu       sync.Mutex
+	bar      *progressbar.ProgressBar
+	phase    string
+	pages    int
+	probes   int
+	total    int
+	findings int // provisional, from crawl.Progress
+	roles    int
 
 	// quit stops the logging of lines; stopped is closed once it stopped.
 	quit, stopped chan struct{}
@@ -74,8 +75,9 @@ func newLoggedProgress(io ioStreams, roles int, ticks <-chan time.Time, now func
 }
 
 // logLine writes where the run is: the phase, what is done of what, the
-// rate since the start and the time taken. Findings are counted by the
-// judge once probing ends, so the summary line has them.
+// rate since the start, the time taken, and the findings so far: answers
+// that, decided alone against the matrix, are findings (a provisional
+// count; the judge decides the run's findings once probing ends).
 func (p *progress) logLine(at time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -90,8 +92,8 @@ func (p *progress) logLine(at time.Time) {
 		if p.total > 0 {
 			pct = p.probes * 100 / p.total
 		}
-		fmt.Fprintf(p.io.Err, "permaudit: probing: %d/%d probes (%d%%), %d pages discovered, %.0f req/s, %s elapsed; findings are judged once probing ends\n",
-			p.probes, p.total, pct, p.pages, rate, elapsed.Round(time.Second))
+		fmt.Fprintf(p.io.Err, "permaudit: probing: %d/%d probes (%d%%), %d pages discovered, %.0f req/s, %s elapsed, %d finding(s) so far\n",
+			p.probes, p.total, pct, p.pages, rate, elapsed.Round(time.Second), p.findings)
 	case "discover":
 		fmt.Fprintf(p.io.Err, "permaudit: discovering as %d roles: %d pages, %.0f req/s, %s elapsed\n", p.roles, p.pages, rate, elapsed.Round(time.Second))
 	default:
@@ -107,6 +109,7 @@ func (p *progress) update(ev crawl.Progress) {
 	} else {
 		p.probes = ev.Done
 		p.total = ev.Total
+		p.findings = ev.Findings
 	}
 	if !p.tty {
 		p.phase = ev.Phase
