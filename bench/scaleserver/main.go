@@ -155,7 +155,7 @@ func writeConfig(path, target string, n int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "target: %s\nlogin_url: /login\n", target)
 	b.WriteString("scope:\n  exclude: [\"/__stats\"]\n")
-	b.WriteString("crawl:\n  max_depth: 64\n  max_requests: 10000000\n  max_per_template: 1000000\n  concurrency: 8\n")
+	b.WriteString("crawl:\n  max_depth: 64\n  max_requests: 10000000\n  max_per_template: 1000000\n  max_probes: 100000000\n  concurrency: 8\n")
 	b.WriteString("roles:\n")
 	for _, r := range []string{"reader", "auditor", "admin"} {
 		fmt.Fprintf(&b, "  %s:\n    login: {bearer: %q}\n    check: {url: /me, contains: \"signed in as %s\"}\n", r, roleTokens[r], r)
