@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/tls"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -93,6 +95,11 @@ type TransportOptions struct {
 	// what it logs.
 	Logger  *slog.Logger
 	Secrets *roles.Redactor
+	// Denial, when set, recognises an application's denial in a failing
+	// answer (a configured denial signature on a 5xx or 429): such an
+	// answer is never retried and never counts toward the host's pause.
+	// Its body is read (up to MaxBody) to decide.
+	Denial func(status int, h http.Header, body []byte) bool
 	// Rand returns a number in [0, 1) for jitter; nil: math/rand/v2.
 	Rand func() float64
 }
@@ -231,6 +238,9 @@ func TransportOptionsFor(cfg *roles.Config) TransportOptions {
 		Proxy:            cfg.Proxy,
 		Secrets:          cfg.Secrets,
 	}
+	if len(cfg.Denials) > 0 {
+		o.Denial = judge.NewClassifier(cfg).Signature
+	}
 	if o.Rate == 0 {
 		o.Rate = DefaultRate
 		if u, err := url.Parse(cfg.Target); err == nil && IsLoopback(u.Hostname()) {
@@ -321,6 +331,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		now := time.Now()
 		if err == nil && !failureStatus(resp.StatusCode) {
+			t.breaker.success(host, key)
+			return resp, nil
+		}
+		if err == nil && t.opts.Denial != nil && t.isDenial(resp) {
+			// The application denying, not failing: the answer is the
+			// verdict's evidence, and the host is well.
 			t.breaker.success(host, key)
 			return resp, nil
 		}
@@ -568,3 +584,32 @@ func BodyTruncated(resp *http.Response) bool {
 	b, ok := resp.Body.(interface{ Truncated() bool })
 	return ok && b.Truncated()
 }
+
+// isDenial reads resp's body (up to the cap) and reports whether a denial
+// signature recognises the answer (TransportOptions.Denial); the body is
+// put back for the caller, its truncation kept.
+func (t *Transport) isDenial(resp *http.Response) bool {
+	b, err := io.ReadAll(resp.Body)
+	truncated := BodyTruncated(resp)
+	resp.Body.Close()
+	resp.Body = &readBody{Reader: bytes.NewReader(b), truncated: truncated, err: err}
+	return err == nil && t.opts.Denial(resp.StatusCode, resp.Header, b)
+}
+
+// readBody is a body already read: its bytes, whether they were cut at
+// the cap, and the error that ended the reading, if any.
+type readBody struct {
+	*bytes.Reader
+	truncated bool
+	err       error
+}
+
+func (b *readBody) Read(p []byte) (int, error) {
+	n, err := b.Reader.Read(p)
+	if err == io.EOF && b.err != nil {
+		err = b.err
+	}
+	return n, err
+}
+func (b *readBody) Close() error    { return nil }
+func (b *readBody) Truncated() bool { return b.truncated }

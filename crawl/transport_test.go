@@ -797,3 +797,44 @@ func TestLimiterExtremes(t *testing.T) {
 		}
 	}
 }
+
+// TestDenialSignatureIsNotAFailure: an application that denies with a 500
+// and a message a denial signature recognises is speaking, not failing:
+// the answer is taken at once (no retry) and never pauses the host, while
+// a 500 no signature recognises is still retried. Before, the recognised
+// denial was retried three times and counted toward the host's pause.
+func TestDenialSignatureIsNotAFailure(t *testing.T) {
+	srv := newLogServer(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		if strings.HasPrefix(r.URL.Path, "/denied/") {
+			io.WriteString(w, "Error: Permission denied for this record")
+			return
+		}
+		io.WriteString(w, "stack trace")
+	})
+	defer srv.Close()
+	cfg := parseConfig(t, srv.URL, "denials:\n  - {status: 500, body: \"Permission denied\"}\n")
+	o := TransportOptionsFor(cfg)
+	o.RetryBase, o.RetryMax, o.PauseBase, o.PauseMax = time.Millisecond, time.Millisecond, time.Second, time.Second
+	tr := newTransport(t, o)
+	c := roleClient(t, srv.URL, tr, "anonymous", "denials:\n  - {status: 500, body: \"Permission denied\"}\n")
+	ctx := context.Background()
+	for i := range 12 { // more URLs than it takes to pause a failing host
+		resp, body, err := get(ctx, c, fmt.Sprintf("%s/denied/%d", srv.URL, i))
+		if err != nil || resp.StatusCode != 500 || !strings.Contains(string(body), "Permission denied") {
+			t.Fatalf("denied %d: %v, %v, %q", i, resp, err, body)
+		}
+	}
+	if n := srv.count(); n != 12 {
+		t.Errorf("the server got %d requests for 12 recognised denials, want 12: a denial is not retried", n)
+	}
+	if st := tr.Stats(); st.Pauses != 0 || st.Retries != 0 {
+		t.Errorf("stats %+v: recognised denials retried or paused the host", st)
+	}
+	if _, _, err := get(ctx, c, srv.URL+"/crash"); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.count(); n != 12+1+o.Retries {
+		t.Errorf("a 500 no signature recognises: %d requests in all, want %d (retried)", n, 12+1+o.Retries)
+	}
+}

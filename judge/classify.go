@@ -50,6 +50,20 @@ func resolve(base *url.URL, ref string) (*url.URL, error) {
 	return model.Normalize(&url.URL{Scheme: "http", Host: "target.invalid"}, ref)
 }
 
+// Signature reports whether one of the configured denial signatures
+// recognises the answer: the application speaking (a denial served as a
+// 500), not failing. The transport never retries such an answer and never
+// counts it toward a host's pause.
+func (c *Classifier) Signature(status int, h http.Header, body []byte) bool {
+	doc := &denialDoc{h: h, body: body}
+	for _, d := range c.cfg.Denials {
+		if denialMatches(d, status, h, body, doc) {
+			return true
+		}
+	}
+	return false
+}
+
 // Classify returns the answer class of one final answer and why.
 func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url.URL) (model.Class, string) {
 	var doc *denialDoc // the body read as JSON and as a page, once

@@ -313,6 +313,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rule unknown var", "target: http://h\nroles: {bob: {}}\nmatrix:\n  rules:\n    - {match: '/o/{bob.id}', allow: []}\n", nil, 5, 15, "matrix.rules[0].match", "role bob declares no variable id"},
 		{"deny_as word", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: nope}\n", nil, 4, 38, "matrix.rules[0].deny_as", "want a status code"},
 		{"deny_as code", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: [403, 99]}\n", nil, 4, 44, "matrix.rules[0].deny_as[1]", "want a status code"},
+		{"deny_as 5xx", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], deny_as: [403, 500]}\n", nil, 4, 44, "matrix.rules[0].deny_as[1]", "a 5xx is never a denial by itself"},
 		{"rule field", "target: http://h\nmatrix:\n  rules:\n    - {match: /, allow: [], expect: 200}\n", nil, 4, 29, "matrix.rules[0].expect", "unknown field (known: name, match, allow, deny_as, body)"},
 		{"outputs", "target: http://h\noutputs: [json]\n", nil, 2, 11, "outputs[0]", "want FORMAT=PATH"},
 		{"outputs empty path", "target: http://h\noutputs: ['json=']\n", nil, 2, 11, "outputs[0]", "want FORMAT=PATH"},

@@ -247,6 +247,12 @@ func parseDenyForm(s string) (DenyForm, error) {
 	if err != nil || code < 100 || code > 599 {
 		return DenyForm{}, fmt.Errorf("%q: want a status code (100..599) or one of login, unauthenticated, forbidden, hidden", s)
 	}
+	if code >= 500 {
+		// A crash must never read as a denial (docs/config.md, "Denial
+		// signatures"): a 5xx passes only where a signature recognises the
+		// application's denial, and then its class is the form.
+		return DenyForm{}, fmt.Errorf("%d: a 5xx is never a denial by itself, since a crash must not read as one; recognise the application's denial with a signature (denials: [{status: %d, body: \"its message\"}]) and write the class it names in deny_as (forbidden by default)", code, code)
+	}
 	switch code {
 	case 401:
 		return DenyForm{Class: "unauthenticated", Status: 401}, nil
