@@ -122,6 +122,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	for _, name := range UncheckedRoles(cfg) {
 		log.Warn("role "+NoCheckWarning, "role", name)
 	}
+	for _, s := range cfg.Shadowed() {
+		log.Warn(ShadowWarning(s), "line", s.Rule.Line)
+	}
 	g, err := newGuard(ctx, cfg, opts, log) // transport, max duration, dry run (guard.go)
 	if err != nil {
 		return nil, &Error{Kind: Usage, Err: err}
@@ -273,4 +276,18 @@ func UncheckedRoles(cfg *roles.Config) []string {
 		}
 	}
 	return out
+}
+
+// ShadowWarning is what validate and the audit say of a rule an earlier
+// rule fully covers (roles.Config.Shadowed).
+func ShadowWarning(s roles.Shadow) string {
+	return fmt.Sprintf("rule %s never applies: the earlier rule %s matches every URL it matches, and the first matching rule wins; put the narrower rule first, or remove it", ruleRef(s.Rule), ruleRef(s.By))
+}
+
+// ruleRef names a rule with its line: a default name holds it already.
+func ruleRef(r *roles.Rule) string {
+	if r.Label != "" && r.Line > 0 {
+		return fmt.Sprintf("%s (line %d)", r.Name(), r.Line)
+	}
+	return r.Name()
 }

@@ -48,6 +48,9 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	for _, name := range audit.UncheckedRoles(cfg) {
 		fmt.Fprintf(opts.IO.Err, "%s: warning: role %s %s\n", opts.ConfigPath, name, audit.NoCheckWarning)
 	}
+	for _, s := range cfg.Shadowed() {
+		fmt.Fprintf(opts.IO.Err, "%s:%d: warning: %s\n", opts.ConfigPath, s.Rule.Line, audit.ShadowWarning(s))
+	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s: valid: target %s, %d roles, %d matrix rules, fingerprint %s\n",
 		opts.ConfigPath, cfg.Target, len(cfg.Roles), len(cfg.Matrix.Rules), cfg.Fingerprint())
 	return err

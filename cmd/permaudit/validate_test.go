@@ -71,3 +71,24 @@ matrix:
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }
+
+// TestValidateWarnsOfShadowedRules: validate names a rule that an earlier
+// rule fully covers, with both lines, and the configuration stays valid.
+func TestValidateWarnsOfShadowedRules(t *testing.T) {
+	cfg := writeFile(t, "shadow.yaml", `target: http://127.0.0.1:8080
+matrix:
+  rules:
+    - match: "GET /admin/**"
+      allow: []
+    - match: "GET /admin/settings"
+      allow: ["*"]
+`)
+	code, stdout, stderr := runCLI(t, nil, "validate", "-c", cfg)
+	if code != exitOK || !strings.Contains(stdout, "valid") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	want := cfg + ":6: warning: rule GET /admin/settings (line 6) never applies: the earlier rule GET /admin/** (line 4) matches every URL it matches"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr:\n%s\nwant it to hold %q", stderr, want)
+	}
+}
