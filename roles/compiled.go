@@ -33,8 +33,9 @@ type matrixIndex struct {
 type entry struct {
 	rule int // index in rules
 	pat  *Pattern
-	// literal: every segment is a literal and there is no query, so
-	// reaching the entry's node by the URL's segments is a match.
+	// literal: every segment is a literal and the pattern does not read
+	// the query, so reaching the entry's node by the URL's segments is a
+	// match.
 	literal bool
 }
 
@@ -71,7 +72,7 @@ func compileMatrix(rules []Rule) *matrixIndex {
 }
 
 func isLiteral(p *Pattern) bool {
-	if len(p.query) > 0 {
+	if p.readsQuery() {
 		return false
 	}
 	for _, s := range p.segs {
@@ -115,6 +116,7 @@ type lookup struct {
 	u      *url.URL
 	segs   []string
 	query  url.Values // parsed at the first pattern with a query
+	clean  bool       // every pair of the query parsed
 	parsed bool
 	b      Bindings
 	best   int32 // the first matching entry so far; -1 for none
@@ -174,14 +176,19 @@ func (l *lookup) matches(p *Pattern) bool {
 	if !p.matchPath(l.segs, l.b) {
 		return false
 	}
-	if len(p.query) == 0 {
+	if !p.readsQuery() {
 		return true
 	}
+	if p.qmode == queryNone {
+		return l.u.RawQuery == ""
+	}
 	if !l.parsed {
-		l.query, _ = url.ParseQuery(l.u.RawQuery) // keeps the pairs that parse
+		var err error
+		l.query, err = url.ParseQuery(l.u.RawQuery) // keeps the pairs that parse
+		l.clean = err == nil
 		l.parsed = true
 	}
-	return p.matchQuery(l.query)
+	return p.matchQuery(l.query, l.clean)
 }
 
 // asciiUpper returns method in upper case and true when it is ASCII; a

@@ -25,9 +25,9 @@ func (f *fuzzBytes) pick(xs []string) string { return xs[f.next()%len(xs)] }
 var (
 	fuzzMethods  = []string{"", "GET ", "HEAD ", "POST ", "* ", "get "}
 	fuzzPatSegs  = []string{"a", "b", "", "*", "**", "{id}", "{self.v}", "{alice.v}", "a*", "*b", "%61", "x%2Fy", "7"}
-	fuzzPatQuery = []string{"", "", "?q", "?q=1", "?q=a*", "?r&q"}
+	fuzzPatQuery = []string{"", "", "?q", "?q=1", "?q=a*", "?r&q", "?", "?!q", "?!q=a*", "?!r&q", "?!q=1&q"}
 	fuzzURLSegs  = []string{"a", "b", "", "x", "%61", "x%2Fy", "ab", "7", "*", "%zz"}
-	fuzzURLQuery = []string{"", "?q=1", "?q=abc", "?q", "?r=1&q=ab", "?q=%zz", "?q=a&q=1"}
+	fuzzURLQuery = []string{"", "?q=1", "?q=abc", "?q", "?r=1&q=ab", "?q=%zz", "?q=a&q=1", "?", "?&", "?q=1&x=%zz", "?q=1;r", "?=1&q"}
 	fuzzReqMeths = []string{"GET", "HEAD", "POST", "get", "PoSt", "GEt", "poſt", ""}
 	fuzzAllows   = [][]string{nil, {"alice"}, {"bob"}, {"*"}, {"alice", "bob"}}
 )
@@ -91,6 +91,7 @@ func FuzzCompiledMatrix(f *testing.F) {
 	f.Add([]byte{0, 3, 1, 0, 2, 1, 0, 4, 0, 2, 0, 0, 1, 0, 5, 3, 2, 0, 0, 1, 4, 0})
 	f.Add([]byte("\x01\x05\x02\x00\x02\x01\x03\x04\x05\x06\x07\x03\x01\x02\x03\x04\x00\x01\x02\x08\x09\x0a\x0b\x0c"))
 	f.Add([]byte("GET /a/**/b/{self.v}?q=a* HEAD /a/* /x%2Fy/7 anything"))
+	f.Add([]byte{0, 1, 1, 0, 0, 0, 6, 0, 1, 0, 0, 7, 0, 1, 0, 0, 0, 5, 1, 0, 0, 8, 0, 1, 0, 0, 9, 0, 3, 0, 0, 7, 0, 0, 1, 0, 10, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fb := &fuzzBytes{b: data}
 		c := fuzzConfig(fb)
@@ -155,6 +156,12 @@ matrix:
       allow: [alice]
     - match: "GET /a%2Fb/x"
       allow: [bob]
+    - match: "GET /api.php?"
+      allow: [alice]
+    - match: "GET /w/index.php?!oldid=12&unhide=1"
+      allow: [alice]
+    - match: ["GET /api.php", "GET /w/index.php"]
+      allow: [bob]
 `
 	c, err := Parse("first.yaml", []byte(cfgText), LoadOptions{})
 	if err != nil {
@@ -183,6 +190,12 @@ matrix:
 		{"GET", "/a%2Fb/x", "alice", nil, 10},
 		{"GET", "/a/b/x", "alice", nil, 0},
 		{"PO\u017fT", "/users/7", "alice", nil, 4}, // a method outside ASCII goes to the scan
+		{"GET", "/api.php", "alice", nil, 11},
+		{"GET", "/api.php?", "alice", nil, 11},
+		{"GET", "/api.php?action=x", "alice", nil, 13},
+		{"GET", "/w/index.php?unhide=1&oldid=12", "alice", nil, 12},
+		{"GET", "/w/index.php?action=historysubmit&oldid=12&unhide=1", "alice", nil, 13},
+		{"GET", "/w/index.php?oldid=12&unhide=1&x=%zz", "alice", nil, 13},
 	}
 	for _, tt := range tests {
 		u, err := url.Parse("http://127.0.0.1:8080" + tt.url)

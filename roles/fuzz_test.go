@@ -12,14 +12,17 @@ import (
 
 // FuzzPattern checks that parsing never panics, that a parsed pattern
 // keeps its text and re-parses identically, that a literal path always
-// matches itself (and only with its method), and that matching any URL
-// never panics.
+// matches itself (and only with its method; with a trailing "?", only
+// when the URL has no query), and that matching any URL never panics.
 func FuzzPattern(f *testing.F) {
 	f.Add("GET /admin/**", "/admin/x")
 	f.Add("/api/orders/{self.order_id}", "/api/orders/7")
 	f.Add("GET /wp-admin/admin.php?page=audit-*", "/wp-admin/admin.php?page=audit-log")
 	f.Add("* /a/**/b/*.csv", "/a/x/b/c.csv")
 	f.Add("/a%20b/{alice.note_id}", "/a%20b/7?x=1")
+	f.Add("GET /api.php?", "/api.php?action=x")
+	f.Add("/w/index.php?!oldid=12&unhide=1", "/w/index.php?unhide=1&oldid=12")
+	f.Add("/s?!", "/s")
 	f.Fuzz(func(t *testing.T, s, target string) {
 		p, err := ParsePattern(s)
 		if err == nil {
@@ -63,6 +66,12 @@ func FuzzPattern(f *testing.F) {
 		}
 		if lit.Match("HEAD", u, b) {
 			t.Fatalf("pattern %q matched HEAD", lit.Raw)
+		}
+		// With a trailing "?", only when the URL has no query.
+		if none, err := ParsePattern("GET " + path + "?"); err != nil {
+			t.Fatalf("ParsePattern(%q): %v", "GET "+path+"?", err)
+		} else if got := none.Match("GET", u, b); got != (u.RawQuery == "") {
+			t.Fatalf("pattern %q on %q (query %q): %v", none.Raw, target, u.RawQuery, got)
 		}
 		if all := (Pattern{}); all.Match("GET", u, b) {
 			t.Fatalf("the zero Pattern matched %q", target)

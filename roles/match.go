@@ -15,7 +15,9 @@ import (
 //   - "*" and "{name}" match one non-empty segment;
 //   - path literals and query keys and values are percent-decoded, so they
 //     compare with the decoded segments of a URL;
-//   - variables are not supported in the query, and a "#fragment" is an error.
+//   - variables are not supported in the query, and a "#fragment" is an error;
+//   - "?!" names the exact key set, so a key that starts with "!" is written
+//     "%21" in its place; "?!" naming no key is an error ("?" says no query).
 func parsePattern(s string) (Pattern, error) {
 	p := Pattern{Raw: s}
 	body := strings.TrimSpace(s)
@@ -65,7 +67,20 @@ func parsePattern(s string) (Pattern, error) {
 	}
 	p.segs = segs
 	if hasQuery {
-		q, err := parseQuery(query, pathOff+len(path)+1)
+		qOff := pathOff + len(path) + 1 // 0-based column of the query
+		switch {
+		case query == "":
+			p.qmode = queryNone
+			return p, nil
+		case strings.HasPrefix(query, "!"):
+			p.qmode = queryExact
+			query = query[1:]
+			qOff++
+			if query == "" {
+				return Pattern{}, fmt.Errorf("\"?!\" at column %d names no query key: write \"?!key=value&key2\" for exactly those keys, or a trailing \"?\" for no query", qOff-1)
+			}
+		}
+		q, err := parseQuery(query, qOff)
 		if err != nil {
 			return Pattern{}, err
 		}
@@ -268,16 +283,42 @@ func (p Pattern) match(method string, u *url.URL, b Bindings) bool {
 	if !p.matchPath(urlSegments(u), b) {
 		return false
 	}
-	if len(p.query) == 0 {
+	if !p.readsQuery() {
 		return true
 	}
-	q, _ := url.ParseQuery(u.RawQuery) // keeps the pairs that parse
-	return p.matchQuery(q)
+	if p.qmode == queryNone {
+		return u.RawQuery == ""
+	}
+	q, err := url.ParseQuery(u.RawQuery) // keeps the pairs that parse
+	return p.matchQuery(q, err == nil)
 }
 
+// readsQuery reports whether matching p reads the URL's query at all.
+func (p Pattern) readsQuery() bool { return len(p.query) > 0 || p.qmode != queryAny }
+
 // matchQuery reports whether q holds every key p's query names, each with
-// a value its glob matches.
-func (p Pattern) matchQuery(q url.Values) bool {
+// a value its glob matches, and, for "?!", no other key. clean says every
+// pair of the URL's query parsed: a pair that did not is a key q does not
+// show, so "?!" does not match then. The "no query" mode is decided on the
+// raw query before (see match).
+func (p Pattern) matchQuery(q url.Values, clean bool) bool {
+	if p.qmode == queryExact {
+		if !clean {
+			return false
+		}
+		for k := range q {
+			named := false
+			for _, m := range p.query {
+				if m.key == k {
+					named = true
+					break
+				}
+			}
+			if !named {
+				return false
+			}
+		}
+	}
 	for _, m := range p.query {
 		vs, ok := q[m.key]
 		if !ok {

@@ -10,13 +10,26 @@ import "net/url"
 // "{role.var}" one segment equal to that role variable ("{self.var}": the
 // role being probed). A "*" inside a segment ("audit-*") is a glob within
 // that segment. Query: the keys named must be present and match (a value
-// glob with "*"); other keys are ignored.
+// glob with "*"); other keys are ignored. A trailing "?" with nothing
+// after ("GET /api.php?") matches only a URL with no query; "?!" before
+// the keys ("?!oldid=12&unhide=1") matches only a URL whose query holds
+// exactly the keys named, in any order, and no other.
 type Pattern struct {
 	Raw    string // as written
 	Method string // upper case; "" matches any
 	segs   []segment
 	query  []queryMatcher
+	qmode  queryMode
 }
+
+// queryMode says what a pattern makes of the keys it does not name.
+type queryMode int
+
+const (
+	queryAny   queryMode = iota // "?k=v" or no "?": other keys are ignored
+	queryNone                   // a trailing "?": the URL has no query
+	queryExact                  // "?!k=v": the URL has the keys named and no other
+)
 
 type segment struct {
 	kind   segKind

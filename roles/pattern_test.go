@@ -76,7 +76,13 @@ func TestParsePattern(t *testing.T) {
 		{in: "/a/***", errWants: "must be a whole segment"},
 		{in: "/a/%zz", errWants: "invalid percent-encoding"},
 		{in: "/a#frag", errWants: "fragment at column 3"},
-		{in: "/a?", errWants: "empty query"},
+		{in: "/a?", segs: 1},                                                          // no query at all
+		{in: "GET /w/index.php?!oldid=12&unhide=1", method: "GET", segs: 2, query: 2}, // exactly these keys
+		{in: "/a?%21x", segs: 1, query: 1},                                            // a key that starts with "!"
+		{in: "/a?!", errWants: "\"?!\" at column 3 names no query key"},
+		{in: "GET /a?!x&&y", errWants: "empty query parameter at column 11"},
+		{in: "/a?!=1", errWants: "invalid query key \"\" at column 5"},
+		{in: "/a?!x={self.id}", errWants: "variable at column 7"},
 		{in: "/a?x&&y", errWants: "empty query parameter"},
 		{in: "/a?=1", errWants: "invalid query key"},
 		{in: "/a?id={self.id}", errWants: "not supported in the query"},
@@ -131,6 +137,12 @@ func TestPatternMatch(t *testing.T) {
 			{method: "GET", url: "/administrator", want: false},
 			{method: "GET", url: "/", want: false},
 			{method: "GET", url: "/Admin/x", want: false},
+		}},
+		{"/x/*/**", []probe{ // docs/config.md: strictly under /x
+			{method: "GET", url: "/x", want: false},
+			{method: "GET", url: "/x/", want: false},
+			{method: "GET", url: "/x/a", want: true},
+			{method: "GET", url: "/x/a/b", want: true},
 		}},
 		{"/admin/", []probe{
 			{method: "POST", url: "/admin/", want: true},
@@ -230,6 +242,47 @@ func TestPatternMatch(t *testing.T) {
 			if got := p.Match(pr.method, mustURL(t, pr.url), b); got != pr.want {
 				t.Errorf("%q.Match(%s %s, self=%q) = %v, want %v", tt.pattern, pr.method, pr.url, pr.self, got, pr.want)
 			}
+		}
+	}
+}
+
+// TestPatternExactQuery: a trailing "?" says no query and "?!" exactly
+// the keys named (issue 16): before, "GET /api.php" matched every crawled
+// variant of the page, and "?oldid=12&unhide=1" caught
+// "?action=historysubmit&oldid=12&unhide=1".
+func TestPatternExactQuery(t *testing.T) {
+	tests := []struct {
+		pattern, url string
+		want         bool
+	}{
+		{"GET /api.php?", "/api.php", true},
+		{"GET /api.php?", "http://h:1/api.php?", true}, // an empty "?" is no query
+		{"GET /api.php?", "/api.php?action=x", false},
+		{"GET /api.php?", "/api.php?&", false},
+		{"GET /api.php?", "/api.php?%zz", false},
+		{"GET /api.php?", "/other.php", false},
+		{"GET /api.php", "/api.php?action=x", true}, // unchanged: other keys ignored
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=12&unhide=1", true},
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?unhide=1&oldid=12", true},
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?action=historysubmit&oldid=12&unhide=1", false},
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=12", false},
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=13&unhide=1", false},
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=12&unhide=1&oldid=12", true}, // same keys, repeated
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=12&unhide=1&=x", false},      // an empty key is a key
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=12&unhide=1&x=%zz", false},   // an unparsed pair is a key
+		{"/w/index.php?!oldid=12&unhide=1", "/w/index.php?oldid=12&unhide=1;x=1", false},
+		{"/w/index.php?oldid=12&unhide=1", "/w/index.php?action=historysubmit&oldid=12&unhide=1", true}, // unchanged
+		{"/s?!q", "/s?q=anything", true},
+		{"/s?!q", "/s?q", true},
+		{"/s?!q", "/s", false},
+		{"/s?!q=a*&q=*b", "/s?q=ab", true},
+		{"/s?!%21x", "/s?%21x=1", true},
+		{"/s?%21x", "/s?!x=1", true},
+	}
+	for _, tt := range tests {
+		p := mustPattern(t, tt.pattern)
+		if got := p.Match("GET", mustURL(t, tt.url), Bindings{}); got != tt.want {
+			t.Errorf("%q.Match(GET %s) = %v, want %v", tt.pattern, tt.url, got, tt.want)
 		}
 	}
 }
