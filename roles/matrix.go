@@ -73,6 +73,12 @@ func (r *Rule) Covers(later *Rule) bool {
 			if len(ep.VarRefs()) > 0 || ep.Method != "" && ep.Method != lp.Method {
 				continue
 			}
+			// An earlier pattern that constrains the whole query ("?" or
+			// "?!keys") matches fewer URLs than a later one that ignores
+			// unnamed keys: it covers only a later pattern of its own mode.
+			if ep.qmode != queryAny && ep.qmode != lp.qmode {
+				continue
+			}
 			if ep.Match(lp.Method, u, Bindings{}) {
 				covered = true
 				break

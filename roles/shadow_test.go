@@ -61,3 +61,26 @@ func BenchmarkShadowed(b *testing.B) {
 		}
 	}
 }
+
+// TestExactQueryDoesNotShadow: a rule for "no query" or "exactly these
+// keys" matches fewer URLs than a later rule that ignores unnamed keys,
+// so it does not shadow it.
+func TestExactQueryDoesNotShadow(t *testing.T) {
+	c := parseTest(t, `target: http://127.0.0.1:8080
+matrix:
+  rules:
+    - {match: "GET /api.php?", allow: []}
+    - {match: "GET /api.php", allow: ["*"]}
+    - {match: "GET /w?!oldid=1", allow: []}
+    - {match: "GET /w?oldid=1", allow: ["*"]}
+    - {match: "GET /x", allow: []}
+    - {match: "GET /x?", allow: ["*"]}
+`, nil)
+	var got []string
+	for _, s := range c.Shadowed() {
+		got = append(got, s.Rule.Name())
+	}
+	if want := []string{"GET /x? (line 9)"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("shadowed %q, want %q (only the no-query rule after the bare one)", got, want)
+	}
+}
