@@ -29,17 +29,7 @@ func newScope(cfg *roles.Config) (*Scope, error) {
 		return nil, fmt.Errorf("scope: target %q: %w", cfg.Target, err)
 	}
 	o, _ := url.Parse(origin)
-	words := cfg.Scope.ExcludeWords
-	if words == nil {
-		words = roles.DefaultExcludeWords
-	}
-	s := &Scope{origin: o, excludes: cfg.Scope.Exclude, allow: cfg.Scope.AllowMethods}
-	for _, w := range words {
-		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
-			s.words = append(s.words, w)
-		}
-	}
-	return s, nil
+	return &Scope{origin: o, excludes: cfg.Scope.Exclude, allow: cfg.Scope.AllowMethods, words: cfg.ExclusionWords()}, nil
 }
 
 // Origin returns the target's origin, "http://127.0.0.1:8080", with a
@@ -76,24 +66,5 @@ func (s *Scope) skip(method string, u *url.URL) (string, bool) {
 }
 
 // excludedWord returns the first exclusion word found in u's path and
-// query, escaped or not, ignoring case; "" if none.
-func (s *Scope) excludedWord(u *url.URL) string {
-	if len(s.words) == 0 {
-		return ""
-	}
-	forms := []string{u.EscapedPath() + "?" + u.RawQuery, u.Path}
-	if q, err := url.QueryUnescape(u.RawQuery); err == nil {
-		forms = append(forms, q)
-	}
-	for i, f := range forms {
-		forms[i] = strings.ToLower(f)
-	}
-	for _, w := range s.words {
-		for _, f := range forms {
-			if strings.Contains(f, w) {
-				return w
-			}
-		}
-	}
-	return ""
-}
+// query, escaped or not, ignoring case; "" if none (roles.ExcludedWord).
+func (s *Scope) excludedWord(u *url.URL) string { return roles.ExcludedWord(s.words, u) }

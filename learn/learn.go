@@ -78,8 +78,9 @@ func newLearner(run *model.Run, opts Options) *learner {
 	for _, r := range run.Roles {
 		inherits[r.Name] = r.Inherits
 	}
+	captured := judge.Captured(run)
 	for _, n := range l.names {
-		l.roles = append(l.roles, &roles.Role{Name: n, Inherits: inherits[n], Vars: l.roleVars(n)})
+		l.roles = append(l.roles, &roles.Role{Name: n, Inherits: inherits[n], Vars: roleVars(opts.Vars[n], captured[n])})
 	}
 	// Inheritance as the audit's matcher reads it: an allow list naming i
 	// admits j when j is i or inherits it. A role named "*" (which no
@@ -104,15 +105,15 @@ func (l *learner) addRole(name string) {
 	l.names = append(l.names, name)
 }
 
-// roleVars returns the variables of a role: the one place learn reads
-// role variables. The values the run's role captured at sign-in (what
-// the audit judged with) come over the configuration's (Options.Vars).
-func (l *learner) roleVars(role string) map[string]string {
-	captured := judge.Captured(l.run)[role]
+// roleVars returns the variables of a role: the one place learn decides
+// them, once per role in newLearner. The values the run's role captured
+// at sign-in (what the audit judged with) come over the configuration's
+// (Options.Vars).
+func roleVars(configured, captured map[string]string) map[string]string {
 	if len(captured) == 0 {
-		return l.opts.Vars[role]
+		return configured
 	}
-	vars := maps.Clone(l.opts.Vars[role])
+	vars := maps.Clone(configured)
 	if vars == nil {
 		vars = map[string]string{}
 	}
@@ -123,7 +124,10 @@ func (l *learner) roleVars(role string) map[string]string {
 // varHolding returns the name of role's variable whose value is v, the
 // first in name order, or "" when none holds it.
 func (l *learner) varHolding(role, v string) string {
-	vars := l.roleVars(role)
+	var vars map[string]string
+	if i, ok := l.index[role]; ok {
+		vars = l.roles[i].Vars
+	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)

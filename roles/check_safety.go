@@ -24,10 +24,7 @@ type pendingCheck struct {
 
 // checkSafety refuses every check that would be unsafe to send.
 func (w *walker) checkSafety(c *Config) {
-	words := c.Scope.ExcludeWords
-	if words == nil {
-		words = DefaultExcludeWords
-	}
+	words := c.ExclusionWords()
 	noVars := Bindings{Vars: func(string, string) (string, bool) { return "", false }}
 	for _, pc := range w.checks {
 		u, err := url.Parse(pc.c.URL)
@@ -52,7 +49,7 @@ func (w *walker) checkSafety(c *Config) {
 			w.Errorf(pc.methodNode, mp, "a check may not use %s: it is sent after every sign-in and every confirmation, and %s may change or destroy data; check with GET or HEAD (or POST where scope.allow_methods names it) on a page only a signed-in role sees, such as /api/me", m, m)
 		}
 		up := join(pc.path, "url")
-		if word := excludedWord(words, u); word != "" {
+		if word := ExcludedWord(words, u); word != "" {
 			w.Errorf(pc.urlNode, up, "%q holds the exclusion word %q: no request may hold it, so the check would never be sent, and such a URL may end the session or destroy data; check a page only a signed-in role sees, such as /api/me", pc.c.URL, word)
 			continue
 		}
@@ -65,10 +62,31 @@ func (w *walker) checkSafety(c *Config) {
 	}
 }
 
-// excludedWord returns the first of words found in u's path and query,
-// escaped or not, ignoring case; "" if none. It reads a URL as crawl's
-// scope does.
-func excludedWord(words []string, u *url.URL) string {
+// ExclusionWords returns the configuration's exclusion words
+// (scope.exclude_words, else DefaultExcludeWords) lower-cased and
+// trimmed, empty ones dropped: what ExcludedWord looks for.
+func (c *Config) ExclusionWords() []string {
+	words := c.Scope.ExcludeWords
+	if words == nil {
+		words = DefaultExcludeWords
+	}
+	var out []string
+	for _, w := range words {
+		if w = strings.ToLower(strings.TrimSpace(w)); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// ExcludedWord returns the first of words (as ExclusionWords gives them)
+// found in u's path and query, escaped or not, ignoring case; "" if none.
+// crawl's scope and the check rule of validate read a URL the same way
+// through it.
+func ExcludedWord(words []string, u *url.URL) string {
+	if len(words) == 0 {
+		return ""
+	}
 	forms := []string{u.EscapedPath() + "?" + u.RawQuery, u.Path}
 	if q, err := url.QueryUnescape(u.RawQuery); err == nil {
 		forms = append(forms, q)
@@ -77,10 +95,6 @@ func excludedWord(words []string, u *url.URL) string {
 		forms[i] = strings.ToLower(f)
 	}
 	for _, w := range words {
-		w = strings.ToLower(strings.TrimSpace(w))
-		if w == "" {
-			continue
-		}
 		for _, f := range forms {
 			if strings.Contains(f, w) {
 				return w
