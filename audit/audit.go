@@ -181,8 +181,11 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 			copts.Sessions = slices.DeleteFunc(slices.Clone(copts.Sessions), func(x *session.Session) bool { return x == s })
 		}
 	}
-	inv, err := crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), copts)
-	if err != nil && ctx.Err() == nil {
+	dctx, dcancel := g.discovery(ctx) // its share of the maximum duration (guard.go)
+	inv, err := crawl.Discover(crawl.WithPhase(dctx, crawl.PhaseDiscover), copts)
+	g.discovered(dctx)
+	dcancel()
+	if err != nil && dctx.Err() == nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	if inv == nil {
@@ -190,7 +193,8 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	}
 	run.Inventory = *inv
 
-	// Sendable endpoints only, --only, max_probes (guard.go).
+	// Sendable endpoints only, --only, in crawl.ProbeOrder, max_probes
+	// (guard.go).
 	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions))
 	var obs []model.Observation
 	if ctx.Err() == nil {
@@ -200,6 +204,8 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 			return nil, fmt.Errorf("probe: %w", err)
 		}
 	}
+	// What a stopped run left, per path.
+	g.unprobed(&run.Inventory, endpoints, obs)
 	if g.dry { // no run: nothing was observed
 		res.Plan = g.plan(cfg, secrets, &run.Inventory)
 		return res, nil

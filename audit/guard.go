@@ -36,6 +36,10 @@ type guard struct {
 	maxProbes int
 	notProbed int // endpoints left out by max_probes
 
+	// discoveryCut says that discovery's share of the maximum duration
+	// ended it (discovery).
+	discoveryCut bool
+
 	commands []string // roles whose sign-in command a dry run does not run
 
 	mu      sync.Mutex
@@ -107,13 +111,66 @@ func (g *guard) endpoints(scope *crawl.Scope, inv *model.Inventory, only []roles
 			eps = append(eps, e)
 		}
 	}
+	eps = crawl.ProbeOrder(inv, eps) // declared first, then one URL per template
 	if probeRoles > 0 && g.maxProbes > 0 {
 		if limit := g.maxProbes / probeRoles; len(eps) > limit {
 			g.notProbed = len(eps) - limit
+			inv.AddLeft("max_probes", eps[limit:])
 			eps = eps[:limit]
 		}
 	}
 	return eps
+}
+
+// errDiscoveryShare ends discovery when its share of the maximum
+// duration is spent.
+var errDiscoveryShare = errors.New("discovery's share of the max duration spent")
+
+// discoveryShare is the part of crawl.max_duration discovery may spend:
+// the rest is the probe phase's, so that a run stopped by time has
+// probed what it found, declared endpoints first, instead of having only
+// crawled.
+const discoveryShare = 2 // half
+
+// discovery returns the context of the discovery phase: ctx, ended when
+// discovery has spent its share of the maximum duration.
+func (g *guard) discovery(ctx context.Context) (context.Context, context.CancelFunc) {
+	if g.maxDur <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeoutCause(ctx, g.maxDur/discoveryShare, errDiscoveryShare)
+}
+
+// discovered notes whether discovery's share of the time ended it.
+func (g *guard) discovered(dctx context.Context) {
+	g.discoveryCut = g.ctx.Err() == nil && errors.Is(context.Cause(dctx), errDiscoveryShare)
+}
+
+// unprobed lists in inv.Left, per path, the endpoints the probe phase was
+// given and never observed: a stopped run (the maximum duration, a
+// signal) leaves the end of crawl.ProbeOrder.
+func (g *guard) unprobed(inv *model.Inventory, eps []model.Endpoint, obs []model.Observation) {
+	if g.ctx.Err() == nil || g.dry {
+		return
+	}
+	seen := map[model.Endpoint]bool{}
+	for _, o := range obs {
+		if o.CanaryOf == "" {
+			seen[o.Endpoint] = true
+		}
+	}
+	var left []model.Endpoint
+	for _, e := range eps {
+		if !seen[e] {
+			left = append(left, e)
+			seen[e] = true
+		}
+	}
+	reason := "interrupted"
+	if !g.interrupted() && errors.Is(context.Cause(g.ctx), errMaxDuration) {
+		reason = "max_duration"
+	}
+	inv.AddLeft(reason, left)
 }
 
 // signers returns the sessions to sign in: all of them, except in a dry
@@ -143,11 +200,18 @@ func (g *guard) completeness(inv *model.Inventory) (bool, string) {
 	case g.interrupted():
 		return false, "interrupted"
 	case errors.Is(context.Cause(g.ctx), errMaxDuration):
-		return false, fmt.Sprintf("max duration %v reached", g.maxDur)
+		why := fmt.Sprintf("max duration %v reached", g.maxDur)
+		if g.discoveryCut {
+			why += fmt.Sprintf(" (discovery stopped after its share, %v: %d URL(s) found but never fetched)", g.maxDur/discoveryShare, inv.Cut.MaxDuration)
+		}
+		return false, why
 	case g.ctx.Err() != nil:
 		return false, "interrupted"
 	}
 	var cuts []string
+	if g.discoveryCut {
+		cuts = append(cuts, fmt.Sprintf("discovery stopped after its share (%v) of max duration %v: %d URL(s) found but never fetched", g.maxDur/discoveryShare, g.maxDur, inv.Cut.MaxDuration))
+	}
 	if n := inv.Cut.MaxRequests; n > 0 {
 		cuts = append(cuts, fmt.Sprintf("max_requests reached: %d URL(s) found but never fetched", n))
 	}

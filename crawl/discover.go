@@ -60,6 +60,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 			cutLoop:     map[model.Endpoint]bool{},
 			fetched:     map[string]bool{},
 			notFetched:  map[string]string{},
+			variants:    newVariants(lim.maxQueryVariants),
 		}
 		rc.col = rc.newCollector(ctx, opts.Clients[sess.Name()])
 		crawls[i] = rc
@@ -67,7 +68,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 	}
 	wg.Wait()
 	warnSecretURLs(opts.Logger.With("phase", "discover"), crawls)
-	return mergeInventory(crawls, lim.maxPerTemplate), ctx.Err()
+	return mergeInventory(crawls, lim), ctx.Err()
 }
 
 // newCollector returns the discovery collector of rc's role. colly makes
@@ -277,7 +278,8 @@ type roleCrawl struct {
 	cutTemplate map[model.Endpoint]bool    // left out: the template had its share
 	cutLoop     map[model.Endpoint]bool    // left out: a crawl loop
 	fetched     map[string]bool            // URLs requested
-	notFetched  map[string]string          // URL -> why it was never requested (cutDepth, cutRequests)
+	notFetched  map[string]string          // URL -> why it was never requested (cutDepth, cutRequests, cutTime)
+	variants    *variants                  // query variants kept per path (frontier.go)
 }
 
 func (rc *roleCrawl) run(ctx context.Context) {
@@ -322,20 +324,26 @@ func (rc *roleCrawl) run(ctx context.Context) {
 			}
 			return frontier[i].kind < frontier[j].kind
 		})
+		frontier = spread(frontier) // paths take turns (frontier.go)
 		if left := max(rc.lim.maxRequests-rc.pages, 0); len(frontier) > left {
 			rc.log.Warn("max requests reached", "max_requests", rc.lim.maxRequests, "not_fetched", len(frontier)-left)
 			rc.notFetch(frontier[left:], cutRequests)
 			frontier = frontier[:left]
 		}
 		var next []fetchItem
-		for _, p := range rc.fetchAll(ctx, frontier) {
+		for i, p := range rc.fetchAll(ctx, frontier) {
 			if p != nil {
 				next = append(next, rc.merge(p.finds)...)
+			} else if ctx.Err() != nil {
+				rc.notFetch(frontier[i:i+1], cutTime)
 			}
 		}
 		next = append(next, rc.flush()...)
 		next = append(next, rc.resolveAPI()...)
 		frontier = next
+	}
+	if ctx.Err() != nil {
+		rc.notFetch(frontier, cutTime)
 	}
 	rc.unresolved()
 }
@@ -469,6 +477,9 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 		t := model.Template(method, ep.URL)
 		if rc.perTemplate[t] >= rc.lim.maxPerTemplate && !exemptFromCap(source) {
 			rc.cutTemplate[ep] = true
+			return false
+		}
+		if !rc.variants.admit(ep, u, exemptFromCap(source)) { // frontier.go
 			return false
 		}
 		rc.perTemplate[t]++

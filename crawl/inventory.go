@@ -13,6 +13,7 @@ import (
 const (
 	cutDepth    = "max_depth"
 	cutRequests = "max_requests"
+	cutTime     = "max_duration" // the run's context ended: discovery's share of crawl.max_duration, or a signal
 )
 
 const (
@@ -75,8 +76,11 @@ func exemptFromCap(source string) bool { return source == sourceStart || source 
 // first role (in role order) that met them. Then no template keeps more
 // than maxPerTemplate concrete URLs: the kept ones are those a user named
 // (start, list), then each finding role's first URL in role order, then
-// the first in URL order; so two runs keep the same ones.
-func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
+// the first in URL order; so two runs keep the same ones. Likewise no
+// path keeps more query variants than lim.maxQueryVariants
+// (capVariants). What the caps left out is counted in Cut and listed per
+// path in Left.
+func mergeInventory(crawls []*roleCrawl, lim limits) *model.Inventory {
 	inv := &model.Inventory{Entries: []model.Entry{}, Skipped: []model.Skip{}, Pages: map[string]int{}}
 	entries := map[model.Endpoint]*model.Entry{}
 	type skipKey struct {
@@ -84,9 +88,9 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
 		reason string
 	}
 	skips := map[skipKey]bool{}
-	cutTemplate, cutLoop := map[model.Endpoint]bool{}, map[model.Endpoint]bool{}
+	cutTemplate, cutLoop, cutQuery := map[model.Endpoint]bool{}, map[model.Endpoint]bool{}, map[model.Endpoint]bool{}
 	fetched := map[string]bool{}
-	notFetched := map[string]map[string]bool{cutDepth: {}, cutRequests: {}}
+	notFetched := map[string]map[string]bool{cutDepth: {}, cutRequests: {}, cutTime: {}}
 	var roleOrder []string
 	for _, rc := range crawls {
 		role := rc.sess.Name()
@@ -116,6 +120,9 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
 		for ep := range rc.cutLoop {
 			cutLoop[ep] = true
 		}
+		for ep := range rc.variants.cut {
+			cutQuery[ep] = true
+		}
 		for u := range rc.fetched {
 			fetched[u] = true
 		}
@@ -127,18 +134,32 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
 		sort.Strings(e.FoundBy)
 		sort.Strings(e.Sources)
 	}
-	for _, ep := range capTemplates(entries, roleOrder, maxPerTemplate) {
+	for _, ep := range capTemplates(entries, roleOrder, lim.maxPerTemplate) {
 		delete(entries, ep)
 		cutTemplate[ep] = true
+	}
+	for _, ep := range capVariants(entries, roleOrder, lim.maxQueryVariants) {
+		delete(entries, ep)
+		cutQuery[ep] = true
 	}
 	for _, e := range entries {
 		inv.Entries = append(inv.Entries, *e)
 	}
+	var leftTemplate, leftQuery []model.Endpoint
 	for ep := range cutTemplate {
-		if entries[ep] == nil {
+		if entries[ep] == nil && !cutQuery[ep] {
 			inv.Cut.MaxPerTemplate++
+			leftTemplate = append(leftTemplate, ep)
 		}
 	}
+	for ep := range cutQuery {
+		if entries[ep] == nil {
+			inv.Cut.MaxQueryVariants++
+			leftQuery = append(leftQuery, ep)
+		}
+	}
+	inv.AddLeft("max_per_template", leftTemplate)
+	inv.AddLeft("max_query_variants", leftQuery)
 	inv.Cut.Loop = len(cutLoop)
 	kept := func(u string) bool { return entries[model.Endpoint{Method: "GET", URL: u}] != nil }
 	for u := range notFetched[cutDepth] {
@@ -149,6 +170,11 @@ func mergeInventory(crawls []*roleCrawl, maxPerTemplate int) *model.Inventory {
 	for u := range notFetched[cutRequests] {
 		if !fetched[u] && !notFetched[cutDepth][u] && kept(u) {
 			inv.Cut.MaxRequests++
+		}
+	}
+	for u := range notFetched[cutTime] {
+		if !fetched[u] && !notFetched[cutDepth][u] && !notFetched[cutRequests][u] && kept(u) {
+			inv.Cut.MaxDuration++
 		}
 	}
 	sort.Slice(inv.Entries, func(i, j int) bool { return inv.Entries[i].Endpoint.Less(inv.Entries[j].Endpoint) })
@@ -181,6 +207,73 @@ func capTemplates(entries map[model.Endpoint]*model.Entry, roleOrder []string, m
 		keep := map[model.Endpoint]bool{}
 		for _, e := range g {
 			if slices.ContainsFunc(e.Sources, exemptFromCap) {
+				keep[e.Endpoint] = true
+			}
+		}
+		for _, role := range roleOrder {
+			if len(keep) >= max {
+				break
+			}
+			for _, e := range g {
+				if slices.Contains(e.FoundBy, role) {
+					keep[e.Endpoint] = true
+					break
+				}
+			}
+		}
+		for _, e := range g {
+			if len(keep) >= max {
+				break
+			}
+			keep[e.Endpoint] = true
+		}
+		for _, e := range g {
+			if !keep[e.Endpoint] {
+				drop = append(drop, e.Endpoint)
+			}
+		}
+	}
+	return drop
+}
+
+// capVariants returns the endpoints to drop so that no path (method and
+// path, ids folded) keeps more than max query variants across roles: the
+// kept ones are those a user named, then the first variant (in URL
+// order) of each set of query keys while the path has fewer than max
+// key sets, then each finding role's first variant in role order, then
+// the first in URL order; so two runs keep the same ones. A URL without
+// a query is never dropped here.
+func capVariants(entries map[model.Endpoint]*model.Entry, roleOrder []string, max int) []model.Endpoint {
+	if max <= 0 {
+		return nil
+	}
+	groups := map[string][]*model.Entry{}
+	for _, e := range entries {
+		if strings.Contains(e.URL, "?") {
+			g := model.PathGroup(e.Method, e.URL)
+			groups[g] = append(groups[g], e)
+		}
+	}
+	var drop []model.Endpoint
+	for _, g := range groups {
+		if len(g) <= max {
+			continue
+		}
+		sort.Slice(g, func(i, j int) bool { return g[i].Endpoint.Less(g[j].Endpoint) })
+		keep := map[model.Endpoint]bool{}
+		for _, e := range g {
+			if slices.ContainsFunc(e.Sources, exemptFromCap) {
+				keep[e.Endpoint] = true
+			}
+		}
+		sets := map[string]bool{}
+		for _, e := range g {
+			u, err := url.Parse(e.URL)
+			if err != nil {
+				continue
+			}
+			if ks := queryKeys(u); !sets[ks] && len(sets) < max {
+				sets[ks] = true
 				keep[e.Endpoint] = true
 			}
 		}

@@ -30,6 +30,9 @@ type limits struct {
 	start       []string
 	// maxPerTemplate is the most concrete URLs of one template kept.
 	maxPerTemplate int
+	// maxQueryVariants is the most query variants of one path kept
+	// (frontier.go).
+	maxQueryVariants int
 }
 
 func limitsOf(cfg *roles.Config) limits {
@@ -63,6 +66,10 @@ func limitsOf(cfg *roles.Config) limits {
 	l.maxPerTemplate = c.MaxPerTemplate
 	if l.maxPerTemplate <= 0 {
 		l.maxPerTemplate = roles.DefaultMaxPerTemplate
+	}
+	l.maxQueryVariants = c.MaxQueryVariants
+	if l.maxQueryVariants <= 0 {
+		l.maxQueryVariants = roles.DefaultMaxQueryVariants
 	}
 	return l
 }

@@ -94,7 +94,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		})
 	}
 feed:
-	for i := range jobs {
+	for _, i := range feedOrder(endpoints, jobs) { // the caller's order first (frontier.go)
 		select {
 		case next <- i:
 		case <-ctx.Done():

@@ -32,6 +32,9 @@ type Inventory struct {
 	Pages map[string]int `json:"pages"`
 	// Cut counts what the crawl's bounds left out; omitted when nothing was.
 	Cut Cut `json:"cut,omitzero"`
+	// Left says, per path, what the bounds left unprobed and why (AddLeft);
+	// omitted when nothing was.
+	Left []Left `json:"left,omitempty"`
 }
 
 // Cut counts the endpoints the crawl's bounds left out, each endpoint
@@ -50,6 +53,13 @@ type Cut struct {
 	// MaxRequests: in the inventory, but never fetched to look for links:
 	// the role had spent crawl.max_requests.
 	MaxRequests int `json:"max_requests,omitempty"`
+	// MaxQueryVariants: seen, but not in the inventory, because its path
+	// already had crawl.max_query_variants query variants (and as many
+	// sets of query keys, or this one's keys were known).
+	MaxQueryVariants int `json:"max_query_variants,omitempty"`
+	// MaxDuration: in the inventory, but never fetched to look for links:
+	// discovery's share of crawl.max_duration ran out (or a signal came).
+	MaxDuration int `json:"max_duration,omitempty"`
 }
 
 // Anonymous is the role that always exists and never signs in.

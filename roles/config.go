@@ -106,6 +106,12 @@ type CrawlConfig struct {
 	// inventory keeps (DefaultMaxPerTemplate); 0 in a configuration built
 	// in code means the default.
 	MaxPerTemplate int
+	// MaxQueryVariants is how many query variants of one path (method and
+	// path, ids folded: sort, filter, page, dates, return-to URLs) the
+	// inventory keeps, besides the first URL of each new set of query
+	// keys (DefaultMaxQueryVariants); 0 in a configuration built in code
+	// means the default.
+	MaxQueryVariants int
 }
 
 // Denial is a denial signature: an answer that matches every condition

@@ -132,12 +132,13 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 		MaxProbes:     defaultMaxProbes,
 		RunIDHeader:   DefaultRunIDHeader,
 
-		MaxPerTemplate: DefaultMaxPerTemplate,
+		MaxPerTemplate:   DefaultMaxPerTemplate,
+		MaxQueryVariants: DefaultMaxQueryVariants,
 	}
 	if n == nil {
 		return cc
 	}
-	f := w.Fields(n, "crawl", "start", "max_depth", "max_requests", "concurrency", "timeout", "max_body", "user_agent", "max_per_template",
+	f := w.Fields(n, "crawl", "start", "max_depth", "max_requests", "concurrency", "timeout", "max_body", "user_agent", "max_per_template", "max_query_variants",
 		"rate", "host_rate", "retries", "max_retry_after", "max_duration", "max_probes", "run_id_header")
 	w.crawlSafety(f, &cc)
 	if sn := f["start"]; sn != nil {
@@ -180,6 +181,9 @@ func (w *walker) crawl(n *yaml.Node, c *Config) CrawlConfig {
 	}
 	if v, ok := w.optInt(f, "max_per_template", 1, 1_000_000); ok {
 		cc.MaxPerTemplate = int(v)
+	}
+	if v, ok := w.optInt(f, "max_query_variants", 1, 1_000_000); ok {
+		cc.MaxQueryVariants = int(v)
 	}
 	if tn := f["timeout"]; tn != nil {
 		if d, ok := w.Duration(tn, "crawl.timeout"); ok {

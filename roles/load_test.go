@@ -75,7 +75,7 @@ func TestLoadValid(t *testing.T) {
 	check("Crawl", c.Crawl, CrawlConfig{
 		Start:    []string{"/", "/admin/", "/api/orders/{customer.order_id}"},
 		MaxDepth: 4, MaxRequests: 500, Concurrency: 4, Timeout: 5 * time.Second, MaxBody: 65536,
-		UserAgent: "permaudit-test (+authorised permission audit)", MaxPerTemplate: 5,
+		UserAgent: "permaudit-test (+authorised permission audit)", MaxPerTemplate: 5, MaxQueryVariants: 20,
 		Retries: 3, MaxRetryAfter: 30 * time.Second, MaxProbes: 100_000, RunIDHeader: DefaultRunIDHeader,
 	})
 	check("RoleNames", c.RoleNames(), []string{"anonymous", "customer", "admin"})
@@ -138,7 +138,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	want := CrawlConfig{Start: []string{"/"}, MaxDepth: 6, MaxRequests: 2000, Concurrency: 8, Timeout: 10 * time.Second, MaxBody: 1 << 20, MaxPerTemplate: 20,
+	want := CrawlConfig{Start: []string{"/"}, MaxDepth: 6, MaxRequests: 2000, Concurrency: 8, Timeout: 10 * time.Second, MaxBody: 1 << 20, MaxPerTemplate: 20, MaxQueryVariants: 20,
 		Retries: 3, MaxRetryAfter: 30 * time.Second, MaxProbes: 100_000, RunIDHeader: DefaultRunIDHeader}
 	if fmt.Sprint(c.Crawl) != fmt.Sprint(want) {
 		t.Errorf("Crawl = %+v, want %+v", c.Crawl, want)

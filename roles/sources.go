@@ -20,6 +20,11 @@ import (
 // inventory keeps unless crawl.max_per_template says otherwise.
 const DefaultMaxPerTemplate = 20
 
+// DefaultMaxQueryVariants is how many query variants of one path (one
+// method and path, ids folded) the inventory keeps unless
+// crawl.max_query_variants says otherwise.
+const DefaultMaxQueryVariants = 20
+
 // SourcesConfig says where discovery looks for endpoints besides the
 // links of every page it fetches. Every source is merged into one
 // inventory; each endpoint records which sources found it.
@@ -380,6 +385,11 @@ func (w *walker) expansion(it yamlwalk.Item, c *Config) (JSONExpansion, bool) {
 // is still rendered by its field's name (val does that).
 func sourcesCanonical(b *strings.Builder, c *Config, val func(path, v string), list func(path string, vs []string)) {
 	val("crawl.max_per_template", strconv.Itoa(c.Crawl.MaxPerTemplate))
+	if n := c.Crawl.MaxQueryVariants; n != 0 && n != DefaultMaxQueryVariants {
+		// Only when set otherwise: the fingerprints of configurations
+		// written before it stay the same.
+		val("crawl.max_query_variants", strconv.Itoa(n))
+	}
 	s := c.Sources
 	val("sources.robots", strconv.FormatBool(s.Robots))
 	val("sources.sitemap", strconv.FormatBool(s.Sitemap))

@@ -84,6 +84,14 @@ roles:
 	if d.Fingerprint() == e.Fingerprint() || d.Fingerprint() == f.Fingerprint() {
 		t.Errorf("the fingerprint ignores sources or max_per_template")
 	}
+	// max_query_variants counts only when set otherwise than the default,
+	// so that configurations written before it keep their fingerprint.
+	if g := parseTest(t, "target: http://h\ncrawl: {max_query_variants: 20}\n", nil); g.Fingerprint() != d.Fingerprint() {
+		t.Errorf("max_query_variants at its default changes the fingerprint")
+	}
+	if g := parseTest(t, "target: http://h\ncrawl: {max_query_variants: 5}\n", nil); g.Fingerprint() == d.Fingerprint() {
+		t.Errorf("the fingerprint ignores max_query_variants")
+	}
 }
 
 func TestLoadSourcesErrors(t *testing.T) {
@@ -93,7 +101,7 @@ func TestLoadSourcesErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	yaml := `target: http://127.0.0.1:8080
-crawl: {max_per_template: 0}
+crawl: {max_per_template: 0, max_query_variants: -1}
 sources:
   robots: "yes"
   openapi:
@@ -114,6 +122,7 @@ sources:
 	got := errs.Error()
 	for _, want := range []string{
 		"test.yaml:2:", "crawl.max_per_template: 0 is out of range 1..1000000",
+		"test.yaml:2:50: crawl.max_query_variants: -1 is out of range 1..1000000",
 		"sources.robots: must be true or false",
 		"sources.openapi[0]: give file or url, not both",
 		`sources.openapi[1].url: "http://other.example/openapi.json" is not on the target's origin; a document elsewhere must be downloaded and given as file`,
