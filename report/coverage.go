@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/permaudit/permaudit/internal/textout"
@@ -36,7 +37,7 @@ func writeCoverageText(b io.Writer, r *model.Run) {
 	for _, c := range []struct {
 		n    int
 		what string
-	}{{cut.MaxPerTemplate, "max_per_template"}, {cut.Loop, "loop"}, {cut.MaxDepth, "max_depth"}, {cut.MaxRequests, "max_requests"}} {
+	}{{cut.MaxPerTemplate, "max_per_template"}, {cut.MaxQueryVariants, "max_query_variants"}, {cut.Loop, "loop"}, {cut.MaxDepth, "max_depth"}, {cut.MaxRequests, "max_requests"}, {cut.MaxDuration, "max_duration"}} {
 		if c.n > 0 {
 			cuts = append(cuts, fmt.Sprintf("%d by %s", c.n, c.what))
 		}
@@ -45,4 +46,30 @@ func writeCoverageText(b io.Writer, r *model.Run) {
 		line += "; cut " + strings.Join(cuts, ", ")
 	}
 	fmt.Fprintln(b, line)
+}
+
+// maxLeftLines is how many pages the text summary lists of what a run
+// left unprobed; the run JSON has them all.
+const maxLeftLines = 20
+
+// writeLeftText lists, per page and reason, the endpoints the run's
+// bounds left unprobed (model.Inventory.Left), the largest first.
+func writeLeftText(b io.Writer, left []model.Left) {
+	if len(left) == 0 {
+		return
+	}
+	total := 0
+	for _, l := range left {
+		total += l.Count
+	}
+	ls := slices.Clone(left)
+	slices.SortStableFunc(ls, func(x, y model.Left) int { return y.Count - x.Count })
+	fmt.Fprintf(b, "left unprobed: %s, per page:\n", plural(total, "endpoint"))
+	for i, l := range ls {
+		if i == maxLeftLines {
+			fmt.Fprintf(b, "  and %d more (inventory.left in the run JSON)\n", len(ls)-i)
+			break
+		}
+		fmt.Fprintf(b, "  %s: %d by %s, such as %s\n", textout.Sanitize(l.Group), l.Count, l.Reason, textout.Sanitize(l.Example))
+	}
 }

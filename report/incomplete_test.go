@@ -163,3 +163,27 @@ func TestWritersGoldenIncomplete(t *testing.T) {
 		})
 	}
 }
+
+// TestTextListsWhatWasLeft: a run cut by time says in its text summary,
+// per page, what it left unprobed and why, the largest first.
+func TestTextListsWhatWasLeft(t *testing.T) {
+	r := incompleteRun("max duration 30s reached")
+	r.Coverage = &model.Coverage{}
+	r.Inventory.Cut.MaxQueryVariants = 875
+	r.Inventory.AddLeft("max_query_variants", []model.Endpoint{
+		{Method: "GET", URL: "http://127.0.0.1:8080/admin/users?sort=name"},
+		{Method: "GET", URL: "http://127.0.0.1:8080/admin/users?sort=email"},
+	})
+	r.Inventory.AddLeft("max_duration", []model.Endpoint{{Method: "GET", URL: "http://127.0.0.1:8080/wiki/Main?oldid=3"}})
+	text := string(render(t, textWriter{}, r))
+	for _, want := range []string{
+		"cut 875 by max_query_variants",
+		"left unprobed: 3 endpoints, per page:\n" +
+			"  GET /admin/users: 2 by max_query_variants, such as http://127.0.0.1:8080/admin/users?sort=email\n" +
+			"  GET /wiki/Main: 1 by max_duration, such as http://127.0.0.1:8080/wiki/Main?oldid=3\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -30,6 +30,7 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 	fmt.Fprintf(&b, "endpoints: %d discovered, %d skipped; %s\n",
 		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
 	writeCoverageText(&b, r)
+	writeLeftText(&b, r.Inventory.Left)
 	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, model.FindingVerdicts))
 	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, model.NoteVerdicts))
 	fmt.Fprintf(&b, "pass: %d\n", r.Counts[model.Pass])
