@@ -217,6 +217,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	keeper.AddSkips(&run.Inventory)
 	sessionInfo(run, cfg, secrets, sessions, failed, keeper)
 	judge.Judge(run, cfg, obs)
+	for _, b := range judge.BroadRules(run, cfg) {
+		log.Warn(b.Warning(), "line", b.Rule.Line)
+	}
 	if opts.Baseline != nil {
 		report.ApplyBaseline(run, opts.Baseline, opts.Now())
 	}

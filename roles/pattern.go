@@ -73,3 +73,8 @@ func (p Pattern) Match(method string, u *url.URL, b Bindings) bool { return p.ma
 func (p Pattern) VarRefs() []string { return p.varRefs() }
 
 func (p Pattern) String() string { return p.Raw }
+
+// Bare reports whether p names a path and says nothing of the query: no
+// key, no trailing "?" and no "?!". Such a pattern matches every query
+// variant of its path (judge.BroadRules).
+func (p Pattern) Bare() bool { return len(p.query) == 0 && p.qmode == queryAny }

@@ -8,11 +8,15 @@ import (
 
 	"github.com/permaudit/permaudit/audit"
 	"github.com/permaudit/permaudit/crawl"
+	"github.com/permaudit/permaudit/judge"
 )
 
 type validateOptions struct {
 	IO         ioStreams
 	ConfigPath string
+	// RunPath is a saved run judged again with the configuration, to warn
+	// of its rules' bare patterns that matched many query variants.
+	RunPath string
 }
 
 func newValidateCmd(io ioStreams) *cobra.Command {
@@ -23,13 +27,21 @@ func newValidateCmd(io ioStreams) *cobra.Command {
 		Long: `validate loads a configuration, expands its ${ENV} references and checks every
 field, reporting every problem at once as file:line:col: field: message; then
 it reads the HAR files and OpenAPI documents that sources names as files.
-It exits 0 when the configuration is valid and 2 otherwise.`,
+It exits 0 when the configuration is valid and 2 otherwise.
+
+With --run, a saved run is judged again with the configuration (nothing is
+sent) and validate also warns of every pattern written for a bare path
+("GET /api.php": no query named) that judged 10 or more query variants of it
+in that run, some of them findings: write "GET /api.php?" for the page alone,
+or "?!key=value" for exactly those keys.`,
 		Example: `  permaudit validate -c permaudit.yaml
-  ADMIN_TOKEN=x permaudit validate -c staging.yaml`,
+  ADMIN_TOKEN=x permaudit validate -c staging.yaml
+  permaudit validate -c permaudit.yaml --run run.json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runValidate(c.Context(), opts) },
 	}
 	cmd.Flags().StringVarP(&opts.ConfigPath, "config", "c", "permaudit.yaml", "audit configuration (YAML)")
+	cmd.Flags().StringVar(&opts.RunPath, "run", "", "a saved run (JSON) to judge again: warns of bare-path patterns that matched many query variants in it")
 	return cmd
 }
 
@@ -50,6 +62,18 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	}
 	for _, s := range cfg.Shadowed() {
 		fmt.Fprintf(opts.IO.Err, "%s:%d: warning: %s\n", opts.ConfigPath, s.Rule.Line, audit.ShadowWarning(s))
+	}
+	if opts.RunPath != "" {
+		run, err := readRunFile(opts.RunPath, opts.IO.In)
+		if err != nil {
+			return usageErr(err)
+		}
+		if err := rejudge(run, cfg); err != nil {
+			return usageErr(err)
+		}
+		for _, b := range judge.BroadRules(run, cfg) {
+			fmt.Fprintf(opts.IO.Err, "%s:%d: warning: %s\n", opts.ConfigPath, b.Rule.Line, b.Warning())
+		}
 	}
 	_, err = fmt.Fprintf(opts.IO.Out, "%s: valid: target %s, %d roles, %d matrix rules, fingerprint %s\n",
 		opts.ConfigPath, cfg.Target, len(cfg.Roles), len(cfg.Matrix.Rules), cfg.Fingerprint())

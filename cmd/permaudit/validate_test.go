@@ -1,9 +1,13 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/permaudit/permaudit/model"
 )
 
 // TestValidateRefusesUnsafeCheck: a role's check is sent after every
@@ -90,5 +94,44 @@ matrix:
 	want := cfg + ":6: warning: rule GET /admin/settings (line 6) never applies: the earlier rule GET /admin/** (line 4) matches every URL it matches"
 	if !strings.Contains(stderr, want) {
 		t.Errorf("stderr:\n%s\nwant it to hold %q", stderr, want)
+	}
+}
+
+// TestValidateWarnsOfBareRulesInARun: validate --run judges a saved run
+// again with the configuration and warns, at the rule's line, of a
+// pattern for a bare page that judged many query variants of it, some of
+// them findings, saying how to write it exactly.
+func TestValidateWarnsOfBareRulesInARun(t *testing.T) {
+	run := &model.Run{Schema: model.SchemaVersion, Tool: model.Tool{Name: "permaudit"}, Target: "http://127.0.0.1:1",
+		Roles: []model.RoleInfo{{Name: "anonymous"}, {Name: "user", SignIn: "static"}}, Gate: model.Gate{FailOn: model.DefaultFailOn}}
+	run.Observations = append(run.Observations, model.Cell{Observation: model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:1/api.php"}, Role: "user", Class: model.Allowed, Status: 200}})
+	for i := range 12 {
+		run.Observations = append(run.Observations, model.Cell{Observation: model.Observation{
+			Endpoint: model.Endpoint{Method: "GET", URL: fmt.Sprintf("http://127.0.0.1:1/api.php?action=a%02d", i)}, Role: "user", Class: model.Forbidden, Status: 403}})
+	}
+	data, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPath := writeFile(t, "run.json", string(data))
+	cfg := writeFile(t, "wiki.yaml", `target: http://127.0.0.1:1
+roles:
+  user:
+    login: {bearer: t0ken-Value}
+    check: {url: /api/me}
+matrix:
+  rules:
+    - {match: "GET /api.php", allow: [user]}
+`)
+	code, stdout, stderr := runCLI(t, nil, "validate", "-c", cfg, "--run", runPath)
+	if code != 0 {
+		t.Fatalf("exit code %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if want := cfg + `:8: warning: pattern "GET /api.php" of rule GET /api.php (line 8) names no query, so it judged 12 query variants of GET /api.php (such as ?action=a00), 12 cell(s) of them findings: if the rule is for the page alone, write "GET /api.php?"`; !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	exact := strings.Replace(readFile(t, cfg), `"GET /api.php"`, `"GET /api.php?"`, 1)
+	if code, _, stderr := runCLI(t, nil, "validate", "-c", writeFile(t, "exact.yaml", exact), "--run", runPath); code != 0 || strings.Contains(stderr, "warning") {
+		t.Errorf("with GET /api.php?: exit %d, stderr %s; want 0 and no warning", code, stderr)
 	}
 }
