@@ -30,7 +30,10 @@
 // method. A subtree of two or more units whose rules agree becomes one
 // "prefix/**" pattern; any other unit is a pattern of its own. The
 // exceptions of a unit become literal patterns, or {self.var} patterns
-// where every role they add holds the id as the same variable.
+// where every role they add holds the id as the same variable; an
+// exception with a query names it exactly ("?!k=v"), and one without a
+// query whose path the run also saw with queries ends in "?" (no query),
+// so that it decides that URL and not its path's other variants.
 //
 // Compose (compose.go) merges the patterns that carry the same rule into
 // one rule, writes each allow list as the shortest one that gives the
@@ -41,8 +44,8 @@
 // Verify (verify.go) checks the draft as the audit would: it builds a
 // roles.Config from the rules and the run's roles and asks its matcher
 // for every answer. A URL the draft misjudges gets a literal rule of its
-// own, placed first; what still cannot be expressed (two URLs that differ
-// by their query only) is said in the header. Then the run is judged
+// own, placed first, with its exact query as above; what still cannot be
+// expressed is said in the header. Then the run is judged
 // against the draft with judge.Judge, as "permaudit report -c" would, and
 // every finding the gate would still fail on (an error, a role denied
 // what a role it inherits is allowed, an existence leak) is named in the

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/permaudit/permaudit/roles"
 )
 
 // node is a path prefix of the units of one method.
@@ -137,6 +139,41 @@ func literalPattern(method, p string) string {
 	return method + " " + joinSegments(strings.Split(strings.TrimPrefix(path, "/"), "/"), false)
 }
 
+// exactPattern is the pattern of the one URL p of u: its literal path and
+// querySuffix.
+func exactPattern(u *unit, method, p string) string {
+	return literalPattern(method, p) + querySuffix(u, p)
+}
+
+// querySuffix says which query an exception's pattern takes, so that it
+// decides p and not the other URLs of its path the run observed: "?!"
+// and p's query (exactly these keys, these values) when p has one; a
+// trailing "?" (no query) when p has none but another URL of u with the
+// same path does; else nothing, as before exact patterns existed. A
+// query no exact pattern decides (one that does not parse as key=value
+// pairs) gets nothing either.
+func querySuffix(u *unit, p string) string {
+	path, q, hasQ := strings.Cut(p, "?")
+	if hasQ && q != "" {
+		// In a pattern "*" globs a value, "{...}" names a variable and a
+		// leading "!" means exact: spelled escaped, patterns decode them.
+		s := "?!" + escapeQuery(q)
+		pat, err := roles.ParsePattern("/" + s)
+		if err != nil || !pat.Match("", &url.URL{Path: "/", RawQuery: q}, roles.Bindings{}) {
+			return ""
+		}
+		return s
+	}
+	if u != nil {
+		for _, o := range u.urls {
+			if op, oq, ok := strings.Cut(o, "?"); ok && oq != "" && op == path {
+				return "?"
+			}
+		}
+	}
+	return ""
+}
+
 // joinSegments writes path segments as a pattern path. In a literal
 // segment the characters patterns read ("*", "{", "}") are
 // percent-encoded, which patterns decode; an empty segment other than the
@@ -215,11 +252,29 @@ func (l *learner) exceptionsOf(u *unit) []placed {
 	return out
 }
 
+// escapeQuery spells a URL's raw query in a pattern: "*" (a value glob),
+// "{", "}" (a variable), "!" (exact) and every byte that is not
+// printable ASCII percent-encoded, which patterns decode, so that the
+// draft's YAML holds the same bytes the URL did.
+func escapeQuery(q string) string {
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '*' || c == '{' || c == '}' || c == '!' || c <= ' ' || c >= 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // exceptionPattern is the literal pattern of p, or, when every role the
 // exception allows beyond u's main set holds one of p's id segments as
 // the same variable, that segment as {self.name}.
 func (l *learner) exceptionPattern(u *unit, p string, set roleSet) (string, string) {
-	lit := literalPattern(u.method, p)
+	lit := exactPattern(u, u.method, p)
 	var extra []string
 	for i := range set {
 		if set[i] && !u.main[i] {
@@ -261,7 +316,7 @@ func (l *learner) exceptionPattern(u *unit, p string, set roleSet) (string, stri
 		}
 		pat := strings.Split(joinSegments(segs, false), "/")
 		pat[i+1] = "{self." + name + "}"
-		return u.method + " " + strings.Join(pat, "/"), fmt.Sprintf(" (%s's own %s: {self.%s})", strings.Join(minimal, ", "), name, name)
+		return u.method + " " + strings.Join(pat, "/") + querySuffix(u, p), fmt.Sprintf(" (%s's own %s: {self.%s})", strings.Join(minimal, ", "), name, name)
 	}
 	return lit, ""
 }

@@ -261,6 +261,7 @@ func FuzzLearn(f *testing.F) {
 	f.Add("/a", "uaa", "/a/b", "ufa")
 	f.Add("/x/%2A", "hfa", "/x/{y}", "uea")
 	f.Add("/", "aaa", "/o/1?x=2", "hha")
+	f.Add("/a?b=1", "aaa", "/a?b=1&c=%2A", "afa")
 	f.Fuzz(func(t *testing.T, p1, c1, p2, c2 string) {
 		table := map[string]string{}
 		for _, pc := range [][2]string{{p1, c1}, {p2, c2}} {
@@ -323,5 +324,33 @@ func TestLearnOwnRun(t *testing.T) {
 				t.Errorf("the header names findings the run does not have:\n%s", text)
 			}
 		})
+	}
+}
+
+// TestLearnWritesExactQueries: a wiki's API page answers customers, but
+// its crawled variants (?action=...) deny them, except one query. Without
+// a query the exceptions' patterns decided every variant alike, and the
+// draft said it "cannot express" them; now the bare page is written
+// "GET /api.php?" (no query) and the one variant "?!" with its exact
+// keys, and the run judged against the draft has no finding.
+func TestLearnWritesExactQueries(t *testing.T) {
+	table := map[string]string{"/api.php": "laa", "/api.php?action=query&list=x*": "laa"}
+	for i := range 12 {
+		table[fmt.Sprintf("/api.php?action=a%02d", i)] = "lfa"
+	}
+	run := cells(table)
+	_, text, cfg := learnYAML(t, run, learn.Options{})
+	for _, want := range []string{`GET /api.php?"`, `GET /api.php?!action=query&list=x%2A"`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("draft lacks %s:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "cannot express") {
+		t.Errorf("the draft says it cannot express a URL:\n%s", text)
+	}
+	again := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Complete: true}
+	judge.Judge(again, cfg, observationsOf(run))
+	if len(again.Findings) != 0 {
+		t.Errorf("findings against the draft: %+v\n%s", again.Findings, text)
 	}
 }

@@ -39,7 +39,7 @@ func (l *learner) verify(rules []DraftRule) []DraftRule {
 			for i := range a {
 				set[i] = a[i] || !k[i] && u.main[i]
 			}
-			fix = append(fix, DraftRule{Match: []string{literalPattern(method, p)}, Allow: l.allowList(set), DenyAs: l.denyOf(u, []string{p}, set),
+			fix = append(fix, DraftRule{Match: []string{exactPattern(u, method, p)}, Allow: l.allowList(set), DenyAs: l.denyOf(u, []string{p}, set),
 				Comments: []string{"note: " + method + " " + p + " answers unlike the rest of its group"}})
 		}
 		rules = append(fix, rules...)
