@@ -3,11 +3,13 @@ package audit
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/permaudit/permaudit/internal/trapapp"
+	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -144,5 +146,45 @@ func TestTrapTimeCap(t *testing.T) {
 	}
 	if run.Inventory.Cut.MaxDuration == 0 && timeLeft == 0 {
 		t.Errorf("nothing recorded as left by time: cut %+v, left %+v", run.Inventory.Cut, run.Inventory.Left)
+	}
+}
+
+// TestTrapBaselineWrittenBefore: folding query variants changes which
+// URLs are probed, not fingerprints. A baseline written by permaudit
+// 13ec601 (before folding; testdata/trap-baseline-13ec601.yaml, from
+// its incomplete audit of the trap with the users table leaking to
+// editor: 420 findings under 3 fingerprints) still accepts every finding
+// of an audit now, and the gate passes.
+func TestTrapBaselineWrittenBefore(t *testing.T) {
+	srv := trapapp.NewWith(trapapp.Options{LeakUsersTable: true})
+	defer srv.Close()
+	data, err := os.ReadFile("testdata/trap-baseline-13ec601.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := report.ParseBaseline("trap-baseline-13ec601.yaml", data)
+	if err != nil {
+		t.Fatalf("ParseBaseline: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, trapConfig(t, srv.URL, ""), Options{RunID: "trap-baseline", UserAgent: "permaudit-test", Baseline: base})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	run := res.Run
+	if !run.Complete {
+		t.Errorf("incomplete: %s", run.Incomplete)
+	}
+	if len(run.Findings) == 0 {
+		t.Fatal("no finding: the planted leak was not found")
+	}
+	for _, f := range run.Findings {
+		if f.Baseline != "baselined" {
+			t.Errorf("finding %s %s as %s (fingerprint %s): baseline %q, want baselined", f.Verdict, f.Path, f.Role, f.Fingerprint, f.Baseline)
+		}
+	}
+	if run.Gate.Failed {
+		t.Errorf("the gate failed on %d finding(s) the old baseline lists", run.Gate.Failing)
 	}
 }

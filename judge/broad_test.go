@@ -62,3 +62,12 @@ func TestBroadRules(t *testing.T) {
 		t.Errorf("findings %+v, want none", run.Findings)
 	}
 }
+
+// TestBroadRulesSkipSubtrees: a "**" pattern means everything under it,
+// query variants included: it is never named.
+func TestBroadRulesSkipSubtrees(t *testing.T) {
+	run, cfg := broadRun(t, "    - {match: \"GET /api.php/**\", allow: [user]}\n")
+	if got := BroadRules(run, cfg); len(got) != 0 {
+		t.Errorf("BroadRules = %+v, want none for a subtree pattern", got)
+	}
+}

@@ -74,7 +74,18 @@ func (p Pattern) VarRefs() []string { return p.varRefs() }
 
 func (p Pattern) String() string { return p.Raw }
 
-// Bare reports whether p names a path and says nothing of the query: no
-// key, no trailing "?" and no "?!". Such a pattern matches every query
-// variant of its path (judge.BroadRules).
-func (p Pattern) Bare() bool { return len(p.query) == 0 && p.qmode == queryAny }
+// Bare reports whether p names a page and says nothing of its query: no
+// "**" (a subtree pattern means everything under it), no key, no
+// trailing "?" and no "?!". Such a pattern matches every query variant
+// of its path (judge.BroadRules).
+func (p Pattern) Bare() bool {
+	if len(p.query) > 0 || p.qmode != queryAny {
+		return false
+	}
+	for _, s := range p.segs {
+		if s.kind == segDoubleStar {
+			return false
+		}
+	}
+	return true
+}

@@ -30,8 +30,8 @@ it reads the HAR files and OpenAPI documents that sources names as files.
 It exits 0 when the configuration is valid and 2 otherwise.
 
 With --run, a saved run is judged again with the configuration (nothing is
-sent) and validate also warns of every pattern written for a bare path
-("GET /api.php": no query named) that judged 10 or more query variants of it
+sent) and validate also warns of every pattern written for a bare page
+("GET /api.php": no query named, no **) that judged 10 or more query variants of it
 in that run, some of them findings: write "GET /api.php?" for the page alone,
 or "?!key=value" for exactly those keys.`,
 		Example: `  permaudit validate -c permaudit.yaml

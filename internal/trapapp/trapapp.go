@@ -58,12 +58,24 @@ var DeclaredPaths = []string{
 // Server is the running trap.
 type Server struct {
 	*httptest.Server
+	opts     Options
 	requests atomic.Int64
 }
 
+// Options plant bugs in the trap.
+type Options struct {
+	// LeakUsersTable lets editor read the users table (/admin/users, any
+	// query) as if it were admin: a leak on every query variant of one
+	// page.
+	LeakUsersTable bool
+}
+
 // New starts the trap on 127.0.0.1.
-func New() *Server {
-	s := &Server{}
+func New() *Server { return NewWith(Options{}) }
+
+// NewWith starts the trap with bugs planted.
+func NewWith(o Options) *Server {
+	s := &Server{opts: o}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -149,7 +161,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !Allowed(who, path) {
+	if !Allowed(who, path) && !(s.opts.LeakUsersTable && who == "editor" && path == "/admin/users") {
 		if who == "anonymous" {
 			http.Redirect(w, r, "/login?returnto="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 			return
