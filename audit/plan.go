@@ -49,14 +49,21 @@ func (pl *Plan) Write(w io.Writer) error {
 		}
 		return a.Method < b.Method
 	})
+	variants := cfg.Crawl.MaxQueryVariants
+	if variants <= 0 {
+		variants = roles.DefaultMaxQueryVariants
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `permaudit dry run: nothing was sent. These are the requests known before any answer:
 the preflight, the first request of each sign-in flow, the discovery start URLs, and
 every endpoint of the inventory (start URLs and endpoints declared in sources.list,
 OpenAPI or HAR files) probed as every role, existence canaries included. What depends on
 an answer is not listed: links found on pages, redirects, later sign-in steps, session
-checks and renewals; max_requests (%d per role) and max_probes (%d) bound them.
-`, cfg.Crawl.MaxRequests, cfg.Crawl.MaxProbes)
+checks and renewals; max_requests (%d per role), max_query_variants (%d per page) and
+max_probes (%d) bound them. Probes are sent declared endpoints first, then one URL of
+every template, then the second of every template; the probe lists below are in URL
+order.
+`, cfg.Crawl.MaxRequests, variants, cfg.Crawl.MaxProbes)
 	counts := map[string]int{}
 	line := func(p crawl.PlannedRequest, notes ...string) {
 		counts[p.Phase]++
