@@ -150,6 +150,13 @@ type htmlCoverage struct {
 	Roles     []htmlRoleCoverage
 	Sources   []sourceCount
 	Skipped   []skipView
+	Left      []leftView // per page and reason (model.Inventory.Left)
+}
+
+// leftView is one row of what a run's bounds left unprobed.
+type leftView struct {
+	Group, Reason, Example string
+	Count                  int
 }
 
 type htmlRoleCoverage struct {
@@ -434,6 +441,9 @@ func buildCoverage(r *model.Run, roles []string) htmlCoverage {
 	}
 	for _, s := range r.Inventory.Skipped {
 		cv.Skipped = append(cv.Skipped, skipView{textout.Sanitize(s.Method), textout.Sanitize(s.URL), textout.Sanitize(s.Reason), textout.Sanitize(s.Role)})
+	}
+	for _, l := range r.Inventory.Left {
+		cv.Left = append(cv.Left, leftView{Group: textout.Sanitize(l.Group), Reason: textout.Sanitize(l.Reason), Example: textout.Sanitize(l.Example), Count: l.Count})
 	}
 	return cv
 }

@@ -187,3 +187,17 @@ func TestTextListsWhatWasLeft(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLListsWhatWasLeft: the HTML report's coverage section lists
+// what the bounds left unprobed, per page, and only when there is some.
+func TestHTMLListsWhatWasLeft(t *testing.T) {
+	r := incompleteRun("max duration 30s reached")
+	if html := string(render(t, htmlWriter{}, r)); strings.Contains(html, "Left unprobed") {
+		t.Errorf("a run that left nothing shows the table")
+	}
+	r.Inventory.AddLeft("max_duration", []model.Endpoint{{Method: "GET", URL: "http://127.0.0.1:8080/wiki/Main?oldid=3"}})
+	html := string(render(t, htmlWriter{}, r))
+	if want := `<td class="path">GET /wiki/Main</td><td class="num">1</td><td>max_duration</td>`; !strings.Contains(html, want) {
+		t.Errorf("HTML lacks %q", want)
+	}
+}
