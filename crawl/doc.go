@@ -48,10 +48,13 @@
 //
 // Discover crawls as every role at once, with one colly collector per
 // role (never Clone: clones share jars). Each role's crawl is breadth
-// first: all URLs of one link depth, sorted, are fetched by bounded
-// workers before the next depth, and what a depth's answers point to is
-// added in URL order, so that max_depth, max_requests and
-// max_per_template cut the same URLs on every run. Start URLs and the
+// first: all URLs of one link depth, sorted, then taking turns by page
+// (the first URL of every path, then the second: frontier.go), are
+// fetched by bounded workers before the next depth, and what a depth's
+// answers point to is added in URL order, so that max_depth,
+// max_requests, max_per_template and max_query_variants (every query
+// variant of one method and path counts toward one cap) cut the same
+// URLs on every run. Start URLs and the
 // configured sources' endpoints (sources.list, HAR files, OpenAPI
 // operations; sources.go) have depth 0, as do robots.txt and
 // /sitemap.xml; what a page of depth d points to has depth d+1.
@@ -111,7 +114,8 @@
 // # Probing and classes
 //
 // Probe requests each endpoint as each role with Config.Crawl.Concurrency
-// workers and plain net/http. A redirect (301, 302, 303, 307, 308) is
+// workers and plain net/http, in the order it is given (ProbeOrder:
+// declared endpoints, then one URL per template, ...), canaries last. A redirect (301, 302, 303, 307, 308) is
 // followed, as the same role, up to 5 hops, when its target is in scope,
 // not excluded and not the login page; the final answer is classified and
 // the chain kept. Bodies are read up to Config.Crawl.MaxBody (Truncated
