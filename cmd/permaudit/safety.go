@@ -30,7 +30,7 @@ type safetyFlags struct {
 func addSafetyFlags(c *cobra.Command, f *safetyFlags) {
 	fs := c.Flags()
 	fs.BoolVar(&f.DryRun, "dry-run", false, "send nothing: print every request that would be sent, per role, and exit")
-	fs.DurationVar(&f.MaxDuration, "max-duration", 0, "end the run after this long (e.g. 30m): requests in flight finish, every output is written marked incomplete, exit 4 (crawl.max_duration)")
+	fs.DurationVar(&f.MaxDuration, "max-duration", 0, "end the run after this long (e.g. 30m), discovery taking at most half: requests in flight finish, declared endpoints are probed first, every output is written marked incomplete with what was left per page, exit 4 (crawl.max_duration)")
 	fs.StringVar(&f.Rate, "rate", "", "requests per second of the whole run: 20/s, 600/m, or unlimited (crawl.rate; default 50/s, unlimited for a loopback target)")
 	fs.BoolVar(&f.Insecure, "insecure", false, "do not verify the target's TLS certificate (tls.insecure)")
 	fs.StringVar(&f.CAFile, "ca-file", "", "PEM file of CA certificates to trust besides the system's (tls.ca_file)")
