@@ -193,16 +193,16 @@ func feedOrder(endpoints []model.Endpoint, jobs []probeJob) []int {
 			pos[e] = i
 		}
 	}
-	rank := func(j probeJob) int {
-		if j.canaryOf != "" {
-			return len(endpoints)
-		}
-		return pos[j.ep]
-	}
+	rank := make([]int, len(jobs))
 	order := make([]int, len(jobs))
-	for i := range order {
+	for i, j := range jobs {
 		order[i] = i
+		if j.canaryOf != "" {
+			rank[i] = len(endpoints)
+		} else {
+			rank[i] = pos[j.ep]
+		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return rank(jobs[order[a]]) < rank(jobs[order[b]]) })
+	sort.SliceStable(order, func(a, b int) bool { return rank[order[a]] < rank[order[b]] })
 	return order
 }
