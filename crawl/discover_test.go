@@ -201,6 +201,12 @@ func TestDiscoverCaps(t *testing.T) {
 		routes = append(routes, crawltest.Route{Path: fmt.Sprintf("/w/%d", i)})
 	}
 	routes = append(routes, wide)
+	// One page whose query variants crowd out two others (sort links).
+	mixed := crawltest.Route{Path: "/mixed", Links: []string{"/b", "/c"}}
+	for i := range 20 {
+		mixed.Links = append(mixed.Links, fmt.Sprintf("/a?sort=%d", i))
+	}
+	routes = append(routes, mixed, crawltest.Route{Path: "/a"}, crawltest.Route{Path: "/b"}, crawltest.Route{Path: "/c"})
 	site := crawltest.NewSite(routes)
 	defer site.Close()
 
@@ -214,6 +220,10 @@ func TestDiscoverCaps(t *testing.T) {
 		{"max depth zero", "crawl: {start: [/c0], max_depth: 0}\n" + noMeta, []string{"/c0"}, 2, model.Cut{MaxDepth: 1}},
 		{"max requests", "crawl: {start: [/wide], max_requests: 5}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 21, model.Cut{MaxRequests: 16}},
 		{"max per template", "crawl: {start: [/wide], max_per_template: 4}\n" + noMeta, []string{"/wide", "/w/0", "/w/1", "/w/10", "/w/11"}, 5, model.Cut{MaxPerTemplate: 16}},
+		// Pages take turns: the request cap cuts the repeats of /a, not
+		// /b and /c (in URL order /a?sort=0, 1 and 10 came first).
+		{"pages take turns", "crawl: {start: [/mixed], max_requests: 4}\n" + noMeta, []string{"/mixed", "/a?sort=0", "/b", "/c"}, 23, model.Cut{MaxRequests: 19}},
+		{"max query variants", "crawl: {start: [/mixed], max_query_variants: 3}\n" + noMeta, []string{"/mixed", "/a?sort=0", "/a?sort=1", "/a?sort=10", "/b", "/c"}, 6, model.Cut{MaxQueryVariants: 17}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
