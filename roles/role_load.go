@@ -68,6 +68,9 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 				}
 			}
 		}
+		if e.Name != "anonymous" {
+			w.credentialVars(e.Val, path, r)
+		}
 		if in := f["inherits"]; in != nil {
 			if e.Name == "anonymous" {
 				w.Errorf(in, join(path, "inherits"), "anonymous inherits from no role")

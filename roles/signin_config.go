@@ -123,17 +123,21 @@ type Capture struct {
 	// for a header of the answer, or "regex:EXPR" for the first group of
 	// EXPR (or the whole match) in the answer's body.
 	From string
+	// Credential says the value is sent as a credential: a static header
+	// or cookie, or a check header, names it ({self.var}). Set by Load.
+	Credential bool
 }
 
 // Secret reports whether the value c captures is a secret: taken from a
 // header that carries credentials (Set-Cookie, Cookie, Authorization,
-// Proxy-Authorization, or a header named like a secret) or into a
-// variable named like one (token, secret, key, pass, ...). A secret
+// Proxy-Authorization, or a header named like a secret), into a
+// variable named like one (token, secret, key, pass, ...), or sent as a
+// credential (Credential: a nonce sent in a header). A secret
 // capture is redacted wherever it appears, saved in the run as its
 // redacted name, and no matrix rule may use it (docs/config.md,
 // "Capturing variables").
 func (c Capture) Secret() bool {
-	if secretFieldName(c.Var) {
+	if c.Credential || secretFieldName(c.Var) {
 		return true
 	}
 	name, ok := strings.CutPrefix(c.From, "header:")

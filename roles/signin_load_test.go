@@ -25,7 +25,7 @@ func TestLoadSignIn(t *testing.T) {
 	if f == nil || f.URL != "/login" || f.Action != "/session" || !slices.Equal(f.FieldOrder, []string{"username", "password"}) || f.Fields["password"] != "literal-Pass-1" {
 		t.Errorf("form %+v", f)
 	}
-	if want := []Capture{{"user_id", `regex:user (\d+)`}, {"team", "header:X-Team"}}; !slices.Equal(ed.Login.Capture, want) {
+	if want := []Capture{{Var: "user_id", From: `regex:user (\d+)`}, {Var: "team", From: "header:X-Team"}}; !slices.Equal(ed.Login.Capture, want) {
 		t.Errorf("capture %v, want %v", ed.Login.Capture, want)
 	}
 	if ed.Login.Renew != (Renew{Max: 5, Backoff: 250 * time.Millisecond}) {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,8 @@ type Session struct {
 
 	mu        sync.RWMutex
 	static    http.Header       // configured credential headers (basic, bearer, headers, cookies)
+	templ     []credTemplate    // configured headers and cookies holding role variables ({self.nonce})
+	subst     http.Header       // templ with the session's current variables (resolveCreds)
 	obtained  http.Header       // headers from the last sign-in (tokens, a command's cookies)
 	vars      map[string]string // configured, then captured at the last sign-in
 	captured  map[string]string // captured at the first sign-in: what the matrix uses
@@ -115,14 +119,80 @@ func NewSession(r *roles.Role) *Session {
 		s.static.Set("Authorization", "Bearer "+l.Bearer)
 	}
 	for k, v := range l.Headers {
+		if roles.HasVarRef(v) {
+			s.templ = append(s.templ, credTemplate{header: k, text: v})
+			continue
+		}
 		s.static.Set(k, v)
 	}
 	for k, v := range l.Cookies {
-		s.static.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
 		s.jar.own[k] = true
+		if roles.HasVarRef(v) {
+			s.templ = append(s.templ, credTemplate{cookie: k, text: v})
+			continue
+		}
+		s.static.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
 	}
+	sort.Slice(s.templ, func(i, j int) bool { return s.templ[i].header+s.templ[i].cookie < s.templ[j].header+s.templ[j].cookie })
 	s.opts.Logger = slog.New(slog.DiscardHandler)
+	_ = s.resolveCreds() // configured variables now; captured ones at every sign-in
 	return s
+}
+
+// credTemplate is a configured header or cookie whose value holds role
+// variables: it is sent with the session's current values, resolved at
+// every sign-in, so that a renewal sends the nonce it captured.
+type credTemplate struct {
+	header, cookie string // one of them
+	text           string
+}
+
+// resolveCreds fills subst from templ with the session's variables; a
+// value that cannot be sent (a variable without a value, a captured
+// value with control characters, or not fit for a cookie) is the error,
+// and is left out. The values are credentials: they join the redactor.
+func (s *Session) resolveCreds() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subst = http.Header{}
+	var first error
+	fail := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for _, t := range s.templ {
+		v, missing := roles.SubstituteVars(t.text, s.Role.Name, func(name string) (string, bool) {
+			v, ok := s.vars[name]
+			return v, ok
+		})
+		field := "login.headers." + t.header
+		if t.cookie != "" {
+			field = "login.cookies." + t.cookie
+		}
+		switch {
+		case missing != "":
+			fail(fmt.Errorf("%s: no value for %s", field, missing))
+			continue
+		case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }):
+			fail(fmt.Errorf("%s: the value of %s holds control characters and cannot be sent", field, t.text))
+			continue
+		}
+		if s.opts.Secrets != nil {
+			s.opts.Secrets.Add("roles."+s.Role.Name+"."+field, v)
+		}
+		if t.header != "" {
+			s.subst.Set(t.header, v)
+			continue
+		}
+		c := &http.Cookie{Name: t.cookie, Value: v}
+		if c.Valid() != nil || c.String() == "" || strings.ContainsAny(v, " \",;\\") {
+			fail(fmt.Errorf("%s: the value of %s is not a valid cookie value (blanks, quotes, ';', ',' or '\\')", field, t.text))
+			continue
+		}
+		s.subst.Add("Cookie", c.String())
+	}
+	return first
 }
 
 // Configure gives the session its clients, redactor, logger and clock.
@@ -154,7 +224,7 @@ func (s *Session) Jar() http.CookieJar { return s.jar }
 func (s *Session) Attach(req *http.Request) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, h := range []http.Header{s.static, s.obtained} {
+	for _, h := range []http.Header{s.static, s.subst, s.obtained} {
 		for k, vs := range h {
 			if k == "Cookie" {
 				for _, v := range vs {
@@ -361,6 +431,9 @@ func (s *Session) signIn(ctx context.Context, first bool) error {
 			return fmt.Errorf("sign-in (%s): %w", flow, err)
 		}
 		s.install(cr, vars, first)
+		if err := s.resolveCreds(); err != nil {
+			return fmt.Errorf("sign-in (%s): %w", flow, err)
+		}
 	}
 	if s.Role.Check != nil {
 		s.mu.Lock()
@@ -391,8 +464,14 @@ func (s *Session) install(cr *credentials, vars map[string]string, first bool) {
 	if s.obtained == nil {
 		s.obtained = http.Header{}
 	}
+	secret := map[string]bool{}
+	for _, c := range s.Role.Login.Capture {
+		secret[c.Var] = c.Secret()
+	}
 	for k, v := range vars {
-		if old, ok := s.vars[k]; ok && !first && old != v {
+		// A secret capture (a nonce sent as a credential) is never used
+		// by the matrix: its new value is what the session now sends.
+		if old, ok := s.vars[k]; ok && !first && old != v && !secret[k] {
 			s.opts.Logger.Warn("captured variable changed at renewal; the matrix keeps the first value", "var", k)
 		}
 		s.vars[k] = v

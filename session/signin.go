@@ -243,32 +243,72 @@ func shortBody(body []byte, redact func(string) string) string {
 	return t
 }
 
-// runCheck sends the role's check with the role's client.
-func (s *Session) runCheck(ctx context.Context) CheckResult {
+// expandVars replaces the role variables of a configured request field
+// ({self.user_id}) by the session's current values.
+func (s *Session) expandVars(field, text string) (string, error) {
+	v, missing := roles.SubstituteVars(text, s.Role.Name, s.Var)
+	if missing != "" {
+		return "", fmt.Errorf("%s: role %s has no value for %s", field, s.Role.Name, missing)
+	}
+	return v, nil
+}
+
+// checkRequest builds the role's check request, its role variables
+// replaced by the session's current values.
+func (s *Session) checkRequest(ctx context.Context) (*http.Request, *url.URL, error) {
 	c := s.Role.Check
 	base, err := url.Parse(s.opts.Target)
 	if err != nil {
-		return CheckResult{Err: fmt.Errorf("target %q: %v", s.opts.Target, err)}
+		return nil, nil, fmt.Errorf("target %q: %v", s.opts.Target, err)
 	}
-	u, err := base.Parse(c.URL)
+	ref, err := s.expandVars("check.url", c.URL)
 	if err != nil {
-		return CheckResult{Err: fmt.Errorf("URL %q: %v", c.URL, err)}
+		return nil, nil, err
 	}
-	if s.opts.Client == nil {
-		return CheckResult{Err: errors.New("no HTTP client configured")}
+	u, err := base.Parse(ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("URL %q: %v", s.redact(ref), err)
 	}
 	var body io.Reader
 	if c.Body != "" {
-		body = strings.NewReader(c.Body)
+		b, err := s.expandVars("check.body", c.Body)
+		if err != nil {
+			return nil, nil, err
+		}
+		body = strings.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, c.Method, u.String(), body)
 	if err != nil {
-		return CheckResult{Err: err}
+		return nil, nil, errors.New(s.redact(err.Error()))
 	}
 	for k, v := range c.Headers {
-		req.Header.Set(k, v)
+		hv, err := s.expandVars("check.headers."+k, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set(k, hv)
 	}
-	resp, err := s.opts.Client.Do(req)
+	return req, base, nil
+}
+
+// runCheck sends the role's check with the role's client.
+func (s *Session) runCheck(ctx context.Context) CheckResult {
+	if s.opts.Client == nil {
+		return CheckResult{Err: errors.New("no HTTP client configured")}
+	}
+	req, base, err := s.checkRequest(ctx)
+	if err != nil {
+		return CheckResult{Err: err}
+	}
+	return s.judgeCheck(s.opts.Client, req, base)
+}
+
+// judgeCheck sends the check request req with client and says whether
+// its answer is a live session's.
+func (s *Session) judgeCheck(client *http.Client, req *http.Request, base *url.URL) CheckResult {
+	c := s.Role.Check
+	u := req.URL
+	resp, err := client.Do(req)
 	if err != nil {
 		return CheckResult{Err: errors.New(s.redact(err.Error()))}
 	}
