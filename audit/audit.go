@@ -125,6 +125,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	for _, s := range cfg.Shadowed() {
 		log.Warn(ShadowWarning(s), "line", s.Rule.Line)
 	}
+	for _, w := range WeakChecks(cfg) {
+		log.Warn(w)
+	}
 	g, err := newGuard(ctx, cfg, opts, log) // transport, max duration, dry run (guard.go)
 	if err != nil {
 		return nil, &Error{Kind: Usage, Err: err}
@@ -273,6 +276,42 @@ func UncheckedRoles(cfg *roles.Config) []string {
 	for _, r := range cfg.Roles {
 		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
 			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// WeakChecks says, for each role whose check may pass without its
+// signed-in state as far as the configuration tells, why: a role that
+// signs in with a flow and also sends static credentials (the check
+// carries both), or a check on a page the matrix allows anonymous, with
+// no text only a signed-in answer holds. The audit runs such checks
+// without the session at the first sign-in and refuses the role when
+// they pass (session.Session.SignIn); check.proves_session: false
+// accepts it and silences this.
+func WeakChecks(cfg *roles.Config) []string {
+	var out []string
+	base, _ := url.Parse(cfg.Target)
+	for _, r := range cfg.Roles {
+		c := r.Check
+		if c == nil || c.Unproven || r.Name == "anonymous" {
+			continue
+		}
+		l := r.Login
+		static := l.Basic != nil || l.Bearer != "" || len(l.Headers) > 0 || len(l.Cookies) > 0
+		if flow := l.Flow(); flow != "" && static {
+			out = append(out, fmt.Sprintf("role %s: the check %s is sent with the static credentials as well as the session its %s sign-in obtains: if the application accepts those alone, the check proves nothing of the session; the audit runs the check without the session at sign-in and refuses the role when it passes (check.proves_session: false accepts it)", r.Name, c, flow))
+			continue
+		}
+		if base == nil || roles.HasVarRef(c.URL) || c.Contains != "" || c.LoggedOut != "" {
+			continue
+		}
+		u, err := base.Parse(c.URL)
+		if err != nil {
+			continue
+		}
+		if e := cfg.Expect(c.Method, u, "anonymous", nil); e.Allow {
+			out = append(out, fmt.Sprintf("role %s: the check %s is a page the matrix allows anonymous (rule %s): it proves no session unless its answer differs (add contains: a text only the signed-in page shows); the audit refuses the role when the check passes anonymously", r.Name, c, e.Rule))
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -148,7 +149,6 @@ roles:
 `+login+`
     check:
       url: /api/me
-      headers: {X-Nonce: "{self.nonce}"}
       contains: '"user":"editor"'
 `+check+`
 matrix:
@@ -183,7 +183,7 @@ func verdicts(run *model.Run, base string) []string {
 func TestCapturedNonceInHeaders(t *testing.T) {
 	a := newNonceApp(t, "", 4)
 	cfg := nonceConfig(t, a, `      capture: {nonce: 'regex:"nonce":"([0-9a-f]+)"'}
-      headers: {X-Nonce: "{self.nonce}"}`, "")
+      headers: {X-Nonce: "{self.nonce}"}`, `      headers: {X-Nonce: "{self.nonce}"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	secrets := cfg.Secrets.Clone()
@@ -243,5 +243,76 @@ roles:
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s:\n got  %v\n want %s", tc.login, err, tc.want)
 		}
+	}
+}
+
+// TestCheckMustProveTheSession: a role signs in with a form and also
+// carries a static API key, which the check page accepts. Killing the
+// cookie session mid-run then left the check passing, and every page
+// the session no longer opened was a false blocked. The first sign-in
+// now runs the check with the static credentials alone: it passes, so
+// the audit refuses the role, naming it, the check and what to do;
+// check.proves_session: false accepts the risk (and shows it).
+func TestCheckMustProveTheSession(t *testing.T) {
+	a := newNonceApp(t, "key-0123456789", 4)
+	cfg := nonceConfig(t, a, `      headers: {X-Api-Key: key-0123456789}`, "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := Run(ctx, cfg, Options{RunID: "proof"})
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Kind != Unreachable {
+		t.Fatalf("Run: %v, want the role refused at sign-in", err)
+	}
+	for _, want := range []string{"role editor", "the check GET /api/me also passes with the static credentials alone (login: headers)", "check.proves_session: false"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "key-0123456789") {
+		t.Errorf("the error holds the API key: %v", err)
+	}
+	a.mu.Lock()
+	hits := a.hits
+	a.mu.Unlock()
+	if hits != 0 {
+		t.Errorf("%d pages requested after the role was refused", hits)
+	}
+
+	// Accepted: the audit runs, and the killed cookie session reads as
+	// blocked pages, the risk the user took.
+	a = newNonceApp(t, "key-0123456789", 4)
+	cfg = nonceConfig(t, a, `      headers: {X-Api-Key: key-0123456789}`, `      proves_session: false`)
+	res, err := Run(ctx, cfg, Options{RunID: "proof"})
+	if err != nil {
+		t.Fatalf("Run with proves_session: false: %v", err)
+	}
+	blocked := 0
+	for _, f := range res.Run.Findings {
+		if f.Verdict == model.Blocked {
+			blocked++
+		}
+	}
+	if blocked == 0 {
+		t.Errorf("findings %q: the killed session should read as blocked when the check proves nothing", verdicts(res.Run, a.srv.URL))
+	}
+}
+
+// TestCheckPassingAnonymously: a check page anyone may read proves no
+// session; the audit refuses the role before any discovery.
+func TestCheckPassingAnonymously(t *testing.T) {
+	a := newNonceApp(t, "", 0)
+	cfg, err := roles.Parse("anon.yaml", []byte(`target: `+a.srv.URL+`
+roles:
+  editor:
+    login:
+      form: {url: /login, fields: {log: editor, pwd: editor-password}}
+    check: {url: /}
+`), roles.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), cfg, Options{RunID: "anon"})
+	if err == nil || !strings.Contains(err.Error(), "the check GET / also passes without any credentials (anonymously)") {
+		t.Errorf("Run: %v, want the check refused", err)
 	}
 }

@@ -178,6 +178,11 @@ type Check struct {
 	// holds ("Please sign in"). A probe answer holding it is read as
 	// unauthenticated and confirmed; a check answer holding it fails.
 	LoggedOut string
+	// Unproven is proves_session: false: the user accepts a check that
+	// also passes without the signed-in state (with the static
+	// credentials alone, or anonymously). Without it the first sign-in
+	// runs the check that way too, and refuses the role when it passes.
+	Unproven bool
 }
 
 // String is the check's request, "GET /api/me", for messages.

@@ -412,7 +412,7 @@ func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 
 func (w *walker) check(n *yaml.Node, path string) *Check {
 	c := &Check{Method: "GET"}
-	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
+	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out", "proves_session")
 	var ok bool
 	c.URL, ok = w.requiredInScope(f, n, path, "url", "a page only a signed-in role sees, such as /api/me")
 	if mn := f["method"]; mn != nil {
@@ -446,6 +446,10 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 		} else {
 			c.LoggedOut = s
 		}
+	}
+	if pn := f["proves_session"]; pn != nil {
+		b, good := w.Bool(pn, join(path, "proves_session"))
+		c.Unproven, ok = good && !b, ok && good
 	}
 	if c.Contains != "" && c.Contains == c.LoggedOut {
 		w.Errorf(f["logged_out"], join(path, "logged_out"), "the same text as contains: a live and a signed-out answer must differ")
@@ -528,5 +532,8 @@ func canonicalSignIn(c *Config, r *Role, rp string, val func(path, v string), li
 		val(join(p, "status"), strconv.Itoa(ck.Status))
 		val(join(p, "contains"), ck.Contains)
 		val(join(p, "logged_out"), ck.LoggedOut)
+		if ck.Unproven {
+			val(join(p, "proves_session"), "false")
+		}
 	}
 }

@@ -449,6 +449,11 @@ func (s *Session) signIn(ctx context.Context, first bool) error {
 			}
 			return fmt.Errorf("check %s saw %s: the configured credentials are not accepted", s.Role.Check, res.Seen)
 		}
+		if first && !s.Role.Check.Unproven {
+			if err := s.proveCheck(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	if flow != "" {
 		s.opts.Logger.Debug("signed in", "flow", flow, "generation", s.gen.Load())

@@ -48,6 +48,9 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	for _, name := range audit.UncheckedRoles(cfg) {
 		fmt.Fprintf(opts.IO.Err, "%s: warning: role %s %s\n", opts.ConfigPath, name, audit.NoCheckWarning)
 	}
+	for _, w := range audit.WeakChecks(cfg) {
+		fmt.Fprintf(opts.IO.Err, "%s: warning: %s\n", opts.ConfigPath, w)
+	}
 	for _, s := range cfg.Shadowed() {
 		fmt.Fprintf(opts.IO.Err, "%s:%d: warning: %s\n", opts.ConfigPath, s.Rule.Line, audit.ShadowWarning(s))
 	}
