@@ -316,3 +316,74 @@ roles:
 		t.Errorf("Run: %v, want the check refused", err)
 	}
 }
+
+// TestOneCharacterEnvValue: an ${ENV} value "5" used in a start URL and
+// a role variable is no secret: URLs, excerpts and dates keep their
+// fives, and the URL is crawled and probed. The same value used as a
+// password is a secret: it never appears in the excerpts. The old code
+// took every ${ENV} value for a secret, skipped the URL as "holds a
+// role's secret" and redacted every "5".
+func TestOneCharacterEnvValue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/":
+			fmt.Fprint(w, `<html><body style="width:1.5rem"><a href="/items/15">15</a></body></html>`)
+		case strings.HasPrefix(r.URL.Path, "/items/"):
+			fmt.Fprintf(w, "<html><body>item %s of 2025-05-05</body></html>", strings.TrimPrefix(r.URL.Path, "/items/"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	audit := func(pw string) *model.Run {
+		t.Helper()
+		cfg, err := roles.Parse("five.yaml", []byte(`target: `+srv.URL+`
+crawl: {start: ["/", "/items/${ITEM}"]}
+roles:
+  viewer:
+    login: {basic: {username: viewer, password: "${PW}"}}
+    vars: {item: "${ITEM}"}
+matrix:
+  rules:
+    - {match: "GET /items/{self.item}", allow: ["*"]}
+    - {match: "GET /**", allow: ["*"]}
+`), roles.LoadOptions{Env: func(k string) (string, bool) {
+			return map[string]string{"ITEM": "5", "PW": pw}[k], k == "ITEM" || k == "PW"
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		res, err := Run(ctx, cfg, Options{RunID: "five"})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return res.Run
+	}
+	run := audit("a-long-password-1")
+	seen := map[string]string{}
+	for _, o := range run.Observations {
+		if o.Role == "viewer" {
+			seen[strings.TrimPrefix(o.URL, srv.URL)] = o.Excerpt
+		}
+	}
+	if ex := seen["/items/5"]; !strings.Contains(ex, "item 5 of 2025-05-05") {
+		t.Errorf("/items/5 as viewer: excerpt %q, want its fives (observed: %d URLs)", ex, len(seen))
+	}
+	if ex := seen["/items/15"]; !strings.Contains(ex, "item 15 of 2025-05-05") {
+		t.Errorf("/items/15 as viewer: excerpt %q", ex)
+	}
+	for _, s := range run.Inventory.Skipped {
+		if strings.Contains(s.Reason, "secret") {
+			t.Errorf("skipped %s: %s", s.Endpoint.URL, s.Reason)
+		}
+	}
+
+	run = audit("5")
+	for _, o := range run.Observations {
+		if strings.Contains(o.Excerpt, "5") {
+			t.Errorf("%s as %s: the password %q appears: %q", o.URL, o.Role, "5", o.Excerpt)
+		}
+	}
+}

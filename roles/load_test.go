@@ -393,6 +393,15 @@ func TestExpandEscape(t *testing.T) {
 	if got, want := c.Crawl.UserAgent, "a ${B} $C dee"; got != want {
 		t.Errorf("UserAgent = %q, want %q", got, want)
 	}
+	// A user agent is no credential: its ${ENV} value is no secret...
+	if got := c.Secrets.Values(); len(got) != 0 {
+		t.Errorf("Secrets = %q, want none", got)
+	}
+	// ...unless marked so.
+	c = parseTest(t, "target: http://h\ncrawl:\n  user_agent: 'a $${B} $C ${secret:D}'\n", map[string]string{"D": "dee"})
+	if got, want := c.Crawl.UserAgent, "a ${B} $C dee"; got != want {
+		t.Errorf("UserAgent = %q, want %q", got, want)
+	}
 	if got := c.Secrets.Values(); !slices.Contains(got, "dee") || !slices.Contains(got, "a ${B} $C dee") {
 		t.Errorf("Secrets = %q, want the expanded value and the whole field", got)
 	}
