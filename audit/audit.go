@@ -158,6 +158,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 		}
 		clients[r.Name] = crawl.NewClient(scope, s, g.clientOptions(cfg, userAgent))
 	}
+	// Whatever ends the audit (its end, a signal, a failure), the sessions
+	// it signed in itself are ended (signOutRoles).
+	defer signOutRoles(g.parent, sessions, secrets, log)
 	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, secrets, clients["anonymous"]); err != nil && !g.dry {
 		return nil, g.stopped(&Error{Kind: Unreachable, Err: err})
 	}

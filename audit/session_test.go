@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -385,5 +386,104 @@ matrix:
 		if strings.Contains(o.Excerpt, "5") {
 			t.Errorf("%s as %s: the password %q appears: %q", o.URL, o.Role, "5", o.Excerpt)
 		}
+	}
+}
+
+// TestLogoutEndsTheSessions: a role that declares logout has its session
+// ended at the end of the audit, whether the audit completes (after a
+// renewal: the session killed mid-run is gone, its successor is ended),
+// is interrupted, or fails because another role cannot sign in. The
+// application counts its live sessions: none is left. The old code left
+// one per role and run.
+func TestLogoutEndsTheSessions(t *testing.T) {
+	const login = `      capture: {nonce: 'regex:"nonce":"([0-9a-f]+)"'}
+      headers: {X-Nonce: "{self.nonce}"}
+      logout: {method: POST, url: "/logout?nonce={self.nonce}"}`
+	const check = `      headers: {X-Nonce: "{self.nonce}"}`
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	t.Run("complete", func(t *testing.T) {
+		a := newNonceApp(t, "", 4)
+		cfg := nonceConfig(t, a, login, check)
+		res, err := Run(ctx, cfg, Options{RunID: "logout"})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if got := verdicts(res.Run, a.srv.URL); len(got) != 0 {
+			t.Errorf("findings %q", got)
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(a.sessions) != 0 || a.logouts != 1 || a.signIns < 2 {
+			t.Errorf("%d live sessions, %d logouts, %d sign-ins: want 0 live, 1 logout after a renewal", len(a.sessions), a.logouts, a.signIns)
+		}
+	})
+	t.Run("interrupted", func(t *testing.T) {
+		a := newNonceApp(t, "", 0)
+		cfg := nonceConfig(t, a, login, check)
+		runCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		n := 0
+		res, err := Run(runCtx, cfg, Options{RunID: "logout", Progress: func(p crawl.Progress) {
+			if n++; n == 3 {
+				stop() // as SIGINT does
+			}
+		}})
+		if err != nil && res == nil {
+			var ae *Error
+			if !errors.As(err, &ae) || ae.Kind != Interrupted {
+				t.Fatalf("Run: %v", err)
+			}
+		} else if !res.Interrupted {
+			t.Fatalf("the run was not interrupted")
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(a.sessions) != 0 || a.signIns == 0 || a.logouts != 1 {
+			t.Errorf("%d sessions left after an interrupted audit (%d sign-ins, %d logouts)", len(a.sessions), a.signIns, a.logouts)
+		}
+	})
+	t.Run("failed", func(t *testing.T) {
+		a := newNonceApp(t, "", 0)
+		cfg, err := roles.Parse("nonce.yaml", []byte(`target: `+a.srv.URL+`
+roles:
+  editor:
+    login:
+      form: {url: /login, fields: {log: editor, pwd: editor-password}}
+`+login+`
+    check: {url: /api/me, headers: {X-Nonce: "{self.nonce}"}}
+  broken:
+    login:
+      form: {url: /login, fields: {log: editor, pwd: wrong}}
+`), roles.LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(ctx, cfg, Options{RunID: "logout"})
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Kind != Unreachable || !strings.Contains(err.Error(), "role broken") {
+			t.Fatalf("Run: %v, want role broken refused", err)
+		}
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(a.sessions) != 0 || a.signIns != 1 || a.logouts != 1 {
+			t.Errorf("%d sessions left after a failed audit (%d sign-ins, %d logouts)", len(a.sessions), a.signIns, a.logouts)
+		}
+	})
+}
+
+// TestLogoutNeedsAFlow: a session given as static credentials is never
+// ended: logout without a sign-in flow is refused.
+func TestLogoutNeedsAFlow(t *testing.T) {
+	_, err := roles.Parse("static.yaml", []byte(`target: http://127.0.0.1:1
+roles:
+  keyed:
+    login:
+      cookies: {sid: 0123456789abcdef}
+      logout: {url: /logout}
+`), roles.LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "static.yaml:6:15: roles.keyed.login.logout: logout ends a session the audit signed in with a flow") {
+		t.Errorf("Parse: %v", err)
 	}
 }

@@ -163,6 +163,9 @@ type Login struct {
 	Command *CommandLogin
 	// Capture takes role variables from the login answer.
 	Capture []Capture
+	// Logout, when set, ends the session the flow signed in, at the end
+	// of the audit (signin_config.go); nil: the session is left to expire.
+	Logout *Logout
 	// Renew bounds renewals; Load applies the defaults.
 	Renew Renew
 }

@@ -118,7 +118,9 @@ func (w *walker) walkVarRefs(n *yaml.Node, rolePath, rel string, r *Role, depth 
 		w.Errorf(n, p, "%s would be sent as written: role variables are substituted only in %s; write the value itself here, or send it as a header (login.headers)", refs[0][0], CredentialVarFields)
 		return
 	}
-	credential := !strings.HasPrefix(rel, "check.url") && rel != "check.body" && rel != "login.logout.url" && rel != "login.logout.body"
+	// The check's URL and body name ids ({self.user_id}); everything
+	// else here (headers, cookies, the logout's token) is a credential.
+	credential := rel != "check.url" && rel != "check.body"
 	for _, m := range refs {
 		role, name := m[1], m[2]
 		if role != "self" && role != r.Name {

@@ -173,7 +173,7 @@ func TestLoadBadFile(t *testing.T) {
 	}
 	file := filepath.Join("testdata", "bad.yaml")
 	want := []string{
-		file + ":7:7: roles.admin.login.bearr: unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)",
+		file + ":7:7: roles.admin.login.bearr: unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew, logout)",
 		file + `:14:14: matrix.rules[1].match: pattern "GET /admin/{id": unbalanced "{" at column 12`,
 		file + `:17:15: matrix.rules[2].allow[0]: unknown role "custmer" (roles: anonymous, admin, customer)`,
 	}
@@ -287,7 +287,7 @@ func TestLoadErrors(t *testing.T) {
 		{"header cookie", "target: http://h\nroles:\n  a:\n    login: {headers: {cookie: v}}\n", nil, 4, 23, "roles.a.login.headers.cookie", "use cookies"},
 		{"header value", "target: http://h\nroles:\n  a:\n    login: {headers: {X-K: \"a\\rb\"}}\n", nil, 4, 28, "roles.a.login.headers.X-K", "control characters"},
 		{"cookie value", "target: http://h\nroles:\n  a:\n    login: {cookies: {s: 'a;b'}}\n", nil, 4, 26, "roles.a.login.cookies.s", "without blanks"},
-		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {saml: {}}\n", nil, 4, 13, "roles.a.login.saml", "unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)"},
+		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {saml: {}}\n", nil, 4, 13, "roles.a.login.saml", "unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew, logout)"},
 		{"rule name empty", "target: http://h\nmatrix:\n  rules:\n    - {name: ' ', match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
 		{"rule name two lines", "target: http://h\nmatrix:\n  rules:\n    - {name: \"a\\nb\", match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
 		{"rule name list", "target: http://h\nmatrix:\n  rules:\n    - {name: [a], match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", ""},

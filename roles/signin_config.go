@@ -157,6 +157,28 @@ func (c Capture) SecretName(role string) string {
 	return "roles." + role + ".login.capture." + c.Var
 }
 
+// Logout is the request that ends a session the audit signed in: sent
+// once at the end of the audit (interrupted or failed too) with the
+// session's own credentials, never with the role's static ones, so that
+// a session given in the configuration is never ended. Its URL, body and
+// headers may hold the role's variables ({self.logout_nonce}).
+type Logout struct {
+	Method  string // default GET
+	URL     string // a path or an in-scope URL
+	Body    string
+	Headers map[string]string
+}
+
+// String is the request, "POST /logout", for messages; its query is
+// left out (it may hold a token).
+func (l *Logout) String() string {
+	if l == nil {
+		return ""
+	}
+	u, _, _ := strings.Cut(l.URL, "?")
+	return l.Method + " " + u
+}
+
 // Renew bounds the renewals of a role's session in one run.
 type Renew struct {
 	Max     int           // default DefaultMaxRenewals; 0 never renews

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -47,6 +48,7 @@ type Session struct {
 	stats     SessionStats
 	lastTry   time.Time // start of the last sign-in attempt
 	failure   error     // why the first sign-in failed; nil when it did not
+	signedOut bool      // SignOut ran
 
 	opts SessionOptions
 	// signMu is held for writing by a sign-in; Ready takes it for reading
@@ -668,6 +670,110 @@ func SignInAll(ctx context.Context, sessions []*Session) []error {
 			continue
 		}
 		wg.Go(func() { errs[i] = s.SignIn(ctx) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// SignOut ends the session the role's flow signed in, with its logout
+// request (roles.Logout), once: the request carries the session's own
+// credentials (its cookies, the token it obtained, headers resolved from
+// its captures) and never the role's static ones, so that a session
+// given in the configuration is never ended. A role without a logout,
+// or that never signed in, sends nothing. The error says what was seen
+// and holds no secret.
+func (s *Session) SignOut(ctx context.Context) error {
+	lo := s.Role.Login.Logout
+	if lo == nil || !s.SignsIn() || s.opts.SignIn == nil || s.Generation() == 0 {
+		return nil
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	s.mu.Lock()
+	done := s.signedOut
+	s.signedOut = true
+	header := http.Header{}
+	for _, h := range []http.Header{s.subst, s.obtained} {
+		for k, vs := range h {
+			for _, v := range vs {
+				header.Add(k, v)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	base, err := url.Parse(s.opts.Target)
+	if err != nil {
+		return fmt.Errorf("target %q: %v", s.opts.Target, err)
+	}
+	ref, err := s.expandVars("login.logout.url", lo.URL)
+	if err != nil {
+		return err
+	}
+	u, err := base.Parse(ref)
+	if err != nil {
+		return fmt.Errorf("logout %s: %s", lo, s.redact(err.Error()))
+	}
+	var body io.Reader
+	if lo.Body != "" {
+		b, err := s.expandVars("login.logout.body", lo.Body)
+		if err != nil {
+			return err
+		}
+		body = strings.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, lo.Method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("logout %s: %s", lo, s.redact(err.Error()))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if cs := req.Header["Cookie"]; len(cs) > 1 {
+		req.Header["Cookie"] = []string{strings.Join(cs, "; ")}
+	}
+	for k, v := range lo.Headers {
+		hv, err := s.expandVars("login.logout.headers."+k, v)
+		if err != nil {
+			return err
+		}
+		req.Header.Set(k, hv)
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if o := base.Scheme + "://" + base.Host; req.Header.Get("Origin") == "" && lo.Method != http.MethodGet && lo.Method != http.MethodHead {
+		req.Header.Set("Origin", o) // as a browser posts a same-origin form
+	}
+	client := *s.opts.SignIn
+	client.Jar = s.jar.current()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("logout %s: %s", lo, s.redact(err.Error()))
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxSignInBody))
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		r := &reply{url: u, status: resp.StatusCode, header: resp.Header, body: b}
+		return fmt.Errorf("logout %s saw %s", lo, describeAnswer(r, base, s.redact))
+	}
+	s.opts.Logger.Info("signed out", "logout", lo.String(), "status", resp.StatusCode)
+	return nil
+}
+
+// SignOutAll ends, at the same time, the sessions of sessions that their
+// flow signed in and whose role has a logout (Session.SignOut), and
+// returns each one's error.
+func SignOutAll(ctx context.Context, sessions []*Session) []error {
+	errs := make([]error, len(sessions))
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		if s == nil || s.Role.Login.Logout == nil {
+			continue
+		}
+		wg.Go(func() { errs[i] = s.SignOut(ctx) })
 	}
 	wg.Wait()
 	return errs
