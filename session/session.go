@@ -141,6 +141,19 @@ func NewSession(r *roles.Role) *Session {
 	return s
 }
 
+// capturedRef reports whether text refers to a variable the role
+// captures at sign-in.
+func (s *Session) capturedRef(text string) bool {
+	found := false
+	roles.SubstituteVars(text, s.Role.Name, func(name string) (string, bool) {
+		for _, c := range s.Role.Login.Capture {
+			found = found || c.Var == name
+		}
+		return "", false
+	})
+	return found
+}
+
 // credTemplate is a configured header or cookie whose value holds role
 // variables: it is sent with the session's current values, resolved at
 // every sign-in, so that a renewal sends the nonce it captured.
@@ -180,7 +193,9 @@ func (s *Session) resolveCreds() error {
 			fail(fmt.Errorf("%s: the value of %s holds control characters and cannot be sent", field, t.text))
 			continue
 		}
-		if s.opts.Secrets != nil {
+		if s.opts.Secrets != nil && s.capturedRef(t.text) {
+			// A configured variable is no secret ("5"): only a value
+			// holding a capture is registered whole.
 			s.opts.Secrets.Add("roles."+s.Role.Name+"."+field, v)
 		}
 		if t.header != "" {
