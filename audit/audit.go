@@ -301,7 +301,12 @@ func WeakChecks(cfg *roles.Config) []string {
 			continue
 		}
 		l := r.Login
-		static := l.Basic != nil || l.Bearer != "" || len(l.Headers) > 0 || len(l.Cookies) > 0
+		static := l.Basic != nil || l.Bearer != "" // a value holding {self.var} is the session's, not static
+		for _, m := range []map[string]string{l.Headers, l.Cookies} {
+			for _, v := range m {
+				static = static || !roles.HasVarRef(v)
+			}
+		}
 		if flow := l.Flow(); flow != "" && static {
 			out = append(out, fmt.Sprintf("role %s: the check %s is sent with the static credentials as well as the session its %s sign-in obtains: if the application accepts those alone, the check proves nothing of the session; the audit runs the check without the session at sign-in and refuses the role when it passes (check.proves_session: false accepts it)", r.Name, c, flow))
 			continue

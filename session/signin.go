@@ -374,11 +374,16 @@ func staticKinds(l roles.Login) string {
 	if l.Bearer != "" {
 		k = append(k, "bearer")
 	}
-	if len(l.Headers) > 0 {
-		k = append(k, "headers")
-	}
-	if len(l.Cookies) > 0 {
-		k = append(k, "cookies")
+	for _, m := range []struct {
+		kind string
+		vals map[string]string
+	}{{"headers", l.Headers}, {"cookies", l.Cookies}} {
+		for _, v := range m.vals {
+			if !roles.HasVarRef(v) { // resolved from the session's captures: not static
+				k = append(k, m.kind)
+				break
+			}
+		}
 	}
 	return strings.Join(k, "+")
 }

@@ -111,6 +111,12 @@ roles:
   accepted:
     login: {bearer: accepted-token-1}
     check: {url: /status, proves_session: false}
+  noncer:
+    login:
+      form: {url: /login, fields: {log: noncer, pwd: pw}}
+      capture: {nonce: "regex:nonce=(\\w+)"}
+      headers: {X-Nonce: "{self.nonce}"}
+    check: {url: /api/me}
 matrix:
   rules:
     - {match: "GET /status", allow: ["*"]}
@@ -121,13 +127,13 @@ matrix:
 	}
 	for _, want := range []string{
 		cfg + ": warning: role editor: the check GET /api/me is sent with the static credentials as well as the session its form sign-in obtains",
-		cfg + ": warning: role viewer: the check GET /status is a page the matrix allows anonymous (rule GET /status (line 16))",
+		cfg + ": warning: role viewer: the check GET /status is a page the matrix allows anonymous (rule GET /status (line 22))",
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr:\n%s\nwant it to hold %q", stderr, want)
 		}
 	}
-	if strings.Contains(stderr, "role accepted:") || strings.Contains(stderr, "key-0123456789") {
-		t.Errorf("stderr:\n%s\nwarns of a check accepted with proves_session: false, or quotes the key", stderr)
+	if strings.Contains(stderr, "role accepted:") || strings.Contains(stderr, "role noncer:") || strings.Contains(stderr, "key-0123456789") {
+		t.Errorf("stderr:\n%s\nwarns of a check accepted with proves_session: false, or of a header resolved from a capture, or quotes the key", stderr)
 	}
 }
