@@ -55,7 +55,7 @@ the preflight, the first request of each sign-in flow, the discovery start URLs,
 every endpoint of the inventory (start URLs and endpoints declared in sources.list,
 OpenAPI or HAR files) probed as every role, existence canaries included. What depends on
 an answer is not listed: links found on pages, redirects, later sign-in steps, session
-checks and renewals; max_requests (%d per role) and max_probes (%d) bound them.
+checks, renewals and logouts; max_requests (%d per role) and max_probes (%d) bound them.
 `, cfg.Crawl.MaxRequests, cfg.Crawl.MaxProbes)
 	counts := map[string]int{}
 	line := func(p crawl.PlannedRequest, notes ...string) {
