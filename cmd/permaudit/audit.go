@@ -75,8 +75,13 @@ Sign-in: roles with a login flow (form, json, oauth2, command) sign in first, at
 the same time, and run their check. A role that cannot sign in stops the audit
 before any probe with exit 3, naming the role and what was seen;
 --skip-failed-roles audits the other roles instead (that role's cells are
-errors). Every non-ok answer to a role with a check is confirmed by the check;
-a session found ended is renewed (renew.max, default 3) and the request repeated.
+errors). The first sign-in also sends the check with the static credentials
+alone and anonymously: a check that passes that way proves no session, and the
+role is refused (check.proves_session: false accepts it). Every non-ok answer to
+a role with a check is confirmed by the check; a session found ended is renewed
+(renew.max, default 3) and the request repeated. At the end, interrupted or
+failed too, each role with a logout request ends the session the audit signed
+in; sessions given as static credentials are never ended.
 
 Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
 output; the text summary still goes to stdout unless some --out writes to '-'.

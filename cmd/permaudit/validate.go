@@ -23,6 +23,10 @@ func newValidateCmd(io ioStreams) *cobra.Command {
 		Long: `validate loads a configuration, expands its ${ENV} references and checks every
 field, reporting every problem at once as file:line:col: field: message; then
 it reads the HAR files and OpenAPI documents that sources names as files.
+A role variable ({self.var}) where it would be sent as written is an error.
+It warns of roles without a check, of checks that may pass without the
+session (a sign-in flow with static credentials, a page the matrix allows
+anonymous), and of rules an earlier rule shadows.
 It exits 0 when the configuration is valid and 2 otherwise.`,
 		Example: `  permaudit validate -c permaudit.yaml
   ADMIN_TOKEN=x permaudit validate -c staging.yaml`,
