@@ -50,7 +50,9 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		matched[exp.RuleIdx] = true
 		c.Rule = exp.Rule
 		c.Expected = expectedString(exp)
-		v, why := Decide(exp, o)
+		method, role := o.Method, o.Role
+		look := func(to *url.URL) roles.Expectation { return cfg.Expect(method, to, role, vars) }
+		v, why := DecideAt(exp, o, look)
 		c.Verdict = v
 		run.Observations = append(run.Observations, c)
 		j.exps = append(j.exps, exp)

@@ -54,7 +54,7 @@ func expectation(c *Config, r *Rule, name, role string) Expectation {
 			}
 		}
 	} else {
-		e.DenyAs = slices.Clone(r.DenyAs)
+		e.DenyAs = slices.Clone(r.DenyFormsFor(role))
 	}
 	return e
 }
