@@ -84,10 +84,14 @@
 //   - missing-www-authenticate: one note per template whose answers
 //     include a 401 without WWW-Authenticate, grouped like unmapped;
 //   - dead-rule: one note per matrix rule that matched no observation,
-//     with Cell -1. A run narrowed by --role or --only, a run already
-//     marked incomplete (Run.Incomplete set before Judge) or one with no
-//     observation at all gets no dead-rule note, because it cannot tell a
-//     dead rule from one that was kept away.
+//     with Cell -1. A run narrowed by --role or --only, or one with no
+//     observation at all, gets no dead-rule note: it kept rules away. An
+//     incomplete run (Run.Incomplete set before Judge) notes a rule only
+//     where the stop cannot be why it matched nothing: when discovery
+//     ran to its end (the run stopped while probing), a rule that could
+//     decide none of the unprobed cells (inventory endpoint x role, found
+//     with roles.Config.Matching); when discovery was cut (max_requests),
+//     only a rule an earlier rule fully covers.
 //
 // Findings are sorted by severity (critical first), then path, method and
 // role order (the configuration's); notes by verdict (inconclusive,
