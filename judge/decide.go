@@ -159,6 +159,9 @@ type redirect struct {
 // when their paths are equal, a trailing slash aside: a redirect that
 // only adds a slash or changes the query stays on the page.
 func redirectOf(o model.Observation) redirect {
+	if len(o.Chain) == 0 && (o.Status < 300 || o.Status >= 400 || o.Location == "") {
+		return redirect{} // no redirect: most answers
+	}
 	req, err := url.Parse(o.URL)
 	if err != nil {
 		return redirect{}
