@@ -52,6 +52,9 @@ func DecideAt(exp roles.Expectation, o model.Observation, look Lookup) (model.Ve
 	r := redirectOf(o)
 	if exp.Allow && r.named && r.hop > 0 && look != nil {
 		if to := look(r.left); !to.Unmapped {
+			// The body checks the probe made were the requested page's;
+			// X's own cell is judged with X's.
+			to.Body = nil
 			v, why := DecideAt(to, r.from(o), look)
 			if why != "" {
 				why = fmt.Sprintf("redirected to %s, which the request's query named, so judged as that page (%s, %s): %s", r.left.RequestURI(), to.Rule, expectedString(to), why)

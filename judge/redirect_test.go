@@ -28,6 +28,9 @@ matrix:
     - {match: "GET /signup", allow: []}
     - {match: "GET /invite", allow: [admin], deny_as: "redirect:/home*"}
     - {match: "GET /welcome", allow: [anonymous]}
+    - match: "GET /api/orders"
+      allow: [user]
+      body: [{contains: '"items"'}]
 `
 
 // chain returns an observation of path as role that was redirected
@@ -95,6 +98,10 @@ func TestJudgeRedirects(t *testing.T) {
 			verdict: model.Leak, msgHas: "which the request's query named"},
 		{name: "back_url to a page that blocks its role", obs: chain("admin", "/login?back_url=/admin/users", 403, model.Forbidden, "302 /admin/users"),
 			verdict: model.Blocked, msgHas: "which the request's query named"},
+		// The probe made /login's body checks (none), not /api/orders':
+		// no "check not made" error on the /login cell.
+		{name: "back_url to a page with body checks", obs: chain("user", "/login?back_url=/api/orders", 200, model.Allowed, "302 /api/orders"),
+			verdict: model.Pass},
 		{name: "a redirect the query did not name still blocks", obs: chain("user", "/login", 403, model.Forbidden, "302 /admin/users"),
 			verdict: model.Blocked},
 	}
