@@ -2,7 +2,9 @@ package judge
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -158,9 +160,8 @@ type redirect struct {
 	named bool
 }
 
-// redirectOf reads where o's redirects led. Two URLs are the same page
-// when their paths are equal, a trailing slash aside: a redirect that
-// only adds a slash or changes the query stays on the page.
+// redirectOf reads where o's redirects led (samePage says what leaving
+// the page is).
 func redirectOf(o model.Observation) redirect {
 	if len(o.Chain) == 0 && (o.Status < 300 || o.Status >= 400 || o.Location == "") {
 		return redirect{} // no redirect: most answers
@@ -203,8 +204,21 @@ func (r redirect) from(o model.Observation) model.Observation {
 	return o
 }
 
+// samePage reports whether a and b are the same page: origin, path (a
+// trailing slash aside) and query (its pairs in any order). A query
+// selects the page in many applications (index.php?title=...), so a
+// redirect that changes it leaves the page; where the new URL is one the
+// role may not see, the lookup still makes an allowed answer a leak.
 func samePage(a, b *url.URL) bool {
-	return model.SameOrigin(a, b) && strings.TrimSuffix(a.EscapedPath(), "/") == strings.TrimSuffix(b.EscapedPath(), "/")
+	if !model.SameOrigin(a, b) || strings.TrimSuffix(a.EscapedPath(), "/") != strings.TrimSuffix(b.EscapedPath(), "/") {
+		return false
+	}
+	if a.RawQuery == b.RawQuery {
+		return true
+	}
+	qa, erra := url.ParseQuery(a.RawQuery)
+	qb, errb := url.ParseQuery(b.RawQuery)
+	return erra == nil && errb == nil && maps.EqualFunc(qa, qb, slices.Equal)
 }
 
 // queryNames reports whether a query value of req names the page to: a
