@@ -382,6 +382,24 @@ matrix:
 	if c := run.Observations[1]; c.Rule != "admin area" {
 		t.Errorf("cell %s as %s: rule %q, want the rule's name", c.URL, c.Role, c.Rule)
 	}
+
+	// A run whose discovery was cut still names the shadowed rule (dead
+	// whatever the crawl finds), and only it.
+	cut := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Incomplete: "max_requests reached: 9 URL(s) found but never fetched"}
+	cut.Inventory.Cut.MaxRequests = 9
+	Judge(cut, cfg, []model.Observation{
+		ob("anonymous", "/", 200, model.Allowed, "status 200"),
+		ob("admin", "/admin/audit", 200, model.Allowed, "status 200"),
+	})
+	got = nil
+	for _, n := range cut.Notes {
+		if n.Verdict == model.DeadRule {
+			got = append(got, n.Rule+": "+n.Message)
+		}
+	}
+	if !reflect.DeepEqual(got, want[:1]) {
+		t.Errorf("dead rules of a run whose discovery was cut:\n got %q\nwant %q", got, want[:1])
+	}
 }
 
 // TestJudgeSortCountsGate judges a mixed set and checks the order of
