@@ -210,11 +210,14 @@ func TestDocsExample(t *testing.T) {
 	if got := c.Role("customer").Login.Kind(); got != "basic+bearer+headers+cookies" {
 		t.Errorf("customer Kind() = %q", got)
 	}
-	if len(c.Matrix.Rules) != 5 {
-		t.Errorf("%d rules, want 5", len(c.Matrix.Rules))
+	if len(c.Matrix.Rules) != 6 {
+		t.Fatalf("%d rules, want 6", len(c.Matrix.Rules))
 	}
-	if got := len(c.Matrix.Rules[4].Body); got != 2 {
-		t.Errorf("rule 5 has %d body checks, want 2", got)
+	if got := c.Matrix.Rules[4].DenyFormsFor("anonymous"); len(got) != 1 || got[0].Class != "unauthenticated" {
+		t.Errorf("rule 5's forms for anonymous: %+v, want login", got)
+	}
+	if got := len(c.Matrix.Rules[5].Body); got != 2 {
+		t.Errorf("rule 6 has %d body checks, want 2", got)
 	}
 }
 
@@ -292,7 +295,7 @@ func TestLoadErrors(t *testing.T) {
 		{"rule name two lines", "target: http://h\nmatrix:\n  rules:\n    - {name: \"a\\nb\", match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
 		{"rule name list", "target: http://h\nmatrix:\n  rules:\n    - {name: [a], match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", ""},
 		{"rule name twice", "target: http://h\nmatrix:\n  rules:\n    - {name: admin, match: /a, allow: []}\n    - {name: admin, match: /b, allow: []}\n", nil, 5, 14, "matrix.rules[1].name", `"admin" already names the rule at line 4`},
-		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body, header, json or title"},
+		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body, header, json, title or location"},
 		{"denial class", "target: http://h\ndenials:\n  - {body: x, class: login}\n", nil, 3, 22, "denials[0].class", `"login": want unauthenticated, forbidden or hidden`},
 		{"denial json path", "target: http://h\ndenials:\n  - {json: 'error..code', equals: x}\n", nil, 3, 12, "denials[0].json", `JSON path "error..code": empty key`},
 		{"denial json index", "target: http://h\ndenials:\n  - json: error[x]\n", nil, 3, 11, "denials[0].json", `index "x"`},
