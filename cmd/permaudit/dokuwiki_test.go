@@ -85,6 +85,7 @@ func TestDokuWiki(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dw := startDokuWiki(t, tc.loosen...)
 			before := dwDataHash(t, dw.dir)
 			start := time.Now()
