@@ -94,6 +94,9 @@ func TestDokuWiki(t *testing.T) {
 			if after := dwDataHash(t, dw.dir); !maps.Equal(before, after) {
 				t.Errorf("the audit wrote to the wiki: %s", dwHashDiff(before, after))
 			}
+			if left := dwSignedInSessions(t, dw.dir); len(left) > 0 {
+				t.Errorf("the audit left signed-in sessions on the wiki (logout: in permaudit.yaml): %q", left)
+			}
 			if !run.Complete {
 				t.Errorf("run incomplete: %s", run.Incomplete)
 			}
@@ -268,6 +271,31 @@ func dwHashDiff(before, after map[string]string) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
+}
+
+// dwSignedInSessions lists the users whose PHP sessions (serve.sh keeps
+// them in DIR/sessions) are still signed in: DokuWiki keeps the user in
+// the session as serialized PHP, `s:4:"user";s:5:"alice"`.
+func dwSignedInSessions(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "sessions", "sess_*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"alice", "bob", "admin"} {
+			if bytes.Contains(b, fmt.Appendf(nil, `s:4:"user";s:%d:"%s"`, len(u), u)) {
+				users = append(users, u)
+			}
+		}
+	}
+	sort.Strings(users)
+	return users
 }
 
 func auditDokuWiki(t *testing.T, base string) (int, *model.Run, string) {

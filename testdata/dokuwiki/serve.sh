@@ -20,6 +20,7 @@ for l in "$@"; do
   [ -f "$here/loosen/$l.php" ] && tail -n +2 "$here/loosen/$l.php" >> "$dir/conf/local.php"
   [ -f "$here/loosen/$l.acl" ] || [ -f "$here/loosen/$l.php" ] || { echo "serve.sh: no loosening $l" >&2; exit 2; }
 done
+mkdir -p "$dir/sessions"   # PHP's sessions, where the test can see which are left
 printf '<?php\nif (!defined("DOKU_CONF")) define("DOKU_CONF", "%s/conf/");\n' "$dir" > "$dir/prepend.php"
 # Four workers: the built-in server otherwise answers one request at a time.
-PHP_CLI_SERVER_WORKERS=${PHP_CLI_SERVER_WORKERS:-4} exec php -S "127.0.0.1:$port" -t /usr/share/dokuwiki -d "auto_prepend_file=$dir/prepend.php" -d display_errors=0
+PHP_CLI_SERVER_WORKERS=${PHP_CLI_SERVER_WORKERS:-4} exec php -S "127.0.0.1:$port" -t /usr/share/dokuwiki -d "auto_prepend_file=$dir/prepend.php" -d display_errors=0 -d "session.save_path=$dir/sessions"
