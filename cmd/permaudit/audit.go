@@ -38,6 +38,8 @@ type auditFlags struct {
 	SARIFRoot string
 	// Safety: --dry-run, --max-duration, --rate, --insecure, --ca-file, --proxy (safety.go).
 	Safety safetyFlags
+	// Shards: --inventory, --shard (audit only; shard.go).
+	Shards shardFlags
 }
 
 func addAuditFlags(c *cobra.Command, f *auditFlags) {
@@ -103,6 +105,7 @@ caps end the run the same way with exit 4.`,
 	}
 	cmd.Flags().StringVarP(&opts.ConfigPath, "config", "c", "permaudit.yaml", "audit configuration (YAML)")
 	addAuditFlags(cmd, &opts.Flags)
+	addShardFlags(cmd, &opts.Flags.Shards)
 	return cmd
 }
 
@@ -280,6 +283,9 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 	if len(f.Roles) == 0 {
 		opts.ProbeRoles = nil // every role, and no --role filter in the run
 	}
+	if err := f.Shards.apply(&opts, f.Baseline); err != nil {
+		return nil, err
+	}
 	res, err := audit.Run(ctx, cfg, opts)
 	prog.done()
 	if err != nil {
@@ -297,6 +303,9 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 		return run, writeErr
 	case res.Interrupted:
 		return run, &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case run.Shard != nil: // never gates on its own: merge decides
+		shardNote(io, run)
+		return run, nil
 	case run.Gate.Failed: // even in an incomplete run
 		return run, errGateFailed
 	case !run.Complete:

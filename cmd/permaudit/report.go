@@ -75,6 +75,7 @@ written).`,
 	addJudgeFlags(cmd, &opts.Judge)
 	cmd.Flags().StringVar(&opts.SARIFRoot, "sarif-root", "", sarifRootUsage)
 	cmd.Flags().StringArrayVar(&opts.Outs, "out", nil, "write an output, FORMAT=PATH ('-' for stdout); formats: "+strings.Join(report.Formats(), ", ")+" (repeatable)")
+	cmd.AddCommand(newMergeCmd(io))
 	return cmd
 }
 

@@ -124,7 +124,7 @@ Exit codes:
 		return usageErr(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
 	root.AddCommand(newAuditCmd(io), newValidateCmd(io), newDemoCmd(io), newReportCmd(io), newVersionCmd(io))
-	root.AddCommand(newBaselineCmd(io), newDiffCmd(io), newLearnCmd(io))
+	root.AddCommand(newBaselineCmd(io), newDiffCmd(io), newLearnCmd(io), newDiscoverCmd(io))
 	registerCompletions(root)
 	return root
 }
