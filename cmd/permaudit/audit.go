@@ -283,7 +283,7 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 	if len(f.Roles) == 0 {
 		opts.ProbeRoles = nil // every role, and no --role filter in the run
 	}
-	if err := f.Shards.apply(&opts, f.Baseline); err != nil {
+	if err := f.Shards.apply(&opts, f.Baseline, io.Env); err != nil {
 		return nil, err
 	}
 	res, err := audit.Run(ctx, cfg, opts)

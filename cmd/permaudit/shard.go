@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,13 +26,17 @@ type shardFlags struct {
 func addShardFlags(c *cobra.Command, f *shardFlags) {
 	fs := c.Flags()
 	fs.StringVar(&f.Inventory, "inventory", "", "probe this saved inventory instead of discovering: a file of permaudit discover --out, or a run JSON")
-	fs.StringVar(&f.Shard, "shard", "", "probe only shard K of N of the inventory (K/N, e.g. 2/4; needs --inventory): templates stay whole, the rate and requests in flight are divided by N, and the run never gates on its own (exit 0); join the N runs with permaudit report merge")
+	fs.StringVar(&f.Shard, "shard", "", "probe only shard K of N of the inventory (K/N, e.g. 2/4, or index/N for shard JOB_COMPLETION_INDEX+1 in a Kubernetes Indexed Job; needs --inventory): templates stay whole, the rate and requests in flight are divided by N, and the run never gates on its own (exit 0); join the N runs with permaudit report merge")
 }
 
 // apply puts --inventory and --shard into the audit's options.
-func (f shardFlags) apply(opts *audit.Options, baseline string) error {
+func (f shardFlags) apply(opts *audit.Options, baseline string, env func(string) (string, bool)) error {
 	if f.Shard != "" {
-		s, err := audit.ParseShard(f.Shard)
+		spec, err := shardIndex(f.Shard, env)
+		if err != nil {
+			return usageErr(err)
+		}
+		s, err := audit.ParseShard(spec)
 		if err != nil {
 			return usageErr(fmt.Errorf("--shard %w", err))
 		}
@@ -50,6 +56,25 @@ func (f shardFlags) apply(opts *audit.Options, baseline string) error {
 		opts.Inventory = inv
 	}
 	return nil
+}
+
+// shardIndex spells --shard index/N as K/N, K being JOB_COMPLETION_INDEX+1:
+// Kubernetes numbers an Indexed Job's pods from 0 and sets that variable
+// in each, and its images need no shell to do the sum.
+func shardIndex(spec string, env func(string) (string, bool)) (string, error) {
+	k, n, ok := strings.Cut(spec, "/")
+	if !ok || strings.TrimSpace(k) != "index" {
+		return spec, nil
+	}
+	v, set := "", false
+	if env != nil {
+		v, set = env("JOB_COMPLETION_INDEX")
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(v))
+	if !set || err != nil || i < 0 {
+		return "", fmt.Errorf("--shard %s: JOB_COMPLETION_INDEX is %q, want a number from 0 (Kubernetes sets it in the pods of an Indexed Job); elsewhere give the shard's number, such as 2/%s", spec, v, n)
+	}
+	return fmt.Sprintf("%d/%s", i+1, n), nil
 }
 
 func readInventoryFile(path string) (*model.InventoryFile, error) {
