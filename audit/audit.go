@@ -201,6 +201,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	if g.dry { // no sign-in was answered: plan every role's requests as they come
 		keeper = nil
 	}
+	if opts.Inventory != nil { // what its discovery found to end sessions
+		keeper.Known(opts.Inventory.Inventory.Skipped)
+	}
 
 	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent, Secrets: secrets}
 	copts.Keeper = keeper
