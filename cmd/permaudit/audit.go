@@ -93,13 +93,23 @@ at most 3 times and a failing target is paused; every request carries the run id
 (printed first on stderr). --dry-run prints what would be sent and sends nothing.
 Ctrl-C stops sending, lets requests in flight finish, writes every output marked
 incomplete and exits 130; a second Ctrl-C ends at once. --max-duration and the
-caps end the run the same way with exit 4.`,
+caps end the run the same way with exit 4.
+
+Shards (README.md, "Shards"): --inventory FILE probes a saved inventory (of
+permaudit discover --out, or a run JSON) instead of discovering. --shard K/N
+probes only shard K of N of it: the endpoints grouped by template, each template
+whole in one shard, the same slices on every machine; the shard sends at 1/N of
+crawl.rate, crawl.host_rate and crawl.concurrency, so N shards at once load the
+target as one audit. A shard never gates on its own: it exits 0 once its run is
+written, whatever it found (2, 3 or 130 when it could not audit), and
+permaudit report merge joins the N runs and gates. --baseline goes to the merge.`,
 		Example: `  permaudit audit -c permaudit.yaml
   permaudit audit -c permaudit.yaml --target http://127.0.0.1:8080 --out json=run.json
   permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'
   permaudit audit -c permaudit.yaml --out json=- --fail-on leak
   permaudit audit -c permaudit.yaml --dry-run
-  permaudit audit -c permaudit.yaml --max-duration 30m --proxy http://127.0.0.1:8080`,
+  permaudit audit -c permaudit.yaml --max-duration 30m --proxy http://127.0.0.1:8080
+  permaudit audit -c permaudit.yaml --inventory inventory.json --shard 2/3 --out json=shard-2.json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c.Context(), opts) },
 	}
