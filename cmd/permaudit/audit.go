@@ -261,6 +261,10 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 	if err != nil {
 		return nil, err
 	}
+	shard, inv, err := f.Shards.parse(f.Baseline, io.Env)
+	if err != nil {
+		return nil, err
+	}
 	var base *report.Baseline
 	if f.Baseline != "" {
 		if base, err = loadBaseline(f.Baseline); err != nil {
@@ -293,9 +297,7 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 	if len(f.Roles) == 0 {
 		opts.ProbeRoles = nil // every role, and no --role filter in the run
 	}
-	if err := f.Shards.apply(&opts, f.Baseline, io.Env); err != nil {
-		return nil, err
-	}
+	opts.Shard, opts.Inventory = shard, inv
 	res, err := audit.Run(ctx, cfg, opts)
 	prog.done()
 	if err != nil {

@@ -142,7 +142,7 @@ Exit codes:
 func registerCompletions(root *cobra.Command) {
 	for _, c := range root.Commands() {
 		fs := c.Flags()
-		if fs.Lookup("out") != nil {
+		if fs.Lookup("out") != nil && c.Name() != "discover" { // discover's --out is a file
 			_ = c.RegisterFlagCompletionFunc("out", completeOut)
 		}
 		if fs.Lookup("fail-on") != nil {

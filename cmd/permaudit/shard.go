@@ -29,33 +29,33 @@ func addShardFlags(c *cobra.Command, f *shardFlags) {
 	fs.StringVar(&f.Shard, "shard", "", "probe only shard K of N of the inventory (K/N, e.g. 2/4, or index/N for shard JOB_COMPLETION_INDEX+1 in a Kubernetes Indexed Job; needs --inventory): templates stay whole, the rate and requests in flight are divided by N, and the run never gates on its own (exit 0); join the N runs with permaudit report merge")
 }
 
-// apply puts --inventory and --shard into the audit's options.
-func (f shardFlags) apply(opts *audit.Options, baseline string, env func(string) (string, bool)) error {
+// parse reads --shard and the --inventory file; every problem is a usage
+// error.
+func (f shardFlags) parse(baseline string, env func(string) (string, bool)) (model.Shard, *model.InventoryFile, error) {
+	var s model.Shard
 	if f.Shard != "" {
 		spec, err := shardIndex(f.Shard, env)
 		if err != nil {
-			return usageErr(err)
+			return s, nil, usageErr(err)
 		}
-		s, err := audit.ParseShard(spec)
-		if err != nil {
-			return usageErr(fmt.Errorf("--shard %w", err))
+		if s, err = audit.ParseShard(spec); err != nil {
+			return s, nil, usageErr(fmt.Errorf("--shard %w", err))
 		}
 		if f.Inventory == "" {
-			return usageErr(errors.New("--shard needs --inventory FILE: every shard probes a slice of one saved inventory (write it with permaudit discover --out inventory.json)"))
+			return s, nil, usageErr(errors.New("--shard needs --inventory FILE: every shard probes a slice of one saved inventory (write it with permaudit discover --out inventory.json)"))
 		}
 		if baseline != "" {
-			return usageErr(errors.New("--baseline with --shard: a baseline applies to the whole audit; give it to permaudit report merge --baseline"))
+			return s, nil, usageErr(errors.New("--baseline with --shard: a baseline applies to the whole audit; give it to permaudit report merge --baseline"))
 		}
-		opts.Shard = s
 	}
-	if f.Inventory != "" {
-		inv, err := readInventoryFile(f.Inventory)
-		if err != nil {
-			return usageErr(err)
-		}
-		opts.Inventory = inv
+	if f.Inventory == "" {
+		return s, nil, nil
 	}
-	return nil
+	inv, err := readInventoryFile(f.Inventory)
+	if err != nil {
+		return s, nil, usageErr(err)
+	}
+	return s, inv, nil
 }
 
 // shardIndex spells --shard index/N as K/N, K being JOB_COMPLETION_INDEX+1:
@@ -161,6 +161,7 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 	for _, p := range opts.Safety.apply(cfg) {
 		problems = append(problems, errors.New(p))
 	}
+	opts.Out = strings.TrimPrefix(opts.Out, "json=") // as audit's --out spells it
 	if opts.Out == "" {
 		problems = append(problems, errors.New("--out: give the file to write the inventory to"))
 	}

@@ -169,3 +169,49 @@ func testShardsMerge(t *testing.T, config string) {
 		t.Error("a refused merge wrote its output")
 	}
 }
+
+// TestShardUsageErrors: what cannot make a sound shard is refused before
+// anything is sent, with exit 2 and a message saying what to do.
+func TestShardUsageErrors(t *testing.T) {
+	srv, cfg := startDemo(t, demoapp.Bugs{})
+	env := demoapp.Env()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.json")
+	if code, _, stderr := runCLI(t, env, "discover", "-c", cfg, "--target", srv.URL(), "--out", "json="+inv); code != exitOK {
+		t.Fatalf("discover: exit %d\n%s", code, stderr)
+	}
+	other := writeFile(t, "other.json", `{"schema":"permaudit.inventory/v1","target":"https://elsewhere.test","complete":true,"inventory":{"endpoints":[]}}`)
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no inventory", env, []string{"--shard", "1/2"}, "--shard needs --inventory"},
+		{"bad shard", env, []string{"--shard", "3/2", "--inventory", inv}, `--shard "3/2": K must be 1 to N (2)`},
+		{"baseline", env, []string{"--shard", "1/2", "--inventory", inv, "--baseline", "b.yaml"}, "give it to permaudit report merge --baseline"},
+		{"no such inventory", env, []string{"--inventory", filepath.Join(dir, "none.json")}, "write one with permaudit discover --out"},
+		{"another target", env, []string{"--inventory", other}, "the inventory was discovered on https://elsewhere.test"},
+		{"index without Kubernetes", env, []string{"--shard", "index/3", "--inventory", inv}, "JOB_COMPLETION_INDEX is \"\""},
+	}
+	for _, tc := range cases {
+		args := append([]string{"audit", "-c", cfg, "--target", srv.URL()}, tc.args...)
+		code, _, stderr := runCLI(t, tc.env, args...)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d saying %q", tc.name, code, stderr, exitUsage, tc.want)
+		}
+	}
+	// index/N in an Indexed Job's pod: JOB_COMPLETION_INDEX 1 is shard 2/3.
+	kenv := map[string]string{"JOB_COMPLETION_INDEX": "1"}
+	for k, v := range env {
+		kenv[k] = v
+	}
+	out := filepath.Join(dir, "shard.json")
+	code, _, stderr := runCLI(t, kenv, "audit", "-c", cfg, "--target", srv.URL(), "--inventory", inv, "--shard", "index/3", "--out", "json="+out)
+	if code != exitOK {
+		t.Fatalf("--shard index/3: exit %d\n%s", code, stderr)
+	}
+	if s := readRunJSON(t, out).Shard; s == nil || s.Index != 2 || s.Count != 3 {
+		t.Errorf("--shard index/3 with JOB_COMPLETION_INDEX=1 ran shard %+v, want 2/3", s)
+	}
+}
