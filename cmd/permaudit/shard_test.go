@@ -207,9 +207,13 @@ func TestShardUsageErrors(t *testing.T) {
 		kenv[k] = v
 	}
 	out := filepath.Join(dir, "shard.json")
-	code, _, stderr := runCLI(t, kenv, "audit", "-c", cfg, "--target", srv.URL(), "--inventory", inv, "--shard", "index/3", "--out", "json="+out)
+	code, _, stderr := runCLI(t, kenv, "audit", "-c", cfg, "--target", srv.URL(), "--inventory", inv, "--shard", "index/3", "--rate", "600/s", "--out", "json="+out)
 	if code != exitOK {
 		t.Fatalf("--shard index/3: exit %d\n%s", code, stderr)
+	}
+	// A third of the rate and of the requests in flight (8 by default).
+	if !strings.Contains(stderr, ": at most 200/s, 2 request(s) at once") {
+		t.Errorf("shard 2/3 at --rate 600/s does not announce 200/s and 2 requests at once:\n%s", stderr)
 	}
 	if s := readRunJSON(t, out).Shard; s == nil || s.Index != 2 || s.Count != 3 {
 		t.Errorf("--shard index/3 with JOB_COMPLETION_INDEX=1 ran shard %+v, want 2/3", s)
