@@ -96,7 +96,7 @@ func shardNote(io ioStreams, run *model.Run) {
 	if !run.Complete {
 		state = "incomplete: " + run.Incomplete
 	}
-	fmt.Fprintf(io.Err, "permaudit: shard %s (%d template(s), %d endpoint(s); %s): a shard never gates on its own, so this exit code is 0 whatever it found; permaudit report merge joins every shard's run and gates\n",
+	fmt.Fprintf(io.Err, "permaudit: shard %s (%d template(s), %d endpoint(s); %s): a shard never gates on its own: its gate and notes judge this slice only, and its exit code is 0 whatever it found; permaudit report merge joins every shard's run and gates\n",
 		run.Shard, run.Shard.Templates, run.Shard.Endpoints, state)
 }
 
