@@ -168,6 +168,28 @@ func testShardsMerge(t *testing.T, config string) {
 	if _, err := os.Stat(at("refused.json")); err == nil {
 		t.Error("a refused merge wrote its output")
 	}
+
+	// The inventory of a previous run serves as well: two shards of the
+	// unsharded run's inventory merge to the same run again.
+	var again []string
+	for k := 1; k <= 2; k++ {
+		out := at(fmt.Sprintf("again-%d.json", k))
+		again = append(again, out)
+		code, _, stderr = runCLI(t, env, "audit", "-c", cfg, "--target", srv.URL(), "--fail-on", everyVerdict,
+			"--inventory", at("whole.json"), "--shard", fmt.Sprintf("%d/2", k), "--out", "json="+out)
+		if code != exitOK {
+			t.Fatalf("shard %d/2 of the run's inventory: exit %d\n%s", k, code, stderr)
+		}
+	}
+	code, _, stderr = runCLI(t, nil, append([]string{"report", "merge", "-o", at("again.json")}, again...)...)
+	if code != wholeCode {
+		t.Fatalf("merge of the run's inventory: exit %d, want %d\n%s", code, wholeCode, stderr)
+	}
+	rerun := readRunJSON(t, at("again.json"))
+	same("cells (run inventory)", cells(whole), cells(rerun))
+	same("findings (run inventory)", whole.Findings, rerun.Findings)
+	same("notes (run inventory)", whole.Notes, rerun.Notes)
+	same("gate (run inventory)", whole.Gate, rerun.Gate)
 }
 
 // TestShardUsageErrors: what cannot make a sound shard is refused before
