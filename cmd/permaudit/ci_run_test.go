@@ -144,7 +144,7 @@ var shardCount = regexp.MustCompile(`(?:\$\{\{matrix\.shard\}\}|index)/(\d+)`)
 
 // expandShards returns args once per shard when it names one by a
 // placeholder: ${{ matrix.shard }} (GitHub) is replaced by K, index/N and
-// $(JOB_COMPLETION_INDEX) (Kubernetes) read JOB_COMPLETION_INDEX = K-1.
+// $(SHARD_INDEX) (Kubernetes) read the pod's completion index, K-1.
 func expandShards(t *testing.T, args []string) []shardRun {
 	t.Helper()
 	n := 0
@@ -161,7 +161,7 @@ func expandShards(t *testing.T, args []string) []shardRun {
 		var words []string
 		for _, w := range args {
 			w = strings.ReplaceAll(w, "${{matrix.shard}}", strconv.Itoa(k))
-			w = strings.ReplaceAll(w, "$(JOB_COMPLETION_INDEX)", strconv.Itoa(k-1))
+			w = strings.ReplaceAll(w, "$(SHARD_INDEX)", strconv.Itoa(k-1)) // the pod's completion index
 			words = append(words, w)
 		}
 		out = append(out, shardRun{args: words, env: map[string]string{"JOB_COMPLETION_INDEX": strconv.Itoa(k - 1)}})
