@@ -236,7 +236,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 		return res, nil
 	}
 
-	// Sendable endpoints only, --only, max_probes (guard.go).
+	// Sendable endpoints only, --only, the shard's slice, max_probes (guard.go).
 	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions), opts.Shard)
 	if opts.Shard.Count > 0 {
 		run.Shard = &g.shard
