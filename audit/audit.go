@@ -62,6 +62,17 @@ type Options struct {
 	Progress func(crawl.Progress)
 	// Tune adjusts the run's transport options: tests shorten backoffs.
 	Tune func(*crawl.TransportOptions)
+	// Inventory, when set, is probed instead of discovering: a saved
+	// inventory (permaudit discover, or a previous run's). Its target must
+	// be the configuration's.
+	Inventory *model.InventoryFile
+	// Shard, when Count is set, probes only shard Index of Count of the
+	// Inventory's templates, at 1/Count of the rate and requests in flight
+	// (shard.go). It needs Inventory.
+	Shard model.Shard
+	// DiscoverOnly stops after discovery: Result.Inventory holds what was
+	// found; nothing is probed or judged.
+	DiscoverOnly bool
 }
 
 // Result is what an audit produced.
@@ -75,6 +86,8 @@ type Result struct {
 	Plan *Plan
 	// Interrupted says that a signal (the parent context) stopped the run.
 	Interrupted bool
+	// Inventory is what discovery found (Options.DiscoverOnly).
+	Inventory *model.InventoryFile
 }
 
 // Run audits cfg's target (docs/design.md, "Flow"): it signs every role
@@ -128,6 +141,21 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	for _, w := range WeakChecks(cfg) {
 		log.Warn(w)
 	}
+	if err := checkInventory(cfg, opts); err != nil {
+		return nil, &Error{Kind: Usage, Err: err}
+	}
+	if opts.Inventory != nil {
+		run.InventoryDigest = model.InventoryDigest(&opts.Inventory.Inventory)
+	}
+	if n := opts.Shard.Count; n > 0 {
+		tune := opts.Tune
+		opts.Tune = func(o *crawl.TransportOptions) {
+			shareLoad(o, n)
+			if tune != nil {
+				tune(o)
+			}
+		}
+	}
 	g, err := newGuard(ctx, cfg, opts, log) // transport, max duration, dry run (guard.go)
 	if err != nil {
 		return nil, &Error{Kind: Usage, Err: err}
@@ -179,6 +207,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	if g.dry { // no sign-in was answered: plan every role's requests as they come
 		keeper = nil
 	}
+	if opts.Inventory != nil { // what its discovery found to end sessions
+		keeper.Known(opts.Inventory.Inventory.Skipped)
+	}
 
 	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent, Secrets: secrets}
 	copts.Keeper = keeper
@@ -187,17 +218,35 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 			copts.Sessions = slices.DeleteFunc(slices.Clone(copts.Sessions), func(x *session.Session) bool { return x == s })
 		}
 	}
-	inv, err := crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), copts)
-	if err != nil && ctx.Err() == nil {
-		return nil, fmt.Errorf("discovery: %w", err)
+	var inv *model.Inventory
+	if opts.Inventory != nil {
+		inv = cloneInventory(&opts.Inventory.Inventory)
+	} else {
+		inv, err = crawl.Discover(crawl.WithPhase(ctx, crawl.PhaseDiscover), copts)
+		if err != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("discovery: %w", err)
+		}
 	}
 	if inv == nil {
 		inv = &model.Inventory{}
 	}
 	run.Inventory = *inv
+	if opts.DiscoverOnly {
+		if g.dry {
+			res.Plan = g.plan(cfg, secrets, &run.Inventory)
+			return res, nil
+		}
+		keeper.AddSkips(&run.Inventory)
+		res.Inventory = g.discovered(run, opts.Now().UTC())
+		res.Interrupted = g.interrupted()
+		return res, nil
+	}
 
-	// Sendable endpoints only, --only, max_probes (guard.go).
-	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions))
+	// Sendable endpoints only, --only, the shard's slice, max_probes (guard.go).
+	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions), opts.Shard)
+	if opts.Shard.Count > 0 {
+		run.Shard = &g.shard
+	}
 	var obs []model.Observation
 	if ctx.Err() == nil {
 		copts.Sessions = probeSessions
@@ -212,6 +261,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	}
 
 	run.Complete, run.Incomplete = g.completeness(&run.Inventory)
+	fromInventory(run, opts.Inventory)
 	traffic := g.tr.Stats()
 	run.Traffic = &traffic
 	keeper.AddSkips(&run.Inventory)

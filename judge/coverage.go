@@ -12,17 +12,22 @@ import (
 // coverage computes the coverage of a judged run from its inventory and
 // cells.
 func coverage(run *model.Run, cfg *roles.Config) *model.Coverage {
+	return coverageOf(run, cfg.RoleNames())
+}
+
+// coverageOf is coverage with the configuration's role names, in order.
+func coverageOf(run *model.Run, names []string) *model.Coverage {
 	inv := run.Inventory
 	cov := &model.Coverage{Endpoints: len(inv.Entries), Roles: []model.RoleCoverage{}, Sources: map[string]int{}, Partial: []model.PartialEntry{}}
 	byRole := map[string]*model.RoleCoverage{}
-	for _, n := range cfg.RoleNames() {
+	for _, n := range names {
 		cov.Roles = append(cov.Roles, model.RoleCoverage{Role: n, Pages: inv.Pages[n]})
 	}
 	for i := range cov.Roles {
 		byRole[cov.Roles[i].Role] = &cov.Roles[i]
 	}
 	crawled := 0
-	for _, n := range cfg.RoleNames() {
+	for _, n := range names {
 		if _, ok := inv.Pages[n]; ok {
 			crawled++
 		}
