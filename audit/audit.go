@@ -62,6 +62,17 @@ type Options struct {
 	Progress func(crawl.Progress)
 	// Tune adjusts the run's transport options: tests shorten backoffs.
 	Tune func(*crawl.TransportOptions)
+	// Inventory, when set, is probed instead of discovering: a saved
+	// inventory (permaudit discover, or a previous run's). Its target must
+	// be the configuration's.
+	Inventory *model.InventoryFile
+	// Shard, when Count is set, probes only shard Index of Count of the
+	// Inventory's templates, at 1/Count of the rate and requests in flight
+	// (shard.go). It needs Inventory.
+	Shard model.Shard
+	// DiscoverOnly stops after discovery: Result.Inventory holds what was
+	// found; nothing is probed or judged.
+	DiscoverOnly bool
 }
 
 // Result is what an audit produced.
@@ -75,6 +86,8 @@ type Result struct {
 	Plan *Plan
 	// Interrupted says that a signal (the parent context) stopped the run.
 	Interrupted bool
+	// Inventory is what discovery found (Options.DiscoverOnly).
+	Inventory *model.InventoryFile
 }
 
 // Run audits cfg's target (docs/design.md, "Flow"): it signs every role
@@ -125,6 +138,24 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	for _, s := range cfg.Shadowed() {
 		log.Warn(ShadowWarning(s), "line", s.Rule.Line)
 	}
+	for _, w := range WeakChecks(cfg) {
+		log.Warn(w)
+	}
+	if err := checkInventory(cfg, opts); err != nil {
+		return nil, &Error{Kind: Usage, Err: err}
+	}
+	if opts.Inventory != nil {
+		run.InventoryDigest = model.InventoryDigest(&opts.Inventory.Inventory)
+	}
+	if n := opts.Shard.Count; n > 0 {
+		tune := opts.Tune
+		opts.Tune = func(o *crawl.TransportOptions) {
+			shareLoad(o, n)
+			if tune != nil {
+				tune(o)
+			}
+		}
+	}
 	g, err := newGuard(ctx, cfg, opts, log) // transport, max duration, dry run (guard.go)
 	if err != nil {
 		return nil, &Error{Kind: Usage, Err: err}
@@ -155,6 +186,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 		}
 		clients[r.Name] = crawl.NewClient(scope, s, g.clientOptions(cfg, userAgent))
 	}
+	// Whatever ends the audit (its end, a signal, a failure), the sessions
+	// it signed in itself are ended (signOutRoles).
+	defer signOutRoles(g.parent, sessions, secrets, log)
 	if err := preflight(crawl.WithPhase(ctx, crawl.PhasePreflight), cfg, secrets, clients["anonymous"]); err != nil && !g.dry {
 		return nil, g.stopped(&Error{Kind: Unreachable, Err: err})
 	}
@@ -173,6 +207,9 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	if g.dry { // no sign-in was answered: plan every role's requests as they come
 		keeper = nil
 	}
+	if opts.Inventory != nil { // what its discovery found to end sessions
+		keeper.Known(opts.Inventory.Inventory.Skipped)
+	}
 
 	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent, Secrets: secrets}
 	copts.Keeper = keeper
@@ -181,21 +218,44 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 			copts.Sessions = slices.DeleteFunc(slices.Clone(copts.Sessions), func(x *session.Session) bool { return x == s })
 		}
 	}
-	dctx, dcancel := g.discovery(ctx) // its share of the maximum duration (guard.go)
-	inv, err := crawl.Discover(crawl.WithPhase(dctx, crawl.PhaseDiscover), copts)
-	g.discovered(dctx)
-	dcancel()
-	if err != nil && dctx.Err() == nil {
-		return nil, fmt.Errorf("discovery: %w", err)
+	var inv *model.Inventory
+	if opts.Inventory != nil {
+		inv = cloneInventory(&opts.Inventory.Inventory)
+	} else {
+		// A run that probes gives discovery its share of the maximum
+		// duration (guard.go); a discovery-only run has all of it.
+		dctx, dcancel := ctx, context.CancelFunc(func() {})
+		if !opts.DiscoverOnly {
+			dctx, dcancel = g.discovery(ctx)
+		}
+		inv, err = crawl.Discover(crawl.WithPhase(dctx, crawl.PhaseDiscover), copts)
+		g.noteDiscoveryCut(dctx)
+		dcancel()
+		if err != nil && dctx.Err() == nil {
+			return nil, fmt.Errorf("discovery: %w", err)
+		}
 	}
 	if inv == nil {
 		inv = &model.Inventory{}
 	}
 	run.Inventory = *inv
+	if opts.DiscoverOnly {
+		if g.dry {
+			res.Plan = g.plan(cfg, secrets, &run.Inventory)
+			return res, nil
+		}
+		keeper.AddSkips(&run.Inventory)
+		res.Inventory = g.discovered(run, opts.Now().UTC())
+		res.Interrupted = g.interrupted()
+		return res, nil
+	}
 
-	// Sendable endpoints only, --only, in crawl.ProbeOrder, max_probes
-	// (guard.go).
-	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions))
+	// Sendable endpoints only, --only, the shard's slice, in
+	// crawl.ProbeOrder, max_probes (guard.go).
+	endpoints := g.endpoints(scope, &run.Inventory, opts.Only, len(probeSessions), opts.Shard)
+	if opts.Shard.Count > 0 {
+		run.Shard = &g.shard
+	}
 	var obs []model.Observation
 	if ctx.Err() == nil {
 		copts.Sessions = probeSessions
@@ -212,6 +272,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	}
 
 	run.Complete, run.Incomplete = g.completeness(&run.Inventory)
+	fromInventory(run, opts.Inventory)
 	traffic := g.tr.Stats()
 	run.Traffic = &traffic
 	keeper.AddSkips(&run.Inventory)
@@ -282,6 +343,47 @@ func UncheckedRoles(cfg *roles.Config) []string {
 	for _, r := range cfg.Roles {
 		if r.Name != "anonymous" && r.Check == nil && r.Login.Kind() != "none" {
 			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// WeakChecks says, for each role whose check may pass without its
+// signed-in state as far as the configuration tells, why: a role that
+// signs in with a flow and also sends static credentials (the check
+// carries both), or a check on a page the matrix allows anonymous, with
+// no text only a signed-in answer holds. The audit runs such checks
+// without the session at the first sign-in and refuses the role when
+// they pass (session.Session.SignIn); check.proves_session: false
+// accepts it and silences this.
+func WeakChecks(cfg *roles.Config) []string {
+	var out []string
+	base, _ := url.Parse(cfg.Target)
+	for _, r := range cfg.Roles {
+		c := r.Check
+		if c == nil || c.Unproven || r.Name == "anonymous" {
+			continue
+		}
+		l := r.Login
+		static := l.Basic != nil || l.Bearer != "" // a value holding {self.var} is the session's, not static
+		for _, m := range []map[string]string{l.Headers, l.Cookies} {
+			for _, v := range m {
+				static = static || !roles.HasVarRef(v)
+			}
+		}
+		if flow := l.Flow(); flow != "" && static {
+			out = append(out, fmt.Sprintf("role %s: the check %s is sent with the static credentials as well as the session its %s sign-in obtains: if the application accepts those alone, the check proves nothing of the session; the audit runs the check without the session at sign-in and refuses the role when it passes (check.proves_session: false accepts it)", r.Name, c, flow))
+			continue
+		}
+		if base == nil || roles.HasVarRef(c.URL) || c.Contains != "" || c.LoggedOut != "" {
+			continue
+		}
+		u, err := base.Parse(c.URL)
+		if err != nil {
+			continue
+		}
+		if e := cfg.Expect(c.Method, u, "anonymous", nil); e.Allow {
+			out = append(out, fmt.Sprintf("role %s: the check %s is a page the matrix allows anonymous (rule %s): it proves no session unless its answer differs (add contains: a text only the signed-in page shows); the audit refuses the role when the check passes anonymously", r.Name, c, e.Rule))
 		}
 	}
 	return out

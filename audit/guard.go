@@ -34,7 +34,8 @@ type guard struct {
 	dry    bool
 
 	maxProbes int
-	notProbed int // endpoints left out by max_probes
+	notProbed int         // endpoints left out by max_probes
+	shard     model.Shard // the slice probed (shard.go), with its counts
 
 	// discoveryCut says that discovery's share of the maximum duration
 	// ended it (discovery).
@@ -103,14 +104,17 @@ func (g *guard) record(p crawl.PlannedRequest) {
 
 // endpoints returns what the probe phase may send: the inventory entries
 // that are sendable (crawl.SendableEndpoints records the others as
-// skipped), narrowed by --only, and cut to max_probes in inventory order.
-func (g *guard) endpoints(scope *crawl.Scope, inv *model.Inventory, only []roles.Pattern, probeRoles int) []model.Endpoint {
+// skipped), narrowed by --only and to the shard's slice, and cut to
+// max_probes in crawl.ProbeOrder.
+func (g *guard) endpoints(scope *crawl.Scope, inv *model.Inventory, only []roles.Pattern, probeRoles int, shard model.Shard) []model.Endpoint {
 	var eps []model.Endpoint
 	for _, e := range crawl.SendableEndpoints(scope, inv) {
 		if matchesOnly(only, e) {
 			eps = append(eps, e)
 		}
 	}
+	g.shard = shard
+	eps = sliceShard(eps, &g.shard)  // in inventory order
 	eps = crawl.ProbeOrder(inv, eps) // declared first, then one URL per template
 	if probeRoles > 0 && g.maxProbes > 0 {
 		if limit := g.maxProbes / probeRoles; len(eps) > limit {
@@ -141,8 +145,8 @@ func (g *guard) discovery(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeoutCause(ctx, g.maxDur/discoveryShare, errDiscoveryShare)
 }
 
-// discovered notes whether discovery's share of the time ended it.
-func (g *guard) discovered(dctx context.Context) {
+// noteDiscoveryCut notes whether discovery's share of the time ended it.
+func (g *guard) noteDiscoveryCut(dctx context.Context) {
 	g.discoveryCut = g.ctx.Err() == nil && errors.Is(context.Cause(dctx), errDiscoveryShare)
 }
 

@@ -59,10 +59,10 @@ the preflight, the first request of each sign-in flow, the discovery start URLs,
 every endpoint of the inventory (start URLs and endpoints declared in sources.list,
 OpenAPI or HAR files) probed as every role, existence canaries included. What depends on
 an answer is not listed: links found on pages, redirects, later sign-in steps, session
-checks and renewals; max_requests (%d per role), max_query_variants (%d per page) and
-max_probes (%d) bound them. Probes are sent declared endpoints first, then one URL of
-every template, then the second of every template; the probe lists below are in URL
-order.
+checks, renewals and logouts; max_requests (%d per role), max_query_variants (%d per
+page) and max_probes (%d) bound them. Probes are sent declared endpoints first, then one
+URL of every template, then the second of every template; the probe lists below are in
+URL order.
 `, cfg.Crawl.MaxRequests, variants, cfg.Crawl.MaxProbes)
 	counts := map[string]int{}
 	line := func(p crawl.PlannedRequest, notes ...string) {

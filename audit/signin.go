@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 	"github.com/permaudit/permaudit/session"
@@ -59,6 +61,24 @@ func signInRoles(ctx context.Context, cfg *roles.Config, secrets *roles.Redactor
 	}
 	return nil, &Error{Kind: Unreachable, Err: errors.New(strings.Join(msgs, "\n") +
 		"\nfix the role's login or check, or run with --skip-failed-roles to audit the other roles")}
+}
+
+// signOutTimeout bounds the logouts at the end of an audit.
+const signOutTimeout = 30 * time.Second
+
+// signOutRoles ends the sessions the audit signed in with a flow, for
+// the roles that declare a logout (session.SignOutAll), with a context
+// that a signal or the maximum duration has not cancelled: an
+// interrupted or failed audit leaves no session behind either. Sessions
+// given as static credentials are never ended. A failure is a warning.
+func signOutRoles(parent context.Context, sessions []*session.Session, secrets *roles.Redactor, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), signOutTimeout)
+	defer cancel()
+	for i, err := range session.SignOutAll(crawl.WithPhase(ctx, crawl.PhaseSignOut), sessions) {
+		if err != nil {
+			log.Warn("role "+sessions[i].Name()+": its session could not be ended: "+secrets.Redact(err.Error())+"; it stays open on the target until it expires", "role", sessions[i].Name())
+		}
+	}
 }
 
 // sessionInfo fills the session fields of the run's roles: how each

@@ -14,6 +14,7 @@ const (
 	PhaseSignIn    = "sign-in"
 	PhaseDiscover  = "discover"
 	PhaseProbe     = "probe"
+	PhaseSignOut   = "sign-out"
 )
 
 type phaseKey struct{}

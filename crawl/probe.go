@@ -216,8 +216,8 @@ func (p *prober) redirectTarget(method string, cur *url.URL, a *answer, hop int)
 		return nil, ""
 	}
 	loc := a.header.Get("Location")
-	if loc == "" {
-		return nil, ""
+	if loc == "" || p.classifier.SignatureAt(a.status, a.header, a.body, cur) {
+		return nil, "" // a recognised redirect is the denial (denials: location)
 	}
 	u, err := model.Normalize(cur, loc)
 	switch {

@@ -376,6 +376,8 @@ func TestOneTimeToken(t *testing.T) {
 		{"/c?authenticity_token=x", "authenticity_token"},
 		{"/course/view.php?id=2&sesskey=AbCdEf1234", "sesskey"},
 		{"/s?csrfmiddlewaretoken=x", "csrfmiddlewaretoken"},
+		{"/doku.php?id=start&do=logout&sectok=3803021e0b8159fa", "sectok"}, // DokuWiki
+		{"/index.php?title=X&action=edit&wpEditToken=ab12", "wpEditToken"}, // MediaWiki
 		{"/s?X-CSRF-Token=x", "X-CSRF-Token"},
 		{"/s?_token=x", "_token"},
 		{"/s?t=issued-abcdef", "t"},

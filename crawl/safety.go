@@ -128,7 +128,7 @@ func CheckPlainHTTP(cfg *roles.Config) error {
 	if len(with) == 0 {
 		return nil
 	}
-	return fmt.Errorf("target %s is plain HTTP on a host that is not loopback, and role(s) %s hold credentials that would cross the network in clear text: use an https target, or set allow_plain_http: true to accept it",
+	return fmt.Errorf("target %s is plain HTTP on a host that is not loopback, and role(s) %s hold credentials that would cross the network in clear text: use an https target, or set allow_plain_http: true (or --allow-plain-http) to accept it",
 		originString(u.Scheme, u.Host), strings.Join(with, ", "))
 }
 

@@ -18,7 +18,7 @@ var tokenKey = strings.NewReplacer("_", "", "-", "")
 // tokenName reports whether a parameter, hidden input or meta tag name
 // reads as a one-time token's: it holds nonce, csrf or xsrf, or is one of
 // the names frameworks use (_token, token, authenticity_token, sesskey,
-// __RequestVerificationToken, form_token...), ignoring case, "_" and "-".
+// DokuWiki's sectok, __RequestVerificationToken, form_token...), ignoring case, "_" and "-".
 func tokenName(name string) bool {
 	if name == "" {
 		return false
@@ -33,7 +33,7 @@ func tokenName(name string) bool {
 		}
 	}
 	switch k {
-	case "token", "authenticitytoken", "sesskey", "requestverificationtoken", "formtoken",
+	case "token", "authenticitytoken", "sesskey", "sectok", "wpedittoken", "requestverificationtoken", "formtoken",
 		"antiforgerytoken", "securitytoken", "formkey", "confirmtoken", "actiontoken":
 		return true
 	}

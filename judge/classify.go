@@ -55,7 +55,15 @@ func resolve(base *url.URL, ref string) (*url.URL, error) {
 // 500), not failing. The transport never retries such an answer and never
 // counts it toward a host's pause.
 func (c *Classifier) Signature(status int, h http.Header, body []byte) bool {
-	doc := &denialDoc{h: h, body: body}
+	return c.SignatureAt(status, h, body, nil)
+}
+
+// SignatureAt is Signature for an answer of at, the URL requested, which
+// a relative Location resolves against (the target when nil). The probe
+// asks it before following a redirect: a redirect a signature recognises
+// is the denial, and the page it leads to is not the answer.
+func (c *Classifier) SignatureAt(status int, h http.Header, body []byte, at *url.URL) bool {
+	doc := &denialDoc{h: h, body: body, at: c.base(at)}
 	for _, d := range c.cfg.Denials {
 		if denialMatches(d, status, h, body, doc) {
 			return true
@@ -69,7 +77,7 @@ func (c *Classifier) Classify(status int, h http.Header, body []byte, final *url
 	var doc *denialDoc // the body read as JSON and as a page, once
 	for i, d := range c.cfg.Denials {
 		if doc == nil {
-			doc = &denialDoc{h: h, body: body}
+			doc = &denialDoc{h: h, body: body, at: c.base(final)}
 		}
 		if denialMatches(d, status, h, body, doc) {
 			class := denialClass(d)
@@ -295,6 +303,7 @@ func denialClass(d roles.Denial) model.Class {
 type denialDoc struct {
 	h    http.Header
 	body []byte
+	at   *url.URL // what a relative Location resolves against; may be nil
 
 	jsonDone, titleDone bool
 	json                any
@@ -352,7 +361,7 @@ func pageTitle(body []byte) (string, bool) {
 // path or title (which roles refuses to load) never matches. doc reads
 // the same body, for the JSON path and the title.
 func denialMatches(d roles.Denial, status int, h http.Header, body []byte, doc *denialDoc) bool {
-	if d.Body == "" && d.Header == "" && d.JSON == "" && d.Title == "" {
+	if d.Body == "" && d.Header == "" && d.JSON == "" && d.Title == "" && d.LocationTo == nil {
 		return false
 	}
 	if d.Status != 0 && d.Status != status {
@@ -388,7 +397,21 @@ func denialMatches(d roles.Denial, status int, h http.Header, body []byte, doc *
 	if d.JSON != "" && !jsonDenial(d, doc) {
 		return false
 	}
+	if d.LocationTo != nil && !locationDenial(d.LocationTo, status, h, doc.at) {
+		return false
+	}
 	return true
+}
+
+// locationDenial reports whether the answer is a redirect whose Location,
+// resolved against at, is on at's origin and matches to.
+func locationDenial(to *roles.Pattern, status int, h http.Header, at *url.URL) bool {
+	loc := h.Get("Location")
+	if status < 300 || status >= 400 || loc == "" || at == nil {
+		return false
+	}
+	u, err := model.Normalize(at, loc)
+	return err == nil && model.SameOrigin(u, at) && to.Match("", u, roles.Bindings{})
 }
 
 // jsonDenial reports whether the body is JSON in which d's path selects

@@ -2,9 +2,11 @@ package judge
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
 
@@ -17,6 +19,8 @@ func FuzzDenialSignature(f *testing.F) {
 	f.Add(`{"error":{"code":"readapidenied"}}`, "error.code")
 	f.Add("<title>a<b>c</b></title><title>second</title>", "items[*].id")
 	f.Add("<svg><title>x</title></svg>", "$[0]")
+	f.Add("//other.example/denied", "a")
+	f.Add("../../denied?x=1", "a")
 	f.Fuzz(func(t *testing.T, body, path string) {
 		h := http.Header{"Content-Type": {"text/html"}}
 		doc := &denialDoc{h: h, body: []byte(body)}
@@ -29,6 +33,20 @@ func FuzzDenialSignature(f *testing.F) {
 		}
 		if ok && title != "" && !denialMatches(roles.Denial{Title: title}, 200, h, []byte(body), &denialDoc{h: h, body: []byte(body)}) {
 			t.Fatalf("the page's own title %q does not match it", title)
+		}
+		// A location signature matches only a redirect whose Location, the
+		// fuzzed text, resolves onto the requested origin.
+		at, _ := url.Parse("http://127.0.0.1:8080/a/b")
+		anyPath, _ := roles.ParsePattern("/**")
+		ld := roles.Denial{Location: "/**", LocationTo: &anyPath}
+		lh := http.Header{"Location": {body}}
+		if denialMatches(ld, 200, lh, nil, &denialDoc{h: lh, at: at}) {
+			t.Fatalf("location signature matched a 200 with Location %q", body)
+		}
+		if denialMatches(ld, 302, lh, nil, &denialDoc{h: lh, at: at}) {
+			if u, err := model.Normalize(at, body); err != nil || !model.SameOrigin(u, at) {
+				t.Fatalf("location signature matched Location %q, which leaves the origin", body)
+			}
 		}
 		steps, err := roles.ParseJSONPath(path)
 		if err != nil {

@@ -11,8 +11,9 @@
 // The Classifier reads an answer, in this order:
 //
 //   - a configured denial signature (body substring, header, JSON path and
-//     value, page title, status; all given conditions must hold): the
-//     class it names (forbidden by default), "denial signature N (class)";
+//     value, page title, a redirect's Location, status; all given
+//     conditions must hold): the class it names (forbidden by default),
+//     "denial signature N (class)";
 //   - 401: unauthenticated;
 //   - 3xx to the login URL (its path compared, query ignored; without a
 //     login URL, a path naming log-in or sign-in): unauthenticated, "redirect
@@ -61,7 +62,15 @@
 //     otherwise. Without deny_as, anonymous must be told unauthenticated or
 //     hidden (forbidden is wrong-code) and any other role forbidden or
 //     hidden (unauthenticated is wrong-code; proving the session was live
-//     comes with session checks); other is inconclusive.
+//     comes with session checks); other is inconclusive. A 401 to a
+//     signed-in role is wrong-code even where every form is hidden.
+//   - redirects (DecideAt, docs/design.md "Redirects"): a redirect form
+//     ("redirect", "redirect:/path*") accepts a redirect to another page;
+//     expected deny, a chain that left the page and ended allowed on a
+//     page the role may see is inconclusive (a pass with a redirect form),
+//     a leak only when the role may not see that page either; expected
+//     allow, a chain to a page the request's query named (back_url=X) is
+//     judged by X's expectation.
 //
 // Severities: leak critical, blocked high, existence-leak and error medium,
 // wrong-code low, notes info.
@@ -75,10 +84,14 @@
 //   - missing-www-authenticate: one note per template whose answers
 //     include a 401 without WWW-Authenticate, grouped like unmapped;
 //   - dead-rule: one note per matrix rule that matched no observation,
-//     with Cell -1. A run narrowed by --role or --only, a run already
-//     marked incomplete (Run.Incomplete set before Judge) or one with no
-//     observation at all gets no dead-rule note, because it cannot tell a
-//     dead rule from one that was kept away.
+//     with Cell -1. A run narrowed by --role or --only, or one with no
+//     observation at all, gets no dead-rule note: it kept rules away. An
+//     incomplete run (Run.Incomplete set before Judge) notes a rule only
+//     where the stop cannot be why it matched nothing: when discovery
+//     ran to its end (the run stopped while probing), a rule that could
+//     decide none of the unprobed cells (inventory endpoint x role, found
+//     with roles.Config.Matching); when discovery was cut (max_requests),
+//     only a rule an earlier rule fully covers.
 //
 // Findings are sorted by severity (critical first), then path, method and
 // role order (the configuration's); notes by verdict (inconclusive,

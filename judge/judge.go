@@ -50,7 +50,9 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		matched[exp.RuleIdx] = true
 		c.Rule = exp.Rule
 		c.Expected = expectedString(exp)
-		v, why := Decide(exp, o)
+		method, role := o.Method, o.Role
+		look := func(to *url.URL) roles.Expectation { return cfg.Expect(method, to, role, vars) }
+		v, why := DecideAt(exp, o, look)
 		c.Verdict = v
 		run.Observations = append(run.Observations, c)
 		j.exps = append(j.exps, exp)
@@ -80,35 +82,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		j.note(g, c, model.MissingWWWAuth, fmt.Sprintf("%s: 401 without a WWW-Authenticate header (RFC 9110 requires one; %s; roles: %s)",
 			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
 	}
-	// A narrowed run (--role, --only), an incomplete one or one with no
-	// observation cannot tell a dead rule from one that was kept away.
-	if len(obs) > 0 && len(run.Filters.Roles) == 0 && len(run.Filters.Only) == 0 && run.Incomplete == "" {
-		for ri, r := range cfg.Matrix.Rules {
-			if matched[r.Index] {
-				continue
-			}
-			pats := make([]string, len(r.Match))
-			for i, p := range r.Match {
-				pats[i] = p.String()
-			}
-			name := r.Name()
-			msg := "rule " + ruleRef(&r) + " matched no probed endpoint"
-			for _, e := range cfg.Matrix.Rules[:ri] {
-				if e.Covers(&r) {
-					msg += fmt.Sprintf("; the earlier rule %s matches every request it could (first match wins), so it never applies", ruleRef(&e))
-					break
-				}
-			}
-			run.Notes = append(run.Notes, model.Finding{
-				Verdict:     model.DeadRule,
-				Severity:    model.Info,
-				Rule:        name,
-				Message:     msg,
-				Fingerprint: model.DeadRuleFingerprint(pats),
-				Cell:        -1,
-			})
-		}
-	}
+	deadRules(run, cfg, obs, matched, vars)
 
 	j.sort()
 	j.count()

@@ -269,10 +269,23 @@ func TestJudgeDeadRules(t *testing.T) {
 		ob("customer", "/api/orders/17", 200, model.Allowed, "status 200"),
 		ob("admin", "/api/orders/17", 200, model.Allowed, "status 200"),
 	}
+	// inv lists the endpoints of obs, and more when an incomplete run
+	// left some unprobed.
+	inv := func(more ...string) model.Inventory {
+		var in model.Inventory
+		for _, p := range append([]string{"/", "/admin/", "/api/orders/17"}, more...) {
+			in.Entries = append(in.Entries, model.Entry{Endpoint: model.Endpoint{Method: "GET", URL: base + p}})
+		}
+		return in
+	}
+	const left = "; the run is incomplete, but it probed every endpoint it found that this rule could decide"
+	cut := inv("/members/x")
+	cut.Cut.MaxRequests = 3
 	tests := []struct {
 		name       string
 		filters    model.Filters
 		incomplete string
+		inventory  model.Inventory
 		obs        []model.Observation
 		want       []string
 	}{
@@ -285,11 +298,28 @@ func TestJudgeDeadRules(t *testing.T) {
 		{name: "narrowed by --only", obs: obs, filters: model.Filters{Only: []string{"GET /admin/**"}}},
 		{name: "narrowed by --role", obs: obs, filters: model.Filters{Roles: []string{"customer"}}},
 		{name: "no observation", obs: nil},
-		{name: "incomplete", obs: obs, incomplete: "interrupted"},
+		// Issue 15: an incomplete run still notes the rules it reached:
+		// every unprobed cell (the anonymous and admin cells of /admin/,
+		// /members/x and /never/y as every role) is one these could not
+		// decide.
+		{name: "incomplete, every rule reached", obs: obs, incomplete: "max_probes 4 reached", inventory: inv(), want: []string{
+			"rule GET /teapot (line 22) matched no probed endpoint" + left,
+			"rule GET /members/** (line 25) matched no probed endpoint" + left,
+			"rule GET /never/** (line 28) matched no probed endpoint" + left,
+			"rule GET /notes/{id} (line 30) matched no probed endpoint" + left,
+		}},
+		// The run stopped before probing /members/x and /never/y: their
+		// rules may decide them, so they are not called dead.
+		{name: "incomplete, stopped before a rule's URLs", obs: obs, incomplete: "interrupted", inventory: inv("/members/x", "/never/y"), want: []string{
+			"rule GET /teapot (line 22) matched no probed endpoint" + left,
+			"rule GET /notes/{id} (line 30) matched no probed endpoint" + left,
+		}},
+		// Discovery was cut: any rule may match a URL never found.
+		{name: "incomplete, discovery cut", obs: obs, incomplete: "max_requests reached", inventory: cut},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Filters: tt.filters, Incomplete: tt.incomplete}
+			run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Filters: tt.filters, Incomplete: tt.incomplete, Inventory: tt.inventory}
 			Judge(run, cfg, tt.obs)
 			var got []string
 			for _, n := range run.Notes {
@@ -351,6 +381,24 @@ matrix:
 	}
 	if c := run.Observations[1]; c.Rule != "admin area" {
 		t.Errorf("cell %s as %s: rule %q, want the rule's name", c.URL, c.Role, c.Rule)
+	}
+
+	// A run whose discovery was cut still names the shadowed rule (dead
+	// whatever the crawl finds), and only it.
+	cut := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}, Incomplete: "max_requests reached: 9 URL(s) found but never fetched"}
+	cut.Inventory.Cut.MaxRequests = 9
+	Judge(cut, cfg, []model.Observation{
+		ob("anonymous", "/", 200, model.Allowed, "status 200"),
+		ob("admin", "/admin/audit", 200, model.Allowed, "status 200"),
+	})
+	got = nil
+	for _, n := range cut.Notes {
+		if n.Verdict == model.DeadRule {
+			got = append(got, n.Rule+": "+n.Message)
+		}
+	}
+	if !reflect.DeepEqual(got, want[:1]) {
+		t.Errorf("dead rules of a run whose discovery was cut:\n got %q\nwant %q", got, want[:1])
 	}
 }
 

@@ -61,6 +61,16 @@ type Run struct {
 	// Rejudged records the configuration a saved run was judged again
 	// with (permaudit report -c); nil when judged at audit time.
 	Rejudged *Rejudged `json:"rejudged,omitempty"`
+	// InventoryDigest identifies the saved inventory the run probed
+	// (audit --inventory; model.InventoryDigest); omitted when the run
+	// discovered its own.
+	InventoryDigest string `json:"inventory_digest,omitempty"`
+	// Shard is the slice of that inventory a shard run probed (audit
+	// --shard K/N); nil otherwise. A shard run never gates on its own.
+	Shard *Shard `json:"shard,omitempty"`
+	// Merged lists the shard runs this run was joined from (report
+	// merge), in shard order; nil otherwise.
+	Merged []MergedShard `json:"merged,omitempty"`
 	// Diff is what changed since an earlier run (permaudit report --diff
 	// OLD.json), for renderers to show; nil otherwise.
 	Diff *Diff `json:"diff,omitempty"`

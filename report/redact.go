@@ -35,7 +35,7 @@ var plainString = reflect.TypeFor[string]()
 // run back, or the fingerprints that match a baseline.
 var toolMade = map[string]bool{
 	"Schema": true, "Version": true, "RunID": true,
-	"ConfigFingerprint": true, "Fingerprint": true,
+	"ConfigFingerprint": true, "Fingerprint": true, "InventoryDigest": true,
 	"BodySHA256": true, "BodySHA256WithoutIDs": true,
 }
 

@@ -120,6 +120,9 @@ type lookup struct {
 	parsed bool
 	b      Bindings
 	best   int32 // the first matching entry so far; -1 for none
+	// each, when set, is called with every matching entry instead, and
+	// best stays -1 (Config.Matching).
+	each func(id int32)
 }
 
 // first returns the index in x.rules of the first rule one of whose
@@ -138,6 +141,21 @@ func (x *matrixIndex) first(method string, u *url.URL, b Bindings) int {
 		return -1
 	}
 	return x.entries[l.best].rule
+}
+
+// every calls fn with the index in x.rules of each rule one of whose
+// patterns matches method and u, in no particular order, a rule possibly
+// more than once.
+func (x *matrixIndex) every(method string, u *url.URL, b Bindings, fn func(rule int)) {
+	if u == nil {
+		return
+	}
+	l := lookup{x: x, method: method, u: u, segs: urlSegments(u), b: b, best: -1}
+	l.each = func(id int32) { fn(x.entries[id].rule) }
+	if root := x.byMethod[method]; root != nil {
+		l.walk(root, 0)
+	}
+	l.walk(x.anyMeth, 0)
 }
 
 // walk proposes the entries under n whose segments could match l.segs
@@ -159,6 +177,14 @@ func (l *lookup) walk(n *trieNode, d int) {
 // try matches the entries of ids (ascending) in full, up to the first
 // that matches or the best found so far.
 func (l *lookup) try(ids []int32) {
+	if l.each != nil {
+		for _, id := range ids {
+			if e := &l.x.entries[id]; e.literal || l.matches(e.pat) {
+				l.each(id)
+			}
+		}
+		return
+	}
 	for _, id := range ids {
 		if l.best >= 0 && id >= l.best {
 			return

@@ -110,10 +110,33 @@ func FuzzCompiledMatrix(f *testing.F) {
 					if !reflect.DeepEqual(got, want) {
 						t.Fatalf("%s %v as %s: compiled %+v, scan %+v\nrules: %s", method, u, role, got, want, describeRules(c))
 					}
+					// Matching names every rule that matches, the first
+					// (Expect's) among them.
+					all := map[int]bool{}
+					c.Matching(method, u, role, vars, func(i int) { all[i] = true })
+					if scan := scanMatching(c, method, u, role, vars); !reflect.DeepEqual(all, scan) {
+						t.Fatalf("%s %v as %s: Matching %v, scan %v\nrules: %s", method, u, role, all, scan, describeRules(c))
+					}
 				}
 			}
 		}
 	})
+}
+
+// scanMatching is Matching by a plain scan of every pattern.
+func scanMatching(c *Config, method string, u *url.URL, role string, vars Vars) map[int]bool {
+	if vars == nil {
+		vars = c.staticVar
+	}
+	out := map[int]bool{}
+	for _, r := range c.Matrix.Rules {
+		for _, p := range r.Match {
+			if p.match(method, u, Bindings{Self: role, Vars: vars}) {
+				out[r.Index] = true
+			}
+		}
+	}
+	return out
 }
 
 func describeRules(c *Config) string {

@@ -116,7 +116,7 @@ type CrawlConfig struct {
 
 // Denial is a denial signature: an answer that matches every condition
 // given is classified as Class whatever its status. At least one of Body,
-// Header, JSON and Title is set.
+// Header, JSON, Title and Location is set.
 type Denial struct {
 	// Class is the answer class the signature means: "unauthenticated",
 	// "forbidden" (the default) or "hidden".
@@ -134,6 +134,11 @@ type Denial struct {
 	// <title> element of an HTML answer, whitespace collapsed (compared
 	// case-sensitively, Title itself collapsed too).
 	Title string
+	// Location is a path pattern as written ("/", "/home*"), LocationTo
+	// it parsed: the answer is a redirect (3xx) whose Location, resolved
+	// against the request, is on the target's origin and matches it.
+	Location   string
+	LocationTo *Pattern
 }
 
 // Denial classes, the answer classes a denial signature may mean.
@@ -169,6 +174,9 @@ type Login struct {
 	Command *CommandLogin
 	// Capture takes role variables from the login answer.
 	Capture []Capture
+	// Logout, when set, ends the session the flow signed in, at the end
+	// of the audit (signin_config.go); nil: the session is left to expire.
+	Logout *Logout
 	// Renew bounds renewals; Load applies the defaults.
 	Renew Renew
 }

@@ -20,9 +20,10 @@
 // Secrets: every credential value (basic password, the "user:pass" base64
 // and full "Basic ..." forms, bearer token and "Bearer ..." header value,
 // configured header and cookie values) and every value expanded from the
-// environment, whatever its field, is registered in Config.Secrets under
-// its field path. The basic username is not a secret unless it came from
-// the environment. Config.Fingerprint hashes a canonical rendering of the
+// environment into a credential field (env_secret.go) or written
+// ${secret:NAME} is registered in Config.Secrets under its field path. A
+// value from the environment in a URL, an id, a username or a variable is
+// not a secret. Config.Fingerprint hashes a canonical rendering of the
 // loaded configuration (defaults applied, map keys sorted) in which those
 // values are replaced by their field names: changing a token or an
 // environment value keeps the fingerprint; changing anything else in the
@@ -38,7 +39,10 @@
 //   - role names are [a-z0-9_-]+; "self" is reserved; "anonymous" may be
 //     declared for its vars only, and is always Config.Roles[0];
 //   - a {role.var} reference (in a pattern or a start URL) must name a
-//     declared role and one of its declared vars; {self.var} is unchecked;
+//     declared role and one of its declared vars; {self.var} is unchecked
+//     there; in a login or a check it is substituted only where
+//     credential_vars.go says, must name the role's own variable or
+//     capture, and is an error anywhere else (it would be sent literally);
 //   - login credentials may be combined as docs/config.md says; when
 //     several set Authorization, NewSession keeps the last of basic,
 //     bearer, headers. Header and cookie names must be HTTP tokens; cookie
@@ -46,8 +50,8 @@
 //     was configured (and what the Redactor knows); Cookie, Host and
 //     Content-Length cannot be set as headers;
 //   - field paths index lists from 0: "matrix.rules[0].allow[1]";
-//   - a value from ${ENV} is a secret even outside credentials (docs/design.md
-//     reserves ${ENV} for secrets), so it is redacted wherever it appears.
+//   - a value from ${ENV} is a secret in credential fields only, or when
+//     written ${secret:NAME} (docs/design.md, "Secrets", records why).
 //
 // # Patterns
 //

@@ -24,6 +24,32 @@ func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expect
 	return expectation(c, &x.rules[i], x.names[i], role)
 }
 
+// Matching calls fn with the Index of every rule one of whose patterns
+// matches method and u requested as role, not only the first: the rules
+// that could decide that request were the rules before them absent. A
+// rule may be named more than once, in no particular order.
+func (c *Config) Matching(method string, u *url.URL, role string, vars Vars, fn func(index int)) {
+	if vars == nil {
+		vars = c.staticVar
+	}
+	b := Bindings{Self: role, Vars: vars}
+	m, ok := asciiUpper(method)
+	if !ok {
+		for i := range c.Matrix.Rules {
+			r := &c.Matrix.Rules[i]
+			for _, p := range r.Match {
+				if p.match(method, u, b) {
+					fn(r.Index)
+					break
+				}
+			}
+		}
+		return
+	}
+	x := c.matrixIndex()
+	x.every(m, u, b, func(i int) { fn(x.rules[i].Index) })
+}
+
 // expectScan is expect by a plain first-match scan of every pattern of
 // every rule: the reference the compiled matrix is tested against
 // (FuzzCompiledMatrix), and the lookup for a method outside ASCII.
@@ -54,7 +80,7 @@ func expectation(c *Config, r *Rule, name, role string) Expectation {
 			}
 		}
 	} else {
-		e.DenyAs = slices.Clone(r.DenyAs)
+		e.DenyAs = slices.Clone(r.DenyFormsFor(role))
 	}
 	return e
 }

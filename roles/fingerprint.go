@@ -115,6 +115,9 @@ func canonical(c *Config, secret map[string]bool) string {
 		if d.Title != "" {
 			val(join(p, "title"), d.Title)
 		}
+		if d.Location != "" {
+			val(join(p, "location"), d.Location)
+		}
 	}
 	val("matrix.default", c.Matrix.Default)
 	for i, r := range c.Matrix.Rules {
@@ -124,11 +127,17 @@ func canonical(c *Config, secret map[string]bool) string {
 		}
 		list(join(p, "match"), pats(r.Match))
 		list(join(p, "allow"), r.Allow)
-		forms := make([]string, len(r.DenyAs))
-		for j, f := range r.DenyAs {
-			forms[j] = f.Class + "/" + strconv.Itoa(f.Status)
+		list(join(p, "deny_as"), denyCanonical(r.DenyAs))
+		// Per-role forms and redirects came later: written only when
+		// used, so that an older configuration keeps its fingerprint.
+		named := make([]string, 0, len(r.DenyAsRole))
+		for role := range r.DenyAsRole {
+			named = append(named, role)
 		}
-		list(join(p, "deny_as"), forms)
+		sort.Strings(named)
+		for _, role := range named {
+			list(join(p, "deny_as."+role), denyCanonical(r.DenyAsRole[role]))
+		}
 		if len(r.Body) > 0 {
 			bodyCanonical(&b, p, r.Body, val, list)
 		}
@@ -136,4 +145,18 @@ func canonical(c *Config, secret map[string]bool) string {
 	nilList("outputs", c.Outputs)
 	nilList("fail_on", c.FailOn)
 	return b.String()
+}
+
+// denyCanonical spells denial forms for the fingerprint: class/status as
+// they always were, a redirect form as it is written.
+func denyCanonical(forms []DenyForm) []string {
+	out := make([]string, len(forms))
+	for i, f := range forms {
+		if f.Redirect {
+			out[i] = f.String()
+			continue
+		}
+		out[i] = f.Class + "/" + strconv.Itoa(f.Status)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package roles
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,15 +32,27 @@ func parse(file string, data []byte, opts LoadOptions) (*Config, error) {
 		env = os.LookupEnv
 	}
 	w := &walker{Walker: yamlwalk.Walker{File: file}, env: env, secrets: NewRedactor(), secret: map[string]bool{},
-		fieldSecrets: map[string][]string{}, credential: map[string]bool{}}
+		fieldSecrets: map[string][]string{}, credential: map[string]bool{}, envVals: map[string][]string{}}
 	w.Text = w.expandText
 	c := w.config(data)
 	if len(w.Errs) > 0 {
 		return nil, w.configErrors()
 	}
 	c.File = file
+	// The fingerprint renders every value taken from the environment as
+	// its field's name, secret or not, so that it does not change with
+	// the environment.
+	fp := w.secrets.Clone()
+	fromEnv := maps.Clone(w.secret)
+	for path, vals := range w.envVals {
+		fromEnv[path] = true
+		for _, v := range vals {
+			fp.Add(path, v)
+		}
+	}
+	c.Secrets = fp
+	c.fingerprint = fingerprint(c, fromEnv)
 	c.Secrets = w.secrets
-	c.fingerprint = fingerprint(c, w.secret)
 	return c, nil
 }
 
@@ -62,6 +75,9 @@ type walker struct {
 	// checks are the roles' checks, judged by checkSafety once the
 	// scope is read.
 	checks []pendingCheck
+	// envVals are the values expanded from ${ENV} at each field path,
+	// secret or not: the fingerprint renders those fields as their names.
+	envVals map[string][]string
 }
 
 // configErrors returns the problems found, sorted by position. A message
@@ -101,18 +117,31 @@ func (w *walker) addSecret(path, value string) {
 }
 
 // expandText is the walker's yamlwalk.Walker.Text: it expands ${NAME} in
-// the text of every string read, and registers every value expanded from
-// the environment as a secret named path.
+// the text of every string read. A value expanded from the environment
+// is a secret named path when path is a credential field
+// (credentialField), or when written ${secret:NAME}; one used in a URL,
+// an id, a username or a variable is not (env_secret.go).
 func (w *walker) expandText(n *yaml.Node, path, text string) (string, bool) {
-	s, vals, err := expand(text, w.env)
+	s, vals, marked, err := expand(text, w.env)
+	secret := marked || credentialField(path)
+	if len(vals) > 0 {
+		w.envVals[path] = append(w.envVals[path], vals...)
+	}
 	for _, v := range vals {
-		w.addSecret(path, v)
+		if secret {
+			w.addSecret(path, v)
+		} else {
+			// Not a secret, but a message about this field does not
+			// quote it either (configErrors): errors may reach logs
+			// that a configuration's environment does not.
+			w.fieldSecrets[path] = append(w.fieldSecrets[path], v)
+		}
 	}
 	if err != nil {
 		w.Errorf(n, path, "%v", err)
 		return "", false
 	}
-	if len(vals) > 0 {
+	if len(vals) > 0 && secret {
 		w.addSecret(path, s)
 	}
 	return s, true
@@ -197,15 +226,18 @@ func (w *walker) config(data []byte) *Config {
 	return c
 }
 
-// expand replaces ${NAME} by the value of NAME; "$${" is a literal "${".
-// It returns the values it substituted. A missing or empty variable is an
-// error naming it, so that no credential is ever silently empty.
-func expand(s string, env func(string) (string, bool)) (string, []string, error) {
+// expand replaces ${NAME} (or ${secret:NAME}, a value marked secret) by
+// the value of NAME; "$${" is a literal "${". It returns the values it
+// substituted, and whether one was marked secret. A missing or empty
+// variable is an error naming it, so that no credential is ever silently
+// empty.
+func expand(s string, env func(string) (string, bool)) (string, []string, bool, error) {
 	if !strings.Contains(s, "${") {
-		return s, nil, nil
+		return s, nil, false, nil
 	}
 	var b strings.Builder
 	var vals []string
+	marked := false
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
@@ -221,24 +253,27 @@ func expand(s string, env func(string) (string, bool)) (string, []string, error)
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", vals, fmt.Errorf("unterminated \"${\": write \"$${\" for a literal \"${\"")
+			return "", vals, marked, fmt.Errorf("unterminated \"${\": write \"$${\" for a literal \"${\"")
 		}
 		name := s[i+2 : i+end]
+		if n, ok := strings.CutPrefix(name, "secret:"); ok {
+			name, marked = n, true
+		}
 		if !validEnvName(name) {
-			return "", vals, fmt.Errorf("invalid environment variable name %q in \"${...}\"", name)
+			return "", vals, marked, fmt.Errorf("invalid environment variable name %q in \"${...}\"", name)
 		}
 		v, ok := env(name)
 		if !ok {
-			return "", vals, fmt.Errorf("environment variable %s is not set", name)
+			return "", vals, marked, fmt.Errorf("environment variable %s is not set", name)
 		}
 		if v == "" {
-			return "", vals, fmt.Errorf("environment variable %s is empty", name)
+			return "", vals, marked, fmt.Errorf("environment variable %s is empty", name)
 		}
 		vals = append(vals, v)
 		b.WriteString(v)
 		s = s[i+end+1:]
 	}
-	return b.String(), vals, nil
+	return b.String(), vals, marked, nil
 }
 
 func validEnvName(s string) bool {

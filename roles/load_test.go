@@ -173,7 +173,7 @@ func TestLoadBadFile(t *testing.T) {
 	}
 	file := filepath.Join("testdata", "bad.yaml")
 	want := []string{
-		file + ":7:7: roles.admin.login.bearr: unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)",
+		file + ":7:7: roles.admin.login.bearr: unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew, logout)",
 		file + `:14:14: matrix.rules[1].match: pattern "GET /admin/{id": unbalanced "{" at column 12`,
 		file + `:17:15: matrix.rules[2].allow[0]: unknown role "custmer" (roles: anonymous, admin, customer)`,
 	}
@@ -210,11 +210,14 @@ func TestDocsExample(t *testing.T) {
 	if got := c.Role("customer").Login.Kind(); got != "basic+bearer+headers+cookies" {
 		t.Errorf("customer Kind() = %q", got)
 	}
-	if len(c.Matrix.Rules) != 5 {
-		t.Errorf("%d rules, want 5", len(c.Matrix.Rules))
+	if len(c.Matrix.Rules) != 6 {
+		t.Fatalf("%d rules, want 6", len(c.Matrix.Rules))
 	}
-	if got := len(c.Matrix.Rules[4].Body); got != 2 {
-		t.Errorf("rule 5 has %d body checks, want 2", got)
+	if got := c.Matrix.Rules[4].DenyFormsFor("anonymous"); len(got) != 1 || got[0].Class != "unauthenticated" {
+		t.Errorf("rule 5's forms for anonymous: %+v, want login", got)
+	}
+	if got := len(c.Matrix.Rules[5].Body); got != 2 {
+		t.Errorf("rule 6 has %d body checks, want 2", got)
 	}
 }
 
@@ -287,12 +290,12 @@ func TestLoadErrors(t *testing.T) {
 		{"header cookie", "target: http://h\nroles:\n  a:\n    login: {headers: {cookie: v}}\n", nil, 4, 23, "roles.a.login.headers.cookie", "use cookies"},
 		{"header value", "target: http://h\nroles:\n  a:\n    login: {headers: {X-K: \"a\\rb\"}}\n", nil, 4, 28, "roles.a.login.headers.X-K", "control characters"},
 		{"cookie value", "target: http://h\nroles:\n  a:\n    login: {cookies: {s: 'a;b'}}\n", nil, 4, 26, "roles.a.login.cookies.s", "without blanks"},
-		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {saml: {}}\n", nil, 4, 13, "roles.a.login.saml", "unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew)"},
+		{"login unknown", "target: http://h\nroles:\n  a:\n    login: {saml: {}}\n", nil, 4, 13, "roles.a.login.saml", "unknown field (known: basic, bearer, headers, cookies, form, json, oauth2, command, capture, renew, logout)"},
 		{"rule name empty", "target: http://h\nmatrix:\n  rules:\n    - {name: ' ', match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
 		{"rule name two lines", "target: http://h\nmatrix:\n  rules:\n    - {name: \"a\\nb\", match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", "want a name on one line"},
 		{"rule name list", "target: http://h\nmatrix:\n  rules:\n    - {name: [a], match: /, allow: []}\n", nil, 4, 14, "matrix.rules[0].name", ""},
 		{"rule name twice", "target: http://h\nmatrix:\n  rules:\n    - {name: admin, match: /a, allow: []}\n    - {name: admin, match: /b, allow: []}\n", nil, 5, 14, "matrix.rules[1].name", `"admin" already names the rule at line 4`},
-		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body, header, json or title"},
+		{"denial empty", "target: http://h\ndenials:\n  - status: 200\n", nil, 3, 5, "denials[0]", "needs a body, header, json, title or location"},
 		{"denial class", "target: http://h\ndenials:\n  - {body: x, class: login}\n", nil, 3, 22, "denials[0].class", `"login": want unauthenticated, forbidden or hidden`},
 		{"denial json path", "target: http://h\ndenials:\n  - {json: 'error..code', equals: x}\n", nil, 3, 12, "denials[0].json", `JSON path "error..code": empty key`},
 		{"denial json index", "target: http://h\ndenials:\n  - json: error[x]\n", nil, 3, 11, "denials[0].json", `index "x"`},
@@ -390,6 +393,15 @@ roles:
 
 func TestExpandEscape(t *testing.T) {
 	c := parseTest(t, "target: http://h\ncrawl:\n  user_agent: 'a $${B} $C ${D}'\n", map[string]string{"D": "dee"})
+	if got, want := c.Crawl.UserAgent, "a ${B} $C dee"; got != want {
+		t.Errorf("UserAgent = %q, want %q", got, want)
+	}
+	// A user agent is no credential: its ${ENV} value is no secret...
+	if got := c.Secrets.Values(); len(got) != 0 {
+		t.Errorf("Secrets = %q, want none", got)
+	}
+	// ...unless marked so.
+	c = parseTest(t, "target: http://h\ncrawl:\n  user_agent: 'a $${B} $C ${secret:D}'\n", map[string]string{"D": "dee"})
 	if got, want := c.Crawl.UserAgent, "a ${B} $C dee"; got != want {
 		t.Errorf("UserAgent = %q, want %q", got, want)
 	}

@@ -21,9 +21,14 @@ type Rule struct {
 	// Label is the rule's name as written (name:), "" when none is given;
 	// Name is what evidence calls it either way.
 	Label  string
-	Match  []Pattern // the rule applies when any pattern matches
-	Allow  []string  // roles allowed; "*" means every role; inheritance applies
-	DenyAs []DenyForm
+	Match  []Pattern  // the rule applies when any pattern matches
+	Allow  []string   // roles allowed; "*" means every role; inheritance applies
+	DenyAs []DenyForm // forms of the denied roles DenyAsRole does not name; empty: the usual forms
+	// DenyAsRole are the denial forms of the roles named as keys of a
+	// per-role deny_as (deny_as: {anonymous: login, "*": 404}; "*" is
+	// DenyAs), by role name: the role itself, not the roles inheriting
+	// from it. nil when deny_as names no role.
+	DenyAsRole map[string][]DenyForm
 	// Body holds the checks made on the body of an allowed answer.
 	Body []BodyCheck
 }
@@ -92,13 +97,39 @@ func (r *Rule) Covers(later *Rule) bool {
 }
 
 // DenyForm is one acceptable form of denial: an answer class
-// ("unauthenticated", "forbidden", "hidden") or an exact status code.
-// Config spellings: 401 and "login" mean unauthenticated, 403 forbidden,
-// 404 and 410 hidden; any other code is kept as an exact status.
+// ("unauthenticated", "forbidden", "hidden"), an exact status code, or a
+// redirect to another page. Config spellings: 401 and "login" mean
+// unauthenticated, 403 forbidden, 404 and 410 hidden; any other code is
+// kept as an exact status; "redirect" is any redirect to a page other
+// than the one requested, "redirect:/home*" one whose Location matches
+// the path pattern.
 type DenyForm struct {
 	Class  string // "unauthenticated", "forbidden", "hidden", or "" with Status set
 	Status int    // exact status when Class is ""; for 401/403/404/410 the spelled code
+	// Redirect: the form is a redirect to a page other than the one
+	// requested (Class and Status are empty), whose Location, resolved
+	// against the request and on the target's origin, matches To when To
+	// is set.
+	Redirect bool
+	To       *Pattern
 }
+
+// String spells the form as the configuration does: the code when there
+// is one, else the class, "redirect" or "redirect:PATTERN".
+func (f DenyForm) String() string {
+	switch {
+	case f.Redirect && f.To != nil:
+		return "redirect:" + f.To.Raw
+	case f.Redirect:
+		return "redirect"
+	case f.Status != 0:
+		return strconv.Itoa(f.Status)
+	}
+	return f.Class
+}
+
+// Hidden reports whether the form is a hidden one (404, 410, hidden).
+func (f DenyForm) Hidden() bool { return f.Class == "hidden" }
 
 // Expectation is what the matrix says for one endpoint and role.
 type Expectation struct {
@@ -109,6 +140,32 @@ type Expectation struct {
 	Unmapped bool       // no rule matched and the default is "unmapped"
 	// Body holds the rule's body checks that apply to the role, when Allow.
 	Body []BodyCheck
+}
+
+// HidesOnly reports whether the expectation is a denial whose accepted
+// forms are all hidden ones (404, 410): the rule's author asked that the
+// resource's existence not show to this role. The usual forms (no
+// deny_as) accept more than hiding, so they do not hide only.
+func (e Expectation) HidesOnly() bool {
+	if e.Allow || e.Unmapped || len(e.DenyAs) == 0 {
+		return false
+	}
+	for _, f := range e.DenyAs {
+		if !f.Hidden() {
+			return false
+		}
+	}
+	return true
+}
+
+// DenyFormsFor returns the denial forms rule r accepts from role when it
+// denies it: the role's own entry of a per-role deny_as, else the forms
+// for every other role; empty means the usual forms.
+func (r *Rule) DenyFormsFor(role string) []DenyForm {
+	if forms, ok := r.DenyAsRole[role]; ok {
+		return forms
+	}
+	return r.DenyAs
 }
 
 // Expect returns the expectation for method and u requested as role.

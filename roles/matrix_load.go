@@ -21,7 +21,7 @@ func (w *walker) denials(n *yaml.Node) []Denial {
 	}
 	for _, it := range w.List(n, "denials") {
 		if it.N.Kind != yaml.MappingNode {
-			w.Errorf(it.N, it.Path, "must be a mapping with body, header, json, title, status and/or class")
+			w.Errorf(it.N, it.Path, "must be a mapping with body, header, json, title, location, status and/or class")
 			continue
 		}
 		if d, ok := w.denial(it); ok {
@@ -33,7 +33,7 @@ func (w *walker) denials(n *yaml.Node) []Denial {
 
 // denial reads one denial signature (docs/config.md, "Denial signatures").
 func (w *walker) denial(it yamlwalk.Item) (Denial, bool) {
-	f := w.Fields(it.N, it.Path, "class", "body", "header", "status", "json", "equals", "title")
+	f := w.Fields(it.N, it.Path, "class", "body", "header", "status", "json", "equals", "title", "location")
 	d := Denial{Class: DenialForbidden}
 	ok := true
 	if cn := f["class"]; cn != nil {
@@ -109,8 +109,20 @@ func (w *walker) denial(it yamlwalk.Item) (Denial, bool) {
 		}
 		ok = ok && good
 	}
-	if f["body"] == nil && f["header"] == nil && f["json"] == nil && f["title"] == nil {
-		w.Errorf(it.N, it.Path, "a denial signature needs a body, header, json or title (status alone would turn every answer with that status into a denial)")
+	if ln := f["location"]; ln != nil {
+		s, good := w.Str(ln, join(it.Path, "location"))
+		if good {
+			p, err := parseLocationPattern(s)
+			if err != nil {
+				w.Errorf(ln, join(it.Path, "location"), "%q: %v", s, err)
+				good = false
+			}
+			d.Location, d.LocationTo = strings.TrimSpace(s), &p
+		}
+		ok = ok && good
+	}
+	if f["body"] == nil && f["header"] == nil && f["json"] == nil && f["title"] == nil && f["location"] == nil {
+		w.Errorf(it.N, it.Path, "a denial signature needs a body, header, json, title or location (status alone would turn every answer with that status into a denial)")
 		ok = false
 	}
 	return d, ok
@@ -202,25 +214,7 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 			ok = false
 		}
 		if dn := rf["deny_as"]; dn != nil {
-			items := w.List(dn, join(it.Path, "deny_as"))
-			if len(items) == 0 {
-				w.Errorf(dn, join(it.Path, "deny_as"), "empty: leave it out for the usual denial forms")
-				ok = false
-			}
-			for _, dit := range items {
-				s, good := w.Str(dit.N, dit.Path)
-				if !good {
-					ok = false
-					continue
-				}
-				form, err := parseDenyForm(s)
-				if err != nil {
-					w.Errorf(dit.N, dit.Path, "%v", err)
-					ok = false
-					continue
-				}
-				r.DenyAs = append(r.DenyAs, form)
-			}
+			ok = w.denyAs(dn, join(it.Path, "deny_as"), c, &r) && ok
 		}
 		if bn := rf["body"]; bn != nil && r.Allow != nil {
 			ok = w.bodyChecks(bn, join(it.Path, "body"), c, &r) && ok
@@ -230,6 +224,78 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 		}
 	}
 	return m
+}
+
+// denyAs reads a rule's deny_as into r: one form, a list of forms, or a
+// mapping from role names, and "*" for every role not named, to one form
+// or a list (docs/config.md, "Expectations and denial forms"). r.Allow is
+// read already.
+func (w *walker) denyAs(n *yaml.Node, path string, c *Config, r *Rule) bool {
+	if n.Kind != yaml.MappingNode {
+		forms, ok := w.denyForms(n, path)
+		r.DenyAs = forms
+		return ok
+	}
+	entries := w.Entries(n, path)
+	if len(entries) == 0 {
+		w.Errorf(n, path, "empty: leave it out for the usual denial forms")
+		return false
+	}
+	ok := true
+	for _, e := range entries {
+		kp := join(path, e.Name)
+		switch {
+		case e.Name == "*":
+		case c.Role(e.Name) == nil:
+			w.Errorf(e.Key, kp, "unknown role %q: a per-role deny_as takes role names (roles: %s), and \"*\" for every other role", e.Name, strings.Join(c.RoleNames(), ", "))
+			ok = false
+			continue
+		case r.Allow != nil && c.Allows(r.Allow, e.Name):
+			w.Errorf(e.Key, kp, "the rule allows %q, so a denial form for it never applies; leave the key out", e.Name)
+			ok = false
+			continue
+		}
+		forms, good := w.denyForms(yamlwalk.Deref(e.Val), kp)
+		if !good {
+			ok = false
+			continue
+		}
+		if e.Name == "*" {
+			r.DenyAs = forms
+			continue
+		}
+		if r.DenyAsRole == nil {
+			r.DenyAsRole = map[string][]DenyForm{}
+		}
+		r.DenyAsRole[e.Name] = forms
+	}
+	return ok
+}
+
+// denyForms reads one form or a list of forms.
+func (w *walker) denyForms(n *yaml.Node, path string) ([]DenyForm, bool) {
+	items := w.List(n, path)
+	if len(items) == 0 {
+		w.Errorf(n, path, "empty: leave it out for the usual denial forms")
+		return nil, false
+	}
+	var forms []DenyForm
+	ok := true
+	for _, dit := range items {
+		s, good := w.Str(dit.N, dit.Path)
+		if !good {
+			ok = false
+			continue
+		}
+		form, err := parseDenyForm(s)
+		if err != nil {
+			w.Errorf(dit.N, dit.Path, "%v", err)
+			ok = false
+			continue
+		}
+		forms = append(forms, form)
+	}
+	return forms, ok
 }
 
 // parseDenyForm reads a deny_as spelling (see DenyForm).
@@ -242,10 +308,19 @@ func parseDenyForm(s string) (DenyForm, error) {
 		return DenyForm{Class: "forbidden"}, nil
 	case "hidden":
 		return DenyForm{Class: "hidden"}, nil
+	case "redirect":
+		return DenyForm{Redirect: true}, nil
+	}
+	if len(s) > len("redirect:") && strings.EqualFold(s[:len("redirect:")], "redirect:") {
+		to, err := parseLocationPattern(s[len("redirect:"):])
+		if err != nil {
+			return DenyForm{}, fmt.Errorf("%q: %v", s, err)
+		}
+		return DenyForm{Redirect: true, To: &to}, nil
 	}
 	code, err := strconv.Atoi(s)
 	if err != nil || code < 100 || code > 599 {
-		return DenyForm{}, fmt.Errorf("%q: want a status code (100..599) or one of login, unauthenticated, forbidden, hidden", s)
+		return DenyForm{}, fmt.Errorf("%q: want a status code (100..599), one of login, unauthenticated, forbidden, hidden, redirect, or redirect:/path-pattern", s)
 	}
 	if code >= 500 {
 		// A crash must never read as a denial (docs/config.md, "Denial
@@ -262,4 +337,23 @@ func parseDenyForm(s string) (DenyForm, error) {
 		return DenyForm{Class: "hidden", Status: code}, nil
 	}
 	return DenyForm{Status: code}, nil
+}
+
+// parseLocationPattern reads the path pattern a redirect's Location is
+// matched with (deny_as: "redirect:/home*", a denial signature's
+// location): a matrix pattern without a method and without role
+// variables, since it is the same for every role.
+func parseLocationPattern(s string) (Pattern, error) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "/") {
+		return Pattern{}, fmt.Errorf("want a path pattern on the target, starting with \"/\", such as /home* or /login?reason=*")
+	}
+	p, err := parsePattern(s)
+	if err != nil {
+		return Pattern{}, err
+	}
+	if len(p.VarRefs()) > 0 {
+		return Pattern{}, fmt.Errorf("a redirect's pattern is the same for every role: it cannot use role variables")
+	}
+	return p, nil
 }

@@ -68,6 +68,9 @@ func (w *walker) roles(n *yaml.Node) []*Role {
 				}
 			}
 		}
+		if e.Name != "anonymous" {
+			w.credentialVars(e.Val, path, r)
+		}
 		if in := f["inherits"]; in != nil {
 			if e.Name == "anonymous" {
 				w.Errorf(in, join(path, "inherits"), "anonymous inherits from no role")
@@ -157,8 +160,11 @@ func findCycle(start string, byName map[string]*Role) []string {
 
 func (w *walker) login(n *yaml.Node, path string) Login {
 	l := Login{Renew: Renew{Max: DefaultMaxRenewals, Backoff: DefaultRenewBackoff}}
-	f := w.Fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew")
+	f := w.Fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew", "logout")
 	w.signIn(f, path, &l)
+	if ln := f["logout"]; ln != nil {
+		l.Logout = w.logout(ln, join(path, "logout"), l.Flow() != "")
+	}
 	if bn := f["basic"]; bn != nil {
 		bp := join(path, "basic")
 		bf := w.Fields(bn, bp, "username", "password")

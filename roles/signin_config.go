@@ -123,17 +123,21 @@ type Capture struct {
 	// for a header of the answer, or "regex:EXPR" for the first group of
 	// EXPR (or the whole match) in the answer's body.
 	From string
+	// Credential says the value is sent as a credential: a static header
+	// or cookie, or a check header, names it ({self.var}). Set by Load.
+	Credential bool
 }
 
 // Secret reports whether the value c captures is a secret: taken from a
 // header that carries credentials (Set-Cookie, Cookie, Authorization,
-// Proxy-Authorization, or a header named like a secret) or into a
-// variable named like one (token, secret, key, pass, ...). A secret
+// Proxy-Authorization, or a header named like a secret), into a
+// variable named like one (token, secret, key, pass, ...), or sent as a
+// credential (Credential: a nonce sent in a header). A secret
 // capture is redacted wherever it appears, saved in the run as its
 // redacted name, and no matrix rule may use it (docs/config.md,
 // "Capturing variables").
 func (c Capture) Secret() bool {
-	if secretFieldName(c.Var) {
+	if c.Credential || secretFieldName(c.Var) {
 		return true
 	}
 	name, ok := strings.CutPrefix(c.From, "header:")
@@ -151,6 +155,28 @@ func (c Capture) Secret() bool {
 // "roles.alice.login.capture.token".
 func (c Capture) SecretName(role string) string {
 	return "roles." + role + ".login.capture." + c.Var
+}
+
+// Logout is the request that ends a session the audit signed in: sent
+// once at the end of the audit (interrupted or failed too) with the
+// session's own credentials, never with the role's static ones, so that
+// a session given in the configuration is never ended. Its URL, body and
+// headers may hold the role's variables ({self.logout_nonce}).
+type Logout struct {
+	Method  string // default GET
+	URL     string // a path or an in-scope URL
+	Body    string
+	Headers map[string]string
+}
+
+// String is the request, "POST /logout", for messages; its query is
+// left out (it may hold a token).
+func (l *Logout) String() string {
+	if l == nil {
+		return ""
+	}
+	u, _, _ := strings.Cut(l.URL, "?")
+	return l.Method + " " + u
 }
 
 // Renew bounds the renewals of a role's session in one run.
@@ -174,6 +200,11 @@ type Check struct {
 	// holds ("Please sign in"). A probe answer holding it is read as
 	// unauthenticated and confirmed; a check answer holding it fails.
 	LoggedOut string
+	// Unproven is proves_session: false: the user accepts a check that
+	// also passes without the signed-in state (with the static
+	// credentials alone, or anonymously). Without it the first sign-in
+	// runs the check that way too, and refuses the role when it passes.
+	Unproven bool
 }
 
 // String is the check's request, "GET /api/me", for messages.

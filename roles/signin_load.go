@@ -410,9 +410,37 @@ func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 	return cl
 }
 
+// logout reads a role's logout request; hasFlow says the role signs in
+// with a flow, without which there is no session of the audit's to end.
+func (w *walker) logout(n *yaml.Node, path string, hasFlow bool) *Logout {
+	l := &Logout{Method: "GET"}
+	f := w.Fields(n, path, "method", "url", "body", "headers")
+	var ok bool
+	l.URL, ok = w.requiredInScope(f, n, path, "url", "the request that ends the session, such as /logout")
+	if mn := f["method"]; mn != nil {
+		m, good := w.method(mn, join(path, "method"))
+		l.Method, ok = m, ok && good
+	}
+	if bn := f["body"]; bn != nil {
+		s, good := w.Str(bn, join(path, "body"))
+		l.Body, ok = s, ok && good
+	}
+	if hn := f["headers"]; hn != nil {
+		l.Headers = w.headerMap(hn, join(path, "headers"), false)
+	}
+	if !hasFlow {
+		w.Errorf(n, path, "logout ends a session the audit signed in with a flow (form, json, oauth2 or command); a session given as static credentials is never ended: remove logout, or sign in with a flow")
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
+	return l
+}
+
 func (w *walker) check(n *yaml.Node, path string) *Check {
 	c := &Check{Method: "GET"}
-	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out")
+	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out", "proves_session")
 	var ok bool
 	c.URL, ok = w.requiredInScope(f, n, path, "url", "a page only a signed-in role sees, such as /api/me")
 	if mn := f["method"]; mn != nil {
@@ -446,6 +474,10 @@ func (w *walker) check(n *yaml.Node, path string) *Check {
 		} else {
 			c.LoggedOut = s
 		}
+	}
+	if pn := f["proves_session"]; pn != nil {
+		b, good := w.Bool(pn, join(path, "proves_session"))
+		c.Unproven, ok = good && !b, ok && good
 	}
 	if c.Contains != "" && c.Contains == c.LoggedOut {
 		w.Errorf(f["logged_out"], join(path, "logged_out"), "the same text as contains: a live and a signed-out answer must differ")
@@ -517,6 +549,13 @@ func canonicalSignIn(c *Config, r *Role, rp string, val func(path, v string), li
 		caps[i] = cp.Var + "=" + cp.From
 	}
 	list(join(lp, "capture"), caps)
+	if lo := l.Logout; lo != nil {
+		p := join(lp, "logout")
+		val(join(p, "method"), lo.Method)
+		val(join(p, "url"), lo.URL)
+		val(join(p, "body"), lo.Body)
+		sortedMap(join(p, "headers"), lo.Headers)
+	}
 	val(join(lp, "renew.max"), strconv.Itoa(l.Renew.Max))
 	val(join(lp, "renew.backoff"), l.Renew.Backoff.String())
 	if ck := r.Check; ck != nil {
@@ -528,5 +567,8 @@ func canonicalSignIn(c *Config, r *Role, rp string, val func(path, v string), li
 		val(join(p, "status"), strconv.Itoa(ck.Status))
 		val(join(p, "contains"), ck.Contains)
 		val(join(p, "logged_out"), ck.LoggedOut)
+		if ck.Unproven {
+			val(join(p, "proves_session"), "false")
+		}
 	}
 }

@@ -25,7 +25,7 @@ func TestLoadSignIn(t *testing.T) {
 	if f == nil || f.URL != "/login" || f.Action != "/session" || !slices.Equal(f.FieldOrder, []string{"username", "password"}) || f.Fields["password"] != "literal-Pass-1" {
 		t.Errorf("form %+v", f)
 	}
-	if want := []Capture{{"user_id", `regex:user (\d+)`}, {"team", "header:X-Team"}}; !slices.Equal(ed.Login.Capture, want) {
+	if want := []Capture{{Var: "user_id", From: `regex:user (\d+)`}, {Var: "team", From: "header:X-Team"}}; !slices.Equal(ed.Login.Capture, want) {
 		t.Errorf("capture %v, want %v", ed.Login.Capture, want)
 	}
 	if ed.Login.Renew != (Renew{Max: 5, Backoff: 250 * time.Millisecond}) {
@@ -153,7 +153,7 @@ func TestLoadSignInErrors(t *testing.T) {
 		{"check exclusion word", "check: {url: /api/users/1/delete}", 3, 20, "roles.r.check.url", `holds the exclusion word "delete"`},
 		{"check exclusion word escaped", "check: {url: '/api/Log%4Fut'}", 3, 20, "roles.r.check.url", `holds the exclusion word "logout"`},
 		{"check exclusion word in query", "check: {url: '/api/me?action=revoke'}", 3, 20, "roles.r.check.url", `holds the exclusion word "revoke"`},
-		{"check unknown", "check: {url: /me, expect: 200}", 3, 25, "roles.r.check.expect", "unknown field (known: method, url, body, headers, status, contains, logged_out)"},
+		{"check unknown", "check: {url: /me, expect: 200}", 3, 25, "roles.r.check.expect", "unknown field (known: method, url, body, headers, status, contains, logged_out, proves_session)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := parseErrs(t, "target: http://h\nroles:\n  r: {"+tc.yaml+"}\n", nil)

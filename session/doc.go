@@ -21,7 +21,13 @@
 // from them, a command's output.
 //
 // Variables captured at sign-in live in the Session, never in the
-// configuration, which stays as it was loaded (Captured). The audit saves
+// configuration, which stays as it was loaded (Captured). Configured
+// headers and cookies holding role variables ({self.nonce}) are resolved
+// again at every sign-in, and the check's request at every check, so a
+// renewal sends what it has just captured. The first sign-in also runs
+// the check without the signed-in state (proveCheck) and fails when it
+// passes that way. SignOut ends a session its flow signed in with the
+// role's logout request, carrying the session's own credentials only. The audit saves
 // them in the run (model.RoleInfo.Vars) so that judging a saved run again
 // uses exactly the values the audit used.
 //

@@ -64,6 +64,8 @@ type Keeper struct {
 type ending struct {
 	role string
 	why  string // the reason listed in the inventory
+	// known: listed already by the inventory the audit read (Known).
+	known bool
 }
 
 // Report is what the keeper saw of one role's
@@ -121,6 +123,9 @@ func (k *Keeper) Skips() []model.Skip {
 	defer k.mu.Unlock()
 	out := make([]model.Skip, 0, len(k.ending))
 	for ep, e := range k.ending {
+		if e.known {
+			continue
+		}
 		out = append(out, model.Skip{Endpoint: ep, Reason: "session-ending: " + e.why + "; no signed-in role requests it"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Endpoint.Less(out[j].Endpoint) })

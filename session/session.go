@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +39,8 @@ type Session struct {
 
 	mu        sync.RWMutex
 	static    http.Header       // configured credential headers (basic, bearer, headers, cookies)
+	templ     []credTemplate    // configured headers and cookies holding role variables ({self.nonce})
+	subst     http.Header       // templ with the session's current variables (resolveCreds)
 	obtained  http.Header       // headers from the last sign-in (tokens, a command's cookies)
 	vars      map[string]string // configured, then captured at the last sign-in
 	captured  map[string]string // captured at the first sign-in: what the matrix uses
@@ -43,6 +48,7 @@ type Session struct {
 	stats     SessionStats
 	lastTry   time.Time // start of the last sign-in attempt
 	failure   error     // why the first sign-in failed; nil when it did not
+	signedOut bool      // SignOut ran
 
 	opts SessionOptions
 	// signMu is held for writing by a sign-in; Ready takes it for reading
@@ -115,14 +121,95 @@ func NewSession(r *roles.Role) *Session {
 		s.static.Set("Authorization", "Bearer "+l.Bearer)
 	}
 	for k, v := range l.Headers {
+		if roles.HasVarRef(v) {
+			s.templ = append(s.templ, credTemplate{header: k, text: v})
+			continue
+		}
 		s.static.Set(k, v)
 	}
 	for k, v := range l.Cookies {
-		s.static.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
 		s.jar.own[k] = true
+		if roles.HasVarRef(v) {
+			s.templ = append(s.templ, credTemplate{cookie: k, text: v})
+			continue
+		}
+		s.static.Add("Cookie", (&http.Cookie{Name: k, Value: v}).String())
 	}
+	sort.Slice(s.templ, func(i, j int) bool { return s.templ[i].header+s.templ[i].cookie < s.templ[j].header+s.templ[j].cookie })
 	s.opts.Logger = slog.New(slog.DiscardHandler)
+	_ = s.resolveCreds() // configured variables now; captured ones at every sign-in
 	return s
+}
+
+// capturedRef reports whether text refers to a variable the role
+// captures at sign-in.
+func (s *Session) capturedRef(text string) bool {
+	found := false
+	roles.SubstituteVars(text, s.Role.Name, func(name string) (string, bool) {
+		for _, c := range s.Role.Login.Capture {
+			found = found || c.Var == name
+		}
+		return "", false
+	})
+	return found
+}
+
+// credTemplate is a configured header or cookie whose value holds role
+// variables: it is sent with the session's current values, resolved at
+// every sign-in, so that a renewal sends the nonce it captured.
+type credTemplate struct {
+	header, cookie string // one of them
+	text           string
+}
+
+// resolveCreds fills subst from templ with the session's variables; a
+// value that cannot be sent (a variable without a value, a captured
+// value with control characters, or not fit for a cookie) is the error,
+// and is left out. The values are credentials: they join the redactor.
+func (s *Session) resolveCreds() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subst = http.Header{}
+	var first error
+	fail := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for _, t := range s.templ {
+		v, missing := roles.SubstituteVars(t.text, s.Role.Name, func(name string) (string, bool) {
+			v, ok := s.vars[name]
+			return v, ok
+		})
+		field := "login.headers." + t.header
+		if t.cookie != "" {
+			field = "login.cookies." + t.cookie
+		}
+		switch {
+		case missing != "":
+			fail(fmt.Errorf("%s: no value for %s", field, missing))
+			continue
+		case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }):
+			fail(fmt.Errorf("%s: the value of %s holds control characters and cannot be sent", field, t.text))
+			continue
+		}
+		if s.opts.Secrets != nil && s.capturedRef(t.text) {
+			// A configured variable is no secret ("5"): only a value
+			// holding a capture is registered whole.
+			s.opts.Secrets.Add("roles."+s.Role.Name+"."+field, v)
+		}
+		if t.header != "" {
+			s.subst.Set(t.header, v)
+			continue
+		}
+		c := &http.Cookie{Name: t.cookie, Value: v}
+		if c.Valid() != nil || c.String() == "" || strings.ContainsAny(v, " \",;\\") {
+			fail(fmt.Errorf("%s: the value of %s is not a valid cookie value (blanks, quotes, ';', ',' or '\\')", field, t.text))
+			continue
+		}
+		s.subst.Add("Cookie", c.String())
+	}
+	return first
 }
 
 // Configure gives the session its clients, redactor, logger and clock.
@@ -154,7 +241,7 @@ func (s *Session) Jar() http.CookieJar { return s.jar }
 func (s *Session) Attach(req *http.Request) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, h := range []http.Header{s.static, s.obtained} {
+	for _, h := range []http.Header{s.static, s.subst, s.obtained} {
 		for k, vs := range h {
 			if k == "Cookie" {
 				for _, v := range vs {
@@ -361,6 +448,9 @@ func (s *Session) signIn(ctx context.Context, first bool) error {
 			return fmt.Errorf("sign-in (%s): %w", flow, err)
 		}
 		s.install(cr, vars, first)
+		if err := s.resolveCreds(); err != nil {
+			return fmt.Errorf("sign-in (%s): %w", flow, err)
+		}
 	}
 	if s.Role.Check != nil {
 		s.mu.Lock()
@@ -375,6 +465,11 @@ func (s *Session) signIn(ctx context.Context, first bool) error {
 				return fmt.Errorf("signed in (%s), but the check %s saw %s", flow, s.Role.Check, res.Seen)
 			}
 			return fmt.Errorf("check %s saw %s: the configured credentials are not accepted", s.Role.Check, res.Seen)
+		}
+		if first && !s.Role.Check.Unproven {
+			if err := s.proveCheck(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if flow != "" {
@@ -391,8 +486,14 @@ func (s *Session) install(cr *credentials, vars map[string]string, first bool) {
 	if s.obtained == nil {
 		s.obtained = http.Header{}
 	}
+	secret := map[string]bool{}
+	for _, c := range s.Role.Login.Capture {
+		secret[c.Var] = c.Secret()
+	}
 	for k, v := range vars {
-		if old, ok := s.vars[k]; ok && !first && old != v {
+		// A secret capture (a nonce sent as a credential) is never used
+		// by the matrix: its new value is what the session now sends.
+		if old, ok := s.vars[k]; ok && !first && old != v && !secret[k] {
 			s.opts.Logger.Warn("captured variable changed at renewal; the matrix keeps the first value", "var", k)
 		}
 		s.vars[k] = v
@@ -584,6 +685,110 @@ func SignInAll(ctx context.Context, sessions []*Session) []error {
 			continue
 		}
 		wg.Go(func() { errs[i] = s.SignIn(ctx) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// SignOut ends the session the role's flow signed in, with its logout
+// request (roles.Logout), once: the request carries the session's own
+// credentials (its cookies, the token it obtained, headers resolved from
+// its captures) and never the role's static ones, so that a session
+// given in the configuration is never ended. A role without a logout,
+// or that never signed in, sends nothing. The error says what was seen
+// and holds no secret.
+func (s *Session) SignOut(ctx context.Context) error {
+	lo := s.Role.Login.Logout
+	if lo == nil || !s.SignsIn() || s.opts.SignIn == nil || s.Generation() == 0 {
+		return nil
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	s.mu.Lock()
+	done := s.signedOut
+	s.signedOut = true
+	header := http.Header{}
+	for _, h := range []http.Header{s.subst, s.obtained} {
+		for k, vs := range h {
+			for _, v := range vs {
+				header.Add(k, v)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	base, err := url.Parse(s.opts.Target)
+	if err != nil {
+		return fmt.Errorf("target %q: %v", s.opts.Target, err)
+	}
+	ref, err := s.expandVars("login.logout.url", lo.URL)
+	if err != nil {
+		return err
+	}
+	u, err := base.Parse(ref)
+	if err != nil {
+		return fmt.Errorf("logout %s: %s", lo, s.redact(err.Error()))
+	}
+	var body io.Reader
+	if lo.Body != "" {
+		b, err := s.expandVars("login.logout.body", lo.Body)
+		if err != nil {
+			return err
+		}
+		body = strings.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, lo.Method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("logout %s: %s", lo, s.redact(err.Error()))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if cs := req.Header["Cookie"]; len(cs) > 1 {
+		req.Header["Cookie"] = []string{strings.Join(cs, "; ")}
+	}
+	for k, v := range lo.Headers {
+		hv, err := s.expandVars("login.logout.headers."+k, v)
+		if err != nil {
+			return err
+		}
+		req.Header.Set(k, hv)
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if o := base.Scheme + "://" + base.Host; req.Header.Get("Origin") == "" && lo.Method != http.MethodGet && lo.Method != http.MethodHead {
+		req.Header.Set("Origin", o) // as a browser posts a same-origin form
+	}
+	client := *s.opts.SignIn
+	client.Jar = s.jar.current()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("logout %s: %s", lo, s.redact(err.Error()))
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxSignInBody))
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		r := &reply{url: u, status: resp.StatusCode, header: resp.Header, body: b}
+		return fmt.Errorf("logout %s saw %s", lo, describeAnswer(r, base, s.redact))
+	}
+	s.opts.Logger.Info("signed out", "logout", lo.String(), "status", resp.StatusCode)
+	return nil
+}
+
+// SignOutAll ends, at the same time, the sessions of sessions that their
+// flow signed in and whose role has a logout (Session.SignOut), and
+// returns each one's error.
+func SignOutAll(ctx context.Context, sessions []*Session) []error {
+	errs := make([]error, len(sessions))
+	var wg sync.WaitGroup
+	for i, s := range sessions {
+		if s == nil || s.Role.Login.Logout == nil {
+			continue
+		}
+		wg.Go(func() { errs[i] = s.SignOut(ctx) })
 	}
 	wg.Wait()
 	return errs

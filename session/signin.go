@@ -243,32 +243,157 @@ func shortBody(body []byte, redact func(string) string) string {
 	return t
 }
 
-// runCheck sends the role's check with the role's client.
-func (s *Session) runCheck(ctx context.Context) CheckResult {
+// expandVars replaces the role variables of a configured request field
+// ({self.user_id}) by the session's current values.
+func (s *Session) expandVars(field, text string) (string, error) {
+	v, missing := roles.SubstituteVars(text, s.Role.Name, s.Var)
+	if missing != "" {
+		return "", fmt.Errorf("%s: role %s has no value for %s", field, s.Role.Name, missing)
+	}
+	return v, nil
+}
+
+// checkRequest builds the role's check request, its role variables
+// replaced by the session's current values.
+func (s *Session) checkRequest(ctx context.Context) (*http.Request, *url.URL, error) {
 	c := s.Role.Check
 	base, err := url.Parse(s.opts.Target)
 	if err != nil {
-		return CheckResult{Err: fmt.Errorf("target %q: %v", s.opts.Target, err)}
+		return nil, nil, fmt.Errorf("target %q: %v", s.opts.Target, err)
 	}
-	u, err := base.Parse(c.URL)
+	ref, err := s.expandVars("check.url", c.URL)
 	if err != nil {
-		return CheckResult{Err: fmt.Errorf("URL %q: %v", c.URL, err)}
+		return nil, nil, err
 	}
-	if s.opts.Client == nil {
-		return CheckResult{Err: errors.New("no HTTP client configured")}
+	u, err := base.Parse(ref)
+	if err != nil {
+		return nil, nil, fmt.Errorf("URL %q: %v", s.redact(ref), err)
 	}
 	var body io.Reader
 	if c.Body != "" {
-		body = strings.NewReader(c.Body)
+		b, err := s.expandVars("check.body", c.Body)
+		if err != nil {
+			return nil, nil, err
+		}
+		body = strings.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, c.Method, u.String(), body)
 	if err != nil {
-		return CheckResult{Err: err}
+		return nil, nil, errors.New(s.redact(err.Error()))
 	}
 	for k, v := range c.Headers {
-		req.Header.Set(k, v)
+		hv, err := s.expandVars("check.headers."+k, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set(k, hv)
 	}
-	resp, err := s.opts.Client.Do(req)
+	return req, base, nil
+}
+
+// runCheck sends the role's check with the role's client.
+func (s *Session) runCheck(ctx context.Context) CheckResult {
+	if s.opts.Client == nil {
+		return CheckResult{Err: errors.New("no HTTP client configured")}
+	}
+	req, base, err := s.checkRequest(ctx)
+	if err != nil {
+		return CheckResult{Err: err}
+	}
+	return s.judgeCheck(s.opts.Client, req, base)
+}
+
+// proveCheck runs the check again without the signed-in state: with
+// the static credentials alone (when the role also signs in with a
+// flow), then with no credentials at all. A check that passes that way
+// cannot tell a live session from an ended one, and every denial after
+// the session ended would be taken as real: the error says so, and what
+// to do. The check's role variables keep the session's values (a nonce
+// sent in check.headers is part of the request, not of the state).
+func (s *Session) proveCheck(ctx context.Context) error {
+	if s.opts.SignIn == nil {
+		return nil
+	}
+	s.mu.RLock()
+	static := s.static.Clone()
+	s.mu.RUnlock()
+	type attempt struct {
+		header http.Header
+		how    string
+	}
+	var tries []attempt
+	if flow := s.Role.Login.Flow(); flow != "" && len(static) > 0 {
+		tries = append(tries, attempt{static, fmt.Sprintf("with the static credentials alone (login: %s), without the session its %s sign-in obtained", staticKinds(s.Role.Login), flow)})
+	}
+	if len(static) > 0 || s.SignsIn() {
+		tries = append(tries, attempt{nil, "without any credentials (anonymously)"})
+	}
+	for _, a := range tries {
+		req, base, err := s.checkRequest(ctx)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", s.Role.Check, err)
+		}
+		for k, vs := range a.header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		if cs := req.Header["Cookie"]; len(cs) > 1 {
+			req.Header["Cookie"] = []string{strings.Join(cs, "; ")}
+		}
+		client := *s.opts.SignIn
+		client.Jar = newJar()
+		s.mu.Lock()
+		s.stats.Checks++
+		s.mu.Unlock()
+		res := s.judgeCheck(&client, req, base)
+		switch {
+		case res.Err != nil:
+			return fmt.Errorf("check %s %s: %w", s.Role.Check, a.how, res.Err)
+		case res.Live:
+			return fmt.Errorf("the check %s also passes %s (it saw %s): it cannot tell a live session from an ended one, and every denial after the session ends would be taken as real (false blocked); point the check at a page only the signed-in session sees (contains: a text only it shows)%s, or set check.proves_session: false to accept this (docs/config.md, \"Signing in\")",
+				s.Role.Check, a.how, res.Seen, dropStatic(a.header != nil))
+		}
+	}
+	return nil
+}
+
+func dropStatic(static bool) string {
+	if static {
+		return ", or drop the static credentials the check page accepts"
+	}
+	return ""
+}
+
+// staticKinds names the static credentials of l: "headers", "bearer+cookies".
+func staticKinds(l roles.Login) string {
+	var k []string
+	if l.Basic != nil {
+		k = append(k, "basic")
+	}
+	if l.Bearer != "" {
+		k = append(k, "bearer")
+	}
+	for _, m := range []struct {
+		kind string
+		vals map[string]string
+	}{{"headers", l.Headers}, {"cookies", l.Cookies}} {
+		for _, v := range m.vals {
+			if !roles.HasVarRef(v) { // resolved from the session's captures: not static
+				k = append(k, m.kind)
+				break
+			}
+		}
+	}
+	return strings.Join(k, "+")
+}
+
+// judgeCheck sends the check request req with client and says whether
+// its answer is a live session's.
+func (s *Session) judgeCheck(client *http.Client, req *http.Request, base *url.URL) CheckResult {
+	c := s.Role.Check
+	u := req.URL
+	resp, err := client.Do(req)
 	if err != nil {
 		return CheckResult{Err: errors.New(s.redact(err.Error()))}
 	}

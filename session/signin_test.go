@@ -424,7 +424,8 @@ func TestSignInXSRFRenewal(t *testing.T) {
 		seq = append(seq, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
 	}
 	want := []string{
-		"GET /sanctum/csrf-cookie 204", "POST /spa/login 200", "GET /api/me 200",
+		// The first sign-in proves its check: anonymously, it fails.
+		"GET /sanctum/csrf-cookie 204", "POST /spa/login 200", "GET /api/me 200", "GET /api/me 401",
 		"GET /sanctum/csrf-cookie 204", "POST /spa/login 200", "GET /api/me 200",
 	}
 	if !slices.Equal(seq, want) {

@@ -38,6 +38,8 @@ type auditFlags struct {
 	SARIFRoot string
 	// Safety: --dry-run, --max-duration, --rate, --insecure, --ca-file, --proxy (safety.go).
 	Safety safetyFlags
+	// Shards: --inventory, --shard (audit only; shard.go).
+	Shards shardFlags
 }
 
 func addAuditFlags(c *cobra.Command, f *auditFlags) {
@@ -75,8 +77,13 @@ Sign-in: roles with a login flow (form, json, oauth2, command) sign in first, at
 the same time, and run their check. A role that cannot sign in stops the audit
 before any probe with exit 3, naming the role and what was seen;
 --skip-failed-roles audits the other roles instead (that role's cells are
-errors). Every non-ok answer to a role with a check is confirmed by the check;
-a session found ended is renewed (renew.max, default 3) and the request repeated.
+errors). The first sign-in also sends the check with the static credentials
+alone and anonymously: a check that passes that way proves no session, and the
+role is refused (check.proves_session: false accepts it). Every non-ok answer to
+a role with a check is confirmed by the check; a session found ended is renewed
+(renew.max, default 3) and the request repeated. At the end, interrupted or
+failed too, each role with a logout request ends the session the audit signed
+in; sessions given as static credentials are never ended.
 
 Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
 output; the text summary still goes to stdout unless some --out writes to '-'.
@@ -91,18 +98,29 @@ at most 3 times and a failing target is paused; every request carries the run id
 (printed first on stderr). --dry-run prints what would be sent and sends nothing.
 Ctrl-C stops sending, lets requests in flight finish, writes every output marked
 incomplete and exits 130; a second Ctrl-C ends at once. --max-duration and the
-caps end the run the same way with exit 4.`,
+caps end the run the same way with exit 4.
+
+Shards (README.md, "Shards"): --inventory FILE probes a saved inventory (of
+permaudit discover --out, or a run JSON) instead of discovering. --shard K/N
+probes only shard K of N of it: the endpoints grouped by template, each template
+whole in one shard, the same slices on every machine; the shard sends at 1/N of
+crawl.rate, crawl.host_rate and crawl.concurrency, so N shards at once load the
+target as one audit. A shard never gates on its own: it exits 0 once its run is
+written, whatever it found (2, 3 or 130 when it could not audit), and
+permaudit report merge joins the N runs and gates. --baseline goes to the merge.`,
 		Example: `  permaudit audit -c permaudit.yaml
   permaudit audit -c permaudit.yaml --target http://127.0.0.1:8080 --out json=run.json
   permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'
   permaudit audit -c permaudit.yaml --out json=- --fail-on leak
   permaudit audit -c permaudit.yaml --dry-run
-  permaudit audit -c permaudit.yaml --max-duration 30m --proxy http://127.0.0.1:8080`,
+  permaudit audit -c permaudit.yaml --max-duration 30m --proxy http://127.0.0.1:8080
+  permaudit audit -c permaudit.yaml --inventory inventory.json --shard 2/3 --out json=shard-2.json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c.Context(), opts) },
 	}
 	cmd.Flags().StringVarP(&opts.ConfigPath, "config", "c", "permaudit.yaml", "audit configuration (YAML)")
 	addAuditFlags(cmd, &opts.Flags)
+	addShardFlags(cmd, &opts.Flags.Shards)
 	return cmd
 }
 
@@ -248,6 +266,10 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 	if err != nil {
 		return nil, err
 	}
+	shard, inv, err := f.Shards.parse(f.Baseline, io.Env)
+	if err != nil {
+		return nil, err
+	}
 	var base *report.Baseline
 	if f.Baseline != "" {
 		if base, err = loadBaseline(f.Baseline); err != nil {
@@ -280,6 +302,7 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 	if len(f.Roles) == 0 {
 		opts.ProbeRoles = nil // every role, and no --role filter in the run
 	}
+	opts.Shard, opts.Inventory = shard, inv
 	res, err := audit.Run(ctx, cfg, opts)
 	prog.done()
 	if err != nil {
@@ -297,6 +320,9 @@ func auditTarget(ctx context.Context, cfg *roles.Config, f auditFlags, io ioStre
 		return run, writeErr
 	case res.Interrupted:
 		return run, &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case run.Shard != nil: // never gates on its own: merge decides
+		shardNote(io, run)
+		return run, nil
 	case run.Gate.Failed: // even in an incomplete run
 		return run, errGateFailed
 	case !run.Complete:

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -13,33 +15,126 @@ import (
 	"github.com/permaudit/permaudit/report"
 )
 
-// The CI examples users copy: the README shows them verbatim.
-var ciExamples = []string{"../../docs/ci/github-actions.yml", "../../docs/ci/gitlab-ci.yml"}
+// ciExample is a CI example users copy, with what a complete job in it
+// must keep doing.
+type ciExample struct {
+	file  string
+	wants []string
+	// readme: README.md shows it verbatim; otherwise README.md links it.
+	readme bool
+}
+
+var completeJob = []string{"--baseline", "html=", "junit=", "sarif=", "json="}
+
+var ciExamples = []ciExample{
+	{"../../docs/ci/github-actions.yml", []string{"services:", "--baseline", "--out html=", "--out junit=", "--out sarif=", "--out json="}, true},
+	{"../../docs/ci/gitlab-ci.yml", []string{"services:", "--baseline", "--out html=", "--out junit=", "--out sarif=", "--out json="}, true},
+	{"../../docs/ci/github-actions-shards.yml", append([]string{"matrix:", "discover", "--shard", "merge"}, completeJob...), false},
+	{"../../docs/ci/kubernetes-indexed-job.yml", append([]string{"completionMode: Indexed", "discover", "--shard", "merge"}, completeJob...), false},
+}
+
+// ciCommands returns the permaudit command lines of a CI example, as
+// words: the lines of its scripts that start with permaudit (GitHub's
+// run, GitLab's script), and the args of its containers that run the
+// permaudit image (Kubernetes). A GitHub expression ${{ matrix.shard }}
+// is kept as one word part.
+func ciCommands(t *testing.T, data []byte) [][]string {
+	t.Helper()
+	var cmds [][]string
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not YAML: %v", err)
+		}
+		walkCommands(&doc, func(line string) {
+			args, err := shellWords(strings.ReplaceAll(line, "${{ matrix.shard }}", "${{matrix.shard}}"))
+			if err != nil {
+				t.Errorf("%q: %v", line, err)
+				return
+			}
+			cmds = append(cmds, args)
+		}, func(args []string) { cmds = append(cmds, append([]string{"permaudit"}, args...)) })
+	}
+	return cmds
+}
+
+// walkCommands walks a CI file in document order and calls line with each
+// permaudit line of its shell scripts (GitHub's run, GitLab's script,
+// before_script and after_script: a string or a list of strings), and
+// container with the args of each container whose image is permaudit's
+// (its entrypoint is the permaudit binary).
+func walkCommands(n *yaml.Node, line func(string), container func([]string)) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			walkCommands(c, line, container)
+		}
+	case yaml.MappingNode:
+		var image string
+		var args *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k, v := n.Content[i].Value, n.Content[i+1]; k {
+			case "image":
+				image = v.Value
+			case "args":
+				args = v
+			}
+		}
+		if strings.Contains(image, "permaudit/permaudit") && args != nil {
+			var words []string
+			nodeStrings(args, func(s string) { words = append(words, s) })
+			container(words)
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			switch k, v := n.Content[i].Value, n.Content[i+1]; k {
+			case "run", "script", "before_script", "after_script":
+				nodeStrings(v, func(s string) {
+					for _, l := range commandLines(s) {
+						line(l)
+					}
+				})
+			default:
+				walkCommands(v, line, container)
+			}
+		}
+	}
+}
+
+func nodeStrings(n *yaml.Node, f func(string)) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		f(n.Value)
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			nodeStrings(c, f)
+		}
+	}
+}
 
 // TestCIExamples parses each CI example and checks every permaudit command
 // line in it against the real commands and flags, so the examples cannot
 // rot: an unknown command or flag, a bad argument count, an unknown output
-// format or verdict fails.
+// format or verdict fails. TestCIExamplesRun runs them.
 func TestCIExamples(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range ciExamples {
+	for _, ex := range ciExamples {
+		file := ex.file
 		t.Run(file, func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
 			example := data
-			var doc any
-			if err := yaml.Unmarshal(data, &doc); err != nil {
-				t.Fatalf("not YAML: %v", err)
-			}
-			var lines []string
-			walkScripts(doc, func(s string) {
-				lines = append(lines, commandLines(s)...)
-			})
+			cmds := ciCommands(t, data)
 			// An example that uses the action (action.yml) runs the
 			// action's commands: check those, and that they do what a
 			// complete job does.
@@ -48,77 +143,36 @@ func TestCIExamples(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var adoc any
-				if err := yaml.Unmarshal(act, &adoc); err != nil {
-					t.Fatalf("action.yml: %v", err)
-				}
-				walkScripts(adoc, func(s string) {
-					lines = append(lines, commandLines(s)...)
-				})
+				cmds = append(cmds, ciCommands(t, act)...)
 				data = append(slices.Clone(data), act...)
 			}
 			var verbs []string
-			for _, line := range lines {
-				args, err := shellWords(line)
-				if err != nil {
-					t.Errorf("%q: %v", line, err)
-					continue
-				}
+			for _, args := range cmds {
 				// A quoted array expansion, ${a[@]+"${a[@]}"}, stands
 				// for flags checked where the array is filled.
-				args = slices.DeleteFunc(args, func(w string) bool { return strings.HasPrefix(w, "${") && strings.Contains(w, "[@]") })
+				args = slices.DeleteFunc(slices.Clone(args), func(w string) bool { return strings.HasPrefix(w, "${") && strings.Contains(w, "[@]") })
 				if err := checkCommandLine(args); err != nil {
-					t.Errorf("%q: %v", line, err)
+					t.Errorf("%q: %v", args, err)
 				}
 				if len(args) > 1 {
 					verbs = append(verbs, args[1])
 				}
 			}
-			if !slices.Contains(verbs, "audit") || !slices.Contains(verbs, "validate") {
-				t.Errorf("permaudit commands found: %v; want at least validate and audit", verbs)
+			if !slices.Contains(verbs, "audit") || (!slices.Contains(verbs, "validate") && !slices.Contains(verbs, "discover")) {
+				t.Errorf("permaudit commands found: %v; want at least validate or discover, and audit", verbs)
 			}
-			// What a complete job does: the example must keep doing it.
-			for _, want := range []string{"services:", "--baseline", "--out html=", "--out junit=", "--out sarif=", "--out json="} {
+			for _, want := range ex.wants {
 				if !strings.Contains(string(data), want) {
 					t.Errorf("the example lost %q", want)
 				}
 			}
-			if !strings.Contains(string(readme), "```yaml\n"+string(example)+"```\n") {
+			if ex.readme && !strings.Contains(string(readme), "```yaml\n"+string(example)+"```\n") {
 				t.Errorf("README.md does not show %s verbatim in a yaml block", file)
 			}
-		})
-	}
-}
-
-// walkScripts calls f with every shell script of a decoded CI file: the
-// values of GitHub's run and GitLab's script, before_script and
-// after_script keys (a string or a list of strings).
-func walkScripts(v any, f func(string)) {
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			walkScripts(e, f)
-		}
-	case map[string]any:
-		for k, e := range x {
-			switch k {
-			case "run", "script", "before_script", "after_script":
-				allStrings(e, f)
-			default:
-				walkScripts(e, f)
+			if !ex.readme && !strings.Contains(string(readme), "("+strings.TrimPrefix(file, "../../")+")") {
+				t.Errorf("README.md does not link %s", file)
 			}
-		}
-	}
-}
-
-func allStrings(v any, f func(string)) {
-	switch x := v.(type) {
-	case string:
-		f(x)
-	case []any:
-		for _, e := range x {
-			allStrings(e, f)
-		}
+		})
 	}
 }
 
@@ -251,6 +305,12 @@ func TestCheckCommandLineCatchesMistakes(t *testing.T) {
 		{`permaudit report run.json -c "my config.yaml" --out 'sarif=x.sarif'`, true},
 		{"permaudit diff a.json b.json --format markdown", true},
 		{"permaudit learn run.json", true},
+		{"permaudit discover -c p.yaml --out inventory.json", true},
+		{"permaudit audit -c p.yaml --inventory inventory.json --shard 2/3 --out json=s.json", true},
+		{"permaudit report merge -o merged.json s1.json s2.json --out html=r.html", true},
+		{"permaudit report merge -o merged.json", false},
+		{"permaudit report merge -o m.json --out pdf=x.pdf s.json", false},
+		{"permaudit discover --shard 1/2", false},
 		{"permaudit baseline run.json --expires 2025-06-30", true},
 		{"permaudit audit --outt json=x", false},
 		{"permaudit audit --out pdf=x.pdf", false},

@@ -61,7 +61,10 @@ outputs also show what changed since that run (the HTML report's Changes section
 
 Otherwise the gate's outcome is the one stored in the run; report renders it and exits 0
 once every output is written (2 when an output or the run cannot be read or
-written).`,
+written).
+
+permaudit report merge joins the runs of a sharded audit (audit --shard K/N)
+into the run of the whole audit, and gates it.`,
 		Example: `  permaudit report run.json --out html=report.html
   permaudit report run.json --out junit=junit.xml --out sarif=permaudit.sarif --out markdown=-
   permaudit audit -c permaudit.yaml --out json=- | permaudit report - --out csv=matrix.csv
@@ -75,6 +78,7 @@ written).`,
 	addJudgeFlags(cmd, &opts.Judge)
 	cmd.Flags().StringVar(&opts.SARIFRoot, "sarif-root", "", sarifRootUsage)
 	cmd.Flags().StringArrayVar(&opts.Outs, "out", nil, "write an output, FORMAT=PATH ('-' for stdout); formats: "+strings.Join(report.Formats(), ", ")+" (repeatable)")
+	cmd.AddCommand(newMergeCmd(io))
 	return cmd
 }
 

@@ -104,6 +104,10 @@ compares the answers (200, 401, 403, 404, redirects to the login page) with the
 expected access matrix in its configuration. Findings (leaks, wrongly blocked
 access, existence leaks, wrong denial codes, errors) fail the gate.
 
+A large audit can be split across machines: discover saves the inventory once,
+audit --shard K/N --inventory FILE probes one slice of it on each, and report
+merge joins the shard runs into the run of the whole audit, which gates.
+
 Exit codes:
   0    complete, no finding that the gate fails on
   1    a finding that the gate fails on
@@ -114,7 +118,10 @@ Exit codes:
 		Example: `  permaudit demo
   permaudit validate -c permaudit.yaml
   permaudit audit -c permaudit.yaml --target http://127.0.0.1:8080 --out json=run.json
-  permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'`,
+  permaudit audit -c permaudit.yaml --role support --only 'GET /admin/**'
+  permaudit discover -c permaudit.yaml --out inventory.json
+  permaudit audit -c permaudit.yaml --inventory inventory.json --shard 2/3 --out json=shard-2.json
+  permaudit report merge -o run.json shard-1.json shard-2.json shard-3.json`,
 		Version:       version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -124,7 +131,7 @@ Exit codes:
 		return usageErr(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
 	root.AddCommand(newAuditCmd(io), newValidateCmd(io), newDemoCmd(io), newReportCmd(io), newVersionCmd(io))
-	root.AddCommand(newBaselineCmd(io), newDiffCmd(io), newLearnCmd(io))
+	root.AddCommand(newBaselineCmd(io), newDiffCmd(io), newLearnCmd(io), newDiscoverCmd(io))
 	registerCompletions(root)
 	return root
 }
@@ -135,7 +142,7 @@ Exit codes:
 func registerCompletions(root *cobra.Command) {
 	for _, c := range root.Commands() {
 		fs := c.Flags()
-		if fs.Lookup("out") != nil {
+		if fs.Lookup("out") != nil && c.Name() != "discover" { // discover's --out is a file
 			_ = c.RegisterFlagCompletionFunc("out", completeOut)
 		}
 		if fs.Lookup("fail-on") != nil {

@@ -19,6 +19,7 @@ type safetyFlags struct {
 	MaxDuration time.Duration
 	Rate        string
 	Insecure    bool
+	PlainHTTP   bool
 	CAFile      string
 	Proxy       string
 
@@ -33,6 +34,7 @@ func addSafetyFlags(c *cobra.Command, f *safetyFlags) {
 	fs.DurationVar(&f.MaxDuration, "max-duration", 0, "end the run after this long (e.g. 30m), discovery taking at most half: requests in flight finish, declared endpoints are probed first, every output is written marked incomplete with what was left per page, exit 4 (crawl.max_duration)")
 	fs.StringVar(&f.Rate, "rate", "", "requests per second of the whole run: 20/s, 600/m, or unlimited (crawl.rate; default 50/s, unlimited for a loopback target)")
 	fs.BoolVar(&f.Insecure, "insecure", false, "do not verify the target's TLS certificate (tls.insecure)")
+	fs.BoolVar(&f.PlainHTTP, "allow-plain-http", false, "let credentials cross plain HTTP to a host that is not loopback, such as a CI job's service container on its private network (allow_plain_http)")
 	fs.StringVar(&f.CAFile, "ca-file", "", "PEM file of CA certificates to trust besides the system's (tls.ca_file)")
 	fs.StringVar(&f.Proxy, "proxy", "", "send every request through this proxy, such as Burp or ZAP at http://127.0.0.1:8080 (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)")
 }
@@ -56,6 +58,9 @@ func (f safetyFlags) apply(cfg *roles.Config) []string {
 	}
 	if f.Insecure {
 		cfg.TLS.Insecure = true
+	}
+	if f.PlainHTTP {
+		cfg.AllowPlainHTTP = true
 	}
 	if f.CAFile != "" {
 		abs, err := filepath.Abs(f.CAFile)

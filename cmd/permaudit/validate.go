@@ -27,6 +27,10 @@ func newValidateCmd(io ioStreams) *cobra.Command {
 		Long: `validate loads a configuration, expands its ${ENV} references and checks every
 field, reporting every problem at once as file:line:col: field: message; then
 it reads the HAR files and OpenAPI documents that sources names as files.
+A role variable ({self.var}) where it would be sent as written is an error.
+It warns of roles without a check, of checks that may pass without the
+session (a sign-in flow with static credentials, a page the matrix allows
+anonymous), and of rules an earlier rule shadows.
 It exits 0 when the configuration is valid and 2 otherwise.
 
 With --run, a saved run is judged again with the configuration (nothing is
@@ -59,6 +63,9 @@ func runValidate(_ context.Context, opts *validateOptions) error {
 	}
 	for _, name := range audit.UncheckedRoles(cfg) {
 		fmt.Fprintf(opts.IO.Err, "%s: warning: role %s %s\n", opts.ConfigPath, name, audit.NoCheckWarning)
+	}
+	for _, w := range audit.WeakChecks(cfg) {
+		fmt.Fprintf(opts.IO.Err, "%s: warning: %s\n", opts.ConfigPath, w)
 	}
 	for _, s := range cfg.Shadowed() {
 		fmt.Fprintf(opts.IO.Err, "%s:%d: warning: %s\n", opts.ConfigPath, s.Rule.Line, audit.ShadowWarning(s))

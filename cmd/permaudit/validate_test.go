@@ -135,3 +135,48 @@ matrix:
 		t.Errorf("with GET /api.php?: exit %d, stderr %s; want 0 and no warning", code, stderr)
 	}
 }
+
+// TestValidateWarnsOfWeakChecks: a role that signs in with a form and
+// also sends a static API key, and a check on a page the matrix allows
+// anonymous, are checks that may prove no session: validate says so;
+// proves_session: false silences it.
+func TestValidateWarnsOfWeakChecks(t *testing.T) {
+	cfg := writeFile(t, "weak.yaml", `target: http://127.0.0.1:8080
+roles:
+  editor:
+    login:
+      form: {url: /login, fields: {log: editor, pwd: pw}}
+      headers: {X-Api-Key: key-0123456789}
+    check: {url: /api/me}
+  viewer:
+    login: {bearer: viewer-token-1}
+    check: {url: /status}
+  accepted:
+    login: {bearer: accepted-token-1}
+    check: {url: /status, proves_session: false}
+  noncer:
+    login:
+      form: {url: /login, fields: {log: noncer, pwd: pw}}
+      capture: {nonce: "regex:nonce=(\\w+)"}
+      headers: {X-Nonce: "{self.nonce}"}
+    check: {url: /api/me}
+matrix:
+  rules:
+    - {match: "GET /status", allow: ["*"]}
+`)
+	code, stdout, stderr := runCLI(t, nil, "validate", "-c", cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		cfg + ": warning: role editor: the check GET /api/me is sent with the static credentials as well as the session its form sign-in obtains",
+		cfg + ": warning: role viewer: the check GET /status is a page the matrix allows anonymous (rule GET /status (line 22))",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr:\n%s\nwant it to hold %q", stderr, want)
+		}
+	}
+	if strings.Contains(stderr, "role accepted:") || strings.Contains(stderr, "role noncer:") || strings.Contains(stderr, "key-0123456789") {
+		t.Errorf("stderr:\n%s\nwarns of a check accepted with proves_session: false, or of a header resolved from a capture, or quotes the key", stderr)
+	}
+}
