@@ -62,6 +62,11 @@
 //     hidden (forbidden is wrong-code) and any other role forbidden or
 //     hidden (unauthenticated is wrong-code; proving the session was live
 //     comes with session checks); other is inconclusive.
+//   - a passing denial that answers unlike its existence canaries (two
+//     siblings that do not exist; canary.go, canarybody.go) is an
+//     existence-leak where every form the rule accepts is hidden (deny_as:
+//     404 or 410), and otherwise stays a pass, with an existence-observable
+//     note for its template.
 //
 // Severities: leak critical, blocked high, existence-leak and error medium,
 // wrong-code low, notes info.
@@ -74,6 +79,10 @@
 //     first one, its Role empty;
 //   - missing-www-authenticate: one note per template whose answers
 //     include a 401 without WWW-Authenticate, grouped like unmapped;
+//   - existence-observable: one note per template whose denials answer
+//     unlike its existence canaries where the rule does not ask for hiding,
+//     grouped like unmapped, with the first cell's and the canary's answers
+//     as evidence (Canary set);
 //   - dead-rule: one note per matrix rule that matched no observation,
 //     with Cell -1. A run narrowed by --role or --only, a run already
 //     marked incomplete (Run.Incomplete set before Judge) or one with no
@@ -82,7 +91,8 @@
 //
 // Findings are sorted by severity (critical first), then path, method and
 // role order (the configuration's); notes by verdict (inconclusive,
-// unmapped, dead-rule, missing-www-authenticate), then the same keys.
+// unmapped, dead-rule, missing-www-authenticate, existence-observable),
+// then the same keys.
 // Observations keep their given order. Counts holds every verdict, zeros
 // included: "pass" counts observations, the others findings and notes.
 // The gate fails when at least one finding's verdict is in Gate.FailOn.

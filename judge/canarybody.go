@@ -1,0 +1,394 @@
+package judge
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/permaudit/permaudit/model"
+)
+
+// Comparing a denied answer with its missing siblings (docs/design.md,
+// "Existence canaries").
+//
+// A body is read as a list of tokens, whitespace set aside: a word is a
+// run of letters and digits, joined by "-", "_" and "." between them and
+// by "," and ":" between digits ("1.5rem", "2026-12-04", "12:30",
+// "order-5" are one word each); every other character is a token of its
+// own. Percent, HTML and JSON escapes of punctuation are read first, so
+// that "%2F5", "&#47;5" and "\/5" end in the word "5". A word equal to
+// one of the requested URL's identifiers (ignoring ASCII case) is that
+// id: it matches the sibling's id, or the same text. A word of 8 or more
+// characters holding a digit (a nonce, a request id, a timestamp, a date),
+// a time ("12:30"), and the value of an attribute or JSON field named
+// like a token or nonce, is noise: it matches any noise. An id is thus
+// set aside only where it stands as a word of its own, never inside
+// another ("5" in "1.5rem" or "order-5").
+//
+// The two siblings calibrate the comparison: what differs between them is
+// noise too. The answer differs from them only where it differs from the
+// first sibling at a place the two siblings agree on.
+
+// maxShapeTokens bounds the tokens of a body that are compared: a denial
+// is short, and a longer body is compared on its first tokens.
+const maxShapeTokens = 50000
+
+// maxEdits bounds the edit distance the comparison computes; bodies
+// further apart than that differ.
+const maxEdits = 256
+
+// token is one token of a body.
+type token struct {
+	text  string
+	id    bool // the requested id
+	noise bool // noise-shaped: a nonce, a timestamp, a token field
+}
+
+// Shape is a body (or a Location) read for comparison with existence
+// canaries: its tokens, ids and noise marked. ShapeOf makes one.
+type Shape struct {
+	toks []token
+}
+
+// noiseMark replaces the values of token fields before tokenising.
+const noiseMark = "\uE000"
+
+var (
+	reTokenTag   = regexp.MustCompile(`(?is)<(?:input|meta)\b[^>]*>`)
+	reTokenName  = regexp.MustCompile(`(?i)csrf|xsrf|nonce|token|sesskey|authenticity`)
+	reTagValue   = regexp.MustCompile(`(?is)(\b(?:value|content)\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)`)
+	reNonceAttr  = regexp.MustCompile(`(?is)(\bnonce\s*=\s*)("[^"]*"|'[^']*')`)
+	reTokenField = regexp.MustCompile(`(?i)(["']?[\w-]*(?:csrf|xsrf|nonce|token|sesskey)[\w-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*')`)
+	reEscape     = regexp.MustCompile(`%[0-9A-Fa-f]{2}|&#[0-9]{1,3};|&#[xX][0-9A-Fa-f]{1,2};|&(?:amp|quot|apos|lt|gt|sol|equals|colon|quest|num);|\\/|\\u00[0-9A-Fa-f]{2}`)
+	entities     = map[string]string{"&amp;": "&", "&quot;": `"`, "&apos;": "'", "&lt;": "<", "&gt;": ">", "&sol;": "/", "&equals;": "=", "&colon;": ":", "&quest;": "?", "&num;": "#"}
+)
+
+// ShapeOf reads text for comparison, with ids the requested URL's
+// identifiers (decoded).
+func ShapeOf(text string, ids []string) *Shape {
+	for range 2 { // twice: a value escaped twice ("%252F") reads too
+		text = unescape(text)
+	}
+	text = reTokenTag.ReplaceAllStringFunc(text, func(tag string) string {
+		if !reTokenName.MatchString(tag) {
+			return tag
+		}
+		return reTagValue.ReplaceAllString(tag, "${1}"+noiseMark)
+	})
+	text = reNonceAttr.ReplaceAllString(text, "${1}"+noiseMark)
+	text = reTokenField.ReplaceAllString(text, "${1}"+noiseMark)
+	s := &Shape{}
+	for _, w := range words(text) {
+		t := token{text: w}
+		switch {
+		case w == noiseMark:
+			t.noise = true
+		case isWordStart(w) && isIDWord(w, ids):
+			t.id = true
+		case isWordStart(w) && noiseShaped(w):
+			t.noise = true
+		}
+		s.toks = append(s.toks, t)
+		if len(s.toks) == maxShapeTokens {
+			break
+		}
+	}
+	return s
+}
+
+// unescape reads the percent, HTML and JSON escapes of ASCII characters
+// that are not letters or digits, so that an id after an escaped slash
+// or equals sign is a word of its own.
+func unescape(text string) string {
+	if !strings.ContainsAny(text, `%&\`) {
+		return text
+	}
+	return reEscape.ReplaceAllStringFunc(text, func(e string) string {
+		var n int64
+		var err error
+		switch {
+		case e == `\/`:
+			return "/"
+		case strings.HasPrefix(e, `\u`):
+			n, err = strconv.ParseInt(e[2:], 16, 32)
+		case strings.HasPrefix(e, "%"):
+			n, err = strconv.ParseInt(e[1:], 16, 32)
+		case strings.HasPrefix(e, "&#x"), strings.HasPrefix(e, "&#X"):
+			n, err = strconv.ParseInt(e[3:len(e)-1], 16, 32)
+		case strings.HasPrefix(e, "&#"):
+			n, err = strconv.ParseInt(e[2:len(e)-1], 10, 32)
+		default:
+			return entities[e]
+		}
+		if err != nil || n >= 0x80 || n < 0x20 || isWordRune(rune(n)) {
+			return e
+		}
+		return string(rune(n))
+	})
+}
+
+// words splits text into tokens (see the comment above).
+func words(text string) []string {
+	var out []string
+	i := 0
+	for i < len(text) {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if unicode.IsSpace(r) {
+			i += n
+			continue
+		}
+		if !isWordRune(r) {
+			out = append(out, text[i:i+n])
+			i += n
+			continue
+		}
+		start := i
+		prev := r
+		i += n
+		for i < len(text) {
+			r, n := utf8.DecodeRuneInString(text[i:])
+			if isWordRune(r) {
+				prev = r
+				i += n
+				continue
+			}
+			next, _ := utf8.DecodeRuneInString(text[i+n:])
+			joins := false
+			switch r {
+			case '-', '_', '.':
+				joins = isWordRune(next)
+			case ',', ':':
+				joins = unicode.IsDigit(prev) && unicode.IsDigit(next)
+			}
+			if !joins || i+n >= len(text) {
+				break
+			}
+			prev = r
+			i += n
+		}
+		out = append(out, text[start:i])
+	}
+	return out
+}
+
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) && string(r) != noiseMark
+}
+
+func isWordStart(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return isWordRune(r)
+}
+
+func isIDWord(w string, ids []string) bool {
+	for _, id := range ids {
+		if id != "" && strings.EqualFold(w, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// noiseShaped reports whether a word looks like a value that changes
+// from one request or session to the next: 8 or more characters with a
+// digit (a nonce, a request id, a timestamp, a date), or a time.
+func noiseShaped(w string) bool {
+	digits, colonDigits := 0, false
+	for i, r := range w {
+		if unicode.IsDigit(r) {
+			digits++
+		}
+		if r == ':' && i > 0 {
+			colonDigits = true
+		}
+	}
+	return digits > 0 && (utf8.RuneCountInString(w) >= 8 || colonDigits)
+}
+
+// same reports whether two tokens match: both the requested id, both
+// noise, or the same text.
+func same(a, b token) bool {
+	return a.id && b.id || a.noise && b.noise || a.text == b.text
+}
+
+// hunk is one difference between two token lists: a[as:ae] stands where
+// b has b[bs:be].
+type hunk struct{ as, ae, bs, be int }
+
+// diff returns the differences between a and b, or false when they are
+// more than maxEdits edits apart. It trims the common start and end, then
+// runs Myers' O(ND) algorithm on what is left.
+func diff(a, b []token) ([]hunk, bool) {
+	pre := 0
+	for pre < len(a) && pre < len(b) && same(a[pre], b[pre]) {
+		pre++
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && same(a[len(a)-1-suf], b[len(b)-1-suf]) {
+		suf++
+	}
+	x, y := a[pre:len(a)-suf], b[pre:len(b)-suf]
+	n, m := len(x), len(y)
+	if n == 0 && m == 0 {
+		return nil, true
+	}
+	if n == 0 || m == 0 {
+		return []hunk{{pre, pre + n, pre, pre + m}}, true
+	}
+	off := maxEdits + 1
+	v := make([]int, 2*off+1)
+	var trace [][]int
+	found := -1
+	for d := 0; d <= maxEdits && found < 0; d++ {
+		trace = append(trace, append([]int(nil), v...))
+		for k := -d; k <= d; k += 2 {
+			var i int
+			if k == -d || k != d && v[off+k-1] < v[off+k+1] {
+				i = v[off+k+1]
+			} else {
+				i = v[off+k-1] + 1
+			}
+			j := i - k
+			for i < n && j < m && same(x[i], y[j]) {
+				i, j = i+1, j+1
+			}
+			v[off+k] = i
+			if i >= n && j >= m {
+				found = d
+				break
+			}
+		}
+	}
+	if found < 0 {
+		return nil, false
+	}
+	// Walk back through the trace: each step is one deletion or insertion
+	// after a run of matches.
+	type edit struct {
+		i, j int
+		del  bool
+	}
+	var edits []edit
+	i, j := n, m
+	for d := found; d > 0; d-- {
+		pv := trace[d]
+		k := i - j
+		pk := k - 1
+		if k == -d || k != d && pv[off+k-1] < pv[off+k+1] {
+			pk = k + 1
+		}
+		pi := pv[off+pk]
+		pj := pi - pk
+		for i > pi && j > pj {
+			i, j = i-1, j-1
+		}
+		edits = append(edits, edit{pi, pj, pk == k-1}) // k-1: a deletion of x[pi]; k+1: an insertion of y[pj]
+		i, j = pi, pj
+	}
+	// edits are last first; gather runs into hunks, first first.
+	var hs []hunk
+	for e := len(edits) - 1; e >= 0; e-- {
+		ed := edits[e]
+		as, bs := ed.i, ed.j
+		ae, be := as, bs
+		if ed.del {
+			ae++
+		} else {
+			be++
+		}
+		if len(hs) > 0 {
+			h := &hs[len(hs)-1]
+			if h.ae == as && h.be == bs {
+				h.ae, h.be = ae, be
+				continue
+			}
+		}
+		hs = append(hs, hunk{as, ae, bs, be})
+	}
+	for k := range hs {
+		hs[k].as += pre
+		hs[k].ae += pre
+		hs[k].bs += pre
+		hs[k].be += pre
+	}
+	return hs, true
+}
+
+// CompareMissing compares the shape of a denied answer with those of its
+// two missing siblings a and b. It reports whether the answer differs
+// from them where they agree with each other, and shows the first such
+// difference, normalised: `"Forbidden" where the missing siblings have
+// "Not found"` (ids written {id}, noise {noise}). When the siblings are
+// too far apart to calibrate anything, nothing counts.
+func CompareMissing(o, a, b *Shape) *model.MissingBody {
+	if o == nil || a == nil || b == nil {
+		return nil
+	}
+	calib, ok := diff(a.toks, b.toks)
+	if !ok {
+		return &model.MissingBody{}
+	}
+	noise := make([]bool, len(a.toks)+1) // a's tokens that vary between the siblings
+	gap := make([]bool, len(a.toks)+1)   // places in a where a sibling inserts
+	for _, h := range calib {
+		for k := h.as; k < h.ae; k++ {
+			noise[k] = true
+		}
+		gap[h.as], gap[h.ae] = true, true
+	}
+	hs, ok := diff(a.toks, o.toks)
+	if !ok {
+		return &model.MissingBody{Differs: true, Difference: "the body is unlike the missing siblings' throughout"}
+	}
+	for _, h := range hs {
+		counts := h.as == h.ae && !gap[h.as]
+		for k := h.as; k < h.ae; k++ {
+			counts = counts || !noise[k]
+		}
+		if !counts {
+			continue
+		}
+		return &model.MissingBody{Differs: true, Difference: fmt.Sprintf("%s where the missing siblings have %s",
+			quoteToks(o.toks, h.bs, h.be), quoteToks(a.toks, h.as, h.ae))}
+	}
+	return &model.MissingBody{}
+}
+
+// quoteToks shows toks[from:to] with a token of context either side,
+// quoted, at most about 120 bytes.
+func quoteToks(toks []token, from, to int) string {
+	if from == to {
+		if from > 0 {
+			from--
+		}
+		if to < len(toks) {
+			to++
+		}
+		if from == to {
+			return "nothing"
+		}
+	}
+	var b strings.Builder
+	for k := from; k < to; k++ {
+		t := toks[k]
+		s := t.text
+		switch {
+		case t.id:
+			s = "{id}"
+		case t.noise:
+			s = "{noise}"
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		if b.Len()+len(s) > 120 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(s)
+	}
+	return strconv.Quote(b.String())
+}
