@@ -2,7 +2,6 @@ package judge
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -53,18 +52,12 @@ type Shape struct {
 	toks []token
 }
 
-// noiseMark replaces the values of token fields before tokenising.
-const noiseMark = "\uE000"
+// entities are the named HTML escapes of punctuation unescape reads.
+var entities = map[string]byte{"amp": '&', "quot": '"', "apos": '\'', "lt": '<', "gt": '>', "sol": '/', "equals": '=', "colon": ':', "quest": '?', "num": '#'}
 
-var (
-	reTokenTag   = regexp.MustCompile(`(?is)<(?:input|meta)\b[^>]*>`)
-	reTokenName  = regexp.MustCompile(`(?i)csrf|xsrf|nonce|token|sesskey|authenticity`)
-	reTagValue   = regexp.MustCompile(`(?is)(\b(?:value|content)\s*=\s*)("[^"]*"|'[^']*'|[^\s>]+)`)
-	reNonceAttr  = regexp.MustCompile(`(?is)(\bnonce\s*=\s*)("[^"]*"|'[^']*')`)
-	reTokenField = regexp.MustCompile(`(?i)(["']?[\w-]*(?:csrf|xsrf|nonce|token|sesskey)[\w-]*["']?\s*[:=]\s*)("[^"]*"|'[^']*')`)
-	reEscape     = regexp.MustCompile(`%[0-9A-Fa-f]{2}|&#[0-9]{1,3};|&#[xX][0-9A-Fa-f]{1,2};|&(?:amp|quot|apos|lt|gt|sol|equals|colon|quest|num);|\\/|\\u00[0-9A-Fa-f]{2}`)
-	entities     = map[string]string{"&amp;": "&", "&quot;": `"`, "&apos;": "'", "&lt;": "<", "&gt;": ">", "&sol;": "/", "&equals;": "=", "&colon;": ":", "&quest;": "?", "&num;": "#"}
-)
+// tokenWords are the words that name a token field: a field whose value
+// is noise (csrf-token, _wpnonce, authenticity_token, sesskey).
+var tokenWords = []string{"csrf", "xsrf", "nonce", "token", "sesskey", "authenticity"}
 
 // ShapeOf reads text for comparison, with ids the requested URL's
 // identifiers (decoded).
@@ -72,30 +65,23 @@ func ShapeOf(text string, ids []string) *Shape {
 	for range 2 { // twice: a value escaped twice ("%252F") reads too
 		text = unescape(text)
 	}
-	text = reTokenTag.ReplaceAllStringFunc(text, func(tag string) string {
-		if !reTokenName.MatchString(tag) {
-			return tag
-		}
-		return reTagValue.ReplaceAllString(tag, "${1}"+noiseMark)
-	})
-	text = reNonceAttr.ReplaceAllString(text, "${1}"+noiseMark)
-	text = reTokenField.ReplaceAllString(text, "${1}"+noiseMark)
 	s := &Shape{}
 	for _, w := range words(text) {
 		t := token{text: w}
-		switch {
-		case w == noiseMark:
-			t.noise = true
-		case isWordStart(w) && isIDWord(w, ids):
-			t.id = true
-		case isWordStart(w) && noiseShaped(w):
-			t.noise = true
+		if isWordStart(w) {
+			switch {
+			case isIDWord(w, ids):
+				t.id = true
+			case noiseShaped(w):
+				t.noise = true
+			}
 		}
 		s.toks = append(s.toks, t)
 		if len(s.toks) == maxShapeTokens {
 			break
 		}
 	}
+	markTokenFields(s.toks)
 	return s
 }
 
@@ -106,28 +92,139 @@ func unescape(text string) string {
 	if !strings.ContainsAny(text, `%&\`) {
 		return text
 	}
-	return reEscape.ReplaceAllStringFunc(text, func(e string) string {
-		var n int64
-		var err error
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := 0; i < len(text); {
+		c, n := decodeEscape(text[i:])
+		if n == 0 {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		b.WriteByte(c)
+		i += n
+	}
+	return b.String()
+}
+
+// decodeEscape reads one escape at the start of s: the character and the
+// escape's length, or 0 when s starts with none (or with the escape of a
+// letter, a digit or a control character).
+func decodeEscape(s string) (byte, int) {
+	hexOf := func(h string) (int, bool) {
+		v, err := strconv.ParseUint(h, 16, 8)
+		return int(v), err == nil
+	}
+	var v, n int
+	ok := false
+	switch {
+	case s[0] == '%' && len(s) >= 3:
+		v, ok = hexOf(s[1:3])
+		n = 3
+	case s[0] == '\\' && len(s) >= 2 && s[1] == '/':
+		return '/', 2
+	case s[0] == '\\' && len(s) >= 6 && s[1] == 'u' && s[2] == '0' && s[3] == '0':
+		v, ok = hexOf(s[4:6])
+		n = 6
+	case s[0] == '&' && len(s) >= 3:
+		end := strings.IndexByte(s[:min(len(s), 10)], ';')
+		if end < 2 {
+			return 0, 0
+		}
+		name := s[1:end]
+		n = end + 1
 		switch {
-		case e == `\/`:
-			return "/"
-		case strings.HasPrefix(e, `\u`):
-			n, err = strconv.ParseInt(e[2:], 16, 32)
-		case strings.HasPrefix(e, "%"):
-			n, err = strconv.ParseInt(e[1:], 16, 32)
-		case strings.HasPrefix(e, "&#x"), strings.HasPrefix(e, "&#X"):
-			n, err = strconv.ParseInt(e[3:len(e)-1], 16, 32)
-		case strings.HasPrefix(e, "&#"):
-			n, err = strconv.ParseInt(e[2:len(e)-1], 10, 32)
+		case name[0] == '#' && len(name) > 1 && (name[1] == 'x' || name[1] == 'X'):
+			v, ok = hexOf(name[2:])
+		case name[0] == '#':
+			x, err := strconv.ParseUint(name[1:], 10, 8)
+			v, ok = int(x), err == nil
 		default:
-			return entities[e]
+			c, known := entities[name]
+			if known {
+				return c, n
+			}
 		}
-		if err != nil || n >= 0x80 || n < 0x20 || isWordRune(rune(n)) {
-			return e
+	}
+	if !ok || v < 0x20 || v >= 0x80 || isWordRune(rune(v)) {
+		return 0, 0
+	}
+	return byte(v), n
+}
+
+// markTokenFields marks as noise the values of token fields: after a word
+// naming one, "= value" or ": value" (quoted or one word); and, in an
+// HTML tag holding such a word (<input name="_wpnonce" value=...>, <meta
+// name="csrf-token" content=...>), the value and content attributes.
+func markTokenFields(toks []token) {
+	tagStart := -1
+	tagHasToken := false
+	for i := 0; i < len(toks); i++ {
+		t := toks[i].text
+		switch t {
+		case "<":
+			tagStart, tagHasToken = i, false
+			continue
+		case ">":
+			if tagHasToken {
+				markAttrs(toks[tagStart:i])
+			}
+			tagStart = -1
+			continue
 		}
-		return string(rune(n))
-	})
+		if !isWordStart(t) || !namesToken(t) {
+			continue
+		}
+		if tagStart >= 0 {
+			tagHasToken = true
+		}
+		markValueAfter(toks, i+1)
+	}
+}
+
+// namesToken reports whether a word names a token field.
+func namesToken(w string) bool {
+	l := strings.ToLower(w)
+	for _, k := range tokenWords {
+		if strings.Contains(l, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// markValueAfter marks the value of `"? (=|:) value` at toks[i:] as noise.
+func markValueAfter(toks []token, i int) {
+	if i < len(toks) && (toks[i].text == `"` || toks[i].text == "'") {
+		i++
+	}
+	if i >= len(toks) || toks[i].text != "=" && toks[i].text != ":" {
+		return
+	}
+	i++
+	if i >= len(toks) {
+		return
+	}
+	q := toks[i].text
+	if q != `"` && q != "'" {
+		toks[i].noise = true
+		return
+	}
+	for j := i + 1; j < len(toks) && j <= i+64; j++ {
+		if toks[j].text == q {
+			return
+		}
+		toks[j].noise = true
+	}
+}
+
+// markAttrs marks the value and content attributes of a tag's tokens.
+func markAttrs(tag []token) {
+	for i, t := range tag {
+		if l := strings.ToLower(t.text); l == "value" || l == "content" {
+			markValueAfter(tag, i+1)
+		}
+	}
 }
 
 // words splits text into tokens (see the comment above).
@@ -175,7 +272,7 @@ func words(text string) []string {
 }
 
 func isWordRune(r rune) bool {
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) && string(r) != noiseMark
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
 func isWordStart(w string) bool {

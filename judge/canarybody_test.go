@@ -21,7 +21,7 @@ func TestShapeSetsIDsAsideOnlyWhereTheyStand(t *testing.T) {
 		{`{"id":5,"ref":"5","n":15,"x":"order-5"}`, []string{"5"}, `{ " id " : {id} , " ref " : " {id} " , " n " : 15 , " x " : " order-5 " }`},
 		{"at 12:30, req 9f8e7d6c5b4a, 2026-12-04T10:00:00Z 1,5", nil, "at {noise} , req {noise} , {noise} 1,5"},
 		{`<input type="hidden" name="_wpnonce" value="abc"><meta name="csrf-token" content="x y"><script nonce="q">n = {"nonce": "z"}</script>`, nil,
-			`< input type = " hidden " name = " _ wpnonce " value = {noise} > < meta name = " csrf-token " content = {noise} > < script nonce = {noise} > n = { " nonce " : {noise} } < / script >`},
+			`< input type = " hidden " name = " _ wpnonce " value = " {noise} " > < meta name = " csrf-token " content = " {noise} {noise} " > < script nonce = " {noise} " > n = { " nonce " : " {noise} " } < / script >`},
 		{"Project alpha; alpha-team", []string{"alpha"}, "Project {id} ; alpha-team"},
 	}
 	for _, tt := range tests {
