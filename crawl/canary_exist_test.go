@@ -269,11 +269,11 @@ func TestCanarySlug(t *testing.T) {
 	site := newExistenceSite(t, func(w http.ResponseWriter, r *http.Request, role string) {
 		slug := lastSegment(r.URL.Path)
 		switch {
-		case role == crawltest.Admin && slug == "alpha":
-			fmt.Fprint(w, "project alpha")
-		case slug == "alpha":
+		case role == crawltest.Admin && (slug == "alpha" || slug == "beta"):
+			fmt.Fprint(w, "project "+slug)
+		case slug == "alpha" || slug == "beta":
 			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, "Project alpha is private: sign in with an account of the project")
+			fmt.Fprintf(w, "Project %s is private: sign in with an account of the project", slug)
 		default:
 			w.WriteHeader(http.StatusNotFound)
 			fmt.Fprintf(w, "No project %s", slug)
@@ -297,5 +297,18 @@ matrix:
 		if f.Fingerprint != model.Fingerprint(model.ExistenceLeak, "GET", "GET /projects/alpha", f.Role) {
 			t.Errorf("fingerprint %s: not the template's", f.Fingerprint)
 		}
+	}
+	// Without deny_as, one note for every slug of the pattern.
+	run = judgeProbe(t, site, `
+matrix:
+  rules:
+    - {match: "GET /projects/{project}", allow: [admin]}
+`, []string{"/projects/alpha", "/projects/beta"})
+	if got := verdicts(run.Findings, model.ExistenceLeak); len(got) > 0 {
+		t.Errorf("existence leaks %q without deny_as: 404", got)
+	}
+	notes := verdicts(run.Notes, model.ExistenceObservable)
+	if len(notes) != 1 || notes[0] != "GET /projects/{project}" {
+		t.Errorf("notes %q, want one for GET /projects/{project}", notes)
 	}
 }

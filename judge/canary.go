@@ -292,15 +292,20 @@ func (j *judgement) compareCanaries() {
 			f.Canary = &ai
 			continue
 		}
-		if observable[c.Template] == nil {
-			whyOf[c.Template] = why
-			canaryOf[c.Template] = ai
+		// One note per group: a template, or a named resource's pattern
+		// ("GET /projects/{project}") for all its slugs.
+		gc := *c
+		gc.Template = t.Group
+		if observable[t.Group] == nil {
+			whyOf[t.Group] = why
+			canaryOf[t.Group] = ai
 		}
-		j.group(observable, &order, i, *c)
+		j.group(observable, &order, i, gc)
 	}
 	for _, k := range order {
 		g := observable[k]
 		c := run.Observations[g.cell]
+		c.Template = k
 		ai := canaryOf[k]
 		a := run.Canaries[ai]
 		j.note(g, c, model.ExistenceObservable, fmt.Sprintf("%s: existence is observable: %s %s (%s; roles: %s); the rule %s accepts this denial, so this is a note: deny_as: 404 asks for hiding and makes it an existence-leak finding",
