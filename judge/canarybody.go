@@ -20,10 +20,10 @@ import (
 // own. Percent, HTML and JSON escapes of punctuation are read first, so
 // that "%2F5", "&#47;5" and "\/5" end in the word "5". A word equal to
 // one of the requested URL's identifiers (ignoring ASCII case) is that
-// id: it matches the sibling's id, or the same text. A word of 8 or more
-// characters holding a digit (a nonce, a request id, a timestamp, a date),
-// a time ("12:30"), and the value of an attribute or JSON field named
-// like a token or nonce, is noise: it matches any noise. An id is thus
+// id: it matches the sibling's id, or the same text. A nonce-shaped word
+// (noiseShaped: a time, a date, a timestamp, hex, a nonce or request id),
+// and the value of an attribute or JSON field named like a token or
+// nonce, is noise: it matches any noise. An id is thus
 // set aside only where it stands as a word of its own, never inside
 // another ("5" in "1.5rem" or "order-5").
 //
@@ -290,19 +290,32 @@ func isIDWord(w string, ids []string) bool {
 }
 
 // noiseShaped reports whether a word looks like a value that changes
-// from one request or session to the next: 8 or more characters with a
-// digit (a nonce, a request id, a timestamp, a date), or a time.
+// from one request or session to the next: a time ("12:30"), or 8 or
+// more characters with a digit that are mostly digits (a date, a
+// timestamp, hex) or letters and digits without a separator (a nonce, a
+// request id). A code such as "ERR_NOT_FOUND_404" is a word, not noise.
 func noiseShaped(w string) bool {
-	digits, colonDigits := 0, false
+	n, digits, colon, sep := 0, 0, false, false
 	for i, r := range w {
-		if unicode.IsDigit(r) {
+		n++
+		switch {
+		case unicode.IsDigit(r):
 			digits++
-		}
-		if r == ':' && i > 0 {
-			colonDigits = true
+		case r == ':' && i > 0:
+			colon = true
+		case r == '_' || r == '-':
+			sep = true
 		}
 	}
-	return digits > 0 && (utf8.RuneCountInString(w) >= 8 || colonDigits)
+	switch {
+	case digits == 0:
+		return false
+	case colon:
+		return true
+	case n < 8:
+		return false
+	}
+	return digits*4 >= n || !sep && digits >= 2
 }
 
 // same reports whether two tokens match: both the requested id, both

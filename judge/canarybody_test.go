@@ -23,6 +23,7 @@ func TestShapeSetsIDsAsideOnlyWhereTheyStand(t *testing.T) {
 		{`<input type="hidden" name="_wpnonce" value="abc"><meta name="csrf-token" content="x y"><script nonce="q">n = {"nonce": "z"}</script>`, nil,
 			`< input type = " hidden " name = " _ wpnonce " value = " {noise} " > < meta name = " csrf-token " content = " {noise} {noise} " > < script nonce = " {noise} " > n = { " nonce " : " {noise} " } < / script >`},
 		{"Project alpha; alpha-team", []string{"alpha"}, "Project {id} ; alpha-team"},
+		{"ERR_NOT_FOUND_404 v1.5.3 a1b2c3d4e5 rAnd0mB4s3xY 2026-12-04", nil, "ERR_NOT_FOUND_404 v1.5.3 {noise} {noise} {noise}"},
 	}
 	for _, tt := range tests {
 		s := ShapeOf(tt.text, tt.ids)
@@ -55,6 +56,7 @@ func TestCompareMissing(t *testing.T) {
 		{"another message", "Note 5 is private", "Note 911 not found", "Note 922 not found", true, `"is private" where the missing siblings have "not found"`},
 		{"the siblings disagree where the answer differs", "Not found (took 3 ms)", "Not found (took 4 ms)", "Not found (took 7 ms)", false, ""},
 		{"an extra sentence", "Not found. Ask the owner.", "Not found.", "Not found.", true, `"Ask the owner ." where the missing siblings have "."`},
+		{"another error code", "Denied: ERR_FORBIDDEN_403", "Denied: ERR_NOT_FOUND_404", "Denied: ERR_NOT_FOUND_404", true, `"ERR_FORBIDDEN_403" where the missing siblings have "ERR_NOT_FOUND_404"`},
 		{"a counter the siblings show changing", "Not found; visit 3", "Not found; visit 1", "Not found; visit 2", false, ""},
 	}
 	for _, tt := range tests {
