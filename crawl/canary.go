@@ -242,7 +242,14 @@ type siblingKey struct{ group, role string }
 func (p *prober) keepCanaryShape(job probeJob, obs model.Observation, body []byte) {
 	ids := append(model.IDParts(obs.URL), targetValue(obs.URL, job.target))
 	shape := judge.ShapeOf(string(body), ids)
+	key := shape.Key()
 	p.canaryMu.Lock()
+	// Most groups' missing siblings answer one page: keep one shape of it.
+	if kept, ok := p.canaryKept[key]; ok {
+		shape = kept
+	} else {
+		p.canaryKept[key] = shape
+	}
 	p.canaryShapes[obs.URL+"\x00"+obs.Role] = shape
 	p.canaryMu.Unlock()
 }
@@ -302,7 +309,7 @@ func (p *prober) pairSiblings(jobs []probeJob, results []model.Observation, fini
 		}
 		p.siblings[k] = [2]*judge.Shape{pd.shapes[0], pd.shapes[1]}
 	}
-	p.canaryShapes = nil
+	p.canaryShapes, p.canaryKept = nil, nil
 }
 
 // compareMissing compares a denied answer's body with its group's two

@@ -77,7 +77,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 
 	p := &prober{
 		cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
-		clients: opts.Clients, vars: vars, canaryShapes: map[string]*judge.Shape{},
+		clients: opts.Clients, vars: vars, canaryShapes: map[string]*judge.Shape{}, canaryKept: map[[32]byte]*judge.Shape{},
 		prog: &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
 	p.sessions = sessionsByName(opts.Sessions)
@@ -140,7 +140,8 @@ type prober struct {
 	// Existence canaries (canary.go): their bodies' shapes while they are
 	// probed, then paired by group and role for the other jobs.
 	canaryMu     sync.Mutex
-	canaryShapes map[string]*judge.Shape
+	canaryShapes map[string]*judge.Shape   // by canary URL and role
+	canaryKept   map[[32]byte]*judge.Shape // one shape per Shape.Key
 	siblings     map[siblingKey][2]*judge.Shape
 }
 
