@@ -117,10 +117,12 @@
 // the chain kept. Bodies are read up to Config.Crawl.MaxBody (Truncated
 // says when cut), hashed with SHA-256, and an excerpt of at most 512 bytes
 // is kept after passing through the configuration's redactor, as is every
-// error message and Location. The body of a URL holding ids is also
-// hashed with those ids removed (StripIDs), and with Options.Canaries
-// every template with an id gets two existence canaries (canary.go): the
-// answers report compares to tell a hidden resource from a missing one.
+// error message and Location. With Options.Canaries every group of URLs
+// naming a resource (an id, or a segment the rule names) gets two
+// existence canaries (canary.go), probed before the rest; every denial of
+// the group is compared with them as it arrives (judge.CompareMissing,
+// Observation.Missing), and judge tells a hidden resource from a missing
+// one.
 //
 // Each final answer is read into its answer class by package judge's
 // Classifier (its package comment lists the rules, in order), with the
