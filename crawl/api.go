@@ -104,10 +104,12 @@ func Discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 // Probe requests every endpoint as every role in opts.Sessions with a
 // bounded worker pool and returns one observation per (endpoint, role),
 // sorted by URL, method, then role order. Cancelled probes are not returned.
-// With opts.Canaries, existence canaries follow them (CanaryOf set): for each template with an
-// id, two derived siblings that cannot exist, as every role the matrix
-// denies one of the template's URLs (see canary.go), sorted by URL then
-// role order.
+// With opts.Canaries, existence canaries follow them (CanaryOf set): for
+// each group of URLs naming a resource (judge.CanaryTarget), two derived
+// siblings that cannot exist, as every role the matrix denies one of the
+// group's URLs (see canary.go), sorted by URL then role order. They are
+// requested first, and every denial of their group is compared with them
+// (Observation.Missing).
 func Probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
 	return probe(ctx, opts, endpoints)
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 	"github.com/permaudit/permaudit/session"
@@ -16,13 +17,16 @@ import (
 
 // Existence canaries.
 //
-// For each template with an id (GET /orders/{id}), the probe also asks,
-// as each role the matrix denies some URL of that template, for two
-// siblings that cannot exist: the template's first URL with its last id
-// replaced by an id derived from the template (so every run asks for the
-// same ones). A hidden resource must answer exactly like them; report
-// compares the answers (status, and the body with the requested id
-// removed, when the two canaries agree with each other).
+// For each group of URLs whose identifying value is the same kind of
+// thing (judge.CanaryTarget: an id folded in the template, or a segment
+// the matching rule names, "GET /projects/{project}"), the probe also
+// asks, as each role the matrix denies some URL of that group, for two
+// siblings that cannot exist: the group's first URL with that value
+// replaced by one derived from the group (so every run asks for the same
+// ones). Limits, counts, pages and namespaces are never changed
+// (judge.CountKey). The canaries are asked first; each later denied
+// answer of the group is compared with them as it arrives
+// (judge.CompareMissing), so no body is kept beyond the canaries'.
 
 // canariesPerTemplate is how many non-existent siblings are asked for:
 // two, so that a body that changes on every request (a nonce, a time) is
@@ -34,49 +38,63 @@ const canariesPerTemplate = 2
 const maxCanaryTries = 8
 
 // canaryJobs returns the canary probes for the endpoints of jobs: for
-// each template holding an id, in template order, its canaries as every
-// role of sessions that the matrix denies at least one of the template's
+// each group (judge.CanaryTarget), in group order, its canaries as every
+// role of sessions that the matrix denies at least one of the group's
 // URLs (the jobs' expectations say which; unmapped endpoints are not
 // judged, so they need no canary). They come sorted by URL, then role
 // order; each holds its expectation, looked up with vars.
 func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJob, sessions []*session.Session) []probeJob {
-	groups := map[string][]model.Endpoint{}
-	denied := map[string]map[string]bool{} // template to the roles denied one of its URLs
+	type member struct {
+		ep model.Endpoint
+		t  judge.Target
+	}
+	groups := map[string][]member{}
+	denied := map[string]map[string]bool{} // group to the roles denied one of its URLs
 	real := map[string]bool{}
+	targets := map[string]judge.Target{} // by URL, from the first role's rule
 	for _, j := range jobs {
 		real[j.ep.URL] = true
-		if j.ep.Method != http.MethodGet || !model.HasID(j.ep.URL) {
+		if j.ep.Method != http.MethodGet {
 			continue
 		}
-		t := model.Template(j.ep.Method, j.ep.URL)
-		g := groups[t]
-		if len(g) == 0 || g[len(g)-1] != j.ep {
-			groups[t] = append(g, j.ep)
+		t, seen := targets[j.ep.URL]
+		if !seen {
+			var ok bool
+			if t, ok = judge.CanaryTarget(cfg, j.ep.Method, j.u, j.sess.Name(), vars, j.exp.RuleIdx); !ok {
+				t = judge.Target{}
+			}
+			targets[j.ep.URL] = t
+			if ok {
+				groups[t.Group] = append(groups[t.Group], member{j.ep, t})
+			}
+		}
+		if t.Group == "" {
+			continue
 		}
 		if !j.exp.Allow && !j.exp.Unmapped {
-			if denied[t] == nil {
-				denied[t] = map[string]bool{}
+			if denied[t.Group] == nil {
+				denied[t.Group] = map[string]bool{}
 			}
-			denied[t][j.sess.Name()] = true
+			denied[t.Group][j.sess.Name()] = true
 		}
 	}
-	templates := make([]string, 0, len(groups))
-	for t := range groups {
-		templates = append(templates, t)
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
 	}
-	sort.Strings(templates)
+	sort.Strings(names)
 	rank := map[string]int{}
 	for i, s := range sessions {
 		rank[s.Name()] = i
 	}
 	var out []probeJob
-	for _, t := range templates {
-		g := groups[t]
-		sort.Slice(g, func(i, j int) bool { return g[i].URL < g[j].URL })
+	for _, name := range names {
+		g := groups[name]
+		sort.Slice(g, func(i, j int) bool { return g[i].ep.URL < g[j].ep.URL })
 		sample := g[0]
 		var canaries []*url.URL
 		for n := 1; len(canaries) < canariesPerTemplate && n <= canariesPerTemplate+maxCanaryTries; n++ {
-			c, ok := canaryURL(sample.URL, t, n)
+			c, ok := canaryURL(sample.ep.URL, sample.t, name, n)
 			if !ok {
 				break
 			}
@@ -89,12 +107,12 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 			continue
 		}
 		for _, s := range sessions {
-			if !denied[t][s.Name()] {
+			if !denied[name][s.Name()] {
 				continue
 			}
 			for _, c := range canaries {
 				exp := cfg.Expect(http.MethodGet, c, s.Name(), vars)
-				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.URL, exp: exp})
+				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.ep.URL, target: sample.t, exp: exp})
 			}
 		}
 	}
@@ -107,36 +125,44 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 	return out
 }
 
-// canaryURL returns raw with its last id-like path segment (or, without
-// one, its last id-like query value) replaced by canaryID(id, seed, n).
-func canaryURL(raw, seed string, n int) (*url.URL, bool) {
+// canaryURL returns raw with the value t names replaced: an id by
+// canaryID(id, seed, n), a named value (a slug) by canarySlug.
+func canaryURL(raw string, t judge.Target, seed string, n int) (*url.URL, bool) {
 	u, err := url.Parse(raw)
-	if err != nil {
+	if err != nil || t.Group == "" {
 		return nil, false
 	}
-	segs := strings.Split(u.EscapedPath(), "/")
-	for i := len(segs) - 1; i >= 0; i-- {
-		if d, err := url.PathUnescape(segs[i]); err == nil && model.IsID(d) {
-			segs[i] = url.PathEscape(canaryID(d, seed, n))
-			c := *u
-			c.RawPath = strings.Join(segs, "/")
-			c.Path, _ = url.PathUnescape(c.RawPath)
-			nu, err := model.Normalize(nil, c.String())
-			return nu, err == nil
-		}
+	missing := canarySlug(t.Value, seed, n)
+	if model.IsID(t.Value) {
+		missing = canaryID(t.Value, seed, n)
 	}
-	params := strings.Split(u.RawQuery, "&")
-	for i := len(params) - 1; i >= 0; i-- {
-		k, v, _ := strings.Cut(params[i], "=")
-		if d, err := url.QueryUnescape(v); err == nil && model.IsID(d) {
-			params[i] = k + "=" + url.QueryEscape(canaryID(d, seed, n))
-			c := *u
-			c.RawQuery = strings.Join(params, "&")
-			nu, err := model.Normalize(nil, c.String())
-			return nu, err == nil
+	c := *u
+	if t.Seg >= 0 {
+		segs := strings.Split(u.EscapedPath(), "/")
+		if t.Seg >= len(segs) {
+			return nil, false
 		}
+		segs[t.Seg] = url.PathEscape(missing)
+		c.RawPath = strings.Join(segs, "/")
+		c.Path, _ = url.PathUnescape(c.RawPath)
+	} else {
+		params := strings.Split(u.RawQuery, "&")
+		if t.Param < 0 || t.Param >= len(params) {
+			return nil, false
+		}
+		k, _, _ := strings.Cut(params[t.Param], "=")
+		params[t.Param] = k + "=" + url.QueryEscape(missing)
+		c.RawQuery = strings.Join(params, "&")
 	}
-	return nil, false
+	nu, err := model.Normalize(nil, c.String())
+	return nu, err == nil
+}
+
+// canarySlug derives, from seed and n, a name that cannot exist beside
+// slug: "alpha-permaudit-missing-3f9a1c0e".
+func canarySlug(slug, seed string, n int) string {
+	h := sha256.Sum256([]byte("permaudit missing slug\x00" + seed + "\x00" + strconv.Itoa(n)))
+	return slug + "-permaudit-missing-" + hex.EncodeToString(h[:4])
 }
 
 // canaryID derives, from seed and n, an id of the same kind as id that an
@@ -207,12 +233,106 @@ func canaryID(id, seed string, n int) string {
 	return string(b)
 }
 
-// bodyDigestWithoutIDs is the hex SHA-256 of body with rawURL's ids
-// removed (StripIDs), or "" when the URL holds no id or there is no body.
-func bodyDigestWithoutIDs(rawURL string, body []byte) string {
-	if len(body) == 0 || !model.HasID(rawURL) {
+// siblingKey names the canaries of one group as one role.
+type siblingKey struct{ group, role string }
+
+// keepCanaryShape keeps the shape of a canary's body for the comparisons
+// of its group (compareMissing); the last answer of a canary wins (a
+// request repeated after a renewal).
+func (p *prober) keepCanaryShape(job probeJob, obs model.Observation, body []byte) {
+	ids := append(model.IDParts(obs.URL), targetValue(obs.URL, job.target))
+	shape := judge.ShapeOf(string(body), ids)
+	key := shape.Key()
+	p.canaryMu.Lock()
+	// Most groups' missing siblings answer one page: keep one shape of it.
+	if kept, ok := p.canaryKept[key]; ok {
+		shape = kept
+	} else {
+		p.canaryKept[key] = shape
+	}
+	p.canaryShapes[obs.URL+"\x00"+obs.Role] = shape
+	p.canaryMu.Unlock()
+}
+
+// targetValue is the value at t's place in rawURL, decoded.
+func targetValue(rawURL string, t judge.Target) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(model.StripIDs(rawURL, string(body))))
-	return hex.EncodeToString(sum[:])
+	if t.Seg >= 0 {
+		segs := strings.Split(u.EscapedPath(), "/")
+		if t.Seg < len(segs) {
+			v, _ := url.PathUnescape(segs[t.Seg])
+			return v
+		}
+		return ""
+	}
+	params := strings.Split(u.RawQuery, "&")
+	if t.Param >= 0 && t.Param < len(params) {
+		_, v, _ := strings.Cut(params[t.Param], "=")
+		d, _ := url.QueryUnescape(v)
+		return d
+	}
+	return ""
+}
+
+// pairSiblings gathers, once the canaries are answered, the two shapes of
+// each group and role whose canaries were both denied alike.
+func (p *prober) pairSiblings(jobs []probeJob, results []model.Observation, finished []bool) {
+	type pending struct {
+		obs    []model.Observation
+		shapes []*judge.Shape
+	}
+	byKey := map[siblingKey]*pending{}
+	for i, j := range jobs {
+		if j.canaryOf == "" || !finished[i] {
+			continue
+		}
+		k := siblingKey{j.target.Group, j.sess.Name()}
+		pd := byKey[k]
+		if pd == nil {
+			pd = &pending{}
+			byKey[k] = pd
+		}
+		pd.obs = append(pd.obs, results[i])
+		pd.shapes = append(pd.shapes, p.canaryShapes[results[i].URL+"\x00"+results[i].Role])
+	}
+	p.siblings = map[siblingKey][2]*judge.Shape{}
+	for k, pd := range byKey {
+		if len(pd.obs) < 2 || pd.shapes[0] == nil || pd.shapes[1] == nil {
+			continue
+		}
+		a, b := pd.obs[0], pd.obs[1]
+		if !judge.IsDenial(a.Class) || a.Class != b.Class || a.Status != b.Status {
+			continue
+		}
+		p.siblings[k] = [2]*judge.Shape{pd.shapes[0], pd.shapes[1]}
+	}
+	p.canaryShapes, p.canaryKept = nil, nil
+}
+
+// compareMissing compares a denied answer's body with its group's two
+// canaries, when they were denied alike (Observation.Missing).
+func (p *prober) compareMissing(job probeJob, obs *model.Observation, body []byte) {
+	if job.canaryOf != "" {
+		p.keepCanaryShape(job, *obs, body)
+		return
+	}
+	if len(p.siblings) == 0 || !judge.IsDenial(obs.Class) || job.exp.Allow || job.exp.Unmapped {
+		return
+	}
+	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, job.exp.RuleIdx)
+	if !ok {
+		return
+	}
+	sib, ok := p.siblings[siblingKey{t.Group, job.sess.Name()}]
+	if !ok {
+		return
+	}
+	m := judge.CompareMissing(judge.ShapeOf(string(body), judge.MissingIDs(obs.URL, t)), sib[0], sib[1])
+	if m != nil {
+		m.Difference = p.secrets.Redact(m.Difference)
+	}
+	obs.Missing = m
 }

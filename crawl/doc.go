@@ -115,16 +115,19 @@
 //
 // Probe requests each endpoint as each role with Config.Crawl.Concurrency
 // workers and plain net/http, in the order it is given (ProbeOrder:
-// declared endpoints, then one URL per template, ...), canaries last. A redirect (301, 302, 303, 307, 308) is
+// declared endpoints, then one URL per template, ...), after the
+// existence canaries (canary.go). A redirect (301, 302, 303, 307, 308) is
 // followed, as the same role, up to 5 hops, when its target is in scope,
 // not excluded and not the login page; the final answer is classified and
 // the chain kept. Bodies are read up to Config.Crawl.MaxBody (Truncated
 // says when cut), hashed with SHA-256, and an excerpt of at most 512 bytes
 // is kept after passing through the configuration's redactor, as is every
-// error message and Location. The body of a URL holding ids is also
-// hashed with those ids removed (StripIDs), and with Options.Canaries
-// every template with an id gets two existence canaries (canary.go): the
-// answers report compares to tell a hidden resource from a missing one.
+// error message and Location. With Options.Canaries every group of URLs
+// naming a resource (an id, or a segment the rule names) gets two
+// existence canaries (canary.go), probed before the rest; every denial of
+// the group is compared with them as it arrives (judge.CompareMissing,
+// Observation.Missing), and judge tells a hidden resource from a missing
+// one.
 //
 // Each final answer is read into its answer class by package judge's
 // Classifier (its package comment lists the rules, in order), with the

@@ -183,9 +183,10 @@ func ProbeOrder(inv *model.Inventory, eps []model.Endpoint) []model.Endpoint {
 
 // feedOrder returns the indexes of jobs in the order they are sent: by
 // the position of their endpoint in endpoints, the caller's order
-// (ProbeOrder), each endpoint as every role in role order; canaries last,
-// as they were made. The observations are still returned in the sorted
-// order Probe promises.
+// (ProbeOrder), each endpoint as every role in role order; a canary
+// among them last, as made (Probe sends the canaries in a pass of their
+// own). The observations are still returned in the sorted order Probe
+// promises.
 func feedOrder(endpoints []model.Endpoint, jobs []probeJob) []int {
 	pos := make(map[model.Endpoint]int, len(endpoints))
 	for i, e := range endpoints {

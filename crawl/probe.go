@@ -38,6 +38,8 @@ type probeJob struct {
 	// exp is what the matrix expects of ep as the role, looked up once
 	// when the job is made: choosing canaries and the body checks read it.
 	exp roles.Expectation
+	// target, for a canary, is the value of canaryOf it changes.
+	target judge.Target
 }
 
 func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
@@ -68,41 +70,54 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s, exp: exp})
 		}
 	}
+	nCells := len(jobs)
 	if opts.Canaries {
 		jobs = append(jobs, canaryJobs(opts.Config, vars, opts.Scope, jobs, opts.Sessions)...)
 	}
 
 	p := &prober{
 		cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
-		clients: opts.Clients,
-		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
+		clients: opts.Clients, vars: vars, canaryShapes: map[string]*judge.Shape{}, canaryKept: map[[32]byte]*judge.Shape{},
+		prog: &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
 	p.sessions = sessionsByName(opts.Sessions)
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
 	results := make([]model.Observation, len(jobs))
 	finished := make([]bool, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(lim.concurrency, len(jobs)) {
-		wg.Go(func() {
-			for i := range next {
-				p.probeKept(ctx, i, jobs[i], func(i int, obs model.Observation) {
-					results[i], finished[i] = obs, true
-					p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
-				})
-			}
-		})
-	}
-feed:
-	for _, i := range feedOrder(endpoints, jobs) { // the caller's order first (frontier.go)
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	// The canaries first (they follow the other jobs), so that every
+	// denied answer of their group can be compared with them as it comes;
+	// then the cells in the caller's order (ProbeOrder: frontier.go).
+	pass := func(order []int) {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(lim.concurrency, len(order)) {
+			wg.Go(func() {
+				for i := range next {
+					p.probeKept(ctx, i, jobs[i], func(i int, obs model.Observation) {
+						results[i], finished[i] = obs, true
+						p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
+					})
+				}
+			})
 		}
+	feed:
+		for _, i := range order {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
 	}
-	close(next)
-	wg.Wait()
+	canaries := make([]int, 0, len(jobs)-nCells)
+	for i := nCells; i < len(jobs); i++ {
+		canaries = append(canaries, i)
+	}
+	pass(canaries)
+	p.pairSiblings(jobs, results, finished)
+	pass(feedOrder(endpoints, jobs[:nCells]))
 	p.settle(results, finished)
 
 	out := make([]model.Observation, 0, len(jobs))
@@ -125,6 +140,14 @@ type prober struct {
 	prog       *progressCounter
 	sessions   map[string]*session.Session // by role name, for body checks' role variables
 	keep       *probeRun                   // session confirmation (keep.go)
+	vars       roles.Vars                  // the matrix's role variables, for canary targets
+
+	// Existence canaries (canary.go): their bodies' shapes while they are
+	// probed, then paired by group and role for the other jobs.
+	canaryMu     sync.Mutex
+	canaryShapes map[string]*judge.Shape   // by canary URL and role
+	canaryKept   map[[32]byte]*judge.Shape // one shape per Shape.Key
+	siblings     map[siblingKey][2]*judge.Shape
 }
 
 // probe requests one endpoint as one role, following in-scope redirects
@@ -165,6 +188,7 @@ func (p *prober) probe(ctx context.Context, job probeJob) (model.Observation, bo
 		obs.Class, obs.Why = judge.LoggedOut(loggedOutMarker(job.sess), a.body, obs.Class, obs.Why)
 		obs.Class, obs.Why = judge.Unfollowed(obs.Class, obs.Why, why, why == whyTooManyHops)
 		p.describe(&obs, a, loc)
+		p.compareMissing(job, &obs, a.body)
 		if obs.Class == model.Allowed {
 			obs.BodyChecks = p.checkBody(job, a)
 		}
@@ -253,7 +277,6 @@ func (p *prober) describe(obs *model.Observation, a *answer, loc string) {
 		obs.BodySHA256 = hex.EncodeToString(sum[:])
 	}
 	obs.Excerpt = excerpt(a.body, p.secrets)
-	obs.BodySHA256WithoutIDs = bodyDigestWithoutIDs(obs.URL, a.body)
 }
 
 // excerpt returns the start of body, redacted, as valid UTF-8 of at most

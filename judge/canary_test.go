@@ -48,52 +48,75 @@ func TestCompareCanaries(t *testing.T) {
 		obs      []model.Observation
 		want     []string // "verdict role path"
 		evidence bool     // the finding points at a canary
+		notes    []string // "verdict template": existence-observable notes
 	}{
 		{"consistent 404", ", deny_as: 404", []model.Observation{
 			obsOf("/notes/17", "other", 404, model.Hidden, "", missing("/notes/17")),
 			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
 			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
-		}, nil, false},
+		}, nil, false, nil},
+		// The default forms do not ask for hiding: existence is
+		// observable, a note, not a finding.
 		{"403 where missing is 404", "", []model.Observation{
 			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
 			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
 			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
-		}, []string{"existence-leak other /notes/17"}, true},
+		}, nil, false, []string{"existence-observable GET /notes/{id}"}},
+		{"deny_as 403: a note", ", deny_as: 403", []model.Observation{
+			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
+		}, nil, false, []string{"existence-observable GET /notes/{id}"}},
+		{"deny_as 403 or 404: a note", ", deny_as: [403, 404]", []model.Observation{
+			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
+			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
+			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
+		}, nil, false, []string{"existence-observable GET /notes/{id}"}},
 		{"another message", ", deny_as: 404", []model.Observation{
 			obsOf("/notes/17", "other", 404, model.Hidden, "", "Note 17 is private (c) 2017"),
 			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
 			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
-		}, []string{"existence-leak other /notes/17"}, true},
+		}, []string{"existence-leak other /notes/17"}, true, nil},
 		{"canaries disagree: body not compared", ", deny_as: 404", []model.Observation{
 			obsOf("/notes/17", "other", 404, model.Hidden, "", "Note 17 is private, nonce 1"),
 			canary(obsOf(c1, "other", 404, model.Hidden, "", "nonce 2")),
 			canary(obsOf(c2, "other", 404, model.Hidden, "", "nonce 3")),
-		}, nil, false},
+		}, nil, false, nil},
 		{"another login location", "", []model.Observation{
 			obsOf("/notes/17", "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F17&exists=1", ""),
 			canary(obsOf(c1, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F911111111", "")),
 			canary(obsOf(c2, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F922222222", "")),
-		}, []string{"existence-leak anonymous /notes/17"}, true},
+		}, nil, false, []string{"existence-observable GET /notes/{id}"}},
+		{"another login location, hidden asked", ", deny_as: 404", []model.Observation{
+			obsOf("/notes/17", "anonymous", 404, model.Hidden, "/x?next=%2Fnotes%2F17&exists=1", ""),
+			canary(obsOf(c1, "anonymous", 404, model.Hidden, "/x?next=%2Fnotes%2F911111111", "")),
+			canary(obsOf(c2, "anonymous", 404, model.Hidden, "/x?next=%2Fnotes%2F922222222", "")),
+		}, []string{"existence-leak anonymous /notes/17"}, true, nil},
+		{"location with a nonce the siblings disagree on", ", deny_as: 404", []model.Observation{
+			obsOf("/notes/17", "anonymous", 404, model.Hidden, "/x?next=%2Fnotes%2F17&r=7", ""),
+			canary(obsOf(c1, "anonymous", 404, model.Hidden, "/x?next=%2Fnotes%2F911111111&r=3", "")),
+			canary(obsOf(c2, "anonymous", 404, model.Hidden, "/x?next=%2Fnotes%2F922222222&r=4", "")),
+		}, nil, false, nil},
 		{"same login location", "", []model.Observation{
 			obsOf("/notes/17", "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F17", ""),
 			canary(obsOf(c1, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F911111111", "")),
 			canary(obsOf(c2, "anonymous", 302, model.Unauthenticated, "/login?next=%2Fnotes%2F922222222", "")),
-		}, nil, false},
+		}, nil, false, nil},
 		{"canaries allowed: nothing to compare", "", []model.Observation{
 			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
 			canary(obsOf(c1, "other", 200, model.Allowed, "", "spa shell")),
 			canary(obsOf(c2, "other", 200, model.Allowed, "", "spa shell")),
-		}, nil, false},
+		}, nil, false, nil},
 		{"allowed role not compared", "", []model.Observation{
 			obsOf("/notes/17", "owner", 200, model.Allowed, "", "Note 17"),
 			canary(obsOf(c1, "owner", 404, model.Hidden, "", missing(c1))),
 			canary(obsOf(c2, "owner", 404, model.Hidden, "", missing(c2))),
-		}, nil, false},
+		}, nil, false, nil},
 		{"matrix existence leak gets the evidence", ", deny_as: 404", []model.Observation{
 			obsOf("/notes/17", "other", 403, model.Forbidden, "", "forbidden"),
 			canary(obsOf(c1, "other", 404, model.Hidden, "", missing(c1))),
 			canary(obsOf(c2, "other", 404, model.Hidden, "", missing(c2))),
-		}, []string{"existence-leak other /notes/17"}, true},
+		}, []string{"existence-leak other /notes/17"}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,6 +137,18 @@ func TestCompareCanaries(t *testing.T) {
 			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("findings %q, want %q", got, tt.want)
 			}
+			var notes []string
+			for _, n := range run.Notes {
+				if n.Verdict == model.ExistenceObservable {
+					notes = append(notes, string(n.Verdict)+" "+n.Template)
+					if n.Canary == nil || !strings.Contains(n.Observed, "missing sibling /notes/911111111") || !strings.Contains(n.Message, "existence is observable") {
+						t.Errorf("note %+v: want the sibling's answer as evidence", n)
+					}
+				}
+			}
+			if strings.Join(notes, "|") != strings.Join(tt.notes, "|") {
+				t.Errorf("notes %q, want %q", notes, tt.notes)
+			}
 			if len(run.Observations) != 1 || len(run.Canaries) != 2 {
 				t.Errorf("%d cells and %d canaries, want 1 and 2", len(run.Observations), len(run.Canaries))
 			}
@@ -123,7 +158,7 @@ func TestCompareCanaries(t *testing.T) {
 			// Judged again without the canaries (a saved run), the same.
 			obs := []model.Observation{run.Observations[0].Observation}
 			Judge(run, canaryConfig(t, tt.denyAs), obs)
-			if len(run.Findings) != len(tt.want) || len(run.Canaries) != 2 {
+			if len(run.Findings) != len(tt.want) || len(run.Canaries) != 2 || run.Counts[model.ExistenceObservable] != len(tt.notes) {
 				t.Errorf("judged again: %d findings, %d canaries", len(run.Findings), len(run.Canaries))
 			}
 		})

@@ -71,6 +71,11 @@
 //     a leak only when the role may not see that page either; expected
 //     allow, a chain to a page the request's query named (back_url=X) is
 //     judged by X's expectation.
+//   - a passing denial that answers unlike its existence canaries (two
+//     siblings that do not exist; canary.go, canarybody.go) is an
+//     existence-leak where every form the rule accepts is hidden (deny_as:
+//     404 or 410), and otherwise stays a pass, with an existence-observable
+//     note for its template.
 //
 // Severities: leak critical, blocked high, existence-leak and error medium,
 // wrong-code low, notes info.
@@ -83,6 +88,10 @@
 //     first one, its Role empty;
 //   - missing-www-authenticate: one note per template whose answers
 //     include a 401 without WWW-Authenticate, grouped like unmapped;
+//   - existence-observable: one note per template whose denials answer
+//     unlike its existence canaries where the rule does not ask for hiding,
+//     grouped like unmapped, with the first cell's and the canary's answers
+//     as evidence (Canary set);
 //   - dead-rule: one note per matrix rule that matched no observation,
 //     with Cell -1. A run narrowed by --role or --only, or one with no
 //     observation at all, gets no dead-rule note: it kept rules away. An
@@ -95,7 +104,8 @@
 //
 // Findings are sorted by severity (critical first), then path, method and
 // role order (the configuration's); notes by verdict (inconclusive,
-// unmapped, dead-rule, missing-www-authenticate), then the same keys.
+// unmapped, dead-rule, missing-www-authenticate, existence-observable),
+// then the same keys.
 // Observations keep their given order. Counts holds every verdict, zeros
 // included: "pass" counts observations, the others findings and notes.
 // The gate fails when at least one finding's verdict is in Gate.FailOn.

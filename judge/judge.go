@@ -28,6 +28,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		j.roleRank[n] = i
 	}
 	vars := cfg.VarsWith(Captured(run))
+	j.cfg, j.vars = cfg, vars
 	obs = j.takeCanaries(obs)
 	run.Observations = make([]model.Cell, 0, len(obs))
 	j.exps = make([]roles.Expectation, 0, len(obs))
@@ -108,6 +109,8 @@ func ruleInfos(cfg *roles.Config) []model.RuleInfo {
 
 type judgement struct {
 	run      *model.Run
+	cfg      *roles.Config
+	vars     roles.Vars
 	roleRank map[string]int
 	// exps holds the expectation of each cell of run.Observations: the
 	// typed form that Cell.Expected renders for people.

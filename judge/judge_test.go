@@ -472,7 +472,7 @@ func TestJudgeSortCountsGate(t *testing.T) {
 
 			wantCounts := map[model.Verdict]int{
 				model.Pass: 3, model.Leak: 3, model.Blocked: 1, model.ExistenceLeak: 1, model.WrongCode: 1, model.ErrorVerdict: 1,
-				model.Inconclusive: 2, model.Unmapped: 0, model.DeadRule: 4, model.MissingWWWAuth: 1,
+				model.Inconclusive: 2, model.Unmapped: 0, model.DeadRule: 4, model.MissingWWWAuth: 1, model.ExistenceObservable: 0,
 			}
 			if !reflect.DeepEqual(run.Counts, wantCounts) {
 				t.Errorf("counts:\n got %v\nwant %v", run.Counts, wantCounts)

@@ -51,6 +51,11 @@ type Observation struct {
 	// requested URL's ids removed (see StripIDs); omitted when the URL
 	// holds no id or there was no body. Existence canaries compare it.
 	BodySHA256WithoutIDs string `json:"body_sha256_without_ids,omitempty"`
+	// Missing is how the body of this denied answer compares with the
+	// answers to its two missing siblings (existence canaries), as crawl
+	// compared them while probing (judge.CompareMissing); nil when there
+	// was nothing to compare with.
+	Missing *MissingBody `json:"missing,omitempty"`
 	// CanaryOf is set on existence canaries only: the URL of the endpoint
 	// whose non-existent sibling this observation requested.
 	CanaryOf string `json:"canary_of,omitempty"`
@@ -58,6 +63,17 @@ type Observation struct {
 	// role, made on the full body when the answer is allowed and the rule
 	// allows the role.
 	BodyChecks []BodyCheckResult `json:"body_checks,omitempty"`
+}
+
+// MissingBody is how a denied answer's body compares with the answers to
+// two siblings that do not exist, once the requested ids and the noise
+// the two siblings calibrate are set aside.
+type MissingBody struct {
+	// Differs says the body differs from the siblings' where they agree.
+	Differs bool `json:"differs"`
+	// Difference shows the first such difference, normalised and
+	// redacted: `"Forbidden" where the missing siblings have "Not found"`.
+	Difference string `json:"difference,omitempty"`
 }
 
 // BodyOutcome is the outcome of one body check on one answer.

@@ -18,6 +18,9 @@ const (
 	Unmapped       Verdict = "unmapped"
 	DeadRule       Verdict = "dead-rule"
 	MissingWWWAuth Verdict = "missing-www-authenticate"
+	// ExistenceObservable: a denied resource answers unlike a missing one
+	// where the rule does not ask for hiding (a note, per template).
+	ExistenceObservable Verdict = "existence-observable"
 )
 
 // DefaultFailOn is the gate when --fail-on is not given (docs/design.md).
@@ -69,7 +72,7 @@ type Finding struct {
 var FindingVerdicts = []Verdict{Leak, Blocked, ExistenceLeak, WrongCode, ErrorVerdict}
 
 // NoteVerdicts are the informational verdicts, in report order.
-var NoteVerdicts = []Verdict{Inconclusive, Unmapped, DeadRule, MissingWWWAuth}
+var NoteVerdicts = []Verdict{Inconclusive, Unmapped, DeadRule, MissingWWWAuth, ExistenceObservable}
 
 // Severity is the severity of a finding of verdict v (docs/design.md,
 // "Verdicts"); notes have Info.

@@ -178,16 +178,17 @@ type skipView struct {
 
 // verdictSymbols give each verdict a mark that reads without colour.
 var verdictSymbols = map[model.Verdict]string{
-	model.Pass:           "✓",
-	model.Leak:           "✖",
-	model.Blocked:        "⊘",
-	model.ExistenceLeak:  "◐",
-	model.WrongCode:      "≠",
-	model.ErrorVerdict:   "⚠",
-	model.Inconclusive:   "?",
-	model.Unmapped:       "∅",
-	model.DeadRule:       "†",
-	model.MissingWWWAuth: "!",
+	model.Pass:                "✓",
+	model.Leak:                "✖",
+	model.Blocked:             "⊘",
+	model.ExistenceLeak:       "◐",
+	model.WrongCode:           "≠",
+	model.ErrorVerdict:        "⚠",
+	model.Inconclusive:        "?",
+	model.Unmapped:            "∅",
+	model.DeadRule:            "†",
+	model.MissingWWWAuth:      "!",
+	model.ExistenceObservable: "◌",
 }
 
 func symbolOf(v model.Verdict) string {

@@ -203,15 +203,16 @@ type sarifRunProps struct {
 
 // verdictDescriptions explain each verdict for SARIF rules (docs/design.md).
 var verdictDescriptions = map[model.Verdict][2]string{
-	model.Leak:           {"A role reads what it must not", "The matrix denies this endpoint to the role, but the answer allowed it (or a body check failed): a broken access control."},
-	model.Blocked:        {"A role is refused what it may read", "The matrix allows this endpoint to the role, but the answer was a denial (401, 403, 404 or the login page)."},
-	model.ExistenceLeak:  {"A hidden resource answers unlike a missing one", "The matrix hides this resource (deny as 404), but the answer was 401, 403 or the login page, which tells that it exists."},
-	model.WrongCode:      {"Denied with the wrong kind of denial", "Access was denied, but not as the matrix expects: 403 to an anonymous visitor, 401 to a signed-in role, or a denial form the rule does not list."},
-	model.ErrorVerdict:   {"No decision possible", "The answer decides nothing: a 5xx without a denial signature, a transport failure, a time-out or a body cut before a check could decide."},
-	model.Inconclusive:   {"An answer that is neither allowed nor a denial", "The answer's class is other (400, 405, 422, an off-scope redirect); name the code in the rule's deny_as to judge it."},
-	model.Unmapped:       {"No rule covers the endpoint", "No matrix rule covers this endpoint and the matrix default is unmapped."},
-	model.DeadRule:       {"A matrix rule matched nothing", "A rule of the matrix matched no probed endpoint: it may be misspelt, or the endpoint was not discovered."},
-	model.MissingWWWAuth: {"A 401 without WWW-Authenticate", "RFC 9110 requires a WWW-Authenticate header on every 401 answer."},
+	model.Leak:                {"A role reads what it must not", "The matrix denies this endpoint to the role, but the answer allowed it (or a body check failed): a broken access control."},
+	model.Blocked:             {"A role is refused what it may read", "The matrix allows this endpoint to the role, but the answer was a denial (401, 403, 404 or the login page)."},
+	model.ExistenceLeak:       {"A hidden resource answers unlike a missing one", "The matrix hides this resource (deny as 404), but the answer was 401, 403 or the login page, which tells that it exists."},
+	model.WrongCode:           {"Denied with the wrong kind of denial", "Access was denied, but not as the matrix expects: 403 to an anonymous visitor, 401 to a signed-in role, or a denial form the rule does not list."},
+	model.ErrorVerdict:        {"No decision possible", "The answer decides nothing: a 5xx without a denial signature, a transport failure, a time-out or a body cut before a check could decide."},
+	model.Inconclusive:        {"An answer that is neither allowed nor a denial", "The answer's class is other (400, 405, 422, an off-scope redirect); name the code in the rule's deny_as to judge it."},
+	model.Unmapped:            {"No rule covers the endpoint", "No matrix rule covers this endpoint and the matrix default is unmapped."},
+	model.DeadRule:            {"A matrix rule matched nothing", "A rule of the matrix matched no probed endpoint: it may be misspelt, or the endpoint was not discovered."},
+	model.MissingWWWAuth:      {"A 401 without WWW-Authenticate", "RFC 9110 requires a WWW-Authenticate header on every 401 answer."},
+	model.ExistenceObservable: {"Existence is observable", "A denied resource answers unlike a sibling that does not exist, where the rule does not ask for hiding (no deny_as: 404): a note; deny_as: 404 makes it an existence-leak finding."},
 }
 
 // exitCodeDescriptions name the exit codes a run can have (exitCodeOf).

@@ -25,7 +25,7 @@ matrix: {default: deny}
 	}{
 		{"out formats", []string{"audit", "--out", ""}, []string{"csv=", "html=", "json=", "junit=", "markdown=", "sarif=", "text="}},
 		{"report out formats", []string{"report", "run.json", "--out", "sa"}, []string{"csv=", "html=", "json=", "junit=", "markdown=", "sarif=", "text="}},
-		{"fail-on after one", []string{"audit", "--fail-on", "leak,"}, []string{"leak,none", "leak,blocked", "leak,existence-leak", "leak,wrong-code", "leak,error", "leak,inconclusive", "leak,unmapped", "leak,dead-rule", "leak,missing-www-authenticate"}},
+		{"fail-on after one", []string{"audit", "--fail-on", "leak,"}, []string{"leak,none", "leak,blocked", "leak,existence-leak", "leak,wrong-code", "leak,error", "leak,inconclusive", "leak,unmapped", "leak,dead-rule", "leak,missing-www-authenticate", "leak,existence-observable"}},
 		{"roles from -c", []string{"audit", "-c", cfg, "--role", ""}, []string{"anonymous", "subscriber", "subscriber-rest"}},
 		{"roles after one", []string{"audit", "-c", cfg, "--role", "subscriber,"}, []string{"subscriber,anonymous", "subscriber,subscriber-rest"}},
 		{"bugs", []string{"demo", "--bugs", ""}, []string{"all", "none", "leak", "blocked", "wrong-code", "existence-leak"}},

@@ -94,13 +94,15 @@ func TestExistenceCanaries(t *testing.T) {
 		mode, denyAs string
 		want         []string // "role path" of the existence leaks
 		canaryFound  bool     // found by comparing with the canaries (not by the matrix alone)
+		note         bool     // an existence-observable note instead: the rule does not ask for hiding
 	}{
-		{"correct", "deny_as: 404", nil, false},
-		{"correct", "", nil, false},
-		{"status", "deny_as: 404", []string{"other /notes/17", "other /notes/18"}, false},
-		{"status", "", []string{"other /notes/17", "other /notes/18"}, true},
-		{"message", "deny_as: 404", []string{"other /notes/17", "other /notes/18"}, true},
-		{"message", "", []string{"other /notes/17", "other /notes/18"}, true},
+		{"correct", "deny_as: 404", nil, false, false},
+		{"correct", "", nil, false, false},
+		{"status", "deny_as: 404", []string{"other /notes/17", "other /notes/18"}, false, false},
+		{"status", "", nil, true, true},
+		{"message", "deny_as: 404", []string{"other /notes/17", "other /notes/18"}, true, false},
+		{"message", "", nil, true, true},
+		{"status", "deny_as: [401, 403, 404]", nil, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode+" "+tt.denyAs, func(t *testing.T) {
@@ -144,6 +146,18 @@ matrix:
 			sort.Strings(got)
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("existence leaks %q, want %q\n%s", got, tt.want, output)
+			}
+			notes := 0
+			for _, n := range run.Notes {
+				if n.Verdict == model.ExistenceObservable {
+					notes++
+					if n.Template != "GET /notes/{id}" || n.Canary == nil || !strings.Contains(n.Message, "roles: other") {
+						t.Errorf("note %+v", n)
+					}
+				}
+			}
+			if want := map[bool]int{true: 1}[tt.note]; notes != want {
+				t.Errorf("%d existence-observable notes, want %d\n%s", notes, want, output)
 			}
 			if wantCode := map[bool]int{true: exitGate, false: exitOK}[len(tt.want) > 0]; code != wantCode {
 				t.Errorf("exit %d, want %d", code, wantCode)
