@@ -3,10 +3,11 @@ package crawl
 // The order a crawl spends its requests in, and the bounds that keep one
 // page of the target from taking them all (docs/design.md, "Flow"):
 //
-//   - A path is a method and a URL path with its id-like segments folded
-//     (GET /users/{id}), its query left out: model.PathGroup. Every query
-//     variant of one path (sort, order, filter, page, view mode, dates,
-//     return-to URLs) counts toward one cap per path,
+//   - A page is a method and a URL path with its id-like segments folded
+//     (GET /users/{id}), its query left out but for the keys front
+//     controllers name pages by (doku.php?id=...): model.QueryGroup. Every
+//     query variant of one page (sort, order, filter, paging, view mode,
+//     dates, return-to URLs) counts toward one cap per page,
 //     crawl.max_query_variants; the first variant of each new set of
 //     query keys is kept past it while the path has fewer key sets than
 //     the cap, so that no shape of the page is lost. Fingerprints are not
@@ -62,7 +63,7 @@ func (v *variants) admit(ep model.Endpoint, u *url.URL, exempt bool) bool {
 	if u.RawQuery == "" {
 		return true
 	}
-	g := model.PathGroup(ep.Method, ep.URL)
+	g := model.QueryGroup(ep.Method, ep.URL)
 	ks := queryKeys(u)
 	sets := v.keySets[g]
 	newSet := !sets[ks]
@@ -93,7 +94,7 @@ func spread(items []fetchItem) []fetchItem {
 	for i, it := range items {
 		r := -1 // meta documents first
 		if it.kind == kindPage {
-			g := model.PathGroup("GET", it.url)
+			g := model.QueryGroup("GET", it.url)
 			r = seen[g]
 			seen[g]++
 		}
@@ -159,7 +160,7 @@ func ProbeOrder(inv *model.Inventory, eps []model.Endpoint) []model.Endpoint {
 		}
 		k := key{declared: declared[e], templateRound: nth[t]}
 		nth[t]++
-		pk := pathRound{model.PathGroup(e.Method, e.URL), k.templateRound}
+		pk := pathRound{model.QueryGroup(e.Method, e.URL), k.templateRound}
 		k.pathRound = pathNth[pk]
 		pathNth[pk]++
 		keys[e] = k

@@ -250,7 +250,7 @@ func capVariants(entries map[model.Endpoint]*model.Entry, roleOrder []string, ma
 	groups := map[string][]*model.Entry{}
 	for _, e := range entries {
 		if strings.Contains(e.URL, "?") {
-			g := model.PathGroup(e.Method, e.URL)
+			g := model.QueryGroup(e.Method, e.URL)
 			groups[g] = append(groups[g], e)
 		}
 	}
