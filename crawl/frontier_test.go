@@ -72,12 +72,12 @@ func TestQueryVariantsCap(t *testing.T) {
 		{"http://h/list?sort=a", false, true},
 		{"http://h/list?sort=b", false, true},
 		{"http://h/list?sort=c", false, true},
-		{"http://h/list?sort=d", false, false},          // the path has its 3
+		{"http://h/list?sort=d", false, false},            // the path has its 3
 		{"http://h/list?offset=2", false, true},           // a new set of keys: kept
 		{"http://h/list?offset=3", false, false},          // a known set
-		{"http://h/list?sort=e", true, true},            // declared
-		{"http://h/list/7?sort=a", false, true},         // another path
-		{"http://h/list?filter=x", false, true},         // third key set
+		{"http://h/list?sort=e", true, true},              // declared
+		{"http://h/list/7?sort=a", false, true},           // another path
+		{"http://h/list?filter=x", false, true},           // third key set
 		{"http://h/list?filter=x&offset=1", false, false}, // a fourth key set: over the cap of key sets too
 	} {
 		if got := admit(tt.url, tt.exempt); got != tt.want {
