@@ -99,8 +99,10 @@ var rules = []rule{
 		},
 	},
 	{
-		why:     "the demo application is a stand-in for a real one: it imports nothing of ours",
-		covers:  func(p string) bool { return p == "internal/demoapp" || p == "internal/authapp" || p == "internal/trapapp" },
+		why: "the demo application is a stand-in for a real one: it imports nothing of ours",
+		covers: func(p string) bool {
+			return p == "internal/demoapp" || p == "internal/authapp" || p == "internal/trapapp"
+		},
 		forbids: ours,
 	},
 	{
