@@ -75,8 +75,10 @@ Sign-in: roles with a login flow (form, json, oauth2, command) sign in first, at
 the same time, and run their check. A role that cannot sign in stops the audit
 before any probe with exit 3, naming the role and what was seen;
 --skip-failed-roles audits the other roles instead (that role's cells are
-errors). Every non-ok answer to a role with a check is confirmed by the check;
-a session found ended is renewed (renew.max, default 3) and the request repeated.
+errors). Every non-ok answer to a role with a check is confirmed by the check
+(one passing check confirms every answer the role got before it); a session
+found ended is renewed (renew.max, default 3) and the request repeated. A page a
+role read while discovering is that cell's observation: it is not requested again.
 
 Without --out the text summary goes to stdout. Each --out FORMAT=PATH writes one
 output; the text summary still goes to stdout unless some --out writes to '-'.
