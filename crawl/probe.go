@@ -46,6 +46,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	log := opts.Logger.With("phase", "probe")
+	log.Info("probe phase started", "endpoints", len(endpoints)) // bench/scale.sh times the phase by it
 	eps := append([]model.Endpoint(nil), endpoints...)
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Less(eps[j]) })
 	vars := opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
@@ -97,7 +98,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		}
 		todo = append(todo, i)
 	}
-	log.Info("probe phase", "cells", len(jobs), "from_discovery", reused, "to_request", len(todo))
+	log.Info("probe phase: cells discovery saw are not requested again", "cells", len(jobs), "from_discovery", reused, "to_request", len(todo))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(lim.concurrency, len(todo)) {
