@@ -250,11 +250,13 @@ func (rc *roleCrawl) observe(p *page, r *colly.Response, h http.Header, body []b
 	return obs
 }
 
-// remember keeps a page the keeper kept as its cell's observation, for
-// Probe (answers.go).
-func (rc *roleCrawl) remember(res session.Result[*page]) {
+// remember keeps a page the keeper kept as the observation of its cell
+// (ep, as the crawl queued it, and the role), for Probe (answers.go).
+func (rc *roleCrawl) remember(ep model.Endpoint, res session.Result[*page]) {
 	if p := res.Val; p != nil && p.obs != nil && p.err == nil {
-		rc.opts.Answers.put(rc.sess.Name(), *p.obs, res)
+		obs := *p.obs
+		obs.Endpoint = ep
+		rc.opts.Answers.put(rc.sess.Name(), obs, res)
 		p.obs = nil
 	}
 }

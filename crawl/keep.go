@@ -115,7 +115,7 @@ func (rc *roleCrawl) fetchKept(ctx context.Context, it fetchItem, done func(*pag
 	session.Keep(ctx, rc.opts.Keeper, rc.sess, ep, nil, send, func(res session.Result[*page]) {
 		switch res.Outcome {
 		case session.Kept:
-			rc.remember(res)
+			rc.remember(ep, res)
 			done(res.Val)
 			return
 		case session.Lost, session.NotSignedIn, session.CheckError:
