@@ -477,8 +477,9 @@ func (k *Keeper) flushOnce(ctx context.Context, rk *roleKeeper) {
 		return
 	}
 	if rk.lost {
+		why := rk.lostWhy
 		for _, w := range batch {
-			after = append(after, func() { w.fail(Lost, rk.lostWhy) })
+			after = append(after, func() { w.fail(Lost, why) })
 		}
 		rk.mu.Unlock()
 		return
@@ -558,7 +559,8 @@ func (k *Keeper) flushOnce(ctx context.Context, rk *roleKeeper) {
 		case ctx.Err() != nil:
 			after = append(after, func() { w.fail(Cancelled, "") })
 		case rk.lost:
-			after = append(after, func() { w.fail(Lost, rk.lostWhy) })
+			why := rk.lostWhy
+			after = append(after, func() { w.fail(Lost, why) })
 		default:
 			after = append(after, w.repeat(ctx, st))
 		}
