@@ -31,7 +31,7 @@ func (p *prober) probeKept(ctx context.Context, i int, job probeJob, record func
 	again := func() { p.probeKept(ctx, i, job, record) }
 	session.Keep(ctx, p.keep.k, job.sess, job.ep, again, func(ctx context.Context) (model.Observation, bool, bool) {
 		obs, ok := p.probe(ctx, job)
-		return obs, ok && judge.NeedsConfirm(obs.Class), ok
+		return obs, ok && judge.MustConfirm(obs), ok
 	}, func(res session.Result[model.Observation]) {
 		if obs, ok := p.kept(i, job, res); ok {
 			record(i, obs)
