@@ -49,7 +49,7 @@ missing = sum(len(m) for m in truth.values()) - len(seen)
 print(f"cells={cells} wrong={wrong} missing={missing}")
 PY
 )
-  load=$("$tmp/reportload" "$tmp/report.html" 2>/dev/null || echo "load_ms=? matrix_ms=?")
+  load=$("$tmp/reportload" "$tmp/report.html" 2>/dev/null || echo "load_ms=? matrix_ms=? filter_ms=?")
   cells=$((n * 5))
   reqs=$((after - before))
   python3 - <<PY

@@ -251,11 +251,13 @@ func (htmlWriter) Write(w io.Writer, r *model.Run) error {
 	if err := exec("page-tail", v); err != nil {
 		return err
 	}
+	// The evidence comes after the script: the browser draws the matrix
+	// before it reads the evidence, which is most of the file.
 	if err := writeEvidence(bw, r, v.signIn, v.byCell); err != nil {
 		return fmt.Errorf("write html: evidence: %w", err)
 	}
-	if err := exec("page-end", v); err != nil {
-		return err
+	if _, err := bw.WriteString("</body>\n</html>\n"); err != nil {
+		return fmt.Errorf("write html: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write html: %w", err)

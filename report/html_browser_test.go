@@ -622,7 +622,7 @@ func testHostileReport(t *testing.T, br *browsertest.Browser) {
 
 	checks := []struct{ name, expr string }{
 		{"no script ran", `typeof window.__pwned === 'undefined'`},
-		{"only the report's script and data", `Array.from(document.scripts).every(s => (s.type === '' && s === document.scripts[document.scripts.length - 1]) ||
+		{"only the report's script and data", `Array.from(document.scripts).filter(s => s.type === '').length === 1 && Array.from(document.scripts).every(s => s.type === '' ||
 			(s.type === 'application/json' && s.id === 'pa-matrix') || (s.type === 'application/octet-stream' && s.className === 'pa-evidence'))`},
 		{"no event-handler attribute", `!Array.from(document.querySelectorAll('*')).some(e => Array.from(e.attributes).some(a => a.name.startsWith('on')))`},
 		{"no injected element", `document.querySelectorAll('img, svg, iframe, object, embed, a[href^="javascript"], b[onmouseover]').length === 0`},

@@ -4,6 +4,9 @@
 (function () {
   'use strict';
   var doc = document;
+  // Marks for bench/reportload: when the script started and when the
+  // matrix's first window was drawn.
+  if (window.performance && performance.mark) { performance.mark('pa-script'); }
 
   function all(sel, root) { return Array.prototype.slice.call((root || doc).querySelectorAll(sel)); }
   function make(tag, cls, text) {
@@ -21,17 +24,37 @@
     'class', 'why', 'location', 'chain', 'latency', 'content_type', 'size', 'www_authenticate',
     'expected', 'rule', 'template', 'error', 'excerpt', 'curl', 'findings', 'body_checks'];
   var NUMBERS = { status: true, www_authenticate: true };
-  var chunks = all('script.pa-evidence').map(function (el) {
-    return { first: parseInt(el.getAttribute('data-first'), 10), el: el, data: null };
-  });
+  // The chunks follow the script in the page, so that the matrix shows
+  // before the browser has read them: they are looked for once the page
+  // is parsed.
+  var chunks = null;
+
+  function parsed() {
+    if (doc.readyState !== 'loading') { return Promise.resolve(); }
+    return new Promise(function (res) { doc.addEventListener('DOMContentLoaded', res, { once: true }); });
+  }
 
   // loadChunk decodes, once, the evidence document that holds cell i.
   function loadChunk(i) {
-    var chunk = null;
-    chunks.forEach(function (c) { if (c.first <= i) { chunk = c; } });
-    if (chunk === null) { return Promise.reject(new Error('no evidence for cell ' + i)); }
-    if (chunk.data !== null) { return chunk.data; }
-    chunk.data = new Promise(function (resolve, reject) {
+    return parsed().then(function () {
+      if (chunks === null) {
+        chunks = all('script.pa-evidence').map(function (el) {
+          return { first: parseInt(el.getAttribute('data-first'), 10), el: el, data: null };
+        });
+      }
+      var lo = 0, hi = chunks.length - 1, chunk = null;
+      while (lo <= hi) { // the last chunk whose first cell is at most i
+        var mid = (lo + hi) >> 1;
+        if (chunks[mid].first <= i) { chunk = chunks[mid]; lo = mid + 1; } else { hi = mid - 1; }
+      }
+      if (chunk === null) { throw new Error('no evidence for cell ' + i); }
+      if (chunk.data === null) { chunk.data = decodeChunk(chunk); }
+      return chunk.data;
+    });
+  }
+
+  function decodeChunk(chunk) {
+    return new Promise(function (resolve, reject) {
       if (typeof DecompressionStream === 'undefined') {
         reject(new Error('this browser cannot read the evidence (it lacks DecompressionStream): open the report in a current browser'));
         return;
@@ -47,7 +70,6 @@
         resolve(data);
       }).catch(reject);
     });
-    return chunk.data;
   }
 
   function cellOf(data, i) {
@@ -650,6 +672,7 @@
     layout(false);
     render(true);
     measure();
+    if (window.performance && performance.mark) { performance.mark('pa-matrix-drawn'); }
   } catch (err) {
     rowsBody.textContent = '';
     var tr = make('tr'), td = make('td', 'bad', 'The matrix could not be shown: ' + String(err && err.message || err));
