@@ -654,8 +654,8 @@ func hostileRun() *model.Run {
 // roles in headless Chromium and applies a verdict filter. It reports:
 //
 //   - open-ms: from navigation start to the first frame after the load
-//     event (every row parsed, styled and the first screen painted),
-//     plus the round trip of the measuring call;
+//     event (the matrix's first window drawn and painted), plus the
+//     round trip of the measuring call;
 //   - filter-ms: from the click on a verdict filter to the frame that
 //     shows the result;
 //   - evidence-ms: from the first click on a cell (which parses the
@@ -728,8 +728,8 @@ func BenchmarkHTMLReportInChromium(b *testing.B) {
 		eval[bool](b, page, `(() => { document.getElementById('f-clear').click(); return true })()`)
 	}
 	b.StopTimer()
-	if n := eval[int](b, page, `document.querySelectorAll('#matrix tr.row td').length`); n != 5000*8 {
-		b.Fatalf("matrix cells: got %d, want 40000", n)
+	if n := eval[int](b, page, `document.querySelectorAll('#matrix tr.row').length`); n == 0 || n > 400 {
+		b.Fatalf("matrix rows in the page: got %d, want a window of at most 400 of the 5,000", n)
 	}
 	for _, m := range []struct {
 		name string

@@ -41,6 +41,21 @@ type htmlMatrix struct {
 	templates []htmlTemplate
 }
 
+// Tall says whether the matrix's lines (rows and the headers of prefixes
+// and templates) overflow its scroller: its height is then fixed, so that
+// what follows the matrix does not move when the script draws the rows or
+// a filter shows fewer, and stays below the fold (and, with
+// content-visibility, unlaid-out) while the page is parsed.
+func (m *htmlMatrix) Tall() bool {
+	lines := len(m.rows) + len(m.groups)
+	for _, t := range m.templates {
+		if t.header {
+			lines++
+		}
+	}
+	return lines > 25
+}
+
 // htmlRow is one endpoint of the matrix.
 type htmlRow struct {
 	method, path, prefix, template string // path as displayPath shows it
