@@ -82,7 +82,7 @@ print(json.dumps({"exit": $code, "wall": wall, "requests": $after - $before, "pr
     "rss_kb": int(tv["Maximum resident set size (kbytes)"]), "cells": cells, "wrong": wrong, "missing": missing}))
 PY
   done
-  load=$("$tmp/reportload" "$tmp/report.html" 2>/dev/null || echo "load_ms=? matrix_ms=?")
+  load=$("$tmp/reportload" "$tmp/report.html" 2>/dev/null || echo "load_ms=? matrix_ms=? filter_ms=?")
   python3 - "$tmp/reps.jsonl" <<PY
 import json, statistics, sys
 reps = [json.loads(l) for l in open(sys.argv[1])]
