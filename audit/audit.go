@@ -213,6 +213,8 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 
 	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent, Secrets: secrets}
 	copts.Keeper = keeper
+	// What discovery saw, probing does not request again.
+	copts.Answers = crawl.NewAnswers()
 	for _, s := range sessions { // a role that could not sign in discovers nothing
 		if failed[s.Name()] != nil {
 			copts.Sessions = slices.DeleteFunc(slices.Clone(copts.Sessions), func(x *session.Session) bool { return x == s })
@@ -264,8 +266,10 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 			return nil, fmt.Errorf("probe: %w", err)
 		}
 	}
-	// What a stopped run left, per path.
+	// What a stopped run left, per page.
 	g.unprobed(&run.Inventory, endpoints, obs)
+	// Answers of cells not probed (--only, --role) are dropped.
+	copts.Answers = nil
 	if g.dry { // no run: nothing was observed
 		res.Plan = g.plan(cfg, secrets, &run.Inventory)
 		return res, nil

@@ -69,6 +69,11 @@ type Options struct {
 	// with their checks, renews dead sessions and remembers session-ending
 	// URLs (session.Keeper); nil takes every answer as it comes.
 	Keeper *session.Keeper
+	// Answers, when set, keeps what Discover saw that is a probe's
+	// observation, and Probe takes it from there instead of requesting
+	// the cell again (answers.go); nil requests every cell in Probe. The
+	// audit gives both phases the same one.
+	Answers *Answers
 	// Canaries makes Probe ask for existence canaries too (canary.go);
 	// the audit always sets it.
 	Canaries bool

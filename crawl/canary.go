@@ -314,6 +314,20 @@ func (p *prober) pairSiblings(jobs []probeJob, results []model.Observation, fini
 
 // compareMissing compares a denied answer's body with its group's two
 // canaries, when they were denied alike (Observation.Missing).
+// hasSiblings reports whether a denial of job is compared with missing
+// siblings (compareMissing): its group has them for its role.
+func (p *prober) hasSiblings(job probeJob) bool {
+	if len(p.siblings) == 0 || job.canaryOf != "" || job.exp.Allow || job.exp.Unmapped {
+		return false
+	}
+	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, job.exp.RuleIdx)
+	if !ok {
+		return false
+	}
+	_, ok = p.siblings[siblingKey{t.Group, job.sess.Name()}]
+	return ok
+}
+
 func (p *prober) compareMissing(job probeJob, obs *model.Observation, body []byte) {
 	if job.canaryOf != "" {
 		p.keepCanaryShape(job, *obs, body)

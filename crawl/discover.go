@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gocolly/colly/v2"
 
@@ -42,11 +43,16 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 	// as polite as the probe phase.
 	sem := make(chan struct{}, lim.concurrency)
 	cls := judge.NewClassifier(opts.Config)
+	// Reads the answers Probe may take as observations (answers.go).
+	var obsv *prober
+	if opts.Answers != nil {
+		obsv = &prober{cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: cls}
+	}
 	crawls := make([]*roleCrawl, len(opts.Sessions))
 	var wg sync.WaitGroup
 	for i, sess := range opts.Sessions {
 		rc := &roleCrawl{
-			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs, cls: cls,
+			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs, cls: cls, obsv: obsv,
 			log:         opts.Logger.With("phase", "discover", "role", sess.Name()),
 			found:       map[model.Endpoint]map[string]bool{},
 			skipped:     map[model.Skip]bool{},
@@ -162,6 +168,10 @@ type page struct {
 	confirm bool   // the keeper must confirm the answer (keep.go)
 	finds   finds  // what the answer points to
 	release func() // gives the request's slot back (free)
+	start   time.Time
+	// obs is the answer read as a probe reads its final answer, when a
+	// probe would have recorded just that (answers.go); nil otherwise.
+	obs *model.Observation
 }
 
 // free gives the request's slot back, once: as soon as the answer is
@@ -212,7 +222,44 @@ func (rc *roleCrawl) read(p *page, r *colly.Response) {
 		c, _ = judge.LoggedOut(loggedOutMarker(rc.sess), body, c, "")
 		p.confirm = judge.NeedsConfirm(c)
 	}
+	p.obs = rc.observe(p, r, h, body)
+	if p.obs != nil && rc.opts.Keeper != nil {
+		p.confirm = p.confirm || judge.NeedsConfirm(p.obs.Class)
+	}
 	p.finds = rc.extract(p, h, body)
+}
+
+// observe reads a page's answer into the observation a probe of it would
+// record (prober.final), when a probe would record just that: a GET
+// page, answered, its body whole (under the cap, not converted from
+// another charset by colly: the probe hashes the bytes as sent), and not
+// a redirect the probe would follow. nil otherwise, or when no Answers
+// are kept.
+func (rc *roleCrawl) observe(p *page, r *colly.Response, h http.Header, body []byte) *model.Observation {
+	if rc.obsv == nil || p.kind != kindPage || r.StatusCode == 0 || p.err != nil ||
+		int64(len(body)) >= rc.lim.maxBody || collyConverted(h) {
+		return nil
+	}
+	a := &answer{status: r.StatusCode, header: h, body: body}
+	next, why := rc.obsv.redirectTarget(http.MethodGet, p.url, a, 0)
+	if next != nil {
+		return nil
+	}
+	obs := &model.Observation{Endpoint: model.Endpoint{Method: http.MethodGet, URL: p.url.String()}, Role: rc.sess.Name()}
+	rc.obsv.final(obs, probeJob{ep: obs.Endpoint, u: p.url, sess: rc.sess}, p.url, a, h.Get("Location"), why)
+	obs.Latency = time.Since(p.start)
+	return obs
+}
+
+// remember keeps a page the keeper kept as the observation of its cell
+// (ep, as the crawl queued it, and the role), for Probe (answers.go).
+func (rc *roleCrawl) remember(ep model.Endpoint, res session.Result[*page]) {
+	if p := res.Val; p != nil && p.obs != nil && p.err == nil {
+		obs := *p.obs
+		obs.Endpoint = ep
+		rc.opts.Answers.put(rc.sess.Name(), obs, res)
+		p.obs = nil
+	}
 }
 
 // fetchKind says how an answer is read.
@@ -261,6 +308,7 @@ type roleCrawl struct {
 	prog *progressCounter
 	srcs *sourceSet
 	cls  *judge.Classifier // reads answers for the keeper: does this one need confirming?
+	obsv *prober           // reads answers into observations for Probe (answers.go); nil: none kept
 
 	cands       []candidate                        // offered since the last flush
 	found       map[model.Endpoint]map[string]bool // endpoint -> sources
@@ -658,9 +706,11 @@ func (rc *roleCrawl) fetchAll(ctx context.Context, items []fetchItem) []*page {
 		wg.Go(func() {
 			for i := range next {
 				// fetchKept takes a slot of rc.sem per request (keep.go).
-				if pages[i] = rc.fetchKept(ctx, items[i]); pages[i] != nil {
-					rc.prog.step(rc.sess.Name(), false)
-				}
+				rc.fetchKept(ctx, items[i], func(p *page) {
+					if pages[i] = p; p != nil {
+						rc.prog.step(rc.sess.Name(), false)
+					}
+				})
 			}
 		})
 	}
@@ -674,6 +724,9 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	// Pages whose answers wait for a check (session.Keep) are confirmed,
+	// or repeated, before any is merged.
+	rc.opts.Keeper.Flush(ctx, rc.sess)
 	for i, p := range pages {
 		if p != nil {
 			rc.pages++
@@ -688,7 +741,7 @@ feed:
 // request holds; it is called once the answer is in, so that parsing
 // holds no slot.
 func (rc *roleCrawl) fetch(it fetchItem, release func()) *page {
-	p := &page{kind: it.kind, release: release}
+	p := &page{kind: it.kind, release: release, start: time.Now()}
 	p.url, _ = url.Parse(it.url) // it.url is normalised
 	cctx := colly.NewContext()
 	cctx.Put(pageKey, p)

@@ -139,9 +139,16 @@
 // With Options.Keeper set, every answer that judge.NeedsConfirm names
 // (unauthenticated, forbidden, hidden, other; an allowed answer holding
 // the role's logged-out text reads as unauthenticated) to a role with a
-// check is confirmed before it is recorded, in discovery and in probing: the
-// check proves the session live, or the session is renewed and the
-// request repeated once, alone. A URL after which the check fails on a
+// check is confirmed before it is recorded, in discovery and in probing: a
+// check that started after it proves the session live, or the session is
+// renewed and the request repeated once, alone. Confirmations are
+// batched (session.Keep): discovery flushes the answers waiting for a
+// check at the end of each depth, before merging its pages, and Probe at
+// its end.
+//
+// With Options.Answers set, a page discovery read whole, as the role,
+// is that cell's observation: Probe does not request it again when the
+// session has not been renewed since (answers.go has the rules). A URL after which the check fails on a
 // fresh session is session-ending: no signed-in role requests it again.
 // An answer unauthenticated only by the logged-out text, with the session
 // then proven live, is recorded as an error: the text proved nothing.

@@ -390,3 +390,78 @@ roles:
 		}
 	}
 }
+
+// TestFailedBodyCheckIsConfirmed: an application that answers a
+// signed-out visitor with 200 and the page itself (DokuWiki ignores an
+// action a visitor may not use) turns an ended session into a failed body
+// check. The answer is confirmed like a denial: the session is found
+// ended, renewed, and the request repeated, so no leak is reported for
+// what was a dead session.
+func TestFailedBodyCheckIsConfirmed(t *testing.T) {
+	var mu sync.Mutex
+	live := map[string]int{} // session cookie -> requests left
+	next := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/login" {
+			next++
+			id := fmt.Sprintf("s%08d", next)
+			live[id] = 3 // the session ends after three requests
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: id, Path: "/"})
+			fmt.Fprint(w, "welcome")
+			return
+		}
+		signedIn := false
+		if c, err := r.Cookie("sid"); err == nil && live[c.Value] > 0 {
+			live[c.Value]--
+			signedIn = true
+		}
+		switch {
+		case r.URL.Path == "/me" && signedIn:
+			fmt.Fprint(w, "Signed in")
+		case r.URL.Path == "/me":
+			http.Redirect(w, r, "/login", http.StatusFound)
+		case signedIn:
+			fmt.Fprint(w, "<h1>Administration</h1>")
+		default:
+			fmt.Fprint(w, "<h1>Start</h1>") // the page, the action ignored
+		}
+	}))
+	defer srv.Close()
+	opts, _ := keptOptions(t, srv.URL, `crawl: {concurrency: 1}
+roles:
+  user:
+    login:
+      json: {url: /login, body: {user: u}}
+      renew: {max: 20, backoff: 1ms}
+    check: {url: /me, contains: Signed in}
+matrix:
+  rules:
+    - match: "GET /admin/*"
+      allow: [user]
+      body: [{contains: Administration}]
+`, nil)
+	opts.Sessions = opts.Sessions[1:] // the user only
+	var paths []string
+	for i := range 12 {
+		paths = append(paths, fmt.Sprintf("/admin/%02d", i))
+	}
+	obs, err := Probe(context.Background(), opts, endpoints(srv.URL, paths...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs) != len(paths) {
+		t.Fatalf("%d observations, want %d", len(obs), len(paths))
+	}
+	for _, o := range obs {
+		for _, b := range o.BodyChecks {
+			if b.Result != model.BodyPass {
+				t.Errorf("GET %s: body check %s %s (session %q): an ended session's page taken as the answer", o.URL, b.Check, b.Result, o.Session)
+			}
+		}
+	}
+	if st := opts.Sessions[0].Stats(); st.Renewals == 0 {
+		t.Errorf("no renewal: the sessions did not end, the test proves nothing")
+	}
+}

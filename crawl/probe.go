@@ -48,6 +48,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		return nil, fmt.Errorf("probe: %w", err)
 	}
 	log := opts.Logger.With("phase", "probe")
+	log.Info("probe phase started", "endpoints", len(endpoints)) // bench/scale.sh times the phase by it
 	eps := append([]model.Endpoint(nil), endpoints...)
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Less(eps[j]) })
 	vars := opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
@@ -84,24 +85,24 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
 	results := make([]model.Observation, len(jobs))
 	finished := make([]bool, len(jobs))
-	// The canaries first (they follow the other jobs), so that every
-	// denied answer of their group can be compared with them as it comes;
-	// then the cells in the caller's order (ProbeOrder: frontier.go).
-	pass := func(order []int) {
+	record := func(i int, obs model.Observation) {
+		results[i], finished[i] = obs, true
+		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
+	}
+	// pass probes the jobs idx names, and confirms what waits for a
+	// session check before it returns.
+	pass := func(idx []int) {
 		next := make(chan int)
 		var wg sync.WaitGroup
-		for range min(lim.concurrency, len(order)) {
+		for range min(lim.concurrency, len(idx)) {
 			wg.Go(func() {
 				for i := range next {
-					p.probeKept(ctx, i, jobs[i], func(i int, obs model.Observation) {
-						results[i], finished[i] = obs, true
-						p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
-					})
+					p.probeKept(ctx, i, jobs[i], record)
 				}
 			})
 		}
 	feed:
-		for _, i := range order {
+		for _, i := range idx {
 			select {
 			case next <- i:
 			case <-ctx.Done():
@@ -110,15 +111,33 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		}
 		close(next)
 		wg.Wait()
+		opts.Keeper.FlushAll(ctx) // answers waiting for a check are confirmed or repeated
 	}
-	canaries := make([]int, 0, len(jobs)-nCells)
+	// The canaries first (they follow the other jobs), so that every
+	// denied answer of their group can be compared with them as it comes.
+	var canaries []int
 	for i := nCells; i < len(jobs); i++ {
 		canaries = append(canaries, i)
 	}
 	pass(canaries)
 	p.pairSiblings(jobs, results, finished)
-	pass(feedOrder(endpoints, jobs[:nCells]))
+	// Cells discovery already saw, on the same session, are not requested
+	// again (answers.go); the others go in the caller's order (ProbeOrder:
+	// frontier.go).
+	var todo []int
+	reused := 0
+	for _, i := range feedOrder(endpoints, jobs[:nCells]) {
+		if obs, ok := p.reuse(opts.Answers, i, jobs[i]); ok {
+			record(i, obs)
+			reused++
+			continue
+		}
+		todo = append(todo, i)
+	}
+	log.Info("probe phase: cells discovery saw are not requested again", "cells", len(jobs), "from_discovery", reused, "to_request", len(todo))
+	pass(todo)
 	p.settle(results, finished)
+	log.Info("probe phase done", "cells", len(jobs))
 
 	out := make([]model.Observation, 0, len(jobs))
 	for i, o := range results {
@@ -184,14 +203,7 @@ func (p *prober) probe(ctx context.Context, job probeJob) (model.Observation, bo
 			cur = nextURL
 			continue
 		}
-		obs.Class, obs.Why = p.classifier.Classify(a.status, a.header, a.body, cur)
-		obs.Class, obs.Why = judge.LoggedOut(loggedOutMarker(job.sess), a.body, obs.Class, obs.Why)
-		obs.Class, obs.Why = judge.Unfollowed(obs.Class, obs.Why, why, why == whyTooManyHops)
-		p.describe(&obs, a, loc)
-		p.compareMissing(job, &obs, a.body)
-		if obs.Class == model.Allowed {
-			obs.BodyChecks = p.checkBody(job, a)
-		}
+		p.final(&obs, job, cur, a, loc, why)
 		break
 	}
 	if len(chain) > 1 {
@@ -199,6 +211,22 @@ func (p *prober) probe(ctx context.Context, job probeJob) (model.Observation, bo
 	}
 	obs.Latency = time.Since(start)
 	return obs, true
+}
+
+// final reads the answer a that ends a probe of job (at cur, not
+// followed further, why says why when it is a redirect) into obs: its
+// class and what the observation says of it. Discovery reads the answers
+// it may hand to Probe with it too (answers.go), with a zero expectation:
+// no body checks.
+func (p *prober) final(obs *model.Observation, job probeJob, cur *url.URL, a *answer, loc, why string) {
+	obs.Class, obs.Why = p.classifier.Classify(a.status, a.header, a.body, cur)
+	obs.Class, obs.Why = judge.LoggedOut(loggedOutMarker(job.sess), a.body, obs.Class, obs.Why)
+	obs.Class, obs.Why = judge.Unfollowed(obs.Class, obs.Why, why, why == whyTooManyHops)
+	p.describe(obs, a, loc)
+	p.compareMissing(job, obs, a.body)
+	if obs.Class == model.Allowed {
+		obs.BodyChecks = p.checkBody(job, a)
+	}
 }
 
 // answer is one HTTP answer, its body read up to the cap.
@@ -216,6 +244,9 @@ func (p *prober) request(ctx context.Context, client *http.Client, method string
 	if err != nil {
 		return nil, err
 	}
+	// What discovery's collector sends (colly sets it when empty): an
+	// answer discovery got is then the answer a probe gets (answers.go).
+	req.Header.Set("Accept", "*/*")
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
@@ -304,6 +335,30 @@ func excerpt(body []byte, secrets *roles.Redactor) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// reuse returns the observation discovery recorded for job (index i),
+// when it is the one a probe would record now: the same role, on a
+// session of the same generation (no sign-in since the request was sent),
+// a cell without body checks (made on the whole body, which discovery
+// did not keep), not a denial of a group with existence canaries (it is
+// compared with their answers' bodies, which discovery did not keep), and
+// not an endpoint found since to end sessions (the
+// probe records nothing for it as a signed-in role). It keeps the
+// answer's place among the role's checks, as probeKept does, so that a
+// session lost later still turns it into an error (settle).
+func (p *prober) reuse(a *Answers, i int, job probeJob) (model.Observation, bool) {
+	if a == nil || job.canaryOf != "" {
+		return model.Observation{}, false
+	}
+	seen, ok := a.take(job.ep, job.sess.Name())
+	if !ok || seen.gen != job.sess.Generation() || seen.obs.Class == model.Error || job.exp.Allow && len(job.exp.Body) > 0 ||
+		p.keep.k.Ends(job.sess.Name(), job.ep) || judge.IsDenial(seen.obs.Class) && p.hasSiblings(job) {
+		return model.Observation{}, false
+	}
+	obs := judge.MarkerContradicted(seen.obs)
+	p.keep.sendSeq[i] = seen.sendSeq
+	return obs, true
 }
 
 // provisionalFinding reports whether obs, decided alone against its

@@ -19,6 +19,28 @@ func NeedsConfirm(c model.Class) bool {
 	return false
 }
 
+// MustConfirm reports whether an observation of a signed-in role with a
+// check must be confirmed by a live session before it is recorded: an
+// answer NeedsConfirm names, or an allowed answer whose body check failed.
+// An ended session turns many answers into a page a signed-out visitor
+// gets, with 200 (an application that shows the page and ignores the
+// action, as DokuWiki does): a failed body check is a leak only if the
+// session that got it was live.
+func MustConfirm(obs model.Observation) bool {
+	if NeedsConfirm(obs.Class) {
+		return true
+	}
+	if obs.Class != model.Allowed {
+		return false
+	}
+	for _, b := range obs.BodyChecks {
+		if b.Result == model.BodyFail {
+			return true
+		}
+	}
+	return false
+}
+
 // WhyLoggedOut is the Why of an answer unauthenticated only because it
 // holds the role's logged-out text.
 const WhyLoggedOut = "logged-out text"

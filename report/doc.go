@@ -15,10 +15,11 @@
 // file that loads nothing when opened, rendered with html/template under a
 // Content-Security-Policy that allows only its own inline style and script
 // (by hash). Each section is a {{define}} in html/*.tmpl listed in
-// htmlSections, so adding one is a template and a line. The matrix rows are
-// rendered on the server and filtered by toggling the hidden attribute;
-// the evidence of the cells is gzipped JSON in base64 chunks decoded on
-// click (html_evidence.go). "junit" is JUnit XML (a test case per endpoint
+// htmlSections, so adding one is a template and a line. The matrix is
+// data (compact arrays of JSON, html_rows.go) from which the page draws
+// only the rows on screen and filters over the arrays; the evidence of
+// the cells is gzipped JSON in base64 chunks decoded on click
+// (html_evidence.go). The page is written as a stream. "junit" is JUnit XML (a test case per endpoint
 // and role), "sarif" SARIF 2.1.0 for code scanning (a rule per verdict, a
 // result per finding and note, located at the line of its matrix rule in
 // the configuration, within GitHub's upload limits), "markdown" a short summary for pull requests and "csv" the

@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -30,12 +30,15 @@ var htmlAssets embed.FS
 // neither run a script nor fetch anything even if it slipped past
 // html/template's escaping.
 //
-// The matrix is rendered on the server: one row per endpoint, grouped by
-// path prefix (a collapsible <details>) and template (a <tbody>), one cell
-// per role. Filters only toggle the hidden attribute of rows, and groups
-// use content-visibility so that the browser lays out only what is on
-// screen. The evidence of every cell is one JSON array in a
-// <script type="application/json"> element, parsed on the first click.
+// The matrix travels as data: compact arrays of one JSON document in a
+// <script type="application/json"> element (html_rows.go), from which
+// report.js renders only the rows on screen (a virtualised table: one row
+// per endpoint, grouped by path prefix and template, one cell per role)
+// and filters over the arrays, never over the DOM. The evidence of the
+// cells is in gzipped chunks decoded on the first click
+// (html_evidence.go). Everything is written as a stream: the page's parts
+// by their templates, the matrix's data and the evidence by Go, one
+// value and one chunk at a time.
 type htmlWriter struct{}
 
 // htmlSection is one section of the report. To add a section, write a
@@ -66,15 +69,18 @@ type htmlView struct {
 	CSP      string
 	CSS      template.CSS
 	JS       template.JS
-	Evidence []evidenceBlob
 	Header   headerView
 	Filters  filterView
 	Summary  summaryView
-	Matrix   matrixView
+	Matrix   *htmlMatrix
 	Findings []findingView
 	Notes    []findingView
 	Coverage htmlCoverage
 	Sections []htmlSection
+	// What the evidence needs (writeEvidence): each role's sign-in, and
+	// the findings and notes of each cell.
+	signIn map[string]string
+	byCell map[int][]evFind
 }
 
 type headerView struct {
@@ -207,17 +213,7 @@ func (htmlWriter) Write(w io.Writer, r *model.Run) error {
 	if err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
-	var t *template.Template
-	t = template.New("report").Funcs(template.FuncMap{
-		// section renders a section's template by name, so that the
-		// list of sections is data (htmlSections), not markup.
-		"section": func(s htmlSection) (template.HTML, error) {
-			var b bytes.Buffer
-			if err := t.ExecuteTemplate(&b, s.Tmpl, s.Data); err != nil {
-				return "", err
-			}
-			return template.HTML(b.String()), nil // escaped by html/template already
-		},
+	t := template.New("report").Funcs(template.FuncMap{
 		"inc":    func(n int) int { return n + 1 },
 		"plural": plural,
 	})
@@ -231,11 +227,47 @@ func (htmlWriter) Write(w io.Writer, r *model.Run) error {
 	v.CSP = "default-src 'none'; script-src '" + cspHash(js) + "'; style-src '" + cspHash(css) +
 		"'; img-src data:; base-uri 'none'; form-action 'none'"
 
-	var b bytes.Buffer
-	if err := t.ExecuteTemplate(&b, "page", v); err != nil {
+	// The page is written as a stream, in the order it reads: each part
+	// of the page and each section by its template, the matrix's data
+	// and the evidence by Go, straight into w.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	exec := func(name string, data any) error {
+		if err := t.ExecuteTemplate(bw, name, data); err != nil {
+			return fmt.Errorf("write html: %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := exec("page-head", v); err != nil {
+		return err
+	}
+	for _, s := range v.Sections {
+		if err := exec("section-open", s); err != nil {
+			return err
+		}
+		if err := exec(s.Tmpl, s.Data); err != nil {
+			return err
+		}
+		if s.Tmpl == "matrix" {
+			if err := writeMatrixData(bw, r, v.Matrix); err != nil {
+				return fmt.Errorf("write html: matrix: %w", err)
+			}
+		}
+		if _, err := bw.WriteString("\n</section>\n"); err != nil {
+			return fmt.Errorf("write html: %w", err)
+		}
+	}
+	if err := exec("page-tail", v); err != nil {
+		return err
+	}
+	// The evidence comes after the script: the browser draws the matrix
+	// before it reads the evidence, which is most of the file.
+	if err := writeEvidence(bw, r, v.signIn, v.byCell); err != nil {
+		return fmt.Errorf("write html: evidence: %w", err)
+	}
+	if _, err := bw.WriteString("</body>\n</html>\n"); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
 	return nil
@@ -317,9 +349,8 @@ func buildHTMLView(r *model.Run) *htmlView {
 		}
 	}
 
-	v.Matrix = buildMatrix(r, roles)
-	v.Matrix.Index = matrixIndexOf(r, v.Matrix)
-	v.Evidence = encodeEvidence(r, signIn, byCell)
+	v.Matrix = buildHTMLMatrix(r, roles)
+	v.signIn, v.byCell = signIn, byCell
 
 	for _, f := range r.Findings {
 		v.Findings = append(v.Findings, findingViewOf(f, gated[f.Verdict] && f.Baseline != BaselineAccepted)) // a baselined finding does not fail the gate

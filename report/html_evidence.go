@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
 	"net/url"
 	"strconv"
@@ -22,7 +21,9 @@ import (
 // data-first="N"> element (N is the index of its first cell): base64
 // holds no "<", so nothing from the target can end the element, and gzip
 // keeps a report of 40,000 cells small enough to open fast. A click
-// decodes only the chunk of its cell (DecompressionStream), once.
+// decodes only the chunk of its cell (DecompressionStream), once. The
+// chunks are encoded one at a time as the page is written
+// (writeEvidence).
 //
 // A document is {"v": 1, "s": strings, "c": cells}. Every string is
 // stored once in "s" (index 0 is ""), and each cell is an array of
@@ -65,15 +66,6 @@ const evidenceVersion = 1
 // evidenceChunk is the number of cells per evidence document.
 const evidenceChunk = 1000
 
-// evidenceBlob is one encoded evidence document.
-type evidenceBlob struct {
-	First int // index of its first cell
-	// Data is base64 (A-Z, a-z, 0-9, +, /, =: nothing HTML reads as
-	// markup); typed HTML only so that html/template does not turn "+"
-	// into "&#43;" inside the script element.
-	Data template.HTML
-}
-
 // evidenceDoc is the decoded evidence document.
 type evidenceDoc struct {
 	Version int      `json:"v"`
@@ -107,11 +99,11 @@ func (t *stringTable) id(s string) int {
 	return len(t.strings) - 1
 }
 
-// encodeEvidence builds, compresses and encodes the evidence of every
-// cell of r, evidenceChunk cells per document. Every string from the
-// target is sanitised; the page shows them with textContent only.
-func encodeEvidence(r *model.Run, signIn map[string]string, byCell map[int][]evFind) []evidenceBlob {
-	var blobs []evidenceBlob
+// writeEvidence writes the evidence of every cell of r, evidenceChunk
+// cells per document, each encoded as it is written: one document is in
+// memory at a time. Every string from the target is sanitised; the page
+// shows them with textContent only.
+func writeEvidence(w io.Writer, r *model.Run, signIn map[string]string, byCell map[int][]evFind) error {
 	for first := 0; first < len(r.Observations); first += evidenceChunk {
 		end := min(first+evidenceChunk, len(r.Observations))
 		t := newStringTable()
@@ -121,22 +113,33 @@ func encodeEvidence(r *model.Run, signIn map[string]string, byCell map[int][]evF
 			doc.Cells = append(doc.Cells, cellEvidence(t, c, signIn[c.Role], byCell[i]))
 		}
 		doc.Strings = t.strings
-		blobs = append(blobs, evidenceBlob{First: first, Data: template.HTML(encodeDoc(doc))}) // base64 only
+		if _, err := io.WriteString(w, `<script type="application/octet-stream" class="pa-evidence" data-first="`+strconv.Itoa(first)+`">`); err != nil {
+			return err
+		}
+		if err := encodeDoc(w, doc); err != nil {
+			return err
+		}
+		if _, err := io.WriteString(w, "</script>\n"); err != nil {
+			return err
+		}
 	}
-	return blobs
+	return nil
 }
 
-// encodeDoc is base64(gzip(json(doc))).
-func encodeDoc(doc evidenceDoc) string {
-	var raw bytes.Buffer
-	enc := json.NewEncoder(&raw)
+// encodeDoc writes base64(gzip(json(doc))) to w: base64 holds no "<", so
+// nothing from the target can end the element.
+func encodeDoc(w io.Writer, doc evidenceDoc) error {
+	b64 := base64.NewEncoder(base64.StdEncoding, w)
+	zw, _ := gzip.NewWriterLevel(b64, gzip.BestCompression) // a valid level: no error
+	enc := json.NewEncoder(zw)
 	enc.SetEscapeHTML(false) // base64 follows: no character is special
-	_ = enc.Encode(doc)      // strings, ints and slices of them: cannot fail
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // a valid level: no error
-	_, _ = zw.Write(raw.Bytes())                            // into a bytes.Buffer: no error
-	_ = zw.Close()
-	return base64.StdEncoding.EncodeToString(gz.Bytes())
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return b64.Close()
 }
 
 // decodeEvidence reverses encodeDoc (for tests and tools).

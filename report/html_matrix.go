@@ -1,11 +1,10 @@
-// The access matrix of the HTML report: one row per endpoint, one
-// column per role, filtered in the page by an index of verdict codes.
+// The access matrix, one row per endpoint and one column per role,
+// grouped by path prefix and template (buildMatrix). The HTML report
+// sends it to the page as compact arrays (html_rows.go).
 
 package report
 
 import (
-	"encoding/json"
-	"html/template"
 	"net/url"
 	"sort"
 	"strconv"
@@ -15,88 +14,13 @@ import (
 	"github.com/permaudit/permaudit/model"
 )
 
+// matrixView is the access matrix with every cell rendered as text:
+// what the CSV writer writes (the HTML report uses htmlMatrix).
 type matrixView struct {
 	Roles     []string
 	Endpoints int
 	Cells     int
 	Groups    []matrixGroup
-	// Index is what report.js filters with, so that it never reads the
-	// DOM of 40,000 cells: JSON (matrixIndex) holding only codes and
-	// numbers.
-	Index template.JS
-}
-
-// matrixIndex describes the matrix rows in document order: Rows[k] has
-// one verdict code per role column (verdictCodes), Tbody[k] is the index
-// of the row's template group (<tbody>), Group[t] the index of that
-// tbody's path-prefix group (<details>), and Cells[k] where the evidence
-// of each cell is. The cells carry no attribute of their own: 40,000 of
-// them parse faster bare.
-type matrixIndex struct {
-	Codes map[string]string `json:"codes"` // code -> verdict
-	Rows  []string          `json:"rows"`
-	Tbody []int             `json:"tbody"`
-	Group []int             `json:"group"`
-	// Cells[k] maps row k's cells to Run.Observations: a number n when
-	// its probed cells, left to right, are observations n, n+1, ...
-	// (the usual case), else one index per cell, -1 where not probed.
-	Cells []any `json:"cells"`
-}
-
-// verdictCodes are the one-letter codes of matrixIndex.
-var verdictCodes = map[model.Verdict]byte{
-	model.Pass: 'P', model.Leak: 'L', model.Blocked: 'B', model.ExistenceLeak: 'E', model.WrongCode: 'W', model.ErrorVerdict: 'X',
-	model.Inconclusive: 'I', model.Unmapped: 'U', model.DeadRule: 'D', model.MissingWWWAuth: 'M',
-}
-
-// matrixIndexOf builds the filter index of m.
-func matrixIndexOf(r *model.Run, m matrixView) template.JS {
-	idx := matrixIndex{Codes: map[string]string{"-": "none", "?": "unknown"}, Rows: []string{}, Tbody: []int{}, Group: []int{}, Cells: []any{}}
-	for v, c := range verdictCodes {
-		idx.Codes[string(c)] = string(v)
-	}
-	tbody := 0
-	for gi, g := range m.Groups {
-		for _, t := range g.Templates {
-			idx.Group = append(idx.Group, gi)
-			for _, row := range t.Rows {
-				codes := make([]byte, len(row.Cells))
-				explicit := make([]int, len(row.Cells))
-				first, next, consecutive := -1, -1, true
-				for j, c := range row.Cells {
-					explicit[j] = c.Index
-					if c.Index >= 0 {
-						if first < 0 {
-							first = c.Index
-						} else if c.Index != next {
-							consecutive = false
-						}
-						next = c.Index + 1
-					}
-					switch {
-					case c.Index < 0:
-						codes[j] = '-'
-					default:
-						code, ok := verdictCodes[r.Observations[c.Index].Verdict]
-						if !ok {
-							code = '?'
-						}
-						codes[j] = code
-					}
-				}
-				if consecutive && first >= 0 {
-					idx.Cells = append(idx.Cells, first)
-				} else {
-					idx.Cells = append(idx.Cells, explicit)
-				}
-				idx.Rows = append(idx.Rows, string(codes))
-				idx.Tbody = append(idx.Tbody, tbody)
-			}
-			tbody++
-		}
-	}
-	b, _ := json.Marshal(idx) // codes and numbers only; map keys sorted: deterministic
-	return template.JS(b)
 }
 
 type matrixGroup struct {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
 	"golang.org/x/net/html"
 )
@@ -185,6 +188,58 @@ func evidenceCells(t *testing.T, out string) (cells [][]any, strs [][]string) {
 	return cells, strs
 }
 
+// matrixDoc is the pa-matrix document of a report, as report.js reads it.
+type matrixDoc struct {
+	Version   int               `json:"version"`
+	Codes     map[string]string `json:"codes"`
+	Symbols   map[string]string `json:"symbols"`
+	Groups    [][]any           `json:"groups"`
+	Templates [][]any           `json:"templates"`
+	Tpl       []int             `json:"tpl"`
+	M         []int             `json:"m"`
+	P         []string          `json:"p"`
+	V         string            `json:"v"`
+	A         []int             `json:"a"`
+	C         []int             `json:"c"`
+	CX        [][]any           `json:"cx"`
+	Methods   []string          `json:"methods"`
+	Answers   []string          `json:"answers"`
+}
+
+// matrixData reads the pa-matrix element of a report: its raw text and
+// the document it holds.
+func matrixData(t *testing.T, out string) (string, *matrixDoc) {
+	t.Helper()
+	m := regexp.MustCompile(`<script type="application/json" id="pa-matrix">([^<]*)</script>`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatal("no pa-matrix element (or a \"<\" inside it)")
+	}
+	var d matrixDoc
+	if err := json.Unmarshal([]byte(m[1]), &d); err != nil {
+		t.Fatalf("pa-matrix: %v", err)
+	}
+	if d.Version != matrixDataVersion {
+		t.Fatalf("pa-matrix version %d, want %d", d.Version, matrixDataVersion)
+	}
+	return m[1], &d
+}
+
+// matrixCells is every matrix cell of a report as report.js draws it,
+// "class symbol answer", by "METHOD path as role".
+func matrixCells(t *testing.T, out string) map[string]string {
+	t.Helper()
+	_, d := matrixData(t, out)
+	roles := regexp.MustCompile(`<th scope="col" class="role" data-role="([^"]*)"`).FindAllStringSubmatch(out, -1)
+	cells := map[string]string{}
+	for k, p := range d.P {
+		for j, role := range roles {
+			code := string(d.V[k*len(roles)+j])
+			cells[d.Methods[d.M[k]]+" "+p+" as "+html.UnescapeString(role[1])] = "v-" + d.Codes[code] + " " + d.Symbols[code] + " " + d.Answers[d.A[k*len(roles)+j]]
+		}
+	}
+	return cells
+}
+
 func roleIndex(r *model.Run, name string) int {
 	for i, ri := range r.Roles {
 		if ri.Name == name {
@@ -250,5 +305,60 @@ func BenchmarkHTMLWriter(b *testing.B) {
 		if err := (htmlWriter{}).Write(io.Discard, r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestHTMLMatrixDataEscaped: the matrix's data is JSON inside a
+// <script> element, where "</script>" would end the element and "<!--"
+// would change how the browser finds its end. Every string the target
+// controls (path, prefix, template, method, role) holding them stays
+// inside the element, with no "<" at all, and reads back as written.
+func TestHTMLMatrixDataEscaped(t *testing.T) {
+	const evil = "</script><!--<script>window.__pwned=1</script>--></SCRIPT \u2028\u2029"
+	ok := probe{role: "anonymous", status: 200, class: model.Allowed, why: "status 200", verdict: model.Pass}
+	r := fixtureRun(fixtureRoles[:1], []fixtureEndpoint{
+		{path: "/" + evil + "/1", template: "GET /" + evil + "/{id}", expected: "allow", rule: "rule 1", probes: []probe{ok}},
+		{path: "/" + evil + "/2", template: "GET /" + evil + "/{id}", expected: "allow", rule: "rule 1", probes: []probe{ok}},
+	})
+	r.Observations[1].Method = "GET<!--" + evil
+	out := string(render(t, htmlWriter{}, r))
+	raw, d := matrixData(t, out)
+	for _, bad := range []string{"<", ">", "&", "\u2028", "\u2029"} {
+		if strings.Contains(raw, bad) {
+			t.Errorf("the matrix data holds %q: %s", bad, raw)
+		}
+	}
+	// A browser's tokenizer finds the element whole.
+	z := html.NewTokenizer(strings.NewReader(out))
+	for {
+		if tt := z.Next(); tt == html.ErrorToken {
+			t.Fatal("no pa-matrix element found by the tokenizer")
+		} else if tt == html.StartTagToken {
+			if tok := z.Token(); tok.Data == "script" && attr(tok, "id") == "pa-matrix" {
+				if z.Next(); string(z.Text()) != raw {
+					t.Fatalf("the tokenizer reads the pa-matrix element as %q, want it whole", z.Text())
+				}
+				break
+			}
+		}
+	}
+	m := buildHTMLMatrix(r, matrixRoles(r))
+	var paths, methods []string
+	for _, row := range m.rows {
+		paths = append(paths, textout.Sanitize(row.path))
+		methods = append(methods, textout.Sanitize(row.method))
+	}
+	var gotMethods []string
+	for _, i := range d.M {
+		gotMethods = append(gotMethods, d.Methods[i])
+	}
+	if !slices.Equal(d.P, paths) || !slices.Equal(gotMethods, methods) {
+		t.Errorf("paths %q and methods %q read back, want %q and %q", d.P, gotMethods, paths, methods)
+	}
+	if len(d.Templates) == 0 || d.Templates[0][0] != textout.Sanitize(r.Observations[0].Template) {
+		t.Errorf("templates %q, want the first %q", d.Templates, textout.Sanitize(r.Observations[0].Template))
+	}
+	if len(d.Groups) == 0 || d.Groups[0][0] != textout.Sanitize(pathPrefix(r.Observations[0].URL)) {
+		t.Errorf("groups %q, want the first %q", d.Groups, textout.Sanitize(pathPrefix(r.Observations[0].URL)))
 	}
 }

@@ -37,8 +37,11 @@
 // session may have ended: Keep makes one request under its rules (the
 // Keeper's comment lists them), confirming with the role's check every
 // answer that judge.NeedsConfirm names, renewing a session found dead and
-// repeating the request once, alone. crawl makes every discovery and probe
-// request of a role with a check through Keep.
+// repeating the request once, alone. Confirmations are batched: one
+// passing check confirms every answer of the role that arrived before it,
+// on the same session generation. crawl makes every discovery and probe
+// request of a role with a check through Keep, and Flushes the role's
+// waiting answers before it reads them.
 //
 // The role's jar never applies an answer's deletion of a session cookie
 // (one the last sign-in set, 8 bytes or more, or a configured one): Keep

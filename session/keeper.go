@@ -28,10 +28,16 @@ import (
 //
 //   - an answer of class unauthenticated, forbidden, hidden or other (the
 //     role's logged-out text turns an allowed answer into unauthenticated)
-//     to a role with a check is confirmed: the check runs, unless a check
-//     that started after the answer arrived already passed (sessions do not
+//     to a role with a check is confirmed before it is recorded, by a
+//     check that started after the answer arrived and passed on the
+//     session the request carried (the same generation): sessions do not
 //     come back to life, so a later passing check proves the earlier
-//     answer was given to a live session);
+//     answer was given to a live session. Confirmations are batched: the
+//     answer waits, and one check confirms every answer of the role that
+//     arrived before it (at most BatchSize wait at once; Flush confirms
+//     the rest at the end of a step);
+//   - an answer that waited on a session renewed since, or for a check
+//     that failed, is repeated alone (below), never taken as it was;
 //   - an answer unauthenticated only by the logged-out text, followed by
 //     a passing check, is recorded as an error: the text contradicts the
 //     check, and the answer may be data that merely holds the text;
@@ -174,6 +180,16 @@ func (k *Keeper) isEnding(ep model.Endpoint) bool {
 	return true
 }
 
+// Ends reports whether a request of ep as role is refused for ending
+// sessions (Keep's Ending): role is signed in and ep was found to end
+// sessions. An answer got before that was found is not taken either.
+func (k *Keeper) Ends(role string, ep model.Endpoint) bool {
+	if k == nil || k.roles[role] == nil {
+		return false
+	}
+	return k.isEnding(ep)
+}
+
 // shapeOf is ep's method, path and sorted query keys, without values.
 func shapeOf(ep model.Endpoint) string {
 	u, err := url.Parse(ep.URL)
@@ -246,6 +262,32 @@ type roleKeeper struct {
 	pm     sync.Mutex // guards busy and parked
 	busy   int        // renewals and lone repeats in progress
 	parked []func()   // work set aside while busy
+
+	wm      sync.Mutex // guards waiting
+	waiting []waiting  // answers waiting for a check to confirm them (Keep)
+
+	lostSet atomic.Bool  // lost, read without waiting for a check under mu
+	batch   atomic.Int32 // answers that may wait at once; 0: BatchSize
+}
+
+// batchLimit is how many answers of the role may wait for a check.
+func (rk *roleKeeper) batchLimit() int {
+	if n := rk.batch.Load(); n > 0 {
+		return int(n)
+	}
+	return BatchSize
+}
+
+// adapt shrinks the role's batch after a check found its session dead,
+// and grows it back after a passing one.
+func (rk *roleKeeper) adapt(live bool) {
+	n := rk.batchLimit()
+	if live {
+		n = min(BatchSize, n*2)
+	} else {
+		n = max(1, n/4)
+	}
+	rk.batch.Store(int32(n))
 }
 
 // Outcome is how a request made under the keeper's rules ended.
@@ -268,40 +310,69 @@ type Result[T any] struct {
 	Why     string // for Lost, NotSignedIn, CheckError
 	Session string // Observation.Session of the answer kept
 	SendSeq uint64 // checks started when the request was sent (LostSince)
+	// Generation is the session's generation when the kept answer's
+	// request was sent (Session.Generation): an answer is evidence of the
+	// session it was given to, not of a later one.
+	Generation uint64
 }
 
 // Send makes one request and says whether its answer needs confirmation
 // (judge.NeedsConfirm), and false when ctx cut it short.
 type Send[T any] func(ctx context.Context) (val T, confirm bool, ok bool)
 
-// Keep makes one request of ep as sess under the keeper's rules (Keeper).
-// again, when not nil, is the whole request made anew: while the role
-// renews, Keep sets it aside (Parked) and runs it once the renewal is
-// over, so that one role's renewal never holds the workers other roles
-// need. A nil Keeper takes every answer as it comes.
-func Keep[T any](ctx context.Context, k *Keeper, sess *Session, ep model.Endpoint, again func(), send Send[T]) Result[T] {
+// BatchSize is the most answers of a role waiting for confirmation at
+// once: when that many wait, a check runs. It bounds what a session found
+// dead costs: every answer since its last passing check is repeated. A
+// check that finds the session dead divides the role's batch by 4 (down
+// to 1: a check per answer, as for a session that ends every few
+// requests), a passing one doubles it again.
+const BatchSize = 64
+
+// Keep makes one request of ep as sess under the keeper's rules (Keeper)
+// and hands its result to done: at once, or, for an answer that needs
+// confirmation, once a check confirms it (from whichever goroutine runs
+// that check: a later Keep of the role, or Flush). again, when not nil,
+// is the whole request made anew: while the role renews, Keep sets it
+// aside (done gets Parked) and runs it once the renewal is over, so that
+// one role's renewal never holds the workers other roles need. A nil
+// Keeper takes every answer as it comes.
+//
+// Confirmations are batched: one passing check confirms every answer of
+// the role that arrived before it started, on the session the check
+// proves (the same generation). A failing check renews the session and
+// repeats each of those answers' requests alone (see repeatLocked), so
+// that an answer given to a dead session is never taken for a denial.
+// Every caller must Flush the role before it reads what done recorded.
+func Keep[T any](ctx context.Context, k *Keeper, sess *Session, ep model.Endpoint, again func(), send Send[T], done func(Result[T])) {
 	var rk *roleKeeper
 	if k != nil {
 		rk = k.roles[sess.Name()]
 	}
 	if rk == nil { // anonymous, or no keeper: answers are taken as they come
+		gen := sess.Generation()
 		v, _, ok := send(ctx)
 		if !ok {
-			return Result[T]{Outcome: Cancelled}
+			done(Result[T]{Outcome: Cancelled})
+			return
 		}
-		return Result[T]{Val: v}
+		done(Result[T]{Val: v, Generation: gen})
+		return
 	}
 	if err := sess.Failure(); err != nil {
-		return Result[T]{Outcome: NotSignedIn, Why: "the role could not sign in: " + k.secrets.Redact(err.Error())}
+		done(Result[T]{Outcome: NotSignedIn, Why: "the role could not sign in: " + k.secrets.Redact(err.Error())})
+		return
 	}
 	if lost, why := rk.isLost(); lost {
-		return Result[T]{Outcome: Lost, Why: why}
+		done(Result[T]{Outcome: Lost, Why: why})
+		return
 	}
 	if k.isEnding(ep) {
-		return Result[T]{Outcome: Ending}
+		done(Result[T]{Outcome: Ending})
+		return
 	}
 	if again != nil && rk.park(again) {
-		return Result[T]{Outcome: Parked}
+		done(Result[T]{Outcome: Parked})
+		return
 	}
 	rk.solo.RLock()
 	gen := sess.Generation()
@@ -310,69 +381,218 @@ func Keep[T any](ctx context.Context, k *Keeper, sess *Session, ep model.Endpoin
 	answerSeq := rk.started.Load()
 	rk.solo.RUnlock()
 	if !ok {
-		return Result[T]{Outcome: Cancelled}
+		done(Result[T]{Outcome: Cancelled})
+		return
 	}
 	if k.cookieEnded(rk, ep) {
-		return Result[T]{Outcome: Ending}
+		done(Result[T]{Outcome: Ending})
+		return
 	}
 	if !confirm || !sess.Checked() {
-		return Result[T]{Val: v, SendSeq: sendSeq}
+		done(Result[T]{Val: v, SendSeq: sendSeq, Generation: gen})
+		return
 	}
 	if again != nil && rk.park(again) { // a renewal began: this answer is suspect, redo it after
-		return Result[T]{Outcome: Parked}
+		done(Result[T]{Outcome: Parked})
+		return
 	}
-	res, why, seen := rk.confirm(ctx, gen, answerSeq)
-	switch res {
-	case confirmLive:
-		return Result[T]{Val: v, Session: model.SessionLive, SendSeq: sendSeq}
-	case confirmLost:
-		return Result[T]{Val: v, Outcome: Lost, Why: why}
-	case confirmCheckError:
-		return Result[T]{Val: v, Outcome: CheckError, Why: why}
-	case confirmCancelled:
-		return Result[T]{Outcome: Cancelled}
+	w := waiting{
+		gen: gen, answerSeq: answerSeq, ep: ep,
+		live: func() {
+			done(Result[T]{Val: v, Session: model.SessionLive, SendSeq: sendSeq, Generation: gen})
+		},
+		fail: func(o Outcome, why string) {
+			if o == Cancelled || o == Ending {
+				done(Result[T]{Outcome: o})
+				return
+			}
+			done(Result[T]{Val: v, Outcome: o, Why: why})
+		},
+		repeat: func(ctx context.Context, st *soloState) func() {
+			if k.isEnding(ep) {
+				return func() { done(Result[T]{Outcome: Ending}) }
+			}
+			r := repeatLocked(ctx, k, rk, ep, st, send)
+			return func() { done(r) }
+		},
 	}
-	// The session ended (seen says how), or was renewed since the request
-	// was sent: repeat the request alone, renewing first if still needed.
-	if k.isEnding(ep) {
-		return Result[T]{Outcome: Ending}
+	if rk.wait(w) >= rk.batchLimit() {
+		k.flushOnce(ctx, rk)
 	}
-	rk.enter() // set the role's other probes aside meanwhile
-	defer rk.leave()
-	return repeatAlone(ctx, k, rk, ep, gen, seen, send)
 }
 
-// repeatAlone repeats a request with no other request of the role in
-// flight and decides whether its URL ends sessions. When seen is set,
-// the session was found ended and is renewed first (unless renewed since
-// generation gen).
+// Flush confirms every answer of sess's role still waiting for
+// confirmation (Keep), and those the repeats it makes set waiting in
+// turn; when it returns, every done of the role has been called. A nil
+// Keeper, or a role without one, has nothing waiting.
+func (k *Keeper) Flush(ctx context.Context, sess *Session) {
+	if k == nil || sess == nil {
+		return
+	}
+	if rk := k.roles[sess.Name()]; rk != nil {
+		for rk.waitingCount() > 0 {
+			k.flushOnce(ctx, rk)
+		}
+	}
+}
+
+// FlushAll is Flush for every role.
+func (k *Keeper) FlushAll(ctx context.Context) {
+	if k == nil {
+		return
+	}
+	for _, rk := range k.roles {
+		for rk.waitingCount() > 0 {
+			k.flushOnce(ctx, rk)
+		}
+	}
+}
+
+// waiting is an answer waiting for the check that confirms it.
+type waiting struct {
+	gen       uint64 // the session's generation when the request was sent
+	answerSeq uint64 // checks started when the answer arrived
+	ep        model.Endpoint
+	live      func()                                          // a check proved it given to a live session
+	fail      func(Outcome, string)                           // Lost, CheckError, Cancelled, Ending
+	repeat    func(context.Context, *soloState) (done func()) // repeat it alone; rk.solo and rk.mu held
+}
+
+// soloState is what is known of the session during repeats made alone.
+type soloState struct {
+	proven bool // a check passed, or a sign-in ended, and nothing was sent since
+	fresh  bool // signed in within this section, and nothing was sent since
+}
+
+// flushOnce runs one check for the answers of rk's role waiting now: it
+// confirms those it proves, and repeats alone those it cannot (the check
+// failed, or the session was renewed since their request was sent).
+func (k *Keeper) flushOnce(ctx context.Context, rk *roleKeeper) {
+	var after []func()
+	defer func() {
+		for _, f := range after {
+			f()
+		}
+	}()
+	rk.mu.Lock()
+	n := rk.started.Load() + 1 // the number of the check below: every Add is under rk.mu
+	batch := rk.take(n)
+	if len(batch) == 0 {
+		rk.mu.Unlock()
+		return
+	}
+	if rk.lost {
+		why := rk.lostWhy
+		for _, w := range batch {
+			after = append(after, func() { w.fail(Lost, why) })
+		}
+		rk.mu.Unlock()
+		return
+	}
+	gen := rk.sess.Generation()
+	// Answers a passing check already proves (it started after they
+	// arrived, on their session) need no other.
+	var need []waiting
+	for _, w := range batch {
+		if w.gen == gen && rk.lastPass > w.answerSeq {
+			after = append(after, w.live)
+		} else {
+			need = append(need, w)
+		}
+	}
+	var repeat []waiting
+	seen := ""
+	if len(need) > 0 {
+		if slices.ContainsFunc(need, func(w waiting) bool { return w.gen == gen }) {
+			rk.started.Add(1)
+			res := rk.sess.Check(ctx)
+			switch {
+			case ctx.Err() != nil:
+				for _, w := range need {
+					after = append(after, func() { w.fail(Cancelled, "") })
+				}
+				rk.mu.Unlock()
+				return
+			case res.Err != nil:
+				why := rk.checkErr(res.Err)
+				for _, w := range need {
+					after = append(after, func() { w.fail(CheckError, why) })
+				}
+				rk.mu.Unlock()
+				return
+			case rk.sess.Generation() != gen:
+				// The check itself renewed a token about to expire (Ready):
+				// it proves nothing of the credentials the requests carried.
+				repeat = need
+			case res.Live:
+				rk.lastPass = max(rk.lastPass, n)
+				rk.adapt(true)
+				for _, w := range need {
+					if w.gen == gen {
+						after = append(after, w.live)
+					} else {
+						repeat = append(repeat, w)
+					}
+				}
+			default:
+				repeat, seen = need, res.Seen
+				rk.adapt(false)
+			}
+		} else { // all sent on a session renewed since: repeat them
+			repeat = need
+		}
+	}
+	rk.mu.Unlock()
+	if len(repeat) == 0 {
+		return
+	}
+	// The session ended (seen says how), or was renewed since the requests
+	// were sent: repeat each alone, renewing first if still needed.
+	rk.enter() // set the role's other probes aside meanwhile
+	defer rk.leave()
+	rk.solo.Lock()
+	rk.mu.Lock()
+	st := &soloState{}
+	if seen != "" && rk.sess.Generation() == gen && !rk.lost {
+		rk.log.Info("session found ended; renewing", "seen", seen, "answers", len(repeat))
+		if err := rk.renewLocked(ctx, seen); err == nil {
+			st.proven, st.fresh = true, true
+		}
+	}
+	for _, w := range repeat {
+		switch {
+		case ctx.Err() != nil:
+			after = append(after, func() { w.fail(Cancelled, "") })
+		case rk.lost:
+			why := rk.lostWhy
+			after = append(after, func() { w.fail(Lost, why) })
+		default:
+			after = append(after, w.repeat(ctx, st))
+		}
+	}
+	rk.mu.Unlock()
+	rk.solo.Unlock()
+}
+
+// repeatLocked repeats a request with no other request of the role in
+// flight (rk.solo held for writing, rk.mu held) and decides whether its
+// URL ends sessions. st says what is known of the session, and is kept
+// up to date for the next repeat.
 //
 // A URL is session-ending only when the request was sent on a fresh
 // session (signed in within this section, nothing else sent since) and
 // the check right after it failed: a session that ends after N requests
 // or T seconds must not get an innocent URL blamed. A repeat on a session
 // that is not fresh and ends is tried once more on a fresh one.
-func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model.Endpoint, gen uint64, seen string, send Send[T]) Result[T] {
-	rk.solo.Lock()
-	defer rk.solo.Unlock()
-	rk.mu.Lock()
-	defer rk.mu.Unlock()
+func repeatLocked[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model.Endpoint, st *soloState, send Send[T]) Result[T] {
 	if rk.lost {
 		return Result[T]{Outcome: Lost, Why: rk.lostWhy}
-	}
-	fresh := false
-	if seen != "" && rk.sess.Generation() == gen {
-		rk.log.Info("session found ended; renewing", "seen", seen)
-		if err := rk.renewLocked(ctx, seen); err != nil {
-			return renewFailed[T](ctx, rk)
-		}
-		fresh = true
 	}
 	for attempt := 0; ; attempt++ {
 		if attempt == 3 { // tokens expiring faster than a request and a check
 			return Result[T]{Outcome: CheckError, Why: "the session changed during every repeat: its tokens expire faster than a request and a check take"}
 		}
-		if !fresh {
+		if !st.proven {
 			// Prove the session live now: other requests may have run
 			// since it was renewed.
 			n := rk.started.Add(1)
@@ -384,16 +604,19 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 				return Result[T]{Outcome: CheckError, Why: rk.checkErr(res.Err)}
 			case res.Live:
 				rk.lastPass = n
+				st.proven = true
 			default:
 				if err := rk.renewLocked(ctx, res.Seen); err != nil {
 					return renewFailed[T](ctx, rk)
 				}
-				fresh = true
+				st.proven, st.fresh = true, true
 			}
 		}
+		fresh := st.fresh
 		sendSeq := rk.started.Load()
 		sent := rk.sess.Generation()
 		v, _, ok := send(ctx)
+		st.proven, st.fresh = false, false
 		if !ok {
 			return Result[T]{Outcome: Cancelled}
 		}
@@ -410,22 +633,24 @@ func repeatAlone[T any](ctx context.Context, k *Keeper, rk *roleKeeper, ep model
 		case rk.sess.Generation() != sent:
 			// A token was refreshed on the way: the check proves nothing
 			// of the request. Repeat on the new token.
-			fresh = false
 			continue
 		case res.Live:
 			rk.lastPass = n
-			return Result[T]{Val: v, Session: model.SessionRenewed, SendSeq: sendSeq}
+			st.proven = true
+			return Result[T]{Val: v, Session: model.SessionRenewed, SendSeq: sendSeq, Generation: sent}
 		}
 		if !fresh { // it may have ended on its own: try on a fresh session
 			if err := rk.renewLocked(ctx, res.Seen); err != nil {
 				return renewFailed[T](ctx, rk)
 			}
-			fresh = true
+			st.proven, st.fresh = true, true
 			continue
 		}
 		// Fresh before, ended right after, nothing else in flight.
 		k.markEnding(ep, rk, "the check of role "+rk.sess.Name()+" failed right after it")
-		_ = rk.renewLocked(ctx, res.Seen) // a failure marks the session lost
+		if rk.renewLocked(ctx, res.Seen) == nil { // a failure marks the session lost
+			st.proven, st.fresh = true, true
+		}
 		return Result[T]{Outcome: Ending}
 	}
 }
@@ -439,48 +664,36 @@ func renewFailed[T any](ctx context.Context, rk *roleKeeper) Result[T] {
 	return Result[T]{Outcome: Lost, Why: rk.lostWhy}
 }
 
-type confirmResult int
+// wait sets w aside until a check confirms it; it returns how many of the
+// role's answers wait now.
+func (rk *roleKeeper) wait(w waiting) int {
+	rk.wm.Lock()
+	defer rk.wm.Unlock()
+	rk.waiting = append(rk.waiting, w)
+	return len(rk.waiting)
+}
 
-const (
-	confirmLive confirmResult = iota
-	confirmRenewed
-	confirmLost
-	confirmCheckError
-	confirmCancelled
-)
+// take removes and returns the answers waiting that arrived before check
+// number n started.
+func (rk *roleKeeper) take(n uint64) []waiting {
+	rk.wm.Lock()
+	defer rk.wm.Unlock()
+	var out, keep []waiting
+	for _, w := range rk.waiting {
+		if w.answerSeq < n {
+			out = append(out, w)
+		} else {
+			keep = append(keep, w)
+		}
+	}
+	rk.waiting = keep
+	return out
+}
 
-// confirm proves an answer was given to a live  gen is the
-// session's generation when the request was sent, answerSeq the number
-// of checks started when its answer arrived. It returns confirmRenewed
-// when the session was renewed since, or, with what the check saw, when
-// the check failed: the caller repeats the request.
-func (rk *roleKeeper) confirm(ctx context.Context, gen, answerSeq uint64) (confirmResult, string, string) {
-	rk.mu.Lock()
-	defer rk.mu.Unlock()
-	switch {
-	case rk.lost:
-		return confirmLost, rk.lostWhy, ""
-	case rk.sess.Generation() != gen:
-		return confirmRenewed, "", ""
-	case rk.lastPass > answerSeq:
-		return confirmLive, "", ""
-	}
-	n := rk.started.Add(1)
-	res := rk.sess.Check(ctx)
-	switch {
-	case ctx.Err() != nil:
-		return confirmCancelled, "", ""
-	case res.Err != nil:
-		return confirmCheckError, rk.checkErr(res.Err), ""
-	case rk.sess.Generation() != gen:
-		// The check itself renewed a token about to expire (Ready): it
-		// proves nothing of the credentials the request carried.
-		return confirmRenewed, "", ""
-	case res.Live:
-		rk.lastPass = max(rk.lastPass, n)
-		return confirmLive, "", ""
-	}
-	return confirmRenewed, "", res.Seen
+func (rk *roleKeeper) waitingCount() int {
+	rk.wm.Lock()
+	defer rk.wm.Unlock()
+	return len(rk.waiting)
 }
 
 // renewLocked renews the session; rk.mu is held. A failure loses it.
@@ -495,6 +708,7 @@ func (rk *roleKeeper) renewLocked(ctx context.Context, seen string) error {
 		return err
 	}
 	rk.lost = true
+	rk.lostSet.Store(true)
 	rk.lostAt = rk.lastPass
 	rk.lostWhy = fmt.Sprintf("session lost: the check %s saw %s and renewal failed: %s",
 		rk.sess.Role.Check, seen, err.Error())
@@ -507,6 +721,9 @@ func (rk *roleKeeper) checkErr(err error) string {
 }
 
 func (rk *roleKeeper) isLost() (bool, string) {
+	if !rk.lostSet.Load() {
+		return false, ""
+	}
 	rk.mu.Lock()
 	defer rk.mu.Unlock()
 	return rk.lost, rk.lostWhy

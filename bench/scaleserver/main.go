@@ -18,8 +18,11 @@
 //   - GET /login and POST /login: a form login for role "editor" (the
 //     other roles sign in with bearer tokens);
 //   - GET /me: the session check of every role;
-//   - GET /__stats: requests served so far, by phase header and in total
-//     (excluded from the audit's scope by the configuration).
+//   - GET /__stats: requests served so far ("requests"), and with
+//     ?from=MS&to=MS (Unix milliseconds) those served in that window
+//     ("between"), from a per-millisecond count, so that bench/scale.sh
+//     measures the probe phase by the target's own counter (excluded from
+//     the audit's scope by the configuration).
 //
 // Who may read /e/{i}: reader every endpoint, editor those with i%2 == 0,
 // auditor those with i%3 == 0, admin every one, anonymous those with
@@ -37,6 +40,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 var roleTokens = map[string]string{
@@ -71,6 +75,27 @@ func allowed(role string, i int) bool {
 type server struct {
 	n        int
 	requests atomic.Int64
+	start    int64          // Unix milliseconds when the server started
+	perMS    []atomic.Int32 // requests served in each millisecond since start
+}
+
+// timelineMS is how long the per-millisecond count covers: later
+// requests are counted in its last millisecond.
+const timelineMS = 2 * 60 * 60 * 1000
+
+func (s *server) tick() {
+	i := min(max(time.Now().UnixMilli()-s.start, 0), int64(len(s.perMS)-1))
+	s.perMS[i].Add(1)
+}
+
+// between counts the requests served from Unix millisecond from to to,
+// both included.
+func (s *server) between(from, to int64) int64 {
+	var n int64
+	for ms := max(from, s.start); ms <= to && ms-s.start < int64(len(s.perMS)); ms++ {
+		n += int64(s.perMS[ms-s.start].Load())
+	}
+	return n
 }
 
 func (s *server) role(r *http.Request) string {
@@ -90,10 +115,17 @@ func (s *server) role(r *http.Request) string {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/__stats" {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"requests":%d}`, s.requests.Load())
+		from, err1 := strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+		to, err2 := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64)
+		if err1 != nil || err2 != nil {
+			fmt.Fprintf(w, `{"requests":%d}`, s.requests.Load())
+			return
+		}
+		fmt.Fprintf(w, `{"requests":%d,"between":%d}`, s.requests.Load(), s.between(from, to))
 		return
 	}
 	s.requests.Add(1)
+	s.tick()
 	role := s.role(r)
 	switch {
 	case r.URL.Path == "/":
@@ -221,5 +253,5 @@ func main() {
 		}
 	}
 	fmt.Println(target)
-	log.Fatal(http.Serve(ln, &server{n: *n}))
+	log.Fatal(http.Serve(ln, &server{n: *n, start: time.Now().UnixMilli(), perMS: make([]atomic.Int32, timelineMS)}))
 }

@@ -18,7 +18,7 @@ import (
 func TestIncompleteArtifactsAreNotGreen(t *testing.T) {
 	site := newSlowSite(40, 100*time.Millisecond)
 	defer site.Close()
-	cfg := writeFile(t, "c.yaml", "target: "+site.URL+"\ncrawl: {concurrency: 2, timeout: 20s}\nmatrix:\n  rules:\n    - {match: \"GET /**\", allow: [\"*\"]}\n")
+	cfg := writeFile(t, "c.yaml", "target: "+site.URL+"\ncrawl: {concurrency: 2, timeout: 20s, max_depth: 0}\nmatrix:\n  rules:\n    - {match: \"GET /**\", allow: [\"*\"]}\n")
 	dir := t.TempDir()
 	out := func(f string) string { return filepath.Join(dir, "out."+f) }
 	code, _, stderr := runCLI(t, nil, "audit", "-c", cfg, "--max-duration", "500ms",

@@ -80,8 +80,10 @@ before any probe with exit 3, naming the role and what was seen;
 errors). The first sign-in also sends the check with the static credentials
 alone and anonymously: a check that passes that way proves no session, and the
 role is refused (check.proves_session: false accepts it). Every non-ok answer to
-a role with a check is confirmed by the check; a session found ended is renewed
-(renew.max, default 3) and the request repeated. At the end, interrupted or
+a role with a check is confirmed by the check (one passing check confirms every
+answer the role got before it); a session found ended is renewed (renew.max,
+default 3) and the request repeated. A page a role read while discovering is
+that cell's observation: it is not requested again. At the end, interrupted or
 failed too, each role with a logout request ends the session the audit signed
 in; sessions given as static credentials are never ended.
 

@@ -25,19 +25,21 @@ import (
 	"github.com/permaudit/permaudit/model"
 )
 
-// slowSite is a fixture whose pages /p/aa, /p/ab, ... answer at once when
-// first requested (discovery) and slowly afterwards (probes): an audit of
-// it spends its time in the probe phase. It counts what it was sent and
+// slowSite is a fixture whose home page links pages /p/aa, /p/ab, ...
+// that answer slowly: audited with crawl.max_depth 0 (slowDiscovery),
+// discovery reads only the home page and lists the pages, so the audit
+// spends its time in the probe phase (a page discovery had read would be
+// its observation, not requested again). It counts what it was sent and
 // how many requests were cut off by their client before the answer.
 type slowSite struct {
 	*httptest.Server
 	pages int
-	delay time.Duration // of a page requested again; 0: never answer
+	delay time.Duration // of a page; 0: never answer
 	quit  chan struct{}
 
 	mu       sync.Mutex
 	seen     map[string]int
-	slow     int // requests of pages seen before (probes)
+	slow     int // requests of pages (probes)
 	answered int // of those, answered with the client still there
 	aborted  int // of those, whose client left before the answer
 }
@@ -56,7 +58,7 @@ func newSlowSite(pages int, delay time.Duration) *slowSite {
 		}
 		s.mu.Lock()
 		s.seen[r.URL.Path]++
-		again := s.seen[r.URL.Path] > 1
+		again := strings.HasPrefix(r.URL.Path, "/p/")
 		if again {
 			s.slow++
 		}
@@ -100,7 +102,7 @@ func (s *slowSite) counts() (slow, answered, aborted int) {
 func (s *slowSite) config(t *testing.T, extra string) string {
 	t.Helper()
 	return writeFile(t, "slow.yaml", fmt.Sprintf(`target: %s
-crawl: {concurrency: 2, timeout: 20s}
+crawl: {concurrency: 2, timeout: 20s, max_depth: 0}
 matrix:
   rules:
     - {match: "GET /**", allow: ["*"]}
@@ -280,9 +282,9 @@ func TestMaxDurationAndCaps(t *testing.T) {
 		reason string
 	}{
 		{"max duration", "", []string{"--max-duration", "700ms"}, exitIncomplete, "max duration 700ms reached"},
-		{"max duration in config", "crawl: {concurrency: 2, timeout: 20s, max_duration: 1s}\n", nil, exitIncomplete, "max duration 1s reached"},
-		{"max probes", "crawl: {concurrency: 2, timeout: 20s, max_probes: 3}\n", nil, exitIncomplete, "max_probes 3 reached: 38 endpoint(s) not probed"},
-		{"gated finding wins", "crawl: {concurrency: 2, timeout: 20s, max_probes: 3}\n", []string{"--only", "GET /p/*"}, exitGate, "max_probes 3 reached"},
+		{"max duration in config", "crawl: {concurrency: 2, timeout: 20s, max_depth: 0, max_duration: 1s}\n", nil, exitIncomplete, "max duration 1s reached"},
+		{"max probes", "crawl: {concurrency: 2, timeout: 20s, max_depth: 0, max_probes: 3}\n", nil, exitIncomplete, "max_probes 3 reached: 38 endpoint(s) not probed"},
+		{"gated finding wins", "crawl: {concurrency: 2, timeout: 20s, max_depth: 0, max_probes: 3}\n", []string{"--only", "GET /p/*"}, exitGate, "max_probes 3 reached"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -291,7 +293,7 @@ func TestMaxDurationAndCaps(t *testing.T) {
 			defer site.Close()
 			cfgYAML := fmt.Sprintf("target: %s\n%s", site.URL, tt.extra)
 			if !strings.Contains(tt.extra, "crawl:") {
-				cfgYAML += "crawl: {concurrency: 2, timeout: 20s}\n"
+				cfgYAML += "crawl: {concurrency: 2, timeout: 20s, max_depth: 0}\n"
 			}
 			if tt.code == exitGate {
 				cfgYAML += "matrix: {default: deny}\n" // anonymous reads /p/*: leaks

@@ -1,8 +1,12 @@
-// permaudit report: evidence on click, filters, sorting, print.
-// Every value from the run is inserted with textContent, never as markup.
+// permaudit report: the matrix drawn from its data (only the lines on
+// screen), evidence on click, filters, sorting, print. Every value from
+// the run is inserted with textContent, never as markup.
 (function () {
   'use strict';
   var doc = document;
+  // Marks for bench/reportload: when the script started and when the
+  // matrix's first window was drawn.
+  if (window.performance && performance.mark) { performance.mark('pa-script'); }
 
   function all(sel, root) { return Array.prototype.slice.call((root || doc).querySelectorAll(sel)); }
   function make(tag, cls, text) {
@@ -20,17 +24,37 @@
     'class', 'why', 'location', 'chain', 'latency', 'content_type', 'size', 'www_authenticate',
     'expected', 'rule', 'template', 'error', 'excerpt', 'curl', 'findings', 'body_checks'];
   var NUMBERS = { status: true, www_authenticate: true };
-  var chunks = all('script.pa-evidence').map(function (el) {
-    return { first: parseInt(el.getAttribute('data-first'), 10), el: el, data: null };
-  });
+  // The chunks follow the script in the page, so that the matrix shows
+  // before the browser has read them: they are looked for once the page
+  // is parsed.
+  var chunks = null;
+
+  function parsed() {
+    if (doc.readyState !== 'loading') { return Promise.resolve(); }
+    return new Promise(function (res) { doc.addEventListener('DOMContentLoaded', res, { once: true }); });
+  }
 
   // loadChunk decodes, once, the evidence document that holds cell i.
   function loadChunk(i) {
-    var chunk = null;
-    chunks.forEach(function (c) { if (c.first <= i) { chunk = c; } });
-    if (chunk === null) { return Promise.reject(new Error('no evidence for cell ' + i)); }
-    if (chunk.data !== null) { return chunk.data; }
-    chunk.data = new Promise(function (resolve, reject) {
+    return parsed().then(function () {
+      if (chunks === null) {
+        chunks = all('script.pa-evidence').map(function (el) {
+          return { first: parseInt(el.getAttribute('data-first'), 10), el: el, data: null };
+        });
+      }
+      var lo = 0, hi = chunks.length - 1, chunk = null;
+      while (lo <= hi) { // the last chunk whose first cell is at most i
+        var mid = (lo + hi) >> 1;
+        if (chunks[mid].first <= i) { chunk = chunks[mid]; lo = mid + 1; } else { hi = mid - 1; }
+      }
+      if (chunk === null) { throw new Error('no evidence for cell ' + i); }
+      if (chunk.data === null) { chunk.data = decodeChunk(chunk); }
+      return chunk.data;
+    });
+  }
+
+  function decodeChunk(chunk) {
+    return new Promise(function (resolve, reject) {
       if (typeof DecompressionStream === 'undefined') {
         reject(new Error('this browser cannot read the evidence (it lacks DecompressionStream): open the report in a current browser'));
         return;
@@ -46,7 +70,6 @@
         resolve(data);
       }).catch(reject);
     });
-    return chunk.data;
   }
 
   function cellOf(data, i) {
@@ -64,7 +87,8 @@
 
   var panel = doc.getElementById('evidence');
   var panelBody = doc.getElementById('evidence-body');
-  var selected = null;
+  var selected = null; // the element whose evidence shows
+  var selCell = null;  // the matrix cell whose evidence shows: {k: row, j: column}
 
   function addRow(dl, key, value) {
     if (value === undefined || value === null || value === '' || value === false) { return; }
@@ -83,9 +107,19 @@
     }
   }
 
-  function showEvidence(i, source) {
+  function unselect() {
     if (selected) { selected.classList.remove('sel'); }
+    all('#matrix-rows td.sel').forEach(function (td) { td.classList.remove('sel'); });
+    selected = null;
+    selCell = null;
+  }
+
+  // showEvidence shows the evidence of observation i, clicked on source
+  // (a finding's row, or the matrix cell at row k, column j).
+  function showEvidence(i, source, cell) {
+    unselect();
     selected = source || null;
+    selCell = cell || null;
     if (selected) { selected.classList.add('sel'); }
     loadChunk(i).then(function (data) {
       var ev = cellOf(data, i);
@@ -151,98 +185,341 @@
     panel.hidden = true;
     doc.body.classList.remove('ev-open');
     panel.removeAttribute('data-cell');
-    if (selected) { selected.classList.remove('sel'); selected = null; }
+    unselect();
+  }
+
+  // ---- Matrix ---------------------------------------------------------
+  // The matrix is data (pa-matrix, report/html_rows.go): columns of
+  // compact arrays, a row's values at the same position in each. Only
+  // the lines on screen, and OVER lines above and below them, are in the
+  // page; spacer rows stand for the others, so the scroll bar is that of
+  // the whole matrix. A line is a row (k >= 0), a path prefix's header
+  // (-1 - 2g) or a template's header (-2 - 2t).
+  var OVER = 120;        // lines drawn beyond each edge of the window
+  var MARGIN = 40;       // redraw when the window comes this close to an edge drawn
+  var PRINT_MAX = 20000; // lines printed at most
+  var scroller = doc.getElementById('matrix-groups');
+  var rowsBody = doc.getElementById('matrix-rows');
+  var M = null;
+  var rowH = 24;         // the height of a line, measured once drawn
+  var drawn = { first: 0, last: 0 };
+  var stop = { k: -1, j: 0 }; // the matrix's one tab stop (roving tabindex)
+  var printing = false;
+  var roleColumn = {};
+
+  function loadMatrix() {
+    all('#matrix thead th[data-role]').forEach(function (th, j) { roleColumn[th.getAttribute('data-role')] = j; });
+    var src = doc.getElementById('pa-matrix');
+    var d = JSON.parse(src.textContent);
+    if (d.version !== 2) { throw new Error('matrix data of an unknown version ' + d.version); }
+    d.n = d.p.length;
+    d.R = d.n ? d.v.length / d.n : 0;
+    d.cxOf = new Map(d.cx.map(function (x) { return [x[0], x[1]]; }));
+    d.shown = new Uint8Array(d.n).fill(1);
+    d.gOpen = new Uint8Array(d.groups.length).fill(1);
+    d.tOpen = new Uint8Array(d.templates.length).fill(1);
+    d.lower = null; // "method path" of each row in lower case, on the first text filter
+    d.lines = new Int32Array(d.n + d.groups.length + d.templates.length);
+    d.lineOf = new Int32Array(d.n);
+    d.L = 0;
+    M = d;
+  }
+
+  // layout lists the lines shown: the rows the filters keep, under the
+  // header of their prefix and template; a closed prefix or template
+  // shows its header only (unless every is true: printing).
+  function layout(every) {
+    var n = M.n, tpl = M.tpl, T = M.templates, k, t, g;
+    var tShown = new Int32Array(T.length);
+    for (k = 0; k < n; k++) { if (M.shown[k]) { tShown[tpl[k]]++; } }
+    var lines = M.lines, L = 0, pg = -1, pt = -1;
+    M.lineOf.fill(-1);
+    for (k = 0; k < n; k++) {
+      if (!M.shown[k]) { continue; }
+      t = tpl[k];
+      g = T[t][1];
+      if (g !== pg) { pg = g; pt = -1; lines[L++] = -1 - 2 * g; }
+      if (!every && !M.gOpen[g]) { continue; }
+      if (t !== pt) { pt = t; if (T[t][3]) { lines[L++] = -2 - 2 * t; } }
+      if (!every && !M.tOpen[t]) { continue; }
+      M.lineOf[k] = L;
+      lines[L++] = k;
+    }
+    M.L = L;
+    if (stop.k < 0 || M.lineOf[stop.k] < 0) { stop.k = rowFrom(-1, 1, 1); }
+  }
+
+  // rowFrom is the row count rows from line li in direction step (the
+  // last one there is if fewer), or -1.
+  function rowFrom(li, step, count) {
+    var found = -1;
+    for (var i = li + step; i >= 0 && i < M.L; i += step) {
+      if (M.lines[i] >= 0) { found = M.lines[i]; if (--count === 0) { break; } }
+    }
+    return found;
+  }
+
+  function spacer(h) {
+    var tr = make('tr', 'spacer');
+    tr.setAttribute('aria-hidden', 'true');
+    var td = make('td');
+    td.colSpan = M.R + 1;
+    td.style.height = h + 'px';
+    tr.appendChild(td);
+    if (h === 0) { tr.hidden = true; }
+    return tr;
+  }
+
+  function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+
+  function lineEl(v) {
+    if (v >= 0) { return rowEl(v); }
+    var x = -v - 1, tr, th, b;
+    if (x % 2 === 0) {
+      var g = x / 2, G = M.groups[g];
+      tr = make('tr', 'gh');
+      tr.setAttribute('data-g', String(g));
+      th = make('th');
+      th.colSpan = M.R + 1;
+      th.scope = 'rowgroup';
+      b = make('button', 'group-toggle', G[0]);
+      b.type = 'button';
+      b.setAttribute('aria-expanded', M.gOpen[g] ? 'true' : 'false');
+      th.appendChild(b);
+      th.appendChild(doc.createTextNode(' '));
+      var count = make('span', 'muted', plural(G[1], 'endpoint'));
+      if (G[2]) {
+        count.appendChild(doc.createTextNode(', '));
+        count.appendChild(make('span', 'bad', G[2] + ' with findings'));
+      }
+      th.appendChild(count);
+    } else {
+      var t = (x - 1) / 2, T = M.templates[t];
+      tr = make('tr', 'tplh');
+      tr.setAttribute('data-t', String(t));
+      th = make('th');
+      th.colSpan = M.R + 1;
+      th.scope = 'rowgroup';
+      b = make('button', 'tpl-toggle', T[0]);
+      b.type = 'button';
+      b.setAttribute('aria-expanded', M.tOpen[t] ? 'true' : 'false');
+      th.appendChild(b);
+      th.appendChild(doc.createTextNode(' '));
+      th.appendChild(make('span', 'muted', String(T[2])));
+      if (!M.tOpen[t]) { tr.classList.add('collapsed'); }
+    }
+    tr.appendChild(th);
+    return tr;
+  }
+
+  function rowEl(k) {
+    var tr = make('tr', 'row');
+    tr.setAttribute('data-k', String(k));
+    var th = make('th', 'ep');
+    th.scope = 'row';
+    th.appendChild(make('span', 'm', M.methods[M.m[k]]));
+    th.appendChild(doc.createTextNode(' ' + M.p[k]));
+    tr.appendChild(th);
+    var R = M.R, base = k * R;
+    for (var j = 0; j < R; j++) {
+      var code = M.v.charAt(base + j);
+      var td = make('td', 'v-' + M.codes[code], M.symbols[code] + ' ' + M.answers[M.a[base + j]]);
+      if (k === stop.k && j === stop.j) { td.tabIndex = 0; }
+      if (selCell && selCell.k === k && selCell.j === j) { td.classList.add('sel'); }
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  // draw puts lines [first, last) in the page, between two spacers.
+  function draw(first, last) {
+    var active = doc.activeElement, refocus = null;
+    if (active && active.parentNode && active.parentNode.parentNode === rowsBody) {
+      refocus = { k: +active.parentNode.getAttribute('data-k'), j: active.cellIndex - 1 };
+    }
+    var frag = doc.createDocumentFragment();
+    frag.appendChild(spacer(first * rowH));
+    for (var i = first; i < last; i++) { frag.appendChild(lineEl(M.lines[i])); }
+    frag.appendChild(spacer((M.L - last) * rowH));
+    rowsBody.textContent = '';
+    rowsBody.appendChild(frag);
+    drawn.first = first;
+    drawn.last = last;
+    // The tab stop's row is off the lines drawn: the first row drawn in
+    // the window takes it, so that Tab still reaches the matrix.
+    if (stop.k >= 0 && (M.lineOf[stop.k] < first || M.lineOf[stop.k] >= last)) {
+      var k = rowFrom(Math.max(first, windowOf().first) - 1, 1, 1);
+      if (k >= 0 && M.lineOf[k] < last) {
+        stop.k = k;
+        var td = cellEl(k, stop.j);
+        if (td) { td.tabIndex = 0; }
+      }
+    }
+    if (refocus) {
+      var again = cellEl(refocus.k, refocus.j);
+      if (again) { again.focus({ preventScroll: true }); }
+    }
+  }
+
+  // windowOf is the range of lines on screen in the matrix's scroller
+  // (its sticky header row excluded).
+  function windowOf() {
+    var top = scroller.scrollTop, h = scroller.clientHeight;
+    return { first: Math.max(0, Math.floor(top / rowH)), last: Math.min(M.L, Math.ceil((top + h) / rowH) + 1) };
+  }
+
+  // render draws the lines around the window, unless those drawn cover
+  // it with MARGIN to spare (or force).
+  function render(force) {
+    if (M === null || printing) { return; }
+    var w = windowOf();
+    if (!force && w.first >= drawn.first && w.last <= drawn.last &&
+      (w.first - drawn.first >= MARGIN || drawn.first === 0) && (drawn.last - w.last >= MARGIN || drawn.last === M.L)) {
+      return;
+    }
+    draw(Math.max(0, w.first - OVER), Math.min(M.L, w.last + OVER));
+  }
+
+  // measure reads the height of a line as drawn (all lines have one
+  // height, set by the stylesheet; the font decides it exactly).
+  function measure() {
+    var rows = rowsBody.rows;
+    if (rows.length < 3) { return; }
+    var a = rows[1].getBoundingClientRect(), b = rows[rows.length - 2].getBoundingClientRect();
+    var h = (b.bottom - a.top) / (rows.length - 2);
+    if (h > 0 && Math.abs(h - rowH) > 0.01) { rowH = h; render(true); }
+  }
+
+  function cellEl(k, j) {
+    var tr = rowsBody.querySelector('tr[data-k="' + k + '"]');
+    return tr ? tr.cells[j + 1] || null : null;
+  }
+
+  // reveal scrolls the matrix so that line li shows, then draws.
+  function reveal(li) {
+    var top = li * rowH, st = scroller.scrollTop, head = scroller.querySelector('thead').offsetHeight;
+    if (top < st) { scroller.scrollTop = top; }
+    else if (top + rowH > st + scroller.clientHeight - head) { scroller.scrollTop = top + rowH - scroller.clientHeight + head; }
+    render(false);
+  }
+
+  // focusCellAt moves the tab stop to row k, column j, shows it and
+  // focuses it.
+  function focusCellAt(k, j) {
+    if (M.lineOf[k] < 0) { return null; }
+    reveal(M.lineOf[k]);
+    var td = cellEl(k, j);
+    if (!td) { return null; }
+    all('#matrix-rows td[tabindex="0"]').forEach(function (x) { if (x !== td) { x.tabIndex = -1; } });
+    stop.k = k;
+    stop.j = j;
+    td.tabIndex = 0;
+    td.focus();
+    return td;
+  }
+
+  // observationOf is the observation of row k's cell j, or -1.
+  function observationOf(k, j) {
+    var R = M.R, base = k * R, v = M.v;
+    if (v.charAt(base + j) === '-') { return -1; }
+    var c = M.c[k];
+    if (c < 0) { return M.cxOf.get(k)[j]; }
+    for (var x = 0; x < j; x++) { if (v.charAt(base + x) !== '-') { c++; } }
+    return c;
   }
 
   // evidenceTarget finds the cell or the finding clicked, and the index
   // of its observation.
   function evidenceTarget(node) {
     if (!node || !node.closest) { return null; }
-    var td = node.closest('#matrix-groups tr.row > td');
+    var td = node.closest('#matrix-rows tr.row > td');
     if (td) {
-      var c = cellIndexOf(td);
-      return c >= 0 ? { el: td, i: c } : null;
+      var k = +td.parentNode.getAttribute('data-k'), j = td.cellIndex - 1;
+      var i = observationOf(k, j);
+      return i >= 0 ? { el: td, i: i, cell: { k: k, j: j } } : null;
     }
     var el = node.closest('tr.frow[data-i]');
     if (!el) { return null; }
-    var i = parseInt(el.getAttribute('data-i'), 10);
-    return i >= 0 ? { el: el, i: i } : null;
+    var n = parseInt(el.getAttribute('data-i'), 10);
+    return n >= 0 ? { el: el, i: n } : null;
   }
 
-  // cellIndexOf maps a matrix cell to its observation (pa-matrix "cells").
-  function cellIndexOf(td) {
-    if (matrix === null) { indexMatrix(); }
-    var k = matrix.rowOf.get(td.parentNode);
-    var j = td.cellIndex - 1;
-    if (k === undefined || j < 0) { return -1; }
-    var codes = matrix.rows[k].codes, c = matrix.cells[k];
-    if (codes.charAt(j) === '-') { return -1; }
-    if (typeof c !== 'number') { return c[j]; }
-    for (var x = 0; x < j; x++) { if (codes.charAt(x) !== '-') { c++; } }
-    return c;
+  // toggle opens or closes a prefix (data-g) or template (data-t) and
+  // keeps the focus on its button.
+  function toggle(button) {
+    var tr = button.closest('tr'), g = tr.getAttribute('data-g'), t = tr.getAttribute('data-t');
+    var sel = g !== null ? 'tr[data-g="' + g + '"] button' : 'tr[data-t="' + t + '"] button';
+    if (g !== null) { M.gOpen[+g] ^= 1; } else { M.tOpen[+t] ^= 1; }
+    layout(false);
+    render(true);
+    var again = rowsBody.querySelector(sel);
+    if (again) { again.focus({ preventScroll: true }); }
   }
 
   doc.addEventListener('click', function (e) {
     if (e.target.closest && e.target.closest('[data-close]')) { closeEvidence(); return; }
-    var toggle = e.target.closest && e.target.closest('.tpl-toggle');
-    if (toggle) {
-      var body = toggle.closest('tbody');
-      var collapsed = body.classList.toggle('collapsed');
-      toggle.setAttribute('aria-expanded', collapsed ? 'false' : 'true');
-      return;
-    }
+    var tg = e.target.closest && e.target.closest('#matrix-rows .tpl-toggle, #matrix-rows .group-toggle');
+    if (tg) { toggle(tg); return; }
     var t = evidenceTarget(e.target);
     if (t) {
-      if (t.el.tagName === 'TD') {
-        var stop = doc.querySelector('#matrix-groups td[tabindex="0"]');
-        if (stop !== t.el) { focusCell(stop, t.el); }
-      }
-      showEvidence(t.i, t.el);
+      if (t.cell) { t.el = focusCellAt(t.cell.k, t.cell.j) || t.el; }
+      showEvidence(t.i, t.el, t.cell);
     }
   });
   doc.addEventListener('keydown', function (e) {
     if (e.key === 'Escape') {
-      var back = selected;
+      var back = selected, cell = selCell;
       closeEvidence();
-      if (back && back.tabIndex >= 0) { back.focus(); }
+      if (cell) { focusCellAt(cell.k, cell.j); } else if (back && back.tabIndex >= 0) { back.focus(); }
       return;
     }
     if (e.key === 'Enter' || (e.key === ' ' && e.target.tagName === 'TD')) {
       var t = evidenceTarget(e.target);
-      if (t) { e.preventDefault(); showEvidence(t.i, t.el); }
+      if (t) { e.preventDefault(); showEvidence(t.i, t.el, t.cell); }
       return;
     }
-    var td = e.target.closest && e.target.closest('#matrix-groups tr.row > td');
+    var td = e.target.closest && e.target.closest('#matrix-rows tr.row > td');
     if (td) { moveInMatrix(td, e); }
   });
 
-  // moveInMatrix moves the matrix's one tab stop (roving tabindex) from
-  // td with the arrow keys, Home and End, over the rows shown in every
-  // group.
+  // moveInMatrix moves the tab stop from td with the arrow keys, Page
+  // Up, Page Down, Home and End (with Ctrl: the first or last row), over
+  // the rows shown: rows filtered out or in a closed prefix or template
+  // are skipped.
   function moveInMatrix(td, e) {
-    var tr = td.parentNode, next = null;
-    if (e.key === 'ArrowRight') { next = td.nextElementSibling; }
-    else if (e.key === 'ArrowLeft') { next = td.previousElementSibling; }
-    else if (e.key === 'Home') { next = tr.cells[1]; }
-    else if (e.key === 'End') { next = tr.cells[tr.cells.length - 1]; }
-    else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-      // The next row shown, across groups: rows filtered out, in a
-      // collapsed template or in a closed group are skipped.
-      var rows = doc.querySelectorAll('#matrix-groups tr.row');
-      var step = e.key === 'ArrowDown' ? 1 : -1;
-      for (var k = Array.prototype.indexOf.call(rows, tr) + step; k >= 0 && k < rows.length; k += step) {
-        if (rows[k].offsetParent !== null) { next = rows[k].cells[td.cellIndex]; break; }
-      }
-    } else { return; }
+    var k = +td.parentNode.getAttribute('data-k'), j = td.cellIndex - 1, li = M.lineOf[k];
+    var page = Math.max(1, Math.floor(scroller.clientHeight / rowH) - 2);
+    var nk = k, nj = j;
+    switch (e.key) {
+      case 'ArrowRight': nj = Math.min(M.R - 1, j + 1); break;
+      case 'ArrowLeft': nj = Math.max(0, j - 1); break;
+      case 'Home': if (e.ctrlKey) { nk = rowFrom(-1, 1, 1); } nj = 0; break;
+      case 'End': if (e.ctrlKey) { nk = rowFrom(M.L, -1, 1); } nj = M.R - 1; break;
+      case 'ArrowDown': nk = rowFrom(li, 1, 1); break;
+      case 'ArrowUp': nk = rowFrom(li, -1, 1); break;
+      case 'PageDown': nk = rowFrom(li, 1, page); break;
+      case 'PageUp': nk = rowFrom(li, -1, page); break;
+      default: return;
+    }
     e.preventDefault();
-    if (next && next.tagName === 'TD') { focusCell(td, next); }
+    if (nk >= 0) { focusCellAt(nk, nj); }
   }
 
-  function focusCell(from, to) {
-    if (from) { from.tabIndex = -1; }
-    to.tabIndex = 0;
-    to.focus();
-  }
+  var pending = false;
+  scroller.addEventListener('scroll', function () {
+    if (pending) { return; }
+    pending = true;
+    requestAnimationFrame(function () { pending = false; render(false); });
+  }, { passive: true });
+  window.addEventListener('resize', function () { render(false); });
+  // Focus reaching a cell by Tab makes it the tab stop.
+  scroller.addEventListener('focusin', function (e) {
+    var td = e.target;
+    if (td.tagName === 'TD' && td.parentNode.classList.contains('row')) {
+      stop.k = +td.parentNode.getAttribute('data-k');
+      stop.j = td.cellIndex - 1;
+    }
+  });
 
   // ---- Filters --------------------------------------------------------
   var severityOf = {
@@ -250,30 +527,7 @@
     'wrong-code': 'low', 'inconclusive': 'info', 'unmapped': 'info', 'pass': ''
   };
   var state = { verdicts: {}, any: false, severity: '', role: '', text: '' };
-  var matrix = null; // built on the first filter: rows, tbodies, groups (indexMatrix)
   var listed = null; // the findings and notes rows, with what filters read
-  var roleColumn = {};
-
-  // indexMatrix reads the filter index the report carries (pa-matrix:
-  // a verdict code per cell, the template group of each row and the
-  // prefix group of each template), so that filtering never reads the
-  // cells themselves.
-  function indexMatrix() {
-    var heads = all('#matrix-groups .group:first-child thead th[data-role]');
-    heads.forEach(function (th, j) { roleColumn[th.getAttribute('data-role')] = j; });
-    var src = doc.getElementById('pa-matrix');
-    var idx = src ? JSON.parse(src.textContent) : { codes: {}, rows: [], tbody: [], group: [], cells: [] };
-    var trs = doc.querySelectorAll('#matrix-groups tr.row');
-    var tbs = doc.querySelectorAll('#matrix-groups tbody.tpl');
-    var gs = doc.querySelectorAll('#matrix-groups details.group');
-    matrix = { rows: [], tbodies: [], groups: [], codes: idx.codes, cells: idx.cells || [], rowOf: new Map() };
-    for (var g = 0; g < gs.length; g++) { matrix.groups.push({ el: gs[g], shown: 1 }); }
-    for (var t = 0; t < tbs.length; t++) { matrix.tbodies.push({ el: tbs[t], group: idx.group[t], shown: 1 }); }
-    for (var k = 0; k < trs.length; k++) {
-      matrix.rows.push({ tr: trs[k], tbody: idx.tbody[k], codes: idx.rows[k] || '', text: null, hidden: false });
-      matrix.rowOf.set(trs[k], k);
-    }
-  }
 
   function verdictWanted(v) {
     if (state.any && state.verdicts[v] !== true) { return false; }
@@ -281,53 +535,33 @@
     return true;
   }
 
+  // applyFilters decides every row from the arrays (never the DOM), then
+  // lays out and draws the window once.
   function applyFilters() {
-    if (matrix === null) { indexMatrix(); }
-    var text = state.text, role = state.role;
+    var text = state.text, role = state.role, k, c;
     var byVerdict = state.any || state.severity !== '';
     var col = role && Object.prototype.hasOwnProperty.call(roleColumn, role) ? roleColumn[role] : -1;
-    var shown = 0, k;
-    var tbShown = new Array(matrix.tbodies.length).fill(0);
-    var gShown = new Array(matrix.groups.length).fill(0);
-    // Decide everything first, then write the DOM once, so that the
-    // browser lays out once.
-    var wanted = {}; // verdict code -> shown
-    Object.keys(matrix.codes).forEach(function (c) { wanted[c] = verdictWanted(matrix.codes[c]); });
-    matrix.rows.forEach(function (r) {
-      if (text && r.text === null) { r.text = r.tr.cells[0].textContent.toLowerCase(); }
-      var show = !text || r.text.indexOf(text) >= 0;
-      if (show && byVerdict) {
-        show = false;
-        var codes = r.codes;
-        for (var c = 0; c < codes.length; c++) {
-          if ((col < 0 || c === col) && wanted[codes.charAt(c)] === true) { show = true; break; }
+    var shown = 0;
+    if (M !== null) {
+      var wanted = new Uint8Array(128); // verdict code -> shown
+      Object.keys(M.codes).forEach(function (x) { wanted[x.charCodeAt(0)] = verdictWanted(M.codes[x]) ? 1 : 0; });
+      if (text && M.lower === null) {
+        M.lower = new Array(M.n);
+        for (k = 0; k < M.n; k++) { M.lower[k] = (M.methods[M.m[k]] + ' ' + M.p[k]).toLowerCase(); }
+      }
+      var R = M.R, v = M.v, lower = M.lower, from = col < 0 ? 0 : col, to = col < 0 ? R : col + 1;
+      for (k = 0; k < M.n; k++) {
+        var show = !text || lower[k].indexOf(text) >= 0;
+        if (show && byVerdict) {
+          show = false;
+          for (c = k * R + from; c < k * R + to; c++) { if (wanted[v.charCodeAt(c)] === 1) { show = true; break; } }
         }
+        M.shown[k] = show ? 1 : 0;
+        if (show) { shown++; }
       }
-      r.next = !show;
-      if (show) { shown++; tbShown[r.tbody]++; }
-    });
-    matrix.tbodies.forEach(function (tb, i) { if (tbShown[i]) { gShown[tb.group]++; } });
-    // A row in a hidden template group is not written: the group hides
-    // it. Its state is written when its group shows again.
-    matrix.rows.forEach(function (r) {
-      if (tbShown[r.tbody] > 0 && r.hidden !== r.next) { r.tr.hidden = r.next; r.hidden = r.next; }
-    });
-    for (k = 0; k < matrix.tbodies.length; k++) {
-      var tb = matrix.tbodies[k], tbHide = tbShown[k] === 0;
-      if (tb.shown !== (tbHide ? 0 : 1)) { tb.el.hidden = tbHide; tb.shown = tbHide ? 0 : 1; }
-    }
-    for (k = 0; k < matrix.groups.length; k++) {
-      var g = matrix.groups[k], gHide = gShown[k] === 0;
-      if (g.shown !== (gHide ? 0 : 1)) { g.el.hidden = gHide; g.shown = gHide ? 0 : 1; }
-    }
-    // The matrix's one tab stop moves to the first row shown when its
-    // row is filtered out, so that Tab still reaches the matrix.
-    var stop = doc.querySelector('#matrix-groups td[tabindex="0"]');
-    var at = stop ? matrix.rowOf.get(stop.parentNode) : undefined;
-    if (at !== undefined && matrix.rows[at].next) {
-      for (k = 0; k < matrix.rows.length; k++) {
-        if (!matrix.rows[k].next) { stop.tabIndex = -1; matrix.rows[k].tr.cells[stop.cellIndex].tabIndex = 0; break; }
-      }
+      layout(false);
+      scroller.scrollTop = 0;
+      render(true);
     }
     if (listed === null) {
       listed = all('tr.frow').map(function (tr) {
@@ -349,7 +583,7 @@
     });
     var active = byVerdict || role || text;
     doc.getElementById('f-status').textContent = active
-      ? shown + ' of ' + matrix.rows.length + ' endpoints, ' + nListed + ' findings and notes shown'
+      ? shown + ' of ' + (M ? M.n : 0) + ' endpoints, ' + nListed + ' findings and notes shown'
       : '';
   }
 
@@ -406,14 +640,43 @@
     });
   });
 
-  // ---- Print: every group open, then as it was -------------------------
-  var closed = [];
-  window.addEventListener('beforeprint', function () {
-    closed = all('details:not([open])');
-    closed.forEach(function (d) { d.open = true; });
-  });
-  window.addEventListener('afterprint', function () {
-    closed.forEach(function (d) { d.open = false; });
-    closed = [];
-  });
+  // ---- Print: every row the filters keep, every prefix and template open,
+  // then as it was ------------------------------------------------------
+  function beforePrint() {
+    if (M === null || printing) { return; }
+    layout(true);
+    printing = true;
+    var last = Math.min(M.L, PRINT_MAX);
+    draw(0, last);
+    if (M.L > last) {
+      var tr = make('tr', 'more'), td = make('td', null, (M.L - last) + ' more lines are not printed: filter the matrix to print the rows you need.');
+      td.colSpan = M.R + 1;
+      tr.appendChild(td);
+      rowsBody.appendChild(tr);
+    }
+  }
+  function afterPrint() {
+    if (!printing) { return; }
+    printing = false;
+    layout(false);
+    render(true);
+  }
+  window.addEventListener('beforeprint', beforePrint);
+  window.addEventListener('afterprint', afterPrint);
+
+  // ---- Start: draw the first window -------------------------------------
+  var needs = doc.getElementById('matrix-needs-script');
+  if (needs) { needs.hidden = true; }
+  try {
+    loadMatrix();
+    layout(false);
+    render(true);
+    measure();
+    if (window.performance && performance.mark) { performance.mark('pa-matrix-drawn'); }
+  } catch (err) {
+    rowsBody.textContent = '';
+    var tr = make('tr'), td = make('td', 'bad', 'The matrix could not be shown: ' + String(err && err.message || err));
+    tr.appendChild(td);
+    rowsBody.appendChild(tr);
+  }
 }());
