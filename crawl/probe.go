@@ -87,6 +87,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		wg.Go(func() {
 			for i := range next {
 				p.probeKept(ctx, i, jobs[i], func(i int, obs model.Observation) {
+					dropNonEvidence(jobs[i], &obs) // evidence.go
 					results[i], finished[i] = obs, true
 					p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
 				})
@@ -105,7 +106,7 @@ feed:
 	wg.Wait()
 	p.settle(results, finished)
 
-	out := make([]model.Observation, 0, len(jobs))
+	out := results[:0] // in place: one slice of observations, not two
 	for i, o := range results {
 		if finished[i] {
 			o.CanaryOf = jobs[i].canaryOf

@@ -110,6 +110,13 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		}
 	}
 
+	// A pass cell is no evidence: it keeps no excerpt (run schema v2),
+	// now that the canaries can no longer make it a finding.
+	for i := range run.Observations {
+		if run.Observations[i].Verdict == model.Pass {
+			run.Observations[i].Excerpt = ""
+		}
+	}
 	j.sort()
 	j.count()
 	run.Coverage = coverage(run, cfg)

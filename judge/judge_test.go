@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/permaudit/permaudit/judge/judgetest"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -608,5 +609,32 @@ func TestJudgeRecordsRules(t *testing.T) {
 		if !names[c.Rule] {
 			t.Errorf("cell %s %s as %s cites %q, which the run's rules do not list", c.Method, c.URL, c.Role, c.Rule)
 		}
+	}
+}
+
+// TestPassCellsKeepNoExcerpt: once judged, a pass cell keeps no excerpt
+// (run schema v2); a finding's cell keeps its evidence.
+func TestPassCellsKeepNoExcerpt(t *testing.T) {
+	obs := shop(true, false, false)
+	for i := range obs {
+		obs[i].Excerpt = "body of " + obs[i].URL
+	}
+	run := judgetest.ShopRun()
+	Judge(run, parseConfig(t, testConfig), obs)
+	var pass, kept int
+	for _, c := range run.Observations {
+		switch {
+		case c.Verdict == model.Pass && c.Excerpt != "":
+			t.Errorf("pass cell %s as %s kept its excerpt", c.URL, c.Role)
+		case c.Verdict == model.Pass:
+			pass++
+		case c.Excerpt != "":
+			kept++
+		default:
+			t.Errorf("%s cell %s as %s lost its excerpt", c.Verdict, c.URL, c.Role)
+		}
+	}
+	if pass == 0 || kept == 0 {
+		t.Errorf("%d pass cells, %d others with excerpts; want some of each", pass, kept)
 	}
 }

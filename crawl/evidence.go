@@ -1,0 +1,25 @@
+package crawl
+
+import (
+	"github.com/permaudit/permaudit/judge"
+	"github.com/permaudit/permaudit/model"
+)
+
+// dropNonEvidence drops from obs, before the run holds it, what is kept
+// only as evidence where it cannot be any (run schema v2, docs/design.md
+// "Memory"): the excerpt of an allowed answer the matrix passes (the
+// canaries compare denials only, so such a cell stays a pass; the judge
+// drops the excerpts of the other pass cells once canaries are
+// compared), and the digest without ids when it equals the body's
+// digest (the canaries then read the body's).
+func dropNonEvidence(job probeJob, obs *model.Observation) {
+	if obs.BodySHA256WithoutIDs == obs.BodySHA256 {
+		obs.BodySHA256WithoutIDs = ""
+	}
+	if job.canaryOf != "" || obs.Class != model.Allowed || obs.Excerpt == "" {
+		return
+	}
+	if v, _ := judge.Decide(job.exp, *obs); v == model.Pass {
+		obs.Excerpt = ""
+	}
+}
