@@ -28,15 +28,23 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		j.roleRank[n] = i
 	}
 	vars := cfg.VarsWith(Captured(run))
-	obs = j.takeCanaries(obs)
-	run.Observations = make([]model.Cell, 0, len(obs))
-	j.exps = make([]roles.Expectation, 0, len(obs))
+	cells := j.takeCanaries(obs)
+	run.Observations = make([]model.Cell, 0, cells)
+	j.exps = make([]roles.Expectation, 0, cells)
 	run.Findings = []model.Finding{}
 	run.Notes = []model.Finding{}
 
+	// Cells share the strings they have in common: one template for the
+	// cells of one endpoint (consecutive, in the probe's order), one name
+	// per rule, one text per expectation.
+	var in interner
 	matched := map[int]bool{}
-	for i, o := range obs {
-		c := model.Cell{Observation: o, Template: model.Template(o.Method, o.URL)}
+	for _, o := range obs {
+		if o.CanaryOf != "" {
+			continue // takeCanaries
+		}
+		i := len(run.Observations)
+		c := model.Cell{Observation: o, Template: in.template(o.Method, o.URL)}
 		u, err := url.Parse(o.URL)
 		if err != nil {
 			c.Expected = "unknown"
@@ -48,8 +56,8 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		}
 		exp := cfg.Expect(o.Method, u, o.Role, vars)
 		matched[exp.RuleIdx] = true
-		c.Rule = exp.Rule
-		c.Expected = expectedString(exp)
+		c.Rule = in.rule(exp)
+		c.Expected = in.text(expectedString(exp))
 		v, why := Decide(exp, o)
 		c.Verdict = v
 		run.Observations = append(run.Observations, c)
@@ -82,7 +90,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	}
 	// A narrowed run (--role, --only), an incomplete one or one with no
 	// observation cannot tell a dead rule from one that was kept away.
-	if len(obs) > 0 && len(run.Filters.Roles) == 0 && len(run.Filters.Only) == 0 && run.Incomplete == "" {
+	if len(run.Observations) > 0 && len(run.Filters.Roles) == 0 && len(run.Filters.Only) == 0 && run.Incomplete == "" {
 		for ri, r := range cfg.Matrix.Rules {
 			if matched[r.Index] {
 				continue
@@ -121,6 +129,45 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	j.count()
 	run.Coverage = coverage(run, cfg)
 	run.Rules = ruleInfos(cfg)
+}
+
+// interner shares equal strings between cells (Judge).
+type interner struct {
+	method, url, tmpl string         // the last endpoint's template
+	rules             map[int]string // rule name by rule index
+	texts             map[string]string
+}
+
+func (in *interner) template(method, url string) string {
+	if method != in.method || url != in.url || in.tmpl == "" {
+		in.method, in.url, in.tmpl = method, url, model.Template(method, url)
+	}
+	return in.tmpl
+}
+
+func (in *interner) rule(exp roles.Expectation) string {
+	if in.rules == nil {
+		in.rules = map[int]string{}
+	}
+	if exp.RuleIdx == 0 {
+		return in.text(exp.Rule) // the default
+	}
+	if name, ok := in.rules[exp.RuleIdx]; ok && name == exp.Rule {
+		return name
+	}
+	in.rules[exp.RuleIdx] = exp.Rule
+	return exp.Rule
+}
+
+func (in *interner) text(s string) string {
+	if in.texts == nil {
+		in.texts = map[string]string{}
+	}
+	if t, ok := in.texts[s]; ok {
+		return t
+	}
+	in.texts[s] = s
+	return s
 }
 
 // ruleInfos lists cfg's matrix rules and its default, where they are

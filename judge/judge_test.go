@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/permaudit/permaudit/judge/judgetest"
 	"github.com/permaudit/permaudit/model"
@@ -636,5 +637,26 @@ func TestPassCellsKeepNoExcerpt(t *testing.T) {
 	}
 	if pass == 0 || kept == 0 {
 		t.Errorf("%d pass cells, %d others with excerpts; want some of each", pass, kept)
+	}
+}
+
+// TestCellsShareStrings: the cells of one endpoint share one template,
+// and the cells of one rule one name, rather than a copy each (memory at
+// a million cells, docs/design.md "Outputs at scale").
+func TestCellsShareStrings(t *testing.T) {
+	run := shopRun(t, true, false, false)
+	for i := 1; i < len(run.Observations); i++ {
+		a, b := run.Observations[i-1], run.Observations[i]
+		if a.URL == b.URL && a.Method == b.Method && unsafe.StringData(a.Template) != unsafe.StringData(b.Template) {
+			t.Errorf("cells %d and %d (%s) hold two copies of template %q", i-1, i, a.URL, a.Template)
+		}
+	}
+	first := map[string]string{}
+	for i, c := range run.Observations {
+		if f, ok := first[c.Rule]; ok && unsafe.StringData(f) != unsafe.StringData(c.Rule) {
+			t.Errorf("cell %d holds a copy of rule name %q", i, c.Rule)
+		} else if !ok {
+			first[c.Rule] = c.Rule
+		}
 	}
 }
