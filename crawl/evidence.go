@@ -1,6 +1,8 @@
 package crawl
 
 import (
+	"unique"
+
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 )
@@ -11,8 +13,14 @@ import (
 // canaries compare denials only, so such a cell stays a pass; the judge
 // drops the excerpts of the other pass cells once canaries are
 // compared), and the digest without ids when it equals the body's
-// digest (the canaries then read the body's).
+// digest (the canaries then read the body's). The few texts many
+// observations repeat (the class's why, the content type, the role, the
+// method) become one shared string each (unique.Make).
 func dropNonEvidence(job probeJob, obs *model.Observation) {
+	obs.Why = unique.Make(obs.Why).Value()
+	obs.ContentType = unique.Make(obs.ContentType).Value()
+	obs.Role = unique.Make(obs.Role).Value()
+	obs.Method = unique.Make(obs.Method).Value()
 	if obs.BodySHA256WithoutIDs == obs.BodySHA256 {
 		obs.BodySHA256WithoutIDs = ""
 	}

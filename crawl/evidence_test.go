@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/permaudit/permaudit/model"
 )
@@ -69,5 +70,34 @@ matrix:
 	}
 	if o := got["/items/8/x"]; o.BodySHA256 == "" || o.BodySHA256WithoutIDs != "" {
 		t.Errorf("/items/8/x (body without its id): digests %q and %q; want only the body's", o.BodySHA256, o.BodySHA256WithoutIDs)
+	}
+}
+
+// TestProbeSharesRepeatedTexts: observations share one string for the
+// texts they repeat (why, content type), not a copy each.
+func TestProbeSharesRepeatedTexts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, "page")
+	}))
+	defer srv.Close()
+	cfg := parseConfig(t, srv.URL, `
+roles:
+  admin:
+    login: {bearer: "${ADMIN_TOKEN}"}
+`)
+	opts := testOptions(t, cfg)
+	var eps []model.Endpoint
+	for _, p := range []string{"/a", "/b", "/c"} {
+		eps = append(eps, model.Endpoint{Method: "GET", URL: srv.URL + p})
+	}
+	obs, err := Probe(context.Background(), opts, eps)
+	if err != nil || len(obs) < 2 {
+		t.Fatalf("Probe: %d observations, %v", len(obs), err)
+	}
+	for _, o := range obs[1:] {
+		if unsafe.StringData(o.Why) != unsafe.StringData(obs[0].Why) || unsafe.StringData(o.ContentType) != unsafe.StringData(obs[0].ContentType) {
+			t.Errorf("%s as %s: why %q and content type %q are copies of the first observation's", o.URL, o.Role, o.Why, o.ContentType)
+		}
 	}
 }
