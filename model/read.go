@@ -2,6 +2,7 @@ package model
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,4 +203,15 @@ func describeTok(tok json.Token, err error) string {
 		return err.Error()
 	}
 	return fmt.Sprintf("%v", tok)
+}
+
+// UnmarshalJSON decodes a run JSON of either version as ReadRun does, so
+// that encoding/json gives a v2 cell its rule's name too.
+func (r *Run) UnmarshalJSON(data []byte) error {
+	var run Run
+	if err := readRun(json.NewDecoder(bytes.NewReader(data)), &run); err != nil {
+		return err
+	}
+	*r = run
+	return nil
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"reflect"
 	"strings"
@@ -121,6 +122,11 @@ func testWriteRunV2(t *testing.T, file string) {
 		if a == c && a != "" && !sameString(a, c) {
 			t.Fatalf("cells %d and %d hold two copies of rule %q", i-1, i, a)
 		}
+	}
+	// encoding/json reads it as ReadRun does.
+	var plain Run
+	if err := json.Unmarshal(b.Bytes(), &plain); err != nil || !reflect.DeepEqual(&plain, back) {
+		t.Errorf("json.Unmarshal of the v2 run: %v, or a run other than ReadRun's", err)
 	}
 	// Written again, v2 gives the same bytes.
 	var again bytes.Buffer
