@@ -15,7 +15,8 @@ import (
 // compared), and the digest without ids when it equals the body's
 // digest (the canaries then read the body's). The few texts many
 // observations repeat (the class's why, the content type, the role, the
-// method) become one shared string each (unique.Make).
+// method), and the excerpt and digest of a denial, become one shared
+// string each (unique.Make).
 func dropNonEvidence(job probeJob, obs *model.Observation) {
 	obs.Why = unique.Make(obs.Why).Value()
 	obs.ContentType = unique.Make(obs.ContentType).Value()
@@ -24,7 +25,15 @@ func dropNonEvidence(job probeJob, obs *model.Observation) {
 	if obs.BodySHA256WithoutIDs == obs.BodySHA256 {
 		obs.BodySHA256WithoutIDs = ""
 	}
-	if job.canaryOf != "" || obs.Class != model.Allowed || obs.Excerpt == "" {
+	if obs.Class != model.Allowed {
+		// A denial's body is most often the same page for every URL (a
+		// login page, "403 Forbidden"): one excerpt and one digest for
+		// them all. Kept, since the canaries may yet make it evidence.
+		obs.Excerpt = unique.Make(obs.Excerpt).Value()
+		obs.BodySHA256 = unique.Make(obs.BodySHA256).Value()
+		return
+	}
+	if job.canaryOf != "" || obs.Excerpt == "" {
 		return
 	}
 	if v, _ := judge.Decide(job.exp, *obs); v == model.Pass {

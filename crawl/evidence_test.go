@@ -74,11 +74,13 @@ matrix:
 }
 
 // TestProbeSharesRepeatedTexts: observations share one string for the
-// texts they repeat (why, content type), not a copy each.
+// texts they repeat (why, content type, a denial's excerpt and digest),
+// not a copy each.
 func TestProbeSharesRepeatedTexts(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprint(w, "page")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, "no access")
 	}))
 	defer srv.Close()
 	cfg := parseConfig(t, srv.URL, `
@@ -96,8 +98,9 @@ roles:
 		t.Fatalf("Probe: %d observations, %v", len(obs), err)
 	}
 	for _, o := range obs[1:] {
-		if unsafe.StringData(o.Why) != unsafe.StringData(obs[0].Why) || unsafe.StringData(o.ContentType) != unsafe.StringData(obs[0].ContentType) {
-			t.Errorf("%s as %s: why %q and content type %q are copies of the first observation's", o.URL, o.Role, o.Why, o.ContentType)
+		if unsafe.StringData(o.Why) != unsafe.StringData(obs[0].Why) || unsafe.StringData(o.ContentType) != unsafe.StringData(obs[0].ContentType) ||
+			unsafe.StringData(o.Excerpt) != unsafe.StringData(obs[0].Excerpt) || unsafe.StringData(o.BodySHA256) != unsafe.StringData(obs[0].BodySHA256) {
+			t.Errorf("%s as %s: why %q, content type %q, excerpt %q or digest are copies of the first observation's", o.URL, o.Role, o.Why, o.ContentType, o.Excerpt)
 		}
 	}
 }
