@@ -76,7 +76,7 @@ func (j *judgement) compareCanaries() {
 			}
 			continue
 		}
-		if exp := j.exps[i]; c.Verdict != model.Pass || exp.Allow || exp.Unmapped || !isDenial(c.Class) {
+		if c.Verdict != model.Pass || !j.denies[i] || !isDenial(c.Class) {
 			continue
 		}
 		why, leak := existenceDiff(c.Observation, a, b)

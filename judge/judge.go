@@ -30,7 +30,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	vars := cfg.VarsWith(Captured(run))
 	cells := j.takeCanaries(obs)
 	run.Observations = make([]model.Cell, 0, cells)
-	j.exps = make([]roles.Expectation, 0, cells)
+	j.denies = make([]bool, 0, cells)
 	run.Findings = []model.Finding{}
 	run.Notes = []model.Finding{}
 
@@ -45,12 +45,12 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		}
 		i := len(run.Observations)
 		c := model.Cell{Observation: o, Template: in.template(o.Method, o.URL)}
-		u, err := url.Parse(o.URL)
+		u, err := in.parse(o.URL)
 		if err != nil {
 			c.Expected = "unknown"
 			c.Verdict = model.ErrorVerdict
 			run.Observations = append(run.Observations, c)
-			j.exps = append(j.exps, roles.Expectation{})
+			j.denies = append(j.denies, false)
 			j.add(i, c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
 			continue
 		}
@@ -61,7 +61,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		v, why := Decide(exp, o)
 		c.Verdict = v
 		run.Observations = append(run.Observations, c)
-		j.exps = append(j.exps, exp)
+		j.denies = append(j.denies, !exp.Allow && !exp.Unmapped)
 
 		switch v {
 		case model.Pass:
@@ -131,9 +131,13 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	run.Rules = ruleInfos(cfg)
 }
 
-// interner shares equal strings between cells (Judge).
+// interner shares equal strings between cells (Judge), and parses the
+// URL of consecutive cells of one endpoint once.
 type interner struct {
-	method, url, tmpl string         // the last endpoint's template
+	method, url, tmpl string // the last endpoint's template
+	parsedURL         string // the last URL parsed
+	parsed            *url.URL
+	parseErr          error
 	rules             map[int]string // rule name by rule index
 	texts             map[string]string
 }
@@ -143,6 +147,16 @@ func (in *interner) template(method, url string) string {
 		in.method, in.url, in.tmpl = method, url, model.Template(method, url)
 	}
 	return in.tmpl
+}
+
+// parse is url.Parse(raw), once for consecutive cells of one URL. The
+// matrix only reads the URL it is given.
+func (in *interner) parse(raw string) (*url.URL, error) {
+	if raw != in.parsedURL || (in.parsed == nil && in.parseErr == nil) {
+		in.parsedURL = raw
+		in.parsed, in.parseErr = url.Parse(raw)
+	}
+	return in.parsed, in.parseErr
 }
 
 func (in *interner) rule(exp roles.Expectation) string {
@@ -189,9 +203,10 @@ func ruleInfos(cfg *roles.Config) []model.RuleInfo {
 type judgement struct {
 	run      *model.Run
 	roleRank map[string]int
-	// exps holds the expectation of each cell of run.Observations: the
-	// typed form that Cell.Expected renders for people.
-	exps []roles.Expectation
+	// denies says of each cell of run.Observations whether the matrix
+	// denies it (the canaries compare only those); not the whole
+	// expectation, which at a million cells would be 100 MB more.
+	denies []bool
 
 	unmapped      map[string]*group
 	unmappedOrder []string
