@@ -86,6 +86,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	results := make([]model.Observation, len(jobs))
 	finished := make([]bool, len(jobs))
 	record := func(i int, obs model.Observation) {
+		dropNonEvidence(jobs[i], &obs) // evidence.go
 		results[i], finished[i] = obs, true
 		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
 	}
@@ -139,7 +140,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	p.settle(results, finished)
 	log.Info("probe phase done", "cells", len(jobs))
 
-	out := make([]model.Observation, 0, len(jobs))
+	out := results[:0] // in place: one slice of observations, not two
 	for i, o := range results {
 		if finished[i] {
 			o.CanaryOf = jobs[i].canaryOf

@@ -85,7 +85,7 @@ func coverageOf(run *model.Run, names []string) *model.Coverage {
 //
 // So a rule is never called dead because the run stopped before its URLs.
 func deadRules(run *model.Run, cfg *roles.Config, obs []model.Observation, matched map[int]bool, vars roles.Vars) {
-	if len(obs) == 0 || len(run.Filters.Roles) > 0 || len(run.Filters.Only) > 0 {
+	if len(run.Observations) == 0 || len(run.Filters.Roles) > 0 || len(run.Filters.Only) > 0 {
 		return
 	}
 	incomplete := run.Incomplete != ""
@@ -141,7 +141,9 @@ func unprobedRules(run *model.Run, cfg *roles.Config, obs []model.Observation, v
 	}
 	probed := make(map[cell]bool, len(obs))
 	for _, o := range obs {
-		probed[cell{o.Endpoint, o.Role}] = true
+		if o.CanaryOf == "" { // a canary is no inventory endpoint
+			probed[cell{o.Endpoint, o.Role}] = true
+		}
 	}
 	out := map[int]bool{}
 	for _, e := range run.Inventory.Entries {

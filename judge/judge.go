@@ -29,34 +29,42 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	}
 	vars := cfg.VarsWith(Captured(run))
 	j.cfg, j.vars = cfg, vars
-	obs = j.takeCanaries(obs)
-	run.Observations = make([]model.Cell, 0, len(obs))
-	j.exps = make([]roles.Expectation, 0, len(obs))
+	cells := j.takeCanaries(obs)
+	run.Observations = make([]model.Cell, 0, cells)
+	j.exps = make([]cellExp, 0, cells)
 	run.Findings = []model.Finding{}
 	run.Notes = []model.Finding{}
 
+	// Cells share the strings they have in common: one template for the
+	// cells of one endpoint (consecutive, in the probe's order), one name
+	// per rule, one text per expectation.
+	var in interner
 	matched := map[int]bool{}
-	for i, o := range obs {
-		c := model.Cell{Observation: o, Template: model.Template(o.Method, o.URL)}
-		u, err := url.Parse(o.URL)
+	for _, o := range obs {
+		if o.CanaryOf != "" {
+			continue // takeCanaries
+		}
+		i := len(run.Observations)
+		c := model.Cell{Observation: o, Template: in.template(o.Method, o.URL)}
+		u, err := in.parse(o.URL)
 		if err != nil {
 			c.Expected = "unknown"
 			c.Verdict = model.ErrorVerdict
 			run.Observations = append(run.Observations, c)
-			j.exps = append(j.exps, roles.Expectation{})
+			j.exps = append(j.exps, cellExp{})
 			j.add(i, c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
 			continue
 		}
 		exp := cfg.Expect(o.Method, u, o.Role, vars)
 		matched[exp.RuleIdx] = true
-		c.Rule = exp.Rule
-		c.Expected = expectedString(exp)
+		c.Rule = in.rule(exp)
+		c.Expected = in.text(expectedString(exp))
 		method, role := o.Method, o.Role
 		look := func(to *url.URL) roles.Expectation { return cfg.Expect(method, to, role, vars) }
 		v, why := DecideAt(exp, o, look)
 		c.Verdict = v
 		run.Observations = append(run.Observations, c)
-		j.exps = append(j.exps, exp)
+		j.exps = append(j.exps, cellExp{ruleIdx: int32(exp.RuleIdx), denies: !exp.Allow && !exp.Unmapped, hidesOnly: allHidden(exp.DenyAs)})
 
 		switch v {
 		case model.Pass:
@@ -85,10 +93,70 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	}
 	deadRules(run, cfg, obs, matched, vars)
 
+	// A pass cell is no evidence: it keeps no excerpt (run schema v2),
+	// now that the canaries can no longer make it a finding.
+	for i := range run.Observations {
+		if run.Observations[i].Verdict == model.Pass {
+			run.Observations[i].Excerpt = ""
+		}
+	}
 	j.sort()
 	j.count()
 	run.Coverage = coverage(run, cfg)
 	run.Rules = ruleInfos(cfg)
+}
+
+// interner shares equal strings between cells (Judge), and parses the
+// URL of consecutive cells of one endpoint once.
+type interner struct {
+	method, url, tmpl string // the last endpoint's template
+	parsedURL         string // the last URL parsed
+	parsed            *url.URL
+	parseErr          error
+	rules             map[int]string // rule name by rule index
+	texts             map[string]string
+}
+
+func (in *interner) template(method, url string) string {
+	if method != in.method || url != in.url || in.tmpl == "" {
+		in.method, in.url, in.tmpl = method, url, model.Template(method, url)
+	}
+	return in.tmpl
+}
+
+// parse is url.Parse(raw), once for consecutive cells of one URL. The
+// matrix only reads the URL it is given.
+func (in *interner) parse(raw string) (*url.URL, error) {
+	if raw != in.parsedURL || (in.parsed == nil && in.parseErr == nil) {
+		in.parsedURL = raw
+		in.parsed, in.parseErr = url.Parse(raw)
+	}
+	return in.parsed, in.parseErr
+}
+
+func (in *interner) rule(exp roles.Expectation) string {
+	if in.rules == nil {
+		in.rules = map[int]string{}
+	}
+	if exp.RuleIdx == 0 {
+		return in.text(exp.Rule) // the default
+	}
+	if name, ok := in.rules[exp.RuleIdx]; ok && name == exp.Rule {
+		return name
+	}
+	in.rules[exp.RuleIdx] = exp.Rule
+	return exp.Rule
+}
+
+func (in *interner) text(s string) string {
+	if in.texts == nil {
+		in.texts = map[string]string{}
+	}
+	if t, ok := in.texts[s]; ok {
+		return t
+	}
+	in.texts[s] = s
+	return s
 }
 
 // ruleInfos lists cfg's matrix rules and its default, where they are
@@ -107,14 +175,23 @@ func ruleInfos(cfg *roles.Config) []model.RuleInfo {
 	return append(infos, model.RuleInfo{Name: "default", File: cfg.File})
 }
 
+// cellExp is what judging keeps of a cell's expectation (judgement.exps).
+type cellExp struct {
+	ruleIdx   int32
+	denies    bool // neither allowed nor unmapped
+	hidesOnly bool // every accepted denial form is hidden (allHidden)
+}
+
 type judgement struct {
 	run      *model.Run
 	cfg      *roles.Config
 	vars     roles.Vars
 	roleRank map[string]int
-	// exps holds the expectation of each cell of run.Observations: the
-	// typed form that Cell.Expected renders for people.
-	exps []roles.Expectation
+	// exps holds what the canaries need of each cell's expectation
+	// (run.Observations' order): its rule, whether the matrix denies it,
+	// whether every accepted denial form is hidden. Not the whole
+	// expectation, which at a million cells would be 100 MB more.
+	exps []cellExp
 
 	unmapped      map[string]*group
 	unmappedOrder []string

@@ -4,7 +4,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
+	"github.com/permaudit/permaudit/judge/judgetest"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
 )
@@ -655,6 +657,54 @@ func TestJudgeRecordsRules(t *testing.T) {
 	for _, c := range run.Observations {
 		if !names[c.Rule] {
 			t.Errorf("cell %s %s as %s cites %q, which the run's rules do not list", c.Method, c.URL, c.Role, c.Rule)
+		}
+	}
+}
+
+// TestPassCellsKeepNoExcerpt: once judged, a pass cell keeps no excerpt
+// (run schema v2); a finding's cell keeps its evidence.
+func TestPassCellsKeepNoExcerpt(t *testing.T) {
+	obs := shop(true, false, false)
+	for i := range obs {
+		obs[i].Excerpt = "body of " + obs[i].URL
+	}
+	run := judgetest.ShopRun()
+	Judge(run, parseConfig(t, testConfig), obs)
+	var pass, kept int
+	for _, c := range run.Observations {
+		switch {
+		case c.Verdict == model.Pass && c.Excerpt != "":
+			t.Errorf("pass cell %s as %s kept its excerpt", c.URL, c.Role)
+		case c.Verdict == model.Pass:
+			pass++
+		case c.Excerpt != "":
+			kept++
+		default:
+			t.Errorf("%s cell %s as %s lost its excerpt", c.Verdict, c.URL, c.Role)
+		}
+	}
+	if pass == 0 || kept == 0 {
+		t.Errorf("%d pass cells, %d others with excerpts; want some of each", pass, kept)
+	}
+}
+
+// TestCellsShareStrings: the cells of one endpoint share one template,
+// and the cells of one rule one name, rather than a copy each (memory at
+// a million cells, docs/design.md "Outputs at scale").
+func TestCellsShareStrings(t *testing.T) {
+	run := shopRun(t, true, false, false)
+	for i := 1; i < len(run.Observations); i++ {
+		a, b := run.Observations[i-1], run.Observations[i]
+		if a.URL == b.URL && a.Method == b.Method && unsafe.StringData(a.Template) != unsafe.StringData(b.Template) {
+			t.Errorf("cells %d and %d (%s) hold two copies of template %q", i-1, i, a.URL, a.Template)
+		}
+	}
+	first := map[string]string{}
+	for i, c := range run.Observations {
+		if f, ok := first[c.Rule]; ok && unsafe.StringData(f) != unsafe.StringData(c.Rule) {
+			t.Errorf("cell %d holds a copy of rule name %q", i, c.Rule)
+		} else if !ok {
+			first[c.Rule] = c.Rule
 		}
 	}
 }

@@ -1,41 +1,217 @@
 package model
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strconv"
+	"strings"
 )
 
-// ReadRun decodes a run JSON. The schema field is checked first, so that a
-// run of another version is refused with a clear message instead of being
-// half-read. Unknown fields are ignored: within one schema version fields
-// are only ever added (docs/run-schema.md).
+// SchemaV1 is the run JSON's first version, which ReadRun still reads:
+// each cell copies its rule's name and every digest and excerpt
+// (docs/run-schema.md, "Changes from v1").
+const SchemaV1 = "permaudit.run/v1"
+
+// ReadRun decodes a run JSON of SchemaVersion or SchemaV1, as a stream:
+// the observations are decoded one by one, so that memory holds the run,
+// not its text too. A run of another version is refused with the version
+// it has and those this permaudit reads; the schema field is the first
+// written, so nothing else is read first. Unknown fields are ignored:
+// within one schema version fields are only ever added
+// (docs/run-schema.md).
+//
+// A v1 cell's rule name and a v2 cell's index into the rules table both
+// become Cell.Rule; cells of one rule share one string, and so do cells
+// of one role.
 func ReadRun(r io.Reader) (*Run, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
-	}
-	var head struct {
-		Schema *string `json:"schema"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("read run: not a permaudit run JSON: %w", err)
-	}
-	switch {
-	case head.Schema == nil:
-		return nil, fmt.Errorf(`read run: no "schema" field, so not a permaudit run; supported schema: %s`, SchemaVersion)
-	case *head.Schema != SchemaVersion:
-		return nil, fmt.Errorf("read run: unsupported schema %q; this permaudit reads %s", *head.Schema, SchemaVersion)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	var run Run
-	if err := dec.Decode(&run); err != nil {
-		return nil, fmt.Errorf("read run: decode %s: %w", SchemaVersion, err)
+	if err := readRun(dec, &run); err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("read run: data after the run JSON object")
 	}
 	return &run, nil
+}
+
+// runFields maps each JSON name of Run to its field's index.
+var runFields = func() map[string]int {
+	m := map[string]int{}
+	t := reflect.TypeFor[Run]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = i
+		}
+	}
+	return m
+}()
+
+// cellIn is a cell as v1 or v2 writes it.
+type cellIn struct {
+	Observation
+	Template string  `json:"template"`
+	Expected string  `json:"expected"`
+	Rule     ruleRef `json:"rule"`
+	Verdict  Verdict `json:"verdict"`
+}
+
+// ruleRef is a cell's rule: a name (v1) or an index into the rules table
+// (v2).
+type ruleRef struct {
+	name  string
+	index int // -1 when none
+}
+
+func (r *ruleRef) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		r.index = -1
+		return json.Unmarshal(b, &r.name)
+	}
+	if string(b) == "null" {
+		r.index = -1
+		return nil
+	}
+	n, err := strconv.Atoi(string(b))
+	if err != nil || n < 0 {
+		return fmt.Errorf("cell rule %s: want a rule's name (v1) or its index in rules (v2)", b)
+	}
+	r.index = n
+	return nil
+}
+
+func readRun(dec *json.Decoder, run *Run) error {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("not a permaudit run JSON: want an object, got %v", describeTok(tok, err))
+	}
+	rv := reflect.ValueOf(run).Elem()
+	var (
+		sawSchema bool
+		refs      []int // v2: each cell's index into rules, -1 for none
+		intern    = map[string]string{}
+	)
+	share := func(s string) string {
+		if v, ok := intern[s]; ok {
+			return v
+		}
+		intern[s] = s
+		return s
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("not a permaudit run JSON: %w", err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "schema":
+			if err := dec.Decode(&run.Schema); err != nil {
+				return fmt.Errorf("not a permaudit run JSON: schema: %w", err)
+			}
+			if run.Schema != SchemaVersion && run.Schema != SchemaV1 {
+				return fmt.Errorf("unsupported schema %q; this permaudit reads %s and %s", run.Schema, SchemaVersion, SchemaV1)
+			}
+			sawSchema = true
+			continue
+		case "observations":
+			if tok, err := dec.Token(); err != nil || (tok != json.Delim('[') && tok != nil) {
+				return fmt.Errorf("decode %s: observations: want a list, got %v", run.Schema, describeTok(tok, err))
+			} else if tok == nil {
+				run.Observations = nil
+				continue
+			}
+			run.Observations = []Cell{}
+			for dec.More() {
+				var c cellIn
+				c.Rule.index = -1
+				if err := dec.Decode(&c); err != nil {
+					return fmt.Errorf("decode %s: observations[%d]: %w", run.Schema, len(run.Observations), err)
+				}
+				c.Role = share(c.Role)
+				c.Method = share(c.Method)
+				if c.Rule.name != "" {
+					c.Rule.name = share(c.Rule.name)
+				}
+				run.Observations = append(run.Observations, Cell{Observation: c.Observation, Template: c.Template, Expected: c.Expected, Rule: c.Rule.name, Verdict: c.Verdict})
+				refs = append(refs, c.Rule.index)
+			}
+			if _, err := dec.Token(); err != nil {
+				return fmt.Errorf("decode %s: observations: %w", run.Schema, err)
+			}
+			continue
+		}
+		i, known := runFields[key]
+		if !known {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return fmt.Errorf("decode: %s: %w", key, err)
+			}
+			continue
+		}
+		if err := dec.Decode(rv.Field(i).Addr().Interface()); err != nil {
+			return fmt.Errorf("decode %s: %s: %w", nonEmptySchema(run.Schema), key, err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return fmt.Errorf("decode %s: %w", nonEmptySchema(run.Schema), err)
+	}
+	if !sawSchema {
+		return fmt.Errorf(`no "schema" field, so not a permaudit run; supported schemas: %s, %s`, SchemaVersion, SchemaV1)
+	}
+	// v2 cells cite their rule by index; names are shared with the table.
+	for k, ri := range refs {
+		if ri < 0 {
+			continue
+		}
+		if ri >= len(run.Rules) {
+			return fmt.Errorf("decode %s: observations[%d]: rule %d, but rules has %d entries", run.Schema, k, ri, len(run.Rules))
+		}
+		run.Observations[k].Rule = run.Rules[ri].Name
+	}
+	// A v2 table's entries of index -1 are rules the cells cited that the
+	// run had not recorded (WriteRun); they were never in the run's rules.
+	if run.Schema == SchemaVersion {
+		kept := run.Rules[:0]
+		for _, ri := range run.Rules {
+			if ri.Index >= 0 {
+				kept = append(kept, ri)
+			}
+		}
+		if len(kept) == 0 {
+			kept = nil
+		}
+		run.Rules = kept
+	}
+	return nil
+}
+
+func nonEmptySchema(s string) string {
+	if s == "" {
+		return "run"
+	}
+	return s
+}
+
+func describeTok(tok json.Token, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%v", tok)
+}
+
+// UnmarshalJSON decodes a run JSON of either version as ReadRun does, so
+// that encoding/json gives a v2 cell its rule's name too.
+func (r *Run) UnmarshalJSON(data []byte) error {
+	var run Run
+	if err := readRun(json.NewDecoder(bytes.NewReader(data)), &run); err != nil {
+		return err
+	}
+	*r = run
+	return nil
 }

@@ -14,7 +14,7 @@ type Stats struct {
 
 // SchemaVersion names the run JSON format; docs/run-schema.md documents it.
 // A change that removes or renames a field bumps it.
-const SchemaVersion = "permaudit.run/v1"
+const SchemaVersion = "permaudit.run/v2"
 
 // Run is everything one audit produced. It is saved as JSON and is all a
 // renderer reads.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -373,7 +374,7 @@ func WriteBaseline(w io.Writer, run *model.Run, opts BaselineOptions) error {
 // writeBaselineText adds the baseline outcome to the text summary: the
 // counts, the findings that fail because the baseline does not accept
 // them (new, expired), and the entries no longer seen.
-func writeBaselineText(b *bytes.Buffer, r *model.Run) {
+func writeBaselineText(b *bufio.Writer, r *model.Run) {
 	res := r.Baseline
 	if res == nil {
 		return

@@ -1,10 +1,12 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/permaudit/permaudit/internal/textout"
@@ -27,15 +29,14 @@ type csvWriter struct{}
 
 func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	roles := matrixRoles(r)
-	m := buildMatrix(r, roles)
 	states := map[int]string{} // cell -> baseline state of its finding
 	for _, f := range r.Findings {
 		if _, seen := states[f.Cell]; !seen && f.Baseline != "" && f.Cell >= 0 && f.Cell < len(r.Observations) {
 			states[f.Cell] = baselineState(f)
 		}
 	}
-	var b bytes.Buffer
-	cw := csv.NewWriter(&b)
+	bw := bufio.NewWriter(w)
+	cw := csv.NewWriter(bw)
 	header := []string{"method", "path", "template"}
 	for _, role := range roles {
 		header = append(header, csvCell(textout.Sanitize(role)))
@@ -43,40 +44,84 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	if err := cw.Write(header); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
-	for _, g := range m.Groups {
-		for _, t := range g.Templates {
-			for _, row := range t.Rows {
-				rec := []string{csvCell(row.Method), csvCell(row.Path), csvCell(t.Template)}
-				for _, c := range row.Cells {
-					if c.Index < 0 {
-						rec = append(rec, "")
-						continue
-					}
-					o := r.Observations[c.Index]
-					answer := statusAnswer(o)
-					if o.Status == 0 {
-						answer = "no answer"
-					}
-					cell := string(o.Verdict) + ": " + answer + bodyNotes[bodyOutcome(o.BodyChecks)]
-					if s := states[c.Index]; s != "" {
-						cell += " [" + s + "]"
-					}
-					rec = append(rec, csvCell(cell))
-				}
-				if err := cw.Write(rec); err != nil {
-					return fmt.Errorf("write csv: %w", err)
-				}
+	rec := make([]string, 0, len(header))
+	for _, row := range streamRows(r, roles) {
+		c0 := r.Observations[row.first]
+		rec = append(rec[:0], csvCell(textout.Sanitize(c0.Method)), csvCell(textout.Sanitize(row.path)), csvCell(textout.Sanitize(c0.Template)))
+		for _, ci := range row.cells {
+			if ci < 0 {
+				rec = append(rec, "")
+				continue
 			}
+			o := r.Observations[ci]
+			answer := statusAnswer(o)
+			if o.Status == 0 {
+				answer = "no answer"
+			}
+			cell := string(o.Verdict) + ": " + answer + bodyNotes[bodyOutcome(o.BodyChecks)]
+			if s := states[int(ci)]; s != "" {
+				cell += " [" + s + "]"
+			}
+			rec = append(rec, csvCell(cell))
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write csv: %w", err)
 		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
+}
+
+// streamRow is one row of the matrix (a method and URL) by the indices
+// of its cells: what the CSV streams from, holding no text of its own
+// but the keys it is sorted by.
+type streamRow struct {
+	prefix, path string // pathPrefix and displayPath of the URL
+	first        int    // its first cell: method, URL, template
+	cells        []int32
+}
+
+// streamRows are the rows of the HTML report's matrix (html_matrix.go)
+// in its order: path prefix, template, path, method; each with one cell
+// per role of roles, the first observation of that role, -1 where the
+// role did not probe it.
+func streamRows(r *model.Run, roles []string) []streamRow {
+	col := make(map[string]int, len(roles))
+	for i, n := range roles {
+		col[n] = i
+	}
+	type key struct{ method, url string }
+	at := map[key]int{}
+	var rows []streamRow
+	for i := range r.Observations {
+		c := &r.Observations[i]
+		k := key{c.Method, c.URL}
+		ri, ok := at[k]
+		if !ok {
+			ri = len(rows)
+			at[k] = ri
+			row := streamRow{prefix: pathPrefix(c.URL), path: displayPath(r.Target, c.URL), first: i, cells: make([]int32, len(roles))}
+			for j := range row.cells {
+				row.cells[j] = -1
+			}
+			rows = append(rows, row)
+		}
+		if j, ok := col[c.Role]; ok && rows[ri].cells[j] < 0 {
+			rows[ri].cells[j] = int32(i)
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b streamRow) int {
+		ca, cb := &r.Observations[a.first], &r.Observations[b.first]
+		return cmp.Or(strings.Compare(a.prefix, b.prefix), strings.Compare(ca.Template, cb.Template),
+			strings.Compare(a.path, b.path), strings.Compare(ca.Method, cb.Method))
+	})
+	return rows
 }
 
 // csvCell defuses spreadsheet formulas (CSV injection).

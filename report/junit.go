@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -79,12 +79,10 @@ type junitText struct {
 }
 
 func (junitWriter) Write(w io.Writer, r *model.Run) error {
-	gated := map[model.Verdict]bool{}
+	j := junitRun{r: r, gated: map[model.Verdict]bool{}, byCell: findingsByCell(r), grouped: groupedNotes(r)}
 	for _, v := range r.Gate.FailOn {
-		gated[v] = true
+		j.gated[v] = true
 	}
-	byCell := findingsByCell(r)
-	grouped := groupedNotes(r)
 	props := junitProperties{List: []junitProperty{
 		{"target", textout.Sanitize(r.Target)},
 		{"run_id", textout.Sanitize(r.RunID)},
@@ -95,110 +93,193 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 	}}
 	stamp := r.Started.UTC().Format("2006-01-02T15:04:05")
 
-	doc := junitSuites{Name: "permaudit " + textout.Sanitize(r.Target), Time: seconds(r.Duration)}
-	for _, role := range matrixRoles(r) {
-		s := junitSuite{Name: "as " + textout.Sanitize(role), Timestamp: stamp, Properties: props}
+	// The first pass counts what each suite's attributes say; the second
+	// writes the cases one by one.
+	var suites []junitSuite
+	if !r.Complete {
+		suites = append(suites, junitSuite{Name: "run", Tests: 1, Failures: 1, Time: seconds(r.Duration)})
+	}
+	roles := matrixRoles(r)
+	for _, role := range roles {
+		s := junitSuite{Name: "as " + textout.Sanitize(role)}
 		var total time.Duration
-		for i, c := range r.Observations {
+		for i := range r.Observations {
+			c := &r.Observations[i]
 			if c.Role != role {
 				continue
 			}
 			total += c.Latency
-			tc := junitCase{
-				Name:      textout.Sanitize(c.Method + " " + displayPath(r.Target, c.URL)),
-				Classname: "permaudit." + textout.Sanitize(role),
-				Time:      seconds(c.Latency),
-			}
-			f, hasFinding := findingOfCell(byCell[i], c.Verdict)
-			switch {
-			case hasFinding && f.Baseline == BaselineAccepted:
-				// A finding the baseline accepts (baseline.go).
-				tc.Skipped = &junitOutcome{Type: string(c.Verdict), Message: baselinedMessage(f) + ": " + cellMessage(c, f, hasFinding)}
-				s.Skipped++
-			case gated[c.Verdict]:
-				tc.Failure = &junitOutcome{Type: string(c.Verdict), Message: cellMessage(c, f, hasFinding), Text: xmlEscape(cellDetails(c, f, hasFinding))}
+			s.Tests++
+			switch j.outcome(i, c) {
+			case junitFailure:
 				s.Failures++
-			case c.Verdict.IsFinding():
-				tc.SystemOut = &junitText{xmlEscape(fmt.Sprintf("%s (%s; the gate does not fail on it): %s\n%s",
-					c.Verdict, c.Verdict.Severity(), cellMessage(c, f, hasFinding), cellDetails(c, f, hasFinding)))}
-			case c.Verdict != model.Pass:
-				if !hasFinding {
-					f, hasFinding = grouped[groupKey(c.Verdict, c.Template)]
-				}
-				tc.Skipped = &junitOutcome{Type: string(c.Verdict), Message: "note: " + cellMessage(c, f, hasFinding)}
+			case junitSkipped:
 				s.Skipped++
 			}
-			s.Cases = append(s.Cases, tc)
 		}
-		if len(s.Cases) == 0 {
-			continue // a role that probed nothing
-		}
-		s.Tests = len(s.Cases)
 		s.Time = seconds(total)
-		doc.Suites = append(doc.Suites, s)
+		suites = append(suites, s)
 	}
-
-	notes := junitSuite{Name: "notes", Timestamp: stamp, Properties: props, Time: seconds(0)}
+	notes := junitSuite{Name: "notes", Time: seconds(0)}
 	for _, n := range r.Notes {
-		if n.Cell >= 0 && n.Cell < len(r.Observations) && r.Observations[n.Cell].Verdict == n.Verdict {
-			continue // its cell's test case is already skipped
+		if j.noteCase(n) {
+			notes.Tests++
+			notes.Skipped++
 		}
-		what := n.Template
-		if what == "" {
-			what = n.Rule
-		}
-		notes.Cases = append(notes.Cases, junitCase{
-			Name:      textout.Sanitize(string(n.Verdict) + ": " + what),
-			Classname: "permaudit.notes",
-			Time:      seconds(0),
-			Skipped:   &junitOutcome{Type: string(n.Verdict), Message: "note: " + textout.Sanitize(n.Message)},
-		})
-		notes.Skipped++
 	}
-	if len(notes.Cases) > 0 {
-		notes.Tests = len(notes.Cases)
-		doc.Suites = append(doc.Suites, notes)
-	}
-	if !r.Complete {
-		// An incomplete run is never green: a failing case says why, so
-		// that no CI summary reads "0 failures" for it.
-		reason := incompleteReason(r)
-		doc.Suites = append([]junitSuite{{
-			Name: "run", Tests: 1, Failures: 1, Timestamp: stamp, Properties: props, Time: seconds(r.Duration),
-			Cases: []junitCase{{
-				Name:      "the audit ran to completion",
-				Classname: "permaudit.run",
-				Time:      seconds(r.Duration),
-				Failure: &junitOutcome{Type: "incomplete", Message: "the run is incomplete: " + reason,
-					Text: xmlEscape(fmt.Sprintf("The audit ended before it probed everything (%s), so what it did not probe may hold a finding: the run is not a pass (exit code %d). Run it again to completion; docs/design.md, \"Exit codes\".\n", reason, exitCodeOf(r)))},
-			}},
-		}}, doc.Suites...)
-	}
-	for _, s := range doc.Suites {
+	suites = append(suites, notes)
+	doc := junitSuites{Name: "permaudit " + textout.Sanitize(r.Target), Time: seconds(r.Duration)}
+	for _, s := range suites {
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 	}
 
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
+	bw := bufio.NewWriter(w)
+	bw.WriteString(xml.Header)
+	enc := xml.NewEncoder(bw)
 	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	enc.EncodeToken(xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
+		xmlAttr("name", doc.Name), xmlAttr("tests", strconv.Itoa(doc.Tests)), xmlAttr("failures", strconv.Itoa(doc.Failures)),
+		xmlAttr("errors", "0"), xmlAttr("time", doc.Time)}})
+	begin := func(s junitSuite) {
+		enc.EncodeToken(xml.StartElement{Name: xml.Name{Local: "testsuite"}, Attr: []xml.Attr{
+			xmlAttr("name", s.Name), xmlAttr("tests", strconv.Itoa(s.Tests)), xmlAttr("failures", strconv.Itoa(s.Failures)),
+			xmlAttr("errors", "0"), xmlAttr("skipped", strconv.Itoa(s.Skipped)), xmlAttr("time", s.Time), xmlAttr("timestamp", stamp)}})
+		enc.EncodeElement(props, xml.StartElement{Name: xml.Name{Local: "properties"}})
+	}
+	end := func() { enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuite"}}) }
+	if !r.Complete {
+		// An incomplete run is never green: a failing case says why, so
+		// that no CI summary reads "0 failures" for it.
+		reason := incompleteReason(r)
+		begin(suites[0])
+		enc.EncodeElement(junitCase{
+			Name:      "the audit ran to completion",
+			Classname: "permaudit.run",
+			Time:      seconds(r.Duration),
+			Failure: &junitOutcome{Type: "incomplete", Message: "the run is incomplete: " + reason,
+				Text: xmlEscape(fmt.Sprintf("The audit ended before it probed everything (%s), so what it did not probe may hold a finding: the run is not a pass (exit code %d). Run it again to completion; docs/design.md, \"Exit codes\".\n", reason, exitCodeOf(r)))},
+		}, xml.StartElement{Name: xml.Name{Local: "testcase"}})
+		end()
+		suites = suites[1:]
+	}
+	for k, role := range roles {
+		if suites[k].Tests == 0 {
+			continue // a role that probed nothing
+		}
+		begin(suites[k])
+		for i := range r.Observations {
+			if c := &r.Observations[i]; c.Role == role {
+				enc.EncodeElement(j.testCase(i, c, role), xml.StartElement{Name: xml.Name{Local: "testcase"}})
+			}
+		}
+		end()
+	}
+	if notes.Tests > 0 {
+		begin(notes)
+		for _, n := range r.Notes {
+			if !j.noteCase(n) {
+				continue
+			}
+			what := n.Template
+			if what == "" {
+				what = n.Rule
+			}
+			enc.EncodeElement(junitCase{
+				Name:      textout.Sanitize(string(n.Verdict) + ": " + what),
+				Classname: "permaudit.notes",
+				Time:      seconds(0),
+				Skipped:   &junitOutcome{Type: string(n.Verdict), Message: "note: " + textout.Sanitize(n.Message)},
+			}, xml.StartElement{Name: xml.Name{Local: "testcase"}})
+		}
+		end()
+	}
+	enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "testsuites"}})
+	if err := enc.Close(); err != nil {
 		return fmt.Errorf("write junit: %w", err)
 	}
-	b.WriteByte('\n')
-	if _, err := w.Write(b.Bytes()); err != nil {
+	bw.WriteByte('\n')
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write junit: %w", err)
 	}
 	return nil
 }
 
+func xmlAttr(name, value string) xml.Attr { return xml.Attr{Name: xml.Name{Local: name}, Value: value} }
+
+// junitRun is what the JUnit writer looks a cell's finding up in.
+type junitRun struct {
+	r       *model.Run
+	gated   map[model.Verdict]bool
+	byCell  map[int][]*model.Finding
+	grouped map[string]*model.Finding
+}
+
+// The outcomes of a test case.
+const (
+	junitPassed = iota
+	junitFailure
+	junitSkipped
+	junitOut // passed, with the finding the gate ignores in <system-out>
+)
+
+// outcome is what cell i's test case says.
+func (j *junitRun) outcome(i int, c *model.Cell) int {
+	f, hasFinding := findingOfCell(j.byCell[i], c.Verdict)
+	switch {
+	case hasFinding && f.Baseline == BaselineAccepted:
+		return junitSkipped // a finding the baseline accepts (baseline.go)
+	case j.gated[c.Verdict]:
+		return junitFailure
+	case c.Verdict.IsFinding():
+		return junitOut
+	case c.Verdict != model.Pass:
+		return junitSkipped
+	}
+	return junitPassed
+}
+
+// testCase is cell i's test case.
+func (j *junitRun) testCase(i int, c *model.Cell, role string) junitCase {
+	tc := junitCase{
+		Name:      textout.Sanitize(c.Method + " " + displayPath(j.r.Target, c.URL)),
+		Classname: "permaudit." + textout.Sanitize(role),
+		Time:      seconds(c.Latency),
+	}
+	f, hasFinding := findingOfCell(j.byCell[i], c.Verdict)
+	switch j.outcome(i, c) {
+	case junitSkipped:
+		if hasFinding && f.Baseline == BaselineAccepted {
+			tc.Skipped = &junitOutcome{Type: string(c.Verdict), Message: baselinedMessage(f) + ": " + cellMessage(*c, f, hasFinding)}
+			break
+		}
+		if !hasFinding {
+			if g := j.grouped[groupKey(c.Verdict, c.Template)]; g != nil {
+				f, hasFinding = *g, true
+			}
+		}
+		tc.Skipped = &junitOutcome{Type: string(c.Verdict), Message: "note: " + cellMessage(*c, f, hasFinding)}
+	case junitFailure:
+		tc.Failure = &junitOutcome{Type: string(c.Verdict), Message: cellMessage(*c, f, hasFinding), Text: xmlEscape(cellDetails(*c, f, hasFinding))}
+	case junitOut:
+		tc.SystemOut = &junitText{xmlEscape(fmt.Sprintf("%s (%s; the gate does not fail on it): %s\n%s",
+			c.Verdict, c.Verdict.Severity(), cellMessage(*c, f, hasFinding), cellDetails(*c, f, hasFinding)))}
+	}
+	return tc
+}
+
+// noteCase says whether note n has a case of its own in the suite
+// "notes": not when its cell's test case is already skipped for it.
+func (j *junitRun) noteCase(n model.Finding) bool {
+	return !(n.Cell >= 0 && n.Cell < len(j.r.Observations) && j.r.Observations[n.Cell].Verdict == n.Verdict)
+}
+
 // findingsByCell indexes the findings and notes by the cell they cite.
-func findingsByCell(r *model.Run) map[int][]model.Finding {
-	m := map[int][]model.Finding{}
+func findingsByCell(r *model.Run) map[int][]*model.Finding {
+	m := map[int][]*model.Finding{}
 	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
-		for _, f := range list {
-			if f.Cell >= 0 {
+		for k := range list {
+			if f := &list[k]; f.Cell >= 0 {
 				m[f.Cell] = append(m[f.Cell], f)
 			}
 		}
@@ -208,10 +289,10 @@ func findingsByCell(r *model.Run) map[int][]model.Finding {
 
 // groupedNotes indexes the notes that cover several cells (no role) by
 // verdict and template.
-func groupedNotes(r *model.Run) map[string]model.Finding {
-	m := map[string]model.Finding{}
-	for _, n := range r.Notes {
-		if n.Role == "" && n.Template != "" {
+func groupedNotes(r *model.Run) map[string]*model.Finding {
+	m := map[string]*model.Finding{}
+	for k := range r.Notes {
+		if n := &r.Notes[k]; n.Role == "" && n.Template != "" {
 			m[groupKey(n.Verdict, n.Template)] = n
 		}
 	}
@@ -220,10 +301,10 @@ func groupedNotes(r *model.Run) map[string]model.Finding {
 
 func groupKey(v model.Verdict, template string) string { return string(v) + "\x00" + template }
 
-func findingOfCell(fs []model.Finding, v model.Verdict) (model.Finding, bool) {
+func findingOfCell(fs []*model.Finding, v model.Verdict) (model.Finding, bool) {
 	for _, f := range fs {
 		if f.Verdict == v {
-			return f, true
+			return *f, true
 		}
 	}
 	return model.Finding{}, false

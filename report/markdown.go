@@ -1,10 +1,9 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/permaudit/permaudit/internal/textout"
@@ -27,9 +26,9 @@ type markdownWriter struct{}
 const markdownMaxRows = 50
 
 func (markdownWriter) Write(w io.Writer, r *model.Run) error {
-	var b bytes.Buffer
+	b := bufio.NewWriter(w)
 	sym := map[string]string{outcomeFailed: "✖", outcomeIncomplete: "⚠", outcomePassed: "✓"}[outcomeOf(r)]
-	fmt.Fprintf(&b, "## %s permaudit: %s\n\n", sym, markdownText(strings.TrimPrefix(outcomeLine(r), "gate: ")))
+	fmt.Fprintf(b, "## %s permaudit: %s\n\n", sym, markdownText(strings.TrimPrefix(outcomeLine(r), "gate: ")))
 	state := "complete"
 	if !r.Complete {
 		state = "**incomplete**"
@@ -38,7 +37,7 @@ func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 		}
 	}
 	roles := matrixRoles(r)
-	fmt.Fprintf(&b, "Audit of %s, run %s: %s; %s of %s as %s.\n\n",
+	fmt.Fprintf(b, "Audit of %s, run %s: %s; %s of %s as %s.\n\n",
 		markdownText(r.Target), markdownText(r.RunID), state,
 		plural(len(r.Observations), "probe"), plural(len(r.Inventory.Entries), "endpoint"), plural(len(roles), "role"))
 
@@ -52,65 +51,83 @@ func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 		if gated[v] {
 			fails = "yes"
 		}
-		fmt.Fprintf(&b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, v.Severity(), r.Counts[v], fails)
+		fmt.Fprintf(b, "| %s %s | %s | %d | %s |\n", symbolOf(v), v, v.Severity(), r.Counts[v], fails)
 	}
-	fmt.Fprintf(&b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, model.NoteVerdicts), r.Counts[model.Pass])
+	fmt.Fprintf(b, "\nNotes (never fail the gate): %s. Passed: %d.\n", countList(r.Counts, model.NoteVerdicts), r.Counts[model.Pass])
 	res := r.Baseline
 	if res != nil {
-		fmt.Fprintf(&b, "\nBaseline %s: %d new, %d baselined, %d expired, %d fixed", markdownText(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
+		fmt.Fprintf(b, "\nBaseline %s: %d new, %d baselined, %d expired, %d fixed", markdownText(res.File), res.New, res.Accepted, res.Expired, len(res.Fixed))
 		if len(res.Unseen) > 0 {
-			fmt.Fprintf(&b, ", %d not probed", len(res.Unseen))
+			fmt.Fprintf(b, ", %d not probed", len(res.Unseen))
 		}
 		b.WriteString(".\n")
 	}
 
 	if len(r.Findings) > 0 {
-		findings := r.Findings
-		fmt.Fprintf(&b, "\n### Findings (%d)\n\n", len(r.Findings))
+		fmt.Fprintf(b, "\n### Findings (%d)\n\n", len(r.Findings))
 		if res == nil {
 			b.WriteString("| severity | verdict | endpoint | role | expected | observed |\n| --- | --- | --- | --- | --- | --- |\n")
 		} else {
-			findings = slices.Clone(r.Findings)
-			slices.SortStableFunc(findings, func(x, y model.Finding) int { return baselineRank(x.Baseline) - baselineRank(y.Baseline) })
 			b.WriteString("| severity | verdict | endpoint | role | expected | observed | baseline |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 		}
-		for i, f := range findings {
-			if i == markdownMaxRows {
-				fmt.Fprintf(&b, "\n…and %d more: see the HTML report (`--out html=report.html`).\n", len(findings)-markdownMaxRows)
-				break
-			}
-			fmt.Fprintf(&b, "| %s | %s %s | %s %s | %s | %s | %s |", f.Severity, symbolOf(f.Verdict), f.Verdict,
+		for _, k := range markdownRows(r.Findings, res != nil) {
+			f := r.Findings[k]
+			fmt.Fprintf(b, "| %s | %s %s | %s %s | %s | %s | %s |", f.Severity, symbolOf(f.Verdict), f.Verdict,
 				markdownText(f.Method), markdownText(f.Path), markdownText(f.Role), markdownText(f.Expected), markdownText(f.Observed))
 			if res != nil {
-				fmt.Fprintf(&b, " %s |", markdownText(baselineState(f)))
+				fmt.Fprintf(b, " %s |", markdownText(baselineState(f)))
 			}
 			b.WriteString("\n")
 		}
+		if len(r.Findings) > markdownMaxRows {
+			fmt.Fprintf(b, "\n…and %d more: see the HTML report (`--out html=report.html`).\n", len(r.Findings)-markdownMaxRows)
+		}
 	}
 	if res != nil {
-		writeMarkdownEntries(&b, "Fixed since the baseline", res.Fixed)
-		writeMarkdownEntries(&b, "Listed in the baseline but not probed by this run", res.Unseen)
+		writeMarkdownEntries(b, "Fixed since the baseline", res.Fixed)
+		writeMarkdownEntries(b, "Listed in the baseline but not probed by this run", res.Unseen)
 	}
 	if len(r.Notes) > 0 {
-		fmt.Fprintf(&b, "\n<details><summary>Notes (%d)</summary>\n\n", len(r.Notes))
+		fmt.Fprintf(b, "\n<details><summary>Notes (%d)</summary>\n\n", len(r.Notes))
 		for i, n := range r.Notes {
 			if i == markdownMaxRows {
-				fmt.Fprintf(&b, "- …and %d more\n", len(r.Notes)-markdownMaxRows)
+				fmt.Fprintf(b, "- …and %d more\n", len(r.Notes)-markdownMaxRows)
 				break
 			}
-			fmt.Fprintf(&b, "- %s %s: %s\n", symbolOf(n.Verdict), n.Verdict, markdownText(n.Message))
+			fmt.Fprintf(b, "- %s %s: %s\n", symbolOf(n.Verdict), n.Verdict, markdownText(n.Message))
 		}
 		b.WriteString("\n</details>\n")
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if err := b.Flush(); err != nil {
 		return fmt.Errorf("write markdown: %w", err)
 	}
 	return nil
 }
 
+// markdownRows are the indices of the findings the table shows, at most
+// markdownMaxRows: the first ones, or with a baseline the first in the
+// order new, expired, baselined (a stable order: one pass per state).
+func markdownRows(fs []model.Finding, baseline bool) []int {
+	var rows []int
+	for rank := range 3 {
+		for k, f := range fs {
+			if len(rows) == markdownMaxRows {
+				return rows
+			}
+			if !baseline || baselineRank(f.Baseline) == rank {
+				rows = append(rows, k)
+			}
+		}
+		if !baseline {
+			break
+		}
+	}
+	return rows
+}
+
 // writeMarkdownEntries lists baseline entries folded in <details> under
 // title, each with its reason; nothing when there are none.
-func writeMarkdownEntries(b *bytes.Buffer, title string, entries []model.BaselineEntry) {
+func writeMarkdownEntries(b *bufio.Writer, title string, entries []model.BaselineEntry) {
 	if len(entries) == 0 {
 		return
 	}

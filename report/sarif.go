@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -295,67 +297,175 @@ func (sw sarifWriter) Write(w io.Writer, r *model.Run) error {
 		}
 	}
 	loc := newSARIFLocator(sw.opts, r)
-	var findings, notes []sarifResult
+	// The results are made one at a time, twice: to measure them against
+	// the upload limits, then to write them; only their sizes are held.
+	var findings, notes []*model.Finding
 	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
-		for _, f := range list {
-			i, ok := index[f.Verdict]
-			if !ok {
-				continue // a verdict this version does not know has no rule
+		for k := range list {
+			f := &list[k]
+			switch _, ok := index[f.Verdict]; {
+			case !ok: // a verdict this version does not know has no rule
+			case f.Verdict.IsFinding():
+				findings = append(findings, f)
+			default:
+				notes = append(notes, f)
 			}
-			res := sarifResult{
-				RuleID:              "permaudit/" + string(f.Verdict),
-				RuleIndex:           i,
-				Kind:                "fail",
-				Level:               sarifLevel(f.Verdict, gated[f.Verdict]),
-				Message:             sarifText{sarifMessage(f)},
-				PartialFingerprints: map[string]string{"permaudit/v1": f.Fingerprint},
-				Locations:           []sarifLocation{loc.ofFinding(f)},
-				Properties: sarifResultProps{
-					Severity: f.Severity, Gated: gated[f.Verdict],
-					Method: f.Method, URL: f.URL, Path: f.Path, Template: f.Template, Role: f.Role,
-					Expected: f.Expected, Observed: f.Observed, Rule: f.Rule, Baseline: f.Baseline,
-				},
-			}
-			sarifBaselineState(r, f, &res)
-			if !f.Verdict.IsFinding() {
-				res.Kind = "informational"
-				notes = append(notes, res)
-				continue
-			}
-			findings = append(findings, res)
 		}
 	}
 	absent := sarifAbsentResults(r, index, loc)
-
-	// GitHub's limits: group the notes, then cut from the end (lowest
-	// severity first, findings before notes, fixed entries last).
+	var grouped []sarifResult
 	if len(findings)+len(notes)+len(absent) > maxResults {
-		notes = groupSARIFNotes(notes, loc)
+		grouped = groupSARIFNotes(notes, index, gated, loc)
+		notes = nil
 		run.Properties.NotesGrouped = true
 	}
-	all := append(append(append(make([]sarifResult, 0, len(findings)+len(notes)+len(absent)), findings...), notes...), absent...)
-	keep := min(len(all), maxResults)
-	for {
-		run.Results = all[:keep]
-		run.Properties.ResultsCut = len(all) - keep
-		run.Invocations[0].ToolExecutionNotifications = sarifLimitNotices(notices, run.Properties, len(all))
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}); err != nil {
+	total := len(findings) + len(notes) + len(grouped) + len(absent)
+	result := func(k int) sarifResult {
+		switch {
+		case k < len(findings):
+			return sw.result(r, findings[k], index, gated, loc)
+		case k < len(findings)+len(notes):
+			return sw.result(r, notes[k-len(findings)], index, gated, loc)
+		case k < len(findings)+len(notes)+len(grouped):
+			return grouped[k-len(findings)-len(notes)]
+		}
+		return absent[k-len(findings)-len(notes)-len(grouped)]
+	}
+
+	// GitHub's limits: group the notes (above), then cut from the end
+	// (lowest severity first, findings before notes, fixed entries last).
+	keep := min(total, maxResults)
+	var enc sarifEncoder
+	sizes := make([]int, keep)
+	for k := range keep {
+		b, err := enc.result(result(k))
+		if err != nil {
 			return fmt.Errorf("write sarif: %w", err)
 		}
-		if buf.Len() <= maxBytes || keep == 0 {
-			if _, err := w.Write(buf.Bytes()); err != nil {
+		sizes[k] = len(b)
+	}
+	for {
+		run.Properties.ResultsCut = total - keep
+		run.Invocations[0].ToolExecutionNotifications = sarifLimitNotices(notices, run.Properties, total)
+		head, tail, err := enc.skeleton(run)
+		if err != nil {
+			return fmt.Errorf("write sarif: %w", err)
+		}
+		size := len(head) + len(tail) + sarifListSize(sizes[:keep])
+		if size <= maxBytes || keep == 0 {
+			bw := bufio.NewWriter(w)
+			bw.Write(head)
+			if keep == 0 {
+				bw.WriteString("[]")
+			} else {
+				bw.WriteString("[")
+				for k := range keep {
+					if k > 0 {
+						bw.WriteString(",")
+					}
+					bw.WriteString("\n" + sarifResultIndent)
+					b, err := enc.result(result(k))
+					if err != nil {
+						return fmt.Errorf("write sarif: %w", err)
+					}
+					bw.Write(b)
+				}
+				bw.WriteString("\n" + sarifResultsIndent + "]")
+			}
+			bw.Write(tail)
+			if err := bw.Flush(); err != nil {
 				return fmt.Errorf("write sarif: %w", err)
 			}
 			return nil
 		}
 		// Too big: keep a share of the results in proportion, with room.
-		keep = min(keep-1, int(float64(keep)*float64(maxBytes)/float64(buf.Len())*0.95))
+		keep = min(keep-1, int(float64(keep)*float64(maxBytes)/float64(size)*0.95))
 		keep = max(keep, 0)
 	}
+}
+
+// The indentation of the "results" key of the one run, and of each
+// result, in the log as encoding/json indents it by two spaces.
+const (
+	sarifResultsIndent = "      "
+	sarifResultIndent  = sarifResultsIndent + "  "
+)
+
+// sarifEncoder encodes a SARIF log's parts as encoding/json would encode
+// them within the whole log, indented.
+type sarifEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// result is res encoded at its place in the results list, without the
+// indentation of its first line; valid until the next call.
+func (e *sarifEncoder) result(res sarifResult) ([]byte, error) {
+	if e.enc == nil {
+		e.enc = json.NewEncoder(&e.buf)
+		e.enc.SetEscapeHTML(false)
+		e.enc.SetIndent(sarifResultIndent, "  ")
+	}
+	e.buf.Reset()
+	if err := e.enc.Encode(res); err != nil {
+		return nil, err
+	}
+	return e.buf.Bytes()[:e.buf.Len()-1], nil
+}
+
+// skeleton is the log of run without its results: what comes before the
+// results list and after it, the final newline included.
+func (e *sarifEncoder) skeleton(run sarifRun) (head, tail []byte, err error) {
+	run.Results = []sarifResult{}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}}); err != nil {
+		return nil, nil, err
+	}
+	key := []byte("\n" + sarifResultsIndent + `"results": []`)
+	i := bytes.Index(b.Bytes(), key)
+	if i < 0 {
+		return nil, nil, errors.New("no results list in the log") // the layout of sarifRun changed
+	}
+	cut := i + len(key) - len("[]")
+	return b.Bytes()[:cut], b.Bytes()[cut+len("[]"):], nil
+}
+
+// sarifListSize is the size of a results list of results of sizes.
+func sarifListSize(sizes []int) int {
+	if len(sizes) == 0 {
+		return len("[]")
+	}
+	n := len("[") + len("\n"+sarifResultsIndent+"]") + len(sizes) - 1 // the commas
+	for _, s := range sizes {
+		n += len("\n"+sarifResultIndent) + s
+	}
+	return n
+}
+
+// result is the SARIF result of finding or note f.
+func (sw sarifWriter) result(r *model.Run, f *model.Finding, index map[model.Verdict]int, gated map[model.Verdict]bool, loc *sarifLocator) sarifResult {
+	res := sarifResult{
+		RuleID:              "permaudit/" + string(f.Verdict),
+		RuleIndex:           index[f.Verdict],
+		Kind:                "fail",
+		Level:               sarifLevel(f.Verdict, gated[f.Verdict]),
+		Message:             sarifText{sarifMessage(*f)},
+		PartialFingerprints: map[string]string{"permaudit/v1": f.Fingerprint},
+		Locations:           []sarifLocation{loc.ofFinding(*f)},
+		Properties: sarifResultProps{
+			Severity: f.Severity, Gated: gated[f.Verdict],
+			Method: f.Method, URL: f.URL, Path: f.Path, Template: f.Template, Role: f.Role,
+			Expected: f.Expected, Observed: f.Observed, Rule: f.Rule, Baseline: f.Baseline,
+		},
+	}
+	sarifBaselineState(r, *f, &res)
+	if !f.Verdict.IsFinding() {
+		res.Kind = "informational"
+	}
+	return res
 }
 
 // sarifMessage is a finding's message, with the request and the matrix
@@ -378,27 +488,27 @@ func sarifMessage(f model.Finding) string {
 
 // groupSARIFNotes folds the notes into one result per verdict, at the
 // first note's location, when the upload limit would otherwise cut them.
-func groupSARIFNotes(notes []sarifResult, loc *sarifLocator) []sarifResult {
+func groupSARIFNotes(notes []*model.Finding, index map[model.Verdict]int, gated map[model.Verdict]bool, loc *sarifLocator) []sarifResult {
 	var out []sarifResult
-	pos := map[string]int{}
-	count := map[string]int{}
+	pos := map[model.Verdict]int{}
+	count := map[model.Verdict]int{}
 	for _, n := range notes {
-		count[n.RuleID]++
-		if _, ok := pos[n.RuleID]; ok {
+		count[n.Verdict]++
+		if _, ok := pos[n.Verdict]; ok {
 			continue
 		}
-		pos[n.RuleID] = len(out)
+		pos[n.Verdict] = len(out)
 		g := sarifResult{
-			RuleID: n.RuleID, RuleIndex: n.RuleIndex, Kind: n.Kind, Level: n.Level,
-			PartialFingerprints: map[string]string{"permaudit/v1": "grouped/" + strings.TrimPrefix(n.RuleID, "permaudit/")},
+			RuleID: "permaudit/" + string(n.Verdict), RuleIndex: index[n.Verdict], Kind: "informational", Level: sarifLevel(n.Verdict, gated[n.Verdict]),
+			PartialFingerprints: map[string]string{"permaudit/v1": "grouped/" + string(n.Verdict)},
 			Locations:           []sarifLocation{loc.ofConfig()},
-			Properties:          sarifResultProps{Severity: n.Properties.Severity},
+			Properties:          sarifResultProps{Severity: n.Severity},
 		}
 		out = append(out, g)
 	}
-	for id, i := range pos {
+	for v, i := range pos {
 		out[i].Message = sarifText{fmt.Sprintf("%s: %s grouped into this result, so that the file stays within GitHub's limit of %d results; the HTML report (--out html=PATH) lists each.",
-			strings.TrimPrefix(id, "permaudit/"), plural(count[id], "note"), githubMaxResults)}
+			v, plural(count[v], "note"), githubMaxResults)}
 	}
 	return out
 }

@@ -283,6 +283,17 @@ func TestSARIFLimits(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := render(t, tt.w, many(tt.findings, tt.notes))
+			// Streamed result by result, the log reads as encoding/json
+			// indents it whole.
+			var compact, indented bytes.Buffer
+			if err := json.Compact(&compact, out); err != nil {
+				t.Fatal(err)
+			}
+			json.Indent(&indented, compact.Bytes(), "", "  ")
+			indented.WriteByte('\n')
+			if !bytes.Equal(indented.Bytes(), out) {
+				t.Errorf("the streamed log is not laid out as encoding/json indents it:\n%s", out)
+			}
 			n, p, notices := decode(out)
 			if tt.results >= 0 && n != tt.results {
 				t.Errorf("results: got %d, want %d", n, tt.results)

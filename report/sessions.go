@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"strings"
 
@@ -13,7 +13,7 @@ import (
 // sessions, when anything did: a role that could not sign in, renewals,
 // refreshes, observations lost, session-ending URLs. A run of static
 // credentials with no check prints nothing.
-func writeSessionsText(b *bytes.Buffer, r *model.Run) {
+func writeSessionsText(b *bufio.Writer, r *model.Run) {
 	var lines []string
 	for _, ri := range r.Roles {
 		var parts []string

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/permaudit/permaudit/internal/textout"
 	"github.com/permaudit/permaudit/model"
@@ -18,7 +18,7 @@ import (
 type textWriter struct{}
 
 func (textWriter) Write(w io.Writer, r *model.Run) error {
-	var b bytes.Buffer
+	b := bufio.NewWriter(w)
 	state := "complete"
 	if !r.Complete {
 		state = "INCOMPLETE"
@@ -26,45 +26,70 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 			state += " (" + textout.Sanitize(r.Incomplete) + ")"
 		}
 	}
-	fmt.Fprintf(&b, "permaudit audit of %s, run %s: %s\n", textout.Sanitize(r.Target), textout.Sanitize(r.RunID), state)
-	fmt.Fprintf(&b, "endpoints: %d discovered, %d skipped; %s\n",
+	fmt.Fprintf(b, "permaudit audit of %s, run %s: %s\n", textout.Sanitize(r.Target), textout.Sanitize(r.RunID), state)
+	fmt.Fprintf(b, "endpoints: %d discovered, %d skipped; %s\n",
 		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
-	writeCoverageText(&b, r)
-	writeLeftText(&b, r.Inventory.Left)
-	fmt.Fprintf(&b, "findings: %s\n", countList(r.Counts, model.FindingVerdicts))
-	fmt.Fprintf(&b, "notes: %s\n", countList(r.Counts, model.NoteVerdicts))
-	fmt.Fprintf(&b, "pass: %d\n", r.Counts[model.Pass])
+	writeCoverageText(b, r)
+	writeLeftText(b, r.Inventory.Left)
+	fmt.Fprintf(b, "findings: %s\n", countList(r.Counts, model.FindingVerdicts))
+	fmt.Fprintf(b, "notes: %s\n", countList(r.Counts, model.NoteVerdicts))
+	fmt.Fprintf(b, "pass: %d\n", r.Counts[model.Pass])
 
 	if len(r.Findings) > 0 {
-		fmt.Fprintf(&b, "\nfindings (%d):\n", len(r.Findings))
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  VERDICT\tSEVERITY\tMETHOD\tPATH\tROLE\tEXPECTED\tOBSERVED\tRULE")
-		for _, f := range r.Findings {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				textout.Sanitize(string(f.Verdict)), textout.Sanitize(string(f.Severity)), textout.Sanitize(f.Method), textout.Sanitize(f.Path),
-				textout.Sanitize(f.Role), textout.Sanitize(f.Expected), textout.Sanitize(f.Observed), textout.Sanitize(f.Rule))
-		}
-		if err := tw.Flush(); err != nil {
-			return fmt.Errorf("write text: %w", err)
-		}
+		fmt.Fprintf(b, "\nfindings (%d):\n", len(r.Findings))
+		header := []string{"  VERDICT", "SEVERITY", "METHOD", "PATH", "ROLE", "EXPECTED", "OBSERVED", "RULE"}
+		writeTable(b, 1+len(r.Findings), func(i int) []string {
+			if i == 0 {
+				return header
+			}
+			f := r.Findings[i-1]
+			return []string{"  " + textout.Sanitize(string(f.Verdict)), textout.Sanitize(string(f.Severity)), textout.Sanitize(f.Method), textout.Sanitize(f.Path),
+				textout.Sanitize(f.Role), textout.Sanitize(f.Expected), textout.Sanitize(f.Observed), textout.Sanitize(f.Rule)}
+		})
 	}
 	if len(r.Notes) > 0 {
-		fmt.Fprintf(&b, "\nnotes (%d):\n", len(r.Notes))
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		for _, n := range r.Notes {
-			fmt.Fprintf(tw, "  %s\t%s\n", textout.Sanitize(string(n.Verdict)), textout.Sanitize(n.Message))
-		}
-		if err := tw.Flush(); err != nil {
-			return fmt.Errorf("write text: %w", err)
-		}
+		fmt.Fprintf(b, "\nnotes (%d):\n", len(r.Notes))
+		writeTable(b, len(r.Notes), func(i int) []string {
+			n := r.Notes[i]
+			return []string{"  " + textout.Sanitize(string(n.Verdict)), textout.Sanitize(n.Message)}
+		})
 	}
-	writeBaselineText(&b, r) // baseline.go
-	writeSessionsText(&b, r) // sessions.go
-	fmt.Fprintf(&b, "\n%s\n", outcomeLine(r))
-	if _, err := w.Write(b.Bytes()); err != nil {
+	writeBaselineText(b, r) // baseline.go
+	writeSessionsText(b, r) // sessions.go
+	fmt.Fprintf(b, "\n%s\n", outcomeLine(r))
+	if err := b.Flush(); err != nil {
 		return fmt.Errorf("write text: %w", err)
 	}
 	return nil
+}
+
+// writeTable writes n rows of cells aligned as text/tabwriter aligns
+// them (two spaces after the widest cell of each column but the last),
+// without holding the table: a first pass over the rows measures the
+// columns, a second writes them. Every row has as many cells.
+func writeTable(b *bufio.Writer, n int, row func(i int) []string) {
+	var widths []int
+	for i := range n {
+		cells := row(i)
+		if widths == nil {
+			widths = make([]int, len(cells))
+		}
+		for j, c := range cells[:len(cells)-1] {
+			widths[j] = max(widths[j], utf8.RuneCountInString(c))
+		}
+	}
+	for i := range n {
+		cells := row(i)
+		for j, c := range cells[:len(cells)-1] {
+			b.WriteString(c)
+			pad := widths[j] + 2 - utf8.RuneCountInString(c)
+			for range pad {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(cells[len(cells)-1])
+		b.WriteByte('\n')
+	}
 }
 
 // countList renders "leak 1, blocked 0, ..." in the order of vs.

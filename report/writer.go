@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -39,16 +38,8 @@ func writerFor(format string) (Writer, error) {
 	return nil, fmt.Errorf("unknown output format %q; formats: %s", format, strings.Join(formats(), ", "))
 }
 
-// jsonWriter writes the run as indented JSON in struct field order, with a
-// trailing newline. Map keys (counts, pages) are sorted by encoding/json.
+// jsonWriter writes the run JSON as a stream (model.WriteRun): one
+// top-level field per line, one cell, entry, finding or note per line.
 type jsonWriter struct{}
 
-func (jsonWriter) Write(w io.Writer, r *model.Run) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write run json: %w", err)
-	}
-	return nil
-}
+func (jsonWriter) Write(w io.Writer, r *model.Run) error { return model.WriteRun(w, r) }

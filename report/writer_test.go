@@ -222,11 +222,12 @@ func TestReadRun(t *testing.T) {
 	bad := []struct {
 		name, in, want string
 	}{
-		{"other version", `{"schema":"permaudit.run/v2","run_id":"x"}`, `unsupported schema "permaudit.run/v2"; this permaudit reads permaudit.run/v1`},
+		{"other version", `{"schema":"permaudit.run/v3","run_id":"x"}`, `unsupported schema "permaudit.run/v3"; this permaudit reads permaudit.run/v2 and permaudit.run/v1`},
 		{"no schema", `{"run_id":"x"}`, `no "schema" field`},
 		{"not json", `<html>`, "not a permaudit run JSON"},
 		{"not an object", `[1,2]`, "not a permaudit run JSON"},
-		{"trailing data", `{"schema":"permaudit.run/v1"} {}`, "not a permaudit run JSON"},
+		{"trailing data", `{"schema":"permaudit.run/v1"} {}`, "data after the run JSON object"},
+		{"v2 rule out of the table", `{"schema":"permaudit.run/v2","rules":[],"observations":[{"method":"GET","rule":3}]}`, "rule 3, but rules has 0 entries"},
 		{"wrong field type", `{"schema":"permaudit.run/v1","complete":"yes"}`, "decode permaudit.run/v1"},
 	}
 	for _, tt := range bad {

@@ -160,8 +160,8 @@ func TestAuditOutputsAndFilters(t *testing.T) {
 	if code != exitGate {
 		t.Fatalf("exit code = %d, want %d (the leak)\nstderr:\n%s", code, exitGate, stderr)
 	}
-	var run model.Run
-	if err := json.Unmarshal([]byte(stdout), &run); err != nil {
+	run, err := model.ReadRun(strings.NewReader(stdout))
+	if err != nil || !json.Valid([]byte(stdout)) {
 		t.Fatalf("stdout is not the run JSON alone: %v\n%s", err, stdout)
 	}
 	for _, c := range run.Observations {
@@ -263,10 +263,9 @@ func TestShortSecretKeepsOutputsReadable(t *testing.T) {
 			t.Fatalf("junit output is not well-formed XML: %v", err)
 		}
 	}
-	var run model.Run
 	b, _ = os.ReadFile(out("json"))
-	if err := json.Unmarshal(b, &run); err != nil || !run.Complete {
-		t.Fatalf("run JSON: %v, complete %v", err, run.Complete)
+	if run, err := model.ReadRun(bytes.NewReader(b)); err != nil || !run.Complete {
+		t.Fatalf("run JSON: %v, complete %v", err, run != nil && run.Complete)
 	}
 	code, _, stderr = runCLI(t, env, "report", out("json"), "--out", "text="+out("txt"))
 	if code != exitOK {

@@ -116,14 +116,14 @@ func readRun(t *testing.T, path string) *model.Run {
 	if err != nil {
 		t.Fatalf("the run JSON was not written: %v", err)
 	}
-	var run model.Run
-	if err := json.Unmarshal(data, &run); err != nil {
+	run, err := model.ReadRun(bytes.NewReader(data))
+	if err != nil || !json.Valid(data) {
 		t.Fatalf("the run JSON is not valid: %v\n%s", err, data)
 	}
 	if run.Schema != model.SchemaVersion {
 		t.Errorf("schema %q", run.Schema)
 	}
-	return &run
+	return run
 }
 
 // buildPermaudit builds the command once per test binary run.

@@ -1,0 +1,86 @@
+// Command memprof audits a target as `permaudit audit` does and writes
+// heap profiles where the run's memory is held: after the audit (the run
+// judged, before any output) and after writing the outputs, with the peak
+// heap and the run's size. It is how docs/design.md's "Outputs at scale"
+// figures were found; not part of .ci/run.
+//
+//	go run ./bench/memprof -c cfg.yaml -dir /tmp/prof -out json,sarif,csv,junit,text
+//	go tool pprof -sample_index=inuse_space -top /tmp/prof/after-audit.pprof
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+
+	"github.com/permaudit/permaudit/audit"
+	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/report"
+	"github.com/permaudit/permaudit/roles"
+)
+
+func main() {
+	cfgPath := flag.String("c", "permaudit.yaml", "configuration")
+	dir := flag.String("dir", ".", "directory for the profiles and outputs")
+	outs := flag.String("out", "json", "formats to write, comma-separated")
+	flag.Parse()
+	if err := run(*cfgPath, *dir, strings.Split(*outs, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "memprof:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfgPath, dir string, formats []string) error {
+	cfg, err := roles.Load(cfgPath, roles.LoadOptions{Env: os.LookupEnv})
+	if err != nil {
+		return err
+	}
+	res, err := audit.Run(context.Background(), cfg, audit.Options{Tool: model.Tool{Name: "permaudit", Version: "memprof"}, RunID: "memprof"})
+	if err != nil {
+		return err
+	}
+	if err := profile(filepath.Join(dir, "after-audit.pprof"), "after the audit", len(res.Run.Observations)); err != nil {
+		return err
+	}
+	for _, f := range formats {
+		w, err := report.WriterFor(f)
+		if err != nil {
+			return err
+		}
+		out, err := os.Create(filepath.Join(dir, "out."+f))
+		if err != nil {
+			return err
+		}
+		err = w.Write(out, res.Run)
+		out.Close()
+		if err != nil {
+			return err
+		}
+		if err := profile(filepath.Join(dir, "after-"+f+".pprof"), "after writing "+f, len(res.Run.Observations)); err != nil {
+			return err
+		}
+	}
+	runtime.KeepAlive(res)
+	return nil
+}
+
+// profile writes a heap profile to file and prints the live heap.
+func profile(file, when string, cells int) error {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	fmt.Fprintf(os.Stderr, "%s: live heap %d MB (%d bytes per cell of %d), heap obtained from the OS %d MB\n",
+		when, m.HeapAlloc>>20, int(m.HeapAlloc)/max(cells, 1), cells, m.HeapSys>>20)
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(io.Writer(f), 0)
+}

@@ -1,0 +1,42 @@
+package crawl
+
+import (
+	"unique"
+
+	"github.com/permaudit/permaudit/judge"
+	"github.com/permaudit/permaudit/model"
+)
+
+// dropNonEvidence drops from obs, before the run holds it, what is kept
+// only as evidence where it cannot be any (run schema v2, docs/design.md
+// "Memory"): the excerpt of an allowed answer the matrix passes (the
+// canaries compare denials only, so such a cell stays a pass; the judge
+// drops the excerpts of the other pass cells once canaries are
+// compared), and the digest without ids when it equals the body's
+// digest (the canaries then read the body's). The few texts many
+// observations repeat (the class's why, the content type, the role, the
+// method), and the excerpt and digest of a denial, become one shared
+// string each (unique.Make).
+func dropNonEvidence(job probeJob, obs *model.Observation) {
+	obs.Why = unique.Make(obs.Why).Value()
+	obs.ContentType = unique.Make(obs.ContentType).Value()
+	obs.Role = unique.Make(obs.Role).Value()
+	obs.Method = unique.Make(obs.Method).Value()
+	if obs.BodySHA256WithoutIDs == obs.BodySHA256 {
+		obs.BodySHA256WithoutIDs = ""
+	}
+	if obs.Class != model.Allowed {
+		// A denial's body is most often the same page for every URL (a
+		// login page, "403 Forbidden"): one excerpt and one digest for
+		// them all. Kept, since the canaries may yet make it evidence.
+		obs.Excerpt = unique.Make(obs.Excerpt).Value()
+		obs.BodySHA256 = unique.Make(obs.BodySHA256).Value()
+		return
+	}
+	if job.canaryOf != "" || obs.Excerpt == "" {
+		return
+	}
+	if v, _ := judge.Decide(job.exp, *obs); v == model.Pass {
+		obs.Excerpt = ""
+	}
+}

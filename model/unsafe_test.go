@@ -1,0 +1,5 @@
+package model
+
+import "unsafe"
+
+func unsafeData(s string) *byte { return unsafe.StringData(s) }
