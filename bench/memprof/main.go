@@ -1,8 +1,9 @@
 // Command memprof audits a target as `permaudit audit` does and writes
 // heap profiles where the run's memory is held: after the audit (the run
 // judged, before any output) and after writing the outputs, with the peak
-// heap and the run's size. It is how docs/design.md's "Outputs at scale"
-// figures were found; not part of .ci/run.
+// heap and the run's size, and a CPU profile of the audit (cpu.pprof). It
+// is how docs/design.md's "Outputs at scale" figures were found; not part
+// of .ci/run.
 //
 //	go run ./bench/memprof -c cfg.yaml -dir /tmp/prof -out json,sarif,csv,junit,text
 //	go tool pprof -sample_index=inuse_space -top /tmp/prof/after-audit.pprof
@@ -41,7 +42,16 @@ func run(cfgPath, dir string, formats []string) error {
 	if err != nil {
 		return err
 	}
+	cpu, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+	if err != nil {
+		return err
+	}
+	defer cpu.Close()
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		return err
+	}
 	res, err := audit.Run(context.Background(), cfg, audit.Options{Tool: model.Tool{Name: "permaudit", Version: "memprof"}, RunID: "memprof"})
+	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
