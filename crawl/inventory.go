@@ -198,42 +198,7 @@ func capTemplates(entries map[model.Endpoint]*model.Entry, roleOrder []string, m
 	for _, e := range entries {
 		groups[e.Template] = append(groups[e.Template], e)
 	}
-	var drop []model.Endpoint
-	for _, g := range groups {
-		if len(g) <= max {
-			continue
-		}
-		sort.Slice(g, func(i, j int) bool { return g[i].Endpoint.Less(g[j].Endpoint) })
-		keep := map[model.Endpoint]bool{}
-		for _, e := range g {
-			if slices.ContainsFunc(e.Sources, exemptFromCap) {
-				keep[e.Endpoint] = true
-			}
-		}
-		for _, role := range roleOrder {
-			if len(keep) >= max {
-				break
-			}
-			for _, e := range g {
-				if slices.Contains(e.FoundBy, role) {
-					keep[e.Endpoint] = true
-					break
-				}
-			}
-		}
-		for _, e := range g {
-			if len(keep) >= max {
-				break
-			}
-			keep[e.Endpoint] = true
-		}
-		for _, e := range g {
-			if !keep[e.Endpoint] {
-				drop = append(drop, e.Endpoint)
-			}
-		}
-	}
-	return drop
+	return capGroups(groups, roleOrder, max, false)
 }
 
 // capVariants returns the endpoints to drop so that no path (method and
@@ -254,6 +219,14 @@ func capVariants(entries map[model.Endpoint]*model.Entry, roleOrder []string, ma
 			groups[g] = append(groups[g], e)
 		}
 	}
+	return capGroups(groups, roleOrder, max, true)
+}
+
+// capGroups returns the endpoints of each group beyond max, keeping, in
+// URL order: those a user named (never dropped), with byKeySet the first
+// of each set of query keys while fewer than max sets are kept, each
+// finding role's first in role order, then the first ones.
+func capGroups(groups map[string][]*model.Entry, roleOrder []string, max int, byKeySet bool) []model.Endpoint {
 	var drop []model.Endpoint
 	for _, g := range groups {
 		if len(g) <= max {
@@ -266,15 +239,17 @@ func capVariants(entries map[model.Endpoint]*model.Entry, roleOrder []string, ma
 				keep[e.Endpoint] = true
 			}
 		}
-		sets := map[string]bool{}
-		for _, e := range g {
-			u, err := url.Parse(e.URL)
-			if err != nil {
-				continue
-			}
-			if ks := queryKeys(u); !sets[ks] && len(sets) < max {
-				sets[ks] = true
-				keep[e.Endpoint] = true
+		if byKeySet {
+			sets := map[string]bool{}
+			for _, e := range g {
+				u, err := url.Parse(e.URL)
+				if err != nil {
+					continue
+				}
+				if ks := queryKeys(u); !sets[ks] && len(sets) < max {
+					sets[ks] = true
+					keep[e.Endpoint] = true
+				}
 			}
 		}
 		for _, role := range roleOrder {

@@ -410,24 +410,33 @@ func (w *walker) commandLogin(n *yaml.Node, path string) *CommandLogin {
 	return cl
 }
 
-// logout reads a role's logout request; hasFlow says the role signs in
-// with a flow, without which there is no session of the audit's to end.
-func (w *walker) logout(n *yaml.Node, path string, hasFlow bool) *Logout {
-	l := &Logout{Method: "GET"}
-	f := w.Fields(n, path, "method", "url", "body", "headers")
-	var ok bool
-	l.URL, ok = w.requiredInScope(f, n, path, "url", "the request that ends the session, such as /logout")
+// request reads the request fields a check and a logout share: url
+// (required, in scope; hint says what it is), method (default GET), body
+// and headers.
+func (w *walker) request(f map[string]*yaml.Node, n *yaml.Node, path, hint string) (method, u, body string, headers map[string]string, ok bool) {
+	method = "GET"
+	u, ok = w.requiredInScope(f, n, path, "url", hint)
 	if mn := f["method"]; mn != nil {
 		m, good := w.method(mn, join(path, "method"))
-		l.Method, ok = m, ok && good
+		method, ok = m, ok && good
 	}
 	if bn := f["body"]; bn != nil {
 		s, good := w.Str(bn, join(path, "body"))
-		l.Body, ok = s, ok && good
+		body, ok = s, ok && good
 	}
 	if hn := f["headers"]; hn != nil {
-		l.Headers = w.headerMap(hn, join(path, "headers"), false)
+		headers = w.headerMap(hn, join(path, "headers"), false)
 	}
+	return method, u, body, headers, ok
+}
+
+// logout reads a role's logout request; hasFlow says the role signs in
+// with a flow, without which there is no session of the audit's to end.
+func (w *walker) logout(n *yaml.Node, path string, hasFlow bool) *Logout {
+	l := &Logout{}
+	f := w.Fields(n, path, "method", "url", "body", "headers")
+	var ok bool
+	l.Method, l.URL, l.Body, l.Headers, ok = w.request(f, n, path, "the request that ends the session, such as /logout")
 	if !hasFlow {
 		w.Errorf(n, path, "logout ends a session the audit signed in with a flow (form, json, oauth2 or command); a session given as static credentials is never ended: remove logout, or sign in with a flow")
 		ok = false
@@ -439,21 +448,10 @@ func (w *walker) logout(n *yaml.Node, path string, hasFlow bool) *Logout {
 }
 
 func (w *walker) check(n *yaml.Node, path string) *Check {
-	c := &Check{Method: "GET"}
+	c := &Check{}
 	f := w.Fields(n, path, "method", "url", "body", "headers", "status", "contains", "logged_out", "proves_session")
 	var ok bool
-	c.URL, ok = w.requiredInScope(f, n, path, "url", "a page only a signed-in role sees, such as /api/me")
-	if mn := f["method"]; mn != nil {
-		m, good := w.method(mn, join(path, "method"))
-		c.Method, ok = m, ok && good
-	}
-	if bn := f["body"]; bn != nil {
-		s, good := w.Str(bn, join(path, "body"))
-		c.Body, ok = s, ok && good
-	}
-	if hn := f["headers"]; hn != nil {
-		c.Headers = w.headerMap(hn, join(path, "headers"), false)
-	}
+	c.Method, c.URL, c.Body, c.Headers, ok = w.request(f, n, path, "a page only a signed-in role sees, such as /api/me")
 	if sn := f["status"]; sn != nil {
 		v, good := w.Int(sn, join(path, "status"), 100, 599)
 		c.Status, ok = int(v), ok && good

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/model"
-	"github.com/permaudit/permaudit/report"
 )
 
 // The DokuWiki integration suite (testdata/dokuwiki/README.md): a real,
@@ -300,53 +298,16 @@ func dwSignedInSessions(t *testing.T, dir string) []string {
 
 func auditDokuWiki(t *testing.T, base string) (int, *model.Run, string) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "run.json")
-	args := []string{"audit", "-c", filepath.Join(dwDir, "permaudit.yaml"), "--target", base, "--out", "json=" + path}
-	for _, format := range report.Formats() {
-		if format != "json" && format != "text" {
-			args = append(args, "--out", format+"="+filepath.Join(dir, "run."+format))
-		}
-	}
-	var out, errb bytes.Buffer
-	tty := false
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	code := run(ctx, args, ioStreams{
-		Out: &out, Err: &errb, TTY: &tty,
-		Env: func(k string) (string, bool) { v, ok := dwPasswords[k]; return v, ok },
-	})
-	printed := out.String() + errb.String()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("audit exited %d without a run: %v\n%s", code, err, printed)
-	}
-	defer f.Close()
-	r, err := model.ReadRun(f)
-	if err != nil {
-		t.Fatalf("read run: %v", err)
-	}
-	outputs := []string{printed}
-	written, _ := filepath.Glob(filepath.Join(dir, "run.*"))
-	for _, w := range written {
-		data, err := os.ReadFile(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		outputs = append(outputs, string(data))
-	}
-	for i, o := range outputs {
+	a := auditFixture(t, filepath.Join(dwDir, "permaudit.yaml"), base, dwPasswords, 8*time.Minute)
+	for i, o := range a.outputs {
 		for name, pw := range dwPasswords {
 			if strings.Contains(o, pw) {
 				t.Errorf("output %d shows the password of %s", i, name)
 			}
 		}
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("the audit took more than 8 minutes")
+	if len(a.run.Inventory.Entries) == 0 {
+		t.Fatalf("empty inventory\n%s", a.printed)
 	}
-	if len(r.Inventory.Entries) == 0 {
-		t.Fatalf("empty inventory\n%s", printed)
-	}
-	return code, r, printed
+	return a.code, a.run, a.printed
 }

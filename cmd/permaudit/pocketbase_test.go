@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"github.com/permaudit/permaudit/model"
-	"github.com/permaudit/permaudit/report"
 )
 
 // The PocketBase integration suite (testdata/pocketbase/README.md): a real
@@ -459,51 +457,9 @@ func servePocketBase(t *testing.T, bin, dir, loosen string) (string, error) {
 // run and everything printed.
 func auditPocketBase(t *testing.T, pb *pocketBase) (int, *model.Run, string) {
 	t.Helper()
-	env := pb.Passwords
-	dir := t.TempDir()
-	path := filepath.Join(dir, "run.json")
-	args := []string{"audit", "-c", filepath.Join(pbDir, "permaudit.yaml"), "--target", pb.URL, "--out", "json=" + path}
-	// Every other output too, for the secrets check.
-	for _, format := range report.Formats() {
-		if format != "json" && format != "text" {
-			args = append(args, "--out", format+"="+filepath.Join(dir, "run."+format))
-		}
-	}
-	var out, errb bytes.Buffer
-	tty := false
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	code := run(ctx, args, ioStreams{
-		Out: &out, Err: &errb, TTY: &tty,
-		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-	})
-	printed := out.String() + errb.String()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("audit exited %d without a run: %v\n%s", code, err, printed)
-	}
-	defer f.Close()
-	r, err := model.ReadRun(f)
-	if err != nil {
-		t.Fatalf("read run: %v", err)
-	}
-	outputs := []string{printed}
-	written, _ := filepath.Glob(filepath.Join(dir, "run.*"))
-	if len(written) != len(report.Formats())-1 {
-		t.Errorf("outputs written: %q, want one of each format but text", written)
-	}
-	for _, w := range written {
-		data, err := os.ReadFile(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		outputs = append(outputs, string(data))
-	}
-	checkNoSecrets(t, pb, outputs...)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("the audit took more than 2 minutes")
-	}
-	return code, r, printed
+	a := auditFixture(t, filepath.Join(pbDir, "permaudit.yaml"), pb.URL, pb.Passwords, 2*time.Minute)
+	checkNoSecrets(t, pb, a.outputs...)
+	return a.code, a.run, a.printed
 }
 
 // pbJWT is a token PocketBase issues: a JWT, whose header and payload
