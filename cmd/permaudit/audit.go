@@ -1,14 +1,16 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -349,30 +351,77 @@ func auditErr(err error) error {
 }
 
 // writeOutputs renders every output; one that fails does not stop the
-// others, and the error names each that failed. With io.Redact, the run's
+// others, and the error names each that failed. With ios.Redact, the run's
 // strings are redacted first (report.RedactRun): no known secret reaches
 // any output, and no output's structure depends on what the secrets are.
-func writeOutputs(run *model.Run, outs []output, io ioStreams) error {
-	report.RedactRun(run, io.Redact)
+// Each output streams to its file (writeFileAtomic), never whole in
+// memory: at a million cells, the run JSON alone is half a gigabyte.
+func writeOutputs(run *model.Run, outs []output, ios ioStreams) error {
+	report.RedactRun(run, ios.Redact)
 	var errs []error
 	for _, o := range outs {
-		var buf bytes.Buffer
-		if err := o.W.Write(&buf, run); err != nil {
-			errs = append(errs, fmt.Errorf("output %s=%s: %w", o.Format, o.Path, err))
-			continue
-		}
 		if o.Path == "-" {
-			if _, err := io.Out.Write(buf.Bytes()); err != nil {
+			w := bufio.NewWriterSize(ios.Out, 64<<10)
+			err := o.W.Write(w, run)
+			if err == nil {
+				err = w.Flush()
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("output %s to stdout: %w", o.Format, err))
 			}
 			continue
 		}
-		if err := os.WriteFile(o.Path, buf.Bytes(), 0o644); err != nil {
-			errs = append(errs, fmt.Errorf("output %s: %w", o.Format, err))
+		if err := writeFileAtomic(o.Path, func(w io.Writer) error { return o.W.Write(w, run) }); err != nil {
+			errs = append(errs, fmt.Errorf("output %s=%s: %w", o.Format, o.Path, err))
 		}
 	}
 	if len(errs) > 0 {
 		return &exitError{code: exitUsage, err: errors.Join(errs...)}
 	}
 	return nil
+}
+
+// writeFileAtomic writes path with write, streamed through a buffer to a
+// temporary file beside it that replaces path only once write and the
+// file's close succeeded: a writer that fails leaves the file as it was,
+// never half written. The file is readable by all (0644), as reports are
+// meant to be shared. A path that is no regular file (/dev/stdout, a
+// pipe) is written in place.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriterSize(f, 64<<10)
+		err = write(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		return errors.Join(err, f.Close())
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	w := bufio.NewWriterSize(f, 64<<10)
+	if err = write(w); err != nil {
+		return err
+	}
+	if err = w.Flush(); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
