@@ -3,15 +3,16 @@ package crawl
 import (
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
 	"github.com/permaudit/permaudit/session"
 )
 
 // checkBody makes the body checks the matrix sets for job's endpoint and
-// role (job.exp) on the full answer, before the body is reduced to an
-// excerpt. It returns nil when the rule does not allow the role or has no
-// check for it: a denied role's allowed answer is a leak whatever its body.
-func (p *prober) checkBody(job probeJob, a *answer) []model.BodyCheckResult {
-	exp := job.exp
+// role (exp, the job's expectation) on the full answer, before the body
+// is reduced to an excerpt. It returns nil when the rule does not allow
+// the role or has no check for it: a denied role's allowed answer is a
+// leak whatever its body.
+func (p *prober) checkBody(job probeJob, exp roles.Expectation, a *answer) []model.BodyCheckResult {
 	if !exp.Allow || len(exp.Body) == 0 {
 		return nil
 	}

@@ -60,7 +60,7 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 		t, seen := targets[j.ep.URL]
 		if !seen {
 			var ok bool
-			if t, ok = judge.CanaryTarget(cfg, j.ep.Method, j.u, j.sess.Name(), vars, j.exp.RuleIdx); !ok {
+			if t, ok = judge.CanaryTarget(cfg, j.ep.Method, j.u, j.sess.Name(), vars, int(j.rule)); !ok {
 				t = judge.Target{}
 			}
 			targets[j.ep.URL] = t
@@ -71,7 +71,7 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 		if t.Group == "" {
 			continue
 		}
-		if !j.exp.Allow && !j.exp.Unmapped {
+		if exp := j.expect(cfg); !exp.Allow && !exp.Unmapped {
 			if denied[t.Group] == nil {
 				denied[t.Group] = map[string]bool{}
 			}
@@ -112,7 +112,7 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 			}
 			for _, c := range canaries {
 				exp := cfg.Expect(http.MethodGet, c, s.Name(), vars)
-				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, canaryOf: sample.ep.URL, target: sample.t, exp: exp})
+				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, rule: int32(exp.RuleIdx), canary: &canaryJob{of: sample.ep.URL, target: sample.t}})
 			}
 		}
 	}
@@ -240,7 +240,7 @@ type siblingKey struct{ group, role string }
 // of its group (compareMissing); the last answer of a canary wins (a
 // request repeated after a renewal).
 func (p *prober) keepCanaryShape(job probeJob, obs model.Observation, body []byte) {
-	ids := append(model.IDParts(obs.URL), targetValue(obs.URL, job.target))
+	ids := append(model.IDParts(obs.URL), targetValue(obs.URL, job.canary.target))
 	shape := judge.ShapeOf(string(body), ids)
 	key := shape.Key()
 	p.canaryMu.Lock()
@@ -279,23 +279,23 @@ func targetValue(rawURL string, t judge.Target) string {
 
 // pairSiblings gathers, once the canaries are answered, the two shapes of
 // each group and role whose canaries were both denied alike.
-func (p *prober) pairSiblings(jobs []probeJob, results []model.Observation, finished []bool) {
+func (p *prober) pairSiblings(jobs []probeJob, results []model.Cell, finished []bool) {
 	type pending struct {
 		obs    []model.Observation
 		shapes []*judge.Shape
 	}
 	byKey := map[siblingKey]*pending{}
 	for i, j := range jobs {
-		if j.canaryOf == "" || !finished[i] {
+		if j.canary == nil || !finished[i] {
 			continue
 		}
-		k := siblingKey{j.target.Group, j.sess.Name()}
+		k := siblingKey{j.canary.target.Group, j.sess.Name()}
 		pd := byKey[k]
 		if pd == nil {
 			pd = &pending{}
 			byKey[k] = pd
 		}
-		pd.obs = append(pd.obs, results[i])
+		pd.obs = append(pd.obs, results[i].Observation)
 		pd.shapes = append(pd.shapes, p.canaryShapes[results[i].URL+"\x00"+results[i].Role])
 	}
 	p.siblings = map[siblingKey][2]*judge.Shape{}
@@ -317,10 +317,13 @@ func (p *prober) pairSiblings(jobs []probeJob, results []model.Observation, fini
 // hasSiblings reports whether a denial of job is compared with missing
 // siblings (compareMissing): its group has them for its role.
 func (p *prober) hasSiblings(job probeJob) bool {
-	if len(p.siblings) == 0 || job.canaryOf != "" || job.exp.Allow || job.exp.Unmapped {
+	if len(p.siblings) == 0 || job.canary != nil || job.rule == noRule {
 		return false
 	}
-	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, job.exp.RuleIdx)
+	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
+		return false
+	}
+	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, int(job.rule))
 	if !ok {
 		return false
 	}
@@ -329,14 +332,17 @@ func (p *prober) hasSiblings(job probeJob) bool {
 }
 
 func (p *prober) compareMissing(job probeJob, obs *model.Observation, body []byte) {
-	if job.canaryOf != "" {
+	if job.canary != nil {
 		p.keepCanaryShape(job, *obs, body)
 		return
 	}
-	if len(p.siblings) == 0 || !judge.IsDenial(obs.Class) || job.exp.Allow || job.exp.Unmapped {
+	if len(p.siblings) == 0 || !judge.IsDenial(obs.Class) || job.rule == noRule {
 		return
 	}
-	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, job.exp.RuleIdx)
+	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
+		return
+	}
+	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, int(job.rule))
 	if !ok {
 		return
 	}

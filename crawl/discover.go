@@ -246,7 +246,7 @@ func (rc *roleCrawl) observe(p *page, r *colly.Response, h http.Header, body []b
 		return nil
 	}
 	obs := &model.Observation{Endpoint: model.Endpoint{Method: http.MethodGet, URL: p.url.String()}, Role: rc.sess.Name()}
-	rc.obsv.final(obs, probeJob{ep: obs.Endpoint, u: p.url, sess: rc.sess}, p.url, a, h.Get("Location"), why)
+	rc.obsv.final(obs, probeJob{ep: obs.Endpoint, u: p.url, sess: rc.sess, rule: noRule}, p.url, a, h.Get("Location"), why)
 	obs.Latency = time.Since(p.start)
 	return obs
 }

@@ -5,19 +5,20 @@ import (
 
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/roles"
 )
 
-// dropNonEvidence drops from obs, before the run holds it, what is kept
-// only as evidence where it cannot be any (run schema v2, docs/design.md
-// "Memory"): the excerpt of an allowed answer the matrix passes (the
-// canaries compare denials only, so such a cell stays a pass; the judge
-// drops the excerpts of the other pass cells once canaries are
-// compared), and the digest without ids when it equals the body's
-// digest (the canaries then read the body's). The few texts many
-// observations repeat (the class's why, the content type, the role, the
-// method), and the excerpt and digest of a denial, become one shared
-// string each (unique.Make).
-func dropNonEvidence(job probeJob, obs *model.Observation) {
+// dropNonEvidence drops from obs (job's answer, exp its expectation),
+// before the run holds it, what is kept only as evidence where it cannot
+// be any (run schema v2, docs/design.md "Memory"): the excerpt of an
+// allowed answer the matrix passes (the canaries compare denials only, so
+// such a cell stays a pass; the judge drops the excerpts of the other
+// pass cells once canaries are compared), and the digest without ids
+// when it equals the body's digest (the canaries then read the body's).
+// The few texts many observations repeat (the class's why, the content
+// type, the role, the method), and the excerpt and digest of a denial,
+// become one shared string each (unique.Make).
+func dropNonEvidence(job probeJob, exp roles.Expectation, obs *model.Observation) {
 	obs.Why = unique.Make(obs.Why).Value()
 	obs.ContentType = unique.Make(obs.ContentType).Value()
 	obs.Role = unique.Make(obs.Role).Value()
@@ -33,10 +34,10 @@ func dropNonEvidence(job probeJob, obs *model.Observation) {
 		obs.BodySHA256 = unique.Make(obs.BodySHA256).Value()
 		return
 	}
-	if job.canaryOf != "" || obs.Excerpt == "" {
+	if job.canary != nil || obs.Excerpt == "" {
 		return
 	}
-	if v, _ := judge.Decide(job.exp, *obs); v == model.Pass {
+	if v, _ := judge.Decide(exp, *obs); v == model.Pass {
 		obs.Excerpt = ""
 	}
 }

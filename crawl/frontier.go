@@ -199,7 +199,7 @@ func feedOrder(endpoints []model.Endpoint, jobs []probeJob) []int {
 	order := make([]int, len(jobs))
 	for i, j := range jobs {
 		order[i] = i
-		if j.canaryOf != "" {
+		if j.canary != nil {
 			rank[i] = len(endpoints)
 		} else {
 			rank[i] = pos[j.ep]

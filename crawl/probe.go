@@ -27,22 +27,53 @@ const (
 	excerptLen = 512
 )
 
-// probeJob is one endpoint requested as one role.
+// probeJob is one endpoint requested as one role. A run holds one per
+// cell until judging, so it keeps what the matrix says of the cell as the
+// rule's index only (expect): 64 bytes, not 216.
 type probeJob struct {
 	ep   model.Endpoint
 	u    *url.URL
 	sess *session.Session
-	// canaryOf is set for existence canaries (canary.go): the endpoint
-	// whose non-existent sibling ep is.
-	canaryOf string
-	// exp is what the matrix expects of ep as the role, looked up once
-	// when the job is made: choosing canaries and the body checks read it.
-	exp roles.Expectation
-	// target, for a canary, is the value of canaryOf it changes.
+	// rule is the index of the matrix rule that decides ep as the role
+	// (roles.Expectation.RuleIdx; 0 the default), looked up once when the
+	// job is made; noRule for an answer discovery reads (answers.go),
+	// which has no expectation: no body checks, nothing compared.
+	rule int32
+	// canary is set for existence canaries only (canary.go).
+	canary *canaryJob
+}
+
+// noRule is the rule of a job without an expectation (probeJob.rule).
+const noRule = -1
+
+// canaryJob is what an existence canary's job holds besides its request.
+type canaryJob struct {
+	// of is the endpoint whose non-existent sibling the canary requests.
+	of string
+	// target is the value of of that the canary changes.
 	target judge.Target
 }
 
-func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
+// expect is what the matrix expects of job's cell: its rule's
+// expectation for the job's role (roles.Config.ExpectRule); the zero
+// expectation for noRule.
+func (job probeJob) expect(cfg *roles.Config) roles.Expectation {
+	if job.rule == noRule {
+		return roles.Expectation{}
+	}
+	return cfg.ExpectRule(int(job.rule), job.sess.Name())
+}
+
+// canaryOf is the endpoint a canary job is the sibling of; "" for any
+// other job.
+func (job probeJob) canaryOf() string {
+	if job.canary == nil {
+		return ""
+	}
+	return job.canary.of
+}
+
+func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Cell, error) {
 	opts, lim, err := prepare(opts)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
@@ -52,7 +83,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	eps := append([]model.Endpoint(nil), endpoints...)
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Less(eps[j]) })
 	vars := opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
-	var jobs []probeJob
+	jobs := make([]probeJob, 0, len(eps)*len(opts.Sessions)) // at a million cells, growing it would copy 100 MB
 	for i, ep := range eps {
 		if i > 0 && ep == eps[i-1] {
 			continue
@@ -68,7 +99,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		}
 		for _, s := range opts.Sessions {
 			exp := opts.Config.Expect(ep.Method, u, s.Name(), vars)
-			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s, exp: exp})
+			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s, rule: int32(exp.RuleIdx)})
 		}
 	}
 	nCells := len(jobs)
@@ -83,12 +114,14 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 	p.sessions = sessionsByName(opts.Sessions)
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
-	results := make([]model.Observation, len(jobs))
+	results := make([]model.Cell, len(jobs)) // the judge fills the rest of each cell
+
 	finished := make([]bool, len(jobs))
 	record := func(i int, obs model.Observation) {
-		dropNonEvidence(jobs[i], &obs) // evidence.go
-		results[i], finished[i] = obs, true
-		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], obs))
+		exp := jobs[i].expect(p.cfg)
+		dropNonEvidence(jobs[i], exp, &obs) // evidence.go
+		results[i].Observation, finished[i] = obs, true
+		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], exp, obs))
 	}
 	// pass probes the jobs idx names, and confirms what waits for a
 	// session check before it returns.
@@ -140,13 +173,14 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	p.settle(results, finished)
 	log.Info("probe phase done", "cells", len(jobs))
 
-	out := results[:0] // in place: one slice of observations, not two
-	for i, o := range results {
+	out := results[:0] // in place: one slice of cells, not two
+	for i := range results {
 		if finished[i] {
-			o.CanaryOf = jobs[i].canaryOf
-			out = append(out, o)
+			results[i].CanaryOf = jobs[i].canaryOf()
+			out = append(out, results[i])
 		}
 	}
+	clear(results[len(out):])
 	return out, ctx.Err()
 }
 
@@ -226,7 +260,7 @@ func (p *prober) final(obs *model.Observation, job probeJob, cur *url.URL, a *an
 	p.describe(obs, a, loc)
 	p.compareMissing(job, obs, a.body)
 	if obs.Class == model.Allowed {
-		obs.BodyChecks = p.checkBody(job, a)
+		obs.BodyChecks = p.checkBody(job, job.expect(p.cfg), a)
 	}
 }
 
@@ -349,11 +383,14 @@ func excerpt(body []byte, secrets *roles.Redactor) string {
 // answer's place among the role's checks, as probeKept does, so that a
 // session lost later still turns it into an error (settle).
 func (p *prober) reuse(a *Answers, i int, job probeJob) (model.Observation, bool) {
-	if a == nil || job.canaryOf != "" {
+	if a == nil || job.canary != nil {
 		return model.Observation{}, false
 	}
 	seen, ok := a.take(job.ep, job.sess.Name())
-	if !ok || seen.gen != job.sess.Generation() || seen.obs.Class == model.Error || job.exp.Allow && len(job.exp.Body) > 0 ||
+	if !ok || seen.gen != job.sess.Generation() || seen.obs.Class == model.Error {
+		return model.Observation{}, false
+	}
+	if exp := job.expect(p.cfg); exp.Allow && len(exp.Body) > 0 ||
 		p.keep.k.Ends(job.sess.Name(), job.ep) || judge.IsDenial(seen.obs.Class) && p.hasSiblings(job) {
 		return model.Observation{}, false
 	}
@@ -365,10 +402,10 @@ func (p *prober) reuse(a *Answers, i int, job probeJob) (model.Observation, bool
 // provisionalFinding reports whether obs, decided alone against its
 // job's expectation, is a finding: for progress lines only (canaries are
 // compared by the judge once the run is whole).
-func provisionalFinding(job probeJob, obs model.Observation) bool {
-	if job.canaryOf != "" {
+func provisionalFinding(job probeJob, exp roles.Expectation, obs model.Observation) bool {
+	if job.canary != nil {
 		return false
 	}
-	v, _ := judge.Decide(job.exp, obs)
+	v, _ := judge.Decide(exp, obs)
 	return v.IsFinding()
 }

@@ -110,6 +110,10 @@ func FuzzCompiledMatrix(f *testing.F) {
 					if !reflect.DeepEqual(got, want) {
 						t.Fatalf("%s %v as %s: compiled %+v, scan %+v\nrules: %s", method, u, role, got, want, describeRules(c))
 					}
+					// The rule's index alone gives the expectation back.
+					if again := c.ExpectRule(got.RuleIdx, role); !reflect.DeepEqual(again, got) {
+						t.Fatalf("%s %v as %s: ExpectRule(%d) %+v, Expect %+v\nrules: %s", method, u, role, got.RuleIdx, again, got, describeRules(c))
+					}
 					// Matching names every rule that matches, the first
 					// (Expect's) among them.
 					all := map[int]bool{}

@@ -85,6 +85,32 @@ func expectation(c *Config, r *Rule, name, role string) Expectation {
 	return e
 }
 
+// ExpectRule returns what the matrix rule with Index index (0: the
+// default) says of role: what Expect returns for a request that rule is
+// the first to match. It is how a caller that keeps only the rule's index
+// of a lookup (crawl's probe jobs, a million of them) gets the rest back
+// without matching again. The expectation shares the rule's denial forms,
+// which the caller must not change.
+func (c *Config) ExpectRule(index int, role string) Expectation {
+	if index <= 0 || index > len(c.Matrix.Rules) {
+		return defaultExpectation(c)
+	}
+	x := c.matrixIndex()
+	r := &x.rules[index-1]
+	e := Expectation{Rule: x.names[index-1], RuleIdx: r.Index}
+	if c.Allows(r.Allow, role) {
+		e.Allow = true
+		for _, chk := range r.Body {
+			if chk.AppliesTo(role) {
+				e.Body = append(e.Body, chk)
+			}
+		}
+	} else {
+		e.DenyAs = r.DenyFormsFor(role)
+	}
+	return e
+}
+
 func defaultExpectation(c *Config) Expectation {
 	if c.Matrix.Default == "unmapped" {
 		return Expectation{Rule: "default", Unmapped: true}
@@ -105,8 +131,11 @@ func (c *Config) staticVar(role, name string) (string, bool) {
 // allows walks role's inheritance breadth first; a cycle (a config error
 // Load rejects) cannot loop.
 func allows(c *Config, allow []string, role string) bool {
-	if slices.Contains(allow, "*") {
+	if slices.Contains(allow, "*") || slices.Contains(allow, role) {
 		return true
+	}
+	if r := c.Role(role); r == nil || len(r.Inherits) == 0 {
+		return false // the common case, without the walk's allocations
 	}
 	seen := map[string]bool{}
 	queue := []string{role}
