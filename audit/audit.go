@@ -258,10 +258,10 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	if opts.Shard.Count > 0 {
 		run.Shard = &g.shard
 	}
-	var obs []model.Observation
+	var obs []model.Cell // observations, completed in place by the judge
 	if ctx.Err() == nil {
 		copts.Sessions = probeSessions
-		obs, err = crawl.Probe(crawl.WithPhase(ctx, crawl.PhaseProbe), copts, endpoints)
+		obs, err = crawl.ProbeCells(crawl.WithPhase(ctx, crawl.PhaseProbe), copts, endpoints)
 		if err != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("probe: %w", err)
 		}
@@ -281,7 +281,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	run.Traffic = &traffic
 	keeper.AddSkips(&run.Inventory)
 	sessionInfo(run, cfg, secrets, sessions, failed, keeper)
-	judge.Judge(run, cfg, obs)
+	judge.JudgeCells(run, cfg, obs)
 	for _, b := range judge.BroadRules(run, cfg) {
 		log.Warn(b.Warning(), "line", b.Rule.Line)
 	}

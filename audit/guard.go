@@ -153,7 +153,7 @@ func (g *guard) noteDiscoveryCut(dctx context.Context) {
 // unprobed lists in inv.Left, per path, the endpoints the probe phase was
 // given and never observed: a stopped run (the maximum duration, a
 // signal) leaves the end of crawl.ProbeOrder.
-func (g *guard) unprobed(inv *model.Inventory, eps []model.Endpoint, obs []model.Observation) {
+func (g *guard) unprobed(inv *model.Inventory, eps []model.Endpoint, obs []model.Cell) {
 	if g.ctx.Err() == nil || g.dry {
 		return
 	}

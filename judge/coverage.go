@@ -84,7 +84,7 @@ func coverageOf(run *model.Run, names []string) *model.Coverage {
 //     whatever the crawl finds.
 //
 // So a rule is never called dead because the run stopped before its URLs.
-func deadRules(run *model.Run, cfg *roles.Config, obs []model.Observation, matched map[int]bool, vars roles.Vars) {
+func deadRules(run *model.Run, cfg *roles.Config, matched map[int]bool, vars roles.Vars) {
 	if len(run.Observations) == 0 || len(run.Filters.Roles) > 0 || len(run.Filters.Only) > 0 {
 		return
 	}
@@ -92,7 +92,7 @@ func deadRules(run *model.Run, cfg *roles.Config, obs []model.Observation, match
 	discoveryCut := incomplete && run.Inventory.Cut.MaxRequests > 0
 	var unreached map[int]bool // rules that could decide an unprobed cell
 	if incomplete && !discoveryCut {
-		unreached = unprobedRules(run, cfg, obs, vars)
+		unreached = unprobedRules(run, cfg, vars)
 	}
 	for ri := range cfg.Matrix.Rules {
 		r := &cfg.Matrix.Rules[ri]
@@ -134,16 +134,14 @@ func deadRules(run *model.Run, cfg *roles.Config, obs []model.Observation, match
 // matches a cell the run did not probe: an inventory endpoint requested
 // as one of cfg's roles with no observation. Such a rule could have
 // decided that cell, so it is not known to be dead.
-func unprobedRules(run *model.Run, cfg *roles.Config, obs []model.Observation, vars roles.Vars) map[int]bool {
+func unprobedRules(run *model.Run, cfg *roles.Config, vars roles.Vars) map[int]bool {
 	type cell struct {
 		ep   model.Endpoint
 		role string
 	}
-	probed := make(map[cell]bool, len(obs))
-	for _, o := range obs {
-		if o.CanaryOf == "" { // a canary is no inventory endpoint
-			probed[cell{o.Endpoint, o.Role}] = true
-		}
+	probed := make(map[cell]bool, len(run.Observations)) // no canary: none is an inventory endpoint
+	for _, o := range run.Observations {
+		probed[cell{o.Endpoint, o.Role}] = true
 	}
 	out := map[int]bool{}
 	for _, e := range run.Inventory.Entries {

@@ -18,6 +18,20 @@ import (
 // none). Judge sends no request: a saved run can be judged again. The
 // package comment has the rules.
 func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
+	cells := make([]model.Cell, len(obs))
+	for i := range obs {
+		cells[i].Observation = obs[i]
+	}
+	JudgeCells(run, cfg, cells)
+}
+
+// JudgeCells is Judge on the observations of cells (crawl.ProbeCells),
+// filled in place: run.Observations becomes cells without the canaries,
+// each cell completed with its template, expectation, rule and verdict.
+// A run of a million cells then holds one slice of them while it is
+// judged, not a slice of observations and one of cells (docs/design.md,
+// "Outputs at scale"). The caller gives cells up.
+func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 	j := &judgement{
 		run:      run,
 		roleRank: map[string]int{},
@@ -29,9 +43,9 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	}
 	vars := cfg.VarsWith(Captured(run))
 	j.cfg, j.vars = cfg, vars
-	cells := j.takeCanaries(obs)
-	run.Observations = make([]model.Cell, 0, cells)
-	j.exps = make([]cellExp, 0, cells)
+	cells = j.takeCanaries(cells)
+	run.Observations = cells
+	j.exps = make([]cellExp, 0, len(cells))
 	run.Findings = []model.Finding{}
 	run.Notes = []model.Finding{}
 
@@ -40,19 +54,16 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 	// per rule, one text per expectation.
 	var in interner
 	matched := map[int]bool{}
-	for _, o := range obs {
-		if o.CanaryOf != "" {
-			continue // takeCanaries
-		}
-		i := len(run.Observations)
-		c := model.Cell{Observation: o, Template: in.template(o.Method, o.URL)}
+	for i := range cells {
+		o := &cells[i].Observation
+		c := &cells[i]
+		c.Template = in.template(o.Method, o.URL)
 		u, err := in.parse(o.URL)
 		if err != nil {
 			c.Expected = "unknown"
 			c.Verdict = model.ErrorVerdict
-			run.Observations = append(run.Observations, c)
 			j.exps = append(j.exps, cellExp{})
-			j.add(i, c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
+			j.add(i, *c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
 			continue
 		}
 		exp := cfg.Expect(o.Method, u, o.Role, vars)
@@ -61,20 +72,19 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		c.Expected = in.text(expectedString(exp))
 		method, role := o.Method, o.Role
 		look := func(to *url.URL) roles.Expectation { return cfg.Expect(method, to, role, vars) }
-		v, why := DecideAt(exp, o, look)
+		v, why := DecideAt(exp, *o, look)
 		c.Verdict = v
-		run.Observations = append(run.Observations, c)
 		j.exps = append(j.exps, cellExp{ruleIdx: int32(exp.RuleIdx), denies: !exp.Allow && !exp.Unmapped, hidesOnly: allHidden(exp.DenyAs)})
 
 		switch v {
 		case model.Pass:
 		case model.Unmapped:
-			j.group(j.unmapped, &j.unmappedOrder, i, c)
+			j.group(j.unmapped, &j.unmappedOrder, i, *c)
 		default:
-			j.add(i, c, v, why)
+			j.add(i, *c, v, why)
 		}
 		if o.Status == 401 && !o.WWWAuth {
-			j.group(j.noAuth, &j.noAuthOrder, i, c)
+			j.group(j.noAuth, &j.noAuthOrder, i, *c)
 		}
 	}
 
@@ -91,7 +101,7 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 		j.note(g, c, model.MissingWWWAuth, fmt.Sprintf("%s: 401 without a WWW-Authenticate header (RFC 9110 requires one; %s; roles: %s)",
 			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
 	}
-	deadRules(run, cfg, obs, matched, vars)
+	deadRules(run, cfg, matched, vars)
 
 	// A pass cell is no evidence: it keeps no excerpt (run schema v2),
 	// now that the canaries can no longer make it a finding.
