@@ -88,8 +88,9 @@ type headerView struct {
 	ConfigFile, ConfigFingerprint          string
 	Complete                               bool
 	Incomplete                             string
-	Outcome                                string // outcomePassed, outcomeFailed or outcomeIncomplete
+	Outcome                                string // outcomePassed, outcomeFailed, outcomeIncomplete or outcomeShard
 	Gate                                   string
+	Shard                                  string // "2/4" for a shard's run
 	Roles                                  []model.RoleInfo
 	FilterRoles, FilterOnly                string
 }
@@ -283,8 +284,11 @@ func buildHTMLView(r *model.Run) *htmlView {
 	v := &htmlView{
 		Title: "permaudit report: " + textout.Sanitize(r.Target),
 	}
-	if outcomeOf(r) == outcomeIncomplete {
+	switch outcomeOf(r) {
+	case outcomeIncomplete:
 		v.Title = "permaudit report (INCOMPLETE): " + textout.Sanitize(r.Target)
+	case outcomeShard:
+		v.Title = "permaudit report (SHARD " + r.Shard.String() + ", gates nothing): " + textout.Sanitize(r.Target)
 	}
 	roles := matrixRoles(r)
 	signIn := map[string]string{}
@@ -308,6 +312,7 @@ func buildHTMLView(r *model.Run) *htmlView {
 		Incomplete:        textout.Sanitize(r.Incomplete),
 		Outcome:           outcomeOf(r),
 		Gate:              strings.TrimPrefix(outcomeLine(r), "gate: "),
+		Shard:             shardName(r),
 		FilterRoles:       textout.Sanitize(strings.Join(r.Filters.Roles, ", ")),
 		FilterOnly:        textout.Sanitize(strings.Join(r.Filters.Only, ", ")),
 	}
@@ -528,4 +533,12 @@ func sanitizeBlock(s string) string {
 		lines[i] = strings.Join(parts, "\t")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shardName is "2/4" for a shard's run, "" for any other.
+func shardName(r *model.Run) string {
+	if r.Shard == nil {
+		return ""
+	}
+	return r.Shard.String()
 }

@@ -201,3 +201,41 @@ func TestHTMLListsWhatWasLeft(t *testing.T) {
 		t.Errorf("HTML lacks %q", want)
 	}
 }
+
+// TestShardRunSaysItGatesNothing: a shard's run (audit --shard) exits 0
+// whatever it found, since only the merged run gates; its report said
+// "gate: FAILED" all the same, and only stderr told otherwise. Every
+// headline now says the shard gates nothing, and how many findings the
+// gate would fail on in its slice.
+func TestShardRunSaysItGatesNothing(t *testing.T) {
+	r := fixedRun() // two findings the gate fails on
+	r.Shard = &model.Shard{Index: 2, Count: 4, Templates: 3, Endpoints: 5}
+	want := "gate: NOT APPLIED — shard 2/4 (complete) of a sharded audit gates nothing on its own; 2 findings the gate fails on in this slice; permaudit report merge joins the shards' runs and gates"
+	if got := outcomeLine(r); got != want {
+		t.Errorf("outcomeLine: got %q, want %q", got, want)
+	}
+	if got := exitCodeOf(r); got != 0 {
+		t.Errorf("exitCodeOf: got %d, want 0", got)
+	}
+	text := strings.TrimSpace(string(render(t, textWriter{}, r)))
+	if last := text[strings.LastIndex(text, "\n")+1:]; last != want {
+		t.Errorf("text: last line %q, want %q", last, want)
+	}
+	md := string(render(t, markdownWriter{}, r))
+	if head, _, _ := strings.Cut(md, "\n"); !strings.HasPrefix(head, "## ◐ permaudit: NOT APPLIED — shard 2/4") {
+		t.Errorf("markdown: headline %q", head)
+	}
+	html := string(render(t, htmlWriter{}, r))
+	for _, want := range []string{"<title>permaudit report (SHARD 2/4, gates nothing)", `<span class="shard">◐ SHARD 2/4: GATES NOTHING</span></h1>`, `<span class="shard gate">◐ NOT APPLIED — shard 2/4`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("html: want %q", want)
+		}
+	}
+	if strings.Contains(html, `class="bad gate"`) {
+		t.Error("html: a shard's gate shows as failed")
+	}
+	r.Complete, r.Incomplete = false, "interrupted"
+	if got := exitCodeOf(r); got != 130 {
+		t.Errorf("an interrupted shard: exitCodeOf %d, want 130", got)
+	}
+}

@@ -27,7 +27,7 @@ const markdownMaxRows = 50
 
 func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 	b := bufio.NewWriter(w)
-	sym := map[string]string{outcomeFailed: "✖", outcomeIncomplete: "⚠", outcomePassed: "✓"}[outcomeOf(r)]
+	sym := map[string]string{outcomeFailed: "✖", outcomeIncomplete: "⚠", outcomePassed: "✓", outcomeShard: "◐"}[outcomeOf(r)]
 	fmt.Fprintf(b, "## %s permaudit: %s\n\n", sym, markdownText(strings.TrimPrefix(outcomeLine(r), "gate: ")))
 	state := "complete"
 	if !r.Complete {

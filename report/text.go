@@ -124,16 +124,20 @@ func gateLine(g model.Gate) string {
 // Outcomes of a run, which every format states in its headline: a run
 // whose gate failed has failed, even when incomplete; an incomplete run
 // without such a finding is never "passed", since what it did not probe
-// may hold one.
+// may hold one. A shard's run (audit --shard) is neither: it gates
+// nothing on its own, and says so, whatever it found.
 const (
 	outcomePassed     = "passed"
 	outcomeFailed     = "failed"
 	outcomeIncomplete = "incomplete"
+	outcomeShard      = "shard"
 )
 
 // outcomeOf is the run's outcome.
 func outcomeOf(r *model.Run) string {
 	switch {
+	case r.Shard != nil:
+		return outcomeShard
 	case r.Gate.Failed:
 		return outcomeFailed
 	case !r.Complete:
@@ -159,6 +163,13 @@ func incompleteReason(r *model.Run) string {
 // the gate among what was probed, and the reason after a failed gate.
 func outcomeLine(r *model.Run) string {
 	switch outcomeOf(r) {
+	case outcomeShard:
+		state := "complete"
+		if !r.Complete {
+			state = "incomplete: " + incompleteReason(r)
+		}
+		return fmt.Sprintf("gate: NOT APPLIED — shard %s (%s) of a sharded audit gates nothing on its own; %s the gate fails on in this slice; permaudit report merge joins the shards' runs and gates",
+			r.Shard, state, plural(r.Gate.Failing, "finding"))
 	case outcomeIncomplete:
 		return fmt.Sprintf("gate: INCOMPLETE (%s) — not a pass: no finding the gate fails on so far, but the run ended early", incompleteReason(r))
 	case outcomeFailed:
@@ -178,6 +189,8 @@ func exitCodeOf(r *model.Run) int {
 	switch {
 	case !r.Complete && r.Incomplete == "interrupted":
 		return 130
+	case r.Shard != nil: // never gates on its own
+		return 0
 	case r.Gate.Failed:
 		return 1
 	case !r.Complete:
