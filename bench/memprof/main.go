@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/permaudit/permaudit/audit"
+	"github.com/permaudit/permaudit/crawl"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/report"
 	"github.com/permaudit/permaudit/roles"
@@ -50,7 +51,19 @@ func run(cfgPath, dir string, formats []string) error {
 	if err := pprof.StartCPUProfile(cpu); err != nil {
 		return err
 	}
-	res, err := audit.Run(context.Background(), cfg, audit.Options{Tool: model.Tool{Name: "permaudit", Version: "memprof"}, RunID: "memprof"})
+	// Where the probe phase is nine tenths done, the heap holds what
+	// probing holds at its largest: a profile of it (during-probe.pprof).
+	var probed bool
+	progress := func(p crawl.Progress) {
+		if probed || p.Phase != "probe" || p.Total == 0 || p.Done < p.Total*9/10 {
+			return
+		}
+		probed = true
+		if err := profile(filepath.Join(dir, "during-probe.pprof"), "nine tenths into probing", p.Done); err != nil {
+			fmt.Fprintln(os.Stderr, "memprof:", err)
+		}
+	}
+	res, err := audit.Run(context.Background(), cfg, audit.Options{Tool: model.Tool{Name: "permaudit", Version: "memprof"}, RunID: "memprof", Progress: progress})
 	pprof.StopCPUProfile()
 	if err != nil {
 		return err
