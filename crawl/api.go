@@ -16,6 +16,7 @@ import (
 // and port, exactly), minus the exclusion words and patterns.
 type Scope struct {
 	origin   *url.URL
+	originS  string // origin as model.Origin spells it
 	words    []string
 	excludes []roles.Pattern
 	allow    []roles.Pattern // scope.allow_methods

@@ -83,6 +83,9 @@ func (t *scopedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header["Cookie"] = []string{strings.Join(cs, "; ")}
 	}
 	r.Header.Set("User-Agent", t.userAgent)
+	if o := t.next.opts; o.RunIDHeader != "" && o.RunID != "" { // on the copy made here: the run's Transport need not make another
+		r.Header.Set(o.RunIDHeader, o.RunID)
+	}
 	return t.next.RoundTrip(r)
 }
 

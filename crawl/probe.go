@@ -275,10 +275,14 @@ type answer struct {
 // request makes one request. With an HTTP answer whose body could not be
 // read it returns both the answer and the error.
 func (p *prober) request(ctx context.Context, client *http.Client, method string, u *url.URL) (*answer, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	// The URL as parsed, not spelled and parsed again: the request
+	// holds a copy (http.Client may not change the caller's).
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return nil, err
 	}
+	cu := *u
+	req.URL, req.Host = &cu, cu.Host
 	// What discovery's collector sends (colly sets it when empty): an
 	// answer discovery got is then the answer a probe gets (answers.go).
 	req.Header.Set("Accept", "*/*")
@@ -353,12 +357,7 @@ func excerpt(body []byte, secrets *roles.Redactor) string {
 	if len(body) == 0 {
 		return ""
 	}
-	window := excerptLen
-	if secrets != nil {
-		for _, v := range secrets.Values() {
-			window = max(window, excerptLen+len(v))
-		}
-	}
+	window := excerptLen + secrets.Longest()
 	s := string(body[:min(len(body), window)])
 	s = secrets.Redact(s)
 	s = strings.ToValidUTF8(s, "\uFFFD")

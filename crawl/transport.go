@@ -285,7 +285,7 @@ func (t *Transport) redact(s string) string { return t.opts.Secrets.Redact(s) }
 // RoundTrip sends req under the transport's rules; see Transport.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if t.opts.RunIDHeader != "" && t.opts.RunID != "" {
+	if t.opts.RunIDHeader != "" && t.opts.RunID != "" && req.Header.Get(t.opts.RunIDHeader) != t.opts.RunID {
 		r := *req
 		r.Header = req.Header.Clone()
 		if r.Header == nil {

@@ -97,12 +97,38 @@ func (r *Redactor) Redact(s string) string {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if r.repl == nil {
+	if r.repl == nil || s == "" {
 		return s
+	}
+	if len(r.sorted) <= 64 && !containsAny(s, r.sorted) {
+		return s // the replacer copies s even when it replaces nothing
 	}
 	// strings.Replacer tries the old strings in argument order at each
 	// position, so the longest secret wins where secrets overlap.
 	return r.repl.Replace(s)
+}
+
+func containsAny(s string, values []string) bool {
+	for _, v := range values {
+		if strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// Longest is the length of the longest secret value; 0 when none is
+// known.
+func (r *Redactor) Longest() int {
+	if r == nil {
+		return 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if len(r.sorted) == 0 {
+		return 0
+	}
+	return len(r.sorted[0]) // longest first
 }
 
 // Values returns every secret value, for tests that assert none leaked.

@@ -1,6 +1,7 @@
 package roles
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,31 @@ roles:
 		if got := r.Redact("editor"); got != "editor" {
 			t.Errorf("a secret obtained later redacts the role's name: %q", got)
 		}
+	}
+}
+
+// TestRedactorFewAndMany: with a few secrets Redact looks for them before
+// it copies the string (the replacer copies even when it replaces
+// nothing); with many it runs the replacer alone. Both redact alike, and
+// a string without a secret comes back as it was.
+func TestRedactorFewAndMany(t *testing.T) {
+	for _, n := range []int{1, 64, 65, 200} {
+		r := NewRedactor()
+		for i := range n {
+			r.Add(fmt.Sprintf("s%d", i), fmt.Sprintf("secret-%03d-value", i))
+		}
+		last := fmt.Sprintf("secret-%03d-value", n-1)
+		if got, want := r.Redact("a "+last+" b"), fmt.Sprintf("a [REDACTED:s%d] b", n-1); got != want {
+			t.Errorf("%d secrets: got %q, want %q", n, got, want)
+		}
+		if got := r.Redact("nothing to hide"); got != "nothing to hide" {
+			t.Errorf("%d secrets: got %q", n, got)
+		}
+		if got := r.Longest(); got != len(last) {
+			t.Errorf("%d secrets: Longest %d, want %d", n, got, len(last))
+		}
+	}
+	if NewRedactor().Longest() != 0 || (*Redactor)(nil).Longest() != 0 {
+		t.Error("Longest of no secret is not 0")
 	}
 }
