@@ -1,7 +1,8 @@
 // Command memprof audits a target as `permaudit audit` does and writes
 // heap profiles where the run's memory is held: after the audit (the run
 // judged, before any output) and after writing the outputs, with the peak
-// heap and the run's size, and a CPU profile of the audit (cpu.pprof). It
+// heap and the run's size, and a CPU profile of the audit (cpu.pprof; with
+// -cpu probe, of the probe phase only, from its first request). It
 // is how docs/design.md's "Outputs at scale" figures were found; not part
 // of .ci/run.
 //
@@ -31,14 +32,15 @@ func main() {
 	cfgPath := flag.String("c", "permaudit.yaml", "configuration")
 	dir := flag.String("dir", ".", "directory for the profiles and outputs")
 	outs := flag.String("out", "json", "formats to write, comma-separated")
+	cpuFrom := flag.String("cpu", "audit", "what the CPU profile covers: audit, or probe (the probe phase, from its first request)")
 	flag.Parse()
-	if err := run(*cfgPath, *dir, strings.Split(*outs, ",")); err != nil {
+	if err := run(*cfgPath, *dir, strings.Split(*outs, ","), *cpuFrom == "probe"); err != nil {
 		fmt.Fprintln(os.Stderr, "memprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfgPath, dir string, formats []string) error {
+func run(cfgPath, dir string, formats []string, probeOnly bool) error {
 	cfg, err := roles.Load(cfgPath, roles.LoadOptions{Env: os.LookupEnv})
 	if err != nil {
 		return err
@@ -48,13 +50,19 @@ func run(cfgPath, dir string, formats []string) error {
 		return err
 	}
 	defer cpu.Close()
-	if err := pprof.StartCPUProfile(cpu); err != nil {
-		return err
+	if !probeOnly {
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			return err
+		}
 	}
 	// Where the probe phase is nine tenths done, the heap holds what
 	// probing holds at its largest: a profile of it (during-probe.pprof).
 	var probed bool
+	var profiling bool
 	progress := func(p crawl.Progress) {
+		if probeOnly && !profiling && p.Phase == "probe" {
+			profiling = pprof.StartCPUProfile(cpu) == nil
+		}
 		if probed || p.Phase != "probe" || p.Total == 0 || p.Done < p.Total*9/10 {
 			return
 		}
