@@ -58,8 +58,14 @@ func run(cfgPath, dir string, formats []string, probeOnly bool) error {
 	// Where the probe phase is nine tenths done, the heap holds what
 	// probing holds at its largest: a profile of it (during-probe.pprof).
 	var probed bool
-	var profiling bool
+	var profiling, begun bool
 	progress := func(p crawl.Progress) {
+		if !begun && p.Phase == "probe" { // what discovery handed the probe, and the probe's cells
+			begun = true
+			if err := profile(filepath.Join(dir, "probe-begins.pprof"), "as probing begins", p.Total); err != nil {
+				fmt.Fprintln(os.Stderr, "memprof:", err)
+			}
+		}
 		if probeOnly && !profiling && p.Phase == "probe" {
 			profiling = pprof.StartCPUProfile(cpu) == nil
 		}
