@@ -64,6 +64,19 @@ func (a *Answers) put(role string, obs model.Observation, res session.Result[*pa
 	a.m[answerKey{ep: obs.Endpoint, role: role}] = seenAnswer{obs: obs, sendSeq: res.SendSeq, gen: res.Generation}
 }
 
+// release drops every answer not taken. A map does not shrink as its
+// entries are deleted: its table stays until the map itself goes
+// (bench/memprof, nine tenths into probing 100,000 cells: 78 MB live
+// before, 74 MB after).
+func (a *Answers) release() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.m = map[answerKey]seenAnswer{}
+}
+
 // take removes and returns the answer role got for ep, if any.
 func (a *Answers) take(ep model.Endpoint, role string) (seenAnswer, bool) {
 	if a == nil {

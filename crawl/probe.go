@@ -168,6 +168,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 		}
 		todo = append(todo, i)
 	}
+	opts.Answers.release() // what was not taken is never taken: its memory goes before the requests
 	log.Info("probe phase: cells discovery saw are not requested again", "cells", len(jobs), "from_discovery", reused, "to_request", len(todo))
 	pass(todo)
 	p.settle(results, finished)
