@@ -21,7 +21,7 @@ func expect(c *Config, method string, u *url.URL, role string, vars Vars) Expect
 	if i < 0 {
 		return defaultExpectation(c)
 	}
-	return expectation(c, &x.rules[i], x.names[i], role)
+	return owned(expectation(c, &x.rules[i], x.names[i], role))
 }
 
 // Matching calls fn with the Index of every rule one of whose patterns
@@ -62,14 +62,16 @@ func expectScan(c *Config, method string, u *url.URL, role string, vars Vars) Ex
 		r := &c.Matrix.Rules[i]
 		for _, p := range r.Match {
 			if p.match(method, u, b) {
-				return expectation(c, r, r.Name(), role)
+				return owned(expectation(c, r, r.Name(), role))
 			}
 		}
 	}
 	return defaultExpectation(c)
 }
 
-// expectation is what rule r, named name (r.Name()), says of role.
+// expectation is what rule r, named name (r.Name()), says of role. It
+// shares the rule's denial forms (ExpectRule); Expect gives a copy
+// (owned).
 func expectation(c *Config, r *Rule, name, role string) Expectation {
 	e := Expectation{Rule: name, RuleIdx: r.Index}
 	if c.Allows(r.Allow, role) {
@@ -80,8 +82,14 @@ func expectation(c *Config, r *Rule, name, role string) Expectation {
 			}
 		}
 	} else {
-		e.DenyAs = slices.Clone(r.DenyFormsFor(role))
+		e.DenyAs = r.DenyFormsFor(role)
 	}
+	return e
+}
+
+// owned is e with denial forms of its own.
+func owned(e Expectation) Expectation {
+	e.DenyAs = slices.Clone(e.DenyAs)
 	return e
 }
 
@@ -96,19 +104,7 @@ func (c *Config) ExpectRule(index int, role string) Expectation {
 		return defaultExpectation(c)
 	}
 	x := c.matrixIndex()
-	r := &x.rules[index-1]
-	e := Expectation{Rule: x.names[index-1], RuleIdx: r.Index}
-	if c.Allows(r.Allow, role) {
-		e.Allow = true
-		for _, chk := range r.Body {
-			if chk.AppliesTo(role) {
-				e.Body = append(e.Body, chk)
-			}
-		}
-	} else {
-		e.DenyAs = r.DenyFormsFor(role)
-	}
-	return e
+	return expectation(c, &x.rules[index-1], x.names[index-1], role)
 }
 
 func defaultExpectation(c *Config) Expectation {
