@@ -163,7 +163,10 @@ func (w *walker) login(n *yaml.Node, path string) Login {
 	f := w.Fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew", "logout")
 	w.signIn(f, path, &l)
 	if ln := f["logout"]; ln != nil {
-		l.Logout = w.logout(ln, join(path, "logout"), l.Flow() != "")
+		// A flow written but refused (an unset ${ENV}) has its own error:
+		// the logout is not also told it has no flow.
+		written := f["form"] != nil || f["json"] != nil || f["oauth2"] != nil || f["command"] != nil
+		l.Logout = w.logout(ln, join(path, "logout"), l.Flow() != "" || written)
 	}
 	if bn := f["basic"]; bn != nil {
 		bp := join(path, "basic")

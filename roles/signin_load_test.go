@@ -205,3 +205,21 @@ func TestDocsSignInExample(t *testing.T) {
 		t.Errorf("spa xsrf %+v", x)
 	}
 }
+
+// TestLogoutOfAFlowThatFailedToLoad: a form sign-in whose password names
+// an unset environment variable is one error, the variable's. The logout
+// beside it used to add a second, misleading one: that the role signs in
+// with static credentials only.
+func TestLogoutOfAFlowThatFailedToLoad(t *testing.T) {
+	yaml := `target: http://127.0.0.1:8080
+roles:
+  r:
+    login:
+      form: {url: /login, fields: {user: r, password: "${UNSET_PASSWORD}"}}
+      logout: {url: /logout}
+`
+	errs := parseErrs(t, yaml, nil)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "UNSET_PASSWORD") {
+		t.Fatalf("errors %v, want one naming UNSET_PASSWORD", errs)
+	}
+}
