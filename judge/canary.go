@@ -55,16 +55,27 @@ type Target struct {
 // namespace (CountKey). It reports false when u has no such value.
 func CanaryTarget(cfg *roles.Config, method string, u *url.URL, role string, vars roles.Vars, ruleIdx int) (Target, bool) {
 	segs := strings.Split(u.EscapedPath(), "/")
-	named := map[string]string{} // decoded value to its name
+	var named map[string]string // decoded value to its name; nil reads as empty
 	if cfg != nil && ruleIdx > 0 && ruleIdx <= len(cfg.Matrix.Rules) {
 		r := &cfg.Matrix.Rules[ruleIdx-1]
+		b := roles.Bindings{Self: role, Vars: vars}
 		for _, p := range r.Match {
-			got, ok := p.Capture(method, u, roles.Bindings{Self: role, Vars: vars})
+			names := p.Names()
+			if len(names) == 0 { // nothing to capture: only whether it is the first to match
+				if p.Match(method, u, b) {
+					break
+				}
+				continue
+			}
+			got, ok := p.Capture(method, u, b)
 			if !ok {
 				continue
 			}
-			for _, n := range p.Names() {
+			for _, n := range names {
 				if v, ok := got[n]; ok && v != "" {
+					if named == nil {
+						named = map[string]string{}
+					}
 					named[v] = n
 				}
 			}
