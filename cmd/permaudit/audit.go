@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -384,23 +385,31 @@ func writeOutputs(run *model.Run, outs []output, ios ioStreams) error {
 // writeFileAtomic writes path with write, streamed through a buffer to a
 // temporary file beside it that replaces path only once write and the
 // file's close succeeded: a writer that fails leaves the file as it was,
-// never half written. The file is readable by all (0644), as reports are
-// meant to be shared. A path that is no regular file (/dev/stdout, a
-// pipe) is written in place.
+// never half written. A new file is made as os.WriteFile(path, 0644)
+// would (the umask applies); a file replaced keeps its permissions, and a
+// symbolic link keeps pointing where it did (its target is replaced). A
+// path that is no regular file (/dev/stdout, a pipe) is written in place.
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return err
-		}
-		w := bufio.NewWriterSize(f, 64<<10)
-		err = write(w)
-		if err == nil {
-			err = w.Flush()
-		}
-		return errors.Join(err, f.Close())
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+			if err != nil {
+				return err
+			}
+			w := bufio.NewWriterSize(f, 64<<10)
+			err = write(w)
+			if err == nil {
+				err = w.Flush()
+			}
+			return errors.Join(err, f.Close())
+		}
+		perm = fi.Mode().Perm()
+	}
+	f, err := createBeside(path, perm)
 	if err != nil {
 		return err
 	}
@@ -417,11 +426,25 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = w.Flush(); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// createBeside creates a new temporary file in path's directory with
+// perm (less the umask, as for any new file).
+func createBeside(path string, perm os.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for range 10 {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(filepath.Join(dir, "."+base+"."+hex.EncodeToString(b[:])+".tmp"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("no temporary file could be made beside %s", path)
 }
