@@ -1,7 +1,10 @@
 package crawl
 
 import (
+	"math"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/session"
@@ -24,21 +27,59 @@ import (
 // request was sent (no sign-in since) and the cell has no body checks
 // (they are made on the whole body, which discovery does not keep).
 type Answers struct {
-	mu sync.Mutex
-	m  map[answerKey]seenAnswer
+	mu   sync.Mutex
+	m    map[answerKey]seenAnswer
+	left int // answers release dropped untaken
 }
 
+// answerKey is a cell discovery saw: a GET of url as role.
 type answerKey struct {
-	ep   model.Endpoint
+	url  string
 	role string
 }
 
 // seenAnswer is an observation made during discovery, with what the
-// session keeper said of it.
+// session keeper said of it. It is held compactly, 168 bytes rather than
+// an Observation's 304 and more (an answer waits for 40% of a large run's
+// cells until probing begins, where the audit's memory peaks): it holds
+// the fields a discovery observation can have, and put keeps no answer
+// with others (a chain, an error, body checks, a comparison with
+// canaries), which the probe then requests afresh.
 type seenAnswer struct {
-	obs     model.Observation // Session is the keeper's (Result.Session)
-	sendSeq uint64            // Result.SendSeq
-	gen     uint64            // Result.Generation
+	class                             model.Class
+	why, contentType, location        string
+	digest, digestWithoutIDs, excerpt string
+	session                           string // the keeper's (Result.Session)
+	size                              int64
+	latency                           time.Duration
+	sendSeq                           uint64 // Result.SendSeq
+	gen                               uint64 // Result.Generation
+	status                            int32
+	wwwAuth, truncated                bool
+}
+
+// compact is obs as a seenAnswer; false when obs holds what a seenAnswer
+// does not.
+func compact(obs model.Observation) (seenAnswer, bool) {
+	if obs.Method != http.MethodGet || obs.Chain != nil || obs.Err != "" || obs.Missing != nil || obs.CanaryOf != "" || obs.BodyChecks != nil ||
+		obs.Status < math.MinInt32 || obs.Status > math.MaxInt32 {
+		return seenAnswer{}, false
+	}
+	return seenAnswer{
+		class: obs.Class, why: obs.Why, contentType: obs.ContentType, location: obs.Location,
+		digest: obs.BodySHA256, digestWithoutIDs: obs.BodySHA256WithoutIDs, excerpt: obs.Excerpt, session: obs.Session,
+		size: obs.Size, latency: obs.Latency, status: int32(obs.Status), wwwAuth: obs.WWWAuth, truncated: obs.Truncated,
+	}, true
+}
+
+// observation is the observation s was made from, of k.
+func (s seenAnswer) observation(k answerKey) model.Observation {
+	return model.Observation{
+		Endpoint: model.Endpoint{Method: http.MethodGet, URL: k.url}, Role: k.role,
+		Status: int(s.status), Location: s.location, Class: s.class, Why: s.why, ContentType: s.contentType,
+		Size: s.size, Truncated: s.truncated, BodySHA256: s.digest, Excerpt: s.excerpt, WWWAuth: s.wwwAuth,
+		Latency: s.latency, Session: s.session, BodySHA256WithoutIDs: s.digestWithoutIDs,
+	}
 }
 
 // NewAnswers returns an empty store for one run's Discover and Probe.
@@ -54,14 +95,30 @@ func (a *Answers) Len() int {
 	return len(a.m)
 }
 
+// Unused is how many answers Probe did not take: those waiting, and those
+// it released untaken.
+func (a *Answers) Unused() int {
+	if a == nil {
+		return 0
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.m) + a.left
+}
+
 func (a *Answers) put(role string, obs model.Observation, res session.Result[*page]) {
 	if a == nil {
 		return
 	}
 	obs.Session = res.Session
+	s, ok := compact(obs)
+	if !ok {
+		return // the probe requests it
+	}
+	s.sendSeq, s.gen = res.SendSeq, res.Generation
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.m[answerKey{ep: obs.Endpoint, role: role}] = seenAnswer{obs: obs, sendSeq: res.SendSeq, gen: res.Generation}
+	a.m[answerKey{url: obs.URL, role: role}] = s
 }
 
 // release drops every answer not taken. A map does not shrink as its
@@ -74,20 +131,23 @@ func (a *Answers) release() {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.left += len(a.m)
 	a.m = map[answerKey]seenAnswer{}
 }
 
-// take removes and returns the answer role got for ep, if any.
-func (a *Answers) take(ep model.Endpoint, role string) (seenAnswer, bool) {
-	if a == nil {
-		return seenAnswer{}, false
+// take removes and returns the observation role got for ep, with its
+// place among the role's checks and its session's generation, if any.
+func (a *Answers) take(ep model.Endpoint, role string) (obs model.Observation, sendSeq, gen uint64, ok bool) {
+	if a == nil || ep.Method != http.MethodGet {
+		return model.Observation{}, 0, 0, false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	k := answerKey{ep: ep, role: role}
+	k := answerKey{url: ep.URL, role: role}
 	s, ok := a.m[k]
-	if ok {
-		delete(a.m, k)
+	if !ok {
+		return model.Observation{}, 0, 0, false
 	}
-	return s, ok
+	delete(a.m, k)
+	return s.observation(k), s.sendSeq, s.gen, true
 }

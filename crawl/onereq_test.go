@@ -144,7 +144,7 @@ func TestDiscoveryAnswersAreObservations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := opts.Answers.Len(); n != 0 {
+	if n := opts.Answers.Unused(); n != 0 {
 		t.Errorf("%d answers left unused", n)
 	}
 	for _, role := range []string{"anonymous", "admin", "user"} {

@@ -386,16 +386,16 @@ func (p *prober) reuse(a *Answers, i int, job probeJob) (model.Observation, bool
 	if a == nil || job.canary != nil {
 		return model.Observation{}, false
 	}
-	seen, ok := a.take(job.ep, job.sess.Name())
-	if !ok || seen.gen != job.sess.Generation() || seen.obs.Class == model.Error {
+	seen, sendSeq, gen, ok := a.take(job.ep, job.sess.Name())
+	if !ok || gen != job.sess.Generation() || seen.Class == model.Error {
 		return model.Observation{}, false
 	}
 	if exp := job.expect(p.cfg); exp.Allow && len(exp.Body) > 0 ||
-		p.keep.k.Ends(job.sess.Name(), job.ep) || judge.IsDenial(seen.obs.Class) && p.hasSiblings(job) {
+		p.keep.k.Ends(job.sess.Name(), job.ep) || judge.IsDenial(seen.Class) && p.hasSiblings(job) {
 		return model.Observation{}, false
 	}
-	obs := judge.MarkerContradicted(seen.obs)
-	p.keep.sendSeq[i] = seen.sendSeq
+	obs := judge.MarkerContradicted(seen)
+	p.keep.sendSeq[i] = sendSeq
 	return obs, true
 }
 

@@ -1,0 +1,67 @@
+package crawl
+
+import (
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/permaudit/permaudit/model"
+)
+
+// TestAnswersHoldEveryField: an answer discovery keeps comes back as the
+// observation it was made from, field by field, and an observation with
+// a field the compact form does not hold is not kept (the probe then
+// requests the cell). A field added to model.Observation fails this test
+// until answers.go says which of the two it is.
+func TestAnswersHoldEveryField(t *testing.T) {
+	obs := model.Observation{
+		Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1/a?id=1"}, Role: "admin",
+		Status: 403, Location: "/login", Class: model.Forbidden, Why: "status 403", ContentType: "text/html",
+		Size: 1234, Truncated: true, BodySHA256: "d1", Excerpt: "Forbidden", WWWAuth: true,
+		Latency: 3 * time.Millisecond, Session: model.SessionLive, BodySHA256WithoutIDs: "d2",
+	}
+	refused := map[string]func(*model.Observation){
+		"Chain":      func(o *model.Observation) { o.Chain = []model.Hop{{URL: "http://127.0.0.1/", Status: 302}} },
+		"Err":        func(o *model.Observation) { o.Err = "reading body" },
+		"Missing":    func(o *model.Observation) { o.Missing = &model.MissingBody{} },
+		"CanaryOf":   func(o *model.Observation) { o.CanaryOf = "http://127.0.0.1/a?id=2" },
+		"BodyChecks": func(o *model.Observation) { o.BodyChecks = []model.BodyCheckResult{{}} },
+	}
+	var fields func(reflect.Value)
+	fields = func(v reflect.Value) {
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.Anonymous {
+				fields(v.Field(i))
+				continue
+			}
+			if _, ok := refused[f.Name]; !ok && v.Field(i).IsZero() {
+				t.Errorf("Observation.%s: this test does not set it; say in answers.go whether an answer holds it (compact, observation) or is refused (compact), and set it here", f.Name)
+			}
+		}
+	}
+	fields(reflect.ValueOf(obs))
+	s, ok := compact(obs)
+	if !ok {
+		t.Fatal("compact refused an observation discovery can make")
+	}
+	if got := s.observation(answerKey{url: obs.URL, role: obs.Role}); !reflect.DeepEqual(got, obs) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, obs)
+	}
+	for name, set := range refused {
+		o := obs
+		set(&o)
+		if _, ok := compact(o); ok {
+			t.Errorf("an observation with %s was kept: the answer would lose it", name)
+		}
+	}
+	post := obs
+	post.Method = "POST"
+	if _, ok := compact(post); ok {
+		t.Error("a POST was kept: answers are GET pages")
+	}
+	if n := unsafe.Sizeof(seenAnswer{}); n > 168 {
+		t.Errorf("seenAnswer is %d bytes, the comment says 168", n)
+	}
+}
