@@ -165,8 +165,8 @@ func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) strin
 	if final != nil && c.IsLogin(final) {
 		return ""
 	}
-	if !htmldoc.Is(h, body) {
-		return ""
+	if !htmldoc.Is(h, body) || !containsFold(body, "<form") && !containsFold(body, "password") {
+		return "" // no form and no password input: nothing to tokenize
 	}
 	base := c.base(final)
 	for _, f := range pageForms(body) {
@@ -180,6 +180,22 @@ func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) strin
 		}
 	}
 	return ""
+}
+
+// containsFold reports whether b holds lower (lower-case ASCII) in any
+// case. A byte that only looks like a letter to the fold matches too:
+// loginPage then tokenizes a page it need not have, never the reverse.
+func containsFold(b []byte, lower string) bool {
+	for i := 0; i+len(lower) <= len(b); i++ {
+		j := 0
+		for j < len(lower) && b[i+j]|0x20 == lower[j] {
+			j++
+		}
+		if j == len(lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // pwForm is what loginPage needs of one form of a page, or of the inputs

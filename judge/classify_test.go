@@ -170,6 +170,12 @@ func TestLoginPage(t *testing.T) {
 		{"single password field, no login_url", noLogin, page(`<form action="/session"><input type=password></form>`), "/account", model.Unauthenticated, pwField},
 		{"single password field outside a form, no login_url", noLogin, page(`<input type=password>`), "/account", model.Unauthenticated, pwField},
 		{"login page itself", withLogin, page(strings.Replace(signIn, "%s", "", 1)), "/login", model.Allowed, "status 200"},
+		// Upper case is HTML too: the look for a form or a password before
+		// tokenizing folds case.
+		{"sign-in in upper case", withLogin, page(`<FORM METHOD=POST><INPUT NAME=u><INPUT TYPE=PASSWORD NAME=p></FORM>`), "/account", model.Unauthenticated, pwField},
+		{"login form in upper case, no password", withLogin, page(`<FORM ACTION="/LOGIN"></FORM>`), "/account", model.Allowed, "status 200"},
+		{"login form, mixed case, no password", withLogin, page(`<Form action="/login"><input name=u></Form>`), "/account", model.Unauthenticated, loginForm},
+		{"no form, no password", withLogin, page(`<a href="/login">Sign in</a>`), "/account", model.Allowed, "status 200"},
 	}
 	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
 	for _, tt := range tests {
