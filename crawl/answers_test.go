@@ -1,12 +1,17 @@
 package crawl
 
 import (
+	"hash/maphash"
+	"net/http"
+	"net/url"
 	"reflect"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
+	"github.com/permaudit/permaudit/session"
 )
 
 // TestAnswersHoldEveryField: an answer discovery keeps comes back as the
@@ -63,5 +68,41 @@ func TestAnswersHoldEveryField(t *testing.T) {
 	}
 	if n := unsafe.Sizeof(seenAnswer{}); n > 168 {
 		t.Errorf("seenAnswer is %d bytes, the comment says 168", n)
+	}
+}
+
+// TestCanaryTargetCache: the prober remembers a URL's canary target for
+// the next roles of the same endpoint, keyed by the rule, and not at all
+// where the rule reads the role's variables. Here role a's rule reads
+// {self.team} and has a target, b's rule has none: a cache keyed by URL
+// alone would give b a's. Each answer is the one judge.CanaryTarget
+// gives.
+func TestCanaryTargetCache(t *testing.T) {
+	cfg := parseConfig(t, "http://127.0.0.1:8080", `roles:
+  a: {vars: {team: red}}
+  b: {vars: {team: blue}}
+matrix:
+  rules:
+    - match: "GET /teams/{self.team}/{doc}"
+      allow: [a]
+    - match: "GET /teams/*/*"
+      allow: [b]
+`)
+	vars := cfg.VarsWith(nil)
+	p := &prober{cfg: cfg, vars: vars, targets: targetCache{seed: maphash.MakeSeed()}}
+	for _, tt := range []struct{ url string }{{"http://127.0.0.1:8080/teams/red/report-7"}, {"http://127.0.0.1:8080/teams/blue/report-7"}} {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, role := range []string{"a", "b", "a", "b"} { // the second round reads the cache
+			exp := cfg.Expect(http.MethodGet, u, role, vars)
+			job := probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: tt.url}, u: u, sess: session.NewSession(cfg.Role(role)), rule: int32(exp.RuleIdx)}
+			got, gotOK := p.canaryTarget(job)
+			want, wantOK := judge.CanaryTarget(cfg, http.MethodGet, u, role, vars, exp.RuleIdx)
+			if got != want || gotOK != wantOK {
+				t.Errorf("%s as %s (rule %d): %+v %v, want %+v %v", tt.url, role, exp.RuleIdx, got, gotOK, want, wantOK)
+			}
+		}
 	}
 }

@@ -3,11 +3,13 @@ package crawl
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
@@ -323,7 +325,7 @@ func (p *prober) hasSiblings(job probeJob) bool {
 	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
 		return false
 	}
-	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, int(job.rule))
+	t, ok := p.canaryTarget(job)
 	if !ok {
 		return false
 	}
@@ -342,7 +344,7 @@ func (p *prober) compareMissing(job probeJob, obs *model.Observation, body []byt
 	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
 		return
 	}
-	t, ok := judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, int(job.rule))
+	t, ok := p.canaryTarget(job)
 	if !ok {
 		return
 	}
@@ -355,4 +357,48 @@ func (p *prober) compareMissing(job probeJob, obs *model.Observation, body []byt
 		m.Difference = p.secrets.Redact(m.Difference)
 	}
 	obs.Missing = m
+}
+
+// targetCache remembers judge.CanaryTarget for the endpoints probed last
+// (direct-mapped, targetSlots slots): the cells of one endpoint, probed
+// one after the other as every role, ask for the same target. Lookups
+// from the probe's workers need no lock.
+type targetCache struct {
+	seed  maphash.Seed
+	slots [targetSlots]atomic.Pointer[cachedTarget]
+}
+
+const targetSlots = 256
+
+type cachedTarget struct {
+	method, url string
+	rule        int32
+	t           judge.Target
+	ok          bool
+}
+
+// canaryTarget is judge.CanaryTarget of job's cell. It is remembered
+// (targetCache) when the cell's rule reads no role variable
+// ({self.var}), the one way the target of a URL can differ by role.
+func (p *prober) canaryTarget(job probeJob) (judge.Target, bool) {
+	compute := func() (judge.Target, bool) {
+		return judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, int(job.rule))
+	}
+	if p.targets.seed == (maphash.Seed{}) { // a prober made without one (discovery's) compares no canaries
+		return compute()
+	}
+	if r := int(job.rule); r > 0 && r <= len(p.cfg.Matrix.Rules) {
+		for _, pat := range p.cfg.Matrix.Rules[r-1].Match {
+			if len(pat.VarRefs()) > 0 {
+				return compute()
+			}
+		}
+	}
+	slot := &p.targets.slots[maphash.String(p.targets.seed, job.ep.URL)%targetSlots]
+	if c := slot.Load(); c != nil && c.url == job.ep.URL && c.method == job.ep.Method && c.rule == job.rule {
+		return c.t, c.ok
+	}
+	t, ok := compute()
+	slot.Store(&cachedTarget{method: job.ep.Method, url: job.ep.URL, rule: job.rule, t: t, ok: ok})
+	return t, ok
 }

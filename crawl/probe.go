@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"net/url"
@@ -110,7 +111,8 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	p := &prober{
 		cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
 		clients: opts.Clients, vars: vars, canaryShapes: map[string]*judge.Shape{}, canaryKept: map[[32]byte]*judge.Shape{},
-		prog: &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
+		targets: targetCache{seed: maphash.MakeSeed()},
+		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
 	}
 	p.sessions = sessionsByName(opts.Sessions)
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
@@ -203,6 +205,7 @@ type prober struct {
 	canaryShapes map[string]*judge.Shape   // by canary URL and role
 	canaryKept   map[[32]byte]*judge.Shape // one shape per Shape.Key
 	siblings     map[siblingKey][2]*judge.Shape
+	targets      targetCache // judge.CanaryTarget of the cells probed last
 }
 
 // probe requests one endpoint as one role, following in-scope redirects
