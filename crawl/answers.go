@@ -1,7 +1,6 @@
 package crawl
 
 import (
-	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -54,15 +53,14 @@ type seenAnswer struct {
 	latency                           time.Duration
 	sendSeq                           uint64 // Result.SendSeq
 	gen                               uint64 // Result.Generation
-	status                            int32
+	status                            int32  // an HTTP status: three digits
 	wwwAuth, truncated                bool
 }
 
 // compact is obs as a seenAnswer; false when obs holds what a seenAnswer
 // does not.
 func compact(obs model.Observation) (seenAnswer, bool) {
-	if obs.Method != http.MethodGet || obs.Chain != nil || obs.Err != "" || obs.Missing != nil || obs.CanaryOf != "" || obs.BodyChecks != nil ||
-		obs.Status < math.MinInt32 || obs.Status > math.MaxInt32 {
+	if obs.Method != http.MethodGet || obs.Chain != nil || obs.Err != "" || obs.Missing != nil || obs.CanaryOf != "" || obs.BodyChecks != nil {
 		return seenAnswer{}, false
 	}
 	return seenAnswer{

@@ -117,7 +117,6 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	p.sessions = sessionsByName(opts.Sessions)
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
 	results := make([]model.Cell, len(jobs)) // the judge fills the rest of each cell
-
 	finished := make([]bool, len(jobs))
 	record := func(i int, obs model.Observation) {
 		exp := jobs[i].expect(p.cfg)

@@ -34,7 +34,7 @@ func newScope(cfg *roles.Config) (*Scope, error) {
 
 // Origin returns the target's origin, "http://127.0.0.1:8080", with a
 // lower-case host and no default port.
-func (s *Scope) Origin() string { return s.origin.String() }
+func (s *Scope) Origin() string { return s.originS }
 
 func (s *Scope) inOrigin(u *url.URL) bool {
 	if s == nil || u == nil || u.Opaque != "" {

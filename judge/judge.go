@@ -55,8 +55,8 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 	var in interner
 	matched := map[int]bool{}
 	for i := range cells {
-		o := &cells[i].Observation
 		c := &cells[i]
+		o := &c.Observation
 		c.Template = in.template(o.Method, o.URL)
 		u, err := in.parse(o.URL)
 		if err != nil {

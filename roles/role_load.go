@@ -161,12 +161,9 @@ func findCycle(start string, byName map[string]*Role) []string {
 func (w *walker) login(n *yaml.Node, path string) Login {
 	l := Login{Renew: Renew{Max: DefaultMaxRenewals, Backoff: DefaultRenewBackoff}}
 	f := w.Fields(n, path, "basic", "bearer", "headers", "cookies", "form", "json", "oauth2", "command", "capture", "renew", "logout")
-	w.signIn(f, path, &l)
+	flow := w.signIn(f, path, &l)
 	if ln := f["logout"]; ln != nil {
-		// A flow written but refused (an unset ${ENV}) has its own error:
-		// the logout is not also told it has no flow.
-		written := f["form"] != nil || f["json"] != nil || f["oauth2"] != nil || f["command"] != nil
-		l.Logout = w.logout(ln, join(path, "logout"), l.Flow() != "" || written)
+		l.Logout = w.logout(ln, join(path, "logout"), flow)
 	}
 	if bn := f["basic"]; bn != nil {
 		bp := join(path, "basic")

@@ -11,8 +11,10 @@ import (
 )
 
 // signIn reads the sign-in flow, capture and renew fields of a login
-// mapping (docs/config.md, "Signing in").
-func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
+// mapping (docs/config.md, "Signing in"). It reports whether a flow is
+// written, even one refused for its errors (an unset ${ENV}): what needs
+// a flow is then not also refused for lacking one.
+func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) (flowWritten bool) {
 	var flows []string
 	for _, k := range []string{"form", "json", "oauth2", "command"} {
 		if f[k] != nil {
@@ -70,6 +72,7 @@ func (w *walker) signIn(f map[string]*yaml.Node, path string, l *Login) {
 			}
 		}
 	}
+	return len(flows) > 0
 }
 
 // CheckCaptureFrom validates where a variable is captured from.

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"maps"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,29 +190,7 @@ func serveDokuWiki(t *testing.T, dir string, loosen []string) (string, error) {
 			<-exited
 		}
 	}
-	base := "http://" + addr.String()
-	client := &http.Client{Timeout: 5 * time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			return "", fmt.Errorf("serve.sh on %s exited: %v\n%s", addr, err, logs.String())
-		default:
-		}
-		resp, err := client.Get(base + "/doku.php?id=start")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
-				return base, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Errorf("DokuWiki on %s does not answer after 30s\n%s", addr, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return waitAnswering(t, "DokuWiki (serve.sh) on "+addr.String(), "http://"+addr.String(), "/doku.php?id=start", 30*time.Second, exited, stop, &logs)
 }
 
 // dwDataHash hashes what a write would change: pages and their history,

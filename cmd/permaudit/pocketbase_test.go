@@ -427,29 +427,7 @@ func servePocketBase(t *testing.T, bin, dir, loosen string) (string, error) {
 			<-exited
 		}
 	}
-	base := "http://" + addr
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			return "", fmt.Errorf("pocketbase serve on %s exited: %v\n%s", addr, err, logs.String())
-		default:
-		}
-		resp, err := client.Get(base + "/api/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
-				return base, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", fmt.Errorf("pocketbase serve on %s is not healthy after 20s\n%s", addr, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return waitAnswering(t, "pocketbase serve on "+addr, "http://"+addr, "/api/health", 20*time.Second, exited, stop, &logs)
 }
 
 // auditPocketBase runs `permaudit audit` with the fixture's configuration

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,4 +71,34 @@ func auditFixture(t *testing.T, config, target string, env map[string]string, li
 		t.Fatalf("the audit took more than %v", limit)
 	}
 	return realAudit{code: code, run: r, printed: printed, outputs: outputs}
+}
+
+// waitAnswering waits until the application a test started (name) answers
+// base+path with a 200 within limit, while its process runs (exited
+// receives its end). It then returns base and stops the application at
+// the test's cleanup; otherwise it stops it at once, and the error holds
+// what it printed.
+func waitAnswering(t *testing.T, name, base, path string, limit time.Duration, exited <-chan error, stop func(), logs *bytes.Buffer) (string, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(limit)
+	for {
+		select {
+		case err := <-exited:
+			return "", fmt.Errorf("%s exited: %v\n%s", name, err, logs.String())
+		default:
+		}
+		resp, err := client.Get(base + path)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Cleanup(stop)
+				return base, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", fmt.Errorf("%s does not answer %s after %v\n%s", name, path, limit, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
