@@ -97,7 +97,7 @@ matrix:
 		}
 		for _, role := range []string{"a", "b", "a", "b"} { // the second round reads the cache
 			exp := cfg.Expect(http.MethodGet, u, role, vars)
-			job := probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: tt.url}, u: u, sess: session.NewSession(cfg.Role(role)), rule: int32(exp.RuleIdx)}
+			job := probeJob{probeEndpoint: &probeEndpoint{model.Endpoint{Method: http.MethodGet, URL: tt.url}, u}, sess: session.NewSession(cfg.Role(role)), rule: int32(exp.RuleIdx)}
 			got, gotOK := p.canaryTarget(job)
 			want, wantOK := judge.CanaryTarget(cfg, http.MethodGet, u, role, vars, exp.RuleIdx)
 			if got != want || gotOK != wantOK {

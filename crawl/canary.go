@@ -114,7 +114,7 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 			}
 			for _, c := range canaries {
 				exp := cfg.Expect(http.MethodGet, c, s.Name(), vars)
-				out = append(out, probeJob{ep: model.Endpoint{Method: http.MethodGet, URL: c.String()}, u: c, sess: s, rule: int32(exp.RuleIdx), canary: &canaryJob{of: sample.ep.URL, target: sample.t}})
+				out = append(out, probeJob{probeEndpoint: &probeEndpoint{model.Endpoint{Method: http.MethodGet, URL: c.String()}, c}, sess: s, rule: int32(exp.RuleIdx), canary: &canaryJob{of: sample.ep.URL, target: sample.t}})
 			}
 		}
 	}

@@ -247,7 +247,7 @@ func (rc *roleCrawl) observe(p *page, r *colly.Response, h http.Header, body []b
 		return nil
 	}
 	obs := &model.Observation{Endpoint: model.Endpoint{Method: http.MethodGet, URL: p.url.String()}, Role: rc.sess.Name()}
-	rc.obsv.final(obs, probeJob{ep: obs.Endpoint, u: p.url, sess: rc.sess, rule: noRule}, p.url, a, h.Get("Location"), why)
+	rc.obsv.final(obs, probeJob{probeEndpoint: &probeEndpoint{obs.Endpoint, p.url}, sess: rc.sess, rule: noRule}, p.url, a, h.Get("Location"), why)
 	obs.Latency = time.Since(p.start)
 	return obs
 }
@@ -264,7 +264,7 @@ func (rc *roleCrawl) remember(ep model.Endpoint, res session.Result[*page]) {
 		obs.Endpoint = ep
 		if u, err := url.Parse(ep.URL); err == nil {
 			exp := rc.opts.Config.Expect(ep.Method, u, rc.sess.Name(), rc.obsv.vars)
-			job := probeJob{ep: ep, u: u, sess: rc.sess, rule: int32(exp.RuleIdx)}
+			job := probeJob{probeEndpoint: &probeEndpoint{ep, u}, sess: rc.sess, rule: int32(exp.RuleIdx)}
 			dropNonEvidence(job, exp, &obs)
 		}
 		rc.opts.Answers.put(rc.sess.Name(), obs, res)

@@ -30,10 +30,10 @@ const (
 
 // probeJob is one endpoint requested as one role. A run holds one per
 // cell until judging, so it keeps what the matrix says of the cell as the
-// rule's index only (expect): 64 bytes, not 216.
+// rule's index only (expect), and shares its endpoint with the
+// endpoint's other roles: 32 bytes, not 216.
 type probeJob struct {
-	ep   model.Endpoint
-	u    *url.URL
+	*probeEndpoint
 	sess *session.Session
 	// rule is the index of the matrix rule that decides ep as the role
 	// (roles.Expectation.RuleIdx; 0 the default), looked up once when the
@@ -42,6 +42,12 @@ type probeJob struct {
 	rule int32
 	// canary is set for existence canaries only (canary.go).
 	canary *canaryJob
+}
+
+// probeEndpoint is the endpoint a job requests, and its parsed URL.
+type probeEndpoint struct {
+	ep model.Endpoint
+	u  *url.URL
 }
 
 // noRule is the rule of a job without an expectation (probeJob.rule).
@@ -98,9 +104,10 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 			log.Warn("endpoint not probed", "endpoint", opts.Secrets.Redact(ep.String()), "reason", reason)
 			continue
 		}
+		at := &probeEndpoint{ep, u}
 		for _, s := range opts.Sessions {
 			exp := opts.Config.Expect(ep.Method, u, s.Name(), vars)
-			jobs = append(jobs, probeJob{ep: ep, u: u, sess: s, rule: int32(exp.RuleIdx)})
+			jobs = append(jobs, probeJob{probeEndpoint: at, sess: s, rule: int32(exp.RuleIdx)})
 		}
 	}
 	nCells := len(jobs)
@@ -126,7 +133,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 	// pass probes the jobs idx names, and confirms what waits for a
 	// session check before it returns.
-	pass := func(idx []int) {
+	pass := func(idx []int32) {
 		next := make(chan int)
 		var wg sync.WaitGroup
 		for range min(lim.concurrency, len(idx)) {
@@ -139,7 +146,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	feed:
 		for _, i := range idx {
 			select {
-			case next <- i:
+			case next <- int(i):
 			case <-ctx.Done():
 				break feed
 			}
@@ -150,24 +157,25 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 	// The canaries first (they follow the other jobs), so that every
 	// denied answer of their group can be compared with them as it comes.
-	var canaries []int
+	var canaries []int32
 	for i := nCells; i < len(jobs); i++ {
-		canaries = append(canaries, i)
+		canaries = append(canaries, int32(i))
 	}
 	pass(canaries)
 	p.pairSiblings(jobs, results, finished)
 	// Cells discovery already saw, on the same session, are not requested
 	// again (answers.go); the others go in the caller's order (ProbeOrder:
 	// frontier.go).
-	var todo []int
+	todo := make([]int32, 0, nCells)
 	reused := 0
-	for _, i := range feedOrder(endpoints, jobs[:nCells]) {
+	for _, j := range feedOrder(endpoints, jobs[:nCells]) {
+		i := int(j)
 		if obs, ok := p.reuse(opts.Answers, i, jobs[i]); ok {
 			record(i, obs)
 			reused++
 			continue
 		}
-		todo = append(todo, i)
+		todo = append(todo, j)
 	}
 	opts.Answers.release() // what was not taken is never taken: its memory goes before the requests
 	log.Info("probe phase: cells discovery saw are not requested again", "cells", len(jobs), "from_discovery", reused, "to_request", len(todo))
