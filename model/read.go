@@ -41,9 +41,12 @@ func ReadRun(r io.Reader) (*Run, error) {
 }
 
 // runFields maps each JSON name of Run to its field's index.
-var runFields = func() map[string]int {
+var runFields = jsonFields(reflect.TypeFor[Run]())
+
+// jsonFields maps the JSON name of each field of struct type t that has
+// one to the field's index.
+func jsonFields(t reflect.Type) map[string]int {
 	m := map[string]int{}
-	t := reflect.TypeFor[Run]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name != "" && name != "-" {
@@ -51,7 +54,7 @@ var runFields = func() map[string]int {
 		}
 	}
 	return m
-}()
+}
 
 // cellIn is a cell as v1 or v2 writes it.
 type cellIn struct {

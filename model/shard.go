@@ -1,13 +1,14 @@
 package model
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -63,15 +64,13 @@ type InventoryFile struct {
 }
 
 // ReadInventory reads an inventory file, or the inventory of a run JSON
-// (permaudit.run/...). Nothing else is kept of a run.
+// (permaudit.run/...). Nothing else is kept of a run, and nothing else
+// is held while reading it: a run's observations are passed over one
+// cell at a time, as ReadRun decodes them.
 func ReadInventory(r io.Reader) (*InventoryFile, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read inventory: %w", err)
-	}
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	var f InventoryFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&f); err != nil {
+	if err := readInventory(dec, &f); err != nil {
 		return nil, fmt.Errorf("read inventory: not a permaudit inventory or run JSON: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -94,6 +93,69 @@ func ReadInventory(r io.Reader) (*InventoryFile, error) {
 		return nil, errors.New(`read inventory: no "target": the file does not say what it was discovered on`)
 	}
 	return &f, nil
+}
+
+// inventoryFields maps each JSON name of InventoryFile to its field's
+// index.
+var inventoryFields = jsonFields(reflect.TypeFor[InventoryFile]())
+
+// readInventory decodes the object dec starts with into f, field by
+// field; a field f does not have is passed over, a list an element at a
+// time.
+func readInventory(dec *json.Decoder, f *InventoryFile) error {
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return fmt.Errorf("want an object, got %v", describeTok(tok, err))
+	}
+	fv := reflect.ValueOf(f).Elem()
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		i, known := inventoryFields[key]
+		if !known {
+			if err := skipValue(dec); err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			continue
+		}
+		if err := dec.Decode(fv.Field(i).Addr().Interface()); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// skipValue reads the value dec is at and keeps none of it: a list an
+// element at a time, an object a field at a time.
+func skipValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('['):
+		for dec.More() {
+			var el json.RawMessage
+			if err := dec.Decode(&el); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('{'):
+		for dec.More() {
+			if _, err := dec.Token(); err != nil { // the key
+				return err
+			}
+			if err := skipValue(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	}
+	return err
 }
 
 // InventoryDigest identifies an inventory: the SHA-256 of its JSON

@@ -25,10 +25,7 @@ import (
 // before rules were recorded) gets an entry of its own at the end of the
 // table, with index -1 and only its name.
 func WriteRun(w io.Writer, r *Run) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	e := &runEncoder{w: bw}
-	e.enc = json.NewEncoder(&e.buf)
-	e.enc.SetEscapeHTML(false)
+	e := newRunEncoder(w)
 	e.rules = rulesTable(r)
 	e.ruleAt = make(map[string]int, len(e.rules))
 	for i, ri := range e.rules {
@@ -39,15 +36,40 @@ func WriteRun(w io.Writer, r *Run) error {
 	out := *r // a shallow copy: the schema and rules written are v2's
 	out.Schema = SchemaVersion
 	out.Rules = e.rules
-	e.object(reflect.ValueOf(out), "")
-	bw.WriteString("\n")
-	if e.err == nil {
-		e.err = bw.Flush()
-	}
-	if e.err != nil {
-		return fmt.Errorf("write run json: %w", e.err)
+	if err := e.document(reflect.ValueOf(out)); err != nil {
+		return fmt.Errorf("write run json: %w", err)
 	}
 	return nil
+}
+
+// WriteInventory writes f, the inventory file of `permaudit discover
+// --out` (InventorySchema), as WriteRun writes a run: a stream, one
+// endpoint, skip or left group per line, whatever the inventory's size.
+// f.Schema is written as InventorySchema.
+func WriteInventory(w io.Writer, f *InventoryFile) error {
+	out := *f
+	out.Schema = InventorySchema
+	if err := newRunEncoder(w).document(reflect.ValueOf(out)); err != nil {
+		return fmt.Errorf("write inventory: %w", err)
+	}
+	return nil
+}
+
+func newRunEncoder(w io.Writer) *runEncoder {
+	e := &runEncoder{w: bufio.NewWriterSize(w, 64<<10)}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+// document writes struct v, the whole document, and flushes.
+func (e *runEncoder) document(v reflect.Value) error {
+	e.object(v, "")
+	e.w.WriteString("\n")
+	if e.err == nil {
+		e.err = e.w.Flush()
+	}
+	return e.err
 }
 
 // rulesTable is r.Rules, then an entry for each rule name a cell cites

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -75,6 +75,11 @@ func shardIndex(spec string, env func(string) (string, bool)) (string, error) {
 		return "", fmt.Errorf("--shard %s: JOB_COMPLETION_INDEX is %q, want a number from 0 (Kubernetes sets it in the pods of an Indexed Job); elsewhere give the shard's number, such as 2/%s", spec, v, n)
 	}
 	return fmt.Sprintf("%d/%s", i+1, n), nil
+}
+
+// inventoryWriter writes inv (writeFileAtomic's write).
+func inventoryWriter(inv *model.InventoryFile) func(io.Writer) error {
+	return func(w io.Writer) error { return model.WriteInventory(w, inv) }
 }
 
 func readInventoryFile(path string) (*model.InventoryFile, error) {
@@ -198,15 +203,12 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 	r := &model.Run{Target: inv.Target, Inventory: inv.Inventory, Incomplete: inv.Incomplete}
 	report.RedactRun(r, secrets.Redact)
 	inv.Target, inv.Inventory, inv.Incomplete = r.Target, r.Inventory, r.Incomplete
-	data, err := json.MarshalIndent(inv, "", "  ")
-	if err != nil {
-		return err
-	}
-	data = append(data, '\n')
+	// Streamed, as the audit's outputs are (writeFileAtomic): an
+	// inventory of a few hundred thousand endpoints is never held as text.
 	if opts.Out == "-" {
-		_, err = io.Out.Write(data)
+		err = model.WriteInventory(io.Out, inv)
 	} else {
-		err = os.WriteFile(opts.Out, data, 0o644)
+		err = writeFileAtomic(opts.Out, inventoryWriter(inv))
 	}
 	if err != nil {
 		return usageErr(fmt.Errorf("--out %s: %w", opts.Out, err))
