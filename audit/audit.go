@@ -213,8 +213,11 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 
 	copts := crawl.Options{Config: cfg, Scope: scope, Sessions: sessions, Clients: clients, Logger: log, Progress: opts.Progress, Canaries: true, UserAgent: userAgent, Secrets: secrets}
 	copts.Keeper = keeper
-	// What discovery saw, probing does not request again.
-	copts.Answers = crawl.NewAnswers()
+	// What discovery saw, probing does not request again; a discovery
+	// alone keeps none of it.
+	if !opts.DiscoverOnly {
+		copts.Answers = crawl.NewAnswers()
+	}
 	for _, s := range sessions { // a role that could not sign in discovers nothing
 		if failed[s.Name()] != nil {
 			copts.Sessions = slices.DeleteFunc(slices.Clone(copts.Sessions), func(x *session.Session) bool { return x == s })
