@@ -26,9 +26,10 @@ import (
 // request was sent (no sign-in since) and the cell has no body checks
 // (they are made on the whole body, which discovery does not keep).
 type Answers struct {
-	mu   sync.Mutex
-	m    map[answerKey]seenAnswer
-	left int // answers release dropped untaken
+	mu    sync.Mutex
+	m     map[answerKey]seenAnswer
+	texts texts // the strings the answers hold
+	left  int   // answers release dropped untaken
 }
 
 // answerKey is a cell discovery saw: a GET of url as role.
@@ -38,45 +39,76 @@ type answerKey struct {
 }
 
 // seenAnswer is an observation made during discovery, with what the
-// session keeper said of it. It is held compactly, 168 bytes rather than
+// session keeper said of it. It is held compactly, 88 bytes rather than
 // an Observation's 304 and more (an answer waits for 40% of a large run's
 // cells until probing begins, where the audit's memory peaks): it holds
-// the fields a discovery observation can have, and put keeps no answer
-// with others (a chain, an error, body checks, a comparison with
-// canaries), which the probe then requests afresh.
+// the fields a discovery observation can have, each text that answers
+// repeat (the class, why, content type, location, excerpt, session) as
+// its index in Answers.texts, and put keeps no answer with others (a
+// chain, an error, body checks, a comparison with canaries), which the
+// probe then requests afresh.
 type seenAnswer struct {
-	class                             model.Class
-	why, contentType, location        string
-	digest, digestWithoutIDs, excerpt string
-	session                           string // the keeper's (Result.Session)
-	size                              int64
-	latency                           time.Duration
-	sendSeq                           uint64 // Result.SendSeq
-	gen                               uint64 // Result.Generation
-	status                            int32  // an HTTP status: three digits
-	wwwAuth, truncated                bool
+	digest  string // the body's SHA-256, most often one of a kind
+	size    int64
+	latency time.Duration
+	sendSeq uint64 // Result.SendSeq
+	gen     uint64 // Result.Generation
+	// Indexes into Answers.texts; session is the keeper's (Result.Session).
+	class, why, contentType, location, excerpt, digestWithoutIDs, session uint32
+	status                                                                int32 // an HTTP status: three digits
+	wwwAuth, truncated                                                    bool
 }
 
-// compact is obs as a seenAnswer; false when obs holds what a seenAnswer
-// does not.
-func compact(obs model.Observation) (seenAnswer, bool) {
+// texts holds each text the answers hold once; an answer holds its
+// index, 4 bytes rather than a string's 16. Index 0 is "".
+type texts struct {
+	list []string
+	at   map[string]uint32
+}
+
+func (t *texts) index(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if i, ok := t.at[s]; ok {
+		return i
+	}
+	if t.at == nil {
+		t.at, t.list = map[string]uint32{}, []string{""}
+	}
+	i := uint32(len(t.list))
+	t.list = append(t.list, s)
+	t.at[s] = i
+	return i
+}
+
+func (t *texts) text(i uint32) string {
+	if i == 0 {
+		return ""
+	}
+	return t.list[i]
+}
+
+// compact is obs as a seenAnswer, its texts kept in t; false when obs
+// holds what a seenAnswer does not.
+func (t *texts) compact(obs model.Observation) (seenAnswer, bool) {
 	if obs.Method != http.MethodGet || obs.Chain != nil || obs.Err != "" || obs.Missing != nil || obs.CanaryOf != "" || obs.BodyChecks != nil {
 		return seenAnswer{}, false
 	}
 	return seenAnswer{
-		class: obs.Class, why: obs.Why, contentType: obs.ContentType, location: obs.Location,
-		digest: obs.BodySHA256, digestWithoutIDs: obs.BodySHA256WithoutIDs, excerpt: obs.Excerpt, session: obs.Session,
+		class: t.index(string(obs.Class)), why: t.index(obs.Why), contentType: t.index(obs.ContentType), location: t.index(obs.Location),
+		digest: obs.BodySHA256, digestWithoutIDs: t.index(obs.BodySHA256WithoutIDs), excerpt: t.index(obs.Excerpt), session: t.index(obs.Session),
 		size: obs.Size, latency: obs.Latency, status: int32(obs.Status), wwwAuth: obs.WWWAuth, truncated: obs.Truncated,
 	}, true
 }
 
 // observation is the observation s was made from, of k.
-func (s seenAnswer) observation(k answerKey) model.Observation {
+func (t *texts) observation(s seenAnswer, k answerKey) model.Observation {
 	return model.Observation{
 		Endpoint: model.Endpoint{Method: http.MethodGet, URL: k.url}, Role: k.role,
-		Status: int(s.status), Location: s.location, Class: s.class, Why: s.why, ContentType: s.contentType,
-		Size: s.size, Truncated: s.truncated, BodySHA256: s.digest, Excerpt: s.excerpt, WWWAuth: s.wwwAuth,
-		Latency: s.latency, Session: s.session, BodySHA256WithoutIDs: s.digestWithoutIDs,
+		Status: int(s.status), Location: t.text(s.location), Class: model.Class(t.text(s.class)), Why: t.text(s.why), ContentType: t.text(s.contentType),
+		Size: s.size, Truncated: s.truncated, BodySHA256: s.digest, Excerpt: t.text(s.excerpt), WWWAuth: s.wwwAuth,
+		Latency: s.latency, Session: t.text(s.session), BodySHA256WithoutIDs: t.text(s.digestWithoutIDs),
 	}
 }
 
@@ -109,13 +141,13 @@ func (a *Answers) put(role string, obs model.Observation, res session.Result[*pa
 		return
 	}
 	obs.Session = res.Session
-	s, ok := compact(obs)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.texts.compact(obs)
 	if !ok {
 		return // the probe requests it
 	}
 	s.sendSeq, s.gen = res.SendSeq, res.Generation
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	a.m[answerKey{url: obs.URL, role: role}] = s
 }
 
@@ -130,7 +162,7 @@ func (a *Answers) release() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.left += len(a.m)
-	a.m = map[answerKey]seenAnswer{}
+	a.m, a.texts = map[answerKey]seenAnswer{}, texts{}
 }
 
 // take removes and returns the observation role got for ep, with its
@@ -147,5 +179,5 @@ func (a *Answers) take(ep model.Endpoint, role string) (obs model.Observation, s
 		return model.Observation{}, 0, 0, false
 	}
 	delete(a.m, k)
-	return s.observation(k), s.sendSeq, s.gen, true
+	return a.texts.observation(s, k), s.sendSeq, s.gen, true
 }

@@ -47,27 +47,35 @@ func TestAnswersHoldEveryField(t *testing.T) {
 		}
 	}
 	fields(reflect.ValueOf(obs))
-	s, ok := compact(obs)
+	var tx texts
+	s, ok := tx.compact(obs)
 	if !ok {
 		t.Fatal("compact refused an observation discovery can make")
 	}
-	if got := s.observation(answerKey{url: obs.URL, role: obs.Role}); !reflect.DeepEqual(got, obs) {
+	if got := tx.observation(s, answerKey{url: obs.URL, role: obs.Role}); !reflect.DeepEqual(got, obs) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, obs)
 	}
 	for name, set := range refused {
 		o := obs
 		set(&o)
-		if _, ok := compact(o); ok {
+		if _, ok := tx.compact(o); ok {
 			t.Errorf("an observation with %s was kept: the answer would lose it", name)
 		}
 	}
 	post := obs
 	post.Method = "POST"
-	if _, ok := compact(post); ok {
+	if _, ok := tx.compact(post); ok {
 		t.Error("a POST was kept: answers are GET pages")
 	}
-	if n := unsafe.Sizeof(seenAnswer{}); n > 168 {
-		t.Errorf("seenAnswer is %d bytes, the comment says 168", n)
+	if n := unsafe.Sizeof(seenAnswer{}); n > 88 {
+		t.Errorf("seenAnswer is %d bytes, the comment says 88", n)
+	}
+	// Two answers with the same texts share them: each text is held once.
+	obs2 := obs
+	obs2.URL, obs2.BodySHA256 = "http://127.0.0.1/a?id=2", "d3"
+	s2, _ := tx.compact(obs2)
+	if s2.why != s.why || s2.excerpt != s.excerpt || s2.location != s.location || len(tx.list) != 8 {
+		t.Errorf("texts of two answers: %d held, want the 7 of the first and \"\"", len(tx.list))
 	}
 }
 
