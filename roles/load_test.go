@@ -582,3 +582,36 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("nil Redactor changed %q", got)
 	}
 }
+
+// TestAllowListsShared: rules with the same allow list hold one list (a
+// matrix of a rule per endpoint repeats a few lists), which no rule can
+// grow into another's; allow: [] stays an empty list, not a missing one.
+func TestAllowListsShared(t *testing.T) {
+	c := parseTest(t, `target: http://h
+roles:
+  alice: {login: {bearer: t}}
+matrix:
+  rules:
+    - {match: "GET /a", allow: [alice, anonymous]}
+    - {match: "GET /b", allow: [anonymous]}
+    - {match: "GET /c", allow: [alice, anonymous]}
+    - {match: "GET /d", allow: []}
+    - {match: "GET /e", allow: []}
+`, nil)
+	r := c.Matrix.Rules
+	if len(r) != 5 {
+		t.Fatalf("%d rules, want 5", len(r))
+	}
+	if &r[0].Allow[0] != &r[2].Allow[0] || !slices.Equal(r[2].Allow, []string{"alice", "anonymous"}) {
+		t.Errorf("rules 1 and 3 allow %q and %q, not one shared list", r[0].Allow, r[2].Allow)
+	}
+	if &r[0].Allow[0] == &r[1].Allow[0] || !slices.Equal(r[1].Allow, []string{"anonymous"}) {
+		t.Errorf("rule 2 allows %q: want its own list [anonymous]", r[1].Allow)
+	}
+	if cap(r[0].Allow) != len(r[0].Allow) {
+		t.Errorf("a shared list has room to grow (%d of %d): an append would write into other rules' list", len(r[0].Allow), cap(r[0].Allow))
+	}
+	if r[3].Allow == nil || len(r[3].Allow) != 0 || r[4].Allow == nil {
+		t.Errorf("allow: [] gave %#v and %#v, want empty non-nil lists", r[3].Allow, r[4].Allow)
+	}
+}

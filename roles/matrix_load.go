@@ -5,6 +5,7 @@ package roles
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -152,6 +153,9 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 		return m
 	}
 	named := map[string]int{} // rule name to the line of its rule
+	// Rules with the same allow list share one: a matrix of a rule per
+	// endpoint has a few lists for hundreds of thousands of rules.
+	allows := map[string][]string{}
 	for i, it := range w.List(rn, "matrix.rules") {
 		if it.N.Kind != yaml.MappingNode {
 			w.Errorf(it.N, it.Path, "a rule must be a mapping with match and allow")
@@ -208,6 +212,13 @@ func (w *walker) matrix(n *yaml.Node, c *Config) Matrix {
 					continue
 				}
 				r.Allow = append(r.Allow, s)
+			}
+			key := strings.Join(r.Allow, "\x00")
+			if seen, dup := allows[key]; dup {
+				r.Allow = seen
+			} else {
+				r.Allow = slices.Clip(r.Allow) // shared: no append may write past it
+				allows[key] = r.Allow
 			}
 		} else {
 			w.Errorf(it.N, join(it.Path, "allow"), "required: a list of roles, [\"*\"] for every role, or [] for none")
