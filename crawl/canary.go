@@ -314,41 +314,44 @@ func (p *prober) pairSiblings(jobs []probeJob, results []model.Cell, finished []
 	p.canaryShapes, p.canaryKept = nil, nil
 }
 
-// compareMissing compares a denied answer's body with its group's two
-// canaries, when they were denied alike (Observation.Missing).
 // hasSiblings reports whether a denial of job is compared with missing
 // siblings (compareMissing): its group has them for its role.
 func (p *prober) hasSiblings(job probeJob) bool {
-	if len(p.siblings) == 0 || job.canary != nil || job.rule == noRule {
-		return false
-	}
-	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
-		return false
-	}
-	t, ok := p.canaryTarget(job)
-	if !ok {
-		return false
-	}
-	_, ok = p.siblings[siblingKey{t.Group, job.sess.Name()}]
+	_, _, ok := p.siblingsOf(job)
 	return ok
 }
 
+// siblingsOf returns the canary target of job's cell and the shapes of
+// its group's two missing siblings for its role, when the cell is one a
+// denial of is compared with them: a cell the matrix denies, no canary,
+// in a group whose canaries were both denied alike (pairSiblings).
+func (p *prober) siblingsOf(job probeJob) (judge.Target, [2]*judge.Shape, bool) {
+	if len(p.siblings) == 0 || job.canary != nil || job.rule == noRule {
+		return judge.Target{}, [2]*judge.Shape{}, false
+	}
+	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
+		return judge.Target{}, [2]*judge.Shape{}, false
+	}
+	t, ok := p.canaryTarget(job)
+	if !ok {
+		return judge.Target{}, [2]*judge.Shape{}, false
+	}
+	sib, ok := p.siblings[siblingKey{t.Group, job.sess.Name()}]
+	return t, sib, ok
+}
+
+// compareMissing compares a denied answer's body with its group's two
+// canaries, when they were denied alike (Observation.Missing); a
+// canary's own answer is kept as its shape.
 func (p *prober) compareMissing(job probeJob, obs *model.Observation, body []byte) {
 	if job.canary != nil {
 		p.keepCanaryShape(job, *obs, body)
 		return
 	}
-	if len(p.siblings) == 0 || !judge.IsDenial(obs.Class) || job.rule == noRule {
+	if !judge.IsDenial(obs.Class) {
 		return
 	}
-	if exp := job.expect(p.cfg); exp.Allow || exp.Unmapped {
-		return
-	}
-	t, ok := p.canaryTarget(job)
-	if !ok {
-		return
-	}
-	sib, ok := p.siblings[siblingKey{t.Group, job.sess.Name()}]
+	t, sib, ok := p.siblingsOf(job)
 	if !ok {
 		return
 	}

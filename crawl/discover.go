@@ -262,11 +262,8 @@ func (rc *roleCrawl) remember(ep model.Endpoint, res session.Result[*page]) {
 	if p := res.Val; p != nil && p.obs != nil && p.err == nil {
 		obs := *p.obs
 		obs.Endpoint = ep
-		if u, err := url.Parse(ep.URL); err == nil {
-			exp := rc.opts.Config.Expect(ep.Method, u, rc.sess.Name(), rc.obsv.vars)
-			job := probeJob{probeEndpoint: &probeEndpoint{ep, u}, sess: rc.sess, rule: int32(exp.RuleIdx)}
-			dropNonEvidence(job, exp, &obs)
-		}
+		// p.url is ep's URL as fetch parsed it (fetchKept).
+		dropNonEvidence(rc.opts.Config.Expect(ep.Method, p.url, rc.sess.Name(), rc.obsv.vars), false, &obs)
 		rc.opts.Answers.put(rc.sess.Name(), obs, res)
 		p.obs = nil
 	}

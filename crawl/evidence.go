@@ -8,9 +8,10 @@ import (
 	"github.com/permaudit/permaudit/roles"
 )
 
-// dropNonEvidence drops from obs (job's answer, exp its expectation),
-// before the run holds it, what is kept only as evidence where it cannot
-// be any (run schema v2, docs/design.md "Memory"): the excerpt of an
+// dropNonEvidence drops from obs (a cell's answer, exp its expectation;
+// canary when the cell is an existence canary), before the run holds it,
+// what is kept only as evidence where it cannot be any (run schema v2,
+// docs/design.md "Outputs at scale"): the excerpt of an
 // allowed answer the matrix passes (the canaries compare denials only, so
 // such a cell stays a pass; the judge drops the excerpts of the other
 // pass cells once canaries are compared), and the digest without ids
@@ -18,7 +19,7 @@ import (
 // The few texts many observations repeat (the class's why, the content
 // type, the role, the method), and the excerpt and digest of a denial,
 // become one shared string each (unique.Make).
-func dropNonEvidence(job probeJob, exp roles.Expectation, obs *model.Observation) {
+func dropNonEvidence(exp roles.Expectation, canary bool, obs *model.Observation) {
 	obs.Why = unique.Make(obs.Why).Value()
 	obs.ContentType = unique.Make(obs.ContentType).Value()
 	obs.Role = unique.Make(obs.Role).Value()
@@ -34,7 +35,7 @@ func dropNonEvidence(job probeJob, exp roles.Expectation, obs *model.Observation
 		obs.BodySHA256 = unique.Make(obs.BodySHA256).Value()
 		return
 	}
-	if job.canary != nil || obs.Excerpt == "" {
+	if canary || obs.Excerpt == "" {
 		return
 	}
 	if v, _ := judge.Decide(exp, *obs); v == model.Pass {

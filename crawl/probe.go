@@ -127,7 +127,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	finished := make([]bool, len(jobs))
 	record := func(i int, obs model.Observation) {
 		exp := jobs[i].expect(p.cfg)
-		dropNonEvidence(jobs[i], exp, &obs) // evidence.go
+		dropNonEvidence(exp, jobs[i].canary != nil, &obs) // evidence.go
 		results[i].Observation, finished[i] = obs, true
 		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], exp, obs))
 	}

@@ -43,6 +43,17 @@ func ReadRun(r io.Reader) (*Run, error) {
 // runFields maps each JSON name of Run to its field's index.
 var runFields = jsonFields(reflect.TypeFor[Run]())
 
+// decodeField decodes the value dec is at into the field of struct v
+// that fields maps key to, or passes over it (skipValue) when v has no
+// such field: within a schema version, fields are only ever added.
+func decodeField(dec *json.Decoder, v reflect.Value, fields map[string]int, key string) error {
+	i, known := fields[key]
+	if !known {
+		return skipValue(dec)
+	}
+	return dec.Decode(v.Field(i).Addr().Interface())
+}
+
 // jsonFields maps the JSON name of each field of struct type t that has
 // one to the field's index.
 func jsonFields(t reflect.Type) map[string]int {
@@ -149,15 +160,7 @@ func readRun(dec *json.Decoder, run *Run) error {
 			}
 			continue
 		}
-		i, known := runFields[key]
-		if !known {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return fmt.Errorf("decode: %s: %w", key, err)
-			}
-			continue
-		}
-		if err := dec.Decode(rv.Field(i).Addr().Interface()); err != nil {
+		if err := decodeField(dec, rv, runFields, key); err != nil {
 			return fmt.Errorf("decode %s: %s: %w", nonEmptySchema(run.Schema), key, err)
 		}
 	}

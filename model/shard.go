@@ -113,14 +113,7 @@ func readInventory(dec *json.Decoder, f *InventoryFile) error {
 			return err
 		}
 		key, _ := tok.(string)
-		i, known := inventoryFields[key]
-		if !known {
-			if err := skipValue(dec); err != nil {
-				return fmt.Errorf("%s: %w", key, err)
-			}
-			continue
-		}
-		if err := dec.Decode(fv.Field(i).Addr().Interface()); err != nil {
+		if err := decodeField(dec, fv, inventoryFields, key); err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
 	}

@@ -361,18 +361,14 @@ func writeOutputs(run *model.Run, outs []output, ios ioStreams) error {
 	report.RedactRun(run, ios.Redact)
 	var errs []error
 	for _, o := range outs {
+		write := func(w io.Writer) error { return o.W.Write(w, run) }
 		if o.Path == "-" {
-			w := bufio.NewWriterSize(ios.Out, 64<<10)
-			err := o.W.Write(w, run)
-			if err == nil {
-				err = w.Flush()
-			}
-			if err != nil {
+			if err := writeBuffered(ios.Out, write); err != nil {
 				errs = append(errs, fmt.Errorf("output %s to stdout: %w", o.Format, err))
 			}
 			continue
 		}
-		if err := writeFileAtomic(o.Path, func(w io.Writer) error { return o.W.Write(w, run) }); err != nil {
+		if err := writeFileAtomic(o.Path, write); err != nil {
 			errs = append(errs, fmt.Errorf("output %s=%s: %w", o.Format, o.Path, err))
 		}
 	}
@@ -400,12 +396,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriterSize(f, 64<<10)
-			err = write(w)
-			if err == nil {
-				err = w.Flush()
-			}
-			return errors.Join(err, f.Close())
+			return errors.Join(writeBuffered(f, write), f.Close())
 		}
 		perm = fi.Mode().Perm()
 	}
@@ -419,17 +410,22 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	w := bufio.NewWriterSize(f, 64<<10)
-	if err = write(w); err != nil {
-		return err
-	}
-	if err = w.Flush(); err != nil {
+	if err = writeBuffered(f, write); err != nil {
 		return err
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// writeBuffered runs write on a buffer in front of w, and flushes it.
+func writeBuffered(w io.Writer, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // createBeside creates a new temporary file in path's directory with

@@ -77,11 +77,6 @@ func shardIndex(spec string, env func(string) (string, bool)) (string, error) {
 	return fmt.Sprintf("%d/%s", i+1, n), nil
 }
 
-// inventoryWriter writes inv (writeFileAtomic's write).
-func inventoryWriter(inv *model.InventoryFile) func(io.Writer) error {
-	return func(w io.Writer) error { return model.WriteInventory(w, inv) }
-}
-
 func readInventoryFile(path string) (*model.InventoryFile, error) {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -174,9 +169,9 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 		return usageErr(errors.Join(problems...))
 	}
 	secrets := cfg.Secrets.Clone()
-	io := opts.IO
-	io.Redact = secrets.Redact
-	prog := newProgress(io, len(cfg.Roles))
+	ios := opts.IO
+	ios.Redact = secrets.Redact
+	prog := newProgress(ios, len(cfg.Roles))
 	res, err := audit.Run(ctx, cfg, audit.Options{
 		SkipFailedRoles: opts.SkipFailedRoles,
 		DryRun:          opts.Safety.DryRun,
@@ -185,8 +180,8 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 		Tool:            model.Tool{Name: "permaudit", Version: version},
 		RunID:           opts.RunID(),
 		Now:             opts.Now,
-		Logger:          newLogger(io, opts.Verbose),
-		Announce:        io.Err,
+		Logger:          newLogger(ios, opts.Verbose),
+		Announce:        ios.Err,
 		Progress:        prog.update,
 		Tune:            opts.Safety.tune,
 		DiscoverOnly:    true,
@@ -196,7 +191,7 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 		return auditErr(err)
 	}
 	if res.Plan != nil {
-		return res.Plan.Write(io.Out)
+		return res.Plan.Write(ios.Out)
 	}
 	inv := res.Inventory
 	// Redacted as every output is: value by value (report.RedactRun).
@@ -206,15 +201,15 @@ func runDiscover(ctx context.Context, opts *discoverOptions) error {
 	// Streamed, as the audit's outputs are (writeFileAtomic): an
 	// inventory of a few hundred thousand endpoints is never held as text.
 	if opts.Out == "-" {
-		err = model.WriteInventory(io.Out, inv)
+		err = model.WriteInventory(ios.Out, inv)
 	} else {
-		err = writeFileAtomic(opts.Out, inventoryWriter(inv))
+		err = writeFileAtomic(opts.Out, func(w io.Writer) error { return model.WriteInventory(w, inv) })
 	}
 	if err != nil {
 		return usageErr(fmt.Errorf("--out %s: %w", opts.Out, err))
 	}
 	if opts.Out != "-" {
-		fmt.Fprintf(io.Err, "permaudit: %d endpoint(s) discovered, %d skipped; inventory written to %s\n", len(inv.Inventory.Entries), len(inv.Inventory.Skipped), opts.Out)
+		fmt.Fprintf(ios.Err, "permaudit: %d endpoint(s) discovered, %d skipped; inventory written to %s\n", len(inv.Inventory.Entries), len(inv.Inventory.Skipped), opts.Out)
 	}
 	switch {
 	case res.Interrupted:
