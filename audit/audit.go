@@ -261,7 +261,7 @@ func Run(ctx context.Context, cfg *roles.Config, opts Options) (*Result, error) 
 	if opts.Shard.Count > 0 {
 		run.Shard = &g.shard
 	}
-	var obs []model.Cell // observations, completed in place by the judge
+	var obs *model.Cells // observations, completed in place by the judge
 	if ctx.Err() == nil {
 		copts.Sessions = probeSessions
 		obs, err = crawl.ProbeCells(crawl.WithPhase(ctx, crawl.PhaseProbe), copts, endpoints)

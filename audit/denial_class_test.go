@@ -98,7 +98,7 @@ matrix:
 		t.Errorf("%d requests to a five-page application", n)
 	}
 	got := map[string]string{}
-	for _, c := range res.Run.Observations {
+	for _, c := range res.Run.Observations.All() {
 		got[c.Role+" "+strings.TrimPrefix(c.URL, srv.URL)] = fmt.Sprintf("%s, %s: %s", c.Class, c.Why, c.Verdict)
 		if strings.HasSuffix(c.URL, "/wiki/staff") && c.Rule != "staff pages" {
 			t.Errorf("cell %s as %s: rule %q, want the rule's name", c.URL, c.Role, c.Rule)

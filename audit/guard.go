@@ -153,12 +153,12 @@ func (g *guard) noteDiscoveryCut(dctx context.Context) {
 // unprobed lists in inv.Left, per path, the endpoints the probe phase was
 // given and never observed: a stopped run (the maximum duration, a
 // signal) leaves the end of crawl.ProbeOrder.
-func (g *guard) unprobed(inv *model.Inventory, eps []model.Endpoint, obs []model.Cell) {
+func (g *guard) unprobed(inv *model.Inventory, eps []model.Endpoint, obs *model.Cells) {
 	if g.ctx.Err() == nil || g.dry {
 		return
 	}
 	seen := map[model.Endpoint]bool{}
-	for _, o := range obs {
+	for _, o := range obs.All() {
 		if o.CanaryOf == "" {
 			seen[o.Endpoint] = true
 		}

@@ -115,7 +115,7 @@ func TestOneRequestPerCell(t *testing.T) {
 	}
 	run := res.Run
 	cells := 0
-	for _, o := range run.Observations {
+	for _, o := range run.Observations.All() {
 		if o.CanaryOf != "" {
 			continue
 		}

@@ -127,7 +127,7 @@ matrix:
 		t.Errorf("%d requests to a nine-page application", n)
 	}
 	got := map[string]string{}
-	for _, c := range res.Run.Observations {
+	for _, c := range res.Run.Observations.All() {
 		got[c.Role+" "+strings.TrimPrefix(c.URL, srv.URL)] = fmt.Sprintf("%d %s: %s", c.Status, c.Class, c.Verdict)
 	}
 	want := map[string]string{

@@ -209,7 +209,7 @@ func TestCapturedNonceInHeaders(t *testing.T) {
 		t.Errorf("renewals %d, sign-ins %d: the session was never killed and renewed", editor.Renewals, a.signIns)
 	}
 	allowed := 0
-	for _, o := range run.Observations {
+	for _, o := range run.Observations.All() {
 		if o.Role == "editor" && strings.Contains(o.URL, "/api/items/") && o.Class == model.Allowed {
 			allowed++
 		}
@@ -366,7 +366,7 @@ matrix:
 	}
 	run := audit("a-long-password-1")
 	seen := map[string]string{}
-	for _, o := range run.Observations {
+	for _, o := range run.Observations.All() {
 		if o.Role == "viewer" {
 			seen[strings.TrimPrefix(o.URL, srv.URL)] = o.Excerpt
 		}
@@ -384,7 +384,7 @@ matrix:
 	}
 
 	run = audit("5")
-	for _, o := range run.Observations {
+	for _, o := range run.Observations.All() {
 		if strings.Contains(o.Excerpt, "5") {
 			t.Errorf("%s as %s: the password %q appears: %q", o.URL, o.Role, "5", o.Excerpt)
 		}

@@ -154,9 +154,9 @@ func TestAuditOfASavedInventory(t *testing.T) {
 		t.Fatalf("audit of the inventory: %v", err)
 	}
 	run := res.Run
-	if !run.Complete || run.InventoryDigest != digest || run.Shard != nil || len(run.Observations) == 0 || run.Gate.Failed {
+	if !run.Complete || run.InventoryDigest != digest || run.Shard != nil || run.Observations.Len() == 0 || run.Gate.Failed {
 		t.Errorf("audit of the saved inventory: complete %v (%s), digest %q (want %q), shard %v, %d cells, gate failed %v",
-			run.Complete, run.Incomplete, run.InventoryDigest, digest, run.Shard, len(run.Observations), run.Gate.Failed)
+			run.Complete, run.Incomplete, run.InventoryDigest, digest, run.Shard, run.Observations.Len(), run.Gate.Failed)
 	}
 	if discovered > 0 {
 		t.Errorf("the audit of a saved inventory made %d discovery request(s)", discovered)

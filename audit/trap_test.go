@@ -78,7 +78,7 @@ func TestTrapFinishes(t *testing.T) {
 		t.Errorf("incomplete: %s", run.Incomplete)
 	}
 	probed := map[string]int{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		probed[strings.TrimPrefix(c.URL, srv.URL)]++
 	}
 	for _, p := range trapapp.DeclaredPaths {
@@ -89,7 +89,7 @@ func TestTrapFinishes(t *testing.T) {
 	for _, f := range run.Findings {
 		t.Errorf("finding: %s %s as %s: %s", f.Verdict, f.Path, f.Role, f.Observed)
 	}
-	cells := len(run.Observations)
+	cells := run.Observations.Len()
 	requests := srv.Requests()
 	t.Logf("trap: %d endpoints found, %d probes (%d cells, %d canary probes), %d requests in all (%.2f per cell), discovery %v, wall %v; cut %+v",
 		len(run.Inventory.Entries), cells+len(run.Canaries), cells, len(run.Canaries), requests, float64(requests)/float64(cells), run.Inventory.Pages, wall.Round(time.Millisecond), run.Inventory.Cut)
@@ -125,7 +125,7 @@ func TestTrapProbeOrder(t *testing.T) {
 	}
 	run := res.Run
 	probed := map[string]int{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		probed[strings.TrimPrefix(c.URL, srv.URL)]++
 	}
 	want := map[string]int{}
@@ -172,7 +172,7 @@ func TestTrapTimeCap(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	run := res.Run
-	t.Logf("incomplete: %s; %d cells; left %d group(s)", run.Incomplete, len(run.Observations), len(run.Inventory.Left))
+	t.Logf("incomplete: %s; %d cells; left %d group(s)", run.Incomplete, run.Observations.Len(), len(run.Inventory.Left))
 	if run.Complete || !strings.Contains(run.Incomplete, "max duration 2s reached (discovery stopped after its share, 1s: ") {
 		t.Fatalf("complete %v, reason %q: want the time cap, discovery stopped at its share", run.Complete, run.Incomplete)
 	}
@@ -180,7 +180,7 @@ func TestTrapTimeCap(t *testing.T) {
 		t.Errorf("cut %+v: no URL counted as never fetched by time", run.Inventory.Cut)
 	}
 	probed := map[string]bool{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		probed[c.URL] = true
 	}
 	unprobed := 0

@@ -118,18 +118,18 @@ func Discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 // (Observation.Missing).
 func Probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Observation, error) {
 	cells, err := probe(ctx, opts, endpoints)
-	obs := make([]model.Observation, len(cells))
-	for i := range cells {
-		obs[i] = cells[i].Observation
+	obs := make([]model.Observation, cells.Len())
+	for i, c := range cells.All() {
+		obs[i] = c.Observation
 	}
 	return obs, err
 }
 
 // ProbeCells is Probe returning each observation as a cell for the judge
 // to fill in place (judge.JudgeCells): a run of a million cells then
-// holds one slice of them, not a slice of observations and one of cells
+// holds one set of them (model.Cells), not observations and cells
 // (docs/design.md, "Outputs at scale"). Only the cells' observations are
 // set.
-func ProbeCells(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Cell, error) {
+func ProbeCells(ctx context.Context, opts Options, endpoints []model.Endpoint) (*model.Cells, error) {
 	return probe(ctx, opts, endpoints)
 }

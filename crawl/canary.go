@@ -281,7 +281,7 @@ func targetValue(rawURL string, t judge.Target) string {
 
 // pairSiblings gathers, once the canaries are answered, the two shapes of
 // each group and role whose canaries were both denied alike.
-func (p *prober) pairSiblings(jobs []probeJob, results []model.Cell, finished []bool) {
+func (p *prober) pairSiblings(jobs []probeJob, results *model.Cells, finished []bool) {
 	type pending struct {
 		obs    []model.Observation
 		shapes []*judge.Shape
@@ -297,8 +297,9 @@ func (p *prober) pairSiblings(jobs []probeJob, results []model.Cell, finished []
 			pd = &pending{}
 			byKey[k] = pd
 		}
-		pd.obs = append(pd.obs, results[i].Observation)
-		pd.shapes = append(pd.shapes, p.canaryShapes[results[i].URL+"\x00"+results[i].Role])
+		c := results.At(i)
+		pd.obs = append(pd.obs, c.Observation)
+		pd.shapes = append(pd.shapes, p.canaryShapes[c.URL+"\x00"+c.Role])
 	}
 	p.siblings = map[siblingKey][2]*judge.Shape{}
 	for k, pd := range byKey {

@@ -124,7 +124,7 @@ matrix:
 	if len(run.Canaries) != 4 {
 		t.Errorf("%d canaries, want 2 siblings x (anonymous, user)", len(run.Canaries))
 	}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if c.Role != crawltest.Admin && (c.Missing == nil || c.Missing.Differs) {
 			t.Errorf("%s as %s: body comparison %+v, want compared and alike", c.URL, c.Role, c.Missing)
 		}

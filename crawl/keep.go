@@ -73,12 +73,12 @@ func (p *prober) kept(i int, job probeJob, res session.Result[model.Observation]
 
 // settle records as "session lost" every kept answer of a lost role sent
 // after its last passing check.
-func (p *prober) settle(results []model.Cell, finished []bool) {
+func (p *prober) settle(results *model.Cells, finished []bool) {
 	if p.keep == nil || p.keep.k == nil {
 		return
 	}
-	for i := range results {
-		o := &results[i].Observation
+	for i, c := range results.All() {
+		o := &c.Observation
 		if !finished[i] || o.Session == model.SessionLost || o.Session == model.SessionNotSignedIn || o.Session == model.SessionCheckError {
 			continue
 		}
@@ -87,6 +87,7 @@ func (p *prober) settle(results []model.Cell, finished []bool) {
 			o.Err = p.secrets.Redact(why)
 			o.BodyChecks = nil
 			p.keep.k.CountLost(o.Role)
+			results.Set(i, c)
 		}
 	}
 }

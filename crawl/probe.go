@@ -80,7 +80,7 @@ func (job probeJob) canaryOf() string {
 	return job.canary.of
 }
 
-func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]model.Cell, error) {
+func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) (*model.Cells, error) {
 	opts, lim, err := prepare(opts)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
@@ -123,12 +123,14 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	}
 	p.sessions = sessionsByName(opts.Sessions)
 	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
-	results := make([]model.Cell, len(jobs)) // the judge fills the rest of each cell
+	results := model.NewCells(len(jobs)) // the judge fills the rest of each cell
 	finished := make([]bool, len(jobs))
 	record := func(i int, obs model.Observation) {
 		exp := jobs[i].expect(p.cfg)
 		dropNonEvidence(exp, jobs[i].canary != nil, &obs) // evidence.go
-		results[i].Observation, finished[i] = obs, true
+		obs.CanaryOf = jobs[i].canaryOf()
+		results.Set(i, model.Cell{Observation: obs})
+		finished[i] = true
 		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], exp, obs))
 	}
 	// pass probes the jobs idx names, and confirms what waits for a
@@ -183,15 +185,8 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) ([]mod
 	p.settle(results, finished)
 	log.Info("probe phase done", "cells", len(jobs))
 
-	out := results[:0] // in place: one slice of cells, not two
-	for i := range results {
-		if finished[i] {
-			results[i].CanaryOf = jobs[i].canaryOf()
-			out = append(out, results[i])
-		}
-	}
-	clear(results[len(out):])
-	return out, ctx.Err()
+	results.Keep(func(i int) bool { return finished[i] })
+	return results, ctx.Err()
 }
 
 type prober struct {

@@ -89,15 +89,15 @@ matrix:
 		if err != nil {
 			b.Fatalf("Probe: %v", err)
 		}
-		if want := benchEndpoints * len(cfg.Roles); len(cells) != want {
-			b.Fatalf("%d cells, want %d", len(cells), want)
+		if want := benchEndpoints * len(cfg.Roles); cells.Len() != want {
+			b.Fatalf("%d cells, want %d", cells.Len(), want)
 		}
-		for _, c := range cells {
+		for _, c := range cells.All() {
 			if want := map[string]int{"anonymous": 401, "admin": 200}[c.Role]; c.Status != want {
 				b.Fatalf("%s as %s: %d, want %d", c.URL, c.Role, c.Status, want)
 			}
 		}
-		probes += len(cells)
+		probes += cells.Len()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(probes)/elapsed.Seconds(), "probes/s")

@@ -61,7 +61,7 @@ func TestJudgeBodyChecks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run := judgeOne(t, cfg, tc.obs)
-			if got := run.Observations[0].Verdict; got != tc.verdict {
+			if got := run.Observations.At(0).Verdict; got != tc.verdict {
 				t.Fatalf("verdict = %s, want %s", got, tc.verdict)
 			}
 			if tc.verdict == model.Pass {

@@ -45,7 +45,7 @@ func BroadRules(run *model.Run, cfg *roles.Config) []Broad {
 	}
 	vars := cfg.VarsWith(Captured(run))
 	seen := map[key]*acc{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		u, err := url.Parse(c.URL)
 		if err != nil || u.RawQuery == "" {
 			continue

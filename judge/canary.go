@@ -197,25 +197,22 @@ func MissingIDs(rawURL string, t Target) []string {
 	return ids
 }
 
-// takeCanaries copies the canaries of all into run.Canaries and returns
-// the other cells, moved to the front of all in place (no second slice:
-// at a million cells, a copy is 370 MB). Without canaries in all (a saved
-// run judged again), run.Canaries is kept as it is.
-func (j *judgement) takeCanaries(all []model.Cell) (cells []model.Cell) {
+// takeCanaries copies the canaries of all into run.Canaries and drops
+// them from all, in place. Without canaries in all (a saved run judged
+// again), run.Canaries is kept as it is.
+func (j *judgement) takeCanaries(all *model.Cells) {
 	var canaries []model.Observation
-	cells = all[:0] // in place
-	for i := range all {
-		if all[i].CanaryOf != "" {
-			canaries = append(canaries, all[i].Observation)
-			continue
+	isCanary := make([]bool, all.Len())
+	for i, c := range all.All() {
+		if c.CanaryOf != "" {
+			canaries = append(canaries, c.Observation)
+			isCanary[i] = true
 		}
-		cells = append(cells, all[i])
 	}
-	clear(all[len(cells):])
 	if len(canaries) > 0 {
+		all.Keep(func(i int) bool { return !isCanary[i] })
 		j.run.Canaries = canaries
 	}
-	return cells
 }
 
 // compareCanaries compares the passing denials with their group's
@@ -261,8 +258,9 @@ func (j *judgement) compareCanaries() {
 	var order []string
 	whyOf := map[string]string{}
 	canaryOf := map[string]int{}
-	for i := range run.Observations {
-		c := &run.Observations[i]
+	for i := range run.Observations.Len() {
+		cell := run.Observations.At(i)
+		c := &cell
 		exp := j.exps[i]
 		if !exp.denies || !IsDenial(c.Class) {
 			continue
@@ -299,6 +297,7 @@ func (j *judgement) compareCanaries() {
 		}
 		if exp.hidesOnly {
 			c.Verdict = model.ExistenceLeak
+			run.Observations.Set(i, *c)
 			j.add(i, *c, model.ExistenceLeak, why)
 			f := &run.Findings[len(run.Findings)-1]
 			f.Observed = fmt.Sprintf("%s; missing sibling %s: %s", c.Observation.Observed(), model.PathOf(a.URL), a.Observed())
@@ -317,7 +316,7 @@ func (j *judgement) compareCanaries() {
 	}
 	for _, k := range order {
 		g := observable[k]
-		c := run.Observations[g.cell]
+		c := run.Observations.At(g.cell)
 		c.Template = k
 		ai := canaryOf[k]
 		a := run.Canaries[ai]

@@ -149,14 +149,14 @@ func TestCompareCanaries(t *testing.T) {
 			if strings.Join(notes, "|") != strings.Join(tt.notes, "|") {
 				t.Errorf("notes %q, want %q", notes, tt.notes)
 			}
-			if len(run.Observations) != 1 || len(run.Canaries) != 2 {
-				t.Errorf("%d cells and %d canaries, want 1 and 2", len(run.Observations), len(run.Canaries))
+			if run.Observations.Len() != 1 || len(run.Canaries) != 2 {
+				t.Errorf("%d cells and %d canaries, want 1 and 2", run.Observations.Len(), len(run.Canaries))
 			}
 			if run.Counts[model.ExistenceLeak] != len(tt.want) || run.Counts[model.Pass] != 1-len(tt.want) {
 				t.Errorf("counts %v", run.Counts)
 			}
 			// Judged again without the canaries (a saved run), the same.
-			obs := []model.Observation{run.Observations[0].Observation}
+			obs := []model.Observation{run.Observations.At(0).Observation}
 			Judge(run, canaryConfig(t, tt.denyAs), obs)
 			if len(run.Findings) != len(tt.want) || len(run.Canaries) != 2 || run.Counts[model.ExistenceObservable] != len(tt.notes) {
 				t.Errorf("judged again: %d findings, %d canaries", len(run.Findings), len(run.Canaries))

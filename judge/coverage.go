@@ -33,7 +33,7 @@ func coverageOf(run *model.Run, names []string) *model.Coverage {
 		}
 	}
 	probed := map[model.Endpoint]bool{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		probed[c.Endpoint] = true
 		if rc := byRole[c.Role]; rc != nil {
 			rc.Probed++
@@ -85,7 +85,7 @@ func coverageOf(run *model.Run, names []string) *model.Coverage {
 //
 // So a rule is never called dead because the run stopped before its URLs.
 func deadRules(run *model.Run, cfg *roles.Config, matched map[int]bool, vars roles.Vars) {
-	if len(run.Observations) == 0 || len(run.Filters.Roles) > 0 || len(run.Filters.Only) > 0 {
+	if run.Observations.Len() == 0 || len(run.Filters.Roles) > 0 || len(run.Filters.Only) > 0 {
 		return
 	}
 	incomplete := run.Incomplete != ""
@@ -139,8 +139,8 @@ func unprobedRules(run *model.Run, cfg *roles.Config, vars roles.Vars) map[int]b
 		ep   model.Endpoint
 		role string
 	}
-	probed := make(map[cell]bool, len(run.Observations)) // no canary: none is an inventory endpoint
-	for _, o := range run.Observations {
+	probed := make(map[cell]bool, run.Observations.Len()) // no canary: none is an inventory endpoint
+	for _, o := range run.Observations.All() {
 		probed[cell{o.Endpoint, o.Role}] = true
 	}
 	out := map[int]bool{}

@@ -18,9 +18,9 @@ import (
 // none). Judge sends no request: a saved run can be judged again. The
 // package comment has the rules.
 func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
-	cells := make([]model.Cell, len(obs))
+	cells := model.NewCells(len(obs))
 	for i := range obs {
-		cells[i].Observation = obs[i]
+		cells.Set(i, model.Cell{Observation: obs[i]})
 	}
 	JudgeCells(run, cfg, cells)
 }
@@ -28,10 +28,10 @@ func Judge(run *model.Run, cfg *roles.Config, obs []model.Observation) {
 // JudgeCells is Judge on the observations of cells (crawl.ProbeCells),
 // filled in place: run.Observations becomes cells without the canaries,
 // each cell completed with its template, expectation, rule and verdict.
-// A run of a million cells then holds one slice of them while it is
-// judged, not a slice of observations and one of cells (docs/design.md,
-// "Outputs at scale"). The caller gives cells up.
-func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
+// A run of a million cells then holds one set of them while it is
+// judged, not observations and cells (docs/design.md, "Outputs at
+// scale"). The caller gives cells up.
+func JudgeCells(run *model.Run, cfg *roles.Config, cells *model.Cells) {
 	j := &judgement{
 		run:      run,
 		roleRank: map[string]int{},
@@ -43,9 +43,9 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 	}
 	vars := cfg.VarsWith(Captured(run))
 	j.cfg, j.vars = cfg, vars
-	cells = j.takeCanaries(cells)
+	j.takeCanaries(cells)
 	run.Observations = cells
-	j.exps = make([]cellExp, 0, len(cells))
+	j.exps = make([]cellExp, 0, cells.Len())
 	run.Findings = []model.Finding{}
 	run.Notes = []model.Finding{}
 
@@ -54,14 +54,16 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 	// per rule, one text per expectation.
 	var in interner
 	matched := map[int]bool{}
-	for i := range cells {
-		c := &cells[i]
+	for i := range cells.Len() {
+		cell := cells.At(i)
+		c := &cell
 		o := &c.Observation
 		c.Template = in.template(o.Method, o.URL)
 		u, err := in.parse(o.URL)
 		if err != nil {
 			c.Expected = "unknown"
 			c.Verdict = model.ErrorVerdict
+			cells.Set(i, *c)
 			j.exps = append(j.exps, cellExp{})
 			j.add(i, *c, model.ErrorVerdict, "the URL cannot be parsed, so no expectation applies")
 			continue
@@ -74,6 +76,7 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 		look := func(to *url.URL) roles.Expectation { return cfg.Expect(method, to, role, vars) }
 		v, why := DecideAt(exp, *o, look)
 		c.Verdict = v
+		cells.Set(i, *c)
 		j.exps = append(j.exps, cellExp{ruleIdx: int32(exp.RuleIdx), denies: !exp.Allow && !exp.Unmapped, hidesOnly: allHidden(exp.DenyAs)})
 
 		switch v {
@@ -91,13 +94,13 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 	j.compareCanaries()
 	for _, k := range j.unmappedOrder {
 		g := j.unmapped[k]
-		c := run.Observations[g.cell]
+		c := run.Observations.At(g.cell)
 		j.note(g, c, model.Unmapped, fmt.Sprintf("%s: no rule covers it and the matrix default is unmapped (%s; roles: %s)",
 			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
 	}
 	for _, k := range j.noAuthOrder {
 		g := j.noAuth[k]
-		c := run.Observations[g.cell]
+		c := run.Observations.At(g.cell)
 		j.note(g, c, model.MissingWWWAuth, fmt.Sprintf("%s: 401 without a WWW-Authenticate header (RFC 9110 requires one; %s; roles: %s)",
 			c.Template, plural(len(g.urls), "endpoint"), strings.Join(g.roles, ", ")))
 	}
@@ -105,9 +108,10 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells []model.Cell) {
 
 	// A pass cell is no evidence: it keeps no excerpt (run schema v2),
 	// now that the canaries can no longer make it a finding.
-	for i := range run.Observations {
-		if run.Observations[i].Verdict == model.Pass {
-			run.Observations[i].Excerpt = ""
+	for i, c := range cells.All() {
+		if c.Verdict == model.Pass && c.Excerpt != "" {
+			c.Excerpt = ""
+			cells.Set(i, c)
 		}
 	}
 	j.sort()
@@ -335,7 +339,7 @@ func (j *judgement) count() {
 	for _, v := range append(append([]model.Verdict{}, model.FindingVerdicts...), model.NoteVerdicts...) {
 		run.Counts[v] = 0
 	}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if c.Verdict == model.Pass {
 			run.Counts[model.Pass]++
 		}

@@ -26,8 +26,8 @@ func judgeOne(t *testing.T, cfg *roles.Config, o model.Observation) *model.Run {
 	t.Helper()
 	run := &model.Run{Gate: model.Gate{FailOn: model.DefaultFailOn}}
 	Judge(run, cfg, []model.Observation{o})
-	if len(run.Observations) != 1 {
-		t.Fatalf("judge: got %d cells, want 1", len(run.Observations))
+	if run.Observations.Len() != 1 {
+		t.Fatalf("judge: got %d cells, want 1", run.Observations.Len())
 	}
 	return run
 }
@@ -140,7 +140,7 @@ func TestJudgeVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := judgeOne(t, cfg, tt.obs)
-			c := run.Observations[0]
+			c := run.Observations.At(0)
 			if c.Verdict != tt.verdict {
 				t.Errorf("verdict: got %q, want %q (cell %+v)", c.Verdict, tt.verdict, c)
 			}
@@ -228,8 +228,8 @@ func TestJudgeUnmappedGrouped(t *testing.T) {
 		t.Errorf("first unmapped note: got cell %d, role %q, expected %q; want 1, empty, unmapped", n.Cell, n.Role, n.Expected)
 	}
 	for i, v := range []model.Verdict{model.Pass, model.Unmapped, model.Unmapped, model.Unmapped, model.Unmapped} {
-		if run.Observations[i].Verdict != v {
-			t.Errorf("cell %d: got %q, want %q", i, run.Observations[i].Verdict, v)
+		if run.Observations.At(i).Verdict != v {
+			t.Errorf("cell %d: got %q, want %q", i, run.Observations.At(i).Verdict, v)
 		}
 	}
 	if run.Counts[model.Unmapped] != 2 || run.Counts[model.Pass] != 1 {
@@ -381,7 +381,7 @@ matrix:
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("dead rules:\n got %q\nwant %q", got, want)
 	}
-	if c := run.Observations[1]; c.Rule != "admin area" {
+	if c := run.Observations.At(1); c.Rule != "admin area" {
 		t.Errorf("cell %s as %s: rule %q, want the rule's name", c.URL, c.Role, c.Rule)
 	}
 
@@ -466,7 +466,7 @@ func TestJudgeSortCountsGate(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("notes order:\n got %q\nwant %q", got, want)
 			}
-			for i, c := range run.Observations {
+			for i, c := range run.Observations.All() {
 				if c.URL != obs[i].URL || c.Role != obs[i].Role {
 					t.Errorf("cell %d: got %s as %s, want the given order (%s as %s)", i, c.URL, c.Role, obs[i].URL, obs[i].Role)
 				}
@@ -497,7 +497,9 @@ func TestJudgeAgain(t *testing.T) {
 	Judge(run, cfg, obs)
 	first := *run
 	Judge(run, cfg, obs)
-	if !reflect.DeepEqual(first, *run) {
+	cells, again := first.Observations, run.Observations
+	first.Observations, run.Observations = nil, nil
+	if cells == again || !cells.Equal(again) || !reflect.DeepEqual(first, *run) {
 		t.Errorf("judging again changed the run:\n got %+v\nwant %+v", *run, first)
 	}
 }
@@ -654,7 +656,7 @@ func TestJudgeRecordsRules(t *testing.T) {
 	for _, r := range run.Rules {
 		names[r.Name] = true
 	}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if !names[c.Rule] {
 			t.Errorf("cell %s %s as %s cites %q, which the run's rules do not list", c.Method, c.URL, c.Role, c.Rule)
 		}
@@ -671,7 +673,7 @@ func TestPassCellsKeepNoExcerpt(t *testing.T) {
 	run := judgetest.ShopRun()
 	Judge(run, parseConfig(t, testConfig), obs)
 	var pass, kept int
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		switch {
 		case c.Verdict == model.Pass && c.Excerpt != "":
 			t.Errorf("pass cell %s as %s kept its excerpt", c.URL, c.Role)
@@ -693,14 +695,14 @@ func TestPassCellsKeepNoExcerpt(t *testing.T) {
 // a million cells, docs/design.md "Outputs at scale").
 func TestCellsShareStrings(t *testing.T) {
 	run := shopRun(t, true, false, false)
-	for i := 1; i < len(run.Observations); i++ {
-		a, b := run.Observations[i-1], run.Observations[i]
+	for i := 1; i < run.Observations.Len(); i++ {
+		a, b := run.Observations.At(i-1), run.Observations.At(i)
 		if a.URL == b.URL && a.Method == b.Method && unsafe.StringData(a.Template) != unsafe.StringData(b.Template) {
 			t.Errorf("cells %d and %d (%s) hold two copies of template %q", i-1, i, a.URL, a.Template)
 		}
 	}
 	first := map[string]string{}
-	for i, c := range run.Observations {
+	for i, c := range run.Observations.All() {
 		if f, ok := first[c.Rule]; ok && unsafe.StringData(f) != unsafe.StringData(c.Rule) {
 			t.Errorf("cell %d holds a copy of rule name %q", i, c.Rule)
 		} else if !ok {

@@ -97,21 +97,27 @@ func Merge(parts []Part) (*model.Run, error) {
 	// Cells and canaries in the order an unsharded audit lists them:
 	// endpoint, then role order; canaries by URL, then role order.
 	type ref struct{ part, i int }
-	var cells, canaries []ref
+	type cellRef struct {
+		ref
+		ep   model.Endpoint
+		role string
+	}
+	var cells []cellRef
+	var canaries []ref
 	for pi, p := range parts {
-		for i := range p.Run.Observations {
-			cells = append(cells, ref{pi, i})
+		for i, c := range p.Run.Observations.All() {
+			cells = append(cells, cellRef{ref{pi, i}, c.Endpoint, c.Role})
 		}
 		for i := range p.Run.Canaries {
 			canaries = append(canaries, ref{pi, i})
 		}
 	}
 	sort.SliceStable(cells, func(a, b int) bool {
-		x, y := parts[cells[a].part].Run.Observations[cells[a].i], parts[cells[b].part].Run.Observations[cells[b].i]
-		if x.Endpoint != y.Endpoint {
-			return x.Endpoint.Less(y.Endpoint)
+		x, y := &cells[a], &cells[b]
+		if x.ep != y.ep {
+			return x.ep.Less(y.ep)
 		}
-		return j.roleLess(x.Role, y.Role)
+		return j.roleLess(x.role, y.role)
 	})
 	sort.SliceStable(canaries, func(a, b int) bool {
 		x, y := parts[canaries[a].part].Run.Canaries[canaries[a].i], parts[canaries[b].part].Run.Canaries[canaries[b].i]
@@ -125,9 +131,9 @@ func Merge(parts []Part) (*model.Run, error) {
 	for pi := range parts {
 		cellAt[pi], canaryAt[pi] = map[int]int{}, map[int]int{}
 	}
-	run.Observations = make([]model.Cell, 0, len(cells))
+	run.Observations = model.NewCells(0)
 	for n, c := range cells {
-		run.Observations = append(run.Observations, parts[c.part].Run.Observations[c.i])
+		run.Observations.Append(parts[c.part].Run.Observations.At(c.i))
 		cellAt[c.part][c.i] = n
 	}
 	for n, c := range canaries {
@@ -258,7 +264,7 @@ func roleNames(r *model.Run) string {
 func deadEverywhere(parts []Part) map[string]bool {
 	var out map[string]bool
 	for _, p := range parts {
-		if len(p.Run.Observations) == 0 {
+		if p.Run.Observations.Len() == 0 {
 			continue
 		}
 		mine := map[string]bool{}

@@ -89,7 +89,7 @@ func TestMergeEqualsJudgingTheWhole(t *testing.T) {
 			what string
 			a, b any
 		}{
-			{"cells", whole.Observations, merged.Observations},
+			{"cells", whole.Observations.Slice(), merged.Observations.Slice()},
 			{"canaries", whole.Canaries, merged.Canaries},
 			{"findings", whole.Findings, merged.Findings},
 			{"notes", whole.Notes, merged.Notes},

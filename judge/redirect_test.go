@@ -111,7 +111,7 @@ func TestJudgeRedirects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			run := judgeOne(t, cfg, tt.obs)
-			c := run.Observations[0]
+			c := run.Observations.At(0)
 			if c.Verdict != tt.verdict {
 				t.Fatalf("verdict %s, want %s (expected %q)", c.Verdict, tt.verdict, c.Expected)
 			}

@@ -18,7 +18,7 @@ import (
 // role the run probed must be a role of cfg.
 func Rejudge(run *model.Run, cfg *roles.Config) error {
 	var missing []string
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if cfg.Role(c.Role) == nil && !slices.Contains(missing, c.Role) {
 			missing = append(missing, c.Role)
 		}
@@ -27,8 +27,8 @@ func Rejudge(run *model.Run, cfg *roles.Config) error {
 		return fmt.Errorf("the run probed role(s) %s, which %s does not declare (roles: %s); judge it with the configuration it was audited with, or add them",
 			strings.Join(missing, ", "), cfg.File, strings.Join(cfg.RoleNames(), ", "))
 	}
-	obs := make([]model.Observation, len(run.Observations))
-	for i, c := range run.Observations {
+	obs := make([]model.Observation, run.Observations.Len())
+	for i, c := range run.Observations.All() {
 		obs[i] = c.Observation
 	}
 	run.Baseline = nil

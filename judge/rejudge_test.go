@@ -31,7 +31,7 @@ func TestRejudge(t *testing.T) {
 	if run.Rejudged == nil || run.Rejudged.ConfigFingerprint != cfg.Fingerprint() || run.ConfigFingerprint == cfg.Fingerprint() {
 		t.Errorf("rejudged = %+v, config fingerprint %q: want the new configuration named apart", run.Rejudged, run.ConfigFingerprint)
 	}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if strings.HasSuffix(c.URL, "/admin/users/1") && c.Role == "customer" && (c.Verdict != model.Pass || !strings.Contains(c.Rule, "GET /admin/users/{id}")) {
 			t.Errorf("cell %s as %s: verdict %s by %s, want pass by the new rule", c.URL, c.Role, c.Verdict, c.Rule)
 		}

@@ -51,7 +51,7 @@ func (s roleSet) count() int {
 func (l *learner) collect() {
 	byName := map[string]*unit{}
 	endpoints := map[string]bool{}
-	for _, c := range l.run.Observations {
+	for _, c := range l.run.Observations.All() {
 		path := templatePath(c)
 		name := c.Method + " " + path
 		u := byName[name]

@@ -63,7 +63,7 @@ func (l *learner) header() {
 	d := l.draft
 	h := []string{
 		fmt.Sprintf("Access matrix drafted by `permaudit learn` from run %s of %s:", textout.Sanitize(l.run.RunID), textout.Sanitize(l.run.Target)),
-		fmt.Sprintf("%s and %s as %s.", plural(d.Endpoints, "endpoint"), plural(len(l.run.Observations), "observation"), strings.Join(l.names, ", ")),
+		fmt.Sprintf("%s and %s as %s.", plural(d.Endpoints, "endpoint"), plural(l.run.Observations.Len(), "observation"), strings.Join(l.names, ", ")),
 		"",
 		"Each rule says who WAS allowed, not who should be: read it, correct it, and",
 		"use it as the matrix section of your configuration. \"**\" stands for a",

@@ -71,7 +71,7 @@ func newLearner(run *model.Run, opts Options) *learner {
 	for _, r := range run.Roles {
 		l.addRole(r.Name)
 	}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		l.addRole(c.Role)
 	}
 	inherits := map[string][]string{}

@@ -87,8 +87,8 @@ func shopRun(leak, code, hide bool) *model.Run {
 }
 
 func observationsOf(run *model.Run) []model.Observation {
-	obs := make([]model.Observation, len(run.Observations))
-	for i, c := range run.Observations {
+	obs := make([]model.Observation, run.Observations.Len())
+	for i, c := range run.Observations.All() {
 		obs[i] = c.Observation
 	}
 	return obs
@@ -174,7 +174,7 @@ func cells(table map[string]string) *model.Run {
 		'a': {200, model.Allowed}, 'u': {401, model.Unauthenticated}, 'l': {302, model.Unauthenticated}, 'f': {403, model.Forbidden},
 		'h': {404, model.Hidden}, 'o': {405, model.Other}, 'e': {503, model.Error},
 	}
-	run := &model.Run{RunID: "t", Target: base, Complete: true,
+	run := &model.Run{RunID: "t", Target: base, Complete: true, Observations: model.NewCells(0),
 		Roles: []model.RoleInfo{{Name: "anonymous"}, {Name: "customer"}, {Name: "admin", Inherits: []string{"customer"}}}}
 	var paths []string
 	for p := range table {
@@ -189,7 +189,7 @@ func cells(table map[string]string) *model.Run {
 			if c.status == 302 {
 				o.Location, o.Why = "/login", "redirect to login /login"
 			}
-			run.Observations = append(run.Observations, model.Cell{Observation: o, Template: model.Template("GET", o.URL)})
+			run.Observations.Append(model.Cell{Observation: o, Template: model.Template("GET", o.URL)})
 		}
 	}
 	return run
@@ -271,7 +271,7 @@ func FuzzLearn(f *testing.F) {
 			table[pc[0]] = pc[1]
 		}
 		run := cells(table)
-		for _, c := range run.Observations {
+		for _, c := range run.Observations.All() {
 			if _, err := url.Parse(c.URL); err != nil {
 				return
 			}

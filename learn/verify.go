@@ -81,7 +81,7 @@ func (l *learner) misjudged(rules []DraftRule) []string {
 		return nil
 	}
 	var bad []string
-	for _, c := range l.run.Observations {
+	for _, c := range l.run.Observations.All() {
 		if !known(c.Class) || l.inheritanceSuspect(c) {
 			continue
 		}
@@ -138,8 +138,8 @@ func (l *learner) ownRun(rules []DraftRule) {
 	}
 	run := *l.run // Judge replaces what it fills; the run stays as read
 	run.Baseline = nil
-	obs := make([]model.Observation, len(l.run.Observations))
-	for i, c := range l.run.Observations {
+	obs := make([]model.Observation, l.run.Observations.Len())
+	for i, c := range l.run.Observations.All() {
 		obs[i] = c.Observation
 	}
 	judge.Judge(&run, cfg, obs)

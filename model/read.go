@@ -140,19 +140,19 @@ func readRun(dec *json.Decoder, run *Run) error {
 				run.Observations = nil
 				continue
 			}
-			run.Observations = []Cell{}
+			run.Observations = NewCells(0)
 			for dec.More() {
 				var c cellIn
 				c.Rule.index = -1
 				if err := dec.Decode(&c); err != nil {
-					return fmt.Errorf("decode %s: observations[%d]: %w", run.Schema, len(run.Observations), err)
+					return fmt.Errorf("decode %s: observations[%d]: %w", run.Schema, run.Observations.Len(), err)
 				}
 				c.Role = share(c.Role)
 				c.Method = share(c.Method)
 				if c.Rule.name != "" {
 					c.Rule.name = share(c.Rule.name)
 				}
-				run.Observations = append(run.Observations, Cell{Observation: c.Observation, Template: c.Template, Expected: c.Expected, Rule: c.Rule.name, Verdict: c.Verdict})
+				run.Observations.Append(Cell{Observation: c.Observation, Template: c.Template, Expected: c.Expected, Rule: c.Rule.name, Verdict: c.Verdict})
 				refs = append(refs, c.Rule.index)
 			}
 			if _, err := dec.Token(); err != nil {
@@ -178,7 +178,9 @@ func readRun(dec *json.Decoder, run *Run) error {
 		if ri >= len(run.Rules) {
 			return fmt.Errorf("decode %s: observations[%d]: rule %d, but rules has %d entries", run.Schema, k, ri, len(run.Rules))
 		}
-		run.Observations[k].Rule = run.Rules[ri].Name
+		c := run.Observations.At(k)
+		c.Rule = run.Rules[ri].Name
+		run.Observations.Set(k, c)
 	}
 	// A v2 table's entries of index -1 are rules the cells cited that the
 	// run had not recorded (WriteRun); they were never in the run's rules.

@@ -44,7 +44,7 @@ type Run struct {
 	Rules []RuleInfo `json:"rules,omitempty"`
 
 	Inventory    Inventory       `json:"inventory"`
-	Observations []Cell          `json:"observations"`
+	Observations *Cells          `json:"observations"` // held compactly: see Cells
 	Findings     []Finding       `json:"findings"`
 	Notes        []Finding       `json:"notes"`
 	Counts       map[Verdict]int `json:"counts"` // per verdict, findings and notes; "pass" included

@@ -13,7 +13,7 @@ import (
 // 50th, a leak with an excerpt.
 func benchRun(n int) *Run {
 	roles := []string{"anonymous", "reader", "editor", "admin", "auditor"}
-	r := &Run{Schema: SchemaVersion, RunID: "bench", Target: "http://127.0.0.1:8080", Complete: true, Counts: map[Verdict]int{}}
+	r := &Run{Observations: NewCells(0), Schema: SchemaVersion, RunID: "bench", Target: "http://127.0.0.1:8080", Complete: true, Counts: map[Verdict]int{}}
 	for i := range n {
 		r.Rules = append(r.Rules, RuleInfo{Index: i + 1, Name: fmt.Sprintf("GET /e/%d (line %d)", i, 10+2*i), Patterns: []string{fmt.Sprintf("GET /e/%d", i)}, File: "permaudit.yaml", Line: 10 + 2*i})
 	}
@@ -29,7 +29,7 @@ func benchRun(n int) *Run {
 			if (i*5+k)%50 == 49 {
 				c.Expected, c.Verdict, c.Excerpt = "deny", Leak, `{"id":1,"owner":"someone else"}`
 			}
-			r.Observations = append(r.Observations, c)
+			r.Observations.Append(c)
 		}
 	}
 	return r
@@ -40,11 +40,12 @@ func benchRun(n int) *Run {
 func v1JSON(b *testing.B, r *Run, excerpt string) []byte {
 	v1 := *r
 	v1.Schema = SchemaV1
-	v1.Observations = append([]Cell(nil), r.Observations...)
-	for i := range v1.Observations {
-		if v1.Observations[i].Excerpt == "" {
-			v1.Observations[i].Excerpt = excerpt // v1 kept pass cells' excerpts
+	v1.Observations = NewCells(0)
+	for _, c := range r.Observations.All() {
+		if c.Excerpt == "" {
+			c.Excerpt = excerpt // v1 kept pass cells' excerpts
 		}
+		v1.Observations.Append(c)
 	}
 	data, err := json.MarshalIndent(&v1, "", "  ")
 	if err != nil {
@@ -68,7 +69,7 @@ func benchmarkRead(b *testing.B, data []byte, cells int) {
 // go test ./model -run '^$' -bench . -benchmem
 func BenchmarkReadRunV1(b *testing.B) {
 	r := benchRun(20000)
-	benchmarkRead(b, v1JSON(b, r, string(bytes.Repeat([]byte("x"), 512))), len(r.Observations))
+	benchmarkRead(b, v1JSON(b, r, string(bytes.Repeat([]byte("x"), 512))), r.Observations.Len())
 }
 
 func BenchmarkReadRunV2(b *testing.B) {
@@ -77,7 +78,7 @@ func BenchmarkReadRunV2(b *testing.B) {
 	if err := WriteRun(&buf, r); err != nil {
 		b.Fatal(err)
 	}
-	benchmarkRead(b, buf.Bytes(), len(r.Observations))
+	benchmarkRead(b, buf.Bytes(), r.Observations.Len())
 }
 
 func BenchmarkWriteRunV2(b *testing.B) {

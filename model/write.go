@@ -80,8 +80,8 @@ func rulesTable(r *Run) []RuleInfo {
 		known[ri.Name] = true
 	}
 	table := r.Rules
-	for i := range r.Observations {
-		name := r.Observations[i].Rule
+	for _, c := range r.Observations.All() {
+		name := c.Rule
 		if name == "" || known[name] {
 			continue
 		}
@@ -198,21 +198,16 @@ func (e *runEncoder) value(v reflect.Value, name, indent string) {
 	switch {
 	case expanded[v.Type()]:
 		e.object(v, indent)
+	case v.Type() == reflect.TypeFor[*Cells]():
+		e.cells(v.Interface().(*Cells), indent)
 	case v.Kind() == reflect.Slice && !v.IsNil() && v.Type().Elem().Kind() == reflect.Struct && v.Len() > 0:
 		e.w.WriteString("[")
-		cells := name == "observations" && v.Type().Elem() == reflect.TypeFor[Cell]()
 		for i := 0; i < v.Len() && e.err == nil; i++ {
 			if i > 0 {
 				e.w.WriteString(",")
 			}
 			e.w.WriteString("\n" + indent + "  ")
 			switch el := v.Index(i).Addr().Interface().(type) {
-			case *Cell:
-				if cells {
-					e.cell(el)
-				} else {
-					e.compact(el)
-				}
 			case *Observation:
 				e.compact(v2Observation(*el))
 			default:
@@ -223,6 +218,29 @@ func (e *runEncoder) value(v reflect.Value, name, indent string) {
 	default:
 		e.compact(v.Interface())
 	}
+}
+
+// cells writes a run's cells as v2 does, one per line.
+func (e *runEncoder) cells(s *Cells, indent string) {
+	if s == nil {
+		e.w.WriteString("null")
+		return
+	}
+	e.w.WriteString("[")
+	for i, c := range s.All() {
+		if e.err != nil {
+			return
+		}
+		if i > 0 {
+			e.w.WriteString(",")
+		}
+		e.w.WriteString("\n" + indent + "  ")
+		e.cell(&c)
+	}
+	if s.Len() > 0 {
+		e.w.WriteString("\n" + indent)
+	}
+	e.w.WriteString("]")
 }
 
 // cell writes c as v2 does.

@@ -241,7 +241,7 @@ func applyBaseline(run *model.Run, b *Baseline, now time.Time) {
 		}
 	}
 	probed := map[string]bool{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		probed[probeKey(c.Method, c.Template, c.Role)] = true
 	}
 	for _, e := range b.Entries {

@@ -44,12 +44,14 @@ func TestAnswerOfBodyChecks(t *testing.T) {
 func TestEvidenceBodyChecks(t *testing.T) {
 	r := baselinedRun()
 	hostile := cellIndex(t, r, "admin", "/api/notes")
-	r.Observations[hostile].BodyChecks = append(r.Observations[hostile].BodyChecks,
+	c := r.Observations.At(hostile)
+	c.BodyChecks = append(c.BodyChecks,
 		model.BodyCheckResult{Check: "body contains \"\x1b[2J\"", Result: model.BodyFail, Detail: "bidi\u202e<b>"},
 		model.BodyCheckResult{Check: "c", Result: "later"})
+	r.Observations.Set(hostile, c)
 	cells, strs := evidenceCells(t, string(render(t, htmlWriter{}, r)))
-	if len(cells) != len(r.Observations) {
-		t.Fatalf("evidence cells: got %d, want %d", len(cells), len(r.Observations))
+	if len(cells) != r.Observations.Len() {
+		t.Fatalf("evidence cells: got %d, want %d", len(cells), r.Observations.Len())
 	}
 	const own, items = `items[*].owner equals "{self.user_id}"`, `body contains "items"`
 	for _, tc := range []struct {

@@ -129,7 +129,7 @@ func TestJUnitCases(t *testing.T) {
 		}
 	}
 	var wantFail, wantSkip, wantOut int
-	for _, c := range r.Observations {
+	for _, c := range r.Observations.All() {
 		switch {
 		case slices.Contains(r.Gate.FailOn, c.Verdict):
 			wantFail++
@@ -142,7 +142,7 @@ func TestJUnitCases(t *testing.T) {
 	// Notes that have no cell of their own: the dead rule and the missing
 	// WWW-Authenticate header.
 	wantSkip += 2
-	if got, want := cases, len(r.Observations)+2; got != want {
+	if got, want := cases, r.Observations.Len()+2; got != want {
 		t.Errorf("test cases: got %d, want %d (one per endpoint and role, and one per note without a cell)", got, want)
 	}
 	if failures != wantFail || doc.Failures != wantFail {

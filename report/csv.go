@@ -31,7 +31,7 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	roles := matrixRoles(r)
 	states := map[int]string{} // cell -> baseline state of its finding
 	for _, f := range r.Findings {
-		if _, seen := states[f.Cell]; !seen && f.Baseline != "" && f.Cell >= 0 && f.Cell < len(r.Observations) {
+		if _, seen := states[f.Cell]; !seen && f.Baseline != "" && f.Cell >= 0 && f.Cell < r.Observations.Len() {
 			states[f.Cell] = baselineState(f)
 		}
 	}
@@ -46,14 +46,14 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	}
 	rec := make([]string, 0, len(header))
 	for _, row := range streamRows(r, roles) {
-		c0 := r.Observations[row.first]
+		c0 := r.Observations.At(row.first)
 		rec = append(rec[:0], csvCell(textout.Sanitize(c0.Method)), csvCell(textout.Sanitize(row.path)), csvCell(textout.Sanitize(c0.Template)))
 		for _, ci := range row.cells {
 			if ci < 0 {
 				rec = append(rec, "")
 				continue
 			}
-			o := r.Observations[ci]
+			o := r.Observations.At(int(ci))
 			answer := statusAnswer(o)
 			if o.Status == 0 {
 				answer = "no answer"
@@ -82,9 +82,10 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 // of its cells: what the CSV streams from, holding no text of its own
 // but the keys it is sorted by.
 type streamRow struct {
-	prefix, path string // pathPrefix and displayPath of the URL
-	first        int    // its first cell: method, URL, template
-	cells        []int32
+	prefix, path     string // pathPrefix and displayPath of the URL
+	template, method string // of its first cell
+	first            int    // its first cell: method, URL, template
+	cells            []int32
 }
 
 // streamRows are the rows of the HTML report's matrix (html_matrix.go)
@@ -99,14 +100,14 @@ func streamRows(r *model.Run, roles []string) []streamRow {
 	type key struct{ method, url string }
 	at := map[key]int{}
 	var rows []streamRow
-	for i := range r.Observations {
-		c := &r.Observations[i]
+	for i := range r.Observations.Len() {
+		c := r.Observations.At(i)
 		k := key{c.Method, c.URL}
 		ri, ok := at[k]
 		if !ok {
 			ri = len(rows)
 			at[k] = ri
-			row := streamRow{prefix: pathPrefix(c.URL), path: displayPath(r.Target, c.URL), first: i, cells: make([]int32, len(roles))}
+			row := streamRow{prefix: pathPrefix(c.URL), path: displayPath(r.Target, c.URL), template: c.Template, method: c.Method, first: i, cells: make([]int32, len(roles))}
 			for j := range row.cells {
 				row.cells[j] = -1
 			}
@@ -117,9 +118,8 @@ func streamRows(r *model.Run, roles []string) []streamRow {
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b streamRow) int {
-		ca, cb := &r.Observations[a.first], &r.Observations[b.first]
-		return cmp.Or(strings.Compare(a.prefix, b.prefix), strings.Compare(ca.Template, cb.Template),
-			strings.Compare(a.path, b.path), strings.Compare(ca.Method, cb.Method))
+		return cmp.Or(strings.Compare(a.prefix, b.prefix), strings.Compare(a.template, b.template),
+			strings.Compare(a.path, b.path), strings.Compare(a.method, b.method))
 	})
 	return rows
 }

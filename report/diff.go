@@ -35,12 +35,12 @@ func Compare(old, new *model.Run) *model.Diff {
 	type key struct{ method, path, role string }
 	oldCells := map[key]model.Cell{}
 	oldEP, newEP := map[string]bool{}, map[string]bool{}
-	for _, c := range old.Observations {
+	for _, c := range old.Observations.All() {
 		p := model.PathOf(c.URL)
 		oldCells[key{c.Method, p, c.Role}] = c
 		oldEP[c.Method+" "+p] = true
 	}
-	for _, c := range new.Observations {
+	for _, c := range new.Observations.All() {
 		p := model.PathOf(c.URL)
 		newEP[c.Method+" "+p] = true
 		o, ok := oldCells[key{c.Method, p, c.Role}]

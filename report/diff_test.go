@@ -64,13 +64,13 @@ func TestCompareEndpoints(t *testing.T) {
 	cur := shopRun(t, false, false, false)
 	// The new run no longer has /admin/settings and has /admin/new.
 	var cells []model.Cell
-	for _, c := range cur.Observations {
+	for _, c := range cur.Observations.All() {
 		if strings.HasSuffix(c.URL, "/admin/settings") {
 			c.URL = strings.Replace(c.URL, "/admin/settings", "/admin/new", 1)
 		}
 		cells = append(cells, c)
 	}
-	cur.Observations = cells
+	cur.Observations = model.CellsOf(cells...)
 	d := Compare(old, cur)
 	if strings.Join(d.AddedEndpoints, ",") != "GET /admin/new" || strings.Join(d.RemovedEndpoints, ",") != "GET /admin/settings" {
 		t.Errorf("added %v, removed %v; want GET /admin/new and GET /admin/settings", d.AddedEndpoints, d.RemovedEndpoints)
@@ -82,9 +82,10 @@ func TestWriteDiffGolden(t *testing.T) {
 	cur := shopRun(t, true, false, true)
 	old.RunID, cur.RunID = "old", "new"
 	// A hostile path must not break a table or a terminal.
-	for i := range cur.Observations {
-		if strings.HasSuffix(cur.Observations[i].URL, "/admin/users/2") {
-			cur.Observations[i].URL += "?q=%7C%60%1B"
+	for i := range cur.Observations.Len() {
+		if c := cur.Observations.At(i); strings.HasSuffix(c.URL, "/admin/users/2") {
+			c.URL += "?q=%7C%60%1B"
+			cur.Observations.Set(i, c)
 		}
 	}
 	for i := range cur.Findings {

@@ -141,6 +141,7 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 	const target = "http://127.0.0.1:8080"
 	started := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 	r := &model.Run{
+		Observations:      model.NewCells(0),
 		Schema:            model.SchemaVersion,
 		Tool:              model.Tool{Name: "permaudit", Version: "0.1.0"},
 		RunID:             "20250314T092653Z-fixture",
@@ -177,8 +178,8 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 			if p.excerpt != "" {
 				c.ContentType, c.Size, c.BodySHA256 = "text/html; charset=utf-8", int64(len(p.excerpt)), strings.Repeat("ab", 32)
 			}
-			r.Observations = append(r.Observations, c)
-			i := len(r.Observations) - 1
+			r.Observations.Append(c)
+			i := r.Observations.Len() - 1
 			r.Counts[p.verdict]++
 			if p.verdict == model.Pass {
 				continue
@@ -216,7 +217,7 @@ func fixtureRun(roles []model.RoleInfo, endpoints []fixtureEndpoint) *model.Run 
 // cell with verdict v.
 func rowsWithVerdict(r *model.Run, v model.Verdict) map[string]bool {
 	rows := map[string]bool{}
-	for _, c := range r.Observations {
+	for _, c := range r.Observations.All() {
 		if c.Verdict == v {
 			rows[c.Method+" "+textout.Sanitize(displayPath(r.Target, c.URL))] = true
 		}

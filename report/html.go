@@ -348,7 +348,7 @@ func buildHTMLView(r *model.Run) *htmlView {
 	byCell := map[int][]evFind{}
 	for _, list := range [][]model.Finding{r.Findings, r.Notes} {
 		for _, f := range list {
-			if f.Cell >= 0 && f.Cell < len(r.Observations) {
+			if f.Cell >= 0 && f.Cell < r.Observations.Len() {
 				byCell[f.Cell] = append(byCell[f.Cell], evFind{f.Verdict, textout.Sanitize(f.Message), f.Fingerprint})
 			}
 		}
@@ -375,7 +375,7 @@ func roleSummaries(r *model.Run, roles []string, signIn map[string]string) []rol
 		idx[n] = i
 		out[i] = roleSummary{Role: textout.Sanitize(n), SignIn: textout.Sanitize(signIn[n]), Findings: make([]int, len(model.FindingVerdicts))}
 	}
-	for _, c := range r.Observations {
+	for _, c := range r.Observations.All() {
 		if i, ok := idx[c.Role]; ok {
 			out[i].Probes++
 			if c.Verdict == model.Pass {
@@ -437,7 +437,7 @@ func findingViewOf(f model.Finding, gated bool) findingView {
 }
 
 func buildCoverage(r *model.Run, roles []string) htmlCoverage {
-	cv := htmlCoverage{Endpoints: len(r.Inventory.Entries), Probes: len(r.Observations)}
+	cv := htmlCoverage{Endpoints: len(r.Inventory.Entries), Probes: r.Observations.Len()}
 	templates := map[string]bool{}
 	found := map[string]int{}
 	sources := map[string]int{}
@@ -453,7 +453,7 @@ func buildCoverage(r *model.Run, roles []string) htmlCoverage {
 	cv.Templates = len(templates)
 	probes := map[string]int{}
 	answered := map[string]int{}
-	for _, c := range r.Observations {
+	for _, c := range r.Observations.All() {
 		probes[c.Role]++
 		if c.Class != model.Error {
 			answered[c.Role]++

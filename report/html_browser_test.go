@@ -211,7 +211,7 @@ func testLargeMatrix(t *testing.T, br *browsertest.Browser) {
 	far, farCell := -1, -1
 	for k := len(m.rows) - 1; k >= 0 && far < 0; k-- {
 		for j, ci := range m.rows[k].cells {
-			if ci >= 0 && r.Observations[ci].Verdict == model.Leak {
+			if ci >= 0 && r.Observations.At(int(ci)).Verdict == model.Leak {
 				far, farCell = k, j
 				break
 			}
@@ -237,7 +237,7 @@ func testLargeMatrix(t *testing.T, br *browsertest.Browser) {
 	leakRows := 0
 	for _, row := range m.rows {
 		for _, ci := range row.cells {
-			if ci >= 0 && r.Observations[ci].Verdict == model.Leak {
+			if ci >= 0 && r.Observations.At(int(ci)).Verdict == model.Leak {
 				leakRows++
 				break
 			}
@@ -257,7 +257,7 @@ func testLargeMatrix(t *testing.T, br *browsertest.Browser) {
 	eval[bool](t, page, fmt.Sprintf(`(() => { document.querySelectorAll('[data-test-cell]').forEach(e => e.removeAttribute('data-test-cell'));
 		const rows = document.querySelectorAll('#matrix tr.row'); rows[rows.length - 1].cells[%d].setAttribute('data-test-cell', ''); return true })()`, farCell+1))
 	openEvidence(t, page, `#matrix td[data-test-cell]`, i)
-	if got, want := eval[string](t, page, `document.querySelector('#evidence .ev-title').textContent`), "✖ leak: "+rowText(far)+" as "+r.Observations[i].Role; got != want {
+	if got, want := eval[string](t, page, `document.querySelector('#evidence .ev-title').textContent`), "✖ leak: "+rowText(far)+" as "+r.Observations.At(i).Role; got != want {
 		t.Errorf("evidence of the far leak: %q, want %q", got, want)
 	}
 	click(t, page, `#evidence [data-close]`)
@@ -422,7 +422,7 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td').length`), endpoints*len(fixtureRoles); got != want {
 		t.Errorf("matrix cells: got %d, want %d (%d endpoints x %d roles)", got, want, endpoints, len(fixtureRoles))
 	}
-	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td:not(.v-none)').length`), len(r.Observations); got != want {
+	if got, want := eval[int](t, page, `document.querySelectorAll('#matrix tr.row td:not(.v-none)').length`), r.Observations.Len(); got != want {
 		t.Errorf("matrix cells with evidence: got %d, want %d (one per observation)", got, want)
 	}
 	if got, want := eval[[]string](t, page, `Array.from(document.querySelectorAll('main > section')).map(s => s.id)`),
@@ -584,7 +584,7 @@ func union(a, b map[string]bool) map[string]bool {
 
 func cellIndex(t *testing.T, r *model.Run, role, path string) int {
 	t.Helper()
-	for i, c := range r.Observations {
+	for i, c := range r.Observations.All() {
 		if c.Role == role && model.PathOf(c.URL) == path {
 			return i
 		}
@@ -601,7 +601,7 @@ func testHostileReport(t *testing.T, br *browsertest.Browser) {
 	page, u := openReport(t, br, r)
 
 	// Open the evidence of every cell and every finding.
-	for i := range r.Observations {
+	for i := range r.Observations.Len() {
 		openEvidence(t, page, cellSel(t, page, r, i), i)
 	}
 	for _, f := range r.Findings {

@@ -104,12 +104,12 @@ func (t *stringTable) id(s string) int {
 // memory at a time. Every string from the target is sanitised; the page
 // shows them with textContent only.
 func writeEvidence(w io.Writer, r *model.Run, signIn map[string]string, byCell map[int][]evFind) error {
-	for first := 0; first < len(r.Observations); first += evidenceChunk {
-		end := min(first+evidenceChunk, len(r.Observations))
+	for first := 0; first < r.Observations.Len(); first += evidenceChunk {
+		end := min(first+evidenceChunk, r.Observations.Len())
 		t := newStringTable()
 		doc := evidenceDoc{Version: evidenceVersion, Cells: make([][]any, 0, end-first)}
 		for i := first; i < end; i++ {
-			c := r.Observations[i]
+			c := r.Observations.At(i)
 			doc.Cells = append(doc.Cells, cellEvidence(t, c, signIn[c.Role], byCell[i]))
 		}
 		doc.Strings = t.strings

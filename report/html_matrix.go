@@ -58,7 +58,7 @@ type matrixCell struct {
 // seen in an observation but not declared.
 func matrixRoles(r *model.Run) []string {
 	seen := map[string]bool{}
-	for _, c := range r.Observations {
+	for _, c := range r.Observations.All() {
 		seen[c.Role] = true
 	}
 	var roles []string
@@ -91,7 +91,7 @@ func buildMatrix(r *model.Run, roles []string) matrixView {
 	}
 	rows := map[string]*rowAcc{}
 	var keys []string
-	for i, c := range r.Observations {
+	for i, c := range r.Observations.All() {
 		k := c.Method + " " + c.URL
 		acc, ok := rows[k]
 		if !ok {
@@ -147,7 +147,7 @@ func buildMatrix(r *model.Run, roles []string) matrixView {
 				row.Cells[j] = matrixCell{Index: -1, Class: "v-none", Symbol: "—"}
 				continue
 			}
-			c := r.Observations[ci]
+			c := r.Observations.At(ci)
 			row.Cells[j] = matrixCell{
 				Index:  ci,
 				Class:  "v-" + string(c.Verdict),

@@ -87,7 +87,7 @@ func buildHTMLMatrix(r *model.Run, roles []string) *htmlMatrix {
 	}
 	m := &htmlMatrix{Roles: sanitizeAll(roles)}
 	byKey := map[string]int{}
-	for i, c := range r.Observations {
+	for i, c := range r.Observations.All() {
 		k := c.Method + " " + c.URL
 		ri, ok := byKey[k]
 		if !ok {
@@ -133,7 +133,7 @@ func buildHTMLMatrix(r *model.Run, roles []string) *htmlMatrix {
 		t.header = t.rows > 1 || textout.Sanitize(t.template) != textout.Sanitize(row.method+" "+row.path)
 		m.groups[g].rows++
 		for _, ci := range row.cells {
-			if ci >= 0 && r.Observations[ci].Verdict.IsFinding() {
+			if ci >= 0 && r.Observations.At(int(ci)).Verdict.IsFinding() {
 				m.groups[g].findings++
 				break
 			}
@@ -236,7 +236,7 @@ func writeMatrixData(w io.Writer, r *model.Run, m *htmlMatrix) error {
 			code := byte('-')
 			if ci >= 0 {
 				var ok bool
-				if code, ok = verdictCodes[r.Observations[ci].Verdict]; !ok {
+				if code, ok = verdictCodes[r.Observations.At(int(ci)).Verdict]; !ok {
 					code = '?'
 				}
 			}
@@ -254,7 +254,7 @@ func writeMatrixData(w io.Writer, r *model.Run, m *htmlMatrix) error {
 				num(0)
 				continue
 			}
-			a := answerOf(r.Observations[ci])
+			a := answerOf(r.Observations.At(int(ci)))
 			i, ok := answerIndex[a]
 			if !ok {
 				i = len(answers)

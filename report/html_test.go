@@ -132,18 +132,19 @@ func between(t *testing.T, s, start, end string) string {
 // each cell's record against its observation.
 func TestHTMLEvidence(t *testing.T) {
 	r := bigRun(30, 3)
-	for i := range r.Observations {
-		r.Observations[i].Location = "/next?i=" + strings.Repeat("x", i%3)
+	for i, c := range r.Observations.All() {
+		c.Location = "/next?i=" + strings.Repeat("x", i%3)
+		r.Observations.Set(i, c)
 	}
 	out := string(render(t, htmlWriter{}, r))
-	if got, want := strings.Count(out, `class="pa-evidence"`), (len(r.Observations)+evidenceChunk-1)/evidenceChunk; got != want {
+	if got, want := strings.Count(out, `class="pa-evidence"`), (r.Observations.Len()+evidenceChunk-1)/evidenceChunk; got != want {
 		t.Fatalf("evidence chunks: got %d, want %d", got, want)
 	}
 	cells, strs := evidenceCells(t, out)
-	if len(cells) != len(r.Observations) {
-		t.Fatalf("evidence cells: got %d, want %d", len(cells), len(r.Observations))
+	if len(cells) != r.Observations.Len() {
+		t.Fatalf("evidence cells: got %d, want %d", len(cells), r.Observations.Len())
 	}
-	for i, c := range r.Observations {
+	for i, c := range r.Observations.All() {
 		rec, s := cells[i], strs[i]
 		str := func(field int) string { return s[int(rec[field].(float64))] }
 		if len(rec) != evFields {
@@ -283,7 +284,7 @@ func TestAnswerOf(t *testing.T) {
 		"/search?q=x as customer":       "405",
 		"/api/admin/stats as anonymous": "403",
 	}
-	for _, c := range r.Observations {
+	for _, c := range r.Observations.All() {
 		k := model.PathOf(c.URL) + " as " + c.Role
 		if w, ok := want[k]; ok {
 			if got := answerOf(c); got != w {
@@ -320,7 +321,9 @@ func TestHTMLMatrixDataEscaped(t *testing.T) {
 		{path: "/" + evil + "/1", template: "GET /" + evil + "/{id}", expected: "allow", rule: "rule 1", probes: []probe{ok}},
 		{path: "/" + evil + "/2", template: "GET /" + evil + "/{id}", expected: "allow", rule: "rule 1", probes: []probe{ok}},
 	})
-	r.Observations[1].Method = "GET<!--" + evil
+	c := r.Observations.At(1)
+	c.Method = "GET<!--" + evil
+	r.Observations.Set(1, c)
 	out := string(render(t, htmlWriter{}, r))
 	raw, d := matrixData(t, out)
 	for _, bad := range []string{"<", ">", "&", "\u2028", "\u2029"} {
@@ -355,10 +358,10 @@ func TestHTMLMatrixDataEscaped(t *testing.T) {
 	if !slices.Equal(d.P, paths) || !slices.Equal(gotMethods, methods) {
 		t.Errorf("paths %q and methods %q read back, want %q and %q", d.P, gotMethods, paths, methods)
 	}
-	if len(d.Templates) == 0 || d.Templates[0][0] != textout.Sanitize(r.Observations[0].Template) {
-		t.Errorf("templates %q, want the first %q", d.Templates, textout.Sanitize(r.Observations[0].Template))
+	if len(d.Templates) == 0 || d.Templates[0][0] != textout.Sanitize(r.Observations.At(0).Template) {
+		t.Errorf("templates %q, want the first %q", d.Templates, textout.Sanitize(r.Observations.At(0).Template))
 	}
-	if len(d.Groups) == 0 || d.Groups[0][0] != textout.Sanitize(pathPrefix(r.Observations[0].URL)) {
-		t.Errorf("groups %q, want the first %q", d.Groups, textout.Sanitize(pathPrefix(r.Observations[0].URL)))
+	if len(d.Groups) == 0 || d.Groups[0][0] != textout.Sanitize(pathPrefix(r.Observations.At(0).URL)) {
+		t.Errorf("groups %q, want the first %q", d.Groups, textout.Sanitize(pathPrefix(r.Observations.At(0).URL)))
 	}
 }

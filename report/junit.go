@@ -103,14 +103,14 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 	for _, role := range roles {
 		s := junitSuite{Name: "as " + textout.Sanitize(role)}
 		var total time.Duration
-		for i := range r.Observations {
-			c := &r.Observations[i]
+		for i := range r.Observations.Len() {
+			c := r.Observations.At(i)
 			if c.Role != role {
 				continue
 			}
 			total += c.Latency
 			s.Tests++
-			switch j.outcome(i, c) {
+			switch j.outcome(i, &c) {
 			case junitFailure:
 				s.Failures++
 			case junitSkipped:
@@ -168,9 +168,9 @@ func (junitWriter) Write(w io.Writer, r *model.Run) error {
 			continue // a role that probed nothing
 		}
 		begin(suites[k])
-		for i := range r.Observations {
-			if c := &r.Observations[i]; c.Role == role {
-				enc.EncodeElement(j.testCase(i, c, role), xml.StartElement{Name: xml.Name{Local: "testcase"}})
+		for i := range r.Observations.Len() {
+			if c := r.Observations.At(i); c.Role == role {
+				enc.EncodeElement(j.testCase(i, &c, role), xml.StartElement{Name: xml.Name{Local: "testcase"}})
 			}
 		}
 		end()
@@ -271,7 +271,7 @@ func (j *junitRun) testCase(i int, c *model.Cell, role string) junitCase {
 // noteCase says whether note n has a case of its own in the suite
 // "notes": not when its cell's test case is already skipped for it.
 func (j *junitRun) noteCase(n model.Finding) bool {
-	return !(n.Cell >= 0 && n.Cell < len(j.r.Observations) && j.r.Observations[n.Cell].Verdict == n.Verdict)
+	return !(n.Cell >= 0 && n.Cell < j.r.Observations.Len() && j.r.Observations.At(n.Cell).Verdict == n.Verdict)
 }
 
 // findingsByCell indexes the findings and notes by the cell they cite.

@@ -39,7 +39,7 @@ func (markdownWriter) Write(w io.Writer, r *model.Run) error {
 	roles := matrixRoles(r)
 	fmt.Fprintf(b, "Audit of %s, run %s: %s; %s of %s as %s.\n\n",
 		markdownText(r.Target), markdownText(r.RunID), state,
-		plural(len(r.Observations), "probe"), plural(len(r.Inventory.Entries), "endpoint"), plural(len(roles), "role"))
+		plural(r.Observations.Len(), "probe"), plural(len(r.Inventory.Entries), "endpoint"), plural(len(roles), "role"))
 
 	b.WriteString("| verdict | severity | count | fails the gate |\n| --- | --- | ---: | --- |\n")
 	gated := map[model.Verdict]bool{}

@@ -46,9 +46,17 @@ func redactValue(v reflect.Value, redact func(string) string) {
 			v.SetString(redact(v.String()))
 		}
 	case reflect.Pointer:
-		if !v.IsNil() {
-			redactValue(v.Elem(), redact)
+		if v.IsNil() {
+			return
 		}
+		if cells, ok := v.Interface().(*model.Cells); ok { // rows without fields: each cell in turn
+			for i, c := range cells.All() {
+				redactValue(reflect.ValueOf(&c).Elem(), redact)
+				cells.Set(i, c)
+			}
+			return
+		}
+		redactValue(v.Elem(), redact)
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if f := v.Type().Field(i); f.IsExported() && !toolMade[f.Name] {

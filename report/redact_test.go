@@ -84,8 +84,8 @@ func TestRedactRunKeepsStructure(t *testing.T) {
 	for k, v := range r.Counts {
 		counts[k] = v
 	}
-	verdicts := make([]model.Verdict, len(r.Observations))
-	for i, o := range r.Observations {
+	verdicts := make([]model.Verdict, r.Observations.Len())
+	for i, o := range r.Observations.All() {
 		verdicts[i] = o.Verdict
 	}
 	red := roles.NewRedactor()
@@ -108,13 +108,13 @@ func TestRedactRunKeepsStructure(t *testing.T) {
 	if !back.Complete || !reflect.DeepEqual(back.Counts, counts) {
 		t.Errorf("complete %v, counts %v; want true, %v", back.Complete, back.Counts, counts)
 	}
-	for i, o := range back.Observations {
+	for i, o := range back.Observations.All() {
 		if o.Verdict != verdicts[i] || o.Status == 0 && verdicts[i] == model.Pass {
 			t.Fatalf("observation %d: verdict %s status %d, want verdict %s", i, o.Verdict, o.Status, verdicts[i])
 		}
 	}
-	if !strings.Contains(back.Observations[0].Method, "[REDACTED:") {
-		t.Errorf("method %q: the plain strings were not redacted", back.Observations[0].Method)
+	if !strings.Contains(back.Observations.At(0).Method, "[REDACTED:") {
+		t.Errorf("method %q: the plain strings were not redacted", back.Observations.At(0).Method)
 	}
 }
 

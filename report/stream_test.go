@@ -14,7 +14,8 @@ import (
 func scaleRun(n int) *model.Run {
 	roles := []string{"anonymous", "reader", "editor", "admin", "auditor"}
 	r := &model.Run{
-		Schema: model.SchemaVersion, Tool: model.Tool{Name: "permaudit", Version: "bench"}, RunID: "bench", Target: "http://127.0.0.1:8080",
+		Observations: model.NewCells(0),
+		Schema:       model.SchemaVersion, Tool: model.Tool{Name: "permaudit", Version: "bench"}, RunID: "bench", Target: "http://127.0.0.1:8080",
 		Started: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC), Finished: time.Date(2025, 3, 14, 9, 1, 0, 0, time.UTC), Duration: time.Minute,
 		ConfigFile: "permaudit.yaml", Complete: true, Gate: model.Gate{FailOn: model.DefaultFailOn},
 		Counts: map[model.Verdict]int{}, Findings: []model.Finding{}, Notes: []model.Finding{},
@@ -47,10 +48,10 @@ func scaleRun(n int) *model.Run {
 				c.Excerpt = `{"id":` + fmt.Sprint(i) + `,"owner":"someone else"}`
 				r.Findings = append(r.Findings, model.Finding{Verdict: model.Leak, Severity: model.Critical, Method: "GET", URL: url, Path: fmt.Sprintf("/e/%d", i),
 					Template: tmpl, Role: role, Expected: "deny", Observed: "200 allowed", Rule: c.Rule, Message: "GET /e as " + role + ": expected deny, got 200 allowed",
-					Fingerprint: fmt.Sprintf("%032x", i*5+k), Cell: len(r.Observations)})
+					Fingerprint: fmt.Sprintf("%032x", i*5+k), Cell: r.Observations.Len()})
 			}
 			r.Counts[c.Verdict]++
-			r.Observations = append(r.Observations, c)
+			r.Observations.Append(c)
 		}
 	}
 	r.Gate.Failing, r.Gate.Failed = len(r.Findings), len(r.Findings) > 0
@@ -101,7 +102,7 @@ func benchmarkWriter(b *testing.B, format string, endpoints int) {
 		}
 		n = out.total
 	}
-	b.ReportMetric(float64(n)/float64(len(run.Observations)), "bytes/cell")
+	b.ReportMetric(float64(n)/float64(run.Observations.Len()), "bytes/cell")
 }
 
 // The writers at 100,000 cells (20,000 endpoints x 5 roles, 2,000

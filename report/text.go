@@ -28,7 +28,7 @@ func (textWriter) Write(w io.Writer, r *model.Run) error {
 	}
 	fmt.Fprintf(b, "permaudit audit of %s, run %s: %s\n", textout.Sanitize(r.Target), textout.Sanitize(r.RunID), state)
 	fmt.Fprintf(b, "endpoints: %d discovered, %d skipped; %s\n",
-		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(len(r.Observations), "probe"))
+		len(r.Inventory.Entries), len(r.Inventory.Skipped), plural(r.Observations.Len(), "probe"))
 	writeCoverageText(b, r)
 	writeLeftText(b, r.Inventory.Left)
 	fmt.Fprintf(b, "findings: %s\n", countList(r.Counts, model.FindingVerdicts))

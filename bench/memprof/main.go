@@ -82,7 +82,7 @@ func run(cfgPath, dir string, formats []string, probeOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if err := profile(filepath.Join(dir, "after-audit.pprof"), "after the audit", len(res.Run.Observations)); err != nil {
+	if err := profile(filepath.Join(dir, "after-audit.pprof"), "after the audit", res.Run.Observations.Len()); err != nil {
 		return err
 	}
 	for _, f := range formats {
@@ -99,7 +99,7 @@ func run(cfgPath, dir string, formats []string, probeOnly bool) error {
 		if err != nil {
 			return err
 		}
-		if err := profile(filepath.Join(dir, "after-"+f+".pprof"), "after writing "+f, len(res.Run.Observations)); err != nil {
+		if err := profile(filepath.Join(dir, "after-"+f+".pprof"), "after writing "+f, res.Run.Observations.Len()); err != nil {
 			return err
 		}
 	}

@@ -175,7 +175,7 @@ func generatedRun(n int) *model.Run {
 		Complete: true, Inventory: model.Inventory{Pages: map[string]int{}}, Findings: []model.Finding{}, Notes: []model.Finding{},
 		Counts: map[model.Verdict]int{},
 	}
-	r.Observations = make([]model.Cell, 0, 5*n)
+	r.Observations = model.NewCells(0)
 	for i := 0; i < n; i++ {
 		u := target + "/e/" + strconv.Itoa(i)
 		r.Inventory.Entries = append(r.Inventory.Entries, model.Entry{Endpoint: model.Endpoint{Method: "GET", URL: u}, Template: "GET /e/{id}",
@@ -204,12 +204,12 @@ func generatedRun(n int) *model.Run {
 				c.Verdict = model.Leak
 				r.Findings = append(r.Findings, model.Finding{Verdict: model.Leak, Severity: model.Leak.Severity(), Method: "GET", URL: u,
 					Path: model.PathOf(u), Template: c.Template, Role: ri.Name, Expected: "deny", Observed: "200", Rule: c.Rule,
-					Message: "GET " + model.PathOf(u) + " as " + ri.Name + ": expected deny, got 200", Cell: len(r.Observations),
+					Message: "GET " + model.PathOf(u) + " as " + ri.Name + ": expected deny, got 200", Cell: r.Observations.Len(),
 					Fingerprint: model.Fingerprint(model.Leak, "GET", u, ri.Name)})
 				r.Gate.Failing++
 			}
 			r.Counts[c.Verdict]++
-			r.Observations = append(r.Observations, c)
+			r.Observations.Append(c)
 		}
 	}
 	r.Gate.Failed = r.Gate.Failing > 0

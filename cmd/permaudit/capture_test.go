@@ -40,7 +40,7 @@ func TestCapturedVarsJudgeTheSameAgain(t *testing.T) {
 	}
 	// The rule of captured ids decided cells at audit time.
 	own := 0
-	for _, c := range a.run.Observations {
+	for _, c := range a.run.Observations.All() {
 		if strings.HasPrefix(c.Rule, "GET /profile/{self.user_id} (line ") && c.Verdict == model.Pass && c.Expected == "allow" {
 			own++
 		}
@@ -62,7 +62,7 @@ func TestCapturedVarsJudgeTheSameAgain(t *testing.T) {
 	}
 	verdicts := func(r *model.Run) []string {
 		var out []string
-		for _, c := range r.Observations {
+		for _, c := range r.Observations.All() {
 			out = append(out, fmt.Sprintf("%s %s as %s: %s (%s, %s)", c.Method, c.URL, c.Role, c.Verdict, c.Expected, c.Rule))
 		}
 		for _, f := range append(slices.Clone(r.Findings), r.Notes...) {

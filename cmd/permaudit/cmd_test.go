@@ -164,13 +164,13 @@ func TestAuditOutputsAndFilters(t *testing.T) {
 	if err != nil || !json.Valid([]byte(stdout)) {
 		t.Fatalf("stdout is not the run JSON alone: %v\n%s", err, stdout)
 	}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if c.Role != "support" || !strings.Contains(c.URL, "/api/admin/") {
 			t.Errorf("observation outside the filters: %s as %s", c.URL, c.Role)
 		}
 	}
-	if len(run.Observations) == 0 || len(run.Findings) != 1 || run.Findings[0].Verdict != model.Leak {
-		t.Errorf("want one leak among %d observations, got findings %+v", len(run.Observations), run.Findings)
+	if run.Observations.Len() == 0 || len(run.Findings) != 1 || run.Findings[0].Verdict != model.Leak {
+		t.Errorf("want one leak among %d observations, got findings %+v", run.Observations.Len(), run.Findings)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "summary.txt")); err != nil || !strings.Contains(string(b), "leak") {
 		t.Errorf("text output file: %v %q", err, b)

@@ -149,7 +149,7 @@ func TestDemoAuditFindsExactlyThePlantedBugs(t *testing.T) {
 			// The audit must have probed every endpoint of the route table
 			// as every role, and never requested an excluded one.
 			probed := map[string]int{}
-			for _, c := range run.Observations {
+			for _, c := range run.Observations.All() {
 				u, _ := url.Parse(c.URL)
 				probed[c.Method+" "+u.RequestURI()]++
 			}
@@ -161,8 +161,8 @@ func TestDemoAuditFindsExactlyThePlantedBugs(t *testing.T) {
 			if n := app.LogoutHits(); n != 0 {
 				t.Errorf("/logout was requested %d times", n)
 			}
-			if len(app.Requests()) < len(run.Observations) {
-				t.Fatalf("the demo logged %d requests for %d observations", len(app.Requests()), len(run.Observations))
+			if len(app.Requests()) < run.Observations.Len() {
+				t.Fatalf("the demo logged %d requests for %d observations", len(app.Requests()), run.Observations.Len())
 			}
 			for _, r := range app.Requests() {
 				for _, ex := range demoapp.Excluded() {

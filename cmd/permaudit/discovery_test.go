@@ -139,7 +139,7 @@ matrix:
 				if fromCanary := strings.Contains(f.Message, "which does not exist"); fromCanary != tt.canaryFound {
 					t.Errorf("message %q: found by the canaries %v, want %v", f.Message, fromCanary, tt.canaryFound)
 				}
-				if cell := run.Observations[f.Cell]; cell.Verdict != model.ExistenceLeak || cell.URL != f.URL {
+				if cell := run.Observations.At(f.Cell); cell.Verdict != model.ExistenceLeak || cell.URL != f.URL {
 					t.Errorf("cell %d: %s %s, want the existence leak's", f.Cell, cell.URL, cell.Verdict)
 				}
 			}
@@ -170,7 +170,7 @@ matrix:
 			if roles["anonymous"] != 2 || roles["other"] != 2 || roles["owner"] != 0 {
 				t.Errorf("canaries per role %v, want 2 as anonymous and other, none as owner", roles)
 			}
-			for _, c := range run.Observations {
+			for _, c := range run.Observations.All() {
 				if c.CanaryOf != "" {
 					t.Errorf("a canary among the observations: %s", c.URL)
 				}
@@ -253,7 +253,7 @@ func TestCoverageMatchesTheFixture(t *testing.T) {
 
 	// The admin-only page was probed as every role.
 	probed := map[string]bool{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		if strings.HasSuffix(c.URL, "/admin/audit-log") {
 			probed[c.Role] = true
 		}

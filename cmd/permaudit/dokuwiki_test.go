@@ -102,8 +102,8 @@ func TestDokuWiki(t *testing.T) {
 				reqs = run.Traffic.Requests
 			}
 			t.Logf("%s: %d endpoints, %d observations, %d requests (%.2f per cell), %d findings, %d notes, %v",
-				tc.name, len(run.Inventory.Entries), len(run.Observations), reqs,
-				float64(reqs)/float64(max(1, len(run.Observations))), len(run.Findings), len(run.Notes), wall.Round(time.Second))
+				tc.name, len(run.Inventory.Entries), run.Observations.Len(), reqs,
+				float64(reqs)/float64(max(1, run.Observations.Len())), len(run.Findings), len(run.Notes), wall.Round(time.Second))
 			for _, ri := range run.Roles {
 				if ri.Name != model.Anonymous && (ri.SignIn != "form" || ri.SignInError != "" || ri.SessionLost != 0) {
 					t.Errorf("role %s: %+v, want a form sign-in and no session lost", ri.Name, ri)

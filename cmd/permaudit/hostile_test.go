@@ -83,7 +83,7 @@ func TestHostileAudit(t *testing.T) {
 		t.Fatalf("exit %d, want 1 (error findings)\nstderr:\n%s", code, stderr)
 	}
 	saved := readRun(t, runFile)
-	if saved.RunID != run.RunID || len(saved.Observations) != len(run.Observations) {
+	if saved.RunID != run.RunID || saved.Observations.Len() != run.Observations.Len() {
 		t.Errorf("the saved run differs from the run")
 	}
 	if saved.Complete || !strings.Contains(saved.Incomplete, "max_requests") {
@@ -96,7 +96,7 @@ func TestHostileAudit(t *testing.T) {
 		t.Errorf("the token is on stderr")
 	}
 	cells := map[string][]model.Cell{}
-	for _, c := range saved.Observations {
+	for _, c := range saved.Observations.All() {
 		p := strings.TrimPrefix(c.URL, srv.URL)
 		cells[p] = append(cells[p], c)
 	}

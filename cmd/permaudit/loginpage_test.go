@@ -78,7 +78,7 @@ matrix:
 		"anonymous GET /login":  {model.Allowed, model.Pass},
 	}
 	seen := map[string]bool{}
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		key := c.Role + " " + c.Method + " " + strings.TrimPrefix(c.URL, srv.URL)
 		w, ok := want[key]
 		if !ok {

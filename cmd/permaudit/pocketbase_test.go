@@ -229,12 +229,12 @@ func checkPocketBaseRun(t *testing.T, run *model.Run) {
 	// Every endpoint was probed as every role; the body checks were made.
 	roles := map[string]bool{}
 	checks := 0
-	for _, c := range run.Observations {
+	for _, c := range run.Observations.All() {
 		roles[c.Role] = true
 		checks += len(c.BodyChecks)
 	}
-	if len(roles) != 5 || len(run.Observations) != len(run.Inventory.Entries)*5 {
-		t.Errorf("%d observations of roles %v, want %d of 5 roles", len(run.Observations), roles, len(run.Inventory.Entries)*5)
+	if len(roles) != 5 || run.Observations.Len() != len(run.Inventory.Entries)*5 {
+		t.Errorf("%d observations of roles %v, want %d of 5 roles", run.Observations.Len(), roles, len(run.Inventory.Entries)*5)
 	}
 	if checks == 0 {
 		t.Errorf("no body check was made")

@@ -164,7 +164,7 @@ func (p *progress) summary(run *model.Run) {
 	d := run.Duration
 	rate := 0.0
 	if d > 0 {
-		rate = float64(p.pages+len(run.Observations)) / d.Seconds()
+		rate = float64(p.pages+run.Observations.Len()) / d.Seconds()
 	}
 	gate := "passed"
 	switch {
@@ -181,7 +181,7 @@ func (p *progress) summary(run *model.Run) {
 		state = "INCOMPLETE: " + run.Incomplete
 	}
 	fmt.Fprintf(p.io.Err, "permaudit: %d roles, %d endpoints, %d pages discovered, %d probes, %d findings, %d notes in %s (%.0f req/s), %s; gate %s\n",
-		len(run.Roles), len(run.Inventory.Entries), p.pages, len(run.Observations), len(run.Findings), len(run.Notes),
+		len(run.Roles), len(run.Inventory.Entries), p.pages, run.Observations.Len(), len(run.Findings), len(run.Notes),
 		d.Round(time.Millisecond), rate, state, gate)
 }
 

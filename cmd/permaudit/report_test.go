@@ -161,8 +161,8 @@ func TestDemoReportInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != len(run.Observations) {
-		t.Errorf("matrix cells with evidence: got %d, want one per probe (%d)", n, len(run.Observations))
+	if n != run.Observations.Len() {
+		t.Errorf("matrix cells with evidence: got %d, want one per probe (%d)", n, run.Observations.Len())
 	}
 	sel := `#matrix tr.row td.v-leak`
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { document.querySelector(%q).scrollIntoView({block: 'center'}); return true })()`, sel))); err != nil {

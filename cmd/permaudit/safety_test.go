@@ -233,7 +233,7 @@ func TestSignalWritesIncompleteRun(t *testing.T) {
 				t.Errorf("complete %v, reason %q; want an incomplete run, interrupted", run.Complete, run.Incomplete)
 			}
 			pages := 0
-			for _, o := range run.Observations {
+			for _, o := range run.Observations.All() {
 				if strings.Contains(o.URL, "/p/") {
 					pages++
 				}

@@ -84,21 +84,21 @@ func testShardsMerge(t *testing.T, config string) {
 		if s.Shard == nil || s.Shard.Index != k+1 || s.Shard.Count != 3 || s.InventoryDigest != digest || s.ConfigFingerprint != whole.ConfigFingerprint {
 			t.Errorf("%s records shard %+v, inventory %s, config %s; want %d/3, %s, %s", path, s.Shard, s.InventoryDigest, s.ConfigFingerprint, k+1, digest, whole.ConfigFingerprint)
 		}
-		if len(s.Observations) == 0 {
+		if s.Observations.Len() == 0 {
 			t.Errorf("%s probed nothing: the slices are unbalanced", path)
 		}
-		sum += len(s.Observations)
+		sum += s.Observations.Len()
 	}
-	if sum != len(whole.Observations) {
-		t.Errorf("the shards probed %d cells, the unsharded audit %d", sum, len(whole.Observations))
+	if sum != whole.Observations.Len() {
+		t.Errorf("the shards probed %d cells, the unsharded audit %d", sum, whole.Observations.Len())
 	}
 	if len(merged.Merged) != 3 || merged.InventoryDigest != digest {
 		t.Errorf("merged run records shards %+v and inventory %q", merged.Merged, merged.InventoryDigest)
 	}
 
 	cells := func(r *model.Run) []model.Cell {
-		out := make([]model.Cell, len(r.Observations))
-		for i, c := range r.Observations {
+		out := make([]model.Cell, r.Observations.Len())
+		for i, c := range r.Observations.All() {
 			c.Latency = 0
 			out[i] = c
 		}

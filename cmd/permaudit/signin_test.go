@@ -131,7 +131,7 @@ func TestAuditSignInReportsTheTruth(t *testing.T) {
 			// Every route observed as every role; a session-ending route
 			// only as anonymous.
 			seen := map[string]bool{}
-			for _, c := range a.run.Observations {
+			for _, c := range a.run.Observations.All() {
 				u, err := url.Parse(c.URL)
 				if err != nil {
 					t.Fatalf("observation of %s as %s: the URL does not parse: %v", c.URL, c.Role, err)
@@ -270,7 +270,7 @@ func TestAuditSkipFailedRoles(t *testing.T) {
 	if a.code != exitGate {
 		t.Errorf("exit code %d, want %d (the failed role's cells are errors)", a.code, exitGate)
 	}
-	for _, c := range a.run.Observations {
+	for _, c := range a.run.Observations.All() {
 		isErr := c.Class == "error" && c.Session == "not-signed-in"
 		if (c.Role == authapp.API) != isErr {
 			t.Errorf("GET %s as %s: class %s session %q", c.URL, c.Role, c.Class, c.Session)

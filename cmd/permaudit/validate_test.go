@@ -103,10 +103,11 @@ matrix:
 // them findings, saying how to write it exactly.
 func TestValidateWarnsOfBareRulesInARun(t *testing.T) {
 	run := &model.Run{Schema: model.SchemaVersion, Tool: model.Tool{Name: "permaudit"}, Target: "http://127.0.0.1:1",
-		Roles: []model.RoleInfo{{Name: "anonymous"}, {Name: "user", SignIn: "static"}}, Gate: model.Gate{FailOn: model.DefaultFailOn}}
-	run.Observations = append(run.Observations, model.Cell{Observation: model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:1/api.php"}, Role: "user", Class: model.Allowed, Status: 200}})
+		Roles: []model.RoleInfo{{Name: "anonymous"}, {Name: "user", SignIn: "static"}}, Gate: model.Gate{FailOn: model.DefaultFailOn},
+		Observations: model.NewCells(0)}
+	run.Observations.Append(model.Cell{Observation: model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:1/api.php"}, Role: "user", Class: model.Allowed, Status: 200}})
 	for i := range 12 {
-		run.Observations = append(run.Observations, model.Cell{Observation: model.Observation{
+		run.Observations.Append(model.Cell{Observation: model.Observation{
 			Endpoint: model.Endpoint{Method: "GET", URL: fmt.Sprintf("http://127.0.0.1:1/api.php?action=a%02d", i)}, Role: "user", Class: model.Forbidden, Status: 403}})
 	}
 	data, err := json.Marshal(run)

@@ -1,0 +1,232 @@
+package model
+
+import (
+	"encoding/json"
+	"iter"
+	"reflect"
+	"sync"
+	"time"
+)
+
+// Cells are a run's cells (Run.Observations), held as rows without
+// pointers (docs/design.md, "Outputs at scale"). A Cell is 368 bytes and
+// a dozen pointers the collector scans; a row is 96 bytes, its texts
+// (URL, role, class, digests, rule name, ...) indexes into one table of
+// the distinct texts of the run, and the rare structured fields (redirect
+// chain, missing-sibling comparison, body checks) an index into a side
+// table. At a million cells that is the difference between 370 MB the
+// collector walks on every cycle and 100 MB it never looks into.
+//
+// At gives a cell as a value; Set stores one. Set may be called from
+// several goroutines at once (the probe's workers), but not alongside At,
+// All or Append.
+type Cells struct {
+	mu     sync.Mutex
+	rows   []cellRow
+	texts  []string          // texts[0] is ""
+	index  map[string]uint32 // text -> its index in texts
+	extras []cellExtra       // extras[0] is unused: a row's extra 0 is none
+}
+
+// cellRow is one cell; every text is an index into Cells.texts.
+type cellRow struct {
+	method, url, role, location, class, why, contentType uint32
+	digest, excerpt, err, session, digestNoIDs, canaryOf uint32
+	template, expected, rule, verdict                    uint32
+	extra                                                uint32 // index into Cells.extras; 0 for none
+	status                                               int32
+	truncated, wwwAuth                                   bool
+	size                                                 int64
+	latency                                              time.Duration
+}
+
+// cellExtra holds a cell's fields that are rarely set and are not texts.
+type cellExtra struct {
+	chain      []Hop
+	missing    *MissingBody
+	bodyChecks []BodyCheckResult
+}
+
+// NewCells returns n zero cells.
+func NewCells(n int) *Cells {
+	return &Cells{rows: make([]cellRow, n), texts: []string{""}, index: map[string]uint32{}}
+}
+
+// CellsOf returns cells holding cs, in order.
+func CellsOf(cs ...Cell) *Cells {
+	s := NewCells(len(cs))
+	for i := range cs {
+		s.set(i, &cs[i])
+	}
+	return s
+}
+
+// Len is the number of cells; 0 for nil.
+func (s *Cells) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.rows)
+}
+
+// At returns cell i.
+func (s *Cells) At(i int) Cell {
+	r := &s.rows[i]
+	t := s.texts
+	c := Cell{
+		Observation: Observation{
+			Endpoint:             Endpoint{Method: t[r.method], URL: t[r.url]},
+			Role:                 t[r.role],
+			Status:               int(r.status),
+			Location:             t[r.location],
+			Class:                Class(t[r.class]),
+			Why:                  t[r.why],
+			ContentType:          t[r.contentType],
+			Size:                 r.size,
+			Truncated:            r.truncated,
+			BodySHA256:           t[r.digest],
+			Excerpt:              t[r.excerpt],
+			WWWAuth:              r.wwwAuth,
+			Latency:              r.latency,
+			Err:                  t[r.err],
+			Session:              t[r.session],
+			BodySHA256WithoutIDs: t[r.digestNoIDs],
+			CanaryOf:             t[r.canaryOf],
+		},
+		Template: t[r.template],
+		Expected: t[r.expected],
+		Rule:     t[r.rule],
+		Verdict:  Verdict(t[r.verdict]),
+	}
+	if r.extra != 0 {
+		x := &s.extras[r.extra]
+		c.Chain, c.Missing, c.BodyChecks = x.chain, x.missing, x.bodyChecks
+	}
+	return c
+}
+
+// Set stores c as cell i.
+func (s *Cells) Set(i int, c Cell) {
+	s.mu.Lock()
+	s.set(i, &c)
+	s.mu.Unlock()
+}
+
+// Append adds c after the last cell.
+func (s *Cells) Append(c Cell) {
+	s.rows = append(s.rows, cellRow{})
+	s.set(len(s.rows)-1, &c)
+}
+
+// All yields every cell with its index, in order; nothing for nil.
+func (s *Cells) All() iter.Seq2[int, Cell] {
+	return func(yield func(int, Cell) bool) {
+		for i := range s.Len() {
+			if !yield(i, s.At(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Keep keeps, in order, the cells keep is true for, and drops the others.
+func (s *Cells) Keep(keep func(i int) bool) {
+	out := s.rows[:0]
+	for i := range s.rows {
+		if keep(i) {
+			out = append(out, s.rows[i])
+		}
+	}
+	clear(s.rows[len(out):])
+	s.rows = out
+}
+
+// Slice returns every cell as a slice (for tests and small runs: it
+// holds each cell whole).
+func (s *Cells) Slice() []Cell {
+	out := make([]Cell, 0, s.Len())
+	for _, c := range s.All() {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (s *Cells) set(i int, c *Cell) {
+	if s.index == nil { // a zero Cells
+		s.texts, s.index = []string{""}, map[string]uint32{}
+	}
+	r := &s.rows[i]
+	extra := r.extra
+	*r = cellRow{
+		method: s.text(c.Method), url: s.text(c.URL), role: s.text(c.Role),
+		location: s.text(c.Location), class: s.text(string(c.Class)), why: s.text(c.Why),
+		contentType: s.text(c.ContentType), digest: s.text(c.BodySHA256), excerpt: s.text(c.Excerpt),
+		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.text(c.BodySHA256WithoutIDs),
+		canaryOf: s.text(c.CanaryOf), template: s.text(c.Template), expected: s.text(c.Expected),
+		rule: s.text(c.Rule), verdict: s.text(string(c.Verdict)),
+		status: int32(c.Status), truncated: c.Truncated, wwwAuth: c.WWWAuth,
+		size: c.Size, latency: c.Latency,
+	}
+	if c.Chain == nil && c.Missing == nil && c.BodyChecks == nil {
+		return
+	}
+	if extra == 0 {
+		if len(s.extras) == 0 {
+			s.extras = append(s.extras, cellExtra{})
+		}
+		extra = uint32(len(s.extras))
+		s.extras = append(s.extras, cellExtra{})
+	}
+	r.extra = extra
+	s.extras[extra] = cellExtra{chain: c.Chain, missing: c.Missing, bodyChecks: c.BodyChecks}
+}
+
+// text is the index of v in s.texts, added if new.
+func (s *Cells) text(v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	if k, ok := s.index[v]; ok {
+		return k
+	}
+	k := uint32(len(s.texts))
+	s.texts = append(s.texts, v)
+	s.index[v] = k
+	return k
+}
+
+// MarshalJSON writes the cells as a JSON list of Cell, as encoding/json
+// writes a []Cell (WriteRun writes a run's cells its own way).
+func (s *Cells) MarshalJSON() ([]byte, error) {
+	if s == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(s.Slice())
+}
+
+// UnmarshalJSON reads a JSON list of Cell.
+func (s *Cells) UnmarshalJSON(b []byte) error {
+	var cs []Cell
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return err
+	}
+	*s = Cells{rows: make([]cellRow, len(cs)), texts: []string{""}, index: map[string]uint32{}}
+	for i := range cs {
+		s.set(i, &cs[i])
+	}
+	return nil
+}
+
+// Equal reports whether s and t hold the same cells in the same order
+// (reflect.DeepEqual of each; a nil Cells equals only an empty one).
+func (s *Cells) Equal(t *Cells) bool {
+	if s.Len() != t.Len() || (s == nil) != (t == nil) && s.Len()+t.Len() > 0 {
+		return false
+	}
+	for i := range s.Len() {
+		if !reflect.DeepEqual(s.At(i), t.At(i)) {
+			return false
+		}
+	}
+	return true
+}
