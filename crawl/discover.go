@@ -55,7 +55,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 		rc := &roleCrawl{
 			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs, cls: cls, obsv: obsv,
 			log:         opts.Logger.With("phase", "discover", "role", sess.Name()),
-			found:       map[model.Endpoint]map[string]bool{},
+			found:       map[model.Endpoint]sourceBits{},
 			skipped:     map[model.Skip]bool{},
 			queued:      map[string]bool{},
 			metaQueued:  map[fetchItem]bool{},
@@ -317,10 +317,10 @@ type roleCrawl struct {
 	cls  *judge.Classifier // reads answers for the keeper: does this one need confirming?
 	obsv *prober           // reads answers into observations for Probe (answers.go); nil: none kept
 
-	cands       []candidate                        // offered since the last flush
-	found       map[model.Endpoint]map[string]bool // endpoint -> sources
-	order       []model.Endpoint                   // found, in the order first found
-	learned     int                                // order[:learned] were read for API parameter values
+	cands       []candidate                // offered since the last flush
+	found       map[model.Endpoint]sourceBits // endpoint -> sources
+	order       []model.Endpoint           // found, in the order first found
+	learned     int                        // order[:learned] were read for API parameter values
 	skipped     map[model.Skip]bool
 	queued      map[string]bool    // GET URLs fetched or to be fetched
 	metaQueued  map[fetchItem]bool // robots.txt and sitemaps fetched or to be fetched
@@ -523,8 +523,8 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 		rc.skipped[model.Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
 		return false
 	}
-	srcs := rc.found[ep]
-	if srcs == nil {
+	srcs, seen := rc.found[ep]
+	if !seen {
 		if isLoop(u) {
 			rc.cutLoop[ep] = true
 			return false
@@ -538,14 +538,12 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 			return false
 		}
 		rc.perTemplate[t]++
-		srcs = map[string]bool{}
-		rc.found[ep] = srcs
 		rc.order = append(rc.order, ep)
 		if skip {
 			rc.skipped[model.Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
 		}
 	}
-	srcs[source] = true
+	rc.found[ep] = srcs.with(source)
 	if method != http.MethodGet || rc.queued[ep.URL] {
 		return false
 	}

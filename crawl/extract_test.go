@@ -169,3 +169,28 @@ func FuzzExtractLinks(f *testing.F) {
 		}
 	})
 }
+
+// TestSourceBits: every source has a bit of its own, and a set yields its
+// sources back.
+func TestSourceBits(t *testing.T) {
+	var all sourceBits
+	for _, s := range allSources {
+		if all.with(s) == all {
+			t.Errorf("source %q shares a bit with another", s)
+		}
+		all = all.with(s)
+	}
+	if got := slices.Collect(all.all()); !slices.Equal(got, allSources[:]) {
+		t.Errorf("all sources: got %v, want %v", got, allSources)
+	}
+	s := sourceBits(0).with(SourceHAR).with(sourceLink).with(SourceHAR)
+	if got := slices.Collect(s.all()); !slices.Equal(got, []string{sourceLink, SourceHAR}) {
+		t.Errorf("link and har: got %v", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("an unknown source did not panic")
+		}
+	}()
+	s.with("carrier pigeon")
+}

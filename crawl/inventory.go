@@ -103,7 +103,7 @@ func mergeInventory(crawls []*roleCrawl, lim limits) *model.Inventory {
 				entries[ep] = e
 			}
 			e.FoundBy = appendNew(e.FoundBy, role)
-			for s := range srcs {
+			for s := range srcs.all() {
 				e.Sources = appendNew(e.Sources, s)
 			}
 		}

@@ -33,14 +33,15 @@ func main() {
 	dir := flag.String("dir", ".", "directory for the profiles and outputs")
 	outs := flag.String("out", "json", "formats to write, comma-separated")
 	cpuFrom := flag.String("cpu", "audit", "what the CPU profile covers: audit, or probe (the probe phase, from its first request)")
+	discoverAt := flag.Int("discover-at", 0, "also profile discovery once it has made this many requests (during-discovery.pprof); 0: do not")
 	flag.Parse()
-	if err := run(*cfgPath, *dir, strings.Split(*outs, ","), *cpuFrom == "probe"); err != nil {
+	if err := run(*cfgPath, *dir, strings.Split(*outs, ","), *cpuFrom == "probe", *discoverAt); err != nil {
 		fmt.Fprintln(os.Stderr, "memprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfgPath, dir string, formats []string, probeOnly bool) error {
+func run(cfgPath, dir string, formats []string, probeOnly bool, discoverAt int) error {
 	cfg, err := roles.Load(cfgPath, roles.LoadOptions{Env: os.LookupEnv})
 	if err != nil {
 		return err
@@ -58,8 +59,14 @@ func run(cfgPath, dir string, formats []string, probeOnly bool) error {
 	// Where the probe phase is nine tenths done, the heap holds what
 	// probing holds at its largest: a profile of it (during-probe.pprof).
 	var probed bool
-	var profiling, begun bool
+	var profiling, begun, discovered bool
 	progress := func(p crawl.Progress) {
+		if !discovered && discoverAt > 0 && p.Phase == "discover" && p.Done >= discoverAt {
+			discovered = true
+			if err := profile(filepath.Join(dir, "during-discovery.pprof"), "during discovery", 0); err != nil {
+				fmt.Fprintln(os.Stderr, "memprof:", err)
+			}
+		}
 		if !begun && p.Phase == "probe" { // what discovery handed the probe, and the probe's cells
 			begun = true
 			if err := profile(filepath.Join(dir, "probe-begins.pprof"), "as probing begins", p.Total); err != nil {
