@@ -317,10 +317,10 @@ type roleCrawl struct {
 	cls  *judge.Classifier // reads answers for the keeper: does this one need confirming?
 	obsv *prober           // reads answers into observations for Probe (answers.go); nil: none kept
 
-	cands       []candidate                // offered since the last flush
+	cands       []candidate                   // offered since the last flush
 	found       map[model.Endpoint]sourceBits // endpoint -> sources
-	order       []model.Endpoint           // found, in the order first found
-	learned     int                        // order[:learned] were read for API parameter values
+	order       []model.Endpoint              // found, in the order first found
+	learned     int                           // order[:learned] were read for API parameter values
 	skipped     map[model.Skip]bool
 	queued      map[string]bool    // GET URLs fetched or to be fetched
 	metaQueued  map[fetchItem]bool // robots.txt and sitemaps fetched or to be fetched

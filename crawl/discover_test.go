@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/permaudit/permaudit/crawl/crawltest"
 	"github.com/permaudit/permaudit/model"
@@ -403,5 +404,40 @@ func TestDiscoverSkipsURLsHoldingASecret(t *testing.T) {
 	}
 	if !skipped {
 		t.Errorf("the secret-holding link is not listed as skipped: %+v", inv.Skipped)
+	}
+}
+
+// TestInventoryListsShared: entries found by the same roles, or by the
+// same sources, share one list, clipped so that an append to one entry's
+// list cannot write into another's.
+func TestInventoryListsShared(t *testing.T) {
+	site := crawltest.NewDefaultSite()
+	defer site.Close()
+	inv, _ := discoverSite(t, site, "crawl: {concurrency: 4}\n")
+	roles, sources := map[string]*string{}, map[string]*string{}
+	shared := 0
+	for _, e := range inv.Entries {
+		for _, l := range []struct {
+			list []string
+			seen map[string]*string
+		}{{e.FoundBy, roles}, {e.Sources, sources}} {
+			if len(l.list) == 0 {
+				continue
+			}
+			if cap(l.list) != len(l.list) {
+				t.Errorf("%s: list %v has room to grow (cap %d): an append would write into another entry's", e.Endpoint, l.list, cap(l.list))
+			}
+			k := strings.Join(l.list, ",")
+			if p, ok := l.seen[k]; ok {
+				shared++
+				if p != unsafe.SliceData(l.list) {
+					t.Errorf("%s: list %v is a copy, not the list other entries share", e.Endpoint, l.list)
+				}
+			}
+			l.seen[k] = unsafe.SliceData(l.list)
+		}
+	}
+	if shared == 0 {
+		t.Fatalf("no two of %d entries have the same roles or sources; the site must give some", len(inv.Entries))
 	}
 }

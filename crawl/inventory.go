@@ -79,7 +79,7 @@ func exemptFromCap(source string) bool { return source == sourceStart || source 
 // the first in URL order; so two runs keep the same ones. Likewise no
 // path keeps more query variants than lim.maxQueryVariants
 // (capVariants). What the caps left out is counted in Cut and listed per
-// path in Left.
+// path in Left. It drops each crawl's endpoints once merged.
 func mergeInventory(crawls []*roleCrawl, lim limits) *model.Inventory {
 	inv := &model.Inventory{Entries: []model.Entry{}, Skipped: []model.Skip{}, Pages: map[string]int{}}
 	entries := map[model.Endpoint]*model.Entry{}
@@ -129,10 +129,26 @@ func mergeInventory(crawls []*roleCrawl, lim limits) *model.Inventory {
 		for u, why := range rc.notFetched {
 			notFetched[why][u] = true
 		}
+		rc.found, rc.order, rc.queued = nil, nil, nil // merged: what a role found goes before the next is merged
+	}
+	// Entries with the same roles or sources share one list (clipped, so
+	// that no append writes into another's): most endpoints of a large
+	// application are found by the same few sets, 20 MB of lists at
+	// 200,000 endpoints.
+	lists := map[string][]string{}
+	share := func(l []string) []string {
+		sort.Strings(l)
+		k := strings.Join(l, "\x00")
+		if s, ok := lists[k]; ok {
+			return s
+		}
+		l = slices.Clip(l)
+		lists[k] = l
+		return l
 	}
 	for _, e := range entries {
-		sort.Strings(e.FoundBy)
-		sort.Strings(e.Sources)
+		e.FoundBy = share(e.FoundBy)
+		e.Sources = share(e.Sources)
 	}
 	for _, ep := range capTemplates(entries, roleOrder, lim.maxPerTemplate) {
 		delete(entries, ep)
@@ -142,6 +158,7 @@ func mergeInventory(crawls []*roleCrawl, lim limits) *model.Inventory {
 		delete(entries, ep)
 		cutQuery[ep] = true
 	}
+	inv.Entries = slices.Grow(inv.Entries, len(entries))
 	for _, e := range entries {
 		inv.Entries = append(inv.Entries, *e)
 	}
