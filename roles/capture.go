@@ -12,10 +12,10 @@ func (p Pattern) Names() []string {
 		}
 		dup := false
 		for _, x := range out {
-			dup = dup || x == s.name
+			dup = dup || x == s.name()
 		}
 		if !dup {
-			out = append(out, s.name)
+			out = append(out, s.name())
 		}
 	}
 	return out
@@ -61,7 +61,7 @@ func (p Pattern) Capture(method string, u *url.URL, b Bindings) (map[string]stri
 			if ok && segMatch(ps, segs[j], want) && walk(i+1, j+1) {
 				if ps.kind == segName {
 					// Unwinding runs last to first: the first segment wins.
-					got[ps.name] = segs[j]
+					got[ps.name()] = segs[j]
 				}
 				return true
 			}

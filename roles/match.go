@@ -165,12 +165,12 @@ func parseSegment(part string, col int, last bool) (segment, error) {
 			if !isIdent(role) || !isIdent(name) {
 				return segment{}, fmt.Errorf("invalid role variable %q at column %d: want {role.var}", part, at(0))
 			}
-			return segment{kind: segVar, role: role, name: name}, nil
+			return segment{kind: segVar, lit: role + "." + name}, nil
 		}
 		if !isIdent(inner) {
 			return segment{}, fmt.Errorf("invalid name %q at column %d: letters, digits, '_' and '-' only", part, at(0))
 		}
-		return segment{kind: segName, name: inner}, nil
+		return segment{kind: segName, lit: inner}, nil
 	}
 	if i := strings.IndexAny(part, "{}"); i >= 0 {
 		if part[i] == '}' && !strings.Contains(part[:i], "{") {
@@ -188,7 +188,7 @@ func parseSegment(part string, col int, last bool) (segment, error) {
 			}
 			pieces[k] = d
 		}
-		return segment{kind: segGlob, lit: part, pieces: pieces}, nil
+		return segment{kind: segGlob, lit: part, pieces: &pieces}, nil
 	}
 	d, err := url.PathUnescape(part)
 	if err != nil {
@@ -382,14 +382,14 @@ func lookupVar(ps segment, b Bindings) (string, bool) {
 	if b.Vars == nil {
 		return "", false
 	}
-	role := ps.role
+	role := ps.role()
 	if role == "self" {
 		if b.Self == "" {
 			return "", false
 		}
 		role = b.Self
 	}
-	v, ok := b.Vars(role, ps.name)
+	v, ok := b.Vars(role, ps.name())
 	if !ok || v == "" {
 		return "", false
 	}
@@ -401,7 +401,7 @@ func segMatch(ps segment, s, want string) bool {
 	case segLiteral:
 		return s == ps.lit
 	case segGlob:
-		return globMatch(ps.pieces, s)
+		return globMatch(*ps.pieces, s)
 	case segStar, segName:
 		return s != ""
 	case segVar:
@@ -416,7 +416,7 @@ func (p Pattern) varRefs() []string {
 		if s.kind != segVar {
 			continue
 		}
-		r := s.role + "." + s.name
+		r := s.lit
 		dup := false
 		for _, x := range refs {
 			dup = dup || x == r

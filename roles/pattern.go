@@ -1,6 +1,9 @@
 package roles
 
-import "net/url"
+import (
+	"net/url"
+	"strings"
+)
 
 // Pattern matches concrete endpoints: "GET /admin/**",
 // "GET /api/orders/{self.order_id}", "GET /wp-admin/admin.php?page=audit-*".
@@ -31,15 +34,30 @@ const (
 	queryExact                  // "?!k=v": the URL has the keys named and no other
 )
 
+// segment is one segment of a pattern's path. It is 32 bytes: a matrix
+// written the way learn writes one holds a rule per endpoint, and
+// hundreds of thousands of segments.
 type segment struct {
-	kind   segKind
-	lit    string   // literal (decoded) or glob text (as written)
-	pieces []string // for segGlob: the decoded text around each '*'
-	role   string   // for segVar
-	name   string   // for segName and segVar
+	kind segKind
+	// lit is the literal (decoded), the glob as written, the name of
+	// "{name}", or "role.var" of "{role.var}".
+	lit    string
+	pieces *[]string // for segGlob: the decoded text around each '*'
 }
 
-type segKind int
+// role is the role of a segVar: "self" of "{self.user_id}".
+func (s segment) role() string { r, _, _ := strings.Cut(s.lit, "."); return r }
+
+// name is the variable of a segName or segVar: "user_id".
+func (s segment) name() string {
+	if s.kind == segVar {
+		_, n, _ := strings.Cut(s.lit, ".")
+		return n
+	}
+	return s.lit
+}
+
+type segKind uint8
 
 const (
 	segLiteral    segKind = iota

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func mustURL(t *testing.T, s string) *url.URL {
@@ -330,5 +331,13 @@ func TestGlobMatch(t *testing.T) {
 		if got := globMatch(strings.Split(tt.glob, "*"), tt.s); got != tt.want {
 			t.Errorf("globMatch(%q, %q) = %v, want %v", tt.glob, tt.s, got, tt.want)
 		}
+	}
+}
+
+// TestSegmentSize: a matrix of a rule per endpoint holds hundreds of
+// thousands of segments (docs/design.md, "Outputs at scale").
+func TestSegmentSize(t *testing.T) {
+	if size := unsafe.Sizeof(segment{}); size > 32 {
+		t.Errorf("segment is %d bytes; keep it at 32 (the rare parts behind a pointer)", size)
 	}
 }
