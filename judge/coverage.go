@@ -3,6 +3,7 @@ package judge
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 
 	"github.com/permaudit/permaudit/model"
@@ -58,7 +59,7 @@ func coverageOf(run *model.Run, names []string) *model.Coverage {
 			}
 		}
 		if len(e.FoundBy) < crawled {
-			p := model.PartialEntry{Method: e.Method, URL: e.URL, Template: e.Template, FoundBy: append([]string(nil), e.FoundBy...)}
+			p := model.PartialEntry{Method: e.Method, URL: e.URL, Template: e.Template, FoundBy: slices.Clip(e.FoundBy)}
 			sort.Strings(p.FoundBy)
 			cov.Partial = append(cov.Partial, p)
 		}

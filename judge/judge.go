@@ -184,7 +184,7 @@ func ruleInfos(cfg *roles.Config) []model.RuleInfo {
 		for k, p := range r.Match {
 			pats[k] = p.Raw
 		}
-		infos = append(infos, model.RuleInfo{Index: r.Index, Name: r.Name(), Patterns: pats, File: cfg.File, Line: r.Line})
+		infos = append(infos, model.RuleInfo{Index: r.Index, Name: cfg.RuleName(i + 1), Patterns: pats, File: cfg.File, Line: r.Line})
 	}
 	return append(infos, model.RuleInfo{Name: "default", File: cfg.File})
 }

@@ -107,6 +107,15 @@ func (c *Config) ExpectRule(index int, role string) Expectation {
 	return expectation(c, &x.rules[index-1], x.names[index-1], role)
 }
 
+// RuleName is the Name of the matrix rule with Index index, made once
+// for every caller (a run's rules table, its cells); "default" for 0.
+func (c *Config) RuleName(index int) string {
+	if index <= 0 || index > len(c.Matrix.Rules) {
+		return "default"
+	}
+	return c.matrixIndex().names[index-1]
+}
+
 func defaultExpectation(c *Config) Expectation {
 	if c.Matrix.Default == "unmapped" {
 		return Expectation{Rule: "default", Unmapped: true}

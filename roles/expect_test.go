@@ -137,3 +137,19 @@ func TestAllows(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigRuleName: the compiled matrix names each rule as Rule.Name
+// does, and the default "default".
+func TestConfigRuleName(t *testing.T) {
+	cfg := parseTest(t, sprintf(matrixYAML, "deny"), nil)
+	for i := range cfg.Matrix.Rules {
+		if got, want := cfg.RuleName(i+1), cfg.Matrix.Rules[i].Name(); got != want {
+			t.Errorf("RuleName(%d) = %q, want %q", i+1, got, want)
+		}
+	}
+	for _, i := range []int{0, -1, len(cfg.Matrix.Rules) + 1} {
+		if got := cfg.RuleName(i); got != "default" {
+			t.Errorf("RuleName(%d) = %q, want default", i, got)
+		}
+	}
+}
