@@ -23,9 +23,10 @@ import (
 type Cells struct {
 	mu     sync.Mutex
 	rows   []cellRow
-	texts  []string          // texts[0] is ""
-	index  map[string]uint32 // text -> its index in texts
-	extras []cellExtra       // extras[0] is unused: a row's extra 0 is none
+	texts  []string           // texts[0] is ""
+	index  map[string]uint32  // text -> its index in texts, for the texts of few values
+	recent [nRecent][8]uint32 // per kind of text of many values, the last indexes given
+	extras []cellExtra        // extras[0] is unused: a row's extra 0 is none
 }
 
 // cellRow is one cell; every text is an index into Cells.texts.
@@ -39,6 +40,23 @@ type cellRow struct {
 	size                                                 int64
 	latency                                              time.Duration
 }
+
+// The texts of many values: one per endpoint (URL, rule, template) or per
+// body (digests, excerpt). A map of them all cost 40 bytes a text, 37 MB
+// at a million cells; they repeat, when they do, in the cells of one
+// endpoint, which the probe sets close together. They are matched with
+// the last few of their kind, and a repeat further away is a second
+// entry in texts (16 bytes) that reads back the same.
+const (
+	recentURL = iota
+	recentDigest
+	recentDigestNoIDs
+	recentExcerpt
+	recentCanaryOf
+	recentTemplate
+	recentRule
+	nRecent
+)
 
 // cellExtra holds a cell's fields that are rarely set and are not texts.
 type cellExtra struct {
@@ -156,14 +174,14 @@ func (s *Cells) set(i int, c *Cell) {
 		s.texts, s.index = []string{""}, map[string]uint32{}
 	}
 	r := &s.rows[i]
-	extra := r.extra
+	old, extra := *r, r.extra
 	*r = cellRow{
-		method: s.text(c.Method), url: s.text(c.URL), role: s.text(c.Role),
+		method: s.text(c.Method), url: s.many(recentURL, c.URL, old.url), role: s.text(c.Role),
 		location: s.text(c.Location), class: s.text(string(c.Class)), why: s.text(c.Why),
-		contentType: s.text(c.ContentType), digest: s.text(c.BodySHA256), excerpt: s.text(c.Excerpt),
-		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.text(c.BodySHA256WithoutIDs),
-		canaryOf: s.text(c.CanaryOf), template: s.text(c.Template), expected: s.text(c.Expected),
-		rule: s.text(c.Rule), verdict: s.text(string(c.Verdict)),
+		contentType: s.text(c.ContentType), digest: s.many(recentDigest, c.BodySHA256, old.digest), excerpt: s.many(recentExcerpt, c.Excerpt, old.excerpt),
+		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.many(recentDigestNoIDs, c.BodySHA256WithoutIDs, old.digestNoIDs),
+		canaryOf: s.many(recentCanaryOf, c.CanaryOf, old.canaryOf), template: s.many(recentTemplate, c.Template, old.template), expected: s.text(c.Expected),
+		rule: s.many(recentRule, c.Rule, old.rule), verdict: s.text(string(c.Verdict)),
 		status: int32(c.Status), truncated: c.Truncated, wwwAuth: c.WWWAuth,
 		size: c.Size, latency: c.Latency,
 	}
@@ -179,6 +197,29 @@ func (s *Cells) set(i int, c *Cell) {
 	}
 	r.extra = extra
 	s.extras[extra] = cellExtra{chain: c.Chain, missing: c.Missing, bodyChecks: c.BodyChecks}
+}
+
+// many is the index in s.texts of v, a text of kind, of many values:
+// the cell's own (old), when the cell is set again with it, one of the
+// last few of its kind, or added.
+func (s *Cells) many(kind int, v string, old uint32) uint32 {
+	if v == "" {
+		return 0
+	}
+	if old != 0 && s.texts[old] == v {
+		return old
+	}
+	r := &s.recent[kind]
+	for _, k := range r {
+		if k != 0 && s.texts[k] == v {
+			return k
+		}
+	}
+	k := uint32(len(s.texts))
+	s.texts = append(s.texts, v)
+	copy(r[1:], r[:len(r)-1])
+	r[0] = k
+	return k
 }
 
 // text is the index of v in s.texts, added if new.

@@ -102,6 +102,21 @@ func TestCellsShareTexts(t *testing.T) {
 	if c := s.At(999); c.URL != "http://h/e/199" || c.Role != "admin" {
 		t.Errorf("cell 999 = %s as %s", c.URL, c.Role)
 	}
+	// Judging sets every cell again, backwards here: its texts are its own.
+	for i := s.Len() - 1; i >= 0; i-- {
+		c := s.At(i)
+		c.Verdict, c.Rule = Leak, fmt.Sprintf("rule %d", i/5)
+		s.Set(i, c)
+	}
+	if got, want := len(s.texts), 6+200+1+200; got != want {
+		t.Errorf("%d texts once judged, want %d (a verdict and 200 rules more)", got, want)
+	}
+	// A URL far from its last use is a text of its own, which reads back
+	// the same.
+	s.Set(0, Cell{Observation: Observation{Endpoint: Endpoint{Method: "GET", URL: "http://h/e/199"}}})
+	if c := s.At(0); c.URL != "http://h/e/199" {
+		t.Errorf("cell 0 = %s, want http://h/e/199", c.URL)
+	}
 }
 
 // TestCellsSetConcurrently: the probe's workers set cells at once (run
