@@ -386,7 +386,7 @@ type cachedTarget struct {
 // ({self.var}), the one way the target of a URL can differ by role.
 func (p *prober) canaryTarget(job probeJob) (judge.Target, bool) {
 	compute := func() (judge.Target, bool) {
-		return judge.CanaryTarget(p.cfg, job.ep.Method, job.u, job.sess.Name(), p.vars, int(job.rule))
+		return judge.CanaryTarget(p.cfg, job.ep.Method, job.parsed(), job.sess.Name(), p.vars, int(job.rule))
 	}
 	if p.targets.seed == (maphash.Seed{}) { // a prober made without one (discovery's) compares no canaries
 		return compute()
