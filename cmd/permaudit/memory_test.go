@@ -9,7 +9,7 @@ import (
 )
 
 // TestFollowLiveHeap: after a collection, the memory limit is the live
-// heap plus a quarter and 64 MiB, and it does not fall when the heap does.
+// heap plus a quarter and 32 MiB, and it does not fall when the heap does.
 func TestFollowLiveHeap(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	stop := followLiveHeap()
@@ -21,8 +21,8 @@ func TestFollowLiveHeap(t *testing.T) {
 	for i := range held {
 		held[i] = byte(i)
 	}
-	limit := waitLimit(t, func(l int64) bool { return l >= 256<<20+64<<20+64<<20 })
-	if max := int64(2 * (256<<20 + 64<<20)); limit > max {
+	limit := waitLimit(t, func(l int64) bool { return l >= 256<<20+256<<20/headroomDiv+headroomMore })
+	if max := int64(2 * (256<<20 + headroomMore)); limit > max {
 		t.Errorf("limit %d MiB holding 256 MiB; want at most %d MiB", limit>>20, max>>20)
 	}
 	runtime.KeepAlive(held)
