@@ -12,14 +12,14 @@ import (
 // pointers (docs/design.md, "Outputs at scale"). A Cell is 368 bytes and
 // a dozen pointers the collector scans; a row is 96 bytes, its texts
 // (URL, role, class, digests, rule name, ...) indexes into one table of
-// the distinct texts of the run, and the rare structured fields (redirect
-// chain, missing-sibling comparison, body checks) an index into a side
-// table. At a million cells that is the difference between 370 MB the
+// the run's texts, each held once or nearly (see many), and the rare
+// structured fields (redirect chain, missing-sibling comparison, body
+// checks) an index into a side table. At a million cells that is the difference between 370 MB the
 // collector walks on every cycle and 100 MB it never looks into.
 //
 // At gives a cell as a value; Set stores one. Set may be called from
 // several goroutines at once (the probe's workers), but not alongside At,
-// All or Append.
+// All, Append or Keep.
 type Cells struct {
 	mu     sync.Mutex
 	rows   []cellRow

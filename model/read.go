@@ -26,8 +26,8 @@ const SchemaV1 = "permaudit.run/v1"
 // (docs/run-schema.md).
 //
 // A v1 cell's rule name and a v2 cell's index into the rules table both
-// become Cell.Rule; cells of one rule share one string, and so do cells
-// of one role.
+// become Cell.Rule; cells of one rule share one string (Cells holds each
+// role, method and other text of few values once itself).
 func ReadRun(r io.Reader) (*Run, error) {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	var run Run
@@ -147,8 +147,6 @@ func readRun(dec *json.Decoder, run *Run) error {
 				if err := dec.Decode(&c); err != nil {
 					return fmt.Errorf("decode %s: observations[%d]: %w", run.Schema, run.Observations.Len(), err)
 				}
-				c.Role = share(c.Role)
-				c.Method = share(c.Method)
 				if c.Rule.name != "" {
 					c.Rule.name = share(c.Rule.name)
 				}

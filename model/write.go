@@ -157,7 +157,7 @@ func (e *runEncoder) object(v reflect.Value, indent string) {
 		e.w.WriteString("\n" + inner)
 		e.compact(name)
 		e.w.WriteString(": ")
-		e.value(fv, name, inner)
+		e.value(fv, inner)
 	}
 	if !first {
 		e.w.WriteString("\n" + indent)
@@ -191,7 +191,7 @@ func omitted(v reflect.Value, opts string) bool {
 
 // value writes a field's value: an expanded struct field by field, a
 // list one element per line, anything else compact on the field's line.
-func (e *runEncoder) value(v reflect.Value, name, indent string) {
+func (e *runEncoder) value(v reflect.Value, indent string) {
 	if v.Kind() == reflect.Pointer && !v.IsNil() && expanded[v.Elem().Type()] {
 		v = v.Elem()
 	}
