@@ -261,7 +261,7 @@ func (s *Cells) UnmarshalJSON(b []byte) error {
 // Equal reports whether s and t hold the same cells in the same order
 // (reflect.DeepEqual of each; a nil Cells equals only an empty one).
 func (s *Cells) Equal(t *Cells) bool {
-	if s.Len() != t.Len() || (s == nil) != (t == nil) && s.Len()+t.Len() > 0 {
+	if s.Len() != t.Len() {
 		return false
 	}
 	for i := range s.Len() {

@@ -46,8 +46,7 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 	}
 	rec := make([]string, 0, len(header))
 	for _, row := range streamRows(r, roles) {
-		c0 := r.Observations.At(row.first)
-		rec = append(rec[:0], csvCell(textout.Sanitize(c0.Method)), csvCell(textout.Sanitize(row.path)), csvCell(textout.Sanitize(c0.Template)))
+		rec = append(rec[:0], csvCell(textout.Sanitize(row.method)), csvCell(textout.Sanitize(row.path)), csvCell(textout.Sanitize(row.template)))
 		for _, ci := range row.cells {
 			if ci < 0 {
 				rec = append(rec, "")
@@ -84,7 +83,6 @@ func (csvWriter) Write(w io.Writer, r *model.Run) error {
 type streamRow struct {
 	prefix, path     string // pathPrefix and displayPath of the URL
 	template, method string // of its first cell
-	first            int    // its first cell: method, URL, template
 	cells            []int32
 }
 
@@ -107,7 +105,7 @@ func streamRows(r *model.Run, roles []string) []streamRow {
 		if !ok {
 			ri = len(rows)
 			at[k] = ri
-			row := streamRow{prefix: pathPrefix(c.URL), path: displayPath(r.Target, c.URL), template: c.Template, method: c.Method, first: i, cells: make([]int32, len(roles))}
+			row := streamRow{prefix: pathPrefix(c.URL), path: displayPath(r.Target, c.URL), template: c.Template, method: c.Method, cells: make([]int32, len(roles))}
 			for j := range row.cells {
 				row.cells[j] = -1
 			}
