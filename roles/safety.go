@@ -65,6 +65,9 @@ func ParseRate(s string) (float64, error) {
 	if v <= 0 {
 		return 0, fmt.Errorf("rate %q: must be more than 0; write unlimited for no limit", s)
 	}
+	if v/per == 0 {
+		return 0, fmt.Errorf("rate %q: too small to represent; write at least 1/h", s)
+	}
 	return v / per, nil
 }
 

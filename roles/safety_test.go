@@ -24,6 +24,7 @@ func TestParseRate(t *testing.T) {
 		{"Unlimited", math.Inf(1), ""},
 		{"0", 0, "more than 0"},
 		{"-3/s", 0, "more than 0"},
+		{"1e-321/h", 0, "too small"},
 		{"5/d", 0, "unit"},
 		{"fast", 0, "want requests per second"},
 		{"NaN", 0, "want requests per second"},
