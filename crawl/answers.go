@@ -1,7 +1,10 @@
 package crawl
 
 import (
+	"encoding/hex"
+	"math"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,37 +29,42 @@ import (
 // request was sent (no sign-in since) and the cell has no body checks
 // (they are made on the whole body, which discovery does not keep).
 type Answers struct {
-	mu    sync.Mutex
-	m     map[answerKey]seenAnswer
-	texts texts // the strings the answers hold
-	left  int   // answers release dropped untaken
+	mu     sync.Mutex
+	chunks [][]seenAnswer // in the order put; each of answerChunk answers but the last
+	roles  []string       // role names, by seenAnswer.role
+	texts  texts          // the strings the answers hold
+	n      int            // answers held
+	left   int            // answers drain found no cell for
 }
 
-// answerKey is a cell discovery saw: a GET of url as role.
-type answerKey struct {
-	url  string
-	role string
-}
+// answerChunk is how many answers a chunk holds: drain drops each chunk
+// once read, so the answers' memory goes as the cells fill.
+const answerChunk = 4096
 
-// seenAnswer is an observation made during discovery, with what the
-// session keeper said of it. It is held compactly, 88 bytes rather than
-// an Observation's 304 and more (an answer waits for 40% of a large run's
-// cells until probing begins, where the audit's memory peaks): it holds
-// the fields a discovery observation can have, each text that answers
-// repeat (the class, why, content type, location, excerpt, session) as
-// its index in Answers.texts, and put keeps no answer with others (a
-// chain, an error, body checks, a comparison with canaries), which the
-// probe then requests afresh.
+// seenAnswer is an observation made during discovery, with its cell and
+// what the session keeper said of it. It is held compactly, 120 bytes in
+// a list rather than an Observation's 304 and more in a map (an answer
+// waits for 40% of a large run's cells until probing begins, where the
+// audit's memory peaks): it holds the fields a discovery observation can
+// have, the body's digest as its 32 bytes rather than 64 hex digits, each
+// text that answers repeat (the class, why, content type, location,
+// excerpt, session) as its index in Answers.texts, and put keeps no
+// answer with others (a chain, an error, body checks, a comparison with
+// canaries), which the probe then requests afresh.
 type seenAnswer struct {
-	digest  string // the body's SHA-256, most often one of a kind
+	url     string   // the cell's endpoint, a GET
+	digest  [32]byte // the body's SHA-256 (Observation.BodySHA256 decoded)
 	size    int64
 	latency time.Duration
 	sendSeq uint64 // Result.SendSeq
 	gen     uint64 // Result.Generation
 	// Indexes into Answers.texts; session is the keeper's (Result.Session).
-	class, why, contentType, location, excerpt, digestWithoutIDs, session uint32
-	status                                                                int32 // an HTTP status: three digits
-	wwwAuth, truncated                                                    bool
+	// digestText is the digest when it is not 64 hex digits (Observation
+	// of a test); hasDigest says whether there is one at all.
+	class, why, contentType, location, excerpt, digestWithoutIDs, session, digestText uint32
+	status                                                                            int32 // an HTTP status: three digits
+	role                                                                              uint8 // index into Answers.roles
+	wwwAuth, truncated, hasDigest                                                     bool
 }
 
 // texts holds each text the answers hold once; an answer holds its
@@ -90,30 +98,61 @@ func (t *texts) text(i uint32) string {
 }
 
 // compact is obs as a seenAnswer, its texts kept in t; false when obs
-// holds what a seenAnswer does not.
+// holds what a seenAnswer does not. The role is the caller's to set.
 func (t *texts) compact(obs model.Observation) (seenAnswer, bool) {
 	if obs.Method != http.MethodGet || obs.Chain != nil || obs.Err != "" || obs.Missing != nil || obs.CanaryOf != "" || obs.BodyChecks != nil {
 		return seenAnswer{}, false
 	}
-	return seenAnswer{
+	s := seenAnswer{
+		url:   obs.URL,
 		class: t.index(string(obs.Class)), why: t.index(obs.Why), contentType: t.index(obs.ContentType), location: t.index(obs.Location),
-		digest: obs.BodySHA256, digestWithoutIDs: t.index(obs.BodySHA256WithoutIDs), excerpt: t.index(obs.Excerpt), session: t.index(obs.Session),
+		digestWithoutIDs: t.index(obs.BodySHA256WithoutIDs), excerpt: t.index(obs.Excerpt), session: t.index(obs.Session),
 		size: obs.Size, latency: obs.Latency, status: int32(obs.Status), wwwAuth: obs.WWWAuth, truncated: obs.Truncated,
-	}, true
+	}
+	if obs.BodySHA256 != "" {
+		s.hasDigest = true
+		if !lowerHex(obs.BodySHA256, len(s.digest)) {
+			s.digestText = t.index(obs.BodySHA256)
+		} else if _, err := hex.Decode(s.digest[:], []byte(obs.BodySHA256)); err != nil {
+			panic("crawl: lower-case hex did not decode: " + err.Error())
+		}
+	}
+	return s, true
 }
 
-// observation is the observation s was made from, of k.
-func (t *texts) observation(s seenAnswer, k answerKey) model.Observation {
-	return model.Observation{
-		Endpoint: model.Endpoint{Method: http.MethodGet, URL: k.url}, Role: k.role,
+// lowerHex reports whether s is n bytes in lower-case hex digits, as
+// hex.EncodeToString writes them.
+func lowerHex(s string, n int) bool {
+	if len(s) != 2*n {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// observation is the observation s was made from, as role.
+func (t *texts) observation(s *seenAnswer, role string) model.Observation {
+	obs := model.Observation{
+		Endpoint: model.Endpoint{Method: http.MethodGet, URL: s.url}, Role: role,
 		Status: int(s.status), Location: t.text(s.location), Class: model.Class(t.text(s.class)), Why: t.text(s.why), ContentType: t.text(s.contentType),
-		Size: s.size, Truncated: s.truncated, BodySHA256: s.digest, Excerpt: t.text(s.excerpt), WWWAuth: s.wwwAuth,
+		Size: s.size, Truncated: s.truncated, Excerpt: t.text(s.excerpt), WWWAuth: s.wwwAuth,
 		Latency: s.latency, Session: t.text(s.session), BodySHA256WithoutIDs: t.text(s.digestWithoutIDs),
 	}
+	switch {
+	case s.digestText != 0:
+		obs.BodySHA256 = t.text(s.digestText)
+	case s.hasDigest:
+		obs.BodySHA256 = hex.EncodeToString(s.digest[:])
+	}
+	return obs
 }
 
 // NewAnswers returns an empty store for one run's Discover and Probe.
-func NewAnswers() *Answers { return &Answers{m: map[answerKey]seenAnswer{}} }
+func NewAnswers() *Answers { return &Answers{} }
 
 // Len is how many answers wait for Probe.
 func (a *Answers) Len() int {
@@ -122,18 +161,18 @@ func (a *Answers) Len() int {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.m)
+	return a.n
 }
 
-// Unused is how many answers Probe did not take: those waiting, and those
-// it released untaken.
+// Unused is how many answers Probe did not look at: those waiting, and
+// those whose cell it did not probe.
 func (a *Answers) Unused() int {
 	if a == nil {
 		return 0
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.m) + a.left
+	return a.n + a.left
 }
 
 func (a *Answers) put(role string, obs model.Observation, res session.Result[*page]) {
@@ -147,37 +186,49 @@ func (a *Answers) put(role string, obs model.Observation, res session.Result[*pa
 	if !ok {
 		return // the probe requests it
 	}
-	s.sendSeq, s.gen = res.SendSeq, res.Generation
-	a.m[answerKey{url: obs.URL, role: role}] = s
+	r := slices.Index(a.roles, role)
+	if r < 0 {
+		if len(a.roles) > math.MaxUint8 {
+			return // more roles than an answer can name: the probe requests it
+		}
+		r = len(a.roles)
+		a.roles = append(a.roles, role)
+	}
+	s.role, s.sendSeq, s.gen = uint8(r), res.SendSeq, res.Generation
+	if n := len(a.chunks); n == 0 || len(a.chunks[n-1]) == answerChunk {
+		a.chunks = append(a.chunks, make([]seenAnswer, 0, answerChunk))
+	}
+	last := &a.chunks[len(a.chunks)-1]
+	*last = append(*last, s)
+	a.n++
 }
 
-// release drops every answer not taken. A map does not shrink as its
-// entries are deleted: its table stays until the map itself goes
-// (bench/memprof, nine tenths into probing 100,000 cells: 78 MB live
-// before, 74 MB after).
-func (a *Answers) release() {
+// drain hands every answer to take, the last put first, and drops each
+// chunk of answers once handed; take reports whether the answer's cell
+// is probed (looked at, whether or not the answer is its observation).
+// An answer for a cell a later one already answered is older news: the
+// caller looks at it and passes it over. Answers put after drain began
+// are dropped with the rest.
+func (a *Answers) drain(take func(obs model.Observation, sendSeq, gen uint64) bool) {
 	if a == nil {
 		return
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.left += len(a.m)
-	a.m, a.texts = map[answerKey]seenAnswer{}, texts{}
-}
-
-// take removes and returns the observation role got for ep, with its
-// place among the role's checks and its session's generation, if any.
-func (a *Answers) take(ep model.Endpoint, role string) (obs model.Observation, sendSeq, gen uint64, ok bool) {
-	if a == nil || ep.Method != http.MethodGet {
-		return model.Observation{}, 0, 0, false
+	chunks, roles, tx := a.chunks, a.roles, a.texts
+	a.chunks, a.texts, a.n = nil, texts{}, 0
+	a.mu.Unlock()
+	left := 0
+	for c := len(chunks) - 1; c >= 0; c-- {
+		ch := chunks[c]
+		for k := len(ch) - 1; k >= 0; k-- {
+			s := &ch[k]
+			if !take(tx.observation(s, roles[s.role]), s.sendSeq, s.gen) {
+				left++
+			}
+		}
+		chunks[c] = nil
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	k := answerKey{url: ep.URL, role: role}
-	s, ok := a.m[k]
-	if !ok {
-		return model.Observation{}, 0, 0, false
-	}
-	delete(a.m, k)
-	return a.texts.observation(s, k), s.sendSeq, s.gen, true
+	a.left += left
+	a.mu.Unlock()
 }

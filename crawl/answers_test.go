@@ -1,10 +1,12 @@
 package crawl
 
 import (
+	"fmt"
 	"hash/maphash"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -23,7 +25,7 @@ func TestAnswersHoldEveryField(t *testing.T) {
 	obs := model.Observation{
 		Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1/a?id=1"}, Role: "admin",
 		Status: 403, Location: "/login", Class: model.Forbidden, Why: "status 403", ContentType: "text/html",
-		Size: 1234, Truncated: true, BodySHA256: "d1", Excerpt: "Forbidden", WWWAuth: true,
+		Size: 1234, Truncated: true, BodySHA256: strings.Repeat("d1", 32), Excerpt: "Forbidden", WWWAuth: true,
 		Latency: 3 * time.Millisecond, Session: model.SessionLive, BodySHA256WithoutIDs: "d2",
 	}
 	refused := map[string]func(*model.Observation){
@@ -52,9 +54,20 @@ func TestAnswersHoldEveryField(t *testing.T) {
 	if !ok {
 		t.Fatal("compact refused an observation discovery can make")
 	}
-	if got := tx.observation(s, answerKey{url: obs.URL, role: obs.Role}); !reflect.DeepEqual(got, obs) {
+	if got := tx.observation(&s, obs.Role); !reflect.DeepEqual(got, obs) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, obs)
 	}
+	// A digest that is not 64 lower-case hex digits (a test's) is held as
+	// a text and comes back as written.
+	for _, d := range []string{"d1", strings.Repeat("D1", 32), strings.Repeat("d1", 31) + "zz"} {
+		o := obs
+		o.BodySHA256 = d
+		s, _ := tx.compact(o)
+		if got := tx.observation(&s, o.Role); got.BodySHA256 != d {
+			t.Errorf("digest %q came back as %q", d, got.BodySHA256)
+		}
+	}
+	tx = texts{}
 	for name, set := range refused {
 		o := obs
 		set(&o)
@@ -67,12 +80,12 @@ func TestAnswersHoldEveryField(t *testing.T) {
 	if _, ok := tx.compact(post); ok {
 		t.Error("a POST was kept: answers are GET pages")
 	}
-	if n := unsafe.Sizeof(seenAnswer{}); n > 88 {
-		t.Errorf("seenAnswer is %d bytes, the comment says 88", n)
+	if n := unsafe.Sizeof(seenAnswer{}); n > 120 {
+		t.Errorf("seenAnswer is %d bytes, the comment says 120", n)
 	}
 	// Two answers with the same texts share them: each text is held once.
 	obs2 := obs
-	obs2.URL, obs2.BodySHA256 = "http://127.0.0.1/a?id=2", "d3"
+	obs2.URL, obs2.BodySHA256 = "http://127.0.0.1/a?id=2", strings.Repeat("d3", 32)
 	s2, _ := tx.compact(obs2)
 	if s2.why != s.why || s2.excerpt != s.excerpt || s2.location != s.location || len(tx.list) != 8 {
 		t.Errorf("texts of two answers: %d held, want the 7 of the first and \"\"", len(tx.list))
@@ -112,5 +125,38 @@ matrix:
 				t.Errorf("%s as %s (rule %d): %+v %v, want %+v %v", tt.url, role, exp.RuleIdx, got, gotOK, want, wantOK)
 			}
 		}
+	}
+}
+
+// TestAnswersDrain: drain hands every answer once, the last put first,
+// across chunks, each as the role that got it with its keeper's place;
+// what take finds no cell for counts as unused, and nothing waits after.
+func TestAnswersDrain(t *testing.T) {
+	a := NewAnswers()
+	n := answerChunk + 10
+	for i := range n {
+		obs := model.Observation{Endpoint: model.Endpoint{Method: http.MethodGet, URL: fmt.Sprintf("http://127.0.0.1/p/%d", i)},
+			Status: 200, Class: model.Allowed, BodySHA256: fmt.Sprintf("%064x", i)}
+		role := []string{"admin", "reader"}[i%2]
+		a.put(role, obs, session.Result[*page]{SendSeq: uint64(i), Generation: 1, Session: model.SessionLive})
+	}
+	if a.Len() != n {
+		t.Fatalf("Len %d, want %d", a.Len(), n)
+	}
+	next := n - 1
+	a.drain(func(obs model.Observation, sendSeq, gen uint64) bool {
+		want := fmt.Sprintf("http://127.0.0.1/p/%d", next)
+		if obs.URL != want || obs.Role != []string{"admin", "reader"}[next%2] || sendSeq != uint64(next) || gen != 1 ||
+			obs.BodySHA256 != fmt.Sprintf("%064x", next) || obs.Session != model.SessionLive {
+			t.Fatalf("answer %d: %+v seq %d gen %d", next, obs, sendSeq, gen)
+		}
+		next--
+		return next%3 != 0 // every third has no cell
+	})
+	if next != -1 {
+		t.Errorf("%d answers not handed", next+1)
+	}
+	if a.Len() != 0 || a.Unused() != n/3+1 {
+		t.Errorf("after drain: Len %d, Unused %d, want 0 and %d", a.Len(), a.Unused(), n/3+1)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/permaudit/permaudit/judge"
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
-	"github.com/permaudit/permaudit/session"
 )
 
 // Existence canaries.
@@ -39,13 +38,14 @@ const canariesPerTemplate = 2
 // derived URL is excluded by the scope or collides with a real endpoint.
 const maxCanaryTries = 8
 
-// canaryJobs returns the canary probes for the endpoints of jobs: for
+// canaryJobs returns the canary probes for the endpoints of the cells of jobs: for
 // each group (judge.CanaryTarget), in group order, its canaries as every
 // role of sessions that the matrix denies at least one of the group's
 // URLs (the jobs' expectations say which; unmapped endpoints are not
 // judged, so they need no canary). They come sorted by URL, then role
 // order; each holds its expectation, looked up with vars.
-func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJob, sessions []*session.Session) []probeJob {
+func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs *jobTable) []probeJob {
+	sessions := jobs.sessions
 	type member struct {
 		ep model.Endpoint
 		t  judge.Target
@@ -54,7 +54,8 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs []probeJo
 	denied := map[string]map[string]bool{} // group to the roles denied one of its URLs
 	real := map[string]bool{}
 	targets := map[string]judge.Target{} // by URL, from the first role's rule
-	for _, j := range jobs {
+	for i := range jobs.cells() {
+		j := jobs.at(i)
 		real[j.ep.URL] = true
 		if j.ep.Method != http.MethodGet {
 			continue
@@ -281,14 +282,15 @@ func targetValue(rawURL string, t judge.Target) string {
 
 // pairSiblings gathers, once the canaries are answered, the two shapes of
 // each group and role whose canaries were both denied alike.
-func (p *prober) pairSiblings(jobs []probeJob, results *model.Cells, finished []bool) {
+func (p *prober) pairSiblings(jobs *jobTable, results *model.Cells, finished []bool) {
 	type pending struct {
 		obs    []model.Observation
 		shapes []*judge.Shape
 	}
 	byKey := map[siblingKey]*pending{}
-	for i, j := range jobs {
-		if j.canary == nil || !finished[i] {
+	for k, j := range jobs.canaries {
+		i := jobs.cells() + k
+		if !finished[i] {
 			continue
 		}
 		k := siblingKey{j.canary.target.Group, j.sess.Name()}

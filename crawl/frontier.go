@@ -182,27 +182,22 @@ func ProbeOrder(inv *model.Inventory, eps []model.Endpoint) []model.Endpoint {
 	return sorted
 }
 
-// feedOrder returns the indexes of jobs in the order they are sent: by
-// the position of their endpoint in endpoints, the caller's order
-// (ProbeOrder), each endpoint as every role in role order. jobs are the
-// cells' jobs as probe makes them: sorted by endpoint (model.Endpoint.Less),
-// one endpoint's jobs together, no canary among them (Probe sends the
-// canaries in a pass of their own). The observations are still returned
-// in the sorted order Probe promises. At a million cells the order is
-// made at probing's peak of memory: 4 bytes a job and a binary search
-// per endpoint, no map.
-func feedOrder(endpoints []model.Endpoint, jobs []probeJob) []int32 {
-	order := make([]int32, 0, len(jobs))
-	sent := make([]bool, len(jobs))
+// feedOrder returns the indexes of the endpoints of jobs (jobs.eps) in
+// the order their cells are sent: by their position in endpoints, the
+// caller's order (ProbeOrder); each endpoint goes as every role in role
+// order. The observations are still returned in the sorted order Probe
+// promises. At a million cells the order is made at probing's peak of
+// memory: 4 bytes an endpoint and a binary search per endpoint, no map.
+func feedOrder(endpoints []model.Endpoint, jobs *jobTable) []int32 {
+	order := make([]int32, 0, len(jobs.eps))
+	sent := make([]bool, len(jobs.eps))
 	for _, e := range endpoints {
-		i := sort.Search(len(jobs), func(k int) bool { return !jobs[k].ep.Less(e) })
-		if i == len(jobs) || jobs[i].ep != e || sent[i] {
+		k, ok := jobs.endpoint(e)
+		if !ok || sent[k] {
 			continue // not probed (out of scope, a bad URL), or named twice
 		}
-		for ; i < len(jobs) && jobs[i].ep == e; i++ {
-			sent[i] = true
-			order = append(order, int32(i))
-		}
+		sent[k] = true
+		order = append(order, int32(k))
 	}
 	return order
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"iter"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -28,10 +30,10 @@ const (
 	excerptLen = 512
 )
 
-// probeJob is one endpoint requested as one role. A run holds one per
-// cell until judging, so it keeps what the matrix says of the cell as the
+// probeJob is one endpoint requested as one role: what a worker is
+// handed (jobTable.at). It keeps what the matrix says of the cell as the
 // rule's index only (expect), and shares its endpoint with the
-// endpoint's other roles: 32 bytes, not 216.
+// endpoint's other roles.
 type probeJob struct {
 	*probeEndpoint
 	sess *session.Session
@@ -96,17 +98,60 @@ func (job probeJob) canaryOf() string {
 	return job.canary.of
 }
 
-func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) (*model.Cells, error) {
-	opts, lim, err := prepare(opts)
-	if err != nil {
-		return nil, fmt.Errorf("probe: %w", err)
+// jobTable holds a Probe call's jobs. The cells' jobs are every endpoint
+// probed as every role, in that order, so a cell's job is known from its
+// index and only its rule is held: 4 bytes a cell, where a probeJob is 32
+// (docs/design.md, "Outputs at scale"). The canaries' jobs follow the
+// cells', whole.
+type jobTable struct {
+	eps      []probeEndpoint    // the endpoints probed: sorted (model.Endpoint.Less), each once
+	sessions []*session.Session // the roles, in the order of an endpoint's jobs
+	rules    []int32            // the rule of cell i: eps[i/len(sessions)] as sessions[i%len(sessions)]
+	canaries []probeJob         // job cells()+k is canaries[k]
+}
+
+// cells is how many of the jobs are cells, not canaries.
+func (t *jobTable) cells() int { return len(t.rules) }
+
+func (t *jobTable) len() int { return len(t.rules) + len(t.canaries) }
+
+// at is job i.
+func (t *jobTable) at(i int) probeJob {
+	if i >= len(t.rules) {
+		return t.canaries[i-len(t.rules)]
 	}
-	log := opts.Logger.With("phase", "probe")
-	log.Info("probe phase started", "endpoints", len(endpoints)) // bench/scale.sh times the phase by it
+	n := len(t.sessions)
+	return probeJob{probeEndpoint: &t.eps[i/n], sess: t.sessions[i%n], rule: t.rules[i]}
+}
+
+// cell is the index of the cell of ep as the role named role; false when
+// it is not probed.
+func (t *jobTable) cell(ep model.Endpoint, role string) (int, bool) {
+	k, ok := t.endpoint(ep)
+	if !ok {
+		return 0, false
+	}
+	for r, s := range t.sessions {
+		if s.Name() == role {
+			return k*len(t.sessions) + r, true
+		}
+	}
+	return 0, false
+}
+
+// endpoint is the index of ep in t.eps; false when it is not probed.
+func (t *jobTable) endpoint(ep model.Endpoint) (int, bool) {
+	k := sort.Search(len(t.eps), func(k int) bool { return !t.eps[k].ep.Less(ep) })
+	return k, k < len(t.eps) && t.eps[k].ep == ep
+}
+
+// makeJobs returns the jobs of endpoints as every session, each
+// endpoint once, sorted, without those out of scope or whose URL does not
+// parse (logged), and with the canaries' jobs when opts asks for them.
+func makeJobs(opts Options, endpoints []model.Endpoint, vars roles.Vars, log *slog.Logger) *jobTable {
 	eps := append([]model.Endpoint(nil), endpoints...)
 	sort.Slice(eps, func(i, j int) bool { return eps[i].Less(eps[j]) })
-	vars := opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
-	jobs := make([]probeJob, 0, len(eps)*len(opts.Sessions)) // at a million cells, growing it would copy 100 MB
+	t := &jobTable{eps: make([]probeEndpoint, 0, len(eps)), sessions: opts.Sessions}
 	for i, ep := range eps {
 		if i > 0 && ep == eps[i-1] {
 			continue
@@ -120,56 +165,72 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) (*mode
 			log.Warn("endpoint not probed", "endpoint", opts.Secrets.Redact(ep.String()), "reason", reason)
 			continue
 		}
-		at := &probeEndpoint{ep, u}
-		for _, s := range opts.Sessions {
-			exp := opts.Config.Expect(ep.Method, u, s.Name(), vars)
-			jobs = append(jobs, probeJob{probeEndpoint: at, sess: s, rule: int32(exp.RuleIdx)})
+		t.eps = append(t.eps, probeEndpoint{ep, u})
+	}
+	if len(t.sessions) == 0 {
+		t.eps = nil
+	}
+	t.rules = make([]int32, 0, len(t.eps)*len(t.sessions))
+	for _, e := range t.eps {
+		for _, s := range t.sessions {
+			t.rules = append(t.rules, int32(opts.Config.Expect(e.ep.Method, e.u, s.Name(), vars).RuleIdx))
 		}
 	}
-	nCells := len(jobs)
 	if opts.Canaries {
-		if cj := canaryJobs(opts.Config, vars, opts.Scope, jobs, opts.Sessions); len(cj) > 0 {
-			jobs = append(append(make([]probeJob, 0, len(jobs)+len(cj)), jobs...), cj...) // grown by the canaries only, not by a quarter
-		}
+		t.canaries = canaryJobs(opts.Config, vars, opts.Scope, t)
 	}
-	for _, j := range jobs[:nCells] {
-		j.u = nil // parsed
+	for k := range t.eps {
+		t.eps[k].u = nil // parsed
 	}
+	return t
+}
+
+func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) (*model.Cells, error) {
+	opts, lim, err := prepare(opts)
+	if err != nil {
+		return nil, fmt.Errorf("probe: %w", err)
+	}
+	log := opts.Logger.With("phase", "probe")
+	log.Info("probe phase started", "endpoints", len(endpoints)) // bench/scale.sh times the phase by it
+	vars := opts.Config.VarsWith(session.CapturedBy(opts.Sessions))
+	jobs := makeJobs(opts, endpoints, vars, log)
+	nCells := jobs.cells()
 
 	p := &prober{
 		cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: judge.NewClassifier(opts.Config),
 		clients: opts.Clients, vars: vars, canaryShapes: map[string]*judge.Shape{}, canaryKept: map[[32]byte]*judge.Shape{},
 		targets: targetCache{seed: maphash.MakeSeed()},
-		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: len(jobs)},
+		prog:    &progressCounter{fn: opts.Progress, phase: "probe", total: jobs.len()},
 	}
 	p.sessions = sessionsByName(opts.Sessions)
-	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, len(jobs))}
-	results := model.NewCells(len(jobs)) // the judge fills the rest of each cell
-	finished := make([]bool, len(jobs))
+	p.keep = &probeRun{k: opts.Keeper, sendSeq: make([]uint64, jobs.len())}
+	results := model.NewCells(jobs.len()) // the judge fills the rest of each cell
+	finished := make([]bool, jobs.len())
 	record := func(i int, obs model.Observation) {
-		exp := jobs[i].expect(p.cfg)
-		dropNonEvidence(exp, jobs[i].canary != nil, &obs) // evidence.go
-		obs.CanaryOf = jobs[i].canaryOf()
+		job := jobs.at(i)
+		exp := job.expect(p.cfg)
+		dropNonEvidence(exp, job.canary != nil, &obs) // evidence.go
+		obs.CanaryOf = job.canaryOf()
 		results.Set(i, model.Cell{Observation: obs})
 		finished[i] = true
-		p.prog.step(jobs[i].sess.Name(), provisionalFinding(jobs[i], exp, obs))
+		p.prog.step(job.sess.Name(), provisionalFinding(job, exp, obs))
 	}
-	// pass probes the jobs idx names, and confirms what waits for a
+	// pass probes the jobs idx yields, and confirms what waits for a
 	// session check before it returns.
-	pass := func(idx []int32) {
+	pass := func(idx iter.Seq[int]) {
 		next := make(chan int)
 		var wg sync.WaitGroup
-		for range min(lim.concurrency, len(idx)) {
+		for range lim.concurrency {
 			wg.Go(func() {
 				for i := range next {
-					p.probeKept(ctx, i, jobs[i], record)
+					p.probeKept(ctx, i, jobs.at(i), record)
 				}
 			})
 		}
 	feed:
-		for _, i := range idx {
+		for i := range idx {
 			select {
-			case next <- int(i):
+			case next <- i:
 			case <-ctx.Done():
 				break feed
 			}
@@ -180,31 +241,31 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) (*mode
 	}
 	// The canaries first (they follow the other jobs), so that every
 	// denied answer of their group can be compared with them as it comes.
-	var canaries []int32
-	for i := nCells; i < len(jobs); i++ {
-		canaries = append(canaries, int32(i))
+	if len(jobs.canaries) > 0 {
+		pass(func(yield func(int) bool) {
+			for i := nCells; i < jobs.len() && yield(i); i++ {
+			}
+		})
 	}
-	pass(canaries)
 	p.pairSiblings(jobs, results, finished)
 	// Cells discovery already saw, on the same session, are not requested
 	// again (answers.go); the others go in the caller's order (ProbeOrder:
 	// frontier.go).
-	todo := make([]int32, 0, nCells)
-	reused := 0
-	for _, j := range feedOrder(endpoints, jobs[:nCells]) {
-		i := int(j)
-		if obs, ok := p.reuse(opts.Answers, i, jobs[i]); ok {
-			record(i, obs)
-			reused++
-			continue
+	reused := p.reuse(opts.Answers, jobs, finished, record)
+	order := feedOrder(endpoints, jobs)
+	log.Info("probe phase: cells discovery saw are not requested again", "cells", jobs.len(), "from_discovery", reused, "to_request", nCells-reused)
+	n := len(jobs.sessions)
+	pass(func(yield func(int) bool) {
+		for _, k := range order {
+			for i := int(k) * n; i < int(k+1)*n; i++ {
+				if !finished[i] && !yield(i) {
+					return
+				}
+			}
 		}
-		todo = append(todo, j)
-	}
-	opts.Answers.release() // what was not taken is never taken: its memory goes before the requests
-	log.Info("probe phase: cells discovery saw are not requested again", "cells", len(jobs), "from_discovery", reused, "to_request", len(todo))
-	pass(todo)
+	})
 	p.settle(results, finished)
-	log.Info("probe phase done", "cells", len(jobs))
+	log.Info("probe phase done", "cells", jobs.len())
 
 	results.Keep(func(i int) bool { return finished[i] })
 	return results, ctx.Err()
@@ -398,31 +459,40 @@ func excerpt(body []byte, secrets *roles.Redactor) string {
 	return s[:cut]
 }
 
-// reuse returns the observation discovery recorded for job (index i),
-// when it is the one a probe would record now: the same role, on a
-// session of the same generation (no sign-in since the request was sent),
-// a cell without body checks (made on the whole body, which discovery
-// did not keep), not a denial of a group with existence canaries (it is
-// compared with their answers' bodies, which discovery did not keep), and
-// not an endpoint found since to end sessions (the
-// probe records nothing for it as a signed-in role). It keeps the
-// answer's place among the role's checks, as probeKept does, so that a
-// session lost later still turns it into an error (settle).
-func (p *prober) reuse(a *Answers, i int, job probeJob) (model.Observation, bool) {
-	if a == nil || job.canary != nil {
-		return model.Observation{}, false
-	}
-	seen, sendSeq, gen, ok := a.take(job.ep, job.sess.Name())
-	if !ok || gen != job.sess.Generation() || seen.Class == model.Error {
-		return model.Observation{}, false
-	}
-	if exp := job.expect(p.cfg); exp.Allow && len(exp.Body) > 0 ||
-		p.keep.k.Ends(job.sess.Name(), job.ep) || judge.IsDenial(seen.Class) && p.hasSiblings(job) {
-		return model.Observation{}, false
-	}
-	obs := judge.MarkerContradicted(seen)
-	p.keep.sendSeq[i] = sendSeq
-	return obs, true
+// reuse records, as the observation of its cell, each answer discovery
+// kept (answers.go) that is the one a probe would record now, and
+// returns how many it recorded. An answer is one when its cell is probed
+// as the same role, on a session of the same generation (no sign-in since
+// the request was sent), without body checks (made on the whole body,
+// which discovery did not keep), not a denial of a group with existence
+// canaries (it is compared with their answers' bodies, which discovery
+// did not keep), and not an endpoint found since to end sessions (the
+// probe records nothing for it as a signed-in role); and when no later
+// answer of the same cell was recorded already. It keeps the answer's
+// place among the role's checks, as probeKept does, so that a session
+// lost later still turns it into an error (settle).
+func (p *prober) reuse(a *Answers, jobs *jobTable, finished []bool, record func(int, model.Observation)) int {
+	reused := 0
+	a.drain(func(seen model.Observation, sendSeq, gen uint64) bool {
+		i, ok := jobs.cell(seen.Endpoint, seen.Role)
+		if !ok {
+			return false
+		}
+		job := jobs.at(i)
+		if finished[i] || gen != job.sess.Generation() || seen.Class == model.Error {
+			return true
+		}
+		if exp := job.expect(p.cfg); exp.Allow && len(exp.Body) > 0 ||
+			p.keep.k.Ends(job.sess.Name(), job.ep) || judge.IsDenial(seen.Class) && p.hasSiblings(job) {
+			return true
+		}
+		p.keep.sendSeq[i] = sendSeq
+		seen.Endpoint = job.ep // the same, held once with the table's
+		record(i, judge.MarkerContradicted(seen))
+		reused++
+		return true
+	})
+	return reused
 }
 
 // provisionalFinding reports whether obs, decided alone against its

@@ -58,6 +58,30 @@ const (
 	nRecent
 )
 
+// nNeighbours is how many cells on each side many looks at.
+const nNeighbours = 4
+
+// many is the row's text of kind, of many values (recentURL...).
+func (r *cellRow) many(kind int) uint32 {
+	switch kind {
+	case recentURL:
+		return r.url
+	case recentDigest:
+		return r.digest
+	case recentDigestNoIDs:
+		return r.digestNoIDs
+	case recentExcerpt:
+		return r.excerpt
+	case recentCanaryOf:
+		return r.canaryOf
+	case recentTemplate:
+		return r.template
+	case recentRule:
+		return r.rule
+	}
+	panic("model: not a kind of text of many values")
+}
+
 // cellExtra holds a cell's fields that are rarely set and are not texts.
 type cellExtra struct {
 	chain      []Hop
@@ -176,12 +200,12 @@ func (s *Cells) set(i int, c *Cell) {
 	r := &s.rows[i]
 	old, extra := *r, r.extra
 	*r = cellRow{
-		method: s.text(c.Method), url: s.many(recentURL, c.URL, old.url), role: s.text(c.Role),
+		method: s.text(c.Method), url: s.many(i, recentURL, c.URL, old.url), role: s.text(c.Role),
 		location: s.text(c.Location), class: s.text(string(c.Class)), why: s.text(c.Why),
-		contentType: s.text(c.ContentType), digest: s.many(recentDigest, c.BodySHA256, old.digest), excerpt: s.many(recentExcerpt, c.Excerpt, old.excerpt),
-		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.many(recentDigestNoIDs, c.BodySHA256WithoutIDs, old.digestNoIDs),
-		canaryOf: s.many(recentCanaryOf, c.CanaryOf, old.canaryOf), template: s.many(recentTemplate, c.Template, old.template), expected: s.text(c.Expected),
-		rule: s.many(recentRule, c.Rule, old.rule), verdict: s.text(string(c.Verdict)),
+		contentType: s.text(c.ContentType), digest: s.many(i, recentDigest, c.BodySHA256, old.digest), excerpt: s.many(i, recentExcerpt, c.Excerpt, old.excerpt),
+		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.many(i, recentDigestNoIDs, c.BodySHA256WithoutIDs, old.digestNoIDs),
+		canaryOf: s.many(i, recentCanaryOf, c.CanaryOf, old.canaryOf), template: s.many(i, recentTemplate, c.Template, old.template), expected: s.text(c.Expected),
+		rule: s.many(i, recentRule, c.Rule, old.rule), verdict: s.text(string(c.Verdict)),
 		status: int32(c.Status), truncated: c.Truncated, wwwAuth: c.WWWAuth,
 		size: c.Size, latency: c.Latency,
 	}
@@ -199,15 +223,29 @@ func (s *Cells) set(i int, c *Cell) {
 	s.extras[extra] = cellExtra{chain: c.Chain, missing: c.Missing, bodyChecks: c.BodyChecks}
 }
 
-// many is the index in s.texts of v, a text of kind, of many values:
-// the cell's own (old), when the cell is set again with it, one of the
-// last few of its kind, or added.
-func (s *Cells) many(kind int, v string, old uint32) uint32 {
+// many is the index in s.texts of v, a text of kind, of many values, for
+// cell i: the cell's own (old), when the cell is set again with it, a
+// neighbour's (the other roles of an endpoint are the cells next to it,
+// whatever order they are set in), one of the last few of its kind, or
+// added.
+func (s *Cells) many(i, kind int, v string, old uint32) uint32 {
 	if v == "" {
 		return 0
 	}
 	if old != 0 && s.texts[old] == v {
 		return old
+	}
+	for d := 1; d <= nNeighbours; d++ {
+		if j := i - d; j >= 0 {
+			if k := s.rows[j].many(kind); k != 0 && s.texts[k] == v {
+				return k
+			}
+		}
+		if j := i + d; j < len(s.rows) {
+			if k := s.rows[j].many(kind); k != 0 && s.texts[k] == v {
+				return k
+			}
+		}
 	}
 	r := &s.recent[kind]
 	for _, k := range r {

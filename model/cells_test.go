@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"sync"
 	"testing"
@@ -116,6 +117,17 @@ func TestCellsShareTexts(t *testing.T) {
 	s.Set(0, Cell{Observation: Observation{Endpoint: Endpoint{Method: "GET", URL: "http://h/e/199"}}})
 	if c := s.At(0); c.URL != "http://h/e/199" {
 		t.Errorf("cell 0 = %s, want http://h/e/199", c.URL)
+	}
+	// The cells of one endpoint, set in scattered order (the probe records
+	// discovery's answers in the order discovery kept them), share its
+	// texts with their neighbours.
+	sc := NewCells(1000)
+	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(1000) {
+		sc.Set(i, Cell{Observation: Observation{Endpoint: Endpoint{Method: "GET", URL: fmt.Sprintf("http://h/e/%d", i/5)}, BodySHA256: fmt.Sprintf("%064x", i/5)}})
+	}
+	// "", GET, and 200 URLs and digests.
+	if got, want := len(sc.texts), 2+400; got != want {
+		t.Errorf("%d texts for 1,000 cells of 200 URLs set in scattered order, want %d", got, want)
 	}
 }
 
