@@ -49,6 +49,7 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 		obsv = &prober{cfg: opts.Config, secrets: opts.Secrets, scope: opts.Scope, lim: lim, classifier: cls,
 			vars: opts.Config.VarsWith(session.CapturedBy(opts.Sessions))}
 	}
+	urls := &urlTable{m: map[string]string{}}
 	crawls := make([]*roleCrawl, len(opts.Sessions))
 	var wg sync.WaitGroup
 	for i, sess := range opts.Sessions {
@@ -56,8 +57,8 @@ func discover(ctx context.Context, opts Options) (*model.Inventory, error) {
 			opts: &opts, lim: lim, sess: sess, sem: sem, prog: prog, srcs: srcs, cls: cls, obsv: obsv,
 			log:         opts.Logger.With("phase", "discover", "role", sess.Name()),
 			found:       map[model.Endpoint]sourceBits{},
+			urls:        urls,
 			skipped:     map[model.Skip]bool{},
-			queued:      map[string]bool{},
 			metaQueued:  map[fetchItem]bool{},
 			values:      map[string]map[string]bool{},
 			tokens:      map[string]bool{},
@@ -319,10 +320,10 @@ type roleCrawl struct {
 
 	cands       []candidate                   // offered since the last flush
 	found       map[model.Endpoint]sourceBits // endpoint -> sources
+	urls        *urlTable                     // shared by every role's crawl
 	order       []model.Endpoint              // found, in the order first found
 	learned     int                           // order[:learned] were read for API parameter values
 	skipped     map[model.Skip]bool
-	queued      map[string]bool    // GET URLs fetched or to be fetched
 	metaQueued  map[fetchItem]bool // robots.txt and sitemaps fetched or to be fetched
 	pages       int
 	pending     []apiOp                    // API operations not resolved yet
@@ -479,6 +480,24 @@ func (rc *roleCrawl) variable(role, name string) (string, bool) {
 	return "", false
 }
 
+// urlTable holds one string for each URL discovery keeps, shared by the
+// roles' crawls: each found the same URLs and spelled each its own way,
+// 6 MB at 200,000 cells.
+type urlTable struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (t *urlTable) intern(s string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.m[s]; ok {
+		return v
+	}
+	t.m[s] = s
+	return s
+}
+
 // reasonSecret is why a discovered URL holding a known secret is skipped.
 const reasonSecret = "holds a role's secret: never requested, so that no role sends another's credential"
 
@@ -488,8 +507,8 @@ const reasonSecret = "holds a role's secret: never requested, so that no role se
 // and listed as skipped: it is never fetched while discovering. The
 // first time an endpoint is found, loops and the per-template cap may
 // leave it out (counted, see Cut).
-func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
-	ep := model.Endpoint{Method: method, URL: u.String()}
+func (rc *roleCrawl) add(method string, u *url.URL, raw, source string) (string, bool) {
+	ep := model.Endpoint{Method: method, URL: raw}
 	if !exemptFromCap(source) {
 		// A URL that carries a one-time token performs an action (approve
 		// a comment, save a setting): never requested, listed with the
@@ -498,7 +517,7 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 		if p, ok := oneTimeToken(u, issued); ok {
 			red := model.Endpoint{Method: method, URL: rc.redact(withoutTokens(u, issued))}
 			rc.skipped[model.Skip{Endpoint: red, Reason: fmt.Sprintf(reasonToken, p), Role: rc.sess.Name()}] = true
-			return false
+			return "", false
 		}
 	}
 	if red := rc.redact(ep.URL); red != ep.URL && !exemptFromCap(source) {
@@ -516,26 +535,29 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 			}
 			rc.secretURLs[m[1]][ru] = true
 		}
-		return false
+		return "", false
 	}
 	reason, skip := rc.opts.Scope.Skip(method, u)
 	if skip && reason != reasonMethod {
 		rc.skipped[model.Skip{Endpoint: ep, Reason: reason, Role: rc.sess.Name()}] = true
-		return false
+		return "", false
 	}
+	// Every role's crawl keys, lists and fetches an endpoint by the same
+	// string (a map keeps the key it was last assigned with).
+	ep.URL = rc.urls.intern(ep.URL)
 	srcs, seen := rc.found[ep]
 	if !seen {
 		if isLoop(u) {
 			rc.cutLoop[ep] = true
-			return false
+			return "", false
 		}
 		t := model.Template(method, ep.URL)
 		if rc.perTemplate[t] >= rc.lim.maxPerTemplate && !exemptFromCap(source) {
 			rc.cutTemplate[ep] = true
-			return false
+			return "", false
 		}
 		if !rc.variants.admit(ep, u, exemptFromCap(source)) { // frontier.go
-			return false
+			return "", false
 		}
 		rc.perTemplate[t]++
 		rc.order = append(rc.order, ep)
@@ -544,11 +566,9 @@ func (rc *roleCrawl) add(method string, u *url.URL, source string) bool {
 		}
 	}
 	rc.found[ep] = srcs.with(source)
-	if method != http.MethodGet || rc.queued[ep.URL] {
-		return false
-	}
-	rc.queued[ep.URL] = true
-	return true
+	// A GET endpoint is queued when it is first found: one found before
+	// is queued already.
+	return ep.URL, method == http.MethodGet && !seen
 }
 
 // issued returns whether a value is a token issued to the role: by one
@@ -692,8 +712,8 @@ func (rc *roleCrawl) flush() []fetchItem {
 	var next []fetchItem
 	for _, i := range idx {
 		c := cands[i]
-		if rc.add(c.method, c.u, c.source) {
-			next = append(next, fetchItem{url: keys[i]})
+		if raw, queue := rc.add(c.method, c.u, keys[i], c.source); queue {
+			next = append(next, fetchItem{url: raw})
 		}
 	}
 	return next

@@ -129,7 +129,7 @@ func mergeInventory(crawls []*roleCrawl, lim limits) *model.Inventory {
 		for u, why := range rc.notFetched {
 			notFetched[why][u] = true
 		}
-		rc.found, rc.order, rc.queued = nil, nil, nil // merged: what a role found goes before the next is merged
+		rc.found, rc.order = nil, nil // merged: what a role found goes before the next is merged
 	}
 	// Entries with the same roles or sources share one list (clipped, so
 	// that no append writes into another's): most endpoints of a large

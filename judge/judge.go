@@ -70,7 +70,7 @@ func JudgeCells(run *model.Run, cfg *roles.Config, cells *model.Cells) {
 		}
 		exp := cfg.Expect(o.Method, u, o.Role, vars)
 		matched[exp.RuleIdx] = true
-		c.Rule = in.rule(exp)
+		c.Rule = exp.Rule // the matrix's one name for the rule (roles.Config.RuleName)
 		c.Expected = in.text(expectedString(exp))
 		method, role := o.Method, o.Role
 		look := func(to *url.URL) roles.Expectation { return cfg.Expect(method, to, role, vars) }
@@ -127,7 +127,6 @@ type interner struct {
 	parsedURL         string // the last URL parsed
 	parsed            *url.URL
 	parseErr          error
-	rules             map[int]string // rule name by rule index
 	texts             map[string]string
 }
 
@@ -146,20 +145,6 @@ func (in *interner) parse(raw string) (*url.URL, error) {
 		in.parsed, in.parseErr = url.Parse(raw)
 	}
 	return in.parsed, in.parseErr
-}
-
-func (in *interner) rule(exp roles.Expectation) string {
-	if in.rules == nil {
-		in.rules = map[int]string{}
-	}
-	if exp.RuleIdx == 0 {
-		return in.text(exp.Rule) // the default
-	}
-	if name, ok := in.rules[exp.RuleIdx]; ok && name == exp.Rule {
-		return name
-	}
-	in.rules[exp.RuleIdx] = exp.Rule
-	return exp.Rule
 }
 
 func (in *interner) text(s string) string {

@@ -73,6 +73,29 @@ func TestCellsHoldEveryField(t *testing.T) {
 	if got := s.At(0); !reflect.DeepEqual(got, a) {
 		t.Errorf("cell 0 set a third time:\n got %+v\nwant %+v", got, a)
 	}
+	// A Missing that tells no difference, alone or with other rare
+	// fields, and one that tells one, each read back as set, whatever the
+	// cell held before; the first takes no entry in extras.
+	alike := plain
+	alike.Missing = &MissingBody{}
+	differs := plain
+	differs.Missing = &MissingBody{Differs: true, Difference: `"x" where the missing siblings have "y"`}
+	withChain := alike
+	withChain.Chain = a.Chain
+	extras := len(s.extras)
+	for _, c := range []Cell{alike, differs, alike, withChain, alike, plain, alike} {
+		s.Set(1, c)
+		if got := s.At(1); !reflect.DeepEqual(got, c) {
+			t.Errorf("cell 1:\n got %+v\nwant %+v", got, c)
+		}
+	}
+	if got := s.At(1); got.Missing == alike.Missing {
+		t.Error("a Missing read back is the pointer set: cells would share what a caller may change")
+	}
+	s.Set(2, alike)
+	if len(s.extras) != extras+2 { // cell 1's, for differs and withChain
+		t.Errorf("%d entries in extras, want %d: a Missing alike needs none", len(s.extras), extras+2)
+	}
 }
 
 // TestCellRowHasNoPointers: a row is what the collector never scans; a

@@ -24,9 +24,9 @@ func (f *fuzzBytes) pick(xs []string) string { return xs[f.next()%len(xs)] }
 
 var (
 	fuzzMethods  = []string{"", "GET ", "HEAD ", "POST ", "* ", "get "}
-	fuzzPatSegs  = []string{"a", "b", "", "*", "**", "{id}", "{self.v}", "{alice.v}", "a*", "*b", "%61", "x%2Fy", "7"}
+	fuzzPatSegs  = []string{"a", "b", "", "*", "**", "{id}", "{self.v}", "{alice.v}", "a*", "*b", "%61", "x%2Fy", "7", "a%00b", "%00"}
 	fuzzPatQuery = []string{"", "", "?q", "?q=1", "?q=a*", "?r&q", "?", "?!q", "?!q=a*", "?!r&q", "?!q=1&q"}
-	fuzzURLSegs  = []string{"a", "b", "", "x", "%61", "x%2Fy", "ab", "7", "*", "%zz"}
+	fuzzURLSegs  = []string{"a", "b", "", "x", "%61", "x%2Fy", "ab", "7", "*", "%zz", "a%00b", "%00"}
 	fuzzURLQuery = []string{"", "?q=1", "?q=abc", "?q", "?r=1&q=ab", "?q=%zz", "?q=a&q=1", "?", "?&", "?q=1&x=%zz", "?q=1;r", "?=1&q"}
 	fuzzReqMeths = []string{"GET", "HEAD", "POST", "get", "PoSt", "GEt", "poſt", ""}
 	fuzzAllows   = [][]string{nil, {"alice"}, {"bob"}, {"*"}, {"alice", "bob"}}
