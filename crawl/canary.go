@@ -52,33 +52,30 @@ func canaryJobs(cfg *roles.Config, vars roles.Vars, scope *Scope, jobs *jobTable
 	}
 	groups := map[string][]member{}
 	denied := map[string]map[string]bool{} // group to the roles denied one of its URLs
-	real := map[string]bool{}
-	targets := map[string]judge.Target{} // by URL, from the first role's rule
-	for i := range jobs.cells() {
-		j := jobs.at(i)
-		real[j.ep.URL] = true
-		if j.ep.Method != http.MethodGet {
+	real := make(map[string]bool, len(jobs.eps))
+	n := len(sessions)
+	for k := range jobs.eps {
+		e := &jobs.eps[k]
+		real[e.ep.URL] = true
+		if e.ep.Method != http.MethodGet || n == 0 {
 			continue
 		}
-		t, seen := targets[j.ep.URL]
-		if !seen {
-			var ok bool
-			if t, ok = judge.CanaryTarget(cfg, j.ep.Method, j.u, j.sess.Name(), vars, int(j.rule)); !ok {
-				t = judge.Target{}
-			}
-			targets[j.ep.URL] = t
-			if ok {
-				groups[t.Group] = append(groups[t.Group], member{j.ep, t})
-			}
-		}
-		if t.Group == "" {
+		// An endpoint's target comes from its first role's rule; its
+		// cells are jobs k*n to k*n+n-1.
+		first := jobs.at(k * n)
+		t, ok := judge.CanaryTarget(cfg, e.ep.Method, e.u, first.sess.Name(), vars, int(first.rule))
+		if !ok {
 			continue
 		}
-		if exp := j.expect(cfg); !exp.Allow && !exp.Unmapped {
-			if denied[t.Group] == nil {
-				denied[t.Group] = map[string]bool{}
+		groups[t.Group] = append(groups[t.Group], member{e.ep, t})
+		for i := k * n; i < (k+1)*n; i++ {
+			j := jobs.at(i)
+			if exp := j.expect(cfg); !exp.Allow && !exp.Unmapped {
+				if denied[t.Group] == nil {
+					denied[t.Group] = map[string]bool{}
+				}
+				denied[t.Group][j.sess.Name()] = true
 			}
-			denied[t.Group][j.sess.Name()] = true
 		}
 	}
 	names := make([]string, 0, len(groups))
