@@ -20,11 +20,13 @@ import (
 const gcPercent = 50
 
 func main() {
-	if _, set := os.LookupEnv("GOGC"); !set {
+	_, gogc := os.LookupEnv("GOGC")
+	_, gomemlimit := os.LookupEnv("GOMEMLIMIT")
+	if !gogc {
 		debug.SetGCPercent(gcPercent)
 	}
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		followLiveHeap()
+	if !gogc || !gomemlimit {
+		tuneCollector(!gogc, !gomemlimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() { <-ctx.Done(); stop() }() // after the first signal, a second one kills

@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// TestFollowLiveHeap: after a collection, the memory limit is the live
-// heap plus a quarter and 32 MiB, and it does not fall when the heap does.
-func TestFollowLiveHeap(t *testing.T) {
+// TestTuneCollectorLimit: after a collection, the memory limit is the
+// live heap plus a quarter and 24 MiB, and it does not fall when the heap
+// does.
+func TestTuneCollectorLimit(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
-	stop := followLiveHeap()
+	stop := tuneCollector(false, true)
 	defer func() {
 		stop()
 		debug.SetMemoryLimit(before)
@@ -40,6 +41,44 @@ func TestFollowLiveHeap(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("limit set to %d MiB after stop", got>>20)
+	}
+}
+
+// TestTuneCollectorPercent: on a small heap the collector's percent is
+// raised so that it collects no more often than every minGCWork; on a
+// large one it is gcPercent; without percent it is left alone.
+func TestTuneCollectorPercent(t *testing.T) {
+	for _, tt := range []struct {
+		live uint64
+		want int
+	}{{0, 400}, {1 << 20, 400}, {4 << 20, 200}, {7 << 20, 125}, {12 << 20, 75}, {16 << 20, 50}, {1 << 30, 50}} {
+		if got := percentFor(tt.live); got != tt.want {
+			t.Errorf("percentFor(%d MiB) = %d, want %d", tt.live>>20, got, tt.want)
+		}
+	}
+	before := debug.SetGCPercent(gcPercent)
+	defer debug.SetGCPercent(before)
+	stop := tuneCollector(true, false)
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond) // the finalizer runs after the collection
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	small := debug.SetGCPercent(-1)
+	debug.SetGCPercent(small)
+	held := make([]byte, 64<<20)
+	for i := range held {
+		held[i] = byte(i)
+	}
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	large := debug.SetGCPercent(-1)
+	debug.SetGCPercent(large)
+	runtime.KeepAlive(held)
+	stop()
+	if small <= gcPercent || large != gcPercent {
+		t.Errorf("percent %d on the test's small heap, %d holding 64 MiB; want more than %d, then %d", small, large, gcPercent, gcPercent)
 	}
 }
 
