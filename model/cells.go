@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"iter"
 	"reflect"
@@ -28,9 +27,6 @@ type Cells struct {
 	index  map[string]uint32  // text -> its index in texts, for the texts of few values
 	recent [nRecent][8]uint32 // per kind of text of many values, the last indexes given
 	extras []cellExtra        // extras[0] is unused: a row's extra 0 is none
-	// digests holds the body digests that are SHA-256 in lower-case hex,
-	// as their 32 bytes (digestBit); digests[0] is unused.
-	digests [][32]byte
 }
 
 // cellRow is one cell; every text is an index into Cells.texts.
@@ -137,13 +133,13 @@ func (s *Cells) At(i int) Cell {
 			ContentType:          t[r.contentType],
 			Size:                 r.size,
 			Truncated:            r.truncated,
-			BodySHA256:           s.digestText(r.digest),
+			BodySHA256:           t[r.digest],
 			Excerpt:              t[r.excerpt],
 			WWWAuth:              r.wwwAuth,
 			Latency:              r.latency,
 			Err:                  t[r.err],
 			Session:              t[r.session],
-			BodySHA256WithoutIDs: s.digestText(r.digestNoIDs),
+			BodySHA256WithoutIDs: t[r.digestNoIDs],
 			CanaryOf:             t[r.canaryOf],
 		},
 		Template: t[r.template],
@@ -217,8 +213,8 @@ func (s *Cells) set(i int, c *Cell) {
 	*r = cellRow{
 		method: s.text(c.Method), url: s.many(i, recentURL, c.URL, old.url), role: s.text(c.Role),
 		location: s.text(c.Location), class: s.text(string(c.Class)), why: s.text(c.Why),
-		contentType: s.text(c.ContentType), digest: s.digest(i, recentDigest, c.BodySHA256, old.digest), excerpt: s.many(i, recentExcerpt, c.Excerpt, old.excerpt),
-		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.digest(i, recentDigestNoIDs, c.BodySHA256WithoutIDs, old.digestNoIDs),
+		contentType: s.text(c.ContentType), digest: s.many(i, recentDigest, c.BodySHA256, old.digest), excerpt: s.many(i, recentExcerpt, c.Excerpt, old.excerpt),
+		err: s.text(c.Err), session: s.text(c.Session), digestNoIDs: s.many(i, recentDigestNoIDs, c.BodySHA256WithoutIDs, old.digestNoIDs),
 		canaryOf: s.many(i, recentCanaryOf, c.CanaryOf, old.canaryOf), template: s.many(i, recentTemplate, c.Template, old.template), expected: s.text(c.Expected),
 		rule: s.many(i, recentRule, c.Rule, old.rule), verdict: s.text(string(c.Verdict)),
 		status: int32(c.Status), truncated: c.Truncated, wwwAuth: c.WWWAuth,
@@ -254,24 +250,24 @@ func (s *Cells) many(i, kind int, v string, old uint32) uint32 {
 	if v == "" {
 		return 0
 	}
-	if old != 0 && old&digestBit == 0 && s.texts[old] == v {
+	if old != 0 && s.texts[old] == v {
 		return old
 	}
 	for d := 1; d <= nNeighbours; d++ {
 		if j := i - d; j >= 0 {
-			if k := s.rows[j].many(kind); k != 0 && k&digestBit == 0 && s.texts[k] == v {
+			if k := s.rows[j].many(kind); k != 0 && s.texts[k] == v {
 				return k
 			}
 		}
 		if j := i + d; j < len(s.rows) {
-			if k := s.rows[j].many(kind); k != 0 && k&digestBit == 0 && s.texts[k] == v {
+			if k := s.rows[j].many(kind); k != 0 && s.texts[k] == v {
 				return k
 			}
 		}
 	}
 	r := &s.recent[kind]
 	for _, k := range r {
-		if k != 0 && k&digestBit == 0 && s.texts[k] == v {
+		if k != 0 && s.texts[k] == v {
 			return k
 		}
 	}
@@ -280,85 +276,6 @@ func (s *Cells) many(i, kind int, v string, old uint32) uint32 {
 	copy(r[1:], r[:len(r)-1])
 	r[0] = k
 	return k
-}
-
-// digestBit marks a digest's index in Cells.digests (a row's digest or
-// digestNoIDs); without it, the index is in Cells.texts.
-const digestBit = 1 << 31
-
-// digest is the index of v, a body digest of kind, for cell i, as many
-// gives a text's: in Cells.digests as its 32 bytes when it is a SHA-256
-// in lower-case hex, as a probe writes it (80 bytes a digest as a text),
-// or else in Cells.texts.
-func (s *Cells) digest(i, kind int, v string, old uint32) uint32 {
-	d, ok := sha256Hex(v)
-	if !ok {
-		return s.many(i, kind, v, old)
-	}
-	if old&digestBit != 0 && s.digests[old&^digestBit] == d {
-		return old
-	}
-	for dist := 1; dist <= nNeighbours; dist++ {
-		if j := i - dist; j >= 0 {
-			if k := s.rows[j].many(kind); k&digestBit != 0 && s.digests[k&^digestBit] == d {
-				return k
-			}
-		}
-		if j := i + dist; j < len(s.rows) {
-			if k := s.rows[j].many(kind); k&digestBit != 0 && s.digests[k&^digestBit] == d {
-				return k
-			}
-		}
-	}
-	r := &s.recent[kind]
-	for _, k := range r {
-		if k&digestBit != 0 && s.digests[k&^digestBit] == d {
-			return k
-		}
-	}
-	if len(s.digests) == 0 {
-		s.digests = append(s.digests, [32]byte{}) // index 0 is unused, as in texts
-	}
-	k := uint32(len(s.digests)) | digestBit
-	s.digests = append(s.digests, d)
-	copy(r[1:], r[:len(r)-1])
-	r[0] = k
-	return k
-}
-
-// sha256Hex decodes v when it is 32 bytes in lower-case hex digits, as
-// hex.EncodeToString writes them.
-func sha256Hex(v string) (d [32]byte, ok bool) {
-	if len(v) != 2*len(d) {
-		return d, false
-	}
-	for i := range d {
-		hi, ok1 := lowerHexDigit(v[2*i])
-		lo, ok2 := lowerHexDigit(v[2*i+1])
-		if !ok1 || !ok2 {
-			return d, false
-		}
-		d[i] = hi<<4 | lo
-	}
-	return d, true
-}
-
-func lowerHexDigit(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
-
-// digestText is the text of a row's digest or digestNoIDs.
-func (s *Cells) digestText(k uint32) string {
-	if k&digestBit != 0 {
-		return hex.EncodeToString(s.digests[k&^digestBit][:])
-	}
-	return s.texts[k]
 }
 
 // text is the index of v in s.texts, added if new.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -149,12 +148,9 @@ func TestCellsShareTexts(t *testing.T) {
 	for _, i := range rand.New(rand.NewPCG(1, 2)).Perm(1000) {
 		sc.Set(i, Cell{Observation: Observation{Endpoint: Endpoint{Method: "GET", URL: fmt.Sprintf("http://h/e/%d", i/5)}, BodySHA256: fmt.Sprintf("%064x", i/5)}})
 	}
-	// "", GET, and 200 URLs; 200 digests, held as bytes.
-	if got, want := len(sc.texts), 2+200; got != want {
+	// "", GET, and 200 URLs and digests.
+	if got, want := len(sc.texts), 2+400; got != want {
 		t.Errorf("%d texts for 1,000 cells of 200 URLs set in scattered order, want %d", got, want)
-	}
-	if got, want := len(sc.digests), 1+200; got != want {
-		t.Errorf("%d digests for 1,000 cells of 200 bodies set in scattered order, want %d", got, want)
 	}
 }
 
@@ -269,27 +265,4 @@ func BenchmarkCellsSet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/cell")
-}
-
-// TestCellsDigests: a digest in lower-case hex is held as its 32 bytes,
-// any other as a text; each reads back as set, a cell set again with
-// either form after the other too, and equal digests of neighbours are
-// held once.
-func TestCellsDigests(t *testing.T) {
-	hexA, hexB := strings.Repeat("ab", 32), strings.Repeat("0f", 32)
-	s := NewCells(4)
-	for _, d := range []string{hexA, "d1", strings.ToUpper(hexA), hexB, "", hexA, hexA[:62] + "zz", hexB} {
-		for _, i := range []int{1, 2} {
-			c := Cell{Observation: Observation{Endpoint: Endpoint{Method: "GET", URL: "http://h/"}, BodySHA256: d, BodySHA256WithoutIDs: d}}
-			s.Set(i, c)
-			if got := s.At(i); got.BodySHA256 != d || got.BodySHA256WithoutIDs != d {
-				t.Errorf("cell %d set with %q: got %q and %q", i, d, got.BodySHA256, got.BodySHA256WithoutIDs)
-			}
-		}
-	}
-	// Index 0 unused, and hexA and hexB once per kind (the probe records
-	// no digest without ids equal to the digest), shared by both cells.
-	if len(s.digests) != 5 {
-		t.Errorf("%d digests held, want 5", len(s.digests))
-	}
 }
