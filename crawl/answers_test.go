@@ -3,9 +3,11 @@ package crawl
 import (
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +160,40 @@ func TestAnswersDrain(t *testing.T) {
 	}
 	if a.Len() != 0 || a.Unused() != n/3+1 {
 		t.Errorf("after drain: Len %d, Unused %d, want 0 and %d", a.Len(), a.Unused(), n/3+1)
+	}
+}
+
+// TestReuseTakesTheLastAnswer: of two answers discovery kept for one
+// cell, the probe takes the last; when the last is not one it may take
+// (an error), the cell is requested, never answered by the older one.
+func TestReuseTakesTheLastAnswer(t *testing.T) {
+	cfg := parseConfig(t, "http://127.0.0.1:9", `
+roles:
+  admin:
+    login: {bearer: "${ADMIN_TOKEN}"}
+`)
+	opts := testOptions(t, cfg)
+	eps := []model.Endpoint{{Method: "GET", URL: "http://127.0.0.1:9/a"}, {Method: "GET", URL: "http://127.0.0.1:9/b"}}
+	jobs := makeJobs(opts, eps, cfg.VarsWith(nil), slog.New(slog.DiscardHandler))
+	sess := opts.Sessions[slices.IndexFunc(opts.Sessions, func(s *session.Session) bool { return s.Name() == "admin" })]
+	obs := func(path, why string, class model.Class) model.Observation {
+		return model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: "http://127.0.0.1:9" + path}, Status: 200, Class: class, Why: why}
+	}
+	a := NewAnswers()
+	res := session.Result[*page]{Generation: sess.Generation(), Session: model.SessionLive}
+	a.put("admin", obs("/a", "older", model.Allowed), res)
+	a.put("admin", obs("/a", "last", model.Allowed), res)
+	a.put("admin", obs("/b", "older", model.Allowed), res)
+	a.put("admin", obs("/b", "last", model.Error), res)
+	p := &prober{cfg: cfg, keep: &probeRun{sendSeq: make([]uint64, jobs.len())}}
+	got := map[int]string{}
+	n := p.reuse(a, jobs, func(i int, o model.Observation) { got[i] = o.URL + " " + o.Why })
+	ia, _ := jobs.cell(eps[0], "admin")
+	want := map[int]string{ia: "http://127.0.0.1:9/a last"}
+	if n != 1 || !reflect.DeepEqual(got, want) {
+		t.Errorf("reused %d: %v, want 1: %v (cell 1's last answer is an error: it is requested)", n, got, want)
+	}
+	if a.Unused() != 0 {
+		t.Errorf("%d answers unused, want 0: every one had a cell", a.Unused())
 	}
 }

@@ -38,8 +38,8 @@ const canariesPerTemplate = 2
 // derived URL is excluded by the scope or collides with a real endpoint.
 const maxCanaryTries = 8
 
-// canaryJobs returns the canary probes for the endpoints of the cells of jobs: for
-// each group (judge.CanaryTarget), in group order, its canaries as every
+// canaryJobs returns the canary probes for the endpoints of jobs' cells:
+// for each group (judge.CanaryTarget), in group order, its canaries as every
 // role of sessions that the matrix denies at least one of the group's
 // URLs (the jobs' expectations say which; unmapped endpoints are not
 // judged, so they need no canary). They come sorted by URL, then role

@@ -501,8 +501,9 @@ func (t *urlTable) intern(s string) string {
 // reasonSecret is why a discovered URL holding a known secret is skipped.
 const reasonSecret = "holds a role's secret: never requested, so that no role sends another's credential"
 
-// add records an endpoint found by source, or why it is left out, and
-// reports whether it is a GET URL not queued before. An endpoint skipped
+// add records an endpoint found by source (raw is u spelled), or why it
+// is left out, and returns the URL as every role's crawl spells it and
+// whether it is a GET URL not queued before. An endpoint skipped
 // only for its method (POST forms, API operations) is in the inventory
 // and listed as skipped: it is never fetched while discovering. The
 // first time an endpoint is found, loops and the per-template cap may

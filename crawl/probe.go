@@ -251,7 +251,7 @@ func probe(ctx context.Context, opts Options, endpoints []model.Endpoint) (*mode
 	// Cells discovery already saw, on the same session, are not requested
 	// again (answers.go); the others go in the caller's order (ProbeOrder:
 	// frontier.go).
-	reused := p.reuse(opts.Answers, jobs, finished, record)
+	reused := p.reuse(opts.Answers, jobs, record)
 	order := feedOrder(endpoints, jobs)
 	log.Info("probe phase: cells discovery saw are not requested again", "cells", jobs.len(), "from_discovery", reused, "to_request", nCells-reused)
 	n := len(jobs.sessions)
@@ -467,19 +467,25 @@ func excerpt(body []byte, secrets *roles.Redactor) string {
 // which discovery did not keep), not a denial of a group with existence
 // canaries (it is compared with their answers' bodies, which discovery
 // did not keep), and not an endpoint found since to end sessions (the
-// probe records nothing for it as a signed-in role); and when no later
-// answer of the same cell was recorded already. It keeps the answer's
+// probe records nothing for it as a signed-in role); and when it is the
+// cell's last answer (drain hands the last first): an older one is passed
+// over whether or not the last was recorded. It keeps the answer's
 // place among the role's checks, as probeKept does, so that a session
 // lost later still turns it into an error (settle).
-func (p *prober) reuse(a *Answers, jobs *jobTable, finished []bool, record func(int, model.Observation)) int {
+func (p *prober) reuse(a *Answers, jobs *jobTable, record func(int, model.Observation)) int {
 	reused := 0
+	looked := make([]uint64, (jobs.cells()+63)/64) // cells whose last answer was looked at: a bit each
 	a.drain(func(seen model.Observation, sendSeq, gen uint64) bool {
 		i, ok := jobs.cell(seen.Endpoint, seen.Role)
 		if !ok {
 			return false
 		}
+		if looked[i/64]&(1<<(i%64)) != 0 {
+			return true // older news: the cell's last answer decided it
+		}
+		looked[i/64] |= 1 << (i % 64)
 		job := jobs.at(i)
-		if finished[i] || gen != job.sess.Generation() || seen.Class == model.Error {
+		if gen != job.sess.Generation() || seen.Class == model.Error {
 			return true
 		}
 		if exp := job.expect(p.cfg); exp.Allow && len(exp.Body) > 0 ||

@@ -11,8 +11,10 @@ import (
 // tens of thousands of patterns, almost all of them literal paths. A
 // linear scan that splits the URL again for every pattern made judging
 // grow with endpoints x rules. The compiled matrix splits and unescapes
-// the URL once per lookup and finds the few patterns that could match in
-// a segment trie: literal segments are map keys, every other one-segment
+// the URL once per lookup and finds the few patterns that could match: a
+// literal pattern (every segment literal, no query read) by its method and
+// segments in a map, every other one in a segment trie: literal segments
+// are map keys, every other one-segment
 // matcher ("*", "{name}", "{role.var}", "a*.css") is a single wildcard
 // child, and a pattern holding "**" hangs, by its number, on the node its
 // segments before the first "**" lead to. The trie only proposes: each
