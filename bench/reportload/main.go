@@ -3,7 +3,7 @@
 // show its matrix (the first row drawn) and to apply two filters: the
 // "leak" verdict filter (from the click to the second frame after it) and
 // a path filter (from typing to the status line saying what is shown,
-// the page's 120 ms typing pause included). It also prints how many
+// the page's typing pause included, if the filter is slow enough to need one). It also prints how many
 // matrix rows are in the page, and the CPU time of the page's main thread
 // for opening and for each filter (Performance.getMetrics TaskDuration),
 // which a busy machine does not inflate as it does the wall-clock

@@ -527,6 +527,7 @@
     'wrong-code': 'low', 'inconclusive': 'info', 'unmapped': 'info', 'pass': ''
   };
   var state = { verdicts: {}, any: false, severity: '', role: '', text: '' };
+  var filterCost = 0; // milliseconds the last applyFilters took
   var listed = null; // the findings and notes rows, with what filters read
 
   function verdictWanted(v) {
@@ -538,6 +539,7 @@
   // applyFilters decides every row from the arrays (never the DOM), then
   // lays out and draws the window once.
   function applyFilters() {
+    var began = performance.now();
     var text = state.text, role = state.role, k, c;
     var byVerdict = state.any || state.severity !== '';
     var col = role && Object.prototype.hasOwnProperty.call(roleColumn, role) ? roleColumn[role] : -1;
@@ -585,6 +587,7 @@
     doc.getElementById('f-status').textContent = active
       ? shown + ' of ' + (M ? M.n : 0) + ' endpoints, ' + nListed + ' findings and notes shown'
       : '';
+    filterCost = performance.now() - began;
   }
 
   all('#filters .vf').forEach(function (b) {
@@ -602,10 +605,21 @@
   var textIn = doc.getElementById('f-text');
   sev.addEventListener('change', function () { state.severity = sev.value; applyFilters(); });
   roleSel.addEventListener('change', function () { state.role = roleSel.value; applyFilters(); });
-  var typing = 0;
+  // Typing filters at the next frame while filtering is cheap, and
+  // after a pause in typing (PAUSE) once it costs more than CHEAP: a
+  // matrix of a few thousand rows follows every key, one of hundreds of
+  // thousands does not make each key wait for it.
+  var CHEAP = 50, PAUSE = 120; // milliseconds
+  var typing = 0, typed = 0;
+  function filterText() {
+    typing = 0; typed = 0;
+    state.text = textIn.value.trim().toLowerCase();
+    applyFilters();
+  }
   textIn.addEventListener('input', function () {
     clearTimeout(typing);
-    typing = setTimeout(function () { state.text = textIn.value.trim().toLowerCase(); applyFilters(); }, 120);
+    if (typed) { cancelAnimationFrame(typed); }
+    if (filterCost < CHEAP) { typed = requestAnimationFrame(filterText); } else { typing = setTimeout(filterText, PAUSE); }
   });
   doc.getElementById('filters').addEventListener('submit', function (e) { e.preventDefault(); });
   doc.getElementById('f-clear').addEventListener('click', function () {
