@@ -258,8 +258,11 @@ roles:
       renew: {max: 3, backoff: 40ms}
     check: {url: /me, contains: Signed in}
 `, testEnv)
+	// 200 paths of 25ms each at concurrency 2 take 2.5s, twice what four
+	// sessions of 250ms and the backoffs between them last: some cells
+	// are lost however fast the machine.
 	var paths []string
-	for i := range 120 {
+	for i := range 200 {
 		paths = append(paths, fmt.Sprintf("/p/%03d", i))
 	}
 	opts.Sessions = opts.Sessions[1:] // the user only
