@@ -232,6 +232,44 @@ func testLargeMatrix(t *testing.T, br *browsertest.Browser) {
 		t.Errorf("filtered by the path %q: rows %q, want %q among them", m.rows[far].path, got, rowText(far))
 	}
 	click(t, page, `#f-clear`)
+	// Where filtering is slow (here the CPU throttled until clearing the
+	// filters again costs over 60ms, 20 times or more), the path filter
+	// waits for a 120ms pause in typing instead of filtering at each
+	// key: nothing is filtered between two keys 30ms apart, and the
+	// rows shown follow the second key at least 120ms after it.
+	for rate := 20.0; ; rate *= 2 {
+		if _, err := chromedp.Call(page.Ctx, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: rate}); err != nil {
+			t.Fatal(err)
+		}
+		cost := eval[float64](t, page, `(() => { const t0 = performance.now(); document.getElementById('f-clear').click(); return performance.now() - t0 })()`)
+		if cost >= 60 {
+			break
+		}
+		if rate >= 160 {
+			t.Fatalf("clearing the filters takes %.0fms with the CPU throttled %.0f times: too fast to test a slow filter", cost, rate)
+		}
+	}
+	typed := eval[[]float64](t, page, fmt.Sprintf(`new Promise(res => {
+		const status = document.getElementById('f-status'), input = document.getElementById('f-text'), seen = [];
+		new MutationObserver(() => seen.push(performance.now())).observe(status, { childList: true, characterData: true, subtree: true });
+		input.value = '/'; input.dispatchEvent(new Event('input'));
+		setTimeout(() => {
+			const before = seen.length;
+			input.value = %q; input.dispatchEvent(new Event('input'));
+			const t1 = performance.now();
+			const wait = () => seen.length > before ? res([before, seen[before] - t1]) : setTimeout(wait, 10);
+			wait();
+		}, 30) })`, m.rows[far].path))
+	if _, err := chromedp.Call(page.Ctx, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if typed[0] != 0 || typed[1] < 115 {
+		t.Errorf("slow filtering: %v filters between two keys 30ms apart, rows shown %.0fms after the second; want 0 and at least 120ms", typed[0], typed[1])
+	}
+	if got := eval[[]string](t, page, drawn); !slices.Contains(got, rowText(far)) {
+		t.Errorf("slow filtering, by the path %q: rows %q, want %q among them", m.rows[far].path, got, rowText(far))
+	}
+	click(t, page, `#f-clear`)
 
 	// The leak filter keeps every row with a leak, counted over all rows.
 	leakRows := 0
