@@ -1,23 +1,25 @@
 // Command reportload opens an HTML report in headless Chromium and prints,
 // in milliseconds, how long the page took to load (the load event), to
-// show its matrix (the first row drawn) and to apply two filters: the
-// "leak" verdict filter (from the click to the second frame after it) and
-// a path filter (from typing to the status line saying what is shown,
-// the page's typing pause included, if the filter is slow enough to need one). It also prints how many
-// matrix rows are in the page, and the CPU time of the page's main thread
-// for opening and for each filter (Performance.getMetrics TaskDuration),
-// which a busy machine does not inflate as it does the wall-clock
-// figures. bench/scale.sh's report figures (issue 12).
+// show its matrix (the first row drawn) and to apply three filters: the
+// "leak" verdict filter (from the click to the second frame after it), a
+// path filter (from typing to the status line saying what is shown, the
+// page's typing pause included where filtering is slow enough to need
+// one) and clearing the filters (from the click to the second frame). It
+// also prints how many matrix rows are in the page, and the CPU time of
+// the page's main thread for opening and for each filter
+// (Performance.getMetrics TaskDuration), which a busy machine does not
+// inflate as it does the wall-clock figures. bench/scale.sh's report
+// figures (issue 12).
 //
 // Usage:
 //
 //	reportload FILE.html
-//	reportload -gen N FILE.html
+//	reportload -gen N [-leak-every K] FILE.html
 //
 // With -gen, it first writes FILE.html from a generated run shaped like
 // bench/scale.sh's (N endpoints /e/{id} x 5 roles, one template, a body
-// excerpt per cell, one leak per 1,000 endpoints), so that the report's
-// figures can be measured without auditing a target.
+// excerpt per cell, one leak per K endpoints, 1,000 unless told), so that
+// the report's figures can be measured without auditing a target.
 package main
 
 import (
@@ -41,6 +43,7 @@ import (
 
 func main() {
 	gen := flag.Int("gen", 0, "write FILE.html first, from a generated run of `N` endpoints x 5 roles")
+	leakEvery := flag.Int("leak-every", 1000, "with -gen, the auditor role leaks one endpoint in `K` (of those it may not read)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		log.Fatal("usage: reportload [-gen N] FILE.html")
@@ -51,7 +54,7 @@ func main() {
 	}
 	if *gen > 0 {
 		start := time.Now()
-		if err := writeGenerated(abs, *gen); err != nil {
+		if err := writeGenerated(abs, *gen, *leakEvery); err != nil {
 			log.Fatal(err)
 		}
 		st, _ := os.Stat(abs)
@@ -132,13 +135,22 @@ func main() {
 		log.Fatal(err)
 	}
 	c2 := cpu()
-	fmt.Printf("load_ms=%d matrix_ms=%d filter_ms=%.0f text_filter_ms=%.0f rows_in_page=%d open_cpu_ms=%.0f filter_cpu_ms=%.0f text_filter_cpu_ms=%.0f script_start_ms=%.0f matrix_drawn_ms=%.0f load_event_ms=%.0f\n",
-		loaded.Milliseconds(), shown.Milliseconds(), filter, text, rows, c0, c1-c0, c2-c1, marks[1], marks[2], marks[3])
+	clear, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {
+			const t0 = performance.now();
+			document.getElementById('f-clear').click();
+			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			return performance.now() - t0; })()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		log.Fatal(err)
+	}
+	c3 := cpu()
+	fmt.Printf("load_ms=%d matrix_ms=%d filter_ms=%.0f text_filter_ms=%.0f clear_ms=%.0f rows_in_page=%d open_cpu_ms=%.0f filter_cpu_ms=%.0f text_filter_cpu_ms=%.0f clear_cpu_ms=%.0f script_start_ms=%.0f matrix_drawn_ms=%.0f load_event_ms=%.0f\n",
+		loaded.Milliseconds(), shown.Milliseconds(), filter, text, clear, rows, c0, c1-c0, c2-c1, c3-c2, marks[1], marks[2], marks[3])
 }
 
 // writeGenerated writes the HTML report of a generated run to path.
-func writeGenerated(path string, n int) error {
-	r := generatedRun(n)
+func writeGenerated(path string, n, leakEvery int) error {
+	r := generatedRun(n, leakEvery)
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -162,8 +174,8 @@ func writeGenerated(path string, n int) error {
 // generatedRun is a run of n endpoints x 5 roles shaped like the one
 // bench/scale.sh audits: reader and admin read everything, editor every
 // other endpoint, auditor every third, anonymous nothing (401); auditor
-// reads every 1,000th endpoint it should not (a leak).
-func generatedRun(n int) *model.Run {
+// reads every leakEvery-th endpoint it should not (a leak, a finding).
+func generatedRun(n, leakEvery int) *model.Run {
 	const target = "http://127.0.0.1:8080"
 	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	roles := []model.RoleInfo{{Name: "anonymous", SignIn: "none"}, {Name: "reader", SignIn: "bearer"},
@@ -182,7 +194,7 @@ func generatedRun(n int) *model.Run {
 			FoundBy: []string{"admin"}, Sources: []string{"link"}})
 		for _, ri := range roles {
 			allow := ri.Name == "reader" || ri.Name == "admin" || ri.Name == "editor" && i%2 == 0 || ri.Name == "auditor" && i%3 == 0
-			leak := ri.Name == "auditor" && !allow && i%1000 == 1
+			leak := ri.Name == "auditor" && !allow && i%leakEvery == 1%leakEvery
 			c := model.Cell{
 				Observation: model.Observation{Endpoint: model.Endpoint{Method: "GET", URL: u}, Role: ri.Name, Latency: 900 * time.Microsecond},
 				Template:    "GET /e/{id}", Expected: "deny", Rule: fmt.Sprintf("rule %d (GET /e/%d)", i+2, i), Verdict: model.Pass,
