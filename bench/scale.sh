@@ -2,7 +2,8 @@
 # scale.sh [N...]: permaudit against the synthetic target bench/scaleserver
 # at N endpoints x 5 roles, next to wrk's keep-alive ceiling on the same
 # target at the same connection count (crawl.concurrency, 8), scoring
-# every cell against the target's truth in the same run. Not part of
+# every cell against the target's truth in the same run. Each audit
+# writes every output (json, html, sarif, junit, csv, markdown, text). Not part of
 # .ci/run. Needs wrk, /usr/bin/time, python3 and chromium (apt-get install
 # wrk time python3 chromium).
 #
@@ -46,7 +47,8 @@ audit() {
   before=$(stat "$url/__stats" requests)
   set +e
   env "$@" /usr/bin/time -v "$tmp/permaudit" audit -v -c "$tmp/cfg.yaml" --max-duration 30m \
-    --out json="$tmp/run.json" --out html="$tmp/report.html" > /dev/null 2> "$tmp/stderr"
+    --out json="$tmp/run.json" --out html="$tmp/report.html" --out sarif="$tmp/run.sarif" --out junit="$tmp/junit.xml" \
+    --out csv="$tmp/cells.csv" --out markdown="$tmp/report.md" --out text="$tmp/report.txt" > /dev/null 2> "$tmp/stderr"
   code=$?
   set -e
   after=$(stat "$url/__stats" requests)
@@ -102,11 +104,6 @@ for n in "${sizes[@]}"; do
   if [ "$n" = 4000 ]; then
     # The 20,000 cells again without the raised percent (see the top).
     audit "$tmp/gogc100.jsonl" GOGC=100
-    python3 - "$tmp/gogc100.jsonl" <<'PY'
-import json, sys
-r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
-print(f"  with GOGC=100: wall={r['wall']:.1f}s rss_kb={r['rss_kb']} wrong={r['wrong']} missing={r['missing']}")
-PY
   fi
   load=$("$tmp/reportload" "$tmp/report.html" 2>/dev/null || echo "load_ms=? matrix_ms=? filter_ms=?")
   python3 - "$tmp/reps.jsonl" <<PY
@@ -134,6 +131,13 @@ for i, r in enumerate(reps, 1):
           f"({r['probe_rps']:.0f} req/s) wrk={r['wrk']:.0f} rss_kb={r['rss_kb']} wrong={r['wrong']} missing={r['missing']}")
 PY
 
+  if [ "$n" = 4000 ]; then
+    python3 - "$tmp/gogc100.jsonl" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+print(f"  with GOGC=100: wall={r['wall']:.1f}s rss_kb={r['rss_kb']} wrong={r['wrong']} missing={r['missing']}")
+PY
+  fi
   kill $srv; wait $srv 2>/dev/null || true; srv=""
   rm -f "$tmp/url"
 done
