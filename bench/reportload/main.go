@@ -114,14 +114,19 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	filter, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {
+	// clickTime is the time from clicking sel to the second frame after.
+	clickTime := func(sel string) float64 {
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](fmt.Sprintf(`(async () => {
 			const t0 = performance.now();
-			document.querySelector('#filters button[data-verdict="leak"]').click();
+			document.querySelector(%q).click();
 			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-			return performance.now() - t0; })()`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		log.Fatal(err)
+			return performance.now() - t0; })()`, sel), chromedp.EvalAwaitPromise))
+		if err != nil {
+			log.Fatal(err)
+		}
+		return ms
 	}
+	filter := clickTime(`#filters button[data-verdict="leak"]`)
 	c1 := cpu()
 	text, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => { document.getElementById('f-clear').click();
 			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
@@ -135,14 +140,7 @@ func main() {
 		log.Fatal(err)
 	}
 	c2 := cpu()
-	clear, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(async () => {
-			const t0 = performance.now();
-			document.getElementById('f-clear').click();
-			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-			return performance.now() - t0; })()`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		log.Fatal(err)
-	}
+	clear := clickTime(`#f-clear`)
 	c3 := cpu()
 	fmt.Printf("load_ms=%d matrix_ms=%d filter_ms=%.0f text_filter_ms=%.0f clear_ms=%.0f rows_in_page=%d open_cpu_ms=%.0f filter_cpu_ms=%.0f text_filter_cpu_ms=%.0f clear_cpu_ms=%.0f script_start_ms=%.0f matrix_drawn_ms=%.0f load_event_ms=%.0f\n",
 		loaded.Milliseconds(), shown.Milliseconds(), filter, text, clear, rows, c0, c1-c0, c2-c1, c3-c2, marks[1], marks[2], marks[3])
