@@ -73,8 +73,8 @@ type htmlView struct {
 	Filters  filterView
 	Summary  summaryView
 	Matrix   *htmlMatrix
-	Findings []findingView
-	Notes    []findingView
+	Findings listView
+	Notes    listView
 	Coverage htmlCoverage
 	Sections []htmlSection
 	// What the evidence needs (writeEvidence): each role's sign-in, and
@@ -128,6 +128,20 @@ type roleSummary struct {
 	Findings []int // per summaryView.FindingVerdicts
 	Notes    int
 	Pass     int
+}
+
+// listRowsMax is the most rows the findings or the notes are written as:
+// a longer list travels as data (writeListData), drawn by window like the
+// matrix, since a page of a hundred thousand rows takes seconds to parse
+// and lay out. A variable so that tests can send short lists as data.
+var listRowsMax = 5000
+
+// listView is the findings or the notes: as rows of the page, or, when
+// Big, as data only.
+type listView struct {
+	Name string // "findings" or "notes": the ids of its table and data
+	Rows []findingView
+	Big  bool
 }
 
 type findingView struct {
@@ -253,6 +267,11 @@ func (htmlWriter) Write(w io.Writer, r *model.Run) error {
 				return fmt.Errorf("write html: matrix: %w", err)
 			}
 		}
+		if l, ok := s.Data.(listView); ok && l.Big {
+			if err := writeListData(bw, l); err != nil {
+				return fmt.Errorf("write html: %s: %w", l.Name, err)
+			}
+		}
 		if _, err := bw.WriteString("\n</section>\n"); err != nil {
 			return fmt.Errorf("write html: %w", err)
 		}
@@ -358,11 +377,13 @@ func buildHTMLView(r *model.Run) *htmlView {
 	v.signIn, v.byCell = signIn, byCell
 
 	for _, f := range r.Findings {
-		v.Findings = append(v.Findings, findingViewOf(f, gated[f.Verdict] && f.Baseline != BaselineAccepted)) // a baselined finding does not fail the gate
+		v.Findings.Rows = append(v.Findings.Rows, findingViewOf(f, gated[f.Verdict] && f.Baseline != BaselineAccepted)) // a baselined finding does not fail the gate
 	}
 	for _, n := range r.Notes {
-		v.Notes = append(v.Notes, findingViewOf(n, false))
+		v.Notes.Rows = append(v.Notes.Rows, findingViewOf(n, false))
 	}
+	v.Findings.Name, v.Findings.Big = "findings", len(v.Findings.Rows) > listRowsMax
+	v.Notes.Name, v.Notes.Big = "notes", len(v.Notes.Rows) > listRowsMax
 	v.Coverage = buildCoverage(r, roles)
 	v.Sections = htmlSections(r, v)
 	return v

@@ -163,9 +163,68 @@ func TestHTMLReportInChromium(t *testing.T) {
 	br := browsertest.Start(t)
 	t.Run("rich", func(t *testing.T) { testRichReport(t, br) })
 	t.Run("hostile", func(t *testing.T) { testHostileReport(t, br) })
+	// The same with the findings and notes as data drawn by window, as
+	// a list longer than listRowsMax is: filters, sorting, evidence and
+	// print work alike, and target strings stay text.
+	t.Run("rich, lists as data", func(t *testing.T) { withListRowsMax(t, 0); testRichReport(t, br) })
+	t.Run("hostile, lists as data", func(t *testing.T) { withListRowsMax(t, 0); testHostileReport(t, br) })
 	t.Run("body checks and baseline", func(t *testing.T) { testBaselinedReport(t, br) })
 	t.Run("role headers and keyboard", func(t *testing.T) { testMatrixHeadersAndKeyboard(t, br) })
 	t.Run("large matrix drawn by window", func(t *testing.T) { testLargeMatrix(t, br) })
+	t.Run("long lists drawn by window", func(t *testing.T) { testLongLists(t, br) })
+}
+
+// withListRowsMax sets listRowsMax to n for the rest of the test.
+func withListRowsMax(t *testing.T, n int) {
+	old := listRowsMax
+	listRowsMax = n
+	t.Cleanup(func() { listRowsMax = old })
+}
+
+// testLongLists: findings sent as data put only a window of their rows
+// in the page; scrolling the list draws the others; sorting orders them
+// all; printing draws every one.
+func testLongLists(t *testing.T, br *browsertest.Browser) {
+	withListRowsMax(t, 0)
+	r := bigRun(5000, 5)
+	n := len(r.Findings)
+	page, _ := openReport(t, br, r)
+	const listed = `Array.from(document.querySelectorAll('#findings tr.frow')).map(tr => tr.cells[2].textContent + ' ' + tr.cells[3].textContent)`
+	first := eval[[]string](t, page, listed)
+	if len(first) == 0 || len(first) >= n || len(first) > 400 {
+		t.Fatalf("%d findings rows in the page, want a window of at most 400 of the %d", len(first), n)
+	}
+	want := func(f model.Finding) string { return f.Method + " " + f.Path + " " + f.Role }
+	if first[0] != want(r.Findings[0]) {
+		t.Errorf("first finding drawn %q, want %q", first[0], want(r.Findings[0]))
+	}
+	eval[bool](t, page, `new Promise(res => { const s = document.getElementById('findings-scroll'); s.scrollTop = s.scrollHeight;
+		requestAnimationFrame(() => requestAnimationFrame(() => res(true))) })`)
+	if got := eval[[]string](t, page, listed); len(got) == 0 || got[len(got)-1] != want(r.Findings[n-1]) || slices.Contains(got, first[0]) {
+		t.Errorf("scrolled to the end: %d findings drawn, the last %q; want the last %q and not the first", len(got), got[len(got)-1], want(r.Findings[n-1]))
+	}
+	// Sorted by role, descending: the window, back at the top, shows the
+	// last roles first.
+	eval[bool](t, page, `new Promise(res => { document.getElementById('findings-scroll').scrollTop = 0;
+		requestAnimationFrame(() => requestAnimationFrame(() => res(true))) })`)
+	click(t, page, `#findings-table th:nth-child(4)`)
+	click(t, page, `#findings-table th:nth-child(4)`)
+	roles := eval[[]string](t, page, `Array.from(document.querySelectorAll('#findings tr.frow')).map(tr => tr.cells[3].textContent)`)
+	maxRole := ""
+	for _, f := range r.Findings {
+		maxRole = max(maxRole, f.Role)
+	}
+	if len(roles) == 0 || roles[0] != maxRole || !slices.IsSortedFunc(roles, func(a, b string) int { return strings.Compare(b, a) }) {
+		t.Errorf("sorted by role, descending: %q, want them from %q down", roles, maxRole)
+	}
+	eval[bool](t, page, `window.dispatchEvent(new Event('beforeprint'))`)
+	if got := eval[int](t, page, `document.querySelectorAll('#findings tr.frow').length`); got != n {
+		t.Errorf("printing: %d findings rows drawn, want all %d", got, n)
+	}
+	eval[bool](t, page, `window.dispatchEvent(new Event('afterprint'))`)
+	if got := eval[int](t, page, `document.querySelectorAll('#findings tr.frow').length`); got >= n {
+		t.Errorf("after printing: %d findings rows drawn, want a window again", got)
+	}
 }
 
 // testLargeMatrix: a matrix of 5,000 endpoints x 5 roles puts only a
@@ -570,9 +629,13 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 
 	// Sorting the findings by role puts them in role name order.
 	click(t, page, `#findings-table th:nth-child(4)`)
-	roles := eval[[]string](t, page, `Array.from(document.querySelectorAll('#findings-table tbody tr')).map(tr => tr.cells[3].textContent)`)
-	if !slices.IsSorted(roles) {
-		t.Errorf("findings sorted by role: got %q", roles)
+	roles := eval[[]string](t, page, `Array.from(document.querySelectorAll('#findings-table tbody tr.frow')).map(tr => tr.cells[3].textContent)`)
+	if !slices.IsSorted(roles) || len(roles) != len(r.Findings) {
+		t.Errorf("findings sorted by role: got %q, want all %d in order", roles, len(r.Findings))
+	}
+	if data := listRowsMax < len(r.Findings); eval[bool](t, page, `document.getElementById('pa-findings') !== null`) != data ||
+		eval[bool](t, page, `document.querySelector('#findings-table.biglist') !== null`) != data {
+		t.Errorf("findings as data: want %v (%d findings, at most %d as rows)", data, len(r.Findings), listRowsMax)
 	}
 	// Printed, every section and every row shows, collapsed groups and
 	// templates included, and the filters do not. The page draws every
@@ -593,6 +656,7 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 		{"every matrix row is printed", fmt.Sprintf(`document.querySelectorAll('#matrix tr.row').length === %d`, endpoints)},
 		{"every matrix row has a height", `Array.from(document.querySelectorAll('#matrix tr.row')).every(tr => tr.checkVisibility() && tr.getBoundingClientRect().height > 0)`},
 		{"every section has a height", `Array.from(document.querySelectorAll('main > section')).every(s => s.getBoundingClientRect().height > 0)`},
+		{"every finding and note is printed", fmt.Sprintf(`document.querySelectorAll('#findings tr.frow').length === %d && document.querySelectorAll('#notes tr.frow').length === %d`, len(r.Findings), len(r.Notes))},
 		{"the filters are not printed", `getComputedStyle(document.getElementById('filters')).display === 'none'`},
 	} {
 		if !eval[bool](t, page, c.expr) {
@@ -661,7 +725,7 @@ func testHostileReport(t *testing.T, br *browsertest.Browser) {
 	checks := []struct{ name, expr string }{
 		{"no script ran", `typeof window.__pwned === 'undefined'`},
 		{"only the report's script and data", `Array.from(document.scripts).filter(s => s.type === '').length === 1 && Array.from(document.scripts).every(s => s.type === '' ||
-			(s.type === 'application/json' && s.id === 'pa-matrix') || (s.type === 'application/octet-stream' && s.className === 'pa-evidence'))`},
+			(s.type === 'application/json' && ['pa-matrix', 'pa-findings', 'pa-notes'].includes(s.id)) || (s.type === 'application/octet-stream' && s.className === 'pa-evidence'))`},
 		{"no event-handler attribute", `!Array.from(document.querySelectorAll('*')).some(e => Array.from(e.attributes).some(a => a.name.startsWith('on')))`},
 		{"no injected element", `document.querySelectorAll('img, svg, iframe, object, embed, a[href^="javascript"], b[onmouseover]').length === 0`},
 		{"title intact", `document.title.startsWith('permaudit report: ')`},

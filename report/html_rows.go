@@ -309,3 +309,51 @@ func writeMatrixData(w io.Writer, r *model.Run, m *htmlMatrix) error {
 	bw.WriteString("]}</script>")
 	return bw.Flush()
 }
+
+// listDataVersion is the version of the findings' and notes' data
+// (writeListData); report.js refuses any other.
+const listDataVersion = 1
+
+// writeListData writes a list too long for the page's rows (listRowsMax)
+// as a <script type="application/json" id="pa-findings"> (or pa-notes)
+// element, one array per row, in the list's order:
+//
+//	findings: [cell, verdict, severity, severity rank, symbol, method, path, role, expected, observed, rule, gate, fingerprint]
+//	notes:    [cell, verdict, severity, symbol, method, path or rule, role, message]
+//
+// The strings are sanitised already (findingViewOf) and encoded by
+// encoding/json, which escapes "<", ">" and "&": nothing from the target
+// can end the element.
+func writeListData(w io.Writer, l listView) error {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`<script type="application/json" id="pa-` + l.Name + `">{"version":` + strconv.Itoa(listDataVersion) + `,"rows":[`)
+	for i, f := range l.Rows {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		var row []any
+		if l.Name == "findings" {
+			gate := "—"
+			if f.Gated {
+				gate = "fails"
+			}
+			if f.BaselineState != "" {
+				gate += " (" + f.BaselineState + ")"
+			}
+			row = []any{f.Index, f.Verdict, f.Severity, f.SeverityRank, f.Symbol, f.Method, f.Path, f.Role, f.Expected, f.Observed, f.Rule, gate, f.Fingerprint}
+		} else {
+			path := f.Path
+			if f.Method == "" {
+				path = f.Rule
+			}
+			row = []any{f.Index, f.Verdict, f.Severity, f.Symbol, f.Method, path, f.Role, f.Message}
+		}
+		b, err := json.Marshal(row)
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("]}</script>\n")
+	return bw.Flush()
+}

@@ -365,3 +365,72 @@ func TestHTMLMatrixDataEscaped(t *testing.T) {
 		t.Errorf("groups %q, want the first %q", d.Groups, textout.Sanitize(pathPrefix(r.Observations.At(0).URL)))
 	}
 }
+
+// TestHTMLListDataEscaped: findings and notes sent as data (a list longer
+// than listRowsMax) hold no character that could end their element, a
+// browser's tokenizer reads each element whole, and the rows read back are
+// the sanitised strings, in the list's order.
+func TestHTMLListDataEscaped(t *testing.T) {
+	old := listRowsMax
+	listRowsMax = 0
+	defer func() { listRowsMax = old }()
+	r := hostileRun()
+	r.Notes = append(r.Notes, model.Finding{Verdict: model.DeadRule, Severity: model.Info, Rule: "rule 9 </script><script>window.__pwned=1</script>",
+		Cell: -1, Message: "never matched \u2028</SCRIPT>"})
+	out := string(render(t, htmlWriter{}, r))
+	for _, list := range []struct {
+		id    string
+		items []model.Finding
+		text  func(f model.Finding) []string // what the row carries from the target
+		at    []int                          // where, in each row
+	}{
+		{"pa-findings", r.Findings, func(f model.Finding) []string { return []string{f.Method, f.Path, f.Role, f.Rule} }, []int{5, 6, 7, 10}},
+		{"pa-notes", r.Notes, func(f model.Finding) []string {
+			if f.Method == "" {
+				return []string{f.Rule, f.Role, f.Message}
+			}
+			return []string{f.Path, f.Role, f.Message}
+		}, []int{5, 6, 7}},
+	} {
+		if len(list.items) == 0 {
+			t.Fatalf("%s: the fixture has none", list.id)
+		}
+		raw := ""
+		z := html.NewTokenizer(strings.NewReader(out))
+		for raw == "" {
+			if tt := z.Next(); tt == html.ErrorToken {
+				t.Fatalf("no %s element found by the tokenizer", list.id)
+			} else if tt == html.StartTagToken {
+				if tok := z.Token(); tok.Data == "script" && attr(tok, "id") == list.id {
+					z.Next()
+					raw = string(z.Text())
+				}
+			}
+		}
+		for _, bad := range []string{"<", ">", "&", "\u2028", "\u2029"} {
+			if strings.Contains(raw, bad) {
+				t.Errorf("%s holds %q: %s", list.id, bad, raw)
+			}
+		}
+		var d struct {
+			Version int
+			Rows    [][]any
+		}
+		if err := json.Unmarshal([]byte(raw), &d); err != nil {
+			t.Fatalf("%s: %v", list.id, err)
+		}
+		if d.Version != listDataVersion || len(d.Rows) != len(list.items) {
+			t.Fatalf("%s: version %d, %d rows; want %d, %d", list.id, d.Version, len(d.Rows), listDataVersion, len(list.items))
+		}
+		for i, f := range list.items {
+			for j, want := range list.text(f) {
+				if got := d.Rows[i][list.at[j]]; got != textout.Sanitize(want) {
+					t.Errorf("%s row %d field %d: %q, want %q", list.id, i, list.at[j], got, textout.Sanitize(want))
+				}
+			}
+			if got := d.Rows[i][0]; got != float64(f.Cell) {
+				t.Errorf("%s row %d: cell %v, want %d", list.id, i, got, f.Cell)
+			}
+		}
+	}
+}

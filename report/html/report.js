@@ -521,6 +521,175 @@
     }
   });
 
+  // ---- Long lists -------------------------------------------------------
+  // Findings or notes longer than the page writes as rows (listRowsMax in
+  // report/html.go) travel as data (pa-findings, pa-notes: writeListData
+  // in report/html_rows.go), one array per row, and are drawn by window in
+  // their own scroller, as the matrix is; filters and sorting work on the
+  // arrays. Each column gives its text (as the page's rows show it, which
+  // sorting and the path filter read) and draws its cell.
+  function textCol(i) {
+    return { key: function (x) { return x[i]; }, td: function (x) { return make('td', null, x[i]); } };
+  }
+  function symCol(sym, verdict) {
+    return {
+      key: function (x) { return x[sym] + ' ' + x[verdict]; },
+      td: function (x) { var td = make('td'); td.appendChild(make('span', 'sym', x[sym])); td.appendChild(doc.createTextNode(' ' + x[verdict])); return td; }
+    };
+  }
+  function pathCol(method, path) {
+    return {
+      key: function (x) { return x[method] ? x[method] + ' ' + x[path] : x[path]; },
+      td: function (x) {
+        var td = make('td', 'path');
+        if (x[method]) { td.appendChild(make('span', 'm', x[method])); td.appendChild(doc.createTextNode(' ')); }
+        td.appendChild(doc.createTextNode(x[path]));
+        return td;
+      }
+    };
+  }
+  // Row layouts: writeListData's.
+  var LISTS = {
+    findings: { role: 7, cols: [
+      { num: true, key: function (x) { return x[3]; }, td: function (x) { var td = make('td', null, x[2]); td.setAttribute('data-k', String(x[3])); return td; } },
+      symCol(4, 1), pathCol(5, 6), textCol(7), textCol(8), textCol(9), textCol(10), textCol(11),
+      { key: function (x) { return x[12]; }, td: function (x) { var td = make('td'); td.appendChild(make('code', 'fp', x[12])); return td; } }
+    ] },
+    notes: { role: 6, cols: [
+      symCol(3, 1), pathCol(4, 5),
+      { key: function (x) { return x[6] || 'several'; }, td: function (x) { var td = make('td'); td.appendChild(x[6] ? doc.createTextNode(x[6]) : make('span', 'muted', 'several')); return td; } },
+      textCol(7)
+    ] }
+  };
+  var bigLists = [];
+
+  function loadList(name) {
+    var src = doc.getElementById('pa-' + name);
+    if (!src) { return; }
+    var d = JSON.parse(src.textContent);
+    if (d.version !== 1) { throw new Error(name + ' data of an unknown version ' + d.version); }
+    var n = d.rows.length, L = {
+      name: name, spec: LISTS[name], rows: d.rows, n: n, order: [], shown: new Uint8Array(n).fill(1),
+      text: null, lines: new Int32Array(n), count: 0, rowH: 24, first: 0, last: 0, top: 0, h: 0,
+      scroller: doc.getElementById(name + '-scroll'), body: doc.getElementById(name + '-rows'),
+      table: doc.getElementById(name + '-table')
+    };
+    for (var k = 0; k < n; k++) { L.order.push(k); }
+    var needs = doc.getElementById(name + '-needs-script');
+    if (needs) { needs.hidden = true; }
+    listLayout(L);
+    L.h = L.scroller.clientHeight;
+    drawList(L, true);
+    var rows = L.body.rows;
+    if (rows.length >= 3) { // the height of a line, as drawn
+      var a = rows[1].getBoundingClientRect(), b = rows[rows.length - 2].getBoundingClientRect();
+      var h = (b.bottom - a.top) / (rows.length - 2);
+      if (h > 0 && Math.abs(h - L.rowH) > 0.01) { L.rowH = h; drawList(L, true); }
+    }
+    var pending = false;
+    L.scroller.addEventListener('scroll', function () {
+      if (pending) { return; }
+      pending = true;
+      requestAnimationFrame(function () { pending = false; L.top = L.scroller.scrollTop; drawList(L, false); });
+    }, { passive: true });
+    window.addEventListener('resize', function () { L.h = L.scroller.clientHeight; drawList(L, false); });
+    bigLists.push(L);
+  }
+
+  // listLayout lists the rows shown, in the list's order.
+  function listLayout(L) {
+    var c = 0;
+    for (var x = 0; x < L.n; x++) { var k = L.order[x]; if (L.shown[k]) { L.lines[c++] = k; } }
+    L.count = c;
+  }
+
+  function listRow(L, k) {
+    var x = L.rows[k], tr = make('tr', 'frow v-' + x[1]);
+    tr.setAttribute('data-i', String(x[0]));
+    tr.setAttribute('data-k', String(k));
+    tr.setAttribute('data-verdict', x[1]);
+    tr.setAttribute('data-severity', x[2]);
+    tr.setAttribute('data-role', x[L.spec.role]);
+    if (x[0] >= 0) { tr.tabIndex = 0; }
+    L.spec.cols.forEach(function (c) { tr.appendChild(c.td(x)); });
+    return tr;
+  }
+
+  function listSpacer(L, h) {
+    var tr = make('tr', 'spacer'), td = make('td');
+    tr.setAttribute('aria-hidden', 'true');
+    td.colSpan = L.spec.cols.length;
+    td.style.height = h + 'px';
+    tr.appendChild(td);
+    if (h === 0) { tr.hidden = true; }
+    return tr;
+  }
+
+  // fillList puts lines [first, last) of L in the page, between two
+  // spacers (none when printing), keeping the focus on its row.
+  function fillList(L, first, last, print) {
+    var active = doc.activeElement, again = null;
+    if (active && active.parentNode === L.body) { again = active.getAttribute('data-k'); }
+    var frag = doc.createDocumentFragment();
+    if (!print) { frag.appendChild(listSpacer(L, first * L.rowH)); }
+    for (var i = first; i < last; i++) { frag.appendChild(listRow(L, L.lines[i])); }
+    if (!print) { frag.appendChild(listSpacer(L, (L.count - last) * L.rowH)); }
+    L.body.textContent = '';
+    L.body.appendChild(frag);
+    L.first = first;
+    L.last = last;
+    if (again !== null) {
+      var tr = L.body.querySelector('tr[data-k="' + again + '"]');
+      if (tr) { tr.focus({ preventScroll: true }); }
+    }
+  }
+
+  // drawList draws the lines around L's window, unless those drawn cover
+  // it with MARGIN to spare (or force). The window is L.top and L.h, kept
+  // by the scroll and resize handlers, so that a filter does not make the
+  // browser lay the page out to read them.
+  function drawList(L, force) {
+    if (printing) { return; }
+    var top = L.top, h = L.h;
+    var wf = Math.max(0, Math.floor(top / L.rowH)), wl = Math.min(L.count, Math.ceil((top + h) / L.rowH) + 1);
+    if (!force && wf >= L.first && wl <= L.last &&
+      (wf - L.first >= MARGIN || L.first === 0) && (L.last - wl >= MARGIN || L.last === L.count)) {
+      return;
+    }
+    fillList(L, Math.max(0, wf - OVER), Math.min(L.count, wl + OVER), false);
+  }
+
+  // filterList decides L's rows from its arrays, as applyFilters does the
+  // page's rows, and draws its window; it returns how many it shows.
+  function filterList(L, text, role) {
+    var cols = L.spec.cols, k, x;
+    if (text && L.text === null) { // the second and third columns' text, as for the page's rows
+      L.text = L.rows.map(function (x) { return (cols[1].key(x) + ' ' + cols[2].key(x)).toLowerCase(); });
+    }
+    for (k = 0; k < L.n; k++) {
+      x = L.rows[k];
+      L.shown[k] = (!state.any || state.verdicts[x[1]] === true) && (!state.severity || x[2] === state.severity) &&
+        (!role || x[L.spec.role] === role) && (!text || L.text[k].indexOf(text) >= 0) ? 1 : 0;
+    }
+    listLayout(L);
+    if (L.top !== 0) { L.scroller.scrollTop = 0; L.top = 0; }
+    drawList(L, true);
+    return L.count;
+  }
+
+  // sortList orders L by column col, as the page's tables sort their rows.
+  function sortList(L, col, asc) {
+    var c = L.spec.cols[col];
+    var keys = L.rows.map(function (x) { return c.num ? c.key(x) : String(c.key(x)).toLowerCase(); });
+    L.order.sort(function (a, b) {
+      var x = keys[a], y = keys[b];
+      var d = x < y ? -1 : x > y ? 1 : 0;
+      return asc ? d : -d;
+    });
+    listLayout(L);
+    drawList(L, true);
+  }
+
   // ---- Filters --------------------------------------------------------
   var severityOf = {
     'leak': 'critical', 'blocked': 'high', 'existence-leak': 'medium', 'error': 'medium',
@@ -565,8 +734,8 @@
       scroller.scrollTop = 0;
       render(true);
     }
-    if (listed === null) {
-      listed = all('tr.frow').map(function (tr) {
+    if (listed === null) { // the page's rows; long lists are data (bigLists)
+      listed = all('table:not(.biglist) > tbody > tr.frow').map(function (tr) {
         return {
           tr: tr, verdict: tr.getAttribute('data-verdict'), severity: tr.getAttribute('data-severity'),
           role: tr.getAttribute('data-role'), text: null
@@ -583,6 +752,7 @@
       if (f.tr.hidden === show) { f.tr.hidden = !show; }
       if (show) { nListed++; }
     });
+    bigLists.forEach(function (L) { nListed += filterList(L, text, role); });
     var active = byVerdict || role || text;
     doc.getElementById('f-status').textContent = active
       ? shown + ' of ' + (M ? M.n : 0) + ' endpoints, ' + nListed + ' findings and notes shown'
@@ -637,6 +807,8 @@
         var asc = th.getAttribute('aria-sort') !== 'ascending';
         heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
         th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+        var big = bigLists.filter(function (L) { return L.table === table; })[0];
+        if (big) { sortList(big, col, asc); return; }
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         var numeric = th.getAttribute('data-sort') === 'num';
@@ -657,7 +829,18 @@
   // ---- Print: every row the filters keep, every prefix and template open,
   // then as it was ------------------------------------------------------
   function beforePrint() {
-    if (M === null || printing) { return; }
+    if (printing) { return; }
+    bigLists.forEach(function (L) {
+      var last = Math.min(L.count, PRINT_MAX);
+      fillList(L, 0, last, true);
+      if (L.count > last) {
+        var tr = make('tr', 'more'), td = make('td', null, (L.count - last) + ' more ' + L.name + ' are not printed: filter them to print the rows you need.');
+        td.colSpan = L.spec.cols.length;
+        tr.appendChild(td);
+        L.body.appendChild(tr);
+      }
+    });
+    if (M === null) { printing = true; return; }
     layout(true);
     printing = true;
     var last = Math.min(M.L, PRINT_MAX);
@@ -672,6 +855,8 @@
   function afterPrint() {
     if (!printing) { return; }
     printing = false;
+    bigLists.forEach(function (L) { drawList(L, true); });
+    if (M === null) { return; }
     layout(false);
     render(true);
   }
@@ -693,4 +878,17 @@
     tr.appendChild(td);
     rowsBody.appendChild(tr);
   }
+  ['findings', 'notes'].forEach(function (name) {
+    try {
+      loadList(name);
+    } catch (err) {
+      var body = doc.getElementById(name + '-rows');
+      if (!body) { return; }
+      var tr = make('tr'), td = make('td', 'bad', 'The ' + name + ' could not be shown: ' + String(err && err.message || err));
+      td.colSpan = 9;
+      tr.appendChild(td);
+      body.textContent = '';
+      body.appendChild(tr);
+    }
+  });
 }());
