@@ -434,6 +434,19 @@ func displayPath(target, raw string) string {
 	return raw
 }
 
+// Gate is what the findings list says of f and the gate: "fails" or
+// "—", and the baseline's word on it if any.
+func (f findingView) Gate() string {
+	gate := "—"
+	if f.Gated {
+		gate = "fails"
+	}
+	if f.BaselineState != "" {
+		gate += " (" + f.BaselineState + ")"
+	}
+	return gate
+}
+
 func findingViewOf(f model.Finding, gated bool) findingView {
 	return findingView{
 		Index:             f.Cell,

@@ -333,14 +333,7 @@ func writeListData(w io.Writer, l listView) error {
 		}
 		var row []any
 		if l.Name == "findings" {
-			gate := "—"
-			if f.Gated {
-				gate = "fails"
-			}
-			if f.BaselineState != "" {
-				gate += " (" + f.BaselineState + ")"
-			}
-			row = []any{f.Index, f.Verdict, f.Severity, f.SeverityRank, f.Symbol, f.Method, f.Path, f.Role, f.Expected, f.Observed, f.Rule, gate, f.Fingerprint}
+			row = []any{f.Index, f.Verdict, f.Severity, f.SeverityRank, f.Symbol, f.Method, f.Path, f.Role, f.Expected, f.Observed, f.Rule, f.Gate(), f.Fingerprint}
 		} else {
 			path := f.Path
 			if f.Method == "" {

@@ -259,11 +259,13 @@
     return found;
   }
 
-  function spacer(h) {
+  // spacer is a row of height h standing for the lines not drawn, in a
+  // table of cols columns (the matrix's or a long list's).
+  function spacer(cols, h) {
     var tr = make('tr', 'spacer');
     tr.setAttribute('aria-hidden', 'true');
     var td = make('td');
-    td.colSpan = M.R + 1;
+    td.colSpan = cols;
     td.style.height = h + 'px';
     tr.appendChild(td);
     if (h === 0) { tr.hidden = true; }
@@ -338,9 +340,9 @@
       refocus = { k: +active.parentNode.getAttribute('data-k'), j: active.cellIndex - 1 };
     }
     var frag = doc.createDocumentFragment();
-    frag.appendChild(spacer(first * rowH));
+    frag.appendChild(spacer(M.R + 1, first * rowH));
     for (var i = first; i < last; i++) { frag.appendChild(lineEl(M.lines[i])); }
-    frag.appendChild(spacer((M.L - last) * rowH));
+    frag.appendChild(spacer(M.R + 1, (M.L - last) * rowH));
     rowsBody.textContent = '';
     rowsBody.appendChild(frag);
     drawn.first = first;
@@ -368,26 +370,47 @@
     return { first: Math.max(0, Math.floor(top / rowH)), last: Math.min(M.L, Math.ceil((top + h) / rowH) + 1) };
   }
 
+  // covered is whether lines [first, last) of count, those drawn, cover
+  // the window [wFirst, wLast) with MARGIN to spare (or reach an end).
+  function covered(wFirst, wLast, first, last, count) {
+    return wFirst >= first && wLast <= last &&
+      (wFirst - first >= MARGIN || first === 0) && (last - wLast >= MARGIN || last === count);
+  }
+
   // render draws the lines around the window, unless those drawn cover
-  // it with MARGIN to spare (or force).
+  // it (or force).
   function render(force) {
     if (M === null || printing) { return; }
     var w = windowOf();
-    if (!force && w.first >= drawn.first && w.last <= drawn.last &&
-      (w.first - drawn.first >= MARGIN || drawn.first === 0) && (drawn.last - w.last >= MARGIN || drawn.last === M.L)) {
-      return;
-    }
+    if (!force && covered(w.first, w.last, drawn.first, drawn.last, M.L)) { return; }
     draw(Math.max(0, w.first - OVER), Math.min(M.L, w.last + OVER));
   }
 
-  // measure reads the height of a line as drawn (all lines have one
-  // height, set by the stylesheet; the font decides it exactly).
-  function measure() {
-    var rows = rowsBody.rows;
-    if (rows.length < 3) { return; }
+  // lineHeight is the height of a line as drawn in body, between its two
+  // spacers (all lines have one height, set by the stylesheet; the font
+  // decides it exactly), or 0 when too few are drawn to tell.
+  function lineHeight(body) {
+    var rows = body.rows;
+    if (rows.length < 3) { return 0; }
     var a = rows[1].getBoundingClientRect(), b = rows[rows.length - 2].getBoundingClientRect();
-    var h = (b.bottom - a.top) / (rows.length - 2);
+    return (b.bottom - a.top) / (rows.length - 2);
+  }
+
+  // measure reads the matrix's line height and redraws if it differs.
+  function measure() {
+    var h = lineHeight(rowsBody);
     if (h > 0 && Math.abs(h - rowH) > 0.01) { rowH = h; render(true); }
+  }
+
+  // onScrollFrame calls fn at the next frame after el scrolls, once per
+  // frame.
+  function onScrollFrame(el, fn) {
+    var pending = false;
+    el.addEventListener('scroll', function () {
+      if (pending) { return; }
+      pending = true;
+      requestAnimationFrame(function () { pending = false; fn(); });
+    }, { passive: true });
   }
 
   function cellEl(k, j) {
@@ -505,12 +528,7 @@
     if (nk >= 0) { focusCellAt(nk, nj); }
   }
 
-  var pending = false;
-  scroller.addEventListener('scroll', function () {
-    if (pending) { return; }
-    pending = true;
-    requestAnimationFrame(function () { pending = false; render(false); });
-  }, { passive: true });
+  onScrollFrame(scroller, function () { render(false); });
   window.addEventListener('resize', function () { render(false); });
   // Focus reaching a cell by Tab makes it the tab stop.
   scroller.addEventListener('focusin', function (e) {
@@ -520,6 +538,23 @@
       stop.j = td.cellIndex - 1;
     }
   });
+
+  // listWanted is whether a finding or note row of verdict, severity and
+  // role, whose lower-case text is rowText, shows under the filters (text
+  // and role being the filter's, state the rest).
+  function listWanted(verdict, severity, rowRole, rowText, text, role) {
+    return (!state.any || state.verdicts[verdict] === true) && (!state.severity || severity === state.severity) &&
+      (!role || rowRole === role) && (!text || rowText.indexOf(text) >= 0);
+  }
+
+  // byKey is a comparison of keyOf's values, ascending or not.
+  function byKey(keyOf, asc) {
+    return function (a, b) {
+      var x = keyOf(a), y = keyOf(b);
+      var d = x < y ? -1 : x > y ? 1 : 0;
+      return asc ? d : -d;
+    };
+  }
 
   // ---- Long lists -------------------------------------------------------
   // Findings or notes longer than the page writes as rows (listRowsMax in
@@ -580,18 +615,9 @@
     listLayout(L);
     L.h = L.scroller.clientHeight;
     drawList(L, true);
-    var rows = L.body.rows;
-    if (rows.length >= 3) { // the height of a line, as drawn
-      var a = rows[1].getBoundingClientRect(), b = rows[rows.length - 2].getBoundingClientRect();
-      var h = (b.bottom - a.top) / (rows.length - 2);
-      if (h > 0 && Math.abs(h - L.rowH) > 0.01) { L.rowH = h; drawList(L, true); }
-    }
-    var pending = false;
-    L.scroller.addEventListener('scroll', function () {
-      if (pending) { return; }
-      pending = true;
-      requestAnimationFrame(function () { pending = false; L.top = L.scroller.scrollTop; drawList(L, false); });
-    }, { passive: true });
+    var h = lineHeight(L.body);
+    if (h > 0 && Math.abs(h - L.rowH) > 0.01) { L.rowH = h; drawList(L, true); }
+    onScrollFrame(L.scroller, function () { L.top = L.scroller.scrollTop; drawList(L, false); });
     window.addEventListener('resize', function () { L.h = L.scroller.clientHeight; drawList(L, false); });
     bigLists.push(L);
   }
@@ -615,25 +641,15 @@
     return tr;
   }
 
-  function listSpacer(L, h) {
-    var tr = make('tr', 'spacer'), td = make('td');
-    tr.setAttribute('aria-hidden', 'true');
-    td.colSpan = L.spec.cols.length;
-    td.style.height = h + 'px';
-    tr.appendChild(td);
-    if (h === 0) { tr.hidden = true; }
-    return tr;
-  }
-
   // fillList puts lines [first, last) of L in the page, between two
   // spacers (none when printing), keeping the focus on its row.
   function fillList(L, first, last, print) {
     var active = doc.activeElement, again = null;
     if (active && active.parentNode === L.body) { again = active.getAttribute('data-k'); }
     var frag = doc.createDocumentFragment();
-    if (!print) { frag.appendChild(listSpacer(L, first * L.rowH)); }
+    if (!print) { frag.appendChild(spacer(L.spec.cols.length, first * L.rowH)); }
     for (var i = first; i < last; i++) { frag.appendChild(listRow(L, L.lines[i])); }
-    if (!print) { frag.appendChild(listSpacer(L, (L.count - last) * L.rowH)); }
+    if (!print) { frag.appendChild(spacer(L.spec.cols.length, (L.count - last) * L.rowH)); }
     L.body.textContent = '';
     L.body.appendChild(frag);
     L.first = first;
@@ -652,10 +668,7 @@
     if (printing) { return; }
     var top = L.top, h = L.h;
     var wf = Math.max(0, Math.floor(top / L.rowH)), wl = Math.min(L.count, Math.ceil((top + h) / L.rowH) + 1);
-    if (!force && wf >= L.first && wl <= L.last &&
-      (wf - L.first >= MARGIN || L.first === 0) && (L.last - wl >= MARGIN || L.last === L.count)) {
-      return;
-    }
+    if (!force && covered(wf, wl, L.first, L.last, L.count)) { return; }
     fillList(L, Math.max(0, wf - OVER), Math.min(L.count, wl + OVER), false);
   }
 
@@ -668,8 +681,7 @@
     }
     for (k = 0; k < L.n; k++) {
       x = L.rows[k];
-      L.shown[k] = (!state.any || state.verdicts[x[1]] === true) && (!state.severity || x[2] === state.severity) &&
-        (!role || x[L.spec.role] === role) && (!text || L.text[k].indexOf(text) >= 0) ? 1 : 0;
+      L.shown[k] = listWanted(x[1], x[2], x[L.spec.role], text && L.text[k], text, role) ? 1 : 0;
     }
     listLayout(L);
     if (L.top !== 0) { L.scroller.scrollTop = 0; L.top = 0; }
@@ -681,11 +693,7 @@
   function sortList(L, col, asc) {
     var c = L.spec.cols[col];
     var keys = L.rows.map(function (x) { return c.num ? c.key(x) : String(c.key(x)).toLowerCase(); });
-    L.order.sort(function (a, b) {
-      var x = keys[a], y = keys[b];
-      var d = x < y ? -1 : x > y ? 1 : 0;
-      return asc ? d : -d;
-    });
+    L.order.sort(byKey(function (k) { return keys[k]; }, asc));
     listLayout(L);
     drawList(L, true);
   }
@@ -745,10 +753,7 @@
     var nListed = 0;
     listed.forEach(function (f) {
       if (text && f.text === null) { f.text = (f.tr.cells[1].textContent + ' ' + f.tr.cells[2].textContent).toLowerCase(); }
-      var show = (!state.any || state.verdicts[f.verdict] === true) &&
-        (!state.severity || f.severity === state.severity) &&
-        (!role || f.role === role) &&
-        (!text || f.text.indexOf(text) >= 0);
+      var show = listWanted(f.verdict, f.severity, f.role, f.text, text, role);
       if (f.tr.hidden === show) { f.tr.hidden = !show; }
       if (show) { nListed++; }
     });
@@ -816,11 +821,7 @@
           var td = tr.cells[col];
           return numeric ? parseFloat(td.getAttribute('data-k') || td.textContent) : td.textContent.toLowerCase();
         }
-        rows.sort(function (a, b) {
-          var x = key(a), y = key(b);
-          var d = x < y ? -1 : x > y ? 1 : 0;
-          return asc ? d : -d;
-        });
+        rows.sort(byKey(key, asc));
         rows.forEach(function (tr) { body.appendChild(tr); });
       });
     });
