@@ -198,15 +198,24 @@ func testLongLists(t *testing.T, br *browsertest.Browser) {
 	if first[0] != want(r.Findings[0]) {
 		t.Errorf("first finding drawn %q, want %q", first[0], want(r.Findings[0]))
 	}
-	eval[bool](t, page, `new Promise(res => { const s = document.getElementById('findings-scroll'); s.scrollTop = s.scrollHeight;
+	// The first finding's evidence is opened; its row keeps the outline
+	// when the window is drawn again, scrolled away and back.
+	click(t, page, `#findings-rows tr.frow[data-k="0"]`)
+	scroll := func(to string) {
+		eval[bool](t, page, `new Promise(res => { const s = document.getElementById('findings-scroll'); s.scrollTop = `+to+`;
 		requestAnimationFrame(() => requestAnimationFrame(() => res(true))) })`)
+	}
+	scroll("s.scrollHeight")
 	if got := eval[[]string](t, page, listed); len(got) == 0 || got[len(got)-1] != want(r.Findings[n-1]) || slices.Contains(got, first[0]) {
 		t.Errorf("scrolled to the end: %d findings drawn, the last %q; want the last %q and not the first", len(got), got[len(got)-1], want(r.Findings[n-1]))
 	}
+	scroll("0")
+	const outlined = `Array.from(document.querySelectorAll('#findings tr.sel')).map(tr => tr.getAttribute('data-k'))`
+	if got := eval[[]string](t, page, outlined); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("scrolled away and back: rows outlined %q, want the first finding's (data-k 0) alone", got)
+	}
 	// Sorted by role, descending: the window, back at the top, shows the
 	// last roles first.
-	eval[bool](t, page, `new Promise(res => { document.getElementById('findings-scroll').scrollTop = 0;
-		requestAnimationFrame(() => requestAnimationFrame(() => res(true))) })`)
 	click(t, page, `#findings-table th:nth-child(4)`)
 	click(t, page, `#findings-table th:nth-child(4)`)
 	roles := eval[[]string](t, page, `Array.from(document.querySelectorAll('#findings tr.frow')).map(tr => tr.cells[3].textContent)`)

@@ -89,6 +89,7 @@
   var panelBody = doc.getElementById('evidence-body');
   var selected = null; // the element whose evidence shows
   var selCell = null;  // the matrix cell whose evidence shows: {k: row, j: column}
+  var selLine = null;  // the long list's row whose evidence shows: {body: its list's tbody, k: its data-k}
 
   function addRow(dl, key, value) {
     if (value === undefined || value === null || value === '' || value === false) { return; }
@@ -112,6 +113,7 @@
     all('#matrix-rows td.sel').forEach(function (td) { td.classList.remove('sel'); });
     selected = null;
     selCell = null;
+    selLine = null;
   }
 
   // showEvidence shows the evidence of observation i, clicked on source
@@ -121,6 +123,9 @@
     selected = source || null;
     selCell = cell || null;
     if (selected) { selected.classList.add('sel'); }
+    if (selected && bigLists.some(function (L) { return L.body === selected.parentNode; })) {
+      selLine = { body: selected.parentNode, k: selected.getAttribute('data-k') };
+    }
     loadChunk(i).then(function (data) {
       var ev = cellOf(data, i);
       if (ev) { renderEvidence(ev, i); }
@@ -642,7 +647,8 @@
   }
 
   // fillList puts lines [first, last) of L in the page, between two
-  // spacers (none when printing), keeping the focus on its row.
+  // spacers (none when printing), keeping the focus on its row and the
+  // outline on the row whose evidence shows.
   function fillList(L, first, last, print) {
     var active = doc.activeElement, again = null;
     if (active && active.parentNode === L.body) { again = active.getAttribute('data-k'); }
@@ -657,6 +663,10 @@
     if (again !== null) {
       var tr = L.body.querySelector('tr[data-k="' + again + '"]');
       if (tr) { tr.focus({ preventScroll: true }); }
+    }
+    if (selLine && selLine.body === L.body) {
+      var sel = L.body.querySelector('tr[data-k="' + selLine.k + '"]');
+      if (sel) { sel.classList.add('sel'); selected = sel; }
     }
   }
 
