@@ -1,8 +1,11 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -59,10 +62,11 @@ the preflight, the first request of each sign-in flow, the discovery start URLs,
 every endpoint of the inventory (start URLs and endpoints declared in sources.list,
 OpenAPI or HAR files) probed as every role, existence canaries included. What depends on
 an answer is not listed: links found on pages, redirects, later sign-in steps, session
-checks, renewals and logouts; max_requests (%d per role), max_query_variants (%d per
+checks and renewals; max_requests (%d per role), max_query_variants (%d per
 page) and max_probes (%d) bound them. Probes are sent declared endpoints first, then one
 URL of every template, then the second of every template; the probe lists below are in
-URL order.
+URL order. A role that signs in with a flow and declares a logout ends its session with
+it at the end, once its sign-in was answered (shown with its variables unexpanded).
 `, cfg.Crawl.MaxRequests, variants, cfg.Crawl.MaxProbes)
 	counts := map[string]int{}
 	line := func(p crawl.PlannedRequest, notes ...string) {
@@ -76,6 +80,7 @@ URL order.
 		}
 		fmt.Fprintf(&b, "  %-9s %s %s%s\n", p.Phase, p.Method, p.URL, note)
 	}
+	logouts := 0
 	var signIn []crawl.PlannedRequest
 	for _, p := range planned {
 		if p.Phase == crawl.PhaseSignIn {
@@ -134,6 +139,10 @@ URL order.
 		if len(mine) == 0 {
 			b.WriteString("  nothing\n")
 		}
+		if lo := logoutOf(cfg, role); lo != "" {
+			fmt.Fprintf(&b, "  %-9s %s (at the end)\n", crawl.PhaseSignOut, lo)
+			logouts++
+		}
 	}
 	if len(inv.Skipped) > 0 {
 		b.WriteString("\nnever sent\n")
@@ -147,7 +156,11 @@ URL order.
 		total += counts[p]
 		parts = append(parts, fmt.Sprintf("%d %s", counts[p], p))
 	}
-	fmt.Fprintf(&b, "\n%d request(s): %s\n", total, strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "\n%d request(s): %s", total, strings.Join(parts, ", "))
+	if logouts > 0 {
+		fmt.Fprintf(&b, "; and %d logout(s) at the end", logouts)
+	}
+	b.WriteString("\n")
 	_, err := io.WriteString(w, pl.secrets.Redact(b.String()))
 	return err
 }
@@ -163,4 +176,28 @@ func benignHeader(h string) bool {
 		return true
 	}
 	return false
+}
+
+// logoutOf returns the logout role ends its session with at the end of
+// an audit, "GET http://host/logout?token={self.token}", as configured:
+// its variables unexpanded (a dry run has no answer to take them from);
+// "" when the role declares none (only a role signing in with a flow
+// may, roles.Logout).
+func logoutOf(cfg *roles.Config, role string) string {
+	r := cfg.Role(role)
+	if r == nil || r.Login.Logout == nil {
+		return ""
+	}
+	lo := r.Login.Logout
+	method := cmp.Or(lo.Method, http.MethodGet)
+	path, query, hasQuery := strings.Cut(lo.URL, "?")
+	if base, err := url.Parse(cfg.Target); err == nil {
+		if u, err := base.Parse(path); err == nil {
+			path = u.String()
+		}
+	}
+	if hasQuery {
+		path += "?" + query
+	}
+	return method + " " + path
 }

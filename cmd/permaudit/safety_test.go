@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -363,6 +364,41 @@ func TestDryRunSendsNothing(t *testing.T) {
 		if strings.Contains(stdout+stderr, v) {
 			t.Errorf("a secret of the demo is in the output")
 		}
+	}
+}
+
+// TestDryRunListsLogouts: a role that signs in with a flow and declares
+// a logout has it listed under its requests, as configured (its
+// variables unexpanded), and counted at the end; a role without one has
+// none.
+// Nothing listens at the target: a dry run sends nothing.
+func TestDryRunListsLogouts(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := "http://" + ln.Addr().String()
+	ln.Close()
+	code, stdout, stderr := runCLI(t, dwPasswords, "audit", "-c", filepath.Join(dwDir, "permaudit.yaml"), "--target", target, "--dry-run")
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\nstderr:\n%s", code, stderr)
+	}
+	blocks := map[string]string{}
+	for _, b := range strings.Split(stdout, "\nrole ")[1:] {
+		name, _, _ := strings.Cut(b, " ")
+		blocks[name] = b
+	}
+	logout := "\n  sign-out  GET " + target + "/doku.php?do=logout&sectok={self.sectok} (at the end)\n"
+	for _, role := range []string{"alice", "bob", "admin"} {
+		if !strings.Contains(blocks[role], logout) {
+			t.Errorf("role %s: the plan lacks %q:\n%s", role, logout, blocks[role])
+		}
+	}
+	if strings.Contains(blocks["anonymous"], "sign-out") {
+		t.Errorf("anonymous has a logout in the plan:\n%s", blocks["anonymous"])
+	}
+	if !strings.Contains(stdout, "; and 3 logout(s) at the end\n") {
+		t.Errorf("the plan's count lacks the 3 logouts:\n%s", stdout)
 	}
 }
 
