@@ -214,6 +214,34 @@ func testLongLists(t *testing.T, br *browsertest.Browser) {
 	if got := eval[[]string](t, page, outlined); !slices.Equal(got, []string{"0"}) {
 		t.Errorf("scrolled away and back: rows outlined %q, want the first finding's (data-k 0) alone", got)
 	}
+	// The keyboard reaches the last finding and back, drawing each
+	// window; Page Down moves about a window's worth of rows, and the row
+	// it reaches is on screen.
+	eval[bool](t, page, `(() => { document.querySelector('#findings-rows tr.frow[data-k="0"]').focus(); return true })()`)
+	ctx, cancel := context.WithTimeout(page.Ctx, 20*time.Second)
+	defer cancel()
+	const focused = `(() => { const a = document.activeElement; return a && a.classList.contains('frow') ? a.cells[2].textContent + ' ' + a.cells[3].textContent : '' })()`
+	for _, step := range []struct {
+		key  string
+		want int
+	}{{kb.End, n - 1}, {kb.ArrowUp, n - 2}, {kb.Home, 0}, {kb.ArrowDown, 1}} {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(step.key)); err != nil {
+			t.Fatal(err)
+		}
+		if got := eval[string](t, page, focused); got != want(r.Findings[step.want]) {
+			t.Fatalf("after %s the focus is on %q, want finding %d, %q", keyName[step.key], got, step.want, want(r.Findings[step.want]))
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.PageDown)); err != nil {
+		t.Fatal(err)
+	}
+	k := eval[int](t, page, `+document.activeElement.getAttribute('data-k')`)
+	onScreen := eval[bool](t, page, `(() => { const s = document.getElementById('findings-scroll').getBoundingClientRect(), b = document.activeElement.getBoundingClientRect();
+		return b.height > 0 && b.top >= s.top && b.bottom <= s.bottom + 1 })()`)
+	if k < 10 || k > 400 || !onScreen {
+		t.Errorf("Page Down from finding 1 reached finding %d (on screen: %v), want one about a window further, on screen", k, onScreen)
+	}
+	scroll("0")
 	// Sorted by role, descending: the window, back at the top, shows the
 	// last roles first.
 	click(t, page, `#findings-table th:nth-child(4)`)
@@ -233,6 +261,37 @@ func testLongLists(t *testing.T, br *browsertest.Browser) {
 	eval[bool](t, page, `window.dispatchEvent(new Event('afterprint'))`)
 	if got := eval[int](t, page, `document.querySelectorAll('#findings tr.frow').length`); got >= n {
 		t.Errorf("after printing: %d findings rows drawn, want a window again", got)
+	}
+}
+
+// keyName names the keys the keyboard tests press, for their messages.
+var keyName = map[string]string{kb.ArrowDown: "ArrowDown", kb.ArrowUp: "ArrowUp", kb.PageDown: "PageDown", kb.PageUp: "PageUp", kb.Home: "Home", kb.End: "End"}
+
+// testRowKeys: in list (findings or notes), from its first row, the
+// arrow keys, End and Home move the focus over the rows shown that open
+// evidence, in the order shown.
+func testRowKeys(t *testing.T, page *browsertest.Page, list string) {
+	t.Helper()
+	const text = `tr => Array.from(tr.cells).map(c => c.textContent).join(' | ')`
+	rows := eval[[]string](t, page, `Array.from(document.querySelectorAll('#`+list+` tbody tr.frow')).filter(tr => !tr.hidden && tr.tabIndex >= 0).map(`+text+`)`)
+	if len(rows) < 3 {
+		t.Fatalf("%d %s rows open evidence, want at least 3 to move over", len(rows), list)
+	}
+	eval[bool](t, page, `(() => { document.querySelector('#`+list+` tbody tr.frow[tabindex="0"]:not([hidden])').focus(); return true })()`)
+	ctx, cancel := context.WithTimeout(page.Ctx, 10*time.Second)
+	defer cancel()
+	last := len(rows) - 1
+	for _, step := range []struct {
+		key  string
+		want int
+	}{{kb.ArrowDown, 1}, {kb.End, last}, {kb.ArrowDown, last}, {kb.ArrowUp, last - 1}, {kb.Home, 0}, {kb.ArrowUp, 0}, {kb.PageDown, last}} {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(step.key)); err != nil {
+			t.Fatal(err)
+		}
+		got := eval[string](t, page, `(() => { const a = document.activeElement; return a && a.classList.contains('frow') ? (`+text+`)(a) : '' })()`)
+		if got != rows[step.want] {
+			t.Fatalf("%s: after %s the focus is on row %d %q, want row %d of %d, %q", list, keyName[step.key], slices.Index(rows, got), got, step.want, len(rows), rows[step.want])
+		}
 	}
 }
 
@@ -646,6 +705,7 @@ func testRichReport(t *testing.T, br *browsertest.Browser) {
 		eval[bool](t, page, `document.querySelector('#findings-table.biglist') !== null`) != data {
 		t.Errorf("findings as data: want %v (%d findings, at most %d as rows)", data, len(r.Findings), listRowsMax)
 	}
+	testRowKeys(t, page, "findings")
 	// Printed, every section and every row shows, collapsed groups and
 	// templates included, and the filters do not. The page draws every
 	// row on beforeprint (a real print fires it; emulating print media

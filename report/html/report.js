@@ -507,7 +507,8 @@
       return;
     }
     var td = e.target.closest && e.target.closest('#matrix-rows tr.row > td');
-    if (td) { moveInMatrix(td, e); }
+    if (td) { moveInMatrix(td, e); return; }
+    if (e.target.classList && e.target.classList.contains('frow')) { moveInRows(e.target, e); }
   });
 
   // moveInMatrix moves the tab stop from td with the arrow keys, Page
@@ -706,6 +707,62 @@
     L.order.sort(byKey(function (k) { return keys[k]; }, asc));
     listLayout(L);
     drawList(L, true);
+  }
+
+  // moveInRows moves the focus from tr, a findings or notes row, with the
+  // arrow keys, Page Up, Page Down, Home and End, over the rows shown that
+  // open evidence; in a long list drawn by window, it draws the row's
+  // window first.
+  function moveInRows(tr, e) {
+    var L = bigLists.filter(function (L) { return L.body === tr.parentNode; })[0];
+    var rows, x, n, opens, page = 1, to;
+    if (L) {
+      x = L.lines.subarray(0, L.count).indexOf(+tr.getAttribute('data-k'));
+      n = L.count;
+      opens = function (i) { return L.rows[L.lines[i]][0] >= 0; };
+    } else {
+      rows = Array.prototype.filter.call(tr.parentNode.rows, function (r) { return !r.hidden && r.tabIndex >= 0; });
+      x = rows.indexOf(tr);
+      n = rows.length;
+      opens = function () { return true; };
+    }
+    // from is the line steps lines that open evidence away from line i in
+    // direction dir, or the last such line before the end; -1 when none.
+    function from(i, dir, steps) {
+      var found = -1;
+      for (i += dir; i >= 0 && i < n && steps > 0; i += dir) {
+        if (opens(i)) { found = i; steps--; }
+      }
+      return found;
+    }
+    if (x >= 0 && (e.key === 'PageDown' || e.key === 'PageUp')) {
+      var dir = e.key === 'PageUp' ? -1 : 1;
+      if (L) {
+        page = Math.max(1, Math.floor(L.h / L.rowH) - 2);
+      } else { // the rows within most of the window's height, however tall they wrap
+        var at = tr.getBoundingClientRect().top, reach = window.innerHeight * 0.8;
+        for (var i = x + 2 * dir; i >= 0 && i < n && Math.abs(rows[i].getBoundingClientRect().top - at) <= reach; i += dir) { page++; }
+      }
+    }
+    switch (e.key) {
+      case 'ArrowDown': to = from(x, 1, 1); break;
+      case 'ArrowUp': to = from(x, -1, 1); break;
+      case 'PageDown': to = from(x, 1, page); break;
+      case 'PageUp': to = from(x, -1, page); break;
+      case 'Home': to = from(-1, 1, 1); break;
+      case 'End': to = from(n, -1, 1); break;
+      default: return;
+    }
+    e.preventDefault();
+    if (x < 0 || to < 0) { return; }
+    if (!L) { rows[to].focus(); return; }
+    var top = to * L.rowH, head = L.table.querySelector('thead').offsetHeight;
+    if (top < L.top) { L.scroller.scrollTop = top; }
+    else if (top + L.rowH > L.top + L.h - head) { L.scroller.scrollTop = top + L.rowH - L.h + head; }
+    L.top = L.scroller.scrollTop;
+    drawList(L, false);
+    var next = L.body.querySelector('tr[data-k="' + L.lines[to] + '"]');
+    if (next) { next.focus({ preventScroll: true }); }
   }
 
   // ---- Filters --------------------------------------------------------
