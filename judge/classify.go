@@ -21,8 +21,9 @@ var reLoginPath = regexp.MustCompile(`(?i)(log-?in|sign-?in)`)
 
 // Classifier reads answers into answer classes.
 type Classifier struct {
-	cfg      *roles.Config
-	loginURL *url.URL
+	cfg        *roles.Config
+	loginURL   *url.URL
+	loginQuery url.Values // the login URL's query that names the page (loginRoute)
 }
 
 // NewClassifier returns the classifier of cfg (its login URL and denial
@@ -36,6 +37,7 @@ func NewClassifier(cfg *roles.Config) *Classifier {
 		base, _ := url.Parse(cfg.Target) // validated by roles; nil base is fine below
 		if u, err := resolve(base, cfg.LoginURL); err == nil {
 			c.loginURL = u
+			c.loginQuery = loginRoute(u.Query())
 		}
 	}
 	return c
@@ -128,16 +130,70 @@ func (c *Classifier) base(final *url.URL) *url.URL {
 }
 
 // IsLogin reports whether u is the sign-in page: the configured login
-// URL's path (query ignored, trailing slash tolerated) or, when none is
+// URL's path (trailing slash tolerated) holding the query that names the
+// page there (loginRoute; other keys may be added) or, when none is
 // configured, a path naming log-in or sign-in.
 func (c *Classifier) IsLogin(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
 	if c.loginURL != nil {
-		return samePath(u, c.loginURL)
+		return samePath(u, c.loginURL) && holdsQuery(u, c.loginQuery)
 	}
 	return reLoginPath.MatchString(u.Path)
+}
+
+// returnKeys are query keys that say where to go after signing in, or
+// why the sign-in page is shown, not which page it is (lower case): a
+// login URL copied from a browser often holds one, and the application
+// fills it differently each time.
+var returnKeys = map[string]bool{
+	"next": true, "return": true, "returnto": true, "return_to": true, "returnurl": true, "return_url": true,
+	"returnquery": true, "returntoquery": true, "redirect": true, "redirect_to": true, "redirect_uri": true,
+	"redirecturl": true, "redirect_url": true, "continue": true, "came_from": true, "from": true, "goto": true,
+	"dest": true, "destination": true, "back": true, "back_url": true, "backurl": true, "ref": true,
+	"referer": true, "referrer": true, "url": true, "callback": true, "service": true,
+	"state": true, "warning": true,
+}
+
+// loginRoute is the part of a login URL's query that names the sign-in
+// page, where a front controller serves every page at one path
+// (/index.php?title=Special:UserLogin, /doku.php?do=login,
+// /index.php?route=account/login): the login URL's keys and values but
+// the return keys (returnKeys), the empty values, and the values that
+// are a path or a URL (next=/admin). A URL is the login page only when it
+// holds them; without them, every page of the front controller would
+// read as the login page, and every search form posting to it as a
+// sign-in form.
+func loginRoute(q url.Values) url.Values {
+	route := url.Values{}
+	for k, vs := range q {
+		if returnKeys[strings.ToLower(k)] {
+			continue
+		}
+		for _, v := range vs {
+			if v != "" && !strings.HasPrefix(v, "/") && !strings.Contains(v, "://") {
+				route.Add(k, v)
+			}
+		}
+	}
+	return route
+}
+
+// holdsQuery reports whether u's query holds every key and value of q.
+func holdsQuery(u *url.URL, q url.Values) bool {
+	if len(q) == 0 {
+		return true
+	}
+	have := u.Query()
+	for k, vs := range q {
+		for _, v := range vs {
+			if !slices.Contains(have[k], v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func samePath(a, b *url.URL) bool {
@@ -171,7 +227,7 @@ func (c *Classifier) loginPage(h http.Header, body []byte, final *url.URL) strin
 	base := c.base(final)
 	for _, f := range pageForms(body) {
 		if c.loginURL != nil && strings.TrimSpace(f.action) != "" {
-			if u, err := resolve(base, f.action); err == nil && samePath(u, c.loginURL) {
+			if u, err := resolve(base, f.action); err == nil && c.IsLogin(u) {
 				return "login form"
 			}
 		}

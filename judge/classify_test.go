@@ -188,6 +188,50 @@ func TestLoginPage(t *testing.T) {
 	}
 }
 
+// TestClassifyFrontControllerLogin: where every page is served at one
+// path (MediaWiki's /index.php, DokuWiki's /doku.php), the login URL's
+// query names the sign-in page. A page of that path, its search form and
+// a redirect to another of its pages are not the login page; the login
+// page with return keys added, or a form posting to it, are. A return
+// key or a path value in the configured login URL is not required.
+func TestClassifyFrontControllerLogin(t *testing.T) {
+	const target = "http://127.0.0.1:8080"
+	mw := NewClassifier(parseConfig(t, "target: "+target+"\nlogin_url: /index.php?title=Special:UserLogin&returnto=Main_Page\n"))
+	next := NewClassifier(parseConfig(t, "target: "+target+"\nlogin_url: /login?next=/dashboard\n"))
+	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	const search = `<form action="/index.php" id="searchform"><input type="hidden" name="title" value="Special:Search"><input name="search"></form>`
+	const login = `<form name="userlogin" method="post" action="/index.php?title=Special:UserLogin&amp;returnto=Special%3APreferences"><input name="wpName"></form>`
+	page := func(body string) string { return "<html><body>" + body + "</body></html>" }
+	tests := []struct {
+		name   string
+		c      *Classifier
+		status int
+		header http.Header
+		body   string
+		final  string
+		class  model.Class
+		why    string
+	}{
+		{"page at the path, search form", mw, 200, html, page(search), "/index.php/Help_page", model.Allowed, "status 200"},
+		{"page at the path and query, search form", mw, 200, html, page(search), "/index.php?title=Help_page", model.Allowed, "status 200"},
+		{"login form served in place", mw, 200, html, page(search + login), "/index.php?title=Special:Preferences", model.Unauthenticated, "login page served in place (login form)"},
+		{"the login page itself", mw, 200, html, page(login), "/index.php?title=Special:UserLogin", model.Allowed, "status 200"},
+		{"redirect to the login page, other return keys", mw, 302, http.Header{"Location": {"/index.php?title=Special%3AUserLogin&returnto=Special%3APreferences&warning=prefsnologintext2"}}, "", "/index.php/Special:Preferences", model.Unauthenticated, "redirect to login /index.php"},
+		{"redirect to another page", mw, 302, http.Header{"Location": {"/index.php?title=Main_Page"}}, "", "/index.php", model.Other, "status 302"},
+		{"redirect to the path alone", mw, 301, http.Header{"Location": {"/index.php"}}, "", "/", model.Other, "status 301"},
+		{"a path value is not required", next, 302, http.Header{"Location": {"/login?next=/admin"}}, "", "/admin", model.Unauthenticated, "redirect to login /login"},
+		{"nor any query", next, 302, http.Header{"Location": {"/login"}}, "", "/admin", model.Unauthenticated, "redirect to login /login"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			class, why := tt.c.Classify(tt.status, tt.header, []byte(tt.body), mustParse(t, target+tt.final))
+			if class != tt.class || why != tt.why {
+				t.Errorf("Classify(%d %s) = %s %q, want %s %q", tt.status, tt.final, class, why, tt.class, tt.why)
+			}
+		})
+	}
+}
+
 func TestClassifyWithoutFinalURL(t *testing.T) {
 	c := NewClassifier(&roles.Config{Target: "http://127.0.0.1:8080", LoginURL: "/login"})
 	class, why := c.Classify(302, http.Header{"Location": {"/login"}}, nil, nil)

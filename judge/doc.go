@@ -15,9 +15,10 @@
 //     conditions must hold): the class it names (forbidden by default),
 //     "denial signature N (class)";
 //   - 401: unauthenticated;
-//   - 3xx to the login URL (its path compared, query ignored; without a
-//     login URL, a path naming log-in or sign-in): unauthenticated, "redirect
-//     to login /login"; any other 3xx: other;
+//   - 3xx to the login URL (its path, and the query keys and values that
+//     name the page at a front controller's path, loginRoute; without a
+//     login URL, a path naming log-in or sign-in): unauthenticated,
+//     "redirect to login /login"; any other 3xx: other;
 //   - 2xx holding a login page (an HTML form posting to the login URL, or
 //     the password field of a sign-in form: one password input, not
 //     autocomplete="new-password", in a form that posts back in place when
