@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/permaudit/permaudit/model"
 	"github.com/permaudit/permaudit/roles"
@@ -149,10 +150,12 @@ func (f *flow) form(ctx context.Context, fl *roles.FormLogin) (*credentials, err
 // taken for a secret: a hidden value of minObtainedSecret bytes or more
 // (8: shorter values, "en", "1", "true", are common words, and redacting
 // them would garble evidence), named like an anti-forgery field, or of 16
-// bytes or more and not a URL of the target. A hidden redirect_to
-// (http://host/admin/) or a path (/admin/) is where the form goes next,
-// not a secret: registering it would redact, and skip as "holding a
-// role's secret", every URL under it.
+// bytes or more, not a URL of the target, and random-looking (tokenLike).
+// A hidden redirect_to (http://host/admin/) or a path (/admin/) is where
+// the form goes next, and a hidden title=Special:UserLogin (MediaWiki)
+// names the page the form posts to: neither is a secret, and registering
+// one would redact, and skip as "holding a role's secret", every URL
+// holding it (every link to the login page, on every page).
 func (f *flow) hiddenSecret(c control) bool {
 	if !c.hidden || len(c.value) < minObtainedSecret {
 		return false
@@ -160,7 +163,28 @@ func (f *flow) hiddenSecret(c control) bool {
 	if reCSRFName.MatchString(c.name) {
 		return true
 	}
-	return len(c.value) >= 16 && !f.targetURL(c.value)
+	return len(c.value) >= 16 && !f.targetURL(c.value) && tokenLike(c.value)
+}
+
+// tokenLike reports whether v looks like a generated value rather than
+// words: no white space, and letters mixed with digits (hex, base64 and
+// most nonces), or, from 32 bytes, upper and lower case letters mixed
+// (a base64 value that happens to hold no digit).
+func tokenLike(v string) bool {
+	var digit, lower, upper bool
+	for _, r := range v {
+		switch {
+		case unicode.IsSpace(r):
+			return false
+		case r >= '0' && r <= '9':
+			digit = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		}
+	}
+	return digit && (lower || upper) || len(v) >= 32 && lower && upper
 }
 
 // targetURL reports whether v is a URL of the target: a path from the
