@@ -9,6 +9,35 @@ import (
 	"github.com/permaudit/permaudit/roles"
 )
 
+// classifyCase is an answer (status, header, body, the final URL's path
+// on the target) and the class and why a classifier gives it.
+type classifyCase struct {
+	name   string
+	c      *Classifier
+	status int
+	header http.Header
+	body   string
+	final  string
+	class  model.Class
+	why    string
+}
+
+func runClassifyCases(t *testing.T, target string, tests []classifyCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.header
+			if h == nil {
+				h = http.Header{}
+			}
+			class, why := tt.c.Classify(tt.status, h, []byte(tt.body), mustParse(t, target+tt.final))
+			if class != tt.class || why != tt.why {
+				t.Errorf("Classify(%d %s) = %s %q, want %s %q", tt.status, tt.final, class, why, tt.class, tt.why)
+			}
+		})
+	}
+}
+
 func TestClassify(t *testing.T) {
 	const target = "http://127.0.0.1:8080"
 	withLogin := NewClassifier(parseConfig(t, "target: "+target+"\n"+`
@@ -34,16 +63,7 @@ denials:
 	const loginForm = `<html><body><form action="/login?next=/x" method="post"><input name="u"></form></body></html>`
 	const pwField = `<html><body><form><INPUT TYPE=" Password " name="p"></form></body></html>`
 	html := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
-	tests := []struct {
-		name   string
-		c      *Classifier
-		status int
-		header http.Header
-		body   string
-		final  string
-		class  model.Class
-		why    string
-	}{
+	tests := []classifyCase{
 		{"200", withLogin, 200, html, "<p>hello</p>", "/x", model.Allowed, "status 200"},
 		{"204", withLogin, 204, nil, "", "/x", model.Allowed, "status 204"},
 		{"unknown 2xx", withLogin, 299, nil, "", "/x", model.Allowed, "status 299"},
@@ -98,18 +118,7 @@ denials:
 		{"unknown 4xx is not 401", withLogin, 461, nil, "", "/x", model.Other, "status 461"},
 		{"1xx", withLogin, 103, nil, "", "/x", model.Other, "status 103"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := tt.header
-			if h == nil {
-				h = http.Header{}
-			}
-			class, why := tt.c.Classify(tt.status, h, []byte(tt.body), mustParse(t, target+tt.final))
-			if class != tt.class || why != tt.why {
-				t.Errorf("Classify(%d) = %s %q, want %s %q", tt.status, class, why, tt.class, tt.why)
-			}
-		})
-	}
+	runClassifyCases(t, target, tests)
 }
 
 // TestLoginPage: a password field is a login signature only as the
@@ -202,16 +211,7 @@ func TestClassifyFrontControllerLogin(t *testing.T) {
 	const search = `<form action="/index.php" id="searchform"><input type="hidden" name="title" value="Special:Search"><input name="search"></form>`
 	const login = `<form name="userlogin" method="post" action="/index.php?title=Special:UserLogin&amp;returnto=Special%3APreferences"><input name="wpName"></form>`
 	page := func(body string) string { return "<html><body>" + body + "</body></html>" }
-	tests := []struct {
-		name   string
-		c      *Classifier
-		status int
-		header http.Header
-		body   string
-		final  string
-		class  model.Class
-		why    string
-	}{
+	tests := []classifyCase{
 		{"page at the path, search form", mw, 200, html, page(search), "/index.php/Help_page", model.Allowed, "status 200"},
 		{"page at the path and query, search form", mw, 200, html, page(search), "/index.php?title=Help_page", model.Allowed, "status 200"},
 		{"login form served in place", mw, 200, html, page(search + login), "/index.php?title=Special:Preferences", model.Unauthenticated, "login page served in place (login form)"},
@@ -222,14 +222,7 @@ func TestClassifyFrontControllerLogin(t *testing.T) {
 		{"a path value is not required", next, 302, http.Header{"Location": {"/login?next=/admin"}}, "", "/admin", model.Unauthenticated, "redirect to login /login"},
 		{"nor any query", next, 302, http.Header{"Location": {"/login"}}, "", "/admin", model.Unauthenticated, "redirect to login /login"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			class, why := tt.c.Classify(tt.status, tt.header, []byte(tt.body), mustParse(t, target+tt.final))
-			if class != tt.class || why != tt.why {
-				t.Errorf("Classify(%d %s) = %s %q, want %s %q", tt.status, tt.final, class, why, tt.class, tt.why)
-			}
-		})
-	}
+	runClassifyCases(t, target, tests)
 }
 
 func TestClassifyWithoutFinalURL(t *testing.T) {
