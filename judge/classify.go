@@ -161,10 +161,10 @@ var returnKeys = map[string]bool{
 // (/index.php?title=Special:UserLogin, /doku.php?do=login,
 // /index.php?route=account/login): the login URL's keys and values but
 // the return keys (returnKeys), the empty values, and the values that
-// are a path or a URL (next=/admin). A URL is the login page only when it
-// holds them; without them, every page of the front controller would
-// read as the login page, and every search form posting to it as a
-// sign-in form.
+// are a location (namesLocation: next=/admin). A URL is the login page
+// only when it holds them; without them, every page of the front
+// controller would read as the login page, and every search form
+// posting to it as a sign-in form.
 func loginRoute(q url.Values) url.Values {
 	route := url.Values{}
 	for k, vs := range q {
@@ -172,7 +172,7 @@ func loginRoute(q url.Values) url.Values {
 			continue
 		}
 		for _, v := range vs {
-			if v != "" && !strings.HasPrefix(v, "/") && !strings.Contains(v, "://") {
+			if v != "" && !namesLocation(v) {
 				route.Add(k, v)
 			}
 		}

@@ -228,7 +228,7 @@ func samePage(a, b *url.URL) bool {
 func queryNames(req, to *url.URL) bool {
 	for _, vs := range req.Query() {
 		for _, v := range vs {
-			if !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			if !namesLocation(v) {
 				continue
 			}
 			if u, err := req.Parse(v); err == nil && samePage(u, to) {
@@ -237,6 +237,13 @@ func queryNames(req, to *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// namesLocation reports whether a query value is a location, a path
+// ("/admin") or an absolute http(s) URL, as back_url, next or return_to
+// carry.
+func namesLocation(v string) bool {
+	return strings.HasPrefix(v, "/") || strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://")
 }
 
 // redirectAccepted reports whether a redirect form of forms accepts r: a

@@ -123,7 +123,7 @@
     selected = source || null;
     selCell = cell || null;
     if (selected) { selected.classList.add('sel'); }
-    if (selected && bigLists.some(function (L) { return L.body === selected.parentNode; })) {
+    if (selected && listOf(selected.parentNode)) {
       selLine = { body: selected.parentNode, k: selected.getAttribute('data-k') };
     }
     loadChunk(i).then(function (data) {
@@ -425,10 +425,16 @@
 
   // reveal scrolls the matrix so that line li shows, then draws.
   function reveal(li) {
-    var top = li * rowH, st = scroller.scrollTop, head = scroller.querySelector('thead').offsetHeight;
-    if (top < st) { scroller.scrollTop = top; }
-    else if (top + rowH > st + scroller.clientHeight - head) { scroller.scrollTop = top + rowH - scroller.clientHeight + head; }
+    revealLine(scroller, li, rowH);
     render(false);
+  }
+
+  // revealLine scrolls sc, a scroller drawn by window under a sticky
+  // header row, so that its line li (of height h) is on screen.
+  function revealLine(sc, li, h) {
+    var top = li * h, st = sc.scrollTop, head = sc.querySelector('thead').offsetHeight;
+    if (top < st) { sc.scrollTop = top; }
+    else if (top + h > st + sc.clientHeight - head) { sc.scrollTop = top + h - sc.clientHeight + head; }
   }
 
   // focusCellAt moves the tab stop to row k, column j, shows it and
@@ -628,6 +634,11 @@
     bigLists.push(L);
   }
 
+  // listOf is the long list whose rows body holds, or undefined.
+  function listOf(body) {
+    return bigLists.filter(function (L) { return L.body === body; })[0];
+  }
+
   // listLayout lists the rows shown, in the list's order.
   function listLayout(L) {
     var c = 0;
@@ -714,7 +725,7 @@
   // open evidence; in a long list drawn by window, it draws the row's
   // window first.
   function moveInRows(tr, e) {
-    var L = bigLists.filter(function (L) { return L.body === tr.parentNode; })[0];
+    var L = listOf(tr.parentNode);
     var rows, x, n, opens, page = 1, to;
     if (L) {
       x = L.lines.subarray(0, L.count).indexOf(+tr.getAttribute('data-k'));
@@ -756,9 +767,7 @@
     e.preventDefault();
     if (x < 0 || to < 0) { return; }
     if (!L) { rows[to].focus(); return; }
-    var top = to * L.rowH, head = L.table.querySelector('thead').offsetHeight;
-    if (top < L.top) { L.scroller.scrollTop = top; }
-    else if (top + L.rowH > L.top + L.h - head) { L.scroller.scrollTop = top + L.rowH - L.h + head; }
+    revealLine(L.scroller, to, L.rowH);
     L.top = L.scroller.scrollTop;
     drawList(L, false);
     var next = L.body.querySelector('tr[data-k="' + L.lines[to] + '"]');
